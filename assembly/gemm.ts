@@ -1,0 +1,184 @@
+// General matrix multiply over row-major f32 matrices: the one product every layer uses.
+//
+//   C (M, N)  =  op(A) (M, K) · op(B) (K, N)        (or += when accumulate != 0)
+//   op(A)(i, k) = transA ? A[k·lda + i] : A[i·lda + k]
+//   op(B)(k, j) = transB ? B[j·ldb + k] : B[k·ldb + j]
+//
+// With transposes this covers what BPTT needs: A·B (nn), A·Bᵀ (nt, projections by a
+// weight stored (out, in)) and Aᵀ·B (tn, weight gradients summed over all steps).
+// All pointers are byte offsets; lda, ldb, ldc are row strides in elements.
+//
+// gemm() is register-blocked: a panel of B (KC × NR) is packed contiguous, then 4 rows of C
+// × NR = 8 columns are kept in registers (eight f32x4 accumulators) over the panel.
+// gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
+// see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
+
+const KC: i32 = 256;     // depth of one packed panel of B
+const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
+const MR: i32 = 4;       // rows of C per micro-tile
+const PACK: usize = memory.data(KC * NR * 4, 16);  // (KC, NR) packed panel of op(B)
+const EDGE: usize = memory.data(MR * NR * 4, 16);  // (MR, NR) tile for ragged right edges
+
+/** C (M, N) = or += op(A) (M, K) · op(B) (K, N), register-blocked. */
+export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
+                     A: usize, lda: i32, B: usize, ldb: i32,
+                     C: usize, ldc: i32, accumulate: i32): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * ldc << 2), 0, <usize>N << 2);
+    return;
+  }
+  // element strides of op(A) along its rows (i) and its depth (k)
+  const sai: usize = transA ? 1 : <usize>lda;
+  const sak: usize = transA ? <usize>lda : 1;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const add = accumulate != 0 || k0 > 0;
+    for (let j0 = 0; j0 < N; j0 += NR) {
+      const nr = min(NR, N - j0);
+      pack_b(transB, B, ldb, k0, kc, j0, nr);
+      let i0 = 0;
+      for (; i0 + MR <= M; i0 += MR) {
+        const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
+        tile_4x8(a, sai, sak, kc, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+      }
+      for (; i0 < M; i0++) {
+        const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
+        tile_1x8(a, sak, kc, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
+      }
+    }
+  }
+}
+
+/** Copy op(B)[k0 .. k0+kc, j0 .. j0+nr] into PACK as (kc, NR), zero-padding columns ≥ nr. */
+function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: i32): void {
+  if (nr < NR) memory.fill(PACK, 0, <usize>(kc * NR) << 2);
+  if (transB) {
+    for (let c = 0; c < nr; c++) {
+      const src = B + ((<usize>(j0 + c) * ldb + k0) << 2);
+      for (let k = 0; k < kc; k++) {
+        store<f32>(PACK + ((<usize>(k * NR + c)) << 2), load<f32>(src + (<usize>k << 2)));
+      }
+    }
+  } else {
+    for (let k = 0; k < kc; k++) {
+      memory.copy(PACK + (<usize>(k * NR) << 2), B + ((<usize>(k0 + k) * ldb + j0) << 2), <usize>nr << 2);
+    }
+  }
+}
+
+/** C[0..4, 0..nr] (+)= a (4, kc) · PACK (kc, NR). a(r, k) is at a + (r·sai + k·sak)·4. */
+// @ts-ignore: decorator
+@inline function tile_4x8(a: usize, sai: usize, sak: usize, kc: i32,
+                          c: usize, ldc: i32, nr: i32, add: bool): void {
+  const a0 = a, a1 = a + (sai << 2), a2 = a + (sai << 3), a3 = a + (sai * 12);
+  const step: usize = sak << 2;
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let p = PACK, off: usize = 0;
+    for (let k = 0; k < kc; k++) {
+      const b0 = v128.load(p), b1 = v128.load(p, 16);
+      let s = f32x4.splat(load<f32>(a0 + off));
+      c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+      s = f32x4.splat(load<f32>(a1 + off));
+      c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+      s = f32x4.splat(load<f32>(a2 + off));
+      c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+      s = f32x4.splat(load<f32>(a3 + off));
+      c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+      p += NR << 2;
+      off += step;
+    }
+    const rowc = <usize>ldc << 2;
+    if (nr == NR) {
+      let r = c;
+      if (add) { c00 = f32x4.add(c00, v128.load(r)); c01 = f32x4.add(c01, v128.load(r, 16)); }
+      v128.store(r, c00); v128.store(r, c01, 16); r += rowc;
+      if (add) { c10 = f32x4.add(c10, v128.load(r)); c11 = f32x4.add(c11, v128.load(r, 16)); }
+      v128.store(r, c10); v128.store(r, c11, 16); r += rowc;
+      if (add) { c20 = f32x4.add(c20, v128.load(r)); c21 = f32x4.add(c21, v128.load(r, 16)); }
+      v128.store(r, c20); v128.store(r, c21, 16); r += rowc;
+      if (add) { c30 = f32x4.add(c30, v128.load(r)); c31 = f32x4.add(c31, v128.load(r, 16)); }
+      v128.store(r, c30); v128.store(r, c31, 16);
+    } else {
+      v128.store(EDGE, c00); v128.store(EDGE, c01, 16);
+      v128.store(EDGE, c10, 32); v128.store(EDGE, c11, 48);
+      v128.store(EDGE, c20, 64); v128.store(EDGE, c21, 80);
+      v128.store(EDGE, c30, 96); v128.store(EDGE, c31, 112);
+      store_edge(c, ldc, MR, nr, add);
+    }
+  } else {
+    for (let r = 0; r < MR; r++) {
+      tile_1x8(a + (<usize>r * sai << 2), sak, kc, c + (<usize>r * ldc << 2), nr, add);
+    }
+  }
+}
+
+/** C[0, 0..nr] (+)= a (1, kc) · PACK (kc, NR). a(0, k) is at a + k·sak·4. */
+function tile_1x8(a: usize, sak: usize, kc: i32, c: usize, nr: i32, add: bool): void {
+  const step: usize = sak << 2;
+  if (ASC_FEATURE_SIMD) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    let p = PACK, off: usize = 0;
+    for (let k = 0; k < kc; k++) {
+      const s = f32x4.splat(load<f32>(a + off));
+      c0 = f32x4.add(c0, f32x4.mul(s, v128.load(p)));
+      c1 = f32x4.add(c1, f32x4.mul(s, v128.load(p, 16)));
+      p += NR << 2;
+      off += step;
+    }
+    v128.store(EDGE, c0); v128.store(EDGE, c1, 16);
+  } else {
+    let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
+    let c4: f32 = 0, c5: f32 = 0, c6: f32 = 0, c7: f32 = 0;
+    let p = PACK, off: usize = 0;
+    for (let k = 0; k < kc; k++) {
+      const s = load<f32>(a + off);
+      c0 += s * load<f32>(p);      c1 += s * load<f32>(p, 4);
+      c2 += s * load<f32>(p, 8);   c3 += s * load<f32>(p, 12);
+      c4 += s * load<f32>(p, 16);  c5 += s * load<f32>(p, 20);
+      c6 += s * load<f32>(p, 24);  c7 += s * load<f32>(p, 28);
+      p += NR << 2;
+      off += step;
+    }
+    store<f32>(EDGE, c0);      store<f32>(EDGE, c1, 4);
+    store<f32>(EDGE, c2, 8);   store<f32>(EDGE, c3, 12);
+    store<f32>(EDGE, c4, 16);  store<f32>(EDGE, c5, 20);
+    store<f32>(EDGE, c6, 24);  store<f32>(EDGE, c7, 28);
+  }
+  store_edge(c, 0, 1, nr, add);
+}
+
+/** Write the first `rows` × `nr` values of EDGE (row stride NR) into C (row stride ldc). */
+function store_edge(c: usize, ldc: i32, rows: i32, nr: i32, add: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const dst = c + (<usize>r * ldc << 2);
+    const src = EDGE + (<usize>(r * NR) << 2);
+    for (let j = 0; j < nr; j++) {
+      const v = load<f32>(src + (<usize>j << 2));
+      const q = dst + (<usize>j << 2);
+      store<f32>(q, add ? load<f32>(q) + v : v);
+    }
+  }
+}
+
+/** Reference: C (M, N) = or += op(A) · op(B) by the definition, one dot product per entry. */
+export function gemm_naive(transA: i32, transB: i32, M: i32, N: i32, K: i32,
+                           A: usize, lda: i32, B: usize, ldb: i32,
+                           C: usize, ldc: i32, accumulate: i32): void {
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let s: f32 = 0;
+      for (let k = 0; k < K; k++) {
+        const a = load<f32>(A + ((transA ? <usize>k * lda + i : <usize>i * lda + k) << 2));
+        const b = load<f32>(B + ((transB ? <usize>j * ldb + k : <usize>k * ldb + j) << 2));
+        s += a * b;
+      }
+      const q = C + ((<usize>i * ldc + j) << 2);
+      store<f32>(q, accumulate ? load<f32>(q) + s : s);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+// rnn-wasm kernels: the export list. Every function is pure over (pointer, size) arguments;
+// see the file of each for shapes and math.
+export { alloc, free, zero_f32, copy_f32 } from "./memory";
+export { gemm, gemm_naive } from "./gemm";
+export { softmax_xent, sigmoid_bce, squared_error } from "./loss";
+export {
+  add_bias_rows, add_col_sums, activation_forward, activation_backward, input_projection,
+  rnn_forward, rnn_backward, linear_forward, linear_backward,
+} from "./rnn";
+export { sum_squares, scale, clip_value, sgd_step, adam_step, rmsprop_step, adagrad_step } from "./optim";

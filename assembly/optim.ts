@@ -1,0 +1,89 @@
+// Optimizer steps and gradient clipping: one loop each over the flat parameter region.
+// params, grads and the moment buffers m, v share one layout, so no kernel knows tensor
+// names. n = number of f32 values. Rules follow PyTorch's torch.optim of the same name;
+// bias corrections and schedules are scalars computed by the caller.
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function put(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
+
+/** Σ g² over n values, in f64. Not finite when any gradient is not. */
+export function sum_squares(g: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) { const x = <f64>at(g, i); s += x * x; }
+  return s;
+}
+
+/** g *= c over n values (clipping by global norm: c = max_norm / (norm + 1e-6)). */
+export function scale(g: usize, n: i32, c: f32): void {
+  for (let i = 0; i < n; i++) put(g, i, at(g, i) * c);
+}
+
+/** g = clamp(g, −v, v) over n values (clipping by value). */
+export function clip_value(g: usize, n: i32, v: f32): void {
+  for (let i = 0; i < n; i++) put(g, i, min(max(at(g, i), -v), v));
+}
+
+/** SGD with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD).
+ *  buf is the momentum buffer; first = 1 on the first step (buf = g). */
+export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
+                         dampening: f32, weight_decay: f32, nesterov: i32, first: i32): void {
+  for (let i = 0; i < n; i++) {
+    let d = at(g, i) + weight_decay * at(p, i);
+    if (momentum != 0) {
+      const b = first ? d : momentum * at(buf, i) + (1 - dampening) * d;
+      put(buf, i, b);
+      d = nesterov ? d + momentum * b : b;
+    }
+    put(p, i, at(p, i) - lr * d);
+  }
+}
+
+/** Adam / AdamW (torch.optim.Adam, AdamW). step_size = lr / (1 − β1^t),
+ *  bc2_sqrt = √(1 − β2^t); decoupled = 1 shrinks p by (1 − lr·wd) first (AdamW),
+ *  otherwise wd·p is added to the gradient (Adam's L2). */
+export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
+                          lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
+                          decoupled: i32, step_size: f32, bc2_sqrt: f32): void {
+  for (let i = 0; i < n; i++) {
+    let pi = at(p, i);
+    let gi = at(g, i);
+    if (decoupled) pi *= 1 - lr * weight_decay;
+    else gi += weight_decay * pi;
+    const mi = beta1 * at(m, i) + (1 - beta1) * gi;        // first moment
+    const vi = beta2 * at(v, i) + (1 - beta2) * gi * gi;   // second moment
+    put(m, i, mi);
+    put(v, i, vi);
+    put(p, i, pi - step_size * mi / (Mathf.sqrt(vi) / bc2_sqrt + eps));
+  }
+}
+
+/** RMSProp (torch.optim.RMSprop, not centered): v = α v + (1−α) g², p −= lr g / (√v + eps),
+ *  with optional momentum in buf. */
+export function rmsprop_step(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
+                             eps: f32, weight_decay: f32, momentum: f32): void {
+  for (let i = 0; i < n; i++) {
+    const gi = at(g, i) + weight_decay * at(p, i);
+    const vi = alpha * at(v, i) + (1 - alpha) * gi * gi;
+    put(v, i, vi);
+    const step = gi / (Mathf.sqrt(vi) + eps);
+    if (momentum != 0) {
+      const b = momentum * at(buf, i) + step;
+      put(buf, i, b);
+      put(p, i, at(p, i) - lr * b);
+    } else {
+      put(p, i, at(p, i) - lr * step);
+    }
+  }
+}
+
+/** Adagrad (torch.optim.Adagrad): s += g², p −= clr g / (√s + eps), clr = lr / (1 + (t−1) decay). */
+export function adagrad_step(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32): void {
+  for (let i = 0; i < n; i++) {
+    const gi = at(g, i) + weight_decay * at(p, i);
+    const si = at(s, i) + gi * gi;
+    put(s, i, si);
+    put(p, i, at(p, i) - clr * gi / (Mathf.sqrt(si) + eps));
+  }
+}

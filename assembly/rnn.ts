@@ -1,0 +1,140 @@
+// The vanilla (Elman) recurrent cell over a whole sequence, and the dense output layer.
+//
+//   a<t> = act(W_aa a<t-1> + b_a + W_ax x<t> + b_x)        act = tanh (or relu)
+//   ŷ<t> = g(W_ya a<t> + b_y)                               (g and the loss: loss.ts)
+//
+// T = time steps, B = sequences in the batch, n_x = input size, n_a = hidden size,
+// n_y = output size. Weights are row-major (out, in): W_ax (n_a, n_x), W_aa (n_a, n_a),
+// W_ya (n_y, n_a). Activations are time-major: step t of the batch is one (B, n) block.
+// One call runs all T steps; backward passes ADD into gradient buffers (zeroing is the
+// caller's), so stacked layers and several losses can share them.
+// see: Elman (1990); PyTorch nn.RNN (same parameters: weight_ih = W_ax, weight_hh = W_aa,
+// bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
+
+import { gemm } from "./gemm";
+
+// @ts-ignore: decorator
+@inline function f32_at(p: usize, i: usize): f32 { return load<f32>(p + (i << 2)); }
+// @ts-ignore: decorator
+@inline function set_f32(p: usize, i: usize, v: f32): void { store<f32>(p + (i << 2), v); }
+
+/** Add b (n) to every row of X (rows, n). */
+export function add_bias_rows(X: usize, b: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const x = X + (<usize>r * n << 2);
+    for (let i = 0; i < n; i++) set_f32(x, i, f32_at(x, i) + f32_at(b, i));
+  }
+}
+
+/** db (n) += column sums of dX (rows, n). */
+export function add_col_sums(db: usize, dX: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const d = dX + (<usize>r * n << 2);
+    for (let i = 0; i < n; i++) set_f32(db, i, f32_at(db, i) + f32_at(d, i));
+  }
+}
+
+/** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
+export function activation_forward(h: usize, n: i32, relu: i32): void {
+  if (relu) {
+    for (let i = 0; i < n; i++) set_f32(h, i, max(f32_at(h, i), <f32>0));
+  } else {
+    for (let i = 0; i < n; i++) set_f32(h, i, Mathf.tanh(f32_at(h, i)));
+  }
+}
+
+/** In place: dh = dh · act'(·), written in terms of the output a = act(z), n values. */
+export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): void {
+  if (relu) {
+    for (let i = 0; i < n; i++) if (f32_at(a, i) <= 0) set_f32(dh, i, 0);
+  } else {
+    // backprop through tanh: dz = (1 − a²) · da
+    for (let i = 0; i < n; i++) {
+      const ai = f32_at(a, i);
+      set_f32(dh, i, f32_at(dh, i) * (1 - ai * ai));
+    }
+  }
+}
+
+/** The input projection of every step at once: H (T·B, n_a) = W_ax x<t> + b_x + b_a.
+ *  Dense X is (T·B, n_x) f32 and costs one GEMM; token X is (T·B) i32 ids and is a gather
+ *  of W_ax's columns (x<t> is one-hot), never a multiply. */
+export function input_projection(H: usize, X: usize, tokens: i32, W_ax: usize, b_x: usize, b_a: usize,
+                                 rows: i32, n_x: i32, n_a: i32): void {
+  if (tokens) {
+    for (let r = 0; r < rows; r++) {
+      const id = <usize>load<i32>(X + (<usize>r << 2));
+      const h = H + (<usize>r * n_a << 2);
+      for (let i = 0; i < n_a; i++) set_f32(h, i, f32_at(W_ax, <usize>i * n_x + id) + f32_at(b_x, i) + f32_at(b_a, i));
+    }
+  } else {
+    gemm(0, 1, rows, n_a, n_x, X, n_x, W_ax, n_x, H, n_a, 0);
+    for (let r = 0; r < rows; r++) {
+      const h = H + (<usize>r * n_a << 2);
+      for (let i = 0; i < n_a; i++) set_f32(h, i, f32_at(h, i) + f32_at(b_x, i) + f32_at(b_a, i));
+    }
+  }
+}
+
+/** Forward over all T steps.
+ *  A ((T+1)·B, n_a): block 0 holds a<0> on entry; blocks 1..T receive a<1>..a<T>. */
+export function rnn_forward(A: usize, X: usize, tokens: i32,
+                            W_ax: usize, W_aa: usize, b_x: usize, b_a: usize,
+                            T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
+  const block = <usize>B * n_a << 2;       // bytes in one (B, n_a) step
+  input_projection(A + block, X, tokens, W_ax, b_x, b_a, T * B, n_x, n_a);
+  for (let t = 0; t < T; t++) {
+    const prev = A + <usize>t * block, next = prev + block;
+    gemm(0, 1, B, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
+    activation_forward(next, B * n_a, relu);                          // a<t> = act(·)
+  }
+}
+
+/** Backprop through time over all T steps.
+ *  dA ((T+1)·B, n_a): on entry blocks 1..T hold ∂L/∂a<t> from above (the output layer or the
+ *  next layer), not yet through the recurrence; on exit they hold ∂L/∂z<t> (pre-activation)
+ *  and block 0 has ∂L/∂a<0> added. Adds into dW_ax, dW_aa, db_x, db_a, and into
+ *  dX (T·B, n_x) when dX != 0 (dense input only). */
+export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usize, dX: usize,
+                             dA: usize, A: usize, X: usize, tokens: i32,
+                             W_ax: usize, W_aa: usize,
+                             T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
+  const block = <usize>B * n_a << 2;
+  for (let t = T; t >= 1; t--) {
+    const dz = dA + <usize>t * block;
+    activation_backward(dz, A + <usize>t * block, B * n_a, relu);  // backprop through act
+    gemm(0, 0, B, n_a, n_a, dz, n_a, W_aa, n_a, dz - block, n_a, 1); // da<t-1> += W_aaᵀ dz<t>
+  }
+  const dZ = dA + block;                   // (T·B, n_a), all steps
+  const rows = T * B;
+  gemm(1, 0, n_a, n_a, rows, dZ, n_a, A, n_a, dW_aa, n_a, 1);        // dW_aa += Σ_t dz<t> a<t-1>ᵀ
+  if (tokens) {
+    for (let r = 0; r < rows; r++) {                                  // dW_ax[:, x<t>] += dz<t>
+      const id = <usize>load<i32>(X + (<usize>r << 2));
+      const d = dZ + (<usize>r * n_a << 2);
+      for (let i = 0; i < n_a; i++) {
+        const o = <usize>i * n_x + id;
+        set_f32(dW_ax, o, f32_at(dW_ax, o) + f32_at(d, i));
+      }
+    }
+  } else {
+    gemm(1, 0, n_a, n_x, rows, dZ, n_a, X, n_x, dW_ax, n_x, 1);      // dW_ax += Σ_t dz<t> x<t>ᵀ
+    if (dX) gemm(0, 0, rows, n_x, n_a, dZ, n_a, W_ax, n_x, dX, n_x, 1); // dx<t> += W_axᵀ dz<t>
+  }
+  add_col_sums(db_a, dZ, rows, n_a);                                  // db_a += Σ_t dz<t>
+  add_col_sums(db_x, dZ, rows, n_a);                                  // db_x += Σ_t dz<t>
+}
+
+/** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */
+export function linear_forward(Y: usize, X: usize, W: usize, b: usize, rows: i32, n_in: i32, n_out: i32): void {
+  gemm(0, 1, rows, n_out, n_in, X, n_in, W, n_in, Y, n_out, 0);
+  add_bias_rows(Y, b, rows, n_out);
+}
+
+/** Backward of linear_forward: dW += dYᵀ X, db += Σ_rows dY; dX = or += dY W when dX != 0. */
+export function linear_backward(dX: usize, dW: usize, db: usize, dY: usize, X: usize, W: usize,
+                                rows: i32, n_in: i32, n_out: i32, accumulate_dX: i32): void {
+  gemm(1, 0, n_out, n_in, rows, dY, n_out, X, n_in, dW, n_in, 1);
+  add_col_sums(db, dY, rows, n_out);
+  if (dX) gemm(0, 0, rows, n_in, n_out, dY, n_out, W, n_in, dX, n_in, accumulate_dX);
+}

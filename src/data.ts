@@ -1,0 +1,140 @@
+// Batches: validation of user sequences and their packing into time-major arrays.
+//
+// A batch is B sequences of T steps each. Token inputs are ids in [0, n_x); dense inputs are
+// per-step vectors of n_x features, given per sequence either as T rows or as one flat array
+// of T·n_x values. Targets follow the output: class ids in [0, n_y) for softmax (−1 skips a
+// step), per-step vectors of n_y values for sigmoid (in [0, 1]) and linear outputs.
+// Packed layout is time-major: row t·B + b is step t of sequence b.
+import { describe, isArrayLike } from './validate.js';
+
+export type InputKind = 'tokens' | 'dense';
+export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
+
+/** T token ids. */
+export type TokenSequence = ArrayLike<number>;
+/** T steps of n_x features: T rows, or one flat array of T·n_x values. */
+export type DenseSequence = ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
+/** A sequence of the given input kind. */
+export type Sequence<I extends InputKind> = I extends 'tokens' ? TokenSequence : DenseSequence;
+/** Targets of one sequence for the given output: T class ids, or T steps of n_y values. */
+export type Targets<O extends OutputKind> = O extends 'softmax' ? ArrayLike<number> : DenseSequence;
+
+export interface PackedInput {
+  T: number;
+  B: number;
+  /** (T·B) ids or (T·B, n_x) features, time-major. */
+  x: Int32Array | Float32Array;
+}
+
+/** Validate and pack B input sequences. */
+export function packInputs(where: string, x: unknown, kind: InputKind, n_x: number): PackedInput {
+  const seqs = checkBatch(where, 'x', x);
+  const B = seqs.length;
+  if (kind === 'tokens') {
+    const T = seqs[0].length;
+    const out = new Int32Array(T * B);
+    for (let b = 0; b < B; b++) {
+      const s = seqs[b];
+      checkLength(where, `x[${b}]`, s, T, 'steps');
+      for (let t = 0; t < T; t++) {
+        const id = s[t];
+        if (typeof id !== 'number') throw new TypeError(`${where}: x[${b}][${t}] must be a token id (integer), got ${describe(id)}`);
+        if (!Number.isInteger(id)) throw new TypeError(`${where}: x[${b}][${t}] must be an integer token id, got ${id}`);
+        if (id < 0 || id >= n_x) throw new RangeError(`${where}: x[${b}][${t}] = ${id} is out of range; token ids must be in [0, n_x) = [0, ${n_x})`);
+        out[t * B + b] = id;
+      }
+    }
+    return { T, B, x: out };
+  }
+  const T = stepsOf(where, 'x[0]', seqs[0], n_x, 'n_x');
+  const out = new Float32Array(T * B * n_x);
+  for (let b = 0; b < B; b++) packDense(where, `x[${b}]`, seqs[b], T, B, b, n_x, 'n_x', out, -Infinity, Infinity);
+  return { T, B, x: out };
+}
+
+/** Validate and pack B target sequences for T steps. */
+export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: number, T: number, B: number): Int32Array | Float32Array {
+  const seqs = checkBatch(where, 'y', y);
+  if (seqs.length !== B) throw new RangeError(`${where}: y must have one target sequence per input sequence (B = ${B}), got ${seqs.length}`);
+  if (kind === 'softmax') {
+    const out = new Int32Array(T * B);
+    for (let b = 0; b < B; b++) {
+      const s = seqs[b];
+      checkLength(where, `y[${b}]`, s, T, 'class ids (one per step of x)');
+      for (let t = 0; t < T; t++) {
+        const c = s[t];
+        if (typeof c !== 'number' || !Number.isInteger(c)) throw new TypeError(`${where}: y[${b}][${t}] must be an integer class id, got ${describe(c)}`);
+        if (c < -1 || c >= n_y) throw new RangeError(`${where}: y[${b}][${t}] = ${c} is out of range; class ids must be in [0, n_y) = [0, ${n_y}), or −1 to skip the step`);
+        out[t * B + b] = c;
+      }
+    }
+    return out;
+  }
+  const out = new Float32Array(T * B * n_y);
+  const [lo, hi] = kind === 'sigmoid' ? [0, 1] : [-Infinity, Infinity];
+  for (let b = 0; b < B; b++) {
+    const steps = stepsOf(where, `y[${b}]`, seqs[b], n_y, 'n_y');
+    if (steps !== T) throw new RangeError(`${where}: y[${b}] has ${steps} steps, x has T = ${T}`);
+    packDense(where, `y[${b}]`, seqs[b], T, B, b, n_y, 'n_y', out, lo, hi);
+  }
+  return out;
+}
+
+function checkBatch(where: string, name: string, v: unknown): ArrayLike<unknown>[] {
+  if (!Array.isArray(v)) throw new TypeError(`${where}: ${name} must be an array of sequences (a batch), got ${describe(v)}`);
+  if (v.length === 0) throw new RangeError(`${where}: ${name} must hold at least one sequence, got an empty batch`);
+  for (let b = 0; b < v.length; b++) {
+    if (!isArrayLike(v[b])) {
+      const hint = typeof v[b] === 'number' ? ` (wrap a single sequence s as [s])` : '';
+      throw new TypeError(`${where}: ${name}[${b}] must be a sequence (array or typed array), got ${describe(v[b])}${hint}`);
+    }
+  }
+  return v as ArrayLike<unknown>[];
+}
+
+function checkLength(where: string, name: string, s: ArrayLike<unknown>, T: number, what: string): void {
+  if (s.length === 0) throw new RangeError(`${where}: ${name} is an empty sequence; every sequence needs at least one step`);
+  if (s.length !== T) throw new RangeError(`${where}: ${name} has ${s.length} ${what}, but x[0] has ${T}; sequences in one batch must have equal length`);
+}
+
+/** Number of steps in a dense sequence (rows, or flat values / width). */
+function stepsOf(where: string, name: string, s: ArrayLike<unknown>, width: number, widthName: string): number {
+  if (s.length === 0) throw new RangeError(`${where}: ${name} is an empty sequence; every sequence needs at least one step`);
+  if (isArrayLike(s[0])) return s.length;
+  if (s.length % width !== 0) {
+    throw new RangeError(`${where}: ${name} is a flat array of ${s.length} values, not a multiple of ${widthName} = ${width} features per step`);
+  }
+  return s.length / width;
+}
+
+function packDense(where: string, name: string, s: ArrayLike<unknown>, T: number, B: number, b: number,
+                   width: number, widthName: string, out: Float32Array, lo: number, hi: number): void {
+  const rows = isArrayLike(s[0]);
+  const steps = rows ? s.length : s.length / width;
+  if (s.length === 0) throw new RangeError(`${where}: ${name} is an empty sequence; every sequence needs at least one step`);
+  if (!rows && s.length % width !== 0) {
+    throw new RangeError(`${where}: ${name} is a flat array of ${s.length} values, not a multiple of ${widthName} = ${width} features per step`);
+  }
+  if (steps !== T) throw new RangeError(`${where}: ${name} has ${steps} steps, but the first sequence has ${T}; sequences in one batch must have equal length`);
+  for (let t = 0; t < T; t++) {
+    let row: ArrayLike<unknown>;
+    let base = 0;
+    if (rows) {
+      const r = s[t];
+      if (!isArrayLike(r)) throw new TypeError(`${where}: ${name}[${t}] must be a vector of ${width} numbers, got ${describe(r)}`);
+      if (r.length !== width) throw new RangeError(`${where}: ${name}[${t}] has ${r.length} features, the model expects ${widthName} = ${width}`);
+      row = r;
+    } else {
+      row = s;
+      base = t * width;
+    }
+    const o = (t * B + b) * width;
+    for (let k = 0; k < width; k++) {
+      const v = row[base + k];
+      if (typeof v !== 'number') throw new TypeError(`${where}: ${name} step ${t} feature ${k} must be a number, got ${describe(v)}`);
+      if (!Number.isFinite(v)) throw new RangeError(`${where}: ${name} step ${t} feature ${k} is ${v}; inputs must be finite`);
+      if (v < lo || v > hi) throw new RangeError(`${where}: ${name} step ${t} value ${k} is ${v}; sigmoid targets must be in [0, 1]`);
+      out[o + k] = v;
+    }
+  }
+}

@@ -1,0 +1,12 @@
+// rnn-wasm: recurrent neural networks for Node and browsers, with the math in WebAssembly.
+// Public exports only.
+export { createRNN, RNN } from './model.js';
+export type {
+  RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, TrainOptions, StepResult,
+  FitOptions, FitResult, Progress, SampleOptions,
+} from './model.js';
+export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
+export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
+export type { Layout, TensorEntry } from './layout.js';
+export { simdSupported, type Backend } from './wasm.js';
+export { Random } from './random.js';

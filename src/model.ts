@@ -1,0 +1,684 @@
+// The recurrent model: configuration, weights, the sequence API and training.
+//
+//   a<t> = act(W_aa a<t-1> + b_a + W_ax x<t> + b_x)      a<0> = 0 unless given
+//   ŷ<t> = g(W_ya a<t> + b_y)                             g = softmax | sigmoid | identity
+//   L    = Σ_t L<t>(ŷ<t>, y<t>)                           cross-entropy or squared error
+//
+// T = time steps, B = sequences per batch, n_x = input size, n_a = hidden size,
+// n_y = output size, L = layers (layer l > 0 takes layer l−1's a<t> as its input).
+// One forward call runs every step of every layer in wasm; one backward call per layer runs
+// BPTT; clipping and the optimizer step are single loops over the flat parameter region.
+import { Arena, type Region } from './arena.js';
+import {
+  packInputs, packTargets, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
+} from './data.js';
+import { buildLayout, type Layout, type TensorEntry } from './layout.js';
+import { Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
+import { Random, randomSeed } from './random.js';
+import { checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
+import { getEngine, type Backend, type Kernels } from './wasm.js';
+
+// --- configuration ---
+
+/** What createRNN takes. Every field is documented with its default. */
+export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+  /** Recurrent cell. Default 'rnn' (the vanilla/Elman cell). */
+  cell?: 'rnn';
+  /** Input size: features per step, or vocabulary size for token inputs. */
+  n_x: number;
+  /** Hidden size: units in a<t>. */
+  n_a: number;
+  /** Output size: classes (softmax), labels (sigmoid) or values (linear). */
+  n_y: number;
+  /** 'tokens' (x<t> is an integer id, one-hot) or 'dense' (x<t> is a vector). Default 'dense'. */
+  input?: I;
+  /** Output non-linearity g, which fixes the loss: 'softmax' → cross-entropy, 'sigmoid' →
+   *  binary cross-entropy, 'linear' → squared error. Default 'softmax'. */
+  output?: O;
+  /** Recurrent non-linearity. Default 'tanh'. */
+  activation?: 'tanh' | 'relu';
+  /** Stacked recurrent layers. Default 1. */
+  layers?: number;
+  /** 'sum': L = Σ over steps and sequences (the textbook's Σ_t L<t>); 'mean': divided by the
+   *  number of terms (steps for softmax; steps × n_y otherwise), as PyTorch. Default 'sum'. */
+  reduction?: 'sum' | 'mean';
+  /** Seed for initialisation, shuffling and sampling. Default: drawn at random and recorded
+   *  in `config.seed`, so any run can be repeated. */
+  seed?: number;
+  /** Kernel build. Default 'auto' (SIMD when the runtime supports it). */
+  backend?: Backend;
+}
+
+/** A config with every default filled in (model.config, and what toJSON returns). */
+export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+  cell: 'rnn';
+  n_x: number;
+  n_a: number;
+  n_y: number;
+  input: I;
+  output: O;
+  activation: 'tanh' | 'relu';
+  layers: number;
+  reduction: 'sum' | 'mean';
+  seed: number;
+}
+
+type InputOf<C> = C extends { input: infer I extends InputKind } ? I : 'dense';
+type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softmax';
+
+function resolveConfig(config: RNNConfig): ResolvedConfig {
+  const where = 'createRNN';
+  if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
+  return {
+    cell: checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn'] as const),
+    n_x: checkInt(where, 'n_x', config.n_x),
+    n_a: checkInt(where, 'n_a', config.n_a),
+    n_y: checkInt(where, 'n_y', config.n_y),
+    input: checkChoice(where, 'input', config.input ?? 'dense', ['tokens', 'dense'] as const),
+    output: checkChoice(where, 'output', config.output ?? 'softmax', ['softmax', 'sigmoid', 'linear'] as const),
+    activation: checkChoice(where, 'activation', config.activation ?? 'tanh', ['tanh', 'relu'] as const),
+    layers: checkInt(where, 'layers', config.layers ?? 1),
+    reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
+    seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
+  };
+}
+
+// --- the sequence API's types ---
+
+/** B sequences of equal length T, with optional targets and initial state. */
+export interface Batch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+  /** B input sequences: token ids (input 'tokens') or per-step feature vectors ('dense'). */
+  x: readonly Sequence<I>[];
+  /** B target sequences: T class ids (softmax; −1 skips a step) or T vectors of n_y values. */
+  y?: readonly Targets<O>[];
+  /** Initial state a<0>, (layers, B, n_a) flattened. Default zeros. */
+  a0?: ArrayLike<number>;
+}
+
+/** A batch that has targets (training, gradients). */
+export interface LabeledBatch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Batch<I, O> {
+  y: readonly Targets<O>[];
+}
+
+export interface ForwardResult {
+  T: number;
+  B: number;
+  /** ŷ<t> for every step, (B, T, n_y): yhat[(b·T + t)·n_y + k]. */
+  yhat: Float32Array;
+  /** a<t> of the top layer for every step, (B, T, n_a). */
+  a: Float32Array;
+  /** Final state a<T> of every layer, (layers, B, n_a): the a0 that continues the sequence. */
+  aT: Float32Array;
+  /** The loss when targets were given (reduced as config.reduction says). */
+  loss?: number;
+}
+
+export interface Gradients {
+  loss: number;
+  /** ∂L/∂θ per tensor, by canonical name (the seed names are aliases: dW_aa = grads.W_aa). */
+  grads: Record<string, Float32Array>;
+  /** ∂L/∂a<0>, (layers, B, n_a). */
+  da0: Float32Array;
+}
+
+/** How to take a training step. */
+export interface TrainOptions {
+  /** Optimizer name or config. Default 'adam'. Changing the type resets its state. */
+  optimizer?: OptimizerName | OptimizerConfig;
+  /** Overrides the optimizer's learning rate for this step (for schedules). */
+  learningRate?: number;
+  /** Clip gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_). Default off. */
+  clipNorm?: number;
+  /** Clip every gradient value to [−clipValue, clipValue]. Default off. */
+  clipValue?: number;
+  /** On a non-finite loss or gradient: 'throw' (default) or 'skip' the step. Either way the
+   *  weights are left as they were. */
+  onNonFinite?: 'throw' | 'skip';
+}
+
+export interface StepResult {
+  loss: number;
+  /** Global L2 norm of the gradient before clipping. */
+  gradNorm: number;
+  /** False when the step was skipped (non-finite loss or gradient). */
+  applied: boolean;
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  /** Batch index within the epoch. */
+  batch: number;
+  batches: number;
+  /** Optimizer steps so far, over all epochs. */
+  step: number;
+  /** Loss of this batch (as config.reduction says). */
+  loss: number;
+  /** Mean batch loss of the epoch so far. */
+  epochLoss: number;
+  gradNorm: number;
+  stepsPerSecond: number;
+  elapsedMs: number;
+}
+
+export interface FitOptions extends TrainOptions {
+  /** Passes over the data. Default 1. */
+  epochs?: number;
+  /** Sequences per batch. Default 32. Sequences in one batch must have equal length. */
+  batchSize?: number;
+  /** Shuffle the order every epoch, with the model's seeded generator. Default true. */
+  shuffle?: boolean;
+  /** Called after every optimizer step. */
+  onProgress?: (p: Progress) => void;
+  /** Called after every epoch with its mean loss. */
+  onEpochEnd?: (e: { epoch: number; loss: number }) => void;
+  /** Stops training cleanly after the current step. */
+  signal?: AbortSignal;
+  /** Yield to the event loop at least this often, in ms, so pages and servers stay responsive. Default 50. */
+  yieldEveryMs?: number;
+}
+
+export interface FitResult {
+  /** Mean loss of each epoch. */
+  epochLosses: number[];
+  steps: number;
+  stopped: boolean;
+}
+
+export interface SampleOptions {
+  /** Tokens to generate. */
+  length: number;
+  /** Tokens fed first to set the state (none are returned). Default: start from token 0. */
+  prime?: ArrayLike<number>;
+  /** Softmax temperature; 0 is greedy (argmax). Default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens. Default: all. */
+  topK?: number;
+  /** Seed for the sampling; default: the model's own generator. */
+  seed?: number;
+}
+
+// --- the model ---
+
+/** Create a recurrent model. Compiles the kernels on first use; everything after is synchronous. */
+export async function createRNN<const C extends RNNConfig>(config: C): Promise<RNN<InputOf<C>, OutputOf<C>>> {
+  const resolved = resolveConfig(config);
+  const engine = await getEngine(config.backend ?? 'auto');
+  return new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend);
+}
+
+/** Workspace for BPTT, sized for the largest T·B seen. Time-major. */
+interface Workspace {
+  rows: number;        // capacity in T·B rows
+  blocks: number;      // capacity in (T+1)·B rows
+  X: Region;           // (T·B) ids or (T·B, n_x)
+  A: Region[];         // per layer ((T+1)·B, n_a): a<0..T>
+  dA: Region[];        // per layer ((T+1)·B, n_a)
+  Z: Region;           // (T·B, n_y) logits
+  Yhat: Region;        // (T·B, n_y) outputs
+  dZ: Region;          // (T·B, n_y) ∂L/∂logits
+  Y: Region;           // (T·B) ids or (T·B, n_y) targets
+}
+
+export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+  /** The configuration with defaults filled in. */
+  readonly config: Readonly<ResolvedConfig<I, O>>;
+  /** The parameter layout (names, shapes, offsets). */
+  readonly layout: Layout;
+  /** Every parameter by name, as copies; assign a typed array of the right length to set one.
+   *  Names are PyTorch's (weight_ih_l0, …, head.weight) and the textbook's (W_ax, W_aa, b_x,
+   *  b_a, W_ya, b_y) for the single-layer cell. */
+  readonly params: Record<string, Float32Array>;
+
+  private arena: Arena;
+  private weights: Region;
+  private grads: Region;
+  private ws?: Workspace;
+  private optimizer?: Optimizer;
+  private rng: Random;
+
+  /** Use createRNN(). */
+  constructor(private kernels: Kernels, config: ResolvedConfig<I, O>, readonly backend: 'simd' | 'scalar') {
+    this.config = Object.freeze({ ...config });
+    this.layout = buildLayout(config);
+    this.arena = new Arena(kernels);
+    this.weights = this.arena.alloc(this.layout.size, 'parameters');
+    try {
+      this.grads = this.arena.alloc(this.layout.size, 'gradients');
+    } catch (e) {
+      this.arena.dispose();
+      throw e;
+    }
+    // PyTorch's initialisation: U(−bound, bound) per tensor, drawn in layout order
+    const init = new Random(config.seed);
+    const w = this.arena.f32(this.weights);
+    for (const e of this.layout.entries) {
+      for (let i = 0; i < e.length; i++) w[e.offset + i] = (2 * init.uniform() - 1) * e.initBound;
+    }
+    this.rng = new Random(config.seed ^ 0x2545f491);
+    this.params = this.makeParamsObject();
+  }
+
+  /** Number of trainable values. */
+  get numParams(): number {
+    return this.layout.size;
+  }
+
+  // --- weights ---
+
+  /** A copy of one parameter tensor (canonical name or seed alias). */
+  getParam(name: string): Float32Array {
+    const e = this.entry('getParam', name);
+    return this.arena.f32(this.weights, e.offset, e.length).slice();
+  }
+
+  /** Overwrite one parameter tensor from `values` (row-major, shape as in layout). */
+  setParam(name: string, values: ArrayLike<number>): void {
+    const e = this.entry('setParam', name);
+    const v = checkFloats('setParam', `values for ${name} (shape [${e.shape.join(', ')}])`, values, e.length);
+    this.arena.f32(this.weights, e.offset, e.length).set(v);
+  }
+
+  /** A copy of all parameters as one flat array in layout order. */
+  getWeights(): Float32Array {
+    return this.arena.f32(this.weights).slice();
+  }
+
+  /** Overwrite all parameters from one flat array in layout order. */
+  setWeights(values: ArrayLike<number>): void {
+    const v = checkFloats('setWeights', 'values', values, this.layout.size);
+    this.arena.f32(this.weights).set(v);
+  }
+
+  /** Zero-copy view of the parameter region. Invalid after any allocation in the module
+   *  (creating a model, a larger batch): re-fetch it rather than keeping it. */
+  weightsView(): Float32Array {
+    return this.arena.f32(this.weights);
+  }
+
+  // --- forward and gradients ---
+
+  /** Run the model over a batch: per-step outputs ŷ and states a, and the loss if y is given. */
+  forward(batch: Batch<I, O>): ForwardResult {
+    const where = 'forward';
+    const { packed, targets, a0 } = this.prepare(where, batch, false);
+    const loss = this.run(packed, targets, a0, false);
+    return this.readForward(packed.T, packed.B, loss);
+  }
+
+  /** Loss and the gradient of every parameter for a batch; the weights are not changed. */
+  computeGradients(batch: LabeledBatch<I, O>): Gradients {
+    const { packed, targets, a0 } = this.prepare('computeGradients', batch, true);
+    const loss = this.run(packed, targets!, a0, true);
+    this.backward(packed.T, packed.B);
+    const g = this.arena.f32(this.grads);
+    const grads: Record<string, Float32Array> = {};
+    for (const e of this.layout.entries) grads[e.name] = g.slice(e.offset, e.offset + e.length);
+    return { loss, grads, da0: this.readStates(0, packed.T, packed.B) };
+  }
+
+  /** One optimizer step on a batch: forward, BPTT, clipping, update. */
+  trainStep(batch: LabeledBatch<I, O>, options: TrainOptions = {}): StepResult {
+    const where = 'trainStep';
+    const opt = this.resolveTraining(where, options);
+    const { packed, targets, a0 } = this.prepare(where, batch, true);
+    const loss = this.run(packed, targets!, a0, true);
+    this.backward(packed.T, packed.B);
+    const k = this.kernels;
+    const gradNorm = Math.sqrt(k.sum_squares(this.grads.ptr, this.layout.size));
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      if (opt.onNonFinite === 'skip') return { loss, gradNorm, applied: false };
+      throw new RangeError(`${where}: ${this.describeNonFinite(loss)} at optimizer step ${opt.optimizer.step + 1}; ` +
+        `the weights were left unchanged (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
+    }
+    if (opt.clipNorm !== undefined) {
+      const c = opt.clipNorm / (gradNorm + 1e-6);       // torch.nn.utils.clip_grad_norm_
+      if (c < 1) k.scale(this.grads.ptr, this.layout.size, c);
+    }
+    if (opt.clipValue !== undefined) k.clip_value(this.grads.ptr, this.layout.size, opt.clipValue);
+    opt.optimizer.apply(this.weights, this.grads, opt.learningRate);
+    return { loss, gradNorm, applied: true };
+  }
+
+  /** Train over a data set for some epochs, in batches; yields to the event loop as it goes. */
+  async fit(data: { x: readonly Sequence<I>[]; y: readonly Targets<O>[] }, options: FitOptions = {}): Promise<FitResult> {
+    const where = 'fit';
+    if (typeof data !== 'object' || data === null || !Array.isArray(data.x) || !Array.isArray(data.y)) {
+      throw new TypeError(`${where}: data must be { x: sequences[], y: targets[] }, got ${describe(data)}`);
+    }
+    const N = data.x.length;
+    if (N === 0) throw new RangeError(`${where}: data.x must hold at least one sequence, got none`);
+    if (data.y.length !== N) throw new RangeError(`${where}: data.y must have one target sequence per input (${N}), got ${data.y.length}`);
+    const epochs = checkInt(where, 'epochs', options.epochs ?? 1);
+    const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
+    const yieldEveryMs = checkNumber(where, 'yieldEveryMs', options.yieldEveryMs ?? 50, 0);
+    const shuffle = options.shuffle ?? true;
+    this.resolveTraining(where, options);   // validate before the first step
+    const batches = Math.ceil(N / batchSize);
+    const order = Array.from({ length: N }, (_, i) => i);
+    const epochLosses: number[] = [];
+    const start = now();
+    let lastYield = start;
+    let steps = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      if (shuffle) this.rng.shuffle(order);
+      let sum = 0;
+      for (let b = 0; b < batches; b++) {
+        if (options.signal?.aborted) return { epochLosses, steps, stopped: true };
+        const idx = order.slice(b * batchSize, (b + 1) * batchSize);
+        const r = this.trainStep({ x: idx.map((i) => data.x[i]), y: idx.map((i) => data.y[i]) }, options);
+        steps++;
+        sum += r.loss;
+        const elapsedMs = now() - start;
+        options.onProgress?.({
+          epoch, epochs, batch: b, batches, step: steps, loss: r.loss, epochLoss: sum / (b + 1),
+          gradNorm: r.gradNorm, stepsPerSecond: steps / Math.max(elapsedMs / 1000, 1e-9), elapsedMs,
+        });
+        if (now() - lastYield >= yieldEveryMs) {
+          await yieldToEventLoop();
+          lastYield = now();
+        }
+      }
+      epochLosses.push(sum / batches);
+      options.onEpochEnd?.({ epoch, loss: sum / batches });
+    }
+    return { epochLosses, steps, stopped: false };
+  }
+
+  // --- generation ---
+
+  /** Generate tokens one at a time, feeding each sampled ŷ<t> back as x<t+1>.
+   *  Needs token input and softmax output over the same vocabulary (n_x = n_y). */
+  sample(options: SampleOptions): number[] {
+    const where = 'sample';
+    const c = this.config;
+    if (c.input !== 'tokens' || c.output !== 'softmax' || c.n_x !== c.n_y) {
+      throw new TypeError(`${where}: needs input 'tokens' and output 'softmax' with n_x = n_y, got input '${c.input}', output '${c.output}', n_x = ${c.n_x}, n_y = ${c.n_y}`);
+    }
+    const length = checkInt(where, 'length', options.length, 0);
+    const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
+    const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
+    const rng = options.seed === undefined ? this.rng : new Random(checkInt(where, 'seed', options.seed, 0));
+    const prime = options.prime === undefined ? [0] : Array.from(options.prime);
+    if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
+    packInputs(where, [prime], 'tokens', c.n_x);                  // validates the ids
+    let state: Float32Array = new Float32Array(c.layers * c.n_a);
+    const feed = (token: number): Float32Array => {
+      this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state, false);
+      state = this.readStates(-1, 1, 1);
+      return this.arena.f32(this.ws!.Yhat, 0, c.n_y).slice();
+    };
+    let p: Float32Array = new Float32Array(0);
+    for (const t of prime) p = feed(t);
+    const out: number[] = [];
+    for (let i = 0; i < length; i++) {
+      const next = pickToken(p, temperature, topK, rng);
+      out.push(next);
+      if (i + 1 < length) p = feed(next);
+    }
+    return out;
+  }
+
+  // --- lifetime ---
+
+  /** The configuration as plain JSON (round-trips through createRNN). */
+  toJSON(): ResolvedConfig<I, O> {
+    return { ...this.config };
+  }
+
+  /** Return all of this model's wasm memory to the allocator. The model is unusable after. */
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = undefined;
+    this.ws = undefined;
+    this.arena.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.arena.isDisposed;
+  }
+
+  // --- internals ---
+
+  private entry(where: string, name: string): TensorEntry {
+    const e = typeof name === 'string' ? this.layout.get(name) : undefined;
+    if (!e) {
+      const names = this.layout.entries.map((x) => x.alias ? `${x.name} (${x.alias})` : x.name).join(', ');
+      throw new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}`);
+    }
+    return e;
+  }
+
+  private makeParamsObject(): Record<string, Float32Array> {
+    const obj: Record<string, Float32Array> = {};
+    for (const e of this.layout.entries) {
+      for (const name of e.alias ? [e.name, e.alias] : [e.name]) {
+        Object.defineProperty(obj, name, {
+          enumerable: name === e.name,
+          get: () => this.getParam(e.name),
+          set: (v: ArrayLike<number>) => this.setParam(e.name, v),
+        });
+      }
+    }
+    return Object.freeze(obj);
+  }
+
+  private resolveTraining(where: string, options: TrainOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    const config = resolveOptimizer(where, options.optimizer ?? this.optimizer?.config ?? 'adam');
+    const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
+    const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(where, 'clipNorm', options.clipNorm, 0);
+    const clipValue = options.clipValue === undefined ? undefined : checkNumber(where, 'clipValue', options.clipValue, 0);
+    const onNonFinite = checkChoice(where, 'onNonFinite', options.onNonFinite ?? 'throw', ['throw', 'skip'] as const);
+    if (!this.optimizer || !sameOptimizer(this.optimizer.config, config)) {
+      this.optimizer?.dispose();
+      this.optimizer = new Optimizer(config, this.arena, this.layout.size);
+    }
+    return { optimizer: this.optimizer, learningRate: learningRate ?? config.learningRate, clipNorm, clipValue, onNonFinite };
+  }
+
+  /** Validate and pack a batch before any wasm memory is touched. */
+  private prepare(where: string, batch: Batch<I, O>, needTargets: boolean) {
+    if (typeof batch !== 'object' || batch === null) throw new TypeError(`${where}: batch must be { x, y? }, got ${describe(batch)}`);
+    const c = this.config;
+    const packed = packInputs(where, batch.x, c.input, c.n_x);
+    if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (targets) is required`);
+    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed.T, packed.B);
+    const a0 = batch.a0 === undefined ? undefined
+      : Float32Array.from(checkFloats(where, `a0 (layers × B × n_a = ${c.layers} × ${packed.B} × ${c.n_a})`, batch.a0, c.layers * packed.B * c.n_a));
+    return { packed, targets, a0 };
+  }
+
+  private ensureWorkspace(T: number, B: number): Workspace {
+    const rows = T * B, blocks = (T + 1) * B;
+    const ws = this.ws;
+    if (ws && ws.rows >= rows && ws.blocks >= blocks) return ws;
+    this.releaseWorkspace();
+    const c = this.config;
+    const a = this.arena;
+    const next: Workspace = {
+      rows, blocks,
+      X: a.alloc(rows * (c.input === 'tokens' ? 1 : c.n_x), 'the input workspace'),
+      A: [], dA: [],
+      Z: a.alloc(rows * c.n_y, 'the output workspace'),
+      Yhat: a.alloc(rows * c.n_y, 'the output workspace'),
+      dZ: a.alloc(rows * c.n_y, 'the output workspace'),
+      Y: a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace'),
+    };
+    this.ws = next;   // registered first, so a failed allocation below is released with it
+    for (let l = 0; l < c.layers; l++) {
+      next.A.push(a.alloc(blocks * c.n_a, 'the BPTT workspace'));
+      next.dA.push(a.alloc(blocks * c.n_a, 'the BPTT workspace'));
+    }
+    return next;
+  }
+
+  private releaseWorkspace(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    for (const r of [ws.X, ws.Z, ws.Yhat, ws.dZ, ws.Y, ...ws.A, ...ws.dA]) this.arena.release(r);
+    this.ws = undefined;
+  }
+
+  /** Forward over all layers and steps; returns the loss (NaN when there are no targets). */
+  private run(packed: PackedInput, targets: Int32Array | Float32Array | undefined,
+              a0: Float32Array | undefined, training: boolean): number {
+    const { T, B } = packed;
+    const c = this.config;
+    const ws = this.ensureWorkspace(T, B);       // the only allocation; views come after it
+    const k = this.kernels;
+    const rows = T * B;
+    if (c.input === 'tokens') this.arena.i32(ws.X, 0, rows).set(packed.x);
+    else this.arena.f32(ws.X, 0, rows * c.n_x).set(packed.x);
+    const relu = c.activation === 'relu' ? 1 : 0;
+    const w = this.weights.ptr;
+    let X = ws.X.ptr, n_in = c.n_x, tokens = c.input === 'tokens' ? 1 : 0;
+    for (let l = 0; l < c.layers; l++) {
+      const p = this.layout.layer(l);
+      const state = this.arena.f32(ws.A[l], 0, B * c.n_a);
+      if (a0) state.set(a0.subarray(l * B * c.n_a, (l + 1) * B * c.n_a));
+      else state.fill(0);
+      k.rnn_forward(ws.A[l].ptr, X, tokens, w + 4 * p.weight_ih.offset, w + 4 * p.weight_hh.offset,
+        w + 4 * p.bias_ih.offset, w + 4 * p.bias_hh.offset, T, B, n_in, c.n_a, relu);
+      X = ws.A[l].ptr + 4 * B * c.n_a;    // a<1..T> of this layer feeds the next
+      n_in = c.n_a;
+      tokens = 0;
+    }
+    const head = this.layout.head();
+    k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, c.n_a, c.n_y);
+    let Y = 0, scale = 1;
+    if (targets) {
+      if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
+      else this.arena.f32(ws.Y, 0, rows * c.n_y).set(targets);
+      Y = ws.Y.ptr;
+      if (c.reduction === 'mean') {
+        const terms = c.output === 'softmax' ? countValid(targets as Int32Array) : rows * c.n_y;
+        scale = terms > 0 ? 1 / terms : 0;
+      }
+    }
+    const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
+    const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, 0, rows, c.n_y, scale);
+    return targets ? total * scale : NaN;
+  }
+
+  /** BPTT through the head and every layer; fills the gradient region. */
+  private backward(T: number, B: number): void {
+    const c = this.config;
+    const ws = this.ws!;
+    const k = this.kernels;
+    const w = this.weights.ptr, g = this.grads.ptr;
+    const rows = T * B, block = 4 * B * c.n_a;
+    const relu = c.activation === 'relu' ? 1 : 0;
+    k.zero_f32(g, this.layout.size);
+    const head = this.layout.head();
+    const top = c.layers - 1;
+    // ∂L/∂a<t> of the top layer from the output layer (overwrites blocks 1..T)
+    k.linear_backward(ws.dA[top].ptr + block, g + 4 * head.weight.offset, g + 4 * head.bias.offset, ws.dZ.ptr,
+      ws.A[top].ptr + block, w + 4 * head.weight.offset, rows, c.n_a, c.n_y, 0);
+    k.zero_f32(ws.dA[top].ptr, B * c.n_a);
+    for (let l = top; l >= 0; l--) {
+      const p = this.layout.layer(l);
+      const below = l > 0;
+      if (below) k.zero_f32(ws.dA[l - 1].ptr, (T + 1) * B * c.n_a);
+      k.rnn_backward(g + 4 * p.weight_ih.offset, g + 4 * p.weight_hh.offset, g + 4 * p.bias_ih.offset, g + 4 * p.bias_hh.offset,
+        below ? ws.dA[l - 1].ptr + block : 0, ws.dA[l].ptr,
+        ws.A[l].ptr, below ? ws.A[l - 1].ptr + block : ws.X.ptr, below ? 0 : c.input === 'tokens' ? 1 : 0,
+        w + 4 * p.weight_ih.offset, w + 4 * p.weight_hh.offset, T, B, below ? c.n_a : c.n_x, c.n_a, relu);
+    }
+  }
+
+  /** Copy per-step outputs out of the time-major workspace into (B, T, ·) arrays. */
+  private readForward(T: number, B: number, loss: number): ForwardResult {
+    const c = this.config;
+    const ws = this.ws!;
+    const yhat = toBatchMajor(this.arena.f32(ws.Yhat, 0, T * B * c.n_y), T, B, c.n_y);
+    const a = toBatchMajor(this.arena.f32(ws.A[c.layers - 1], B * c.n_a, T * B * c.n_a), T, B, c.n_a);
+    const result: ForwardResult = { T, B, yhat, a, aT: this.readStates(-1, T, B) };
+    if (!Number.isNaN(loss)) result.loss = loss;
+    return result;
+  }
+
+  /** States of every layer at step T (which = −1) or gradients at step 0 (which = 0), (layers, B, n_a). */
+  private readStates(which: 0 | -1, T: number, B: number): Float32Array {
+    const c = this.config;
+    const out = new Float32Array(c.layers * B * c.n_a);
+    for (let l = 0; l < c.layers; l++) {
+      const src = which === -1
+        ? this.arena.f32(this.ws!.A[l], T * B * c.n_a, B * c.n_a)
+        : this.arena.f32(this.ws!.dA[l], 0, B * c.n_a);
+      out.set(src, l * B * c.n_a);
+    }
+    return out;
+  }
+
+  /** Name the first tensor with a non-finite gradient (only on the error path). */
+  private describeNonFinite(loss: number): string {
+    if (!Number.isFinite(loss)) return `the loss is ${loss}`;
+    const g = this.arena.f32(this.grads);
+    for (const e of this.layout.entries) {
+      for (let i = 0; i < e.length; i++) {
+        if (!Number.isFinite(g[e.offset + i])) return `the gradient of ${e.name} has ${g[e.offset + i]} at index ${i}`;
+      }
+    }
+    return 'the gradient norm is not finite';
+  }
+}
+
+// --- helpers ---
+
+function sameOptimizer(a: object, b: object): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function countValid(ids: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) n++;
+  return n;
+}
+
+/** (T, B, n) time-major → (B, T, n) batch-major copy. */
+function toBatchMajor(src: Float32Array, T: number, B: number, n: number): Float32Array {
+  const out = new Float32Array(T * B * n);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) out.set(src.subarray((t * B + b) * n, (t * B + b + 1) * n), (b * T + t) * n);
+  }
+  return out;
+}
+
+/** Draw a token from probabilities p at a temperature, among the top k. */
+function pickToken(p: Float32Array, temperature: number, topK: number, rng: Random): number {
+  const n = p.length;
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (p[i] > p[best]) best = i;
+    return best;
+  }
+  // p^(1/temperature) renormalised = softmax(logits / temperature)
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = Math.pow(p[i], 1 / temperature);
+  if (topK < n) {
+    const cutoff = Array.from(w).sort((a, b) => b - a)[topK - 1];
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      if (w[i] < cutoff || kept >= topK) w[i] = 0;
+      else kept++;
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) total += w[i];
+  if (!(total > 0)) return pickToken(p, 0, topK, rng);
+  let r = rng.uniform() * total;
+  for (let i = 0; i < n; i++) {
+    r -= w[i];
+    if (r < 0) return i;
+  }
+  return n - 1;
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

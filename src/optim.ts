@@ -1,0 +1,165 @@
+// Optimizers: configuration, state (moment regions, step count) and the call into the one
+// flat-loop kernel of each. Update rules and defaults are those of torch.optim.
+import type { Arena, Region } from './arena.js';
+import { checkChoice, checkNumber } from './validate.js';
+
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+
+export interface SGDConfig {
+  type: 'sgd';
+  /** Step size. Default 1e-2. */
+  learningRate?: number;
+  /** Momentum factor. Default 0. */
+  momentum?: number;
+  /** Dampening of momentum. Default 0. */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0, dampening 0). Default false. */
+  nesterov?: boolean;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay?: number;
+}
+
+export interface AdamConfig {
+  /** 'adam' adds weightDecay·p to the gradient (L2); 'adamw' decays weights directly. */
+  type: 'adam' | 'adamw';
+  /** Step size. Default 1e-3. */
+  learningRate?: number;
+  /** Decay of the first moment. Default 0.9. */
+  beta1?: number;
+  /** Decay of the second moment. Default 0.999. */
+  beta2?: number;
+  /** Added to the denominator. Default 1e-8. */
+  eps?: number;
+  /** Default 0 for 'adam', 1e-2 for 'adamw'. */
+  weightDecay?: number;
+}
+
+export interface RMSPropConfig {
+  type: 'rmsprop';
+  /** Step size. Default 1e-2. */
+  learningRate?: number;
+  /** Decay of the squared-gradient average. Default 0.99. */
+  alpha?: number;
+  /** Added to the denominator. Default 1e-8. */
+  eps?: number;
+  /** Momentum factor. Default 0. */
+  momentum?: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay?: number;
+}
+
+export interface AdagradConfig {
+  type: 'adagrad';
+  /** Step size. Default 1e-2. */
+  learningRate?: number;
+  /** Learning-rate decay per step. Default 0. */
+  lrDecay?: number;
+  /** Added to the denominator. Default 1e-10. */
+  eps?: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay?: number;
+  /** Starting value of the squared-gradient sum. Default 0. */
+  initialAccumulatorValue?: number;
+}
+
+export type OptimizerConfig = SGDConfig | AdamConfig | RMSPropConfig | AdagradConfig;
+
+type Resolved = Required<SGDConfig> | Required<AdamConfig> | Required<RMSPropConfig> | Required<AdagradConfig>;
+
+const NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
+
+/** Fill in defaults and check every field. */
+export function resolveOptimizer(where: string, config: OptimizerName | OptimizerConfig): Resolved {
+  const c = (typeof config === 'string' ? { type: config } : config) as Record<string, unknown>;
+  if (typeof c !== 'object' || c === null) throw new TypeError(`${where}: optimizer must be a name or a config object, got ${typeof config}`);
+  const type = checkChoice(where, 'optimizer.type', c.type, NAMES);
+  const num = (key: string, dflt: number, lo = 0, hi = Infinity): number =>
+    c[key] === undefined ? dflt : checkNumber(where, `optimizer.${key}`, c[key], lo, hi);
+  switch (type) {
+    case 'sgd': {
+      const r = {
+        type, learningRate: num('learningRate', 1e-2), momentum: num('momentum', 0), dampening: num('dampening', 0, 0, 1),
+        nesterov: c.nesterov === undefined ? false : Boolean(c.nesterov), weightDecay: num('weightDecay', 0),
+      } as const;
+      if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
+        throw new RangeError(`${where}: Nesterov momentum needs momentum > 0 and dampening = 0, got momentum ${r.momentum}, dampening ${r.dampening}`);
+      }
+      return r;
+    }
+    case 'adam':
+    case 'adamw':
+      return {
+        type, learningRate: num('learningRate', 1e-3), beta1: num('beta1', 0.9, 0, 0.999999), beta2: num('beta2', 0.999, 0, 0.999999999),
+        eps: num('eps', 1e-8), weightDecay: num('weightDecay', type === 'adamw' ? 1e-2 : 0),
+      };
+    case 'rmsprop':
+      return {
+        type, learningRate: num('learningRate', 1e-2), alpha: num('alpha', 0.99, 0, 1), eps: num('eps', 1e-8),
+        momentum: num('momentum', 0), weightDecay: num('weightDecay', 0),
+      };
+    case 'adagrad':
+      return {
+        type, learningRate: num('learningRate', 1e-2), lrDecay: num('lrDecay', 0), eps: num('eps', 1e-10),
+        weightDecay: num('weightDecay', 0), initialAccumulatorValue: num('initialAccumulatorValue', 0),
+      };
+  }
+}
+
+/** An optimizer bound to a model's parameter region: its moments and its step count. */
+export class Optimizer {
+  /** Steps taken so far. */
+  step = 0;
+  private m?: Region;
+  private v?: Region;
+
+  constructor(readonly config: Resolved, private arena: Arena, private size: number) {
+    const needs: Record<OptimizerName, number> = { sgd: 1, adam: 2, adamw: 2, rmsprop: 2, adagrad: 1 };
+    const n = needs[config.type];
+    if (config.type === 'sgd' && config.momentum === 0) return;
+    this.m = arena.alloc(size, 'optimizer state');
+    if (n > 1) this.v = arena.alloc(size, 'optimizer state');
+    if (config.type === 'adagrad' && config.initialAccumulatorValue !== 0) {
+      arena.f32(this.m).fill(config.initialAccumulatorValue);
+    }
+  }
+
+  /** One update of params from grads; `learningRate` overrides the configured one (schedules). */
+  apply(params: Region, grads: Region, learningRate = this.config.learningRate): void {
+    const k = this.arena.kernels;
+    const c = this.config;
+    const n = this.size;
+    const first = this.step === 0 ? 1 : 0;
+    this.step++;
+    const m = this.m?.ptr ?? 0, v = this.v?.ptr ?? 0;
+    switch (c.type) {
+      case 'sgd':
+        k.sgd_step(params.ptr, grads.ptr, m, n, learningRate, c.momentum, c.dampening, c.weightDecay, c.nesterov ? 1 : 0, first);
+        break;
+      case 'adam':
+      case 'adamw': {
+        const bc1 = 1 - Math.pow(c.beta1, this.step);
+        const bc2 = 1 - Math.pow(c.beta2, this.step);
+        k.adam_step(params.ptr, grads.ptr, m, v, n, learningRate, c.beta1, c.beta2, c.eps, c.weightDecay,
+          c.type === 'adamw' ? 1 : 0, learningRate / bc1, Math.sqrt(bc2));
+        break;
+      }
+      case 'rmsprop':
+        k.rmsprop_step(params.ptr, grads.ptr, m, v, n, learningRate, c.alpha, c.eps, c.weightDecay, c.momentum);
+        break;
+      case 'adagrad':
+        k.adagrad_step(params.ptr, grads.ptr, m, n, learningRate / (1 + (this.step - 1) * c.lrDecay), c.eps, c.weightDecay);
+        break;
+    }
+  }
+
+  /** Moment buffers and step, copied out (checkpoints). */
+  getState(): { step: number; m?: Float32Array; v?: Float32Array } {
+    return { step: this.step, m: this.m && this.arena.f32(this.m).slice(), v: this.v && this.arena.f32(this.v).slice() };
+  }
+
+  dispose(): void {
+    this.arena.release(this.m);
+    this.arena.release(this.v);
+    this.m = this.v = undefined;
+  }
+}
