@@ -10,3 +10,7 @@ export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConf
 export type { Layout, TensorEntry } from './layout.js';
 export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
+// Low-level access, for benchmarks and custom kernels: the instantiated module per backend
+// and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
+export { getEngine, type Engine, type Kernels } from './wasm.js';
+export { Arena, type Region } from './arena.js';
