@@ -11,6 +11,13 @@
 //   identity + squared error   L = Σ_k (ŷ − y)²                        ∂L/∂z = 2 (ŷ − y)
 // see: PyTorch CrossEntropyLoss, BCEWithLogitsLoss and MSELoss (reduction = 'sum').
 
+/** σ(z) without overflow: exp of a non-positive number only. */
+// @ts-ignore: decorator
+@inline function sigmoid(z: f32): f32 {
+  const e = Mathf.exp(-Mathf.abs(z));
+  return z >= 0 ? <f32>1 / (1 + e) : e / (1 + e);
+}
+
 // @ts-ignore: decorator
 @inline function row_weight(w: usize, r: i32): f32 {
   return w ? load<f32>(w + (<usize>r << 2)) : 1;
@@ -58,7 +65,7 @@ export function sigmoid_bce(yhat: usize, dz: usize, z: usize, y: usize, w: usize
   if (!y) {
     for (let i = 0; i < N * n_y; i++) {
       const zk = load<f32>(z + (<usize>i << 2));
-      store<f32>(yhat + (<usize>i << 2), <f32>1 / (1 + Mathf.exp(-zk)));
+      store<f32>(yhat + (<usize>i << 2), sigmoid(zk));
     }
     return 0;
   }
@@ -71,9 +78,8 @@ export function sigmoid_bce(yhat: usize, dz: usize, z: usize, y: usize, w: usize
       const o = (<usize>r * n_y + k) << 2;
       const zk = load<f32>(z + o);
       const yk = load<f32>(y + o);
-      // sigmoid without overflow: exp of a non-positive number only
+      const p = sigmoid(zk);
       const e = Mathf.exp(-Mathf.abs(zk));
-      const p = zk >= 0 ? <f32>1 / (1 + e) : e / (1 + e);
       store<f32>(yhat + o, p);
       // −y log σ(z) − (1−y) log(1 − σ(z)) = max(z, 0) − z·y + log(1 + e^−|z|)
       rowLoss += <f64>max(zk, <f32>0) - <f64>zk * <f64>yk + Math.log1p(<f64>e);

@@ -275,7 +275,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   /** Overwrite one parameter tensor from `values` (row-major, shape as in layout). */
   setParam(name: string, values: ArrayLike<number>): void {
     const e = this.entry('setParam', name);
-    const v = checkFloats('setParam', `values for ${name} (shape [${e.shape.join(', ')}])`, values, e.length);
+    const label = name === e.name ? e.name : `${name} (= ${e.name})`;
+    const v = checkFloats('setParam', `values for ${label} (shape [${e.shape.join(', ')}])`, values, e.length);
     this.arena.f32(this.weights, e.offset, e.length).set(v);
   }
 
@@ -455,8 +456,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       for (const name of e.alias ? [e.name, e.alias] : [e.name]) {
         Object.defineProperty(obj, name, {
           enumerable: name === e.name,
-          get: () => this.getParam(e.name),
-          set: (v: ArrayLike<number>) => this.setParam(e.name, v),
+          get: () => this.getParam(name),
+          set: (v: ArrayLike<number>) => this.setParam(name, v),
         });
       }
     }

@@ -47,8 +47,8 @@ export function checkFloats(where: string, name: string, v: unknown, length: num
   if (v.length !== length) throw new RangeError(`${where}: ${name} must have ${length} values, got ${v.length}`);
   for (let i = 0; i < length; i++) {
     const x = v[i];
-    if (typeof x !== 'number') throw new TypeError(`${where}: ${name}[${i}] must be a number, got ${describe(x)}`);
-    if (!Number.isFinite(x)) throw new RangeError(`${where}: ${name}[${i}] must be finite, got ${x}`);
+    if (typeof x !== 'number') throw new TypeError(`${where}: ${name} must hold numbers, got ${describe(x)} at [${i}]`);
+    if (!Number.isFinite(x)) throw new RangeError(`${where}: ${name} must hold finite numbers, got ${x} at [${i}]`);
   }
   return v as ArrayLike<number>;
 }

@@ -1,0 +1,52 @@
+// Test helpers: closeness checks that report the worst element, and seeded data.
+import * as assert from 'uvu/assert';
+import { Random } from '../dist/index.js';
+
+/** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
+export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
+  let err = 0, at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const e = Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), floor);
+    if (!(e <= err)) { err = e; at = i; }
+  }
+  return { err, at };
+}
+
+/** Assert every element is within rtol relative to max(|expected|, floor). */
+export function checkClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, floor = 1e-6): void {
+  assert.is(actual.length, expected.length, `${label}: length`);
+  const { err, at } = worst(actual, expected, floor);
+  assert.ok(err <= rtol, `${label}: worst relative error ${err.toExponential(2)} > ${rtol} at [${at}]: got ${actual[at]}, expected ${expected[at]}`);
+}
+
+/** Assert two arrays are identical bit for bit. */
+export function checkSame(label: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
+  assert.is(a.length, b.length, `${label}: length`);
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], b[i])) assert.unreachable(`${label}: differs at [${i}]: ${a[i]} vs ${b[i]}`);
+  }
+}
+
+export const flat = (x: number[][][]): number[] => x.flat(2);
+
+/** Random f32-representable numbers in [−s, s). */
+export function uniforms(rng: Random, n: number, s = 1): number[] {
+  return Array.from({ length: n }, () => Math.fround((2 * rng.uniform() - 1) * s));
+}
+
+export interface DataSpec {
+  T: number; B: number; n_x: number; n_y: number;
+  input: 'tokens' | 'dense';
+  output: 'softmax' | 'sigmoid' | 'linear';
+}
+
+/** A random batch: x and y as B sequences of T steps (rows for vectors). */
+export function randomBatch(rng: Random, s: DataSpec) {
+  const x = Array.from({ length: s.B }, () => Array.from({ length: s.T }, () =>
+    s.input === 'tokens' ? rng.int(s.n_x) : uniforms(rng, s.n_x, 1.5)));
+  const y = Array.from({ length: s.B }, () => Array.from({ length: s.T }, () =>
+    s.output === 'softmax' ? rng.int(s.n_y)
+      : s.output === 'sigmoid' ? Array.from({ length: s.n_y }, () => Math.fround(rng.uniform()))
+        : uniforms(rng, s.n_y, 2)));
+  return { x, y } as { x: any[]; y: any[] };
+}

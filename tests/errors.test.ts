@@ -1,0 +1,138 @@
+// Bad input: a TypeError or RangeError that names the argument, what was expected and what
+// arrived, thrown before wasm is entered; the model is unchanged and still works after.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createRNN, Random } from '../dist/index.js';
+import { checkSame, randomBatch } from './_utils.js';
+
+function throwsWith(fn: () => unknown, type: ErrorConstructor, pattern: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
+}
+
+async function rejectsWith(p: Promise<unknown>, type: ErrorConstructor, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.message}`);
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
+}
+
+const Config = suite('bad configuration');
+
+Config('sizes must be positive integers', async () => {
+  await rejectsWith(createRNN({ n_x: 3, n_a: -4, n_y: 2 }), RangeError, /n_a must be an integer ≥ 1, got -4/);
+  await rejectsWith(createRNN({ n_x: 3.5, n_a: 4, n_y: 2 }), RangeError, /n_x must be an integer ≥ 1, got 3.5/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 0 }), RangeError, /n_y must be an integer ≥ 1, got 0/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: '4' as any, n_y: 2 }), TypeError, /n_a must be an integer ≥ 1, got "4"/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4 } as any), TypeError, /n_y must be an integer ≥ 1, got undefined/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, layers: 0 }), RangeError, /layers must be an integer ≥ 1, got 0/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, seed: -1 }), RangeError, /seed must be an integer ≥ 0, got -1/);
+});
+
+Config('choices must be known', async () => {
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, input: 'onehot' as any }), TypeError, /input must be one of 'tokens', 'dense', got "onehot"/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, output: 'tanh' as any }), TypeError, /output must be one of 'softmax', 'sigmoid', 'linear', got "tanh"/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, backend: 'gpu' as any }), TypeError, /backend must be 'auto', 'simd' or 'scalar', got "gpu"/);
+});
+
+Config.run();
+
+// ---
+
+const Input = suite('bad batches leave the model working');
+
+const tokens = { T: 4, B: 2, n_x: 5, n_a: 6, n_y: 3, input: 'tokens', output: 'softmax' } as const;
+const dense = { T: 4, B: 2, n_x: 3, n_a: 6, n_y: 2, input: 'dense', output: 'sigmoid' } as const;
+
+async function withModel(spec: typeof tokens | typeof dense, check: (m: any, good: any) => void) {
+  const m = await createRNN({ ...spec, seed: 1 });
+  const good = randomBatch(new Random(1), spec);
+  const before = m.forward(good);
+  const weights = m.getWeights();
+  check(m, good);
+  checkSame('weights unchanged', m.getWeights(), weights);
+  checkSame('forward unchanged', m.forward(good).yhat, before.yhat);
+  m.trainStep(good);                                        // still trains
+  m.dispose();
+}
+
+Input('tokens: out of range, not integers, not numbers', () => withModel(tokens, (m, good) => {
+  throwsWith(() => m.forward({ x: [[0, 1, 5, 2], [0, 1, 2, 3]] }), RangeError, /x\[0\]\[2\] = 5 is out of range; token ids must be in \[0, n_x\) = \[0, 5\)/);
+  throwsWith(() => m.forward({ x: [[0, 1, 2, 3], [0, -1, 2, 3]] }), RangeError, /x\[1\]\[1\] = -1 is out of range/);
+  throwsWith(() => m.forward({ x: [[0, 1.5, 2, 3], [0, 1, 2, 3]] }), TypeError, /x\[0\]\[1\] must be an integer token id, got 1.5/);
+  throwsWith(() => m.forward({ x: [[0, NaN, 2, 3], [0, 1, 2, 3]] }), TypeError, /x\[0\]\[1\] must be an integer token id, got NaN/);
+  throwsWith(() => m.forward({ x: [[0, 'a', 2, 3]] }), TypeError, /x\[0\]\[1\] must be a token id \(integer\), got "a"/);
+  throwsWith(() => m.trainStep({ x: good.x, y: [[0, 1, 2, 3], [0, 1, 2, 3]] }), RangeError, /y\[0\]\[3\] = 3 is out of range; class ids must be in \[0, n_y\) = \[0, 3\)/);
+}));
+
+Input('shapes: empty, ragged, not a batch, wrong target count', () => withModel(tokens, (m, good) => {
+  throwsWith(() => m.forward({ x: [] }), RangeError, /x must hold at least one sequence, got an empty batch/);
+  throwsWith(() => m.forward({ x: [[]] }), RangeError, /x\[0\] is an empty sequence/);
+  throwsWith(() => m.forward({ x: [[0, 1, 2], [0, 1]] }), RangeError, /x\[1\] has 2 steps, but x\[0\] has 3; sequences in one batch must have equal length/);
+  throwsWith(() => m.forward({ x: [0, 1, 2] }), TypeError, /x\[0\] must be a sequence .*got 0 \(wrap a single sequence s as \[s\]\)/);
+  throwsWith(() => m.forward({ x: 'abc' }), TypeError, /x must be an array of sequences \(a batch\), got "abc"/);
+  throwsWith(() => m.trainStep({ x: good.x, y: [good.y[0]] }), RangeError, /y must have one target sequence per input sequence \(B = 2\), got 1/);
+  throwsWith(() => m.trainStep({ x: good.x, y: [[0, 1], [0, 1]] }), RangeError, /y\[0\] has 2 class ids \(one per step of x\), but x\[0\] has 4/);
+  throwsWith(() => m.trainStep({ x: good.x }), TypeError, /batch.y \(targets\) is required/);
+  throwsWith(() => m.forward(null), TypeError, /batch must be \{ x, y\? \}, got null/);
+}));
+
+Input('dense: wrong feature width, NaN and Infinity, bad targets', () => withModel(dense, (m, good) => {
+  const x = good.x.map((s: number[][]) => s.map((r) => r.slice()));
+  x[1][2] = [1, 2];
+  throwsWith(() => m.forward({ x }), RangeError, /x\[1\]\[2\] has 2 features, the model expects n_x = 3/);
+  throwsWith(() => m.forward({ x: [new Float32Array(7)] }), RangeError, /x\[0\] is a flat array of 7 values, not a multiple of n_x = 3/);
+  const bad = good.x.map((s: number[][]) => s.map((r) => r.slice()));
+  bad[0][1][0] = NaN;
+  throwsWith(() => m.forward({ x: bad }), RangeError, /x\[0\] step 1 feature 0 is NaN; inputs must be finite/);
+  bad[0][1][0] = Infinity;
+  throwsWith(() => m.forward({ x: bad }), RangeError, /x\[0\] step 1 feature 0 is Infinity/);
+  const y = good.y.map((s: number[][]) => s.map((r) => r.slice()));
+  y[0][0][1] = 1.5;
+  throwsWith(() => m.trainStep({ x: good.x, y }), RangeError, /y\[0\] step 0 value 1 is 1.5; sigmoid targets must be in \[0, 1\]/);
+  throwsWith(() => m.forward({ x: good.x, a0: [1, 2] }), RangeError, /a0 \(layers × B × n_a = 1 × 2 × 6\) must have 12 values, got 2/);
+  throwsWith(() => m.forward({ x: good.x, a0: new Array(12).fill(NaN) }), RangeError, /a0 .* must hold finite numbers, got NaN at \[0\]/);
+}));
+
+Input('training options and parameters', () => withModel(tokens, (m, good) => {
+  throwsWith(() => m.trainStep(good, { learningRate: -1 }), RangeError, /learningRate must be a number in \[0, Infinity\], got -1/);
+  throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer.type must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', got "lbfgs"/);
+  throwsWith(() => m.trainStep(good, { clipNorm: NaN }), RangeError, /clipNorm must be a number in \[0, Infinity\], got NaN/);
+  throwsWith(() => m.trainStep(good, { optimizer: { type: 'sgd', nesterov: true } }), RangeError, /Nesterov momentum needs momentum > 0/);
+  throwsWith(() => m.setParam('W_aa', new Float32Array(5)), RangeError, /values for W_aa \(= weight_hh_l0\) \(shape \[6, 6\]\) must have 36 values, got 5/);
+  throwsWith(() => m.setParam('W_zz', new Float32Array(5)), RangeError, /no parameter named "W_zz"; this model has weight_ih_l0 \(W_ax\)/);
+  throwsWith(() => { m.params.b_a = [1, 2, NaN, 4, 5, 6]; }, RangeError, /values for b_a \(= bias_hh_l0\) \(shape \[6\]\) must hold finite numbers, got NaN at \[2\]/);
+}));
+
+Input('fit validates before the first step', () => withModel(tokens, (m, good) => {
+  return Promise.all([
+    rejectsWith(m.fit({ x: good.x, y: good.y }, { epochs: 0 }), RangeError, /epochs must be an integer ≥ 1, got 0/),
+    rejectsWith(m.fit({ x: good.x, y: good.y.slice(1) }), RangeError, /data.y must have one target sequence per input \(2\), got 1/),
+    rejectsWith(m.fit({ x: good.x, y: good.y }, { batchSize: 2.5 }), RangeError, /batchSize must be an integer ≥ 1, got 2.5/),
+  ]) as unknown as void;
+}));
+
+Input('a non-finite gradient stops the step and names the tensor; weights stay as they were', async () => {
+  const m = await createRNN({ ...dense, output: 'linear', seed: 1 });
+  const good = randomBatch(new Random(1), { ...dense, output: 'linear' });
+  m.setParam('W_ya', new Float32Array(12).fill(3e38));     // the output overflows f32
+  const weights = m.getWeights();
+  throwsWith(() => m.trainStep(good), RangeError, /trainStep: the loss is (Infinity|NaN) at optimizer step 1; the weights were left unchanged/);
+  checkSame('weights', m.getWeights(), weights);
+  const r = m.trainStep(good, { onNonFinite: 'skip' });
+  assert.is(r.applied, false);
+  checkSame('weights after skip', m.getWeights(), weights);
+  m.dispose();
+});
+
+Input.run();

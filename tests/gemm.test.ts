@@ -1,0 +1,78 @@
+// GEMM kernels: the register-blocked kernel against the naive one, and both against an f64
+// JavaScript product, on odd sizes, every transpose and both write modes.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Arena, getEngine, Random } from '../dist/index.js';
+import { checkClose, uniforms } from './_utils.js';
+
+const Gemm = suite('gemm');
+
+function reference(tA: number, tB: number, M: number, N: number, K: number, A: number[], B: number[], C0: number[], acc: number): number[] {
+  const lda = tA ? M : K, ldb = tB ? K : N;
+  const C = new Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = acc ? C0[i * N + j] : 0;
+    for (let k = 0; k < K; k++) s += (tA ? A[k * lda + i] : A[i * lda + k]) * (tB ? B[j * ldb + k] : B[k * ldb + j]);
+    C[i * N + j] = s;
+  }
+  return C;
+}
+
+const sizes = [1, 3, 17, 129];
+for (const backend of ['simd', 'scalar'] as const) {
+  Gemm(`${backend}: gemm and gemm_naive agree with an f64 product on sizes ${sizes.join(', ')}`, async () => {
+    const { kernels } = await getEngine(backend);
+    const arena = new Arena(kernels);
+    const rng = new Random(1);
+    let checked = 0;
+    for (const M of sizes) for (const N of sizes) for (const K of sizes) {
+      const tA = rng.int(2), tB = rng.int(2), acc = rng.int(2);
+      if (M * N * K > 129 * 129 * 17 && rng.int(4) !== 0) continue;   // keep the largest few
+      const A = uniforms(rng, M * K), B = uniforms(rng, K * N), C0 = uniforms(rng, M * N);
+      const expected = reference(tA, tB, M, N, K, A, B, C0, acc);
+      for (const kernel of ['gemm', 'gemm_naive'] as const) {
+        const rA = arena.alloc(M * K, 'A'), rB = arena.alloc(K * N, 'B'), rC = arena.alloc(M * N, 'C');
+        arena.f32(rA).set(A); arena.f32(rB).set(B); arena.f32(rC).set(C0);
+        kernels[kernel](tA, tB, M, N, K, rA.ptr, tA ? M : K, rB.ptr, tB ? K : N, rC.ptr, N, acc);
+        checkClose(`${kernel} M=${M} N=${N} K=${K} tA=${tA} tB=${tB} acc=${acc}`, arena.f32(rC), expected, 1e-4, 1);
+        arena.release(rA); arena.release(rB); arena.release(rC);
+        checked++;
+      }
+    }
+    assert.ok(checked > 60, `checked ${checked} products`);
+    arena.dispose();
+  });
+}
+
+Gemm('row strides larger than the row: a product of sub-matrices', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(2);
+  // A is the left 5 columns of a 5×9 matrix; C the top-left 5×6 of a 5×11 matrix
+  const A = uniforms(rng, 5 * 9), B = uniforms(rng, 5 * 6);
+  const rA = arena.alloc(45, 'A'), rB = arena.alloc(30, 'B'), rC = arena.alloc(55, 'C');
+  arena.f32(rA).set(A); arena.f32(rB).set(B); arena.f32(rC).fill(7);
+  kernels.gemm(0, 0, 5, 6, 5, rA.ptr, 9, rB.ptr, 6, rC.ptr, 11, 0);
+  const C = arena.f32(rC);
+  for (let i = 0; i < 5; i++) for (let j = 0; j < 11; j++) {
+    if (j >= 6) { assert.is(C[i * 11 + j], 7, 'outside C untouched'); continue; }
+    let s = 0;
+    for (let k = 0; k < 5; k++) s += A[i * 9 + k] * B[k * 6 + j];
+    assert.ok(Math.abs(C[i * 11 + j] - s) < 1e-5, `C[${i},${j}]`);
+  }
+  arena.dispose();
+});
+
+Gemm('K = 0 gives zeros, or leaves C when accumulating', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rC = arena.alloc(6, 'C');
+  arena.f32(rC).fill(3);
+  kernels.gemm(0, 0, 2, 3, 0, 0, 0, 0, 3, rC.ptr, 3, 1);
+  assert.equal(Array.from(arena.f32(rC)), [3, 3, 3, 3, 3, 3]);
+  kernels.gemm(0, 0, 2, 3, 0, 0, 0, 0, 3, rC.ptr, 3, 0);
+  assert.equal(Array.from(arena.f32(rC)), [0, 0, 0, 0, 0, 0]);
+  arena.dispose();
+});
+
+Gemm.run();

@@ -1,0 +1,114 @@
+// Linear memory: results survive memory.grow, models do not touch each other, and
+// dispose() gives memory back for reuse.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Arena, createRNN, getEngine, Random } from '../dist/index.js';
+import { checkSame, randomBatch } from './_utils.js';
+
+const spec = { T: 6, B: 3, n_x: 5, n_a: 24, n_y: 5, input: 'tokens', output: 'softmax' } as const;
+
+const Memory = suite('memory');
+
+Memory('memory.grow between calls leaves results and weights unchanged', async () => {
+  const model = await createRNN({ ...spec, seed: 1 });
+  const batch = randomBatch(new Random(1), spec);
+  const before = model.forward(batch);
+  const weights = model.getWeights();
+  const { kernels } = await getEngine('simd');
+  const bytes = kernels.memory.buffer.byteLength;
+  const other = new Arena(kernels);
+  other.alloc(8 * 1024 * 1024, 'a large block');          // 32 MiB: the memory must grow
+  assert.ok(kernels.memory.buffer.byteLength > bytes, 'memory grew');
+  const after = model.forward(batch);
+  checkSame('yhat', after.yhat, before.yhat);
+  checkSame('weights', model.getWeights(), weights);
+  // the model's own workspace grows for a larger batch, then the small batch still agrees
+  model.forward(randomBatch(new Random(2), { ...spec, T: 200, B: 40 }));
+  checkSame('yhat after own growth', model.forward(batch).yhat, before.yhat);
+  other.dispose();
+  model.dispose();
+});
+
+Memory('training across a memory.grow equals training without one', async () => {
+  const batch = randomBatch(new Random(3), spec);
+  const run = async (grow: boolean) => {
+    const model = await createRNN({ ...spec, seed: 5 });
+    const arena = new Arena((await getEngine('simd')).kernels);
+    for (let i = 0; i < 6; i++) {
+      model.trainStep(batch, { learningRate: 0.01 });
+      if (grow && i === 2) arena.alloc(4 * 1024 * 1024, 'growth');
+    }
+    const w = model.getWeights();
+    arena.dispose();
+    model.dispose();
+    return w;
+  };
+  checkSame('weights', await run(true), await run(false));
+});
+
+Memory('two models train independently, interleaved or not', async () => {
+  const batchA = randomBatch(new Random(4), spec);
+  const batchB = randomBatch(new Random(5), { ...spec, n_x: 5 });
+  const alone = async (batch: typeof batchA, seed: number) => {
+    const m = await createRNN({ ...spec, seed });
+    for (let i = 0; i < 5; i++) m.trainStep(batch, { learningRate: 0.01 });
+    const w = m.getWeights();
+    m.dispose();
+    return w;
+  };
+  const wA = await alone(batchA, 1), wB = await alone(batchB, 2);
+  const a = await createRNN({ ...spec, seed: 1 });
+  const b = await createRNN({ ...spec, seed: 2 });
+  const bInitial = b.getWeights();
+  for (let i = 0; i < 5; i++) a.trainStep(batchA, { learningRate: 0.01 });
+  checkSame('b untouched while a trains', b.getWeights(), bInitial);
+  const a2 = await createRNN({ ...spec, seed: 1 });
+  for (let i = 0; i < 5; i++) {
+    a2.trainStep(batchA, { learningRate: 0.01 });
+    b.trainStep(batchB, { learningRate: 0.01 });
+  }
+  checkSame('a alone', a.getWeights(), wA);
+  checkSame('a interleaved', a2.getWeights(), wA);
+  checkSame('b interleaved', b.getWeights(), wB);
+  a.dispose(); a2.dispose(); b.dispose();
+});
+
+Memory('dispose() returns the memory: creating and disposing many models does not grow it', async () => {
+  const big = { ...spec, n_a: 256, n_x: 64, n_y: 64 };
+  const batch = randomBatch(new Random(6), { ...big, T: 20, B: 8 });
+  const warm = await createRNN({ ...big, seed: 1 });
+  warm.trainStep(batch);
+  const offset = warm.weightsView().byteOffset;
+  warm.dispose();
+  const { kernels } = await getEngine('simd');
+  const bytes = kernels.memory.buffer.byteLength;
+  for (let i = 0; i < 30; i++) {
+    const m = await createRNN({ ...big, seed: i });
+    m.trainStep(batch);                                     // params, grads, Adam m and v, workspace
+    if (i === 0) assert.is(m.weightsView().byteOffset, offset, 'the freed block is reused');
+    m.dispose();
+  }
+  assert.is(kernels.memory.buffer.byteLength, bytes, 'memory did not grow over 30 models');
+});
+
+Memory('a disposed model refuses use with a clear error', async () => {
+  const m = await createRNN({ ...spec, seed: 1 });
+  m.dispose();
+  assert.ok(m.isDisposed);
+  assert.throws(() => m.forward(randomBatch(new Random(1), spec)), /disposed/);
+  assert.throws(() => m.getWeights(), /disposed/);
+  m.dispose();                                              // twice is harmless
+});
+
+Memory('params reads are copies that outlive memory growth', async () => {
+  const m = await createRNN({ ...spec, seed: 1 });
+  const W = m.params.W_aa;
+  const arena = new Arena((await getEngine('simd')).kernels);
+  arena.alloc(4 * 1024 * 1024, 'growth');
+  assert.is(W.length, 24 * 24, 'still readable after growth');
+  checkSame('W_aa', W, m.params.W_aa);
+  arena.dispose();
+  m.dispose();
+});
+
+Memory.run();
