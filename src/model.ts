@@ -13,7 +13,7 @@ import {
   packInputs, packTargets, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
 import { buildLayout, type Layout, type TensorEntry } from './layout.js';
-import { Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
+import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
 import { Random, randomSeed } from './random.js';
 import { checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
@@ -325,18 +325,13 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const { packed, targets, a0 } = this.prepare(where, batch, true);
     const loss = this.run(packed, targets!, a0, true);
     this.backward(packed.T, packed.B);
-    const k = this.kernels;
-    const gradNorm = Math.sqrt(k.sum_squares(this.grads.ptr, this.layout.size));
+    const gradNorm = gradientNorm(this.kernels, this.grads);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       if (opt.onNonFinite === 'skip') return { loss, gradNorm, applied: false };
       throw new RangeError(`${where}: ${this.describeNonFinite(loss)} at optimizer step ${opt.optimizer.step + 1}; ` +
         `the weights were left unchanged (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
     }
-    if (opt.clipNorm !== undefined) {
-      const c = opt.clipNorm / (gradNorm + 1e-6);       // torch.nn.utils.clip_grad_norm_
-      if (c < 1) k.scale(this.grads.ptr, this.layout.size, c);
-    }
-    if (opt.clipValue !== undefined) k.clip_value(this.grads.ptr, this.layout.size, opt.clipValue);
+    clipGradients(this.kernels, this.grads, gradNorm, opt.clipNorm, opt.clipValue);
     opt.optimizer.apply(this.weights, this.grads, opt.learningRate);
     return { loss, gradNorm, applied: true };
   }

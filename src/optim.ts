@@ -1,6 +1,7 @@
 // Optimizers: configuration, state (moment regions, step count) and the call into the one
 // flat-loop kernel of each. Update rules and defaults are those of torch.optim.
 import type { Arena, Region } from './arena.js';
+import type { Kernels } from './wasm.js';
 import { checkChoice, checkNumber } from './validate.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
@@ -162,4 +163,19 @@ export class Optimizer {
     this.arena.release(this.v);
     this.m = this.v = undefined;
   }
+}
+
+/** Global L2 norm of the gradient region, in f64 (NaN or Infinity when any value is). */
+export function gradientNorm(kernels: Kernels, grads: Region): number {
+  return Math.sqrt(kernels.sum_squares(grads.ptr, grads.length));
+}
+
+/** Clip in place: by global norm as torch.nn.utils.clip_grad_norm_ (scale by
+ *  maxNorm / (norm + 1e-6) when that is below 1), then by value as clip_grad_value_. */
+export function clipGradients(kernels: Kernels, grads: Region, norm: number, clipNorm?: number, clipValue?: number): void {
+  if (clipNorm !== undefined) {
+    const c = clipNorm / (norm + 1e-6);
+    if (c < 1) kernels.scale(grads.ptr, grads.length, c);
+  }
+  if (clipValue !== undefined) kernels.clip_value(grads.ptr, grads.length, clipValue);
 }

@@ -100,7 +100,7 @@ function assertWebAssembly(): void {
   }
 }
 
-/** base64 → bytes without Buffer or atob, so it runs in any JS environment. */
+/** base64 → bytes in plain JavaScript (no Node or DOM helpers), so it runs anywhere. */
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const table = new Uint8Array(128);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
