@@ -11,12 +11,7 @@
 //   identity + squared error   L = Σ_k (ŷ − y)²                        ∂L/∂z = 2 (ŷ − y)
 // see: PyTorch CrossEntropyLoss, BCEWithLogitsLoss and MSELoss (reduction = 'sum').
 
-/** σ(z) without overflow: exp of a non-positive number only. */
-// @ts-ignore: decorator
-@inline function sigmoid(z: f32): f32 {
-  const e = Mathf.exp(-Mathf.abs(z));
-  return z >= 0 ? <f32>1 / (1 + e) : e / (1 + e);
-}
+import { sigmoid } from "./cells";
 
 // @ts-ignore: decorator
 @inline function row_weight(w: usize, r: i32): f32 {

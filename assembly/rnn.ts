@@ -12,27 +12,7 @@
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 
 import { gemm } from "./gemm";
-
-// @ts-ignore: decorator
-@inline function f32_at(p: usize, i: usize): f32 { return load<f32>(p + (i << 2)); }
-// @ts-ignore: decorator
-@inline function set_f32(p: usize, i: usize, v: f32): void { store<f32>(p + (i << 2), v); }
-
-/** Add b (n) to every row of X (rows, n). */
-export function add_bias_rows(X: usize, b: usize, rows: i32, n: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const x = X + (<usize>r * n << 2);
-    for (let i = 0; i < n; i++) set_f32(x, i, f32_at(x, i) + f32_at(b, i));
-  }
-}
-
-/** db (n) += column sums of dX (rows, n). */
-export function add_col_sums(db: usize, dX: usize, rows: i32, n: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const d = dX + (<usize>r * n << 2);
-    for (let i = 0; i < n; i++) set_f32(db, i, f32_at(db, i) + f32_at(d, i));
-  }
-}
+import { add_bias_rows, add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
 export function activation_forward(h: usize, n: i32, relu: i32): void {
@@ -56,33 +36,13 @@ export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): voi
   }
 }
 
-/** The input projection of every step at once: H (T·B, n_a) = W_ax x<t> + b_x + b_a.
- *  Dense X is (T·B, n_x) f32 and costs one GEMM; token X is (T·B) i32 ids and is a gather
- *  of W_ax's columns (x<t> is one-hot), never a multiply. */
-export function input_projection(H: usize, X: usize, tokens: i32, W_ax: usize, b_x: usize, b_a: usize,
-                                 rows: i32, n_x: i32, n_a: i32): void {
-  if (tokens) {
-    for (let r = 0; r < rows; r++) {
-      const id = <usize>load<i32>(X + (<usize>r << 2));
-      const h = H + (<usize>r * n_a << 2);
-      for (let i = 0; i < n_a; i++) set_f32(h, i, f32_at(W_ax, <usize>i * n_x + id) + f32_at(b_x, i) + f32_at(b_a, i));
-    }
-  } else {
-    gemm(0, 1, rows, n_a, n_x, X, n_x, W_ax, n_x, H, n_a, 0);
-    for (let r = 0; r < rows; r++) {
-      const h = H + (<usize>r * n_a << 2);
-      for (let i = 0; i < n_a; i++) set_f32(h, i, f32_at(h, i) + f32_at(b_x, i) + f32_at(b_a, i));
-    }
-  }
-}
-
 /** Forward over all T steps.
  *  A ((T+1)·B, n_a): block 0 holds a<0> on entry; blocks 1..T receive a<1>..a<T>. */
 export function rnn_forward(A: usize, X: usize, tokens: i32,
                             W_ax: usize, W_aa: usize, b_x: usize, b_a: usize,
                             T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;       // bytes in one (B, n_a) step
-  input_projection(A + block, X, tokens, W_ax, b_x, b_a, T * B, n_x, n_a);
+  input_projection(A + block, X, tokens, W_ax, b_x, b_a, T * B, n_x, n_a);   // W_ax x<t> + b_x + b_a
   for (let t = 0; t < T; t++) {
     const prev = A + <usize>t * block, next = prev + block;
     gemm(0, 1, B, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
@@ -108,33 +68,20 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
   const dZ = dA + block;                   // (T·B, n_a), all steps
   const rows = T * B;
   gemm(1, 0, n_a, n_a, rows, dZ, n_a, A, n_a, dW_aa, n_a, 1);        // dW_aa += Σ_t dz<t> a<t-1>ᵀ
-  if (tokens) {
-    for (let r = 0; r < rows; r++) {                                  // dW_ax[:, x<t>] += dz<t>
-      const id = <usize>load<i32>(X + (<usize>r << 2));
-      const d = dZ + (<usize>r * n_a << 2);
-      for (let i = 0; i < n_a; i++) {
-        const o = <usize>i * n_x + id;
-        set_f32(dW_ax, o, f32_at(dW_ax, o) + f32_at(d, i));
-      }
-    }
-  } else {
-    gemm(1, 0, n_a, n_x, rows, dZ, n_a, X, n_x, dW_ax, n_x, 1);      // dW_ax += Σ_t dz<t> x<t>ᵀ
-    if (dX) gemm(0, 0, rows, n_x, n_a, dZ, n_a, W_ax, n_x, dX, n_x, 1); // dx<t> += W_axᵀ dz<t>
-  }
-  add_col_sums(db_a, dZ, rows, n_a);                                  // db_a += Σ_t dz<t>
-  add_col_sums(db_x, dZ, rows, n_a);                                  // db_x += Σ_t dz<t>
+  add_col_sums(db_a, dZ, rows, n_a, n_a);                             // db_a += Σ_t dz<t>
+  input_grads(dW_ax, db_x, dX, dZ, X, tokens, W_ax, rows, n_x, n_a);  // dW_ax, db_x, dx<t>
 }
 
 /** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */
 export function linear_forward(Y: usize, X: usize, W: usize, b: usize, rows: i32, n_in: i32, n_out: i32): void {
   gemm(0, 1, rows, n_out, n_in, X, n_in, W, n_in, Y, n_out, 0);
-  add_bias_rows(Y, b, rows, n_out);
+  add_bias_rows(Y, b, rows, n_out, n_out);
 }
 
 /** Backward of linear_forward: dW += dYᵀ X, db += Σ_rows dY; dX = or += dY W when dX != 0. */
 export function linear_backward(dX: usize, dW: usize, db: usize, dY: usize, X: usize, W: usize,
                                 rows: i32, n_in: i32, n_out: i32, accumulate_dX: i32): void {
   gemm(1, 0, n_out, n_in, rows, dY, n_out, X, n_in, dW, n_in, 1);
-  add_col_sums(db, dY, rows, n_out);
+  add_col_sums(db, dY, rows, n_out, n_out);
   if (dX) gemm(0, 0, rows, n_in, n_out, dY, n_out, W, n_in, dX, n_in, accumulate_dX);
 }

@@ -50,6 +50,13 @@ export class Arena {
     return new Float32Array(this.kernels.memory.buffer, region.ptr + offset * 4, length);
   }
 
+  /** A view of `length` f32 values at a byte pointer inside one of this arena's regions,
+   *  valid until the next allocation anywhere in the module. */
+  f32At(ptr: number, length: number): Float32Array {
+    this.assertLive();
+    return new Float32Array(this.kernels.memory.buffer, ptr, length);
+  }
+
   /** A view of a region as i32, valid until the next allocation anywhere in the module. */
   i32(region: Region, offset = 0, length = region.length - offset): Int32Array {
     this.assertLive();

@@ -2,36 +2,50 @@
 //
 // All parameters of a model are one contiguous f32 region; gradients and optimizer moments
 // are regions of the same size with the same table, so clipping and optimizer steps are
-// single loops. Order and names follow PyTorch's state_dict (nn.RNN: weight_ih_l0,
-// weight_hh_l0, bias_ih_l0, bias_hh_l0, then _reverse, then l1, ...), then the output
-// layer. Shapes are row-major (out, in).
+// single loops. Order and names follow PyTorch's state_dict (nn.RNN / nn.LSTM / nn.GRU:
+// weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, then the _reverse direction, then l1,
+// ...), then the output layer ('head.weight', 'head.bias', an nn.Linear). A model with
+// several recurrent stacks (encoder, decoder) prefixes each stack's names ('encoder.').
+// Shapes are row-major (out, in); gate blocks are stacked in PyTorch's order along rows.
 //
-// Seed names (the textbook's) alias the vanilla cell's tensors:
+// Seed names (the textbook's) alias the single-layer, one-direction vanilla cell and the head:
 //   W_ax = weight_ih_l0 (n_a, n_x)    W_aa = weight_hh_l0 (n_a, n_a)
 //   b_x  = bias_ih_l0   (n_a)         b_a  = bias_hh_l0   (n_a)
 //   W_ya = head.weight  (n_y, n_a)    b_y  = head.bias    (n_y)
 
-export type CellKind = 'rnn';
+export type CellKind = 'rnn' | 'lstm' | 'gru';
 
-/** What the layout depends on. */
-export interface LayoutSpec {
+/** Gates per cell: weight_ih / weight_hh have gates · n_a rows (LSTM i,f,g,o; GRU r,z,n). */
+export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+/** The shape-determining part of a recurrent stack. */
+export interface StackSpec {
   cell: CellKind;
   n_x: number;
   n_a: number;
-  n_y: number;
   layers: number;
+  bidirectional: boolean;
+}
+
+export interface LayoutSpec {
+  /** Recurrent stacks, each with a name prefix ('' or e.g. 'encoder.'). */
+  stacks: readonly { prefix: string; spec: StackSpec }[];
+  /** The output layer: n_in → n_y, named 'head.weight' / 'head.bias'. Omitted: no head. */
+  head?: { n_in: number; n_y: number };
 }
 
 export type TensorRole = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'head_weight' | 'head_bias';
 
 export interface TensorEntry {
-  /** PyTorch-style name, the canonical one (file format, params object). */
+  /** PyTorch-style name, the canonical one (files, the params object). */
   readonly name: string;
   /** The textbook name, when the tensor has one. */
   readonly alias?: string;
   readonly role: TensorRole;
-  /** Layer index, or -1 for the output layer. */
+  /** Stack index (−1 for the head), layer and direction (0 forward, 1 reverse). */
+  readonly stack: number;
   readonly layer: number;
+  readonly direction: number;
   readonly shape: readonly number[];
   /** Offset into the region, in f32 elements. */
   readonly offset: number;
@@ -40,19 +54,25 @@ export interface TensorEntry {
   readonly initBound: number;
 }
 
+/** The four tensors of one cell (one layer, one direction). */
+export interface CellParams {
+  weight_ih: TensorEntry;
+  weight_hh: TensorEntry;
+  bias_ih: TensorEntry;
+  bias_hh: TensorEntry;
+}
+
 export interface Layout {
   readonly entries: readonly TensorEntry[];
   /** Total f32 values. */
   readonly size: number;
   /** Lookup by canonical name or alias. */
   get(name: string): TensorEntry | undefined;
-  /** The tensors of one layer by role. */
-  layer(l: number): Record<'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh', TensorEntry>;
-  head(): { weight: TensorEntry; bias: TensorEntry };
+  /** The tensors of one cell of a stack. */
+  cell(stack: number, layer: number, direction: number): CellParams;
+  /** The output layer, if the model has one. */
+  head(): { weight: TensorEntry; bias: TensorEntry } | undefined;
 }
-
-/** Gates per cell: rows of weight_ih / weight_hh are gates · n_a. */
-export const GATES: Record<CellKind, number> = { rnn: 1 };
 
 const SEED_ALIASES: Record<string, string> = {
   weight_ih_l0: 'W_ax', weight_hh_l0: 'W_aa', bias_ih_l0: 'b_x', bias_hh_l0: 'b_a',
@@ -60,44 +80,64 @@ const SEED_ALIASES: Record<string, string> = {
 };
 
 export function buildLayout(spec: LayoutSpec): Layout {
-  const { n_x, n_a, n_y, layers } = spec;
-  const rows = GATES[spec.cell] * n_a;
   const entries: TensorEntry[] = [];
   let offset = 0;
-  const add = (name: string, role: TensorRole, layer: number, shape: number[], initBound: number): void => {
-    const length = shape.reduce((a, b) => a * b, 1);
-    const alias = layer <= 0 && (layers === 1 || layer === -1) ? SEED_ALIASES[name] : undefined;
-    entries.push({ name, alias, role, layer, shape, offset, length, initBound });
+  const add = (e: Omit<TensorEntry, 'offset' | 'length'>): void => {
+    const length = e.shape.reduce((a, b) => a * b, 1);
+    entries.push({ ...e, offset, length });
     offset += length;
   };
-  // PyTorch nn.RNN init: every recurrent tensor ~ U(−1/√n_a, 1/√n_a)
-  const k = 1 / Math.sqrt(n_a);
-  for (let l = 0; l < layers; l++) {
-    const n_in = l === 0 ? n_x : n_a;
-    add(`weight_ih_l${l}`, 'weight_ih', l, [rows, n_in], k);
-    add(`weight_hh_l${l}`, 'weight_hh', l, [rows, n_a], k);
-    add(`bias_ih_l${l}`, 'bias_ih', l, [rows], k);
-    add(`bias_hh_l${l}`, 'bias_hh', l, [rows], k);
+  spec.stacks.forEach(({ prefix, spec: s }, stack) => {
+    const rows = GATES[s.cell] * s.n_a;
+    const dirs = s.bidirectional ? 2 : 1;
+    const textbook = prefix === '' && s.cell === 'rnn' && s.layers === 1 && !s.bidirectional;
+    // PyTorch's recurrent init: every tensor ~ U(−1/√n_a, 1/√n_a)
+    const k = 1 / Math.sqrt(s.n_a);
+    for (let layer = 0; layer < s.layers; layer++) {
+      const n_in = layer === 0 ? s.n_x : s.n_a * dirs;
+      for (let direction = 0; direction < dirs; direction++) {
+        const suffix = `_l${layer}${direction ? '_reverse' : ''}`;
+        const tensor = (role: TensorRole, shape: number[]) => {
+          const bare = `${role}${suffix}`;
+          add({ name: prefix + bare, alias: textbook ? SEED_ALIASES[bare] : undefined, role, stack, layer, direction, shape, initBound: k });
+        };
+        tensor('weight_ih', [rows, n_in]);
+        tensor('weight_hh', [rows, s.n_a]);
+        tensor('bias_ih', [rows]);
+        tensor('bias_hh', [rows]);
+      }
+    }
+  });
+  if (spec.head) {
+    // PyTorch's nn.Linear init: weight and bias ~ U(−1/√fan_in, 1/√fan_in)
+    const bound = 1 / Math.sqrt(spec.head.n_in);
+    add({ name: 'head.weight', alias: 'W_ya', role: 'head_weight', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y, spec.head.n_in], initBound: bound });
+    add({ name: 'head.bias', alias: 'b_y', role: 'head_bias', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y], initBound: bound });
   }
-  // PyTorch nn.Linear init: weight and bias ~ U(−1/√fan_in, 1/√fan_in)
-  add('head.weight', 'head_weight', -1, [n_y, n_a], 1 / Math.sqrt(n_a));
-  add('head.bias', 'head_bias', -1, [n_y], 1 / Math.sqrt(n_a));
 
   const byName = new Map<string, TensorEntry>();
   for (const e of entries) {
     byName.set(e.name, e);
     if (e.alias) byName.set(e.alias, e);
   }
+  const cells = new Map<string, CellParams>();
+  for (const e of entries) {
+    if (e.stack < 0) continue;
+    const key = `${e.stack}/${e.layer}/${e.direction}`;
+    const c = cells.get(key) ?? ({} as CellParams);
+    c[e.role as keyof CellParams] = e;
+    cells.set(key, c);
+  }
+  const head = byName.get('head.weight') && { weight: byName.get('head.weight')!, bias: byName.get('head.bias')! };
   return {
     entries,
     size: offset,
     get: (name) => byName.get(name),
-    layer: (l) => ({
-      weight_ih: byName.get(`weight_ih_l${l}`)!,
-      weight_hh: byName.get(`weight_hh_l${l}`)!,
-      bias_ih: byName.get(`bias_ih_l${l}`)!,
-      bias_hh: byName.get(`bias_hh_l${l}`)!,
-    }),
-    head: () => ({ weight: byName.get('head.weight')!, bias: byName.get('head.bias')! }),
+    cell: (stack, layer, direction) => {
+      const c = cells.get(`${stack}/${layer}/${direction}`);
+      if (!c) throw new RangeError(`layout: no cell for stack ${stack}, layer ${layer}, direction ${direction}`);
+      return c;
+    },
+    head: () => head,
   };
 }

@@ -4,26 +4,28 @@
 //   ŷ<t> = g(W_ya a<t> + b_y)                             g = softmax | sigmoid | identity
 //   L    = Σ_t L<t>(ŷ<t>, y<t>)                           cross-entropy or squared error
 //
-// T = time steps, B = sequences per batch, n_x = input size, n_a = hidden size,
-// n_y = output size, L = layers (layer l > 0 takes layer l−1's a<t> as its input).
-// One forward call runs every step of every layer in wasm; one backward call per layer runs
-// BPTT; clipping and the optimizer step are single loops over the flat parameter region.
+// The cell may also be an LSTM or a GRU (PyTorch's equations and weights), stacked in
+// `layers` and run in one or two directions (stack.ts). T = time steps, B = sequences per
+// batch, n_x = input size, n_a = hidden size, n_y = output size. One forward call per
+// cell runs every step in wasm; one backward call per cell runs BPTT; clipping and the
+// optimizer step are single loops over the flat parameter region.
 import { Arena, type Region } from './arena.js';
 import {
   packInputs, packTargets, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
-import { buildLayout, type Layout, type TensorEntry } from './layout.js';
+import { buildLayout, type CellKind, type Layout, type TensorEntry } from './layout.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
 import { Random, randomSeed } from './random.js';
-import { checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
+import { Stack, toBatchMajor } from './stack.js';
+import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
 /** What createRNN takes. Every field is documented with its default. */
 export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
-  /** Recurrent cell. Default 'rnn' (the vanilla/Elman cell). */
-  cell?: 'rnn';
+  /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
+  cell?: CellKind;
   /** Input size: features per step, or vocabulary size for token inputs. */
   n_x: number;
   /** Hidden size: units in a<t>. */
@@ -35,10 +37,15 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
   /** Output non-linearity g, which fixes the loss: 'softmax' → cross-entropy, 'sigmoid' →
    *  binary cross-entropy, 'linear' → squared error. Default 'softmax'. */
   output?: O;
-  /** Recurrent non-linearity. Default 'tanh'. */
+  /** Non-linearity of the vanilla cell ('rnn' only). Default 'tanh'. */
   activation?: 'tanh' | 'relu';
   /** Stacked recurrent layers. Default 1. */
   layers?: number;
+  /** Run a second, reversed pass and concatenate both per step, as PyTorch. Default false. */
+  bidirectional?: boolean;
+  /** GRU only: true is PyTorch's form, r ⊙ (W_hn h + b_hn); false applies the reset gate
+   *  before the matmul, W_hn (r ⊙ h) (Keras reset_after=False). Default true. */
+  resetAfter?: boolean;
   /** 'sum': L = Σ over steps and sequences (the textbook's Σ_t L<t>); 'mean': divided by the
    *  number of terms (steps for softmax; steps × n_y otherwise), as PyTorch. Default 'sum'. */
   reduction?: 'sum' | 'mean';
@@ -51,7 +58,7 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
 
 /** A config with every default filled in (model.config, and what toJSON returns). */
 export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
-  cell: 'rnn';
+  cell: CellKind;
   n_x: number;
   n_a: number;
   n_y: number;
@@ -59,6 +66,8 @@ export interface ResolvedConfig<I extends InputKind = InputKind, O extends Outpu
   output: O;
   activation: 'tanh' | 'relu';
   layers: number;
+  bidirectional: boolean;
+  resetAfter: boolean;
   reduction: 'sum' | 'mean';
   seed: number;
 }
@@ -69,8 +78,15 @@ type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softm
 function resolveConfig(config: RNNConfig): ResolvedConfig {
   const where = 'createRNN';
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
+  const cell = checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn', 'lstm', 'gru'] as const);
+  if (config.activation !== undefined && cell !== 'rnn') {
+    throw new TypeError(`${where}: activation applies to cell 'rnn' only; the ${cell} cell uses its own gate non-linearities`);
+  }
+  if (config.resetAfter !== undefined && cell !== 'gru') {
+    throw new TypeError(`${where}: resetAfter applies to cell 'gru' only, got cell '${cell}'`);
+  }
   return {
-    cell: checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn'] as const),
+    cell,
     n_x: checkInt(where, 'n_x', config.n_x),
     n_a: checkInt(where, 'n_a', config.n_a),
     n_y: checkInt(where, 'n_y', config.n_y),
@@ -78,6 +94,8 @@ function resolveConfig(config: RNNConfig): ResolvedConfig {
     output: checkChoice(where, 'output', config.output ?? 'softmax', ['softmax', 'sigmoid', 'linear'] as const),
     activation: checkChoice(where, 'activation', config.activation ?? 'tanh', ['tanh', 'relu'] as const),
     layers: checkInt(where, 'layers', config.layers ?? 1),
+    bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
+    resetAfter: checkBoolean(where, 'resetAfter', config.resetAfter ?? true),
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
   };
@@ -91,8 +109,10 @@ export interface Batch<I extends InputKind = InputKind, O extends OutputKind = O
   x: readonly Sequence<I>[];
   /** B target sequences: T class ids (softmax; −1 skips a step) or T vectors of n_y values. */
   y?: readonly Targets<O>[];
-  /** Initial state a<0>, (layers, B, n_a) flattened. Default zeros. */
+  /** Initial state a<0> (PyTorch's h0), (layers · directions, B, n_a) flattened. Default zeros. */
   a0?: ArrayLike<number>;
+  /** LSTM initial cell state c<0>, same shape as a0. Default zeros. */
+  c0?: ArrayLike<number>;
 }
 
 /** A batch that has targets (training, gradients). */
@@ -105,10 +125,13 @@ export interface ForwardResult {
   B: number;
   /** ŷ<t> for every step, (B, T, n_y): yhat[(b·T + t)·n_y + k]. */
   yhat: Float32Array;
-  /** a<t> of the top layer for every step, (B, T, n_a). */
+  /** a<t> of the top layer for every step, (B, T, directions · n_a): PyTorch's `output`. */
   a: Float32Array;
-  /** Final state a<T> of every layer, (layers, B, n_a): the a0 that continues the sequence. */
+  /** Final state a<T> of every layer and direction, (layers · directions, B, n_a): PyTorch's
+   *  h_n, and the a0 that continues the sequence. */
   aT: Float32Array;
+  /** LSTM final cell state, same shape as aT. */
+  cT?: Float32Array;
   /** The loss when targets were given (reduced as config.reduction says). */
   loss?: number;
 }
@@ -117,8 +140,12 @@ export interface Gradients {
   loss: number;
   /** ∂L/∂θ per tensor, by canonical name (the seed names are aliases: dW_aa = grads.W_aa). */
   grads: Record<string, Float32Array>;
-  /** ∂L/∂a<0>, (layers, B, n_a). */
+  /** ∂L/∂a<0>, (layers · directions, B, n_a). */
   da0: Float32Array;
+  /** LSTM: ∂L/∂c<0>, same shape. */
+  dc0?: Float32Array;
+  /** Dense input: ∂L/∂x, (B, T, n_x). */
+  dx?: Float32Array;
 }
 
 /** How to take a training step. */
@@ -207,13 +234,9 @@ export async function createRNN<const C extends RNNConfig>(config: C): Promise<R
   return new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend);
 }
 
-/** Workspace for BPTT, sized for the largest T·B seen. Time-major. */
+/** Output-layer workspace, sized for the largest T·B seen. Time-major. */
 interface Workspace {
   rows: number;        // capacity in T·B rows
-  blocks: number;      // capacity in (T+1)·B rows
-  X: Region;           // (T·B) ids or (T·B, n_x)
-  A: Region[];         // per layer ((T+1)·B, n_a): a<0..T>
-  dA: Region[];        // per layer ((T+1)·B, n_a)
   Z: Region;           // (T·B, n_y) logits
   Yhat: Region;        // (T·B, n_y) outputs
   dZ: Region;          // (T·B, n_y) ∂L/∂logits
@@ -234,14 +257,23 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   private weights: Region;
   private grads: Region;
   private ws?: Workspace;
+  private stack: Stack;
   private optimizer?: Optimizer;
   private rng: Random;
 
   /** Use createRNN(). */
   constructor(private kernels: Kernels, config: ResolvedConfig<I, O>, readonly backend: 'simd' | 'scalar') {
     this.config = Object.freeze({ ...config });
-    this.layout = buildLayout(config);
+    const D = config.bidirectional ? 2 : 1;
+    this.layout = buildLayout({
+      stacks: [{ prefix: '', spec: config }],
+      head: { n_in: D * config.n_a, n_y: config.n_y },
+    });
     this.arena = new Arena(kernels);
+    this.stack = new Stack(kernels, this.arena, this.layout, 0, {
+      cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
+      activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
+    });
     this.weights = this.arena.alloc(this.layout.size, 'parameters');
     try {
       this.grads = this.arena.alloc(this.layout.size, 'gradients');
@@ -302,28 +334,33 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   /** Run the model over a batch: per-step outputs ŷ and states a, and the loss if y is given. */
   forward(batch: Batch<I, O>): ForwardResult {
     const where = 'forward';
-    const { packed, targets, a0 } = this.prepare(where, batch, false);
-    const loss = this.run(packed, targets, a0, false);
+    const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
+    const loss = this.run(packed, targets, a0, c0, false);
     return this.readForward(packed.T, packed.B, loss);
   }
 
   /** Loss and the gradient of every parameter for a batch; the weights are not changed. */
   computeGradients(batch: LabeledBatch<I, O>): Gradients {
-    const { packed, targets, a0 } = this.prepare('computeGradients', batch, true);
-    const loss = this.run(packed, targets!, a0, true);
+    const { packed, targets, a0, c0 } = this.prepare('computeGradients', batch, true);
+    const loss = this.run(packed, targets!, a0, c0, true);
     this.backward(packed.T, packed.B);
     const g = this.arena.f32(this.grads);
     const grads: Record<string, Float32Array> = {};
     for (const e of this.layout.entries) grads[e.name] = g.slice(e.offset, e.offset + e.length);
-    return { loss, grads, da0: this.readStates(0, packed.T, packed.B) };
+    const { dh0, dc0 } = this.stack.readStateGrads();
+    const result: Gradients = { loss, grads, da0: dh0 };
+    if (dc0) result.dc0 = dc0;
+    const dx = this.stack.readInputGrad();
+    if (dx) result.dx = dx;
+    return result;
   }
 
   /** One optimizer step on a batch: forward, BPTT, clipping, update. */
   trainStep(batch: LabeledBatch<I, O>, options: TrainOptions = {}): StepResult {
     const where = 'trainStep';
     const opt = this.resolveTraining(where, options);
-    const { packed, targets, a0 } = this.prepare(where, batch, true);
-    const loss = this.run(packed, targets!, a0, true);
+    const { packed, targets, a0, c0 } = this.prepare(where, batch, true);
+    const loss = this.run(packed, targets!, a0, c0, true);
     this.backward(packed.T, packed.B);
     const gradNorm = gradientNorm(this.kernels, this.grads);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
@@ -398,10 +435,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const prime = options.prime === undefined ? [0] : Array.from(options.prime);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
     packInputs(where, [prime], 'tokens', c.n_x);                  // validates the ids
-    let state: Float32Array = new Float32Array(c.layers * c.n_a);
+    let state: { hT?: Float32Array; cT?: Float32Array } = {};
     const feed = (token: number): Float32Array => {
-      this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state, false);
-      state = this.readStates(-1, 1, 1);
+      this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state.hT, state.cT, false);
+      state = this.stack.finalStates();
       return this.arena.f32(this.ws!.Yhat, 0, c.n_y).slice();
     };
     let p: Float32Array = new Float32Array(0);
@@ -427,6 +464,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.optimizer?.dispose();
     this.optimizer = undefined;
     this.ws = undefined;
+    this.stack.release();
     this.arena.dispose();
   }
 
@@ -480,68 +518,48 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const packed = packInputs(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (targets) is required`);
     const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed.T, packed.B);
-    const a0 = batch.a0 === undefined ? undefined
-      : Float32Array.from(checkFloats(where, `a0 (layers × B × n_a = ${c.layers} × ${packed.B} × ${c.n_a})`, batch.a0, c.layers * packed.B * c.n_a));
-    return { packed, targets, a0 };
+    const S = this.stack.states;
+    const state = (name: 'a0' | 'c0', v: ArrayLike<number> | undefined) => v === undefined ? undefined
+      : Float32Array.from(checkFloats(where, `${name} (layers · directions × B × n_a = ${S} × ${packed.B} × ${c.n_a})`, v, S * packed.B * c.n_a));
+    if (batch.c0 !== undefined && c.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${c.cell}'`);
+    return { packed, targets, a0: state('a0', batch.a0), c0: state('c0', batch.c0) };
   }
 
-  private ensureWorkspace(T: number, B: number): Workspace {
-    const rows = T * B, blocks = (T + 1) * B;
+  private ensureWorkspace(rows: number): Workspace {
     const ws = this.ws;
-    if (ws && ws.rows >= rows && ws.blocks >= blocks) return ws;
+    if (ws && ws.rows >= rows) return ws;
     this.releaseWorkspace();
     const c = this.config;
     const a = this.arena;
-    const next: Workspace = {
-      rows, blocks,
-      X: a.alloc(rows * (c.input === 'tokens' ? 1 : c.n_x), 'the input workspace'),
-      A: [], dA: [],
-      Z: a.alloc(rows * c.n_y, 'the output workspace'),
-      Yhat: a.alloc(rows * c.n_y, 'the output workspace'),
-      dZ: a.alloc(rows * c.n_y, 'the output workspace'),
-      Y: a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace'),
-    };
+    const next = { rows } as Workspace;
     this.ws = next;   // registered first, so a failed allocation below is released with it
-    for (let l = 0; l < c.layers; l++) {
-      next.A.push(a.alloc(blocks * c.n_a, 'the BPTT workspace'));
-      next.dA.push(a.alloc(blocks * c.n_a, 'the BPTT workspace'));
-    }
+    next.Z = a.alloc(rows * c.n_y, 'the output workspace');
+    next.Yhat = a.alloc(rows * c.n_y, 'the output workspace');
+    next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
+    next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
     return next;
   }
 
   private releaseWorkspace(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.X, ws.Z, ws.Yhat, ws.dZ, ws.Y, ...ws.A, ...ws.dA]) this.arena.release(r);
+    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y]) this.arena.release(r);
     this.ws = undefined;
   }
 
   /** Forward over all layers and steps; returns the loss (NaN when there are no targets). */
   private run(packed: PackedInput, targets: Int32Array | Float32Array | undefined,
-              a0: Float32Array | undefined, training: boolean): number {
+              a0: Float32Array | undefined, c0: Float32Array | undefined, training: boolean): number {
     const { T, B } = packed;
     const c = this.config;
-    const ws = this.ensureWorkspace(T, B);       // the only allocation; views come after it
-    const k = this.kernels;
     const rows = T * B;
-    if (c.input === 'tokens') this.arena.i32(ws.X, 0, rows).set(packed.x);
-    else this.arena.f32(ws.X, 0, rows * c.n_x).set(packed.x);
-    const relu = c.activation === 'relu' ? 1 : 0;
+    const ws = this.ensureWorkspace(rows);     // allocations first; views only after them
+    this.stack.forward(this.weights, packed.x, T, B, undefined, a0, c0);
+    const k = this.kernels;
     const w = this.weights.ptr;
-    let X = ws.X.ptr, n_in = c.n_x, tokens = c.input === 'tokens' ? 1 : 0;
-    for (let l = 0; l < c.layers; l++) {
-      const p = this.layout.layer(l);
-      const state = this.arena.f32(ws.A[l], 0, B * c.n_a);
-      if (a0) state.set(a0.subarray(l * B * c.n_a, (l + 1) * B * c.n_a));
-      else state.fill(0);
-      k.rnn_forward(ws.A[l].ptr, X, tokens, w + 4 * p.weight_ih.offset, w + 4 * p.weight_hh.offset,
-        w + 4 * p.bias_ih.offset, w + 4 * p.bias_hh.offset, T, B, n_in, c.n_a, relu);
-      X = ws.A[l].ptr + 4 * B * c.n_a;    // a<1..T> of this layer feeds the next
-      n_in = c.n_a;
-      tokens = 0;
-    }
-    const head = this.layout.head();
-    k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, c.n_a, c.n_y);
+    const X = this.stack.outPtr();
+    const head = this.layout.head()!;
+    k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
     let Y = 0, scale = 1;
     if (targets) {
       if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
@@ -563,48 +581,23 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const ws = this.ws!;
     const k = this.kernels;
     const w = this.weights.ptr, g = this.grads.ptr;
-    const rows = T * B, block = 4 * B * c.n_a;
-    const relu = c.activation === 'relu' ? 1 : 0;
     k.zero_f32(g, this.layout.size);
-    const head = this.layout.head();
-    const top = c.layers - 1;
-    // ∂L/∂a<t> of the top layer from the output layer (overwrites blocks 1..T)
-    k.linear_backward(ws.dA[top].ptr + block, g + 4 * head.weight.offset, g + 4 * head.bias.offset, ws.dZ.ptr,
-      ws.A[top].ptr + block, w + 4 * head.weight.offset, rows, c.n_a, c.n_y, 0);
-    k.zero_f32(ws.dA[top].ptr, B * c.n_a);
-    for (let l = top; l >= 0; l--) {
-      const p = this.layout.layer(l);
-      const below = l > 0;
-      if (below) k.zero_f32(ws.dA[l - 1].ptr, (T + 1) * B * c.n_a);
-      k.rnn_backward(g + 4 * p.weight_ih.offset, g + 4 * p.weight_hh.offset, g + 4 * p.bias_ih.offset, g + 4 * p.bias_hh.offset,
-        below ? ws.dA[l - 1].ptr + block : 0, ws.dA[l].ptr,
-        ws.A[l].ptr, below ? ws.A[l - 1].ptr + block : ws.X.ptr, below ? 0 : c.input === 'tokens' ? 1 : 0,
-        w + 4 * p.weight_ih.offset, w + 4 * p.weight_hh.offset, T, B, below ? c.n_a : c.n_x, c.n_a, relu);
-    }
+    const head = this.layout.head()!;
+    // ∂L/∂a<t> of the top layer from the output layer (overwrites the stack's dOut)
+    k.linear_backward(this.stack.dOutPtr(), g + 4 * head.weight.offset, g + 4 * head.bias.offset, ws.dZ.ptr,
+      this.stack.outPtr(), w + 4 * head.weight.offset, T * B, this.stack.n_out, c.n_y, 0);
+    this.stack.backward(this.weights, this.grads);
   }
 
   /** Copy per-step outputs out of the time-major workspace into (B, T, ·) arrays. */
   private readForward(T: number, B: number, loss: number): ForwardResult {
     const c = this.config;
-    const ws = this.ws!;
-    const yhat = toBatchMajor(this.arena.f32(ws.Yhat, 0, T * B * c.n_y), T, B, c.n_y);
-    const a = toBatchMajor(this.arena.f32(ws.A[c.layers - 1], B * c.n_a, T * B * c.n_a), T, B, c.n_a);
-    const result: ForwardResult = { T, B, yhat, a, aT: this.readStates(-1, T, B) };
+    const yhat = toBatchMajor(this.arena.f32(this.ws!.Yhat, 0, T * B * c.n_y), T, B, c.n_y);
+    const { hT, cT } = this.stack.finalStates();
+    const result: ForwardResult = { T, B, yhat, a: this.stack.readOutput(), aT: hT };
+    if (cT) result.cT = cT;
     if (!Number.isNaN(loss)) result.loss = loss;
     return result;
-  }
-
-  /** States of every layer at step T (which = −1) or gradients at step 0 (which = 0), (layers, B, n_a). */
-  private readStates(which: 0 | -1, T: number, B: number): Float32Array {
-    const c = this.config;
-    const out = new Float32Array(c.layers * B * c.n_a);
-    for (let l = 0; l < c.layers; l++) {
-      const src = which === -1
-        ? this.arena.f32(this.ws!.A[l], T * B * c.n_a, B * c.n_a)
-        : this.arena.f32(this.ws!.dA[l], 0, B * c.n_a);
-      out.set(src, l * B * c.n_a);
-    }
-    return out;
   }
 
   /** Name the first tensor with a non-finite gradient (only on the error path). */
@@ -630,15 +623,6 @@ function countValid(ids: Int32Array): number {
   let n = 0;
   for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) n++;
   return n;
-}
-
-/** (T, B, n) time-major → (B, T, n) batch-major copy. */
-function toBatchMajor(src: Float32Array, T: number, B: number, n: number): Float32Array {
-  const out = new Float32Array(T * B * n);
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) out.set(src.subarray((t * B + b) * n, (t * B + b + 1) * n), (b * T + t) * n);
-  }
-  return out;
 }
 
 /** Draw a token from probabilities p at a temperature, among the top k. */

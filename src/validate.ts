@@ -29,6 +29,12 @@ export function checkNumber(where: string, name: string, v: unknown, lo = -Infin
   return v;
 }
 
+/** A boolean. */
+export function checkBoolean(where: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`${where}: ${name} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
 /** One of a fixed set of strings. */
 export function checkChoice<T extends string>(where: string, name: string, v: unknown, choices: readonly T[]): T {
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {

@@ -22,17 +22,33 @@ export interface Kernels {
   softmax_xent(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   sigmoid_bce(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
-  add_bias_rows(X: number, b: number, rows: number, n: number): void;
-  add_col_sums(db: number, dX: number, rows: number, n: number): void;
+  add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
+  add_col_sums(db: number, dX: number, rows: number, n: number, ld: number): void;
+  input_projection(H: number, X: number, tokens: number, W_ih: number, b_ih: number, b_hh: number,
+                   rows: number, n_x: number, G: number): void;
+  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number,
+              W_ih: number, rows: number, n_x: number, G: number): void;
+  copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
+  reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
+                T: number, B: number, n: number, accumulate: number): void;
   activation_forward(h: number, n: number, relu: number): void;
   activation_backward(dh: number, a: number, n: number, relu: number): void;
-  input_projection(H: number, X: number, tokens: number, W_ax: number, b_x: number, b_a: number,
-                   rows: number, n_x: number, n_a: number): void;
   rnn_forward(A: number, X: number, tokens: number, W_ax: number, W_aa: number, b_x: number, b_a: number,
               T: number, B: number, n_x: number, n_a: number, relu: number): void;
   rnn_backward(dW_ax: number, dW_aa: number, db_x: number, db_a: number, dX: number,
                dA: number, A: number, X: number, tokens: number, W_ax: number, W_aa: number,
                T: number, B: number, n_x: number, n_a: number, relu: number): void;
+  lstm_forward(A: number, C: number, Gt: number, X: number, tokens: number,
+               W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, n_x: number, n_a: number): void;
+  lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
+                dA: number, dC: number, A: number, C: number, Gt: number, X: number, tokens: number,
+                W_ih: number, W_hh: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
+  gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
+              W_ih: number, W_hh: number, b_ih: number, b_hh: number,
+              T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
+  gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
+               dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
+               W_ih: number, W_hh: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   linear_forward(Y: number, X: number, W: number, b: number, rows: number, n_in: number, n_out: number): void;
   linear_backward(dX: number, dW: number, db: number, dY: number, X: number, W: number,
                   rows: number, n_in: number, n_out: number, accumulate_dX: number): void;

@@ -100,7 +100,7 @@ Input('dense: wrong feature width, NaN and Infinity, bad targets', () => withMod
   const y = good.y.map((s: number[][]) => s.map((r) => r.slice()));
   y[0][0][1] = 1.5;
   throwsWith(() => m.trainStep({ x: good.x, y }), RangeError, /y\[0\] step 0 value 1 is 1.5; sigmoid targets must be in \[0, 1\]/);
-  throwsWith(() => m.forward({ x: good.x, a0: [1, 2] }), RangeError, /a0 \(layers × B × n_a = 1 × 2 × 6\) must have 12 values, got 2/);
+  throwsWith(() => m.forward({ x: good.x, a0: [1, 2] }), RangeError, /a0 \(layers · directions × B × n_a = 1 × 2 × 6\) must have 12 values, got 2/);
   throwsWith(() => m.forward({ x: good.x, a0: new Array(12).fill(NaN) }), RangeError, /a0 .* must hold finite numbers, got NaN at \[0\]/);
 }));
 

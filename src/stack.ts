@@ -1,0 +1,363 @@
+// A recurrent stack: `layers` layers of one cell kind, one or two directions, run over whole
+// sequences in wasm, with its own BPTT workspace. Models are built from stacks and a head.
+//
+// T = time steps, B = batch, n_x = input size, n_a = hidden size, D = directions (1 or 2),
+// L = layers. Step-major layout: row t·B + b is step t of sequence b. Layer l > 0 reads the
+// output of layer l−1, which for D = 2 is [forward h<t>, backward h<t>] per step, as PyTorch.
+// The reverse direction runs the same kernel over each sequence reversed in time (within its
+// length), and its outputs are reversed back. States h0 / c0 / hT / cT are (L·D, B, n_a) with
+// index l·D + d, PyTorch's order.
+import type { Arena, Region } from './arena.js';
+import type { CellKind, CellParams, Layout } from './layout.js';
+import type { Kernels } from './wasm.js';
+
+export interface StackConfig {
+  cell: CellKind;
+  n_x: number;
+  n_a: number;
+  layers: number;
+  bidirectional: boolean;
+  /** Vanilla cell non-linearity. */
+  activation: 'tanh' | 'relu';
+  /** GRU: PyTorch's form (true) or reset before the matmul (false). */
+  resetAfter: boolean;
+  /** Layer 0 input is token ids rather than feature vectors. */
+  tokens: boolean;
+}
+
+/** Buffers of one cell (one layer, one direction) for a given T·B. */
+interface CellWork {
+  A: Region;      // ((T+1)·B, n_a)  h<0..T>
+  dA: Region;     // ((T+1)·B, n_a)
+  C?: Region;     // LSTM ((T+1)·B, n_a)  c<0..T>
+  dC?: Region;    // LSTM (B, n_a)
+  Gt?: Region;    // LSTM (T·B, 4·n_a), GRU (T·B, 3·n_a)
+  Hn?: Region;    // GRU (T·B, n_a)
+  D?: Region;     // GRU (T·B, 3·n_a)
+  S?: Region;     // GRU (B, 3·n_a)
+}
+
+interface LayerWork {
+  cells: CellWork[];        // one per direction
+  O?: Region;               // D = 2: (T·B, 2·n_a) output; D = 1 uses cells[0].A blocks 1..T
+  dO?: Region;              // D = 2: (T·B, 2·n_a)
+  Xr?: Region;              // D = 2: input reversed in time, (T·B, n_in) (ids for tokens)
+  dXr?: Region;             // D = 2: its gradient
+}
+
+interface Workspace {
+  T: number;
+  B: number;
+  rows: number;             // capacity: T·B
+  blocks: number;           // capacity: (T+1)·B
+  batch: number;            // capacity: B
+  X: Region;                // (T·B) ids or (T·B, n_x) features
+  dX?: Region;              // dense input: (T·B, n_x)
+  lens: Region;             // (B) i32 sequence lengths
+  dcT?: Region;             // LSTM (B, n_a), per cell when given
+  layers: LayerWork[];
+}
+
+export class Stack {
+  readonly D: number;
+  private ws?: Workspace;
+  private hasLens = false;
+
+  constructor(private kernels: Kernels, private arena: Arena, private layout: Layout,
+              private index: number, readonly config: StackConfig) {
+    this.D = config.bidirectional ? 2 : 1;
+  }
+
+  /** Width of the output per step: D·n_a. */
+  get n_out(): number {
+    return this.D * this.config.n_a;
+  }
+
+  /** Number of state vectors per sequence: L·D. */
+  get states(): number {
+    return this.config.layers * this.D;
+  }
+
+  /** Forward over all layers and steps. x is packed time-major; lens (B) gives each
+   *  sequence's length (all T when omitted); h0 / c0 are (L·D, B, n_a). */
+  forward(params: Region, x: Int32Array | Float32Array, T: number, B: number,
+          lens?: Int32Array, h0?: Float32Array, c0?: Float32Array): void {
+    const ws = this.ensure(T, B);       // the only allocation: views are made after it
+    const c = this.config, k = this.kernels, a = this.arena;
+    const H = c.n_a, rows = T * B;
+    ws.T = T; ws.B = B;
+    if (c.tokens) a.i32(ws.X, 0, rows).set(x);
+    else a.f32(ws.X, 0, rows * c.n_x).set(x);
+    this.hasLens = lens !== undefined;
+    if (lens) a.i32(ws.lens, 0, B).set(lens);
+    const lensPtr = lens ? ws.lens.ptr : 0;
+    for (let l = 0; l < c.layers; l++) {
+      const lw = ws.layers[l];
+      const input = l === 0 ? ws.X.ptr : this.outPtrOf(l - 1);
+      const n_in = l === 0 ? c.n_x : this.n_out;
+      const tokens = l === 0 && c.tokens ? 1 : 0;
+      const width = tokens ? 1 : n_in;
+      for (let d = 0; d < this.D; d++) {
+        const s = l * this.D + d;
+        const cw = lw.cells[d];
+        const h = a.f32(cw.A, 0, B * H), cs = cw.C && a.f32(cw.C, 0, B * H);
+        if (h0) h.set(h0.subarray(s * B * H, (s + 1) * B * H)); else h.fill(0);
+        if (cs) { if (c0) cs.set(c0.subarray(s * B * H, (s + 1) * B * H)); else cs.fill(0); }
+        let X = input;
+        if (d === 1) {
+          k.reverse_steps(lw.Xr!.ptr, width, input, width, lensPtr, T, B, width, 0);
+          X = lw.Xr!.ptr;
+        }
+        this.cellForward(this.layout.cell(this.index, l, d), params.ptr, cw, X, tokens, T, B, n_in);
+      }
+      if (this.D === 2) {
+        const block = 4 * B * H;
+        k.copy_rows(lw.O!.ptr, 2 * H, lw.cells[0].A.ptr + block, H, rows, H, 0);
+        k.reverse_steps(lw.O!.ptr + 4 * H, 2 * H, lw.cells[1].A.ptr + block, H, lensPtr, T, B, H, 0);
+      }
+    }
+  }
+
+  /** Pointer to the top layer's output, (T·B, D·n_a). */
+  outPtr(): number {
+    return this.outPtrOf(this.config.layers - 1);
+  }
+
+  /** Pointer where the caller writes ∂L/∂output of the top layer, (T·B, D·n_a), before backward(). */
+  dOutPtr(): number {
+    return this.dOutPtrOf(this.config.layers - 1);
+  }
+
+  /** Final states hT (and cT for LSTM) at each sequence's last step, (L·D, B, n_a). */
+  finalStates(): { hT: Float32Array; cT?: Float32Array } {
+    const ws = this.ws!;
+    const c = this.config, H = c.n_a, B = ws.B;
+    const lens = this.hasLens ? this.arena.i32(ws.lens, 0, B).slice() : undefined;
+    const read = (key: 'A' | 'C'): Float32Array => {
+      const out = new Float32Array(this.states * B * H);
+      for (let l = 0; l < c.layers; l++) {
+        for (let d = 0; d < this.D; d++) {
+          const region = ws.layers[l].cells[d][key]!;
+          for (let b = 0; b < B; b++) {
+            const t = lens ? lens[b] : ws.T;
+            out.set(this.arena.f32(region, (t * B + b) * H, H), ((l * this.D + d) * B + b) * H);
+          }
+        }
+      }
+      return out;
+    };
+    return { hT: read('A'), cT: c.cell === 'lstm' ? read('C') : undefined };
+  }
+
+  /** Zero the gradient-of-output buffer (before a caller accumulates into it). */
+  zeroDOut(): void {
+    const ws = this.ws!;
+    this.kernels.zero_f32(this.dOutPtr(), ws.T * ws.B * this.n_out);
+  }
+
+  /** BPTT through every layer. ∂L/∂output must be in dOutPtr(); dhT / dcT, (L·D, B, n_a), are
+   *  gradients arriving at the final states. Adds into the gradient region. */
+  backward(params: Region, grads: Region, dhT?: Float32Array, dcT?: Float32Array): void {
+    const ws = this.ws!;
+    const c = this.config, k = this.kernels, a = this.arena;
+    const { T, B } = ws;
+    const H = c.n_a, rows = T * B, block = 4 * B * H;
+    const lensPtr = this.hasLens ? ws.lens.ptr : 0;
+    const lens = this.hasLens ? a.i32(ws.lens, 0, B).slice() : undefined;
+    for (let l = c.layers - 1; l >= 0; l--) {
+      const lw = ws.layers[l];
+      if (this.D === 2) {
+        k.copy_rows(lw.cells[0].dA.ptr + block, H, lw.dO!.ptr, 2 * H, rows, H, 0);
+        k.reverse_steps(lw.cells[1].dA.ptr + block, H, lw.dO!.ptr + 4 * H, 2 * H, lensPtr, T, B, H, 0);
+      }
+      const n_in = l === 0 ? c.n_x : this.n_out;
+      const tokens = l === 0 && c.tokens ? 1 : 0;
+      // where ∂L/∂input goes: the layer below's output gradient, or dX for dense input
+      let dIn = 0;
+      if (l > 0) {
+        dIn = this.dOutPtrOf(l - 1);
+        if (this.D === 1) k.zero_f32(ws.layers[l - 1].cells[0].dA.ptr, (T + 1) * B * H);
+        else k.zero_f32(dIn, rows * n_in);
+      } else if (!tokens) {
+        dIn = ws.dX!.ptr;
+        k.zero_f32(dIn, rows * n_in);
+      }
+      for (let d = 0; d < this.D; d++) {
+        const s = l * this.D + d;
+        const cw = lw.cells[d];
+        k.zero_f32(cw.dA.ptr, B * H);
+        if (dhT) {
+          const dA = a.f32(cw.dA);
+          for (let b = 0; b < B; b++) {
+            const t = lens ? lens[b] : T;
+            for (let j = 0; j < H; j++) dA[(t * B + b) * H + j] += dhT[(s * B + b) * H + j];
+          }
+        }
+        let dcTPtr = 0;
+        if (cw.dC) {
+          k.zero_f32(cw.dC.ptr, B * H);
+          if (dcT) {
+            a.f32(ws.dcT!, 0, B * H).set(dcT.subarray(s * B * H, (s + 1) * B * H));
+            dcTPtr = ws.dcT!.ptr;
+          }
+        }
+        const X = d === 0 ? (l === 0 ? ws.X.ptr : this.outPtrOf(l - 1)) : lw.Xr!.ptr;
+        let dX = dIn;
+        if (d === 1 && dIn) {
+          dX = lw.dXr!.ptr;
+          k.zero_f32(dX, rows * n_in);
+        }
+        this.cellBackward(this.layout.cell(this.index, l, d), params.ptr, grads.ptr, cw, X, tokens, dX, dcTPtr, lensPtr, T, B, n_in);
+        if (d === 1 && dIn) k.reverse_steps(dIn, n_in, dX, n_in, lensPtr, T, B, n_in, 1);
+      }
+    }
+  }
+
+  /** ∂L/∂x for dense input, batch-major (B, T, n_x). Valid after backward(). */
+  readInputGrad(): Float32Array | undefined {
+    const ws = this.ws!;
+    if (!ws.dX) return undefined;
+    return toBatchMajor(this.arena.f32(ws.dX, 0, ws.T * ws.B * this.config.n_x), ws.T, ws.B, this.config.n_x);
+  }
+
+  /** ∂L/∂h0 (and ∂L/∂c0), (L·D, B, n_a). Valid after backward(). */
+  readStateGrads(): { dh0: Float32Array; dc0?: Float32Array } {
+    const ws = this.ws!;
+    const c = this.config, H = c.n_a, B = ws.B;
+    const dh0 = new Float32Array(this.states * B * H);
+    const dc0 = c.cell === 'lstm' ? new Float32Array(this.states * B * H) : undefined;
+    for (let l = 0; l < c.layers; l++) {
+      for (let d = 0; d < this.D; d++) {
+        const s = l * this.D + d, cw = ws.layers[l].cells[d];
+        dh0.set(this.arena.f32(cw.dA, 0, B * H), s * B * H);
+        if (dc0) dc0.set(this.arena.f32(cw.dC!, 0, B * H), s * B * H);
+      }
+    }
+    return { dh0, dc0 };
+  }
+
+  /** The top layer's outputs, batch-major (B, T, D·n_a). */
+  readOutput(): Float32Array {
+    const ws = this.ws!;
+    const rows = ws.T * ws.B;
+    return toBatchMajor(this.arena.f32At(this.outPtr(), rows * this.n_out), ws.T, ws.B, this.n_out);
+  }
+
+  /** Return the workspace to the allocator. */
+  release(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    const a = this.arena;
+    for (const r of [ws.X, ws.dX, ws.lens, ws.dcT]) a.release(r);
+    for (const lw of ws.layers) {
+      for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr]) a.release(r);
+      for (const cw of lw.cells) for (const r of Object.values(cw)) a.release(r);
+    }
+    this.ws = undefined;
+  }
+
+  // --- internals ---
+
+  private outPtrOf(l: number): number {
+    const lw = this.ws!.layers[l];
+    return this.D === 2 ? lw.O!.ptr : lw.cells[0].A.ptr + 4 * this.ws!.B * this.config.n_a;
+  }
+
+  private dOutPtrOf(l: number): number {
+    const lw = this.ws!.layers[l];
+    return this.D === 2 ? lw.dO!.ptr : lw.cells[0].dA.ptr + 4 * this.ws!.B * this.config.n_a;
+  }
+
+  private ensure(T: number, B: number): Workspace {
+    const rows = T * B, blocks = (T + 1) * B;
+    const old = this.ws;
+    if (old && old.batch >= B && old.rows >= rows && old.blocks >= blocks) return old;
+    this.release();
+    const c = this.config, a = this.arena, H = c.n_a;
+    const cap = Math.max(rows, old?.rows ?? 0), capBlocks = Math.max(blocks, old?.blocks ?? 0);
+    B = Math.max(B, old?.batch ?? 0);
+    const ws: Workspace = {
+      T, B, rows: cap, blocks: capBlocks, batch: B,
+      X: a.alloc(cap * (c.tokens ? 1 : c.n_x), 'the input workspace'),
+      lens: a.alloc(B, 'sequence lengths'),
+      layers: [],
+    };
+    this.ws = ws;   // registered first, so a failed allocation below is released with it
+    if (!c.tokens) ws.dX = a.alloc(cap * c.n_x, 'the input-gradient workspace');
+    if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
+    const gates = c.cell === 'lstm' ? 4 : 3;
+    for (let l = 0; l < c.layers; l++) {
+      const n_in = l === 0 ? c.n_x : this.n_out;
+      const lw: LayerWork = { cells: [] };
+      ws.layers.push(lw);
+      for (let d = 0; d < this.D; d++) {
+        const cw: CellWork = { A: a.alloc(capBlocks * H, 'the BPTT workspace'), dA: a.alloc(capBlocks * H, 'the BPTT workspace') };
+        lw.cells.push(cw);
+        if (c.cell === 'lstm') {
+          cw.C = a.alloc(capBlocks * H, 'the BPTT workspace');
+          cw.dC = a.alloc(B * H, 'the BPTT workspace');
+        }
+        if (c.cell !== 'rnn') cw.Gt = a.alloc(cap * gates * H, 'the BPTT workspace');
+        if (c.cell === 'gru') {
+          cw.Hn = a.alloc(cap * H, 'the BPTT workspace');
+          cw.D = a.alloc(cap * 3 * H, 'the BPTT workspace');
+          cw.S = a.alloc(B * 3 * H, 'the BPTT workspace');
+        }
+      }
+      if (this.D === 2) {
+        lw.O = a.alloc(cap * 2 * H, 'the BPTT workspace');
+        lw.dO = a.alloc(cap * 2 * H, 'the BPTT workspace');
+        lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
+        if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
+      }
+    }
+    return ws;
+  }
+
+  private cellForward(p: CellParams, w: number, cw: CellWork, X: number, tokens: number, T: number, B: number, n_in: number): void {
+    const k = this.kernels, c = this.config;
+    const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
+    const b_ih = w + 4 * p.bias_ih.offset, b_hh = w + 4 * p.bias_hh.offset;
+    switch (c.cell) {
+      case 'rnn':
+        k.rnn_forward(cw.A.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        break;
+      case 'lstm':
+        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.Gt!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a);
+        break;
+      case 'gru':
+        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+        break;
+    }
+  }
+
+  private cellBackward(p: CellParams, w: number, g: number, cw: CellWork, X: number, tokens: number, dX: number,
+                       dcT: number, lens: number, T: number, B: number, n_in: number): void {
+    const k = this.kernels, c = this.config;
+    const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
+    const dW_ih = g + 4 * p.weight_ih.offset, dW_hh = g + 4 * p.weight_hh.offset;
+    const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
+    switch (c.cell) {
+      case 'rnn':
+        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, W_ih, W_hh, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        break;
+      case 'lstm':
+        k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.Gt!.ptr, X, tokens,
+          W_ih, W_hh, dcT, lens, T, B, n_in, c.n_a);
+        break;
+      case 'gru':
+        k.gru_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.D!.ptr, cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens,
+          W_ih, W_hh, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+        break;
+    }
+  }
+}
+
+/** (T, B, n) time-major → (B, T, n) batch-major copy. */
+export function toBatchMajor(src: Float32Array, T: number, B: number, n: number): Float32Array {
+  const out = new Float32Array(T * B * n);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) out.set(src.subarray((t * B + b) * n, (t * B + b + 1) * n), (b * T + t) * n);
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+// Runs the workload on the page's main thread and in a module worker; the test reads
+// window.__result once it is set: { ok: true, page, worker } or { ok: false, error }.
+import { createRNN } from '/dist/index.js';
+import { workload } from './_workload.js';
+
+function inWorker() {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker('./_worker.js', { type: 'module' });
+    worker.onmessage = (e) => {
+      worker.terminate();
+      if (e.data.ok) resolve(e.data.result);
+      else reject(new Error(`in the worker: ${e.data.error}`));
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      reject(new Error(`the worker failed to load or threw: ${e.message || 'no message (a module failed to load?)'}`));
+    };
+  });
+}
+
+try {
+  const page = await workload(createRNN);
+  const worker = await inWorker();
+  window.__result = { ok: true, page, worker };
+} catch (e) {
+  window.__result = { ok: false, error: String(e && e.stack || e) };
+}
