@@ -2,7 +2,7 @@
 // Usage: node scripts/test.mjs [uvu pattern]
 import { spawn } from 'node:child_process';
 
-const args = ['node_modules/uvu/bin.js', '-r', 'tsm', 'tests', ...process.argv.slice(2), '-i', '_', '-i', 'fixtures', '-i', 'browser/'];
+const args = ['node_modules/uvu/bin.js', '-r', 'tsm', 'tests', ...process.argv.slice(2), '-i', '^_', '-i', 'fixtures', '-i', 'browser/'];
 const child = spawn(process.execPath, args, { env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 child.stdout.on('data', (chunk) => { out += chunk; process.stdout.write(chunk); });

@@ -1,10 +1,13 @@
 // rnn-wasm: recurrent neural networks for Node and browsers, with the math in WebAssembly.
 // Public exports only.
-export { createRNN, RNN } from './model.js';
+export { createRNN, loadRNN, RNN } from './model.js';
 export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, TrainOptions, StepResult,
-  FitOptions, FitResult, Progress, SampleOptions,
+  FitOptions, FitResult, Progress, SampleOptions, LoadRNNOptions,
 } from './model.js';
+export type { LoadOptions } from './io.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safetensors.js';
+export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
 export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
 export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
 export type { Layout, TensorEntry } from './layout.js';

@@ -13,6 +13,7 @@ import { Arena, type Region } from './arena.js';
 import {
   packInputs, packTargets, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
+import { configFromFile, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import { buildLayout, type CellKind, type Layout, type TensorEntry } from './layout.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
 import { Random, randomSeed } from './random.js';
@@ -79,10 +80,10 @@ function resolveConfig(config: RNNConfig): ResolvedConfig {
   const where = 'createRNN';
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
   const cell = checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn', 'lstm', 'gru'] as const);
-  if (config.activation !== undefined && cell !== 'rnn') {
-    throw new TypeError(`${where}: activation applies to cell 'rnn' only; the ${cell} cell uses its own gate non-linearities`);
+  if (config.activation === 'relu' && cell !== 'rnn') {
+    throw new TypeError(`${where}: activation 'relu' applies to cell 'rnn' only; the ${cell} cell uses its own gate non-linearities`);
   }
-  if (config.resetAfter !== undefined && cell !== 'gru') {
+  if (config.resetAfter === false && cell !== 'gru') {
     throw new TypeError(`${where}: resetAfter applies to cell 'gru' only, got cell '${cell}'`);
   }
   return {
@@ -227,6 +228,34 @@ export interface SampleOptions {
 
 // --- the model ---
 
+/** Options of loadRNN: where the tensors are in the file, and the config when the file has none. */
+export interface LoadRNNOptions extends LoadOptions {
+  /** The model's config. Required for files without one (e.g. written by PyTorch); when the
+   *  file has one too, this one wins. */
+  config?: RNNConfig;
+  /** Kernel build. Default 'auto'. */
+  backend?: Backend;
+}
+
+/** A model from a safetensors file written by save(), or by PyTorch's
+ *  safetensors.torch.save_file(module.state_dict()) given options.config. */
+export async function loadRNN(bytes: Uint8Array, options: LoadRNNOptions = {}): Promise<RNN> {
+  const where = 'loadRNN';
+  const file = decodeModelFile(where, bytes);
+  const config = (options.config ?? configFromFile(where, file)) as RNNConfig | undefined;
+  if (config === undefined) {
+    throw new TypeError(`${where}: the file carries no rnn-wasm config (a PyTorch state_dict?); pass options.config, e.g. { cell: 'lstm', n_x, n_a, n_y, layers }`);
+  }
+  const model = await createRNN({ ...config, backend: options.backend ?? config.backend });
+  try {
+    model.setWeights(weightsFromFile(where, model.layout, file, model.getWeights(), options));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
 /** Create a recurrent model. Compiles the kernels on first use; everything after is synchronous. */
 export async function createRNN<const C extends RNNConfig>(config: C): Promise<RNN<InputOf<C>, OutputOf<C>>> {
   const resolved = resolveConfig(config);
@@ -321,6 +350,20 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   setWeights(values: ArrayLike<number>): void {
     const v = checkFloats('setWeights', 'values', values, this.layout.size);
     this.arena.f32(this.weights).set(v);
+  }
+
+  /** The model as a safetensors file: every parameter as f32 under PyTorch's names, and the
+   *  config as JSON in the metadata. loadRNN(bytes) gives back an identical model. */
+  save(): Uint8Array {
+    return encodeModel(this.layout, this.arena.f32(this.weights), this.toJSON());
+  }
+
+  /** Replace the weights from a safetensors file (from save(), or a PyTorch state_dict with the
+   *  same architecture). Every name and shape is checked first: on any error nothing changes. */
+  loadWeights(bytes: Uint8Array, options: LoadOptions = {}): void {
+    const where = 'loadWeights';
+    const file = decodeModelFile(where, bytes);
+    this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), options));
   }
 
   /** Zero-copy view of the parameter region. Invalid after any allocation in the module

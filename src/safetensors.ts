@@ -223,7 +223,7 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     }
     const [begin, end] = offsets as number[];
     if (end < begin) throw new SafetensorsError('invalid-offsets', `tensor "${name}" data_offsets [${begin}, ${end}] end before they begin`);
-    entries.push({ name, shape: (shape as number[]).slice(), n, begin, end });
+    entries.push({ name, shape: (shape as number[]).map((d) => d + 0), n, begin, end });  // + 0: no −0
   }
 
   // the tensors in buffer order must tile the buffer exactly
