@@ -1,6 +1,6 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
-import { Random } from '../dist/index.js';
+import { Random, type RNN } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
 export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
@@ -49,4 +49,11 @@ export function randomBatch(rng: Random, s: DataSpec) {
       : s.output === 'sigmoid' ? Array.from({ length: s.n_y }, () => Math.fround(rng.uniform()))
         : uniforms(rng, s.n_y, 2)));
   return { x, y } as { x: any[]; y: any[] };
+}
+
+/** A model's parameters as f64 arrays by canonical name, for the references. */
+export function refParams(model: RNN): Record<string, Float64Array> {
+  const p: Record<string, Float64Array> = {};
+  for (const e of model.layout.entries) p[e.name] = Float64Array.from(model.getParam(e.name));
+  return p;
 }

@@ -3,8 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, getEngine, Random, simdSupported } from '../dist/index.js';
 import { refForward } from './_reference.js';
-import { checkClose, checkSame, flat, randomBatch, uniforms } from './_utils.js';
-import { refParams } from './gradcheck.test.js';
+import { checkClose, checkSame, flat, randomBatch, refParams, uniforms } from './_utils.js';
 
 const configs = [
   { T: 7, B: 3, n_x: 5, n_a: 9, n_y: 4, layers: 1, input: 'tokens', output: 'softmax', activation: 'tanh', reduction: 'sum' },

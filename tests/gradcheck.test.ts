@@ -2,15 +2,9 @@
 // differences of the f64 reference, over seeded random configurations.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRNN, Random, type RNN } from '../dist/index.js';
-import { refForward, refGradients, type RefConfig, type RefParams } from './_reference.js';
-import { checkClose, randomBatch, uniforms, worst } from './_utils.js';
-
-export function refParams(model: RNN): RefParams {
-  const p: RefParams = {};
-  for (const e of model.layout.entries) p[e.name] = Float64Array.from(model.getParam(e.name));
-  return p;
-}
+import { createRNN, Random } from '../dist/index.js';
+import { refForward, refGradients, type RefConfig } from './_reference.js';
+import { checkClose, randomBatch, refParams, uniforms, worst } from './_utils.js';
 
 interface Case extends RefConfig { T: number; B: number; seed: number; withA0: boolean }
 

@@ -103,7 +103,7 @@ Bad('truncated, wrong dtype, wrong shape, missing or extra tensor, bad offsets, 
     }
     return h;
   };
-  const ok = (name: string, shape: readonly number[], begin: number) => ({ dtype: 'F32', shape, data_offsets: [begin, begin + shape.reduce((a, b) => a * b, 1) * 4] });
+  const ok = (_name: string, shape: readonly number[], begin: number) => ({ dtype: 'F32', shape, data_offsets: [begin, begin + shape.reduce((a, b) => a * b, 1) * 4] });
   const total = model.numParams;
   const cases: [string, Uint8Array, RegExp][] = [
     ['truncated', good.subarray(0, good.length - 5), /safetensors: /],
