@@ -60,6 +60,14 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
         store<f32>(PACK + ((<usize>(k * NR + c)) << 2), load<f32>(src + (<usize>k << 2)));
       }
     }
+  } else if (ASC_FEATURE_SIMD && nr == NR) {
+    let src = B + ((<usize>k0 * ldb + j0) << 2), dst = PACK;
+    const stride = <usize>ldb << 2;
+    for (let k = 0; k < kc; k++) {
+      v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+      src += stride;
+      dst += NR << 2;
+    }
   } else {
     for (let k = 0; k < kc; k++) {
       memory.copy(PACK + (<usize>(k * NR) << 2), B + ((<usize>(k0 + k) * ldb + j0) << 2), <usize>nr << 2);
@@ -81,13 +89,13 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
     let p = PACK, off: usize = 0;
     for (let k = 0; k < kc; k++) {
       const b0 = v128.load(p), b1 = v128.load(p, 16);
-      let s = f32x4.splat(load<f32>(a0 + off));
+      let s = v128.load32_splat(a0 + off);
       c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
-      s = f32x4.splat(load<f32>(a1 + off));
+      s = v128.load32_splat(a1 + off);
       c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
-      s = f32x4.splat(load<f32>(a2 + off));
+      s = v128.load32_splat(a2 + off);
       c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
-      s = f32x4.splat(load<f32>(a3 + off));
+      s = v128.load32_splat(a3 + off);
       c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
       p += NR << 2;
       off += step;
@@ -124,7 +132,7 @@ function tile_1x8(a: usize, sak: usize, kc: i32, c: usize, nr: i32, add: bool): 
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
     let p = PACK, off: usize = 0;
     for (let k = 0; k < kc; k++) {
-      const s = f32x4.splat(load<f32>(a + off));
+      const s = v128.load32_splat(a + off);
       c0 = f32x4.add(c0, f32x4.mul(s, v128.load(p)));
       c1 = f32x4.add(c1, f32x4.mul(s, v128.load(p, 16)));
       p += NR << 2;
