@@ -2,15 +2,16 @@
 // Public exports only.
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
-  RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, TrainOptions, StepResult,
-  FitOptions, FitResult, Progress, SampleOptions, LoadRNNOptions,
+  RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
 } from './model.js';
+export { Network } from './network.js';
+export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
+export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
+export type { Layout, TensorEntry, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safetensors.js';
 export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
-export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
-export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
-export type { Layout, TensorEntry } from './layout.js';
 export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend

@@ -9,13 +9,13 @@
 // batch, n_x = input size, n_a = hidden size, n_y = output size. One forward call per
 // cell runs every step in wasm; one backward call per cell runs BPTT; clipping and the
 // optimizer step are single loops over the flat parameter region.
-import { Arena, type Region } from './arena.js';
+import type { Region } from './arena.js';
 import {
   packInputs, packTargets, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
-import { configFromFile, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
-import { buildLayout, type CellKind, type Layout, type TensorEntry } from './layout.js';
-import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
+import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } from './io.js';
+import { Network } from './network.js';
+import { buildLayout, type CellKind } from './layout.js';
 import { Random, randomSeed } from './random.js';
 import { Stack, toBatchMajor } from './stack.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
@@ -149,70 +149,6 @@ export interface Gradients {
   dx?: Float32Array;
 }
 
-/** How to take a training step. */
-export interface TrainOptions {
-  /** Optimizer name or config. Default 'adam'. Changing the type resets its state. */
-  optimizer?: OptimizerName | OptimizerConfig;
-  /** Overrides the optimizer's learning rate for this step (for schedules). */
-  learningRate?: number;
-  /** Clip gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_). Default off. */
-  clipNorm?: number;
-  /** Clip every gradient value to [−clipValue, clipValue]. Default off. */
-  clipValue?: number;
-  /** On a non-finite loss or gradient: 'throw' (default) or 'skip' the step. Either way the
-   *  weights are left as they were. */
-  onNonFinite?: 'throw' | 'skip';
-}
-
-export interface StepResult {
-  loss: number;
-  /** Global L2 norm of the gradient before clipping. */
-  gradNorm: number;
-  /** False when the step was skipped (non-finite loss or gradient). */
-  applied: boolean;
-}
-
-export interface Progress {
-  epoch: number;
-  epochs: number;
-  /** Batch index within the epoch. */
-  batch: number;
-  batches: number;
-  /** Optimizer steps so far, over all epochs. */
-  step: number;
-  /** Loss of this batch (as config.reduction says). */
-  loss: number;
-  /** Mean batch loss of the epoch so far. */
-  epochLoss: number;
-  gradNorm: number;
-  stepsPerSecond: number;
-  elapsedMs: number;
-}
-
-export interface FitOptions extends TrainOptions {
-  /** Passes over the data. Default 1. */
-  epochs?: number;
-  /** Sequences per batch. Default 32. Sequences in one batch must have equal length. */
-  batchSize?: number;
-  /** Shuffle the order every epoch, with the model's seeded generator. Default true. */
-  shuffle?: boolean;
-  /** Called after every optimizer step. */
-  onProgress?: (p: Progress) => void;
-  /** Called after every epoch with its mean loss. */
-  onEpochEnd?: (e: { epoch: number; loss: number }) => void;
-  /** Stops training cleanly after the current step. */
-  signal?: AbortSignal;
-  /** Yield to the event loop at least this often, in ms, so pages and servers stay responsive. Default 50. */
-  yieldEveryMs?: number;
-}
-
-export interface FitResult {
-  /** Mean loss of each epoch. */
-  epochLosses: number[];
-  steps: number;
-  stopped: boolean;
-}
-
 export interface SampleOptions {
   /** Tokens to generate. */
   length: number;
@@ -272,104 +208,25 @@ interface Workspace {
   Y: Region;           // (T·B) ids or (T·B, n_y) targets
 }
 
-export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Network<LabeledBatch<I, O>> {
   /** The configuration with defaults filled in. */
   readonly config: Readonly<ResolvedConfig<I, O>>;
-  /** The parameter layout (names, shapes, offsets). */
-  readonly layout: Layout;
-  /** Every parameter by name, as copies; assign a typed array of the right length to set one.
-   *  Names are PyTorch's (weight_ih_l0, …, head.weight) and the textbook's (W_ax, W_aa, b_x,
-   *  b_a, W_ya, b_y) for the single-layer cell. */
-  readonly params: Record<string, Float32Array>;
 
-  private arena: Arena;
-  private weights: Region;
-  private grads: Region;
   private ws?: Workspace;
   private stack: Stack;
-  private optimizer?: Optimizer;
-  private rng: Random;
 
   /** Use createRNN(). */
-  constructor(private kernels: Kernels, config: ResolvedConfig<I, O>, readonly backend: 'simd' | 'scalar') {
-    this.config = Object.freeze({ ...config });
+  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
     const D = config.bidirectional ? 2 : 1;
-    this.layout = buildLayout({
+    super(kernels, backend, buildLayout({
       stacks: [{ prefix: '', spec: config }],
       head: { n_in: D * config.n_a, n_y: config.n_y },
-    });
-    this.arena = new Arena(kernels);
+    }), config.seed);
+    this.config = Object.freeze({ ...config });
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {
       cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
       activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
     });
-    this.weights = this.arena.alloc(this.layout.size, 'parameters');
-    try {
-      this.grads = this.arena.alloc(this.layout.size, 'gradients');
-    } catch (e) {
-      this.arena.dispose();
-      throw e;
-    }
-    // PyTorch's initialisation: U(−bound, bound) per tensor, drawn in layout order
-    const init = new Random(config.seed);
-    const w = this.arena.f32(this.weights);
-    for (const e of this.layout.entries) {
-      for (let i = 0; i < e.length; i++) w[e.offset + i] = (2 * init.uniform() - 1) * e.initBound;
-    }
-    this.rng = new Random(config.seed ^ 0x2545f491);
-    this.params = this.makeParamsObject();
-  }
-
-  /** Number of trainable values. */
-  get numParams(): number {
-    return this.layout.size;
-  }
-
-  // --- weights ---
-
-  /** A copy of one parameter tensor (canonical name or seed alias). */
-  getParam(name: string): Float32Array {
-    const e = this.entry('getParam', name);
-    return this.arena.f32(this.weights, e.offset, e.length).slice();
-  }
-
-  /** Overwrite one parameter tensor from `values` (row-major, shape as in layout). */
-  setParam(name: string, values: ArrayLike<number>): void {
-    const e = this.entry('setParam', name);
-    const label = name === e.name ? e.name : `${name} (= ${e.name})`;
-    const v = checkFloats('setParam', `values for ${label} (shape [${e.shape.join(', ')}])`, values, e.length);
-    this.arena.f32(this.weights, e.offset, e.length).set(v);
-  }
-
-  /** A copy of all parameters as one flat array in layout order. */
-  getWeights(): Float32Array {
-    return this.arena.f32(this.weights).slice();
-  }
-
-  /** Overwrite all parameters from one flat array in layout order. */
-  setWeights(values: ArrayLike<number>): void {
-    const v = checkFloats('setWeights', 'values', values, this.layout.size);
-    this.arena.f32(this.weights).set(v);
-  }
-
-  /** The model as a safetensors file: every parameter as f32 under PyTorch's names, and the
-   *  config as JSON in the metadata. loadRNN(bytes) gives back an identical model. */
-  save(): Uint8Array {
-    return encodeModel(this.layout, this.arena.f32(this.weights), this.toJSON());
-  }
-
-  /** Replace the weights from a safetensors file (from save(), or a PyTorch state_dict with the
-   *  same architecture). Every name and shape is checked first: on any error nothing changes. */
-  loadWeights(bytes: Uint8Array, options: LoadOptions = {}): void {
-    const where = 'loadWeights';
-    const file = decodeModelFile(where, bytes);
-    this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), options));
-  }
-
-  /** Zero-copy view of the parameter region. Invalid after any allocation in the module
-   *  (creating a model, a larger batch): re-fetch it rather than keeping it. */
-  weightsView(): Float32Array {
-    return this.arena.f32(this.weights);
   }
 
   // --- forward and gradients ---
@@ -382,14 +239,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return this.readForward(packed.T, packed.B, loss);
   }
 
-  /** Loss and the gradient of every parameter for a batch; the weights are not changed. */
-  computeGradients(batch: LabeledBatch<I, O>): Gradients {
-    const { packed, targets, a0, c0 } = this.prepare('computeGradients', batch, true);
-    const loss = this.run(packed, targets!, a0, c0, true);
-    this.backward(packed.T, packed.B);
-    const g = this.arena.f32(this.grads);
-    const grads: Record<string, Float32Array> = {};
-    for (const e of this.layout.entries) grads[e.name] = g.slice(e.offset, e.offset + e.length);
+  /** Loss and the gradient of every parameter for a batch, and of the initial states and the
+   *  (dense) input; the weights are not changed. */
+  override computeGradients(batch: LabeledBatch<I, O>): Gradients {
+    const { loss, grads } = super.computeGradients(batch);
     const { dh0, dc0 } = this.stack.readStateGrads();
     const result: Gradients = { loss, grads, da0: dh0 };
     if (dc0) result.dc0 = dc0;
@@ -398,67 +251,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return result;
   }
 
-  /** One optimizer step on a batch: forward, BPTT, clipping, update. */
-  trainStep(batch: LabeledBatch<I, O>, options: TrainOptions = {}): StepResult {
-    const where = 'trainStep';
-    const opt = this.resolveTraining(where, options);
+  protected lossAndGradients(where: string, batch: LabeledBatch<I, O>): number {
     const { packed, targets, a0, c0 } = this.prepare(where, batch, true);
     const loss = this.run(packed, targets!, a0, c0, true);
     this.backward(packed.T, packed.B);
-    const gradNorm = gradientNorm(this.kernels, this.grads);
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      if (opt.onNonFinite === 'skip') return { loss, gradNorm, applied: false };
-      throw new RangeError(`${where}: ${this.describeNonFinite(loss)} at optimizer step ${opt.optimizer.step + 1}; ` +
-        `the weights were left unchanged (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
-    }
-    clipGradients(this.kernels, this.grads, gradNorm, opt.clipNorm, opt.clipValue);
-    opt.optimizer.apply(this.weights, this.grads, opt.learningRate);
-    return { loss, gradNorm, applied: true };
-  }
-
-  /** Train over a data set for some epochs, in batches; yields to the event loop as it goes. */
-  async fit(data: { x: readonly Sequence<I>[]; y: readonly Targets<O>[] }, options: FitOptions = {}): Promise<FitResult> {
-    const where = 'fit';
-    if (typeof data !== 'object' || data === null || !Array.isArray(data.x) || !Array.isArray(data.y)) {
-      throw new TypeError(`${where}: data must be { x: sequences[], y: targets[] }, got ${describe(data)}`);
-    }
-    const N = data.x.length;
-    if (N === 0) throw new RangeError(`${where}: data.x must hold at least one sequence, got none`);
-    if (data.y.length !== N) throw new RangeError(`${where}: data.y must have one target sequence per input (${N}), got ${data.y.length}`);
-    const epochs = checkInt(where, 'epochs', options.epochs ?? 1);
-    const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
-    const yieldEveryMs = checkNumber(where, 'yieldEveryMs', options.yieldEveryMs ?? 50, 0);
-    const shuffle = options.shuffle ?? true;
-    this.resolveTraining(where, options);   // validate before the first step
-    const batches = Math.ceil(N / batchSize);
-    const order = Array.from({ length: N }, (_, i) => i);
-    const epochLosses: number[] = [];
-    const start = now();
-    let lastYield = start;
-    let steps = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      if (shuffle) this.rng.shuffle(order);
-      let sum = 0;
-      for (let b = 0; b < batches; b++) {
-        if (options.signal?.aborted) return { epochLosses, steps, stopped: true };
-        const idx = order.slice(b * batchSize, (b + 1) * batchSize);
-        const r = this.trainStep({ x: idx.map((i) => data.x[i]), y: idx.map((i) => data.y[i]) }, options);
-        steps++;
-        sum += r.loss;
-        const elapsedMs = now() - start;
-        options.onProgress?.({
-          epoch, epochs, batch: b, batches, step: steps, loss: r.loss, epochLoss: sum / (b + 1),
-          gradNorm: r.gradNorm, stepsPerSecond: steps / Math.max(elapsedMs / 1000, 1e-9), elapsedMs,
-        });
-        if (now() - lastYield >= yieldEveryMs) {
-          await yieldToEventLoop();
-          lastYield = now();
-        }
-      }
-      epochLosses.push(sum / batches);
-      options.onEpochEnd?.({ epoch, loss: sum / batches });
-    }
-    return { epochLosses, steps, stopped: false };
+    return loss;
   }
 
   // --- generation ---
@@ -502,57 +299,12 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return { ...this.config };
   }
 
-  /** Return all of this model's wasm memory to the allocator. The model is unusable after. */
-  dispose(): void {
-    this.optimizer?.dispose();
-    this.optimizer = undefined;
-    this.ws = undefined;
+  protected releaseWorkspaces(): void {
+    this.releaseWorkspace();
     this.stack.release();
-    this.arena.dispose();
-  }
-
-  get isDisposed(): boolean {
-    return this.arena.isDisposed;
   }
 
   // --- internals ---
-
-  private entry(where: string, name: string): TensorEntry {
-    const e = typeof name === 'string' ? this.layout.get(name) : undefined;
-    if (!e) {
-      const names = this.layout.entries.map((x) => x.alias ? `${x.name} (${x.alias})` : x.name).join(', ');
-      throw new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}`);
-    }
-    return e;
-  }
-
-  private makeParamsObject(): Record<string, Float32Array> {
-    const obj: Record<string, Float32Array> = {};
-    for (const e of this.layout.entries) {
-      for (const name of e.alias ? [e.name, e.alias] : [e.name]) {
-        Object.defineProperty(obj, name, {
-          enumerable: name === e.name,
-          get: () => this.getParam(name),
-          set: (v: ArrayLike<number>) => this.setParam(name, v),
-        });
-      }
-    }
-    return Object.freeze(obj);
-  }
-
-  private resolveTraining(where: string, options: TrainOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-    const config = resolveOptimizer(where, options.optimizer ?? this.optimizer?.config ?? 'adam');
-    const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
-    const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(where, 'clipNorm', options.clipNorm, 0);
-    const clipValue = options.clipValue === undefined ? undefined : checkNumber(where, 'clipValue', options.clipValue, 0);
-    const onNonFinite = checkChoice(where, 'onNonFinite', options.onNonFinite ?? 'throw', ['throw', 'skip'] as const);
-    if (!this.optimizer || !sameOptimizer(this.optimizer.config, config)) {
-      this.optimizer?.dispose();
-      this.optimizer = new Optimizer(config, this.arena, this.layout.size);
-    }
-    return { optimizer: this.optimizer, learningRate: learningRate ?? config.learningRate, clipNorm, clipValue, onNonFinite };
-  }
 
   /** Validate and pack a batch before any wasm memory is touched. */
   private prepare(where: string, batch: Batch<I, O>, needTargets: boolean) {
@@ -643,24 +395,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return result;
   }
 
-  /** Name the first tensor with a non-finite gradient (only on the error path). */
-  private describeNonFinite(loss: number): string {
-    if (!Number.isFinite(loss)) return `the loss is ${loss}`;
-    const g = this.arena.f32(this.grads);
-    for (const e of this.layout.entries) {
-      for (let i = 0; i < e.length; i++) {
-        if (!Number.isFinite(g[e.offset + i])) return `the gradient of ${e.name} has ${g[e.offset + i]} at index ${i}`;
-      }
-    }
-    return 'the gradient norm is not finite';
-  }
 }
 
 // --- helpers ---
-
-function sameOptimizer(a: object, b: object): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 function countValid(ids: Int32Array): number {
   let n = 0;
@@ -698,10 +435,3 @@ function pickToken(p: Float32Array, temperature: number, topK: number, rng: Rand
   return n - 1;
 }
 
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
