@@ -1,42 +1,50 @@
 // Batches: validation of user sequences and their packing into time-major arrays.
 //
-// A batch is B sequences of T steps each. Token inputs are ids in [0, n_x); dense inputs are
-// per-step vectors of n_x features, given per sequence either as T rows or as one flat array
-// of T·n_x values. Targets follow the output: class ids in [0, n_y) for softmax (−1 skips a
-// step), per-step vectors of n_y values for sigmoid (in [0, 1]) and linear outputs.
-// Packed layout is time-major: row t·B + b is step t of sequence b.
+// A batch is B sequences. Token inputs are ids in [0, n_x); dense inputs are per-step vectors
+// of n_x features, given per sequence either as rows or as one flat array of steps · n_x
+// values. Sequences may differ in length (a ragged batch): they are padded to the longest,
+// T, and `lens` records each one's own length; padding never reaches a result, because the
+// recurrence reads each sequence's own last step and padded steps weigh 0 in the loss.
+// Targets follow the output: class ids in [0, n_y) for softmax (−1 skips a step), per-step
+// vectors of n_y values for sigmoid (in [0, 1]) and linear outputs; a target sequence has
+// the length of its input sequence. Packed layout is time-major: row t·B + b is step t of
+// sequence b.
 import { describe, isArrayLike } from './validate.js';
 
 export type InputKind = 'tokens' | 'dense';
 export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
 
-/** T token ids. */
+/** Token ids, one per step. */
 export type TokenSequence = ArrayLike<number>;
-/** T steps of n_x features: T rows, or one flat array of T·n_x values. */
+/** Steps of n_x features: one row per step, or one flat array of steps · n_x values. */
 export type DenseSequence = ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
 /** A sequence of the given input kind. */
 export type Sequence<I extends InputKind> = I extends 'tokens' ? TokenSequence : DenseSequence;
-/** Targets of one sequence for the given output: T class ids, or T steps of n_y values. */
+/** Targets of one sequence for the given output: class ids, or steps of n_y values. */
 export type Targets<O extends OutputKind> = O extends 'softmax' ? ArrayLike<number> : DenseSequence;
 
 export interface PackedInput {
+  /** Steps of the longest sequence. */
   T: number;
   B: number;
-  /** (T·B) ids or (T·B, n_x) features, time-major. */
+  /** (T·B) ids or (T·B, n_x) features, time-major, zero past each sequence's end. */
   x: Int32Array | Float32Array;
+  /** Each sequence's length; undefined when all are T. */
+  lens?: Int32Array;
 }
 
-/** Validate and pack B input sequences. */
+/** Validate and pack B input sequences, padding to the longest. */
 export function packInputs(where: string, x: unknown, kind: InputKind, n_x: number): PackedInput {
   const seqs = checkBatch(where, 'x', x);
   const B = seqs.length;
+  const steps = seqs.map((s, b) => kind === 'tokens' ? nonEmpty(where, `x[${b}]`, s).length : stepsOf(where, `x[${b}]`, s, n_x, 'n_x'));
+  const T = Math.max(...steps);
+  const lens = steps.some((n) => n !== T) ? Int32Array.from(steps) : undefined;
   if (kind === 'tokens') {
-    const T = seqs[0].length;
     const out = new Int32Array(T * B);
     for (let b = 0; b < B; b++) {
       const s = seqs[b];
-      checkLength(where, `x[${b}]`, s, T, 'steps');
-      for (let t = 0; t < T; t++) {
+      for (let t = 0; t < s.length; t++) {
         const id = s[t];
         if (typeof id !== 'number') throw new TypeError(`${where}: x[${b}][${t}] must be a token id (integer), got ${describe(id)}`);
         if (!Number.isInteger(id)) throw new TypeError(`${where}: x[${b}][${t}] must be an integer token id, got ${id}`);
@@ -44,24 +52,25 @@ export function packInputs(where: string, x: unknown, kind: InputKind, n_x: numb
         out[t * B + b] = id;
       }
     }
-    return { T, B, x: out };
+    return { T, B, x: out, lens };
   }
-  const T = stepsOf(where, 'x[0]', seqs[0], n_x, 'n_x');
   const out = new Float32Array(T * B * n_x);
-  for (let b = 0; b < B; b++) packDense(where, `x[${b}]`, seqs[b], T, B, b, n_x, 'n_x', out, -Infinity, Infinity);
-  return { T, B, x: out };
+  for (let b = 0; b < B; b++) packDense(where, `x[${b}]`, seqs[b], steps[b], B, b, n_x, 'n_x', out, -Infinity, Infinity);
+  return { T, B, x: out, lens };
 }
 
-/** Validate and pack B target sequences for T steps. */
-export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: number, T: number, B: number): Int32Array | Float32Array {
+/** Validate and pack B target sequences, each as long as its input (steps[b]), padded to T. */
+export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: number, input: PackedInput): Int32Array | Float32Array {
+  const { T, B } = input;
   const seqs = checkBatch(where, 'y', y);
   if (seqs.length !== B) throw new RangeError(`${where}: y must have one target sequence per input sequence (B = ${B}), got ${seqs.length}`);
+  const len = (b: number) => input.lens ? input.lens[b] : T;
   if (kind === 'softmax') {
-    const out = new Int32Array(T * B);
+    const out = new Int32Array(T * B).fill(-1);
     for (let b = 0; b < B; b++) {
       const s = seqs[b];
-      checkLength(where, `y[${b}]`, s, T, 'class ids (one per step of x)');
-      for (let t = 0; t < T; t++) {
+      if (s.length !== len(b)) throw new RangeError(`${where}: y[${b}] has ${s.length} class ids, but x[${b}] has ${len(b)} steps; give one target per input step`);
+      for (let t = 0; t < s.length; t++) {
         const c = s[t];
         if (typeof c !== 'number' || !Number.isInteger(c)) throw new TypeError(`${where}: y[${b}][${t}] must be an integer class id, got ${describe(c)}`);
         if (c < -1 || c >= n_y) throw new RangeError(`${where}: y[${b}][${t}] = ${c} is out of range; class ids must be in [0, n_y) = [0, ${n_y}), or −1 to skip the step`);
@@ -74,10 +83,19 @@ export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: nu
   const [lo, hi] = kind === 'sigmoid' ? [0, 1] : [-Infinity, Infinity];
   for (let b = 0; b < B; b++) {
     const steps = stepsOf(where, `y[${b}]`, seqs[b], n_y, 'n_y');
-    if (steps !== T) throw new RangeError(`${where}: y[${b}] has ${steps} steps, x has T = ${T}`);
-    packDense(where, `y[${b}]`, seqs[b], T, B, b, n_y, 'n_y', out, lo, hi);
+    if (steps !== len(b)) throw new RangeError(`${where}: y[${b}] has ${steps} steps, but x[${b}] has ${len(b)}; give one target per input step`);
+    packDense(where, `y[${b}]`, seqs[b], steps, B, b, n_y, 'n_y', out, lo, hi);
   }
   return out;
+}
+
+/** Row weights (T·B): 1 for a real step, 0 for padding; undefined when nothing is padded. */
+export function stepMask(input: PackedInput): Float32Array | undefined {
+  const { T, B, lens } = input;
+  if (!lens) return undefined;
+  const w = new Float32Array(T * B);
+  for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) w[t * B + b] = 1;
+  return w;
 }
 
 function checkBatch(where: string, name: string, v: unknown): ArrayLike<unknown>[] {
@@ -92,14 +110,14 @@ function checkBatch(where: string, name: string, v: unknown): ArrayLike<unknown>
   return v as ArrayLike<unknown>[];
 }
 
-function checkLength(where: string, name: string, s: ArrayLike<unknown>, T: number, what: string): void {
+function nonEmpty(where: string, name: string, s: ArrayLike<unknown>): ArrayLike<unknown> {
   if (s.length === 0) throw new RangeError(`${where}: ${name} is an empty sequence; every sequence needs at least one step`);
-  if (s.length !== T) throw new RangeError(`${where}: ${name} has ${s.length} ${what}, but x[0] has ${T}; sequences in one batch must have equal length`);
+  return s;
 }
 
 /** Number of steps in a dense sequence (rows, or flat values / width). */
 function stepsOf(where: string, name: string, s: ArrayLike<unknown>, width: number, widthName: string): number {
-  if (s.length === 0) throw new RangeError(`${where}: ${name} is an empty sequence; every sequence needs at least one step`);
+  nonEmpty(where, name, s);
   if (isArrayLike(s[0])) return s.length;
   if (s.length % width !== 0) {
     throw new RangeError(`${where}: ${name} is a flat array of ${s.length} values, not a multiple of ${widthName} = ${width} features per step`);
@@ -107,16 +125,11 @@ function stepsOf(where: string, name: string, s: ArrayLike<unknown>, width: numb
   return s.length / width;
 }
 
-function packDense(where: string, name: string, s: ArrayLike<unknown>, T: number, B: number, b: number,
+/** Copy `steps` steps of one dense sequence into column b of a time-major (T, B, width) array. */
+function packDense(where: string, name: string, s: ArrayLike<unknown>, steps: number, B: number, b: number,
                    width: number, widthName: string, out: Float32Array, lo: number, hi: number): void {
   const rows = isArrayLike(s[0]);
-  const steps = rows ? s.length : s.length / width;
-  if (s.length === 0) throw new RangeError(`${where}: ${name} is an empty sequence; every sequence needs at least one step`);
-  if (!rows && s.length % width !== 0) {
-    throw new RangeError(`${where}: ${name} is a flat array of ${s.length} values, not a multiple of ${widthName} = ${width} features per step`);
-  }
-  if (steps !== T) throw new RangeError(`${where}: ${name} has ${steps} steps, but the first sequence has ${T}; sequences in one batch must have equal length`);
-  for (let t = 0; t < T; t++) {
+  for (let t = 0; t < steps; t++) {
     let row: ArrayLike<unknown>;
     let base = 0;
     if (rows) {

@@ -11,7 +11,7 @@
 // optimizer step are single loops over the flat parameter region.
 import type { Region } from './arena.js';
 import {
-  packInputs, packTargets, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
+  packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
 import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } from './io.js';
 import { Network } from './network.js';
@@ -104,7 +104,8 @@ function resolveConfig(config: RNNConfig): ResolvedConfig {
 
 // --- the sequence API's types ---
 
-/** B sequences of equal length T, with optional targets and initial state. */
+/** B sequences, with optional targets and initial state. Lengths may differ (a ragged batch):
+ *  each sequence is run to its own end, and padding never changes a result. */
 export interface Batch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
   /** B input sequences: token ids (input 'tokens') or per-step feature vectors ('dense'). */
   x: readonly Sequence<I>[];
@@ -122,8 +123,11 @@ export interface LabeledBatch<I extends InputKind = InputKind, O extends OutputK
 }
 
 export interface ForwardResult {
+  /** Steps of the longest sequence: outputs are padded to T. */
   T: number;
   B: number;
+  /** Each sequence's own length. */
+  lengths: number[];
   /** ŷ<t> for every step, (B, T, n_y): yhat[(b·T + t)·n_y + k]. */
   yhat: Float32Array;
   /** a<t> of the top layer for every step, (B, T, directions · n_a): PyTorch's `output`. */
@@ -206,6 +210,7 @@ interface Workspace {
   Yhat: Region;        // (T·B, n_y) outputs
   dZ: Region;          // (T·B, n_y) ∂L/∂logits
   Y: Region;           // (T·B) ids or (T·B, n_y) targets
+  W: Region;           // (T·B) loss weight per step: 0 for padding
 }
 
 export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Network<LabeledBatch<I, O>> {
@@ -236,7 +241,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const where = 'forward';
     const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
     const loss = this.run(packed, targets, a0, c0, false);
-    return this.readForward(packed.T, packed.B, loss);
+    return this.readForward(packed, loss);
   }
 
   /** Loss and the gradient of every parameter for a batch, and of the initial states and the
@@ -312,7 +317,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const c = this.config;
     const packed = packInputs(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (targets) is required`);
-    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed.T, packed.B);
+    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed);
     const S = this.stack.states;
     const state = (name: 'a0' | 'c0', v: ArrayLike<number> | undefined) => v === undefined ? undefined
       : Float32Array.from(checkFloats(where, `${name} (layers · directions × B × n_a = ${S} × ${packed.B} × ${c.n_a})`, v, S * packed.B * c.n_a));
@@ -332,13 +337,14 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     next.Yhat = a.alloc(rows * c.n_y, 'the output workspace');
     next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
     next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
+    next.W = a.alloc(rows, 'the target workspace');
     return next;
   }
 
   private releaseWorkspace(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y]) this.arena.release(r);
+    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W]) this.arena.release(r);
     this.ws = undefined;
   }
 
@@ -349,24 +355,29 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const c = this.config;
     const rows = T * B;
     const ws = this.ensureWorkspace(rows);     // allocations first; views only after them
-    this.stack.forward(this.weights, packed.x, T, B, undefined, a0, c0);
+    this.stack.forward(this.weights, packed.x, T, B, packed.lens, a0, c0);
     const k = this.kernels;
     const w = this.weights.ptr;
     const X = this.stack.outPtr();
     const head = this.layout.head()!;
     k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
-    let Y = 0, scale = 1;
+    let Y = 0, W = 0, scale = 1;
     if (targets) {
       if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
       else this.arena.f32(ws.Y, 0, rows * c.n_y).set(targets);
       Y = ws.Y.ptr;
+      const mask = stepMask(packed);           // padded steps weigh 0 (softmax: their ids are −1)
+      if (mask) {
+        this.arena.f32(ws.W, 0, rows).set(mask);
+        W = ws.W.ptr;
+      }
       if (c.reduction === 'mean') {
-        const terms = c.output === 'softmax' ? countValid(targets as Int32Array) : rows * c.n_y;
+        const terms = c.output === 'softmax' ? countValid(targets as Int32Array) : validSteps(packed) * c.n_y;
         scale = terms > 0 ? 1 / terms : 0;
       }
     }
     const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
-    const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, 0, rows, c.n_y, scale);
+    const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, c.n_y, scale);
     return targets ? total * scale : NaN;
   }
 
@@ -384,12 +395,22 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.stack.backward(this.weights, this.grads);
   }
 
-  /** Copy per-step outputs out of the time-major workspace into (B, T, ·) arrays. */
-  private readForward(T: number, B: number, loss: number): ForwardResult {
+  /** Copy per-step outputs out of the time-major workspace into (B, T, ·) arrays, with zeros
+   *  past each sequence's end. */
+  private readForward(packed: PackedInput, loss: number): ForwardResult {
+    const { T, B, lens } = packed;
     const c = this.config;
     const yhat = toBatchMajor(this.arena.f32(this.ws!.Yhat, 0, T * B * c.n_y), T, B, c.n_y);
+    const a = this.stack.readOutput();
+    if (lens) {
+      for (let b = 0; b < B; b++) {
+        yhat.fill(0, (b * T + lens[b]) * c.n_y, (b + 1) * T * c.n_y);
+        a.fill(0, (b * T + lens[b]) * this.stack.n_out, (b + 1) * T * this.stack.n_out);
+      }
+    }
     const { hT, cT } = this.stack.finalStates();
-    const result: ForwardResult = { T, B, yhat, a: this.stack.readOutput(), aT: hT };
+    const lengths = lens ? Array.from(lens) : new Array<number>(B).fill(T);
+    const result: ForwardResult = { T, B, lengths, yhat, a, aT: hT };
     if (cT) result.cT = cT;
     if (!Number.isNaN(loss)) result.loss = loss;
     return result;
@@ -398,6 +419,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 }
 
 // --- helpers ---
+
+function validSteps(p: PackedInput): number {
+  return p.lens ? p.lens.reduce((s, n) => s + n, 0) : p.T * p.B;
+}
 
 function countValid(ids: Int32Array): number {
   let n = 0;

@@ -75,14 +75,14 @@ Input('tokens: out of range, not integers, not numbers', () => withModel(tokens,
   throwsWith(() => m.trainStep({ x: good.x, y: [[0, 1, 2, 3], [0, 1, 2, 3]] }), RangeError, /y\[0\]\[3\] = 3 is out of range; class ids must be in \[0, n_y\) = \[0, 3\)/);
 }));
 
-Input('shapes: empty, ragged, not a batch, wrong target count', () => withModel(tokens, (m, good) => {
+Input('shapes: empty, not a batch, targets that do not match their inputs', () => withModel(tokens, (m, good) => {
   throwsWith(() => m.forward({ x: [] }), RangeError, /x must hold at least one sequence, got an empty batch/);
   throwsWith(() => m.forward({ x: [[]] }), RangeError, /x\[0\] is an empty sequence/);
-  throwsWith(() => m.forward({ x: [[0, 1, 2], [0, 1]] }), RangeError, /x\[1\] has 2 steps, but x\[0\] has 3; sequences in one batch must have equal length/);
+  throwsWith(() => m.trainStep({ x: [[0, 1, 2], [0, 1]], y: [[0, 1, 2], [0, 1, 2]] }), RangeError, /y\[1\] has 3 class ids, but x\[1\] has 2 steps; give one target per input step/);
   throwsWith(() => m.forward({ x: [0, 1, 2] }), TypeError, /x\[0\] must be a sequence .*got 0 \(wrap a single sequence s as \[s\]\)/);
   throwsWith(() => m.forward({ x: 'abc' }), TypeError, /x must be an array of sequences \(a batch\), got "abc"/);
   throwsWith(() => m.trainStep({ x: good.x, y: [good.y[0]] }), RangeError, /y must have one target sequence per input sequence \(B = 2\), got 1/);
-  throwsWith(() => m.trainStep({ x: good.x, y: [[0, 1], [0, 1]] }), RangeError, /y\[0\] has 2 class ids \(one per step of x\), but x\[0\] has 4/);
+  throwsWith(() => m.trainStep({ x: good.x, y: [[0, 1], [0, 1]] }), RangeError, /y\[0\] has 2 class ids, but x\[0\] has 4 steps/);
   throwsWith(() => m.trainStep({ x: good.x }), TypeError, /batch.y \(targets\) is required/);
   throwsWith(() => m.forward(null), TypeError, /batch must be \{ x, y\? \}, got null/);
 }));
