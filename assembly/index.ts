@@ -8,3 +8,4 @@ export { activation_forward, activation_backward, rnn_forward, rnn_backward, lin
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";
 export { sum_squares, scale, clip_value, sgd_step, adam_step, rmsprop_step, adagrad_step } from "./optim";
+export { dropout_mask, mul_mask, mul_mask_naive } from "./dropout";

@@ -62,6 +62,9 @@ export interface Kernels {
   rmsprop_step(p: number, g: number, v: number, buf: number, n: number, lr: number, alpha: number, eps: number,
                weight_decay: number, momentum: number): void;
   adagrad_step(p: number, g: number, s: number, n: number, clr: number, eps: number, weight_decay: number): void;
+  dropout_mask(M: number, n: number, p: number, scale: number, s0: number, s1: number, s2: number, s3: number): void;
+  mul_mask(Y: number, X: number, M: number, n: number): void;
+  mul_mask_naive(Y: number, X: number, M: number, n: number): void;
 }
 
 /** One instantiated kernel module; shared by every model created on that backend. */
