@@ -6,6 +6,8 @@ export type {
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export { learningRateAt, resolveSchedule } from './schedule.js';
+export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
 export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
 export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
 export type { Layout, TensorEntry, CellKind } from './layout.js';

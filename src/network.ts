@@ -1,12 +1,14 @@
 // What every model shares: one parameter region and one gradient region in wasm memory laid
 // out by a layout table, seeded PyTorch-style initialisation, named parameter access, model
-// files, and training (optimizer, clipping, the non-finite guard, fit). A model says how to
+// files, and training (optimizer, learning-rate schedule, clipping, the non-finite guard,
+// fit). A model says how to
 // validate a batch and how to run its forward and backward passes; the rest is here.
 import { Arena, type Region } from './arena.js';
 import { decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import type { Layout, TensorEntry } from './layout.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
 import { Random } from './random.js';
+import { learningRateAt, resolveSchedule, type ScheduleConfig, type ScheduleName } from './schedule.js';
 import { checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import type { Kernels } from './wasm.js';
 
@@ -14,8 +16,11 @@ import type { Kernels } from './wasm.js';
 export interface TrainOptions {
   /** Optimizer name or config. Default 'adam'. Changing the type resets its state. */
   optimizer?: OptimizerName | OptimizerConfig;
-  /** Overrides the optimizer's learning rate for this step (for schedules). */
+  /** The base learning rate (the optimizer's own when omitted); a schedule scales it. */
   learningRate?: number;
+  /** Learning-rate schedule over optimizer steps; its position is the optimizer's step count.
+   *  Default: constant. */
+  schedule?: ScheduleName | ScheduleConfig;
   /** Clip gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_). Default off. */
   clipNorm?: number;
   /** Clip every gradient value to [−clipValue, clipValue]. Default off. */
@@ -31,6 +36,8 @@ export interface StepResult {
   gradNorm: number;
   /** False when the step was skipped (non-finite loss or gradient). */
   applied: boolean;
+  /** Learning rate of the step (NaN when it was skipped). */
+  learningRate: number;
 }
 
 export interface Progress {
@@ -195,13 +202,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
     const loss = this.lossAndGradients(where, batch);
     const gradNorm = gradientNorm(this.kernels, this.grads);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      if (opt.onNonFinite === 'skip') return { loss, gradNorm, applied: false };
+      if (opt.onNonFinite === 'skip') return { loss, gradNorm, applied: false, learningRate: NaN };
       throw new RangeError(`${where}: ${this.describeNonFinite(loss)} at optimizer step ${opt.optimizer.step + 1}; ` +
         `the weights were left unchanged (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
     }
     clipGradients(this.kernels, this.grads, gradNorm, opt.clipNorm, opt.clipValue);
-    opt.optimizer.apply(this.weights, this.grads, opt.learningRate);
-    return { loss, gradNorm, applied: true };
+    const learningRate = opt.schedule ? learningRateAt(opt.schedule, opt.learningRate, opt.optimizer.step) : opt.learningRate;
+    opt.optimizer.apply(this.weights, this.grads, learningRate);
+    return { loss, gradNorm, applied: true, learningRate };
   }
 
   /** Train over a data set for some epochs, in batches; yields to the event loop as it goes. */
@@ -299,6 +307,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
     const config = resolveOptimizer(where, options.optimizer ?? this.optimizer?.config ?? 'adam');
     const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
+    const schedule = options.schedule === undefined ? undefined : resolveSchedule(where, options.schedule);
     const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(where, 'clipNorm', options.clipNorm, 0);
     const clipValue = options.clipValue === undefined ? undefined : checkNumber(where, 'clipValue', options.clipValue, 0);
     const onNonFinite = checkChoice(where, 'onNonFinite', options.onNonFinite ?? 'throw', ['throw', 'skip'] as const);
@@ -306,7 +315,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
       this.optimizer?.dispose();
       this.optimizer = new Optimizer(config, this.arena, this.layout.size);
     }
-    return { optimizer: this.optimizer, learningRate: learningRate ?? config.learningRate, clipNorm, clipValue, onNonFinite };
+    return { optimizer: this.optimizer, learningRate: learningRate ?? config.learningRate, schedule, clipNorm, clipValue, onNonFinite };
   }
 
   /** Name the first tensor with a non-finite gradient (only on the error path). */
