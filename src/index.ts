@@ -6,6 +6,7 @@ export type {
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
 export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
 export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';

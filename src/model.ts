@@ -8,16 +8,19 @@
 // `layers` and run in one or two directions (stack.ts). T = time steps, B = sequences per
 // batch, n_x = input size, n_a = hidden size, n_y = output size. One forward call per
 // cell runs every step in wasm; one backward call per cell runs BPTT; clipping and the
-// optimizer step are single loops over the flat parameter region.
+// optimizer step are single loops over the flat parameter region. In training, dropout
+// (assembly/dropout.ts) may zero outputs between stacked layers (`dropout`) and the top
+// layer's output before the head (`outputDropout`); inference never drops anything.
 import type { Region } from './arena.js';
 import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
 import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } from './io.js';
-import { Network } from './network.js';
+import { Network, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
+import type { StatSums } from './checkpoint.js';
 import { buildLayout, type CellKind } from './layout.js';
 import { Random, randomSeed } from './random.js';
-import { Stack, toBatchMajor } from './stack.js';
+import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
 
@@ -47,6 +50,12 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
   /** GRU only: true is PyTorch's form, r ⊙ (W_hn h + b_hn); false applies the reset gate
    *  before the matmul, W_hn (r ⊙ h) (Keras reset_after=False). Default true. */
   resetAfter?: boolean;
+  /** Dropout probability on the outputs of every layer but the last (PyTorch's `dropout`),
+   *  in training only; needs layers ≥ 2. Default 0. */
+  dropout?: number;
+  /** Dropout probability on the top layer's output before the output layer (an nn.Dropout
+   *  before the nn.Linear), in training only. Default 0. */
+  outputDropout?: number;
   /** 'sum': L = Σ over steps and sequences (the textbook's Σ_t L<t>); 'mean': divided by the
    *  number of terms (steps for softmax; steps × n_y otherwise), as PyTorch. Default 'sum'. */
   reduction?: 'sum' | 'mean';
@@ -69,6 +78,8 @@ export interface ResolvedConfig<I extends InputKind = InputKind, O extends Outpu
   layers: number;
   bidirectional: boolean;
   resetAfter: boolean;
+  dropout: number;
+  outputDropout: number;
   reduction: 'sum' | 'mean';
   seed: number;
 }
@@ -86,6 +97,11 @@ function resolveConfig(config: RNNConfig): ResolvedConfig {
   if (config.resetAfter === false && cell !== 'gru') {
     throw new TypeError(`${where}: resetAfter applies to cell 'gru' only, got cell '${cell}'`);
   }
+  const layers = checkInt(where, 'layers', config.layers ?? 1);
+  const dropout = checkNumber(where, 'dropout', config.dropout ?? 0, 0, 0.99);
+  if (dropout > 0 && layers < 2) {
+    throw new RangeError(`${where}: dropout acts between stacked layers and needs layers ≥ 2, got layers = ${layers}; use outputDropout for dropout before the output layer`);
+  }
   return {
     cell,
     n_x: checkInt(where, 'n_x', config.n_x),
@@ -94,9 +110,11 @@ function resolveConfig(config: RNNConfig): ResolvedConfig {
     input: checkChoice(where, 'input', config.input ?? 'dense', ['tokens', 'dense'] as const),
     output: checkChoice(where, 'output', config.output ?? 'softmax', ['softmax', 'sigmoid', 'linear'] as const),
     activation: checkChoice(where, 'activation', config.activation ?? 'tanh', ['tanh', 'relu'] as const),
-    layers: checkInt(where, 'layers', config.layers ?? 1),
+    layers,
     bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
     resetAfter: checkBoolean(where, 'resetAfter', config.resetAfter ?? true),
+    dropout,
+    outputDropout: checkNumber(where, 'outputDropout', config.outputDropout ?? 0, 0, 0.99),
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
   };
@@ -211,6 +229,16 @@ interface Workspace {
   dZ: Region;          // (T·B, n_y) ∂L/∂logits
   Y: Region;           // (T·B) ids or (T·B, n_y) targets
   W: Region;           // (T·B) loss weight per step: 0 for padding
+  M?: Region;          // outputDropout: (T·B, D·n_a) mask
+  Xd?: Region;         // outputDropout: (T·B, D·n_a) the head's input after dropout
+}
+
+/** What the last forward pass with targets ran: for metrics. */
+interface LastRun {
+  packed: PackedInput;
+  targets: Int32Array | Float32Array;
+  /** Σ per-term loss, unscaled. */
+  total: number;
 }
 
 export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Network<LabeledBatch<I, O>> {
@@ -219,6 +247,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   private ws?: Workspace;
   private stack: Stack;
+  /** Whether the last forward pass applied dropout before the head. */
+  private headDropped = false;
+  private last?: LastRun;
 
   /** Use createRNN(). */
   constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
@@ -231,6 +262,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {
       cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
       activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
+      dropout: config.dropout,
     });
   }
 
@@ -261,6 +293,72 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const loss = this.run(packed, targets!, a0, c0, true);
     this.backward(packed.T, packed.B);
     return loss;
+  }
+
+  /** Truncated BPTT: windows of k steps; each starts from the final state of the one before
+   *  (hT, and cT for the LSTM), copied out as plain data, so no gradient crosses. */
+  protected override *truncatedWindows(where: string, batch: LabeledBatch<I, O>, k: number): Generator<WindowLoss, number, void> {
+    const c = this.config;
+    if (c.bidirectional) {
+      throw new TypeError(`${where}: tbptt needs a one-directional model; a bidirectional layer reads every step's future`);
+    }
+    const { packed, targets, a0, c0 } = this.prepare(where, batch, true);
+    const { T, B, lens } = packed;
+    const xw = c.input === 'tokens' ? 1 : c.n_x, yw = c.output === 'softmax' ? 1 : c.n_y;
+    let h: Float32Array | undefined = a0, cs: Float32Array | undefined = c0;
+    let total = 0, terms = 0;
+    for (let t0 = 0; t0 < T; t0 += k) {
+      const t1 = Math.min(T, t0 + k), Tw = t1 - t0;
+      // time-major: steps t0..t1−1 are rows t0·B .. t1·B, one contiguous block
+      const wl = lens && Int32Array.from(lens, (n) => Math.max(0, Math.min(n - t0, Tw)));
+      const win: PackedInput = {
+        T: Tw, B, x: packed.x.subarray(t0 * B * xw, t1 * B * xw), lens: wl && wl.some((n) => n !== Tw) ? wl : undefined,
+      };
+      const y = targets!.subarray(t0 * B * yw, t1 * B * yw);
+      const loss = this.run(win, y, h, cs, true);
+      this.backward(Tw, B);
+      total += this.last!.total;
+      terms += this.termsOf(win, y);
+      ({ hT: h, cT: cs } = this.stack.finalStates());
+      yield { loss, t0, t1 };
+    }
+    return c.reduction === 'mean' ? (terms > 0 ? total / terms : 0) : total;
+  }
+
+  protected override supportedMetrics(): readonly MetricName[] {
+    const o = this.config.output;
+    return o === 'softmax' ? ['accuracy', 'perplexity', 'bitsPerChar'] : o === 'sigmoid' ? ['accuracy'] : [];
+  }
+
+  protected override evaluateBatch(where: string, batch: LabeledBatch<I, O>, want: StatsWanted): StatSums {
+    const { packed, targets, a0, c0 } = this.prepare(where, batch, true);
+    this.run(packed, targets, a0, c0, false);
+    return this.batchStats(want);
+  }
+
+  /** Loss sums and, if wanted, accuracy of the last forward pass with targets. */
+  protected override batchStats(want: StatsWanted): StatSums {
+    const { packed, targets, total } = this.last!;
+    const c = this.config;
+    const s: StatSums = { lossSum: total, terms: this.termsOf(packed, targets), correct: 0, counted: 0 };
+    if (!want.accuracy || c.output === 'linear') return s;
+    const rows = packed.T * packed.B, n = c.n_y;
+    const p = this.arena.f32(this.ws!.Yhat, 0, rows * n);
+    const valid = stepMask(packed);
+    for (let r = 0; r < rows; r++) {
+      if (c.output === 'softmax') {
+        const y = targets[r];
+        if (y < 0) continue;
+        let best = 0;
+        for (let k = 1; k < n; k++) if (p[r * n + k] > p[r * n + best]) best = k;
+        s.correct += best === y ? 1 : 0;
+        s.counted++;
+      } else if (!valid || valid[r] > 0) {
+        for (let k = 0; k < n; k++) s.correct += (p[r * n + k] > 0.5) === (targets[r * n + k] > 0.5) ? 1 : 0;
+        s.counted += n;
+      }
+    }
+    return s;
   }
 
   // --- generation ---
@@ -338,27 +436,40 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
     next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
     next.W = a.alloc(rows, 'the target workspace');
+    if (c.outputDropout > 0) {
+      next.M = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
+      next.Xd = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
+    }
     return next;
   }
 
   private releaseWorkspace(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W]) this.arena.release(r);
+    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.M, ws.Xd]) this.arena.release(r);
     this.ws = undefined;
   }
 
-  /** Forward over all layers and steps; returns the loss (NaN when there are no targets). */
+  /** Forward over all layers and steps; returns the loss (NaN when there are no targets).
+   *  Training: ∂L/∂logits are kept for backward(), and dropout masks are drawn. */
   private run(packed: PackedInput, targets: Int32Array | Float32Array | undefined,
               a0: Float32Array | undefined, c0: Float32Array | undefined, training: boolean): number {
     const { T, B } = packed;
     const c = this.config;
     const rows = T * B;
     const ws = this.ensureWorkspace(rows);     // allocations first; views only after them
-    this.stack.forward(this.weights, packed.x, T, B, packed.lens, a0, c0);
+    this.stack.forward(this.weights, packed.x, T, B, packed.lens, a0, c0, training ? this.rng : undefined);
     const k = this.kernels;
     const w = this.weights.ptr;
-    const X = this.stack.outPtr();
+    let X = this.stack.outPtr();
+    this.headDropped = training && c.outputDropout > 0;
+    if (this.headDropped) {
+      // the head reads Xd = M ⊙ a<t> of the top layer
+      const n = rows * this.stack.n_out;
+      dropoutMask(k, ws.M!.ptr, n, c.outputDropout, this.rng);
+      k.mul_mask(ws.Xd!.ptr, X, ws.M!.ptr, n);
+      X = ws.Xd!.ptr;
+    }
     const head = this.layout.head()!;
     k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
     let Y = 0, W = 0, scale = 1;
@@ -372,13 +483,19 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
         W = ws.W.ptr;
       }
       if (c.reduction === 'mean') {
-        const terms = c.output === 'softmax' ? countValid(targets as Int32Array) : validSteps(packed) * c.n_y;
+        const terms = this.termsOf(packed, targets);
         scale = terms > 0 ? 1 / terms : 0;
       }
     }
     const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
     const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, c.n_y, scale);
+    this.last = targets ? { packed, targets, total } : undefined;
     return targets ? total * scale : NaN;
+  }
+
+  /** Loss terms of a batch: predicted steps (softmax) or steps × n_y values. */
+  private termsOf(packed: PackedInput, targets: Int32Array | Float32Array): number {
+    return this.config.output === 'softmax' ? countValid(targets as Int32Array) : validSteps(packed) * this.config.n_y;
   }
 
   /** BPTT through the head and every layer; fills the gradient region. */
@@ -390,8 +507,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     k.zero_f32(g, this.layout.size);
     const head = this.layout.head()!;
     // ∂L/∂a<t> of the top layer from the output layer (overwrites the stack's dOut)
-    k.linear_backward(this.stack.dOutPtr(), g + 4 * head.weight.offset, g + 4 * head.bias.offset, ws.dZ.ptr,
-      this.stack.outPtr(), w + 4 * head.weight.offset, T * B, this.stack.n_out, c.n_y, 0);
+    const dOut = this.stack.dOutPtr(), n = T * B * this.stack.n_out;
+    k.linear_backward(dOut, g + 4 * head.weight.offset, g + 4 * head.bias.offset, ws.dZ.ptr,
+      this.headDropped ? ws.Xd!.ptr : this.stack.outPtr(), w + 4 * head.weight.offset, T * B, this.stack.n_out, c.n_y, 0);
+    // through the dropout before the head: ∂L/∂a<t> = ∂L/∂Xd ⊙ M
+    if (this.headDropped) k.mul_mask(dOut, dOut, ws.M!.ptr, n);
     this.stack.backward(this.weights, this.grads);
   }
 

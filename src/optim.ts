@@ -65,7 +65,9 @@ export interface AdagradConfig {
 
 export type OptimizerConfig = SGDConfig | AdamConfig | RMSPropConfig | AdagradConfig;
 
-type Resolved = Required<SGDConfig> | Required<AdamConfig> | Required<RMSPropConfig> | Required<AdagradConfig>;
+/** An optimizer config with every default filled in. */
+export type ResolvedOptimizer = Required<SGDConfig> | Required<AdamConfig> | Required<RMSPropConfig> | Required<AdagradConfig>;
+type Resolved = ResolvedOptimizer;
 
 const NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
@@ -156,6 +158,16 @@ export class Optimizer {
   /** Moment buffers and step, copied out (checkpoints). */
   getState(): { step: number; m?: Float32Array; v?: Float32Array } {
     return { step: this.step, m: this.m && this.arena.f32(this.m).slice(), v: this.v && this.arena.f32(this.v).slice() };
+  }
+
+  /** Restore what getState() returned; the regions must be the ones this config keeps. */
+  setState(state: { step: number; m?: Float32Array; v?: Float32Array }): void {
+    if (Boolean(state.m) !== Boolean(this.m) || Boolean(state.v) !== Boolean(this.v)) {
+      throw new RangeError(`optimizer '${this.config.type}': the state's moment regions do not match this optimizer's`);
+    }
+    if (this.m) this.arena.f32(this.m).set(state.m!);
+    if (this.v) this.arena.f32(this.v).set(state.v!);
+    this.step = state.step;
   }
 
   dispose(): void {

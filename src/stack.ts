@@ -7,8 +7,13 @@
 // The reverse direction runs the same kernel over each sequence reversed in time (within its
 // length), and its outputs are reversed back. States h0 / c0 / hT / cT are (L·D, B, n_a) with
 // index l·D + d, PyTorch's order.
+//
+// Dropout between layers (PyTorch's `dropout` argument): in training, layer l > 0 reads
+// Xd = M ⊙ (output of layer l−1) with a fresh mask M per forward pass, and BPTT sends
+// ∂L/∂Xd ⊙ M down to layer l−1 (assembly/dropout.ts).
 import type { Arena, Region } from './arena.js';
 import type { CellKind, CellParams, Layout } from './layout.js';
+import type { Random } from './random.js';
 import type { Kernels } from './wasm.js';
 
 export interface StackConfig {
@@ -23,6 +28,9 @@ export interface StackConfig {
   resetAfter: boolean;
   /** Layer 0 input is token ids rather than feature vectors. */
   tokens: boolean;
+  /** Probability of zeroing each output of every layer but the last, in training (forward
+   *  given a generator). Default 0. */
+  dropout?: number;
 }
 
 /** Buffers of one cell (one layer, one direction) for a given T·B. */
@@ -43,6 +51,9 @@ interface LayerWork {
   dO?: Region;              // D = 2: (T·B, 2·n_a)
   Xr?: Region;              // D = 2: input reversed in time, (T·B, n_in) (ids for tokens)
   dXr?: Region;             // D = 2: its gradient
+  M?: Region;               // l > 0 with dropout: mask, (T·B, D·n_a)
+  Xd?: Region;              // l > 0 with dropout: the input after dropout, (T·B, D·n_a)
+  dXd?: Region;             // l > 0 with dropout: its gradient
 }
 
 interface Workspace {
@@ -62,6 +73,8 @@ export class Stack {
   readonly D: number;
   private ws?: Workspace;
   private hasLens = false;
+  /** Whether the last forward pass applied dropout (so backward applies the same masks). */
+  private dropped = false;
 
   constructor(private kernels: Kernels, private arena: Arena, private layout: Layout,
               private index: number, readonly config: StackConfig) {
@@ -79,13 +92,15 @@ export class Stack {
   }
 
   /** Forward over all layers and steps. x is packed time-major; lens (B) gives each
-   *  sequence's length (all T when omitted); h0 / c0 are (L·D, B, n_a). */
+   *  sequence's length (all T when omitted); h0 / c0 are (L·D, B, n_a). Training: pass the
+   *  generator that dropout masks are drawn from (inference, the default, applies none). */
   forward(params: Region, x: Int32Array | Float32Array, T: number, B: number,
-          lens?: Int32Array, h0?: Float32Array, c0?: Float32Array): void {
+          lens?: Int32Array, h0?: Float32Array, c0?: Float32Array, rng?: Random): void {
     const ws = this.ensure(T, B);       // the only allocation: views are made after it
     const c = this.config, k = this.kernels, a = this.arena;
     const H = c.n_a, rows = T * B;
     ws.T = T; ws.B = B;
+    this.dropped = rng !== undefined && (c.dropout ?? 0) > 0 && c.layers > 1;
     if (c.tokens) a.i32(ws.X, 0, rows).set(x);
     else a.f32(ws.X, 0, rows * c.n_x).set(x);
     this.hasLens = lens !== undefined;
@@ -93,8 +108,13 @@ export class Stack {
     const lensPtr = lens ? ws.lens.ptr : 0;
     for (let l = 0; l < c.layers; l++) {
       const lw = ws.layers[l];
-      const input = l === 0 ? ws.X.ptr : this.outPtrOf(l - 1);
       const n_in = l === 0 ? c.n_x : this.n_out;
+      if (l > 0 && this.dropped) {
+        // Xd = M ⊙ output of the layer below, with a fresh mask
+        dropoutMask(k, lw.M!.ptr, rows * n_in, c.dropout!, rng!);
+        k.mul_mask(lw.Xd!.ptr, this.outPtrOf(l - 1), lw.M!.ptr, rows * n_in);
+      }
+      const input = this.inputPtrOf(l);
       const tokens = l === 0 && c.tokens ? 1 : 0;
       const width = tokens ? 1 : n_in;
       for (let d = 0; d < this.D; d++) {
@@ -172,9 +192,13 @@ export class Stack {
       }
       const n_in = l === 0 ? c.n_x : this.n_out;
       const tokens = l === 0 && c.tokens ? 1 : 0;
-      // where ∂L/∂input goes: the layer below's output gradient, or dX for dense input
+      // where ∂L/∂input goes: the layer below's output gradient (through the dropout mask),
+      // or dX for dense input
       let dIn = 0;
-      if (l > 0) {
+      if (l > 0 && this.dropped) {
+        dIn = lw.dXd!.ptr;
+        k.zero_f32(dIn, rows * n_in);
+      } else if (l > 0) {
         dIn = this.dOutPtrOf(l - 1);
         if (this.D === 1) k.zero_f32(ws.layers[l - 1].cells[0].dA.ptr, (T + 1) * B * H);
         else k.zero_f32(dIn, rows * n_in);
@@ -201,7 +225,7 @@ export class Stack {
             dcTPtr = ws.dcT!.ptr;
           }
         }
-        const X = d === 0 ? (l === 0 ? ws.X.ptr : this.outPtrOf(l - 1)) : lw.Xr!.ptr;
+        const X = d === 0 ? this.inputPtrOf(l) : lw.Xr!.ptr;
         let dX = dIn;
         if (d === 1 && dIn) {
           dX = lw.dXr!.ptr;
@@ -210,6 +234,8 @@ export class Stack {
         this.cellBackward(this.layout.cell(this.index, l, d), params.ptr, grads.ptr, cw, X, tokens, dX, dcTPtr, lensPtr, T, B, n_in);
         if (d === 1 && dIn) k.reverse_steps(dIn, n_in, dX, n_in, lensPtr, T, B, n_in, 1);
       }
+      // ∂L/∂(output of layer l−1) = ∂L/∂Xd ⊙ M (overwrites the layer below's dOut)
+      if (l > 0 && this.dropped) k.mul_mask(this.dOutPtrOf(l - 1), dIn, lw.M!.ptr, rows * n_in);
     }
   }
 
@@ -250,13 +276,19 @@ export class Stack {
     const a = this.arena;
     for (const r of [ws.X, ws.dX, ws.lens, ws.dcT]) a.release(r);
     for (const lw of ws.layers) {
-      for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr]) a.release(r);
+      for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
       for (const cw of lw.cells) for (const r of Object.values(cw)) a.release(r);
     }
     this.ws = undefined;
   }
 
   // --- internals ---
+
+  /** What layer l reads: the input, or the output of layer l − 1 (after dropout, if applied). */
+  private inputPtrOf(l: number): number {
+    if (l === 0) return this.ws!.X.ptr;
+    return this.dropped ? this.ws!.layers[l].Xd!.ptr : this.outPtrOf(l - 1);
+  }
 
   private outPtrOf(l: number): number {
     const lw = this.ws!.layers[l];
@@ -310,6 +342,11 @@ export class Stack {
         lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
         if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
       }
+      if (l > 0 && (c.dropout ?? 0) > 0) {
+        lw.M = a.alloc(cap * n_in, 'the dropout workspace');
+        lw.Xd = a.alloc(cap * n_in, 'the dropout workspace');
+        lw.dXd = a.alloc(cap * n_in, 'the dropout workspace');
+      }
     }
     return ws;
   }
@@ -351,6 +388,14 @@ export class Stack {
         break;
     }
   }
+}
+
+/** Draw a dropout mask of n values (0 with probability p, else 1 / (1 − p)) into M, seeded
+ *  by four words from rng. */
+export function dropoutMask(kernels: Kernels, M: number, n: number, p: number, rng: Random): void {
+  const s = [rng.nextUint32(), rng.nextUint32(), rng.nextUint32(), rng.nextUint32()];
+  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;     // xoshiro's one forbidden state
+  kernels.dropout_mask(M, n, p, 1 / (1 - p), s[0], s[1], s[2], s[3]);
 }
 
 /** (T, B, n) time-major → (B, T, n) batch-major copy. */

@@ -1,0 +1,215 @@
+// Checkpoints: the full training state of a model as one safetensors file, so that training
+// resumed from it continues exactly as the uninterrupted run would have, bit for bit.
+//
+//   tensors   every parameter under its PyTorch name (as in model files: a checkpoint loads
+//             with loadWeights(bytes, { strict: false }) or loadRNN(bytes, { strict: false })),
+//             'optimizer.m' / 'optimizer.v' (numParams) the optimizer's moment regions, and
+//             'fit.best_weights' (numParams) the best weights early stopping has kept
+//   metadata  format, format_version, config (as model files), checkpoint_version, and
+//             training: JSON { optimizer: { config, step } | null, rng: [4 × u32],
+//             fit: the position of an interrupted fit() | null }
+//
+// The optimizer's step count is also the learning-rate schedule's position. Decoding checks
+// every field, size and tensor before returning; nothing is applied by this file.
+import type { Layout } from './layout.js';
+import { FORMAT, FORMAT_VERSION } from './io.js';
+import { resolveOptimizer, type OptimizerConfig, type ResolvedOptimizer } from './optim.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+
+export const CHECKPOINT_VERSION = '1';
+
+/** Sums behind the epoch's metrics (see Network.fit). */
+export interface StatSums {
+  /** Σ per-term loss and the number of terms. */
+  lossSum: number;
+  terms: number;
+  /** Right predictions and predictions counted (accuracy); 0 and 0 when not tracked. */
+  correct: number;
+  counted: number;
+}
+
+/** Where an interrupted fit() stands, so that fit({ resume: true }) continues there. */
+export interface FitPosition {
+  /** Training examples (after the validation split) and the batch size they were cut by. */
+  examples: number;
+  batchSize: number;
+  shuffle: boolean;
+  /** The epoch in progress (or the next one, at an epoch boundary) and its next batch
+   *  (= the number of batches when only the epoch's end is left). */
+  epoch: number;
+  batch: number;
+  /** Generator state this epoch's order was drawn from (redrawn on resume). */
+  orderRng: number[];
+  /** The epoch so far: Σ batch losses, batches, optimizer steps, and the metric sums. */
+  lossSum: number;
+  batches: number;
+  sums: StatSums;
+  /** Early stopping: best monitored value, its epoch, epochs without improvement since. */
+  early?: { best: number; bestEpoch: number; wait: number };
+}
+
+export interface TrainingState {
+  /** The model's config (toJSON). */
+  config: Record<string, unknown>;
+  /** All parameters, flat in layout order. */
+  weights: Float32Array;
+  optimizer?: { config: ResolvedOptimizer; step: number; m?: Float32Array; v?: Float32Array };
+  /** The model's generator (shuffling, dropout, sampling). */
+  rng: number[];
+  fit?: FitPosition;
+  /** The best weights early stopping has seen, when it restores them. */
+  bestWeights?: Float32Array;
+}
+
+export function encodeCheckpoint(layout: Layout, s: TrainingState): Uint8Array {
+  const tensors = layout.entries.map((e) => ({
+    name: e.name, shape: [...e.shape], data: s.weights.subarray(e.offset, e.offset + e.length),
+  }));
+  const n = layout.size;
+  if (s.optimizer?.m) tensors.push({ name: 'optimizer.m', shape: [n], data: s.optimizer.m });
+  if (s.optimizer?.v) tensors.push({ name: 'optimizer.v', shape: [n], data: s.optimizer.v });
+  if (s.bestWeights) tensors.push({ name: 'fit.best_weights', shape: [n], data: s.bestWeights });
+  const training = {
+    optimizer: s.optimizer ? { config: s.optimizer.config, step: s.optimizer.step } : null,
+    rng: s.rng,
+    fit: s.fit ?? null,
+  };
+  return encodeSafetensors(tensors, {
+    format: FORMAT, format_version: FORMAT_VERSION, checkpoint_version: CHECKPOINT_VERSION,
+    config: JSON.stringify(s.config), training: JSON.stringify(training),
+  });
+}
+
+/** Decode and check a checkpoint for a model with this layout. Errors name the problem. */
+export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown): TrainingState {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`${where}: bytes must be a Uint8Array holding a checkpoint, got ${bytes === null ? 'null' : typeof bytes}`);
+  }
+  const file = decodeSafetensors(bytes);
+  const meta = file.metadata;
+  if (meta.training === undefined) {
+    throw new TypeError(`${where}: the file has no training state (a model file from save()? load it with loadWeights)`);
+  }
+  if (meta.format !== FORMAT || meta.checkpoint_version !== CHECKPOINT_VERSION) {
+    throw new RangeError(`${where}: the file is checkpoint version ${JSON.stringify(meta.checkpoint_version)} of format ${JSON.stringify(meta.format)}; this version of rnn-wasm reads version ${CHECKPOINT_VERSION} of "${FORMAT}"`);
+  }
+  const config = parseJSON(where, 'config', meta.config);
+  const training = parseJSON(where, 'training', meta.training);
+  if (!isObject(config)) throw new TypeError(`${where}: the checkpoint's config must be an object`);
+  if (!isObject(training)) throw new TypeError(`${where}: the checkpoint's training state must be an object`);
+
+  // tensors: every parameter with its shape, the moment regions, nothing else
+  const n = layout.size;
+  const weights = new Float32Array(n);
+  const used = new Set<string>();
+  for (const e of layout.entries) {
+    const t = file.tensors.get(e.name);
+    if (!t) throw new RangeError(`${where}: the checkpoint has no tensor "${e.name}" (shape [${e.shape.join(', ')}])`);
+    if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
+      throw new RangeError(`${where}: tensor "${e.name}" has shape [${t.shape.join(', ')}], this model needs [${e.shape.join(', ')}]`);
+    }
+    weights.set(t.data, e.offset);
+    used.add(e.name);
+  }
+  const flat = (name: string): Float32Array | undefined => {
+    const t = file.tensors.get(name);
+    if (!t) return undefined;
+    used.add(name);
+    if (t.shape.length !== 1 || t.shape[0] !== n) {
+      throw new RangeError(`${where}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${n}] (one value per parameter)`);
+    }
+    return t.data;
+  };
+  const m = flat('optimizer.m'), v = flat('optimizer.v'), bestWeights = flat('fit.best_weights');
+  const extra = [...file.tensors.keys()].filter((k) => !used.has(k));
+  if (extra.length > 0) throw new RangeError(`${where}: the checkpoint has tensors this model does not use: ${extra.join(', ')}`);
+  for (const [name, data] of [['weights', weights], ['optimizer.m', m], ['optimizer.v', v], ['fit.best_weights', bestWeights]] as const) {
+    const i = data ? data.findIndex((x) => !Number.isFinite(x)) : -1;
+    if (i >= 0) throw new RangeError(`${where}: the checkpoint's ${name} hold ${data![i]} at [${i}]; a checkpoint holds finite values only`);
+  }
+
+  const state: TrainingState = { config, weights, rng: checkRng(where, 'training.rng', training.rng) };
+  if (training.optimizer !== null) {
+    const o = training.optimizer;
+    if (!isObject(o) || !isObject(o.config)) throw new TypeError(`${where}: training.optimizer must be { config, step } or null`);
+    const oc = resolveOptimizer(`${where}: training.optimizer`, o.config as unknown as OptimizerConfig);
+    const step = checkCount(where, 'training.optimizer.step', o.step);
+    const needs = oc.type === 'sgd' ? (oc.momentum === 0 ? 0 : 1) : oc.type === 'adagrad' ? 1 : 2;
+    const have = (m ? 1 : 0) + (v ? 1 : 0);
+    if (have !== needs || (v && !m)) {
+      throw new RangeError(`${where}: optimizer '${oc.type}' keeps ${needs} moment region(s), the checkpoint has ${have}`);
+    }
+    state.optimizer = { config: oc, step, m, v };
+  } else if (m || v) {
+    throw new RangeError(`${where}: the checkpoint has optimizer moments but no optimizer`);
+  }
+  if (training.fit !== null) state.fit = checkFit(where, training.fit);
+  if (bestWeights) {
+    if (!state.fit?.early) throw new RangeError(`${where}: the checkpoint has fit.best_weights but no early-stopping state`);
+    state.bestWeights = bestWeights;
+  }
+  return state;
+}
+
+// --- checks ---
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJSON(where: string, key: string, text: string | undefined): unknown {
+  if (text === undefined) throw new TypeError(`${where}: the checkpoint's metadata has no "${key}"`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new TypeError(`${where}: the checkpoint's "${key}" metadata is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function checkCount(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new TypeError(`${where}: ${name} must be a whole number ≥ 0, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function checkFinite(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${where}: ${name} must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkRng(where: string, name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || v.length !== 4 || v.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)
+      || v.every((x) => x === 0)) {
+    throw new TypeError(`${where}: ${name} must be 4 unsigned 32-bit integers, not all 0, got ${JSON.stringify(v)}`);
+  }
+  return v.slice();
+}
+
+function checkFit(where: string, v: unknown): FitPosition {
+  if (!isObject(v)) throw new TypeError(`${where}: training.fit must be an object or null`);
+  const count = (key: string) => checkCount(where, `training.fit.${key}`, v[key]);
+  const sums = v.sums;
+  if (!isObject(sums)) throw new TypeError(`${where}: training.fit.sums must be an object`);
+  if (typeof v.shuffle !== 'boolean') throw new TypeError(`${where}: training.fit.shuffle must be true or false`);
+  const fit: FitPosition = {
+    examples: count('examples'), batchSize: count('batchSize'), shuffle: v.shuffle,
+    epoch: count('epoch'), batch: count('batch'),
+    orderRng: checkRng(where, 'training.fit.orderRng', v.orderRng),
+    lossSum: checkFinite(where, 'training.fit.lossSum', v.lossSum), batches: count('batches'),
+    sums: {
+      lossSum: checkFinite(where, 'training.fit.sums.lossSum', sums.lossSum), terms: checkCount(where, 'training.fit.sums.terms', sums.terms),
+      correct: checkCount(where, 'training.fit.sums.correct', sums.correct), counted: checkCount(where, 'training.fit.sums.counted', sums.counted),
+    },
+  };
+  if (fit.batchSize < 1 || fit.examples < 1) throw new RangeError(`${where}: training.fit needs examples and batchSize ≥ 1`);
+  if (fit.batch > Math.ceil(fit.examples / fit.batchSize)) {
+    throw new RangeError(`${where}: training.fit.batch ${fit.batch} is past the last batch of an epoch (${Math.ceil(fit.examples / fit.batchSize)} batches)`);
+  }
+  if (v.early !== undefined && v.early !== null) {
+    const e = v.early;
+    if (!isObject(e)) throw new TypeError(`${where}: training.fit.early must be an object`);
+    // best is ±Infinity before the first epoch's value: JSON writes it as null
+    const best = e.best === null ? NaN : checkFinite(where, 'training.fit.early.best', e.best);
+    fit.early = { best, bestEpoch: e.bestEpoch === -1 ? -1 : checkCount(where, 'training.fit.early.bestEpoch', e.bestEpoch), wait: checkCount(where, 'training.fit.early.wait', e.wait) };
+  }
+  return fit;
+}

@@ -1,0 +1,182 @@
+// Checkpoints: the whole training state in one file; resuming from it reproduces the
+// uninterrupted run bit for bit; a bad checkpoint is refused and changes nothing.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createRNN, decodeSafetensors, encodeSafetensors, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
+import { checkSame } from './_utils.js';
+
+function echo(rng: Random, n: number, T = 12, V = 6, D = 2) {
+  const x: number[][] = [], y: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const s = Array.from({ length: T }, () => rng.int(V));
+    x.push(s);
+    y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
+  }
+  return { x, y };
+}
+
+// every piece of state at once: Adam moments, a warm-up + cosine schedule, clipping, dropout
+// (the generator), shuffling, truncated BPTT, a validation split, metrics, early stopping
+const config = { cell: 'lstm', n_x: 6, n_a: 12, n_y: 6, layers: 2, dropout: 0.2, outputDropout: 0.1, input: 'tokens', reduction: 'mean' } as const;
+const options = {
+  epochs: 4, batchSize: 6, optimizer: { type: 'adamw', weightDecay: 0.01 }, learningRate: 0.01, clipNorm: 1, tbptt: 5,
+  schedule: { type: 'cosine', tMax: 60, warmup: { steps: 5 } }, validationSplit: 0.2, metrics: ['accuracy', 'bitsPerChar'],
+  earlyStopping: { patience: 10 },
+} as const;
+
+const Resume = suite('resume from a checkpoint');
+
+Resume('a fit stopped mid-epoch and resumed in a new model ends with the weights of the uninterrupted run, bit for bit', async () => {
+  const data = echo(new Random(1), 40);
+  const whole = await createRNN({ ...config, seed: 1 });
+  const uninterrupted = await whole.fit(data, options);
+
+  const first = await createRNN({ ...config, seed: 1 });
+  const controller = new AbortController();
+  const part = await first.fit(data, { ...options, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 2) controller.abort(); } });
+  assert.equal([part.stopped, part.stopReason], [true, 'aborted']);
+  const bytes = first.getTrainingState();
+  first.dispose();
+
+  const second = await createRNN({ ...config, seed: 777 });     // another seed: the checkpoint decides
+  second.setTrainingState(bytes);
+  const rest = await second.fit(data, { ...options, resume: true });
+  checkSame('weights', second.getWeights(), whole.getWeights());
+  const logs = (h: EpochLogs) => ({ epoch: h.epoch, loss: h.loss, metrics: h.metrics, val: h.val, learningRate: h.learningRate });
+  assert.equal(rest.history.map(logs), uninterrupted.history.slice(1).map(logs), 'the same epoch losses, metrics and validation');
+  whole.dispose(); second.dispose();
+});
+
+Resume('checkpoints written at epoch ends (onEpochEnd) resume there', async () => {
+  const data = echo(new Random(2), 30);
+  const whole = await createRNN({ ...config, seed: 2 });
+  await whole.fit(data, options);
+  const saved: Uint8Array[] = [];
+  const first = await createRNN({ ...config, seed: 2 });
+  await first.fit(data, { ...options, epochs: 2, onEpochEnd: () => { saved.push(first.getTrainingState()); } });
+  first.dispose();
+  const second = await createRNN({ ...config, seed: 3 });
+  second.setTrainingState(saved[1]);
+  await second.fit(data, { ...options, resume: true });
+  checkSame('weights', second.getWeights(), whole.getWeights());
+  second.dispose(); whole.dispose();
+});
+
+Resume('early stopping carries across a resume: the best weights come back from the checkpoint', async () => {
+  const rng = new Random(3);
+  const data = echo(rng, 24), val = echo(rng, 12, 12, 6, 4);
+  const es = { ...options, validationSplit: undefined, validationData: val, earlyStopping: { patience: 2 }, epochs: 12 };
+  const whole = await createRNN({ ...config, seed: 4 });
+  const a = await whole.fit(data, es);
+  assert.is(a.stopReason, 'early-stopping');
+  const first = await createRNN({ ...config, seed: 4 });
+  const controller = new AbortController();
+  await first.fit(data, { ...es, signal: controller.signal, onProgress: (p) => { if (p.epoch === a.bestEpoch! + 1 && p.batch === 1) controller.abort(); } });
+  const second = await createRNN({ ...config, seed: 5 });
+  second.setTrainingState(first.getTrainingState());
+  const b = await second.fit(data, { ...es, resume: true });
+  assert.equal([b.stopReason, b.bestEpoch], ['early-stopping', a.bestEpoch]);
+  checkSame('restored best weights', second.getWeights(), whole.getWeights());
+  whole.dispose(); first.dispose(); second.dispose();
+});
+
+Resume('trainStep runs: optimizer moments, step count, schedule position and generator all resume', async () => {
+  for (const optimizer of ['sgd', { type: 'sgd', momentum: 0.9, nesterov: true }, 'adam', 'rmsprop', 'adagrad'] as const) {
+    const rng = new Random(4);
+    const batches = Array.from({ length: 8 }, () => echo(rng, 4));
+    const step = { optimizer, learningRate: 0.01, schedule: { type: 'exponential', gamma: 0.9 } } as const;
+    const whole = await createRNN({ ...config, seed: 6 });
+    for (const b of batches) whole.trainStep(b, step);
+    const first = await createRNN({ ...config, seed: 6 });
+    for (const b of batches.slice(0, 5)) first.trainStep(b, step);
+    const second = await createRNN({ ...config, seed: 8 });
+    second.setTrainingState(first.getTrainingState());
+    for (const b of batches.slice(5)) second.trainStep(b, step);
+    checkSame(`${JSON.stringify(optimizer)}: weights`, second.getWeights(), whole.getWeights());
+    assert.is(second.sample({ length: 20 }).join(), whole.sample({ length: 20 }).join(), 'the generator continues');
+    whole.dispose(); first.dispose(); second.dispose();
+  }
+});
+
+Resume('resume needs the same data and batches', async () => {
+  const data = echo(new Random(5), 20);
+  const m = await createRNN({ ...config, seed: 9 });
+  const controller = new AbortController();
+  await m.fit(data, { batchSize: 4, signal: controller.signal, onProgress: () => controller.abort() });
+  try {
+    await m.fit(data, { batchSize: 5, resume: true });
+    assert.unreachable('resumed with other batches');
+  } catch (e) {
+    assert.instance(e, RangeError);
+    assert.match((e as Error).message, /fit: resume needs the data and batches of the run it continues: it had 20 training examples in batches of 4, shuffle true; got 20, 5, shuffle true/);
+  }
+  m.dispose();
+});
+
+Resume.run();
+
+// ---
+
+const File = suite('checkpoint files');
+
+File('a checkpoint holds the weights, the optimizer moments and the training state; it loads as a model file too', async () => {
+  const m = await createRNN({ ...config, seed: 10 });
+  const batch = echo(new Random(6), 4);
+  for (let i = 0; i < 3; i++) m.trainStep(batch, { optimizer: 'adam', learningRate: 0.01 });
+  const bytes = m.getTrainingState();
+  const file = decodeSafetensors(bytes);
+  assert.equal(file.tensors.get('optimizer.m')!.shape, [m.numParams]);
+  assert.equal(file.tensors.get('optimizer.v')!.shape, [m.numParams]);
+  checkSame('weight_hh_l1', file.tensors.get('weight_hh_l1')!.data, m.getParam('weight_hh_l1'));
+  const training = JSON.parse(file.metadata.training);
+  assert.is(training.optimizer.step, 3);
+  assert.is(training.optimizer.config.type, 'adam');
+  assert.is(training.rng.length, 4);
+  const copy = await createRNN({ ...config, seed: 11 });
+  copy.loadWeights(bytes, { strict: false });
+  checkSame('loadWeights', copy.getWeights(), m.getWeights());
+  m.dispose(); copy.dispose();
+});
+
+File('bad checkpoints are refused with the reason, and nothing changes', async () => {
+  const m = await createRNN({ ...config, seed: 12 });
+  m.trainStep(echo(new Random(7), 4), { optimizer: 'adam' });
+  const good = m.getTrainingState();
+  const other = await createRNN({ ...config, n_a: 10, seed: 12 });
+  const weights = other.getWeights();
+  const refuse = (bytes: unknown, type: new (...args: any[]) => Error, pattern: RegExp, target = other) => {
+    try {
+      target.setTrainingState(bytes as Uint8Array);
+    } catch (e) {
+      assert.instance(e, type, (e as Error).message);
+      assert.match((e as Error).message, pattern);
+      return;
+    }
+    assert.unreachable(`accepted: ${pattern}`);
+  };
+  refuse(good, RangeError, /setTrainingState: tensor "weight_ih_l0" has shape \[48, 6\], this model needs \[40, 6\]/);
+  const gru = await createRNN({ ...config, cell: 'gru', seed: 12 });
+  refuse(good, RangeError, /setTrainingState: tensor "weight_ih_l0" has shape \[48, 6\], this model needs \[36, 6\]/, gru);
+  const mean = await createRNN({ ...config, reduction: 'sum', seed: 12 });
+  refuse(good, RangeError, /setTrainingState: the checkpoint is for a model with reduction = "mean", this model has reduction = "sum"/, mean);
+  refuse(m.save(), TypeError, /setTrainingState: the file has no training state \(a model file from save\(\)\? load it with loadWeights\)/);
+  refuse(good.subarray(0, good.length - 3), SafetensorsError, /safetensors: /);
+  refuse('checkpoint', TypeError, /setTrainingState: bytes must be a Uint8Array holding a checkpoint, got string/);
+  // tampered metadata or tensors
+  const file = decodeSafetensors(good);
+  const rewrite = (meta: Record<string, string>, drop?: string) => encodeSafetensors(
+    [...file.tensors].filter(([name]) => name !== drop).map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { ...file.metadata, ...meta });
+  const training = JSON.parse(file.metadata.training);
+  refuse(rewrite({ training: JSON.stringify({ ...training, rng: [0, 0, 0, 0] }) }), TypeError, /training.rng must be 4 unsigned 32-bit integers, not all 0, got \[0,0,0,0\]/, m);
+  refuse(rewrite({ training: '{"optimizer":' }), TypeError, /the checkpoint's "training" metadata is not valid JSON/, m);
+  refuse(rewrite({ checkpoint_version: '9' }), RangeError, /the file is checkpoint version "9" of format "rnn-wasm"; this version of rnn-wasm reads version 1/, m);
+  refuse(rewrite({}, 'optimizer.v'), RangeError, /optimizer 'adam' keeps 2 moment region\(s\), the checkpoint has 1/, m);
+  refuse(rewrite({ training: JSON.stringify({ ...training, optimizer: { ...training.optimizer, step: -1 } }) }), TypeError, /training.optimizer.step must be a whole number ≥ 0, got -1/, m);
+  const nan = [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: name === 'optimizer.m' ? t.data.map((v, i) => (i === 3 ? NaN : v)) : t.data }));
+  refuse(encodeSafetensors(nan, file.metadata), RangeError, /the checkpoint's optimizer.m hold NaN at \[3\]; a checkpoint holds finite values only/, m);
+  checkSame('weights unchanged', other.getWeights(), weights);
+  m.setTrainingState(good);     // and the good one still loads
+  m.dispose(); other.dispose(); gru.dispose(); mean.dispose();
+});
+
+File.run();

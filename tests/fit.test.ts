@@ -1,0 +1,224 @@
+// fit() for real runs: validation (a split or a set), metrics, early stopping with the best
+// weights restored, callbacks per batch and per epoch, the non-finite guard, tbptt.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createRNN, Random } from '../dist/index.js';
+import { checkClose, checkSame, uniforms } from './_utils.js';
+
+/** Echo: y<t> = x<t−D>, the first D steps without a target (−1). */
+function echo(rng: Random, n: number, T = 10, V = 6, D = 1) {
+  const x: number[][] = [], y: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const s = Array.from({ length: T }, () => rng.int(V));
+    x.push(s);
+    y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
+  }
+  return { x, y };
+}
+
+const tokens = { n_x: 6, n_a: 16, n_y: 6, input: 'tokens', reduction: 'mean' } as const;
+
+async function rejectsWith(p: Promise<unknown>, type: ErrorConstructor, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.message}`);
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
+}
+
+const Val = suite('fit: validation and metrics');
+
+Val('metrics are what they say: accuracy, perplexity and bits per character from the outputs', async () => {
+  const m = await createRNN({ ...tokens, seed: 1 });
+  const data = echo(new Random(1), 40);
+  await m.fit(data, { epochs: 2, batchSize: 8, learningRate: 0.02 });
+  const got = m.evaluate(data, { batchSize: 7, metrics: ['accuracy', 'perplexity', 'bitsPerChar'] });
+  // by hand, from forward()
+  const { yhat } = m.forward({ x: data.x });
+  let ce = 0, right = 0, n = 0;
+  data.y.forEach((s, b) => s.forEach((c, t) => {
+    if (c < 0) return;
+    const p = Array.from(yhat.subarray((b * 10 + t) * 6, (b * 10 + t + 1) * 6));
+    ce -= Math.log(p[c]);
+    right += p.indexOf(Math.max(...p)) === c ? 1 : 0;
+    n++;
+  }));
+  checkClose('loss per token', [got.loss], [ce / n], 1e-5);
+  checkClose('perplexity', [got.perplexity!], [Math.exp(ce / n)], 1e-5);
+  checkClose('bits per character', [got.bitsPerChar!], [ce / n / Math.LN2], 1e-5);
+  assert.is(got.accuracy, right / n);
+  m.dispose();
+});
+
+Val('sigmoid accuracy counts every output thresholded at 0.5; linear outputs have only the loss', async () => {
+  const rng = new Random(2);
+  const x = Array.from({ length: 12 }, () => Array.from({ length: 5 }, () => uniforms(rng, 2)));
+  const y = x.map((s) => s.map((r) => [r[0] > 0 ? 1 : 0, r[1] > 0 ? 1 : 0]));
+  const m = await createRNN({ n_x: 2, n_a: 8, n_y: 2, output: 'sigmoid', seed: 2 });
+  const { yhat } = m.forward({ x });
+  let right = 0;
+  y.forEach((s, b) => s.forEach((r, t) => r.forEach((v, k) => { right += (yhat[(b * 5 + t) * 2 + k] > 0.5 ? 1 : 0) === v ? 1 : 0; })));
+  assert.is(m.evaluate({ x, y }, { metrics: ['accuracy'] }).accuracy, right / (12 * 5 * 2));
+  const lin = await createRNN({ n_x: 2, n_a: 8, n_y: 2, output: 'linear', seed: 2 });
+  assert.throws(() => lin.evaluate({ x, y }, { metrics: ['accuracy'] }), /evaluate: metrics\[0\] 'accuracy' is not available for this model's outputs; it reports only the loss/);
+  m.dispose(); lin.dispose();
+});
+
+Val('validationSplit holds out the end of the data; epochs report training and validation metrics', async () => {
+  const m = await createRNN({ ...tokens, seed: 3 });
+  const data = echo(new Random(3), 50);
+  const seen: number[][] = [];
+  const r = await m.fit(data, {
+    epochs: 3, batchSize: 10, learningRate: 0.02, validationSplit: 0.2, metrics: ['accuracy', 'perplexity'],
+    onProgress: (p) => { seen.push([p.epoch, p.batch, p.batches]); },
+  });
+  assert.is(seen.length, 3 * 4, '40 training examples in batches of 10');
+  assert.is(r.history.length, 3);
+  const last = r.history[2];
+  assert.ok(last.val && last.metrics, 'both reported');
+  // the validation set is the last 10 examples
+  const held = m.evaluate({ x: data.x.slice(40), y: data.y.slice(40) }, { metrics: ['accuracy', 'perplexity'] });
+  assert.equal(last.val, held);
+  assert.ok(r.history[2].val!.loss < r.history[0].val!.loss, 'validation loss falls');
+  assert.ok(last.metrics!.accuracy! > 0.3 && last.metrics!.perplexity! > 1);
+  const set = await m.fit(data, { epochs: 1, batchSize: 10, validationData: { x: data.x.slice(0, 5), y: data.y.slice(0, 5) } });
+  assert.ok(Number.isFinite(set.history[0].val!.loss));
+  m.dispose();
+});
+
+Val('options are checked before the first step', async () => {
+  const m = await createRNN({ ...tokens, seed: 4 });
+  const data = echo(new Random(4), 10);
+  const w = m.getWeights();
+  await rejectsWith(m.fit(data, { validationSplit: 0.2, validationData: data }), TypeError, /fit: give validationData or validationSplit, not both/);
+  await rejectsWith(m.fit(data, { validationSplit: 0.95 }), RangeError, /fit: validationSplit 0.95 of 10 examples leaves 0 to train on and 10 to validate on; both need at least one/);
+  await rejectsWith(m.fit(data, { metrics: ['f1' as any] }), TypeError, /fit: metrics\[0\] must be one of 'accuracy', 'perplexity', 'bitsPerChar', got "f1"/);
+  await rejectsWith(m.fit(data, { earlyStopping: { patience: 2, monitor: 'val_loss' } }), RangeError, /fit: earlyStopping.monitor 'val_loss' needs validationData or validationSplit/);
+  await rejectsWith(m.fit(data, { earlyStopping: { patience: 2, monitor: 'accuracy' } }), TypeError, /earlyStopping.monitor \(the loss, or a metric listed in metrics\) must be one of 'loss', 'val_loss', got "accuracy"/);
+  await rejectsWith(m.fit(data, { earlyStopping: { patience: 0 } }), RangeError, /fit: earlyStopping.patience must be an integer ≥ 1, got 0/);
+  await rejectsWith(m.fit(data, { onEpochEnd: 'log' as any }), TypeError, /fit: onEpochEnd must be a function, got "log"/);
+  await rejectsWith(m.fit(data, { validationData: { x: data.x, y: [] } }), RangeError, /fit: validationData.y must have one target per input \(10\), got 0/);
+  await rejectsWith(m.fit(data, { onNonFinite: 'ignore' as any }), TypeError, /fit: onNonFinite must be one of 'throw', 'skip', 'stop', got "ignore"/);
+  checkSame('weights', m.getWeights(), w);
+  m.dispose();
+});
+
+Val.run();
+
+// ---
+
+const Early = suite('fit: early stopping and callbacks');
+
+Early('stops after `patience` epochs without improvement and puts back the best epoch\'s weights', async () => {
+  const m = await createRNN({ ...tokens, seed: 5 });
+  const rng = new Random(5);
+  const data = echo(rng, 40);
+  // a validation set the training makes worse: its targets are the inputs of two steps back
+  const val = echo(rng, 20, 10, 6, 2);
+  const weights: Float32Array[] = [];
+  const r = await m.fit(data, {
+    epochs: 20, batchSize: 8, learningRate: 0.03, validationData: val,
+    earlyStopping: { patience: 2 },
+    onEpochEnd: () => { weights.push(m.getWeights()); },
+  });
+  const losses = r.history.map((h) => h.val!.loss);
+  const best = losses.indexOf(Math.min(...losses));
+  assert.ok(r.stopped && r.stopReason === 'early-stopping', `stopped: ${r.stopReason}`);
+  assert.is(r.bestEpoch, best);
+  assert.is(r.history.length, best + 3, `validation losses ${losses.map((l) => l.toFixed(3))}`);
+  checkSame('restored weights', m.getWeights(), weights[best]);
+  m.dispose();
+});
+
+Early('minDelta, a maximised monitor, and restoreBestWeights: false', async () => {
+  const m = await createRNN({ ...tokens, seed: 6 });
+  const data = echo(new Random(6), 40);
+  let lastWeights: Float32Array | undefined;
+  const r = await m.fit(data, {
+    epochs: 30, batchSize: 8, learningRate: 0.03, validationSplit: 0.25, metrics: ['accuracy'],
+    earlyStopping: { patience: 1, monitor: 'val_accuracy', minDelta: 0.5, restoreBestWeights: false },
+    onEpochEnd: () => { lastWeights = m.getWeights(); },
+  });
+  // no epoch can beat the first by half the examples, so training ends after epoch 1
+  assert.is(r.history.length, 2);
+  assert.is(r.bestEpoch, 0);
+  checkSame('the last weights are kept', m.getWeights(), lastWeights!);
+  m.dispose();
+});
+
+Early('callbacks: every batch and every epoch, in order; async callbacks are awaited', async () => {
+  const m = await createRNN({ ...tokens, seed: 7 });
+  const data = echo(new Random(7), 24);
+  const events: string[] = [];
+  await m.fit(data, {
+    epochs: 2, batchSize: 8,
+    onProgress: async (p) => {
+      await new Promise((r) => setTimeout(r, 1));
+      events.push(`batch ${p.epoch}.${p.batch} step ${p.step}`);
+      assert.ok(Number.isFinite(p.gradNorm) && p.learningRate === 1e-3 && p.applied);
+    },
+    onEpochEnd: async (logs) => {
+      await new Promise((r) => setTimeout(r, 5));
+      events.push(`epoch ${logs.epoch} steps ${logs.steps}`);
+    },
+  });
+  assert.equal(events, [
+    'batch 0.0 step 1', 'batch 0.1 step 2', 'batch 0.2 step 3', 'epoch 0 steps 3',
+    'batch 1.0 step 4', 'batch 1.1 step 5', 'batch 1.2 step 6', 'epoch 1 steps 6',
+  ]);
+  m.dispose();
+});
+
+Early('tbptt in fit: one optimizer step per window', async () => {
+  const m = await createRNN({ ...tokens, cell: 'lstm', seed: 8 });
+  const data = echo(new Random(8), 16, 12);
+  const r = await m.fit(data, { epochs: 2, batchSize: 8, tbptt: 5 });
+  assert.is(r.steps, 2 * 2 * 3);
+  m.dispose();
+});
+
+Early.run();
+
+// ---
+
+const Guard = suite('fit: the non-finite guard');
+
+/** Dense data whose batch 2 (of 4, unshuffled) overflows a ReLU cell. */
+async function poisoned() {
+  const rng = new Random(9);
+  const x = Array.from({ length: 16 }, () => Array.from({ length: 4 }, () => uniforms(rng, 2)));
+  const y = x.map((s) => s.map((r) => [r[0] + r[1]]));
+  x[9][2] = [3e38, 3e38];
+  const m = await createRNN({ n_x: 2, n_a: 4, n_y: 1, output: 'linear', activation: 'relu', seed: 9 });
+  m.setParam('W_ax', new Float32Array(8).fill(10));
+  return { m, data: { x, y } };
+}
+
+Guard('throw (the default): the error names the epoch, batch, step and what was not finite; the last good weights stay', async () => {
+  const { m, data } = await poisoned();
+  let good: Float32Array | undefined;
+  await rejectsWith(
+    m.fit(data, { epochs: 2, batchSize: 4, shuffle: false, optimizer: 'sgd', learningRate: 1e-4, onProgress: () => { good = m.getWeights(); } }),
+    RangeError,
+    /^fit: the (loss is (NaN|Infinity)|gradient of \S+ has \S+ at index \d+) at optimizer step 3 \(epoch 1 of 2, batch 3 of 4\); training stopped with the weights of the last good step/,
+  );
+  checkSame('weights of step 2', m.getWeights(), good!);
+  m.dispose();
+});
+
+Guard('stop: training ends cleanly and says why; skip: the bad batch is passed over', async () => {
+  const { m, data } = await poisoned();
+  const stopped = await m.fit(data, { epochs: 2, batchSize: 4, shuffle: false, optimizer: 'sgd', learningRate: 1e-4, onNonFinite: 'stop' });
+  assert.equal([stopped.stopped, stopped.stopReason, stopped.steps, stopped.skippedSteps], [true, 'non-finite', 2, 1]);
+  assert.match(stopped.message!, /at optimizer step 3 \(epoch 1 of 2, batch 3 of 4\)/);
+  const skipped = await m.fit(data, { epochs: 2, batchSize: 4, shuffle: false, optimizer: 'sgd', learningRate: 1e-4, onNonFinite: 'skip' });
+  assert.equal([skipped.stopped, skipped.steps, skipped.skippedSteps], [false, 6, 2]);
+  assert.ok(skipped.epochLosses.every(Number.isFinite), 'skipped batches are left out of the epoch loss');
+  assert.ok(m.getWeights().every(Number.isFinite));
+  m.dispose();
+});
+
+Guard.run();
