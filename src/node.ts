@@ -1,0 +1,70 @@
+/// <reference types="node" />
+// rnn-wasm/node: files on disk, for Node only (the main entry never imports node: modules).
+// Every write is atomic: the bytes go to a temporary file in the same directory, are flushed
+// to the disk (fsync), and the file is renamed over the target, so a crash or a kill at any
+// moment leaves either the old file or the new one, never a torn one. (A kill mid-write can
+// leave the temporary file, `.<name>.<pid>.<random>.tmp`, beside the target: nothing reads it,
+// and it may be deleted.)
+// see: https://man7.org/linux/man-pages/man2/rename.2.html (rename is atomic within a file system)
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Network } from './network.js';
+
+/** Write bytes to path atomically: temp file beside it, fsync, rename over the target, then
+ *  fsync the directory (where the platform allows) so the rename itself is durable. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`writeFileAtomic: path must be a non-empty string, got ${typeof path}`);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`writeFileAtomic: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const file = await open(tmp, 'wx');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await syncDirectory(dir);
+}
+
+/** Save a model file (model.save()) atomically. */
+export function saveModel(model: Network, path: string): Promise<void> {
+  return writeFileAtomic(path, model.save());
+}
+
+/** Save the whole training state (model.getTrainingState()) atomically. */
+export function saveCheckpoint(model: Network, path: string): Promise<void> {
+  return writeFileAtomic(path, model.getTrainingState());
+}
+
+/** Restore a training state written by saveCheckpoint into a model of the same configuration;
+ *  then fit(data, { ...options, resume: true }) continues the run. */
+export async function loadCheckpoint(model: Network, path: string): Promise<void> {
+  model.setTrainingState(await readBytes(path));
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  const b = await readFile(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** fsync a directory, so a rename in it survives a power loss. Not every platform can open a
+ *  directory (Windows cannot); there the rename is as durable as the platform makes it. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // EISDIR / EPERM / EINVAL on platforms without directory fsync
+  } finally {
+    await handle?.close();
+  }
+}
