@@ -221,4 +221,30 @@ Guard('stop: training ends cleanly and says why; skip: the bad batch is passed o
   m.dispose();
 });
 
+Guard('a finite loss with an infinite gradient: the error names the tensor and the index', async () => {
+  const m = await createRNN({ n_x: 2, n_a: 3, n_y: 1, output: 'linear', activation: 'relu', seed: 10 });
+  m.setParam('W_ax', new Float32Array(6).fill(1e-3));
+  const batch = { x: [[[3e38, 3e38], [0.1, 0.2]]], y: [[[0], [1]]] };
+  assert.ok(Number.isFinite(m.computeGradients(batch).loss), 'the loss (summed in f64) is finite');
+  const w = m.getWeights();
+  assert.throws(() => m.trainStep(batch), /^trainStep: the gradient of weight_ih_l0 has Infinity at index 0 at optimizer step 1; the weights were left unchanged/);
+  await rejectsWith(m.fit({ x: [batch.x[0], batch.x[0]], y: [batch.y[0], batch.y[0]] }, { batchSize: 1 }), RangeError,
+    /^fit: the gradient of weight_ih_l0 has Infinity at index 0 at optimizer step 1 \(epoch 1 of 1, batch 1 of 2\)/);
+  checkSame('weights', m.getWeights(), w);
+  m.dispose();
+});
+
+Guard('onProgress and trainStep report the gradient norm from before clipping', async () => {
+  const m = await createRNN({ ...tokens, seed: 11 });
+  const data = echo(new Random(11), 8);
+  const norm = (g: Record<string, Float32Array>) => Math.sqrt(Object.values(g).reduce((s, t) => s + t.reduce((u, v) => u + v * v, 0), 0));
+  const expected = norm(m.computeGradients(data).grads);
+  const r = m.trainStep(data, { clipNorm: 1e-3 });
+  checkClose('trainStep', [r.gradNorm], [expected], 1e-6);
+  const reported: number[] = [];
+  await m.fit(data, { batchSize: 8, clipNorm: 1e-3, shuffle: false, onProgress: (p) => { reported.push(p.gradNorm); } });
+  assert.ok(reported[0] > 1e-2, `pre-clip norm ${reported[0]}`);
+  m.dispose();
+});
+
 Guard.run();
