@@ -4,8 +4,9 @@
 // are regions of the same size with the same table, so clipping and optimizer steps are
 // single loops. Order and names follow PyTorch's state_dict (nn.RNN / nn.LSTM / nn.GRU:
 // weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, then the _reverse direction, then l1,
-// ...), then the output layer ('head.weight', 'head.bias', an nn.Linear). A model with
-// several recurrent stacks (encoder, decoder) prefixes each stack's names ('encoder.').
+// ...), then the output layer ('head.weight', 'head.bias', an nn.Linear), then any other
+// linear layers a model names ('bridge.weight', 'bridge.bias'). A model with several
+// recurrent stacks (encoder, decoder) prefixes each stack's names ('encoder.').
 // Shapes are row-major (out, in); gate blocks are stacked in PyTorch's order along rows.
 //
 // Seed names (the textbook's) alias the single-layer, one-direction vanilla cell and the head:
@@ -32,9 +33,13 @@ export interface LayoutSpec {
   stacks: readonly { prefix: string; spec: StackSpec }[];
   /** The output layer: n_in → n_y, named 'head.weight' / 'head.bias'. Omitted: no head. */
   head?: { n_in: number; n_y: number };
+  /** Other linear layers (e.g. an encoder-decoder's bridge), named '<name>.weight' (n_out, n_in)
+   *  and '<name>.bias' (n_out), laid out after the head in the order given. */
+  linears?: readonly { name: string; n_in: number; n_out: number }[];
 }
 
-export type TensorRole = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'head_weight' | 'head_bias';
+export type TensorRole = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'head_weight' | 'head_bias'
+  | 'linear_weight' | 'linear_bias';
 
 export interface TensorEntry {
   /** PyTorch-style name, the canonical one (files, the params object). */
@@ -42,7 +47,7 @@ export interface TensorEntry {
   /** The textbook name, when the tensor has one. */
   readonly alias?: string;
   readonly role: TensorRole;
-  /** Stack index (−1 for the head), layer and direction (0 forward, 1 reverse). */
+  /** Stack index (−1 for the head and other linear layers), layer and direction (0 forward, 1 reverse). */
   readonly stack: number;
   readonly layer: number;
   readonly direction: number;
@@ -72,6 +77,8 @@ export interface Layout {
   cell(stack: number, layer: number, direction: number): CellParams;
   /** The output layer, if the model has one. */
   head(): { weight: TensorEntry; bias: TensorEntry } | undefined;
+  /** A linear layer from LayoutSpec.linears, by name, if the model has it. */
+  linear(name: string): { weight: TensorEntry; bias: TensorEntry } | undefined;
 }
 
 const SEED_ALIASES: Record<string, string> = {
@@ -114,6 +121,15 @@ export function buildLayout(spec: LayoutSpec): Layout {
     add({ name: 'head.weight', alias: 'W_ya', role: 'head_weight', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y, spec.head.n_in], initBound: bound });
     add({ name: 'head.bias', alias: 'b_y', role: 'head_bias', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y], initBound: bound });
   }
+  const linears = new Map<string, { weight: TensorEntry; bias: TensorEntry }>();
+  for (const { name, n_in, n_out } of spec.linears ?? []) {
+    if (name === 'head' || linears.has(name)) throw new RangeError(`layout: linear layer name '${name}' is taken`);
+    // nn.Linear's init, as for the head
+    const bound = 1 / Math.sqrt(n_in);
+    add({ name: `${name}.weight`, role: 'linear_weight', stack: -1, layer: 0, direction: 0, shape: [n_out, n_in], initBound: bound });
+    add({ name: `${name}.bias`, role: 'linear_bias', stack: -1, layer: 0, direction: 0, shape: [n_out], initBound: bound });
+    linears.set(name, { weight: entries[entries.length - 2], bias: entries[entries.length - 1] });
+  }
 
   const byName = new Map<string, TensorEntry>();
   for (const e of entries) {
@@ -139,5 +155,6 @@ export function buildLayout(spec: LayoutSpec): Layout {
       return c;
     },
     head: () => head,
+    linear: (name) => linears.get(name),
   };
 }
