@@ -21,3 +21,6 @@ export { Random } from './random.js';
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
 export { getEngine, type Engine, type Kernels } from './wasm.js';
 export { Arena, type Region } from './arena.js';
+// Tokenizers: text ↔ token ids, saved with models.
+export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
+export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';
