@@ -21,6 +21,24 @@ export { Random } from './random.js';
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
 export { getEngine, type Engine, type Kernels } from './wasm.js';
 export { Arena, type Region } from './arena.js';
+// The five architectures (createModel / loadModel) and decoding.
+export { createModel, loadModel } from './architectures.js';
+export type { ModelConfig, Model, ModelFor, ModelOf, LoadModelOptions } from './architectures.js';
+export type { Architecture, Step, Label, Prediction, CellOptions, CommonConfig, ResolvedCell } from './arch/common.js';
+export { OneToOne } from './arch/one-to-one.js';
+export type { OneToOneConfig, ResolvedOneToOne, OneToOneBatch, LabeledOneToOneBatch, OneToOneResult } from './arch/one-to-one.js';
+export { OneToMany } from './arch/one-to-many.js';
+export type { OneToManyConfig, ResolvedOneToMany, OneToManyBatch, OneToManyGenerateOptions, SequenceResult, Generated } from './arch/one-to-many.js';
+export { ManyToOne } from './arch/many-to-one.js';
+export type { ManyToOneConfig, ResolvedManyToOne, ManyToOneBatch, LabeledManyToOneBatch, ManyToOneResult } from './arch/many-to-one.js';
+export { ManyToMany } from './arch/many-to-many.js';
+export type { ManyToManyConfig, ResolvedManyToMany } from './arch/many-to-many.js';
+export { EncoderDecoder } from './arch/encoder-decoder.js';
+export type {
+  EncoderDecoderConfig, ResolvedEncoderDecoder, EncoderDecoderBatch, EncoderDecoderResult, EncoderDecoderGenerateOptions,
+} from './arch/encoder-decoder.js';
+export { argmax, beamSearch, decodeBatch, pickToken, resolveSampling, samplingDistribution, streamTokens } from './decode.js';
+export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenStepper, Sampler } from './decode.js';
 // Tokenizers: text ↔ token ids, saved with models.
 export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
 export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';

@@ -1,0 +1,456 @@
+// What the architectures share: config fields and their checks, the types of one input step
+// and one target, target packing, the output layer with its loss (Head), and recurrent
+// state helpers.
+//
+// B = examples per batch, T = steps, n_x = input size, n_a = hidden size, n_y = output size,
+// S = L·D state vectors per example (layers × directions). States are (S, B, n_a) flat.
+
+import type { Arena, Region } from '../arena.js';
+import type { StatSums } from '../checkpoint.js';
+import type { InputKind, OutputKind } from '../data.js';
+import type { CellKind, TensorEntry } from '../layout.js';
+import type { MetricName } from '../network.js';
+import { randomSeed } from '../random.js';
+import type { StackConfig } from '../stack.js';
+import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
+import { checkBoolean, checkChoice, checkInt, describe, isArrayLike } from '../validate.js';
+import type { Backend, Kernels } from '../wasm.js';
+
+export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
+
+// --- value types ---
+
+/** One input step: a token id (input 'tokens') or a vector of n_x features ('dense'). */
+export type Step<I extends InputKind> = I extends 'tokens' ? number : ArrayLike<number>;
+/** One target: a class id (softmax) or a vector of n_y values (sigmoid: in [0, 1]; linear). */
+export type Label<O extends OutputKind> = O extends 'softmax' ? number : ArrayLike<number>;
+/** A model's answer for one target: the most likely class (softmax) or the n_y outputs. */
+export type Prediction<O extends OutputKind> = O extends 'softmax' ? number : Float32Array;
+
+// --- configuration ---
+
+/** The recurrent cell of a stack. */
+export interface CellOptions {
+  /** Recurrent cell: 'rnn' (vanilla), 'lstm' or 'gru'. Default 'rnn'. */
+  cell?: CellKind;
+  /** Hidden size: units in a<t>. */
+  n_a?: number;
+  /** Stacked recurrent layers. Default 1. */
+  layers?: number;
+  /** Non-linearity of the vanilla cell ('rnn' only). Default 'tanh'. */
+  activation?: 'tanh' | 'relu';
+  /** GRU only: PyTorch's form r ⊙ (W_hn h + b_hn) (true) or W_hn (r ⊙ h) (false). Default true. */
+  resetAfter?: boolean;
+}
+
+/** Fields every architecture takes. */
+export interface CommonConfig {
+  /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
+  cell?: CellKind;
+  /** Hidden size: units in a<t>. */
+  n_a: number;
+  /** Stacked recurrent layers. Default 1. */
+  layers?: number;
+  /** Non-linearity of the vanilla cell ('rnn' only). Default 'tanh'. */
+  activation?: 'tanh' | 'relu';
+  /** GRU only: true is PyTorch's form, r ⊙ (W_hn h + b_hn); false is W_hn (r ⊙ h). Default true. */
+  resetAfter?: boolean;
+  /** 'sum': the loss is summed over targets (and steps); 'mean': divided by their number
+   *  (× n_y for sigmoid and linear outputs), as PyTorch. Default 'sum'. */
+  reduction?: 'sum' | 'mean';
+  /** Seed for initialisation, shuffling and sampling. Default: drawn at random and recorded
+   *  in config.seed. */
+  seed?: number;
+  /** Kernel build. Default 'auto' (SIMD when supported). */
+  backend?: Backend;
+}
+
+/** The cell part of a resolved config. */
+export interface ResolvedCell {
+  cell: CellKind;
+  n_a: number;
+  layers: number;
+  activation: 'tanh' | 'relu';
+  resetAfter: boolean;
+}
+
+export function resolveCell(where: string, c: CellOptions, prefix = ''): ResolvedCell {
+  if (typeof c !== 'object' || c === null) throw new TypeError(`${where}: ${prefix || 'config'} must be an object, got ${describe(c)}`);
+  const cell = checkChoice(where, `${prefix}cell`, c.cell ?? 'rnn', ['rnn', 'lstm', 'gru'] as const);
+  if (c.activation === 'relu' && cell !== 'rnn') {
+    throw new TypeError(`${where}: ${prefix}activation 'relu' applies to cell 'rnn' only; the ${cell} cell uses its own gate non-linearities`);
+  }
+  if (c.resetAfter === false && cell !== 'gru') throw new TypeError(`${where}: ${prefix}resetAfter applies to cell 'gru' only, got cell '${cell}'`);
+  return {
+    cell,
+    n_a: checkInt(where, `${prefix}n_a`, c.n_a),
+    layers: checkInt(where, `${prefix}layers`, c.layers ?? 1),
+    activation: checkChoice(where, `${prefix}activation`, c.activation ?? 'tanh', ['tanh', 'relu'] as const),
+    resetAfter: checkBoolean(where, `${prefix}resetAfter`, c.resetAfter ?? true),
+  };
+}
+
+/** One side of a two-stack model: its own fields, else the top-level ones (activation and
+ *  resetAfter only where they apply to the side's cell). */
+export function resolveSide(where: string, top: CellOptions, side: CellOptions, prefix: string): ResolvedCell {
+  if (typeof side !== 'object' || side === null) throw new TypeError(`${where}: ${prefix.slice(0, -1)} must be an object, got ${describe(side)}`);
+  const cell = side.cell ?? top.cell ?? 'rnn';
+  return resolveCell(where, {
+    cell,
+    n_a: side.n_a ?? top.n_a,
+    layers: side.layers ?? top.layers,
+    activation: side.activation ?? (cell === 'rnn' ? top.activation : undefined),
+    resetAfter: side.resetAfter ?? (cell === 'gru' ? top.resetAfter : undefined),
+  }, side.n_a === undefined && top.n_a === undefined ? '' : prefix);
+}
+
+export function resolveCommon(where: string, c: CommonConfig) {
+  return {
+    reduction: checkChoice(where, 'reduction', c.reduction ?? 'sum', ['sum', 'mean'] as const),
+    seed: c.seed === undefined ? randomSeed() : checkInt(where, 'seed', c.seed, 0),
+  };
+}
+
+export function resolveInput(where: string, v: unknown): InputKind {
+  return checkChoice(where, 'input', v ?? 'dense', ['tokens', 'dense'] as const);
+}
+
+export function resolveOutput(where: string, v: unknown): OutputKind {
+  return checkChoice(where, 'output', v ?? 'softmax', ['softmax', 'sigmoid', 'linear'] as const);
+}
+
+/** Reject a field the architecture does not take (JavaScript callers; TypeScript says so first). */
+export function rejectFields(where: string, config: object, architecture: string, fields: readonly string[]): void {
+  for (const f of fields) {
+    if ((config as Record<string, unknown>)[f] !== undefined) throw new TypeError(`${where}: '${architecture}' takes no ${f}`);
+  }
+}
+
+/** A tokenizer given in a config: checked against the size it stands for. */
+export function checkTokenizer(where: string, name: string, t: unknown, size: number, sizeName: string): Tokenizer | undefined {
+  if (t === undefined) return undefined;
+  if (!isTokenizer(t)) throw new TypeError(`${where}: tokenizers.${name} must be a CharTokenizer or WordTokenizer, got ${describe(t)}`);
+  if (t.size !== size) throw new RangeError(`${where}: tokenizers.${name} has ${t.size} tokens, but ${sizeName} = ${size}`);
+  return t;
+}
+
+/** The input tokenizer of a config, if any: needs token input of its size. */
+export function inputTokenizer(where: string, t: { x?: Tokenizer } | undefined, c: { input: InputKind; n_x: number }): { x?: Tokenizer } {
+  if (t === undefined) return {};
+  if (typeof t !== 'object' || t === null) throw new TypeError(`${where}: tokenizers must be an object { x? }, got ${describe(t)}`);
+  const x = checkTokenizer(where, 'x', t.x, c.n_x, 'n_x');
+  if (x && c.input !== 'tokens') throw new TypeError(`${where}: tokenizers.x needs input 'tokens', got input '${c.input}'`);
+  return x ? { x } : {};
+}
+
+/** Tokenizers as the JSON a model file carries: { tokenizers: { x?, y? } }, or nothing. */
+export function tokenizersJSON(t: { x?: Tokenizer; y?: Tokenizer }): { tokenizers?: { x?: TokenizerJSON; y?: TokenizerJSON } } {
+  if (!t.x && !t.y) return {};
+  return { tokenizers: { ...(t.x ? { x: t.x.toJSON() } : {}), ...(t.y ? { y: t.y.toJSON() } : {}) } };
+}
+
+export function stackConfig(c: ResolvedCell, n_x: number, tokens: boolean, bidirectional = false): StackConfig {
+  return { cell: c.cell, n_x, n_a: c.n_a, layers: c.layers, bidirectional, activation: c.activation, resetAfter: c.resetAfter, tokens };
+}
+
+// --- packing ---
+
+/** B single steps (one-to-one inputs) → (B) ids or (B, n_x) features. */
+export function packSteps(where: string, x: unknown, kind: InputKind, n_x: number): { B: number; x: Int32Array | Float32Array } {
+  const items = checkList(where, 'x', x, 'inputs');
+  const B = items.length;
+  if (kind === 'tokens') {
+    const out = new Int32Array(B);
+    items.forEach((v, b) => { out[b] = checkId(where, `x[${b}]`, v, n_x, 'token ids', 'n_x'); });
+    return { B, x: out };
+  }
+  const out = new Float32Array(B * n_x);
+  items.forEach((v, b) => packVector(where, `x[${b}]`, v, n_x, 'n_x', out, b * n_x, false));
+  return { B, x: out };
+}
+
+/** B targets (or one-to-many first inputs), one per example → (B) class ids or (B, n_y) values. */
+export function packLabels(where: string, y: unknown, kind: OutputKind, n_y: number, B: number, name = 'y'): Int32Array | Float32Array {
+  const items = checkList(where, name, y, name === 'y' ? 'targets' : 'inputs');
+  if (items.length !== B) throw new RangeError(`${where}: ${name} must have one entry per example (B = ${B}), got ${items.length}`);
+  if (kind === 'softmax') {
+    const out = new Int32Array(B);
+    items.forEach((v, b) => {
+      if (isArrayLike(v)) throw new TypeError(`${where}: ${name}[${b}] must be one class id per example, got ${describe(v)}${name === 'y' ? ' (per-step targets belong to a many-to-many model)' : ''}`);
+      out[b] = checkId(where, `${name}[${b}]`, v, n_y, 'class ids', 'n_y');
+    });
+    return out;
+  }
+  const out = new Float32Array(B * n_y);
+  items.forEach((v, b) => packVector(where, `${name}[${b}]`, v, n_y, 'n_y', out, b * n_y, kind === 'sigmoid'));
+  return out;
+}
+
+function checkList(where: string, name: string, v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new TypeError(`${where}: ${name} must be an array of ${what} (a batch), got ${describe(v)}`);
+  if (v.length === 0) throw new RangeError(`${where}: ${name} must hold at least one example, got an empty batch`);
+  return v;
+}
+
+export function checkId(where: string, name: string, v: unknown, n: number, what: string, sizeName: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${where}: ${name} must be an integer (${what.slice(0, -1)}), got ${describe(v)}`);
+  if (v < 0 || v >= n) throw new RangeError(`${where}: ${name} = ${v} is out of range; ${what} must be in [0, ${sizeName}) = [0, ${n})`);
+  return v;
+}
+
+/** Copy one vector of n values into out at offset, checking each. */
+export function packVector(where: string, name: string, v: unknown, n: number, sizeName: string, out: Float32Array, offset: number, unit: boolean): void {
+  if (!isArrayLike(v)) throw new TypeError(`${where}: ${name} must be a vector of ${n} numbers (${sizeName}), got ${describe(v)}`);
+  if (v.length !== n) {
+    const hint = v.length > 0 && isArrayLike(v[0]) ? ' (a sequence? this takes one vector per example)' : '';
+    throw new RangeError(`${where}: ${name} has ${v.length} values, the model expects ${sizeName} = ${n}${hint}`);
+  }
+  for (let k = 0; k < n; k++) {
+    const u = v[k];
+    if (typeof u !== 'number') throw new TypeError(`${where}: ${name}[${k}] must be a number, got ${describe(u)}`);
+    if (!Number.isFinite(u)) throw new RangeError(`${where}: ${name}[${k}] is ${u}; values must be finite`);
+    if (unit && (u < 0 || u > 1)) throw new RangeError(`${where}: ${name}[${k}] is ${u}; sigmoid targets must be in [0, 1]`);
+    out[offset + k] = u;
+  }
+}
+
+/** The factor the summed loss is multiplied by: 1 ('sum') or 1 / terms ('mean'). */
+export function lossScale(reduction: 'sum' | 'mean', output: OutputKind, targets: Int32Array | Float32Array, validRows: number, n_y: number): number {
+  if (reduction === 'sum') return 1;
+  let terms = validRows * n_y;
+  if (output === 'softmax') {
+    terms = 0;
+    for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) terms++;
+  }
+  return terms > 0 ? 1 / terms : 0;
+}
+
+/** The metrics an output supports besides the loss. */
+export function metricsFor(output: OutputKind): readonly MetricName[] {
+  return output === 'softmax' ? ['accuracy', 'perplexity', 'bitsPerChar'] : output === 'sigmoid' ? ['accuracy'] : [];
+}
+
+/** (B, n_y) rows → predictions: argmax for softmax, copies of the rows otherwise. */
+export function toPredictions<O extends OutputKind>(yhat: Float32Array, B: number, n_y: number, output: O): Prediction<O>[] {
+  const out: Prediction<O>[] = [];
+  for (let b = 0; b < B; b++) {
+    const row = yhat.subarray(b * n_y, (b + 1) * n_y);
+    if (output === 'softmax') {
+      let best = 0;
+      for (let k = 1; k < n_y; k++) if (row[k] > row[best]) best = k;
+      out.push(best as Prediction<O>);
+    } else {
+      out.push(row.slice() as Prediction<O>);
+    }
+  }
+  return out;
+}
+
+// --- recurrent state ---
+
+/** Recurrent state of B sequences: h (S, B, n_a), and c for LSTM. */
+export interface State {
+  h: Float32Array;
+  c?: Float32Array;
+}
+
+/** Rows `rows` of a state with B rows, S state vectors of H each. */
+export function selectState(s: State, S: number, B: number, H: number, rows: readonly number[]): State {
+  const pick = (v: Float32Array) => {
+    const out = new Float32Array(S * rows.length * H);
+    for (let k = 0; k < S; k++) {
+      rows.forEach((r, i) => out.set(v.subarray((k * B + r) * H, (k * B + r + 1) * H), (k * rows.length + i) * H));
+    }
+    return out;
+  };
+  return s.c ? { h: pick(s.h), c: pick(s.c) } : { h: pick(s.h) };
+}
+
+/** A user-given initial state (S, B, n_a), checked. */
+export function checkState(where: string, name: string, v: unknown, S: number, B: number, H: number): Float32Array | undefined {
+  if (v === undefined) return undefined;
+  if (!isArrayLike(v)) throw new TypeError(`${where}: ${name} must be an array of layers · directions × B × n_a = ${S} × ${B} × ${H} numbers, got ${describe(v)}`);
+  if (v.length !== S * B * H) throw new RangeError(`${where}: ${name} must have layers · directions × B × n_a = ${S} × ${B} × ${H} = ${S * B * H} values, got ${v.length}`);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const u = v[i];
+    if (typeof u !== 'number' || !Number.isFinite(u)) throw new TypeError(`${where}: ${name}[${i}] must be a finite number, got ${describe(u)}`);
+    out[i] = u;
+  }
+  return out;
+}
+
+// --- the output layer ---
+
+interface HeadWork {
+  rows: number;
+  X: Region;     // (rows, n_in) staged inputs (inputs not already in wasm memory)
+  dX: Region;    // (rows, n_in)
+  Z: Region;     // (rows, n_y) logits
+  Yhat: Region;  // (rows, n_y) outputs
+  dZ: Region;    // (rows, n_y) ∂L/∂logits
+  Y: Region;     // (rows) ids or (rows, n_y) targets
+  W: Region;     // (rows) loss weight per row: 0 for padding
+}
+
+/** The output layer ŷ = g(W x + b) and its loss, on rows of inputs; owns its workspace.
+ *  g and the loss follow `output`: softmax + cross-entropy, sigmoid + binary cross-entropy,
+ *  identity + squared error. */
+export class Head {
+  private ws?: HeadWork;
+  /** Σ w·L of the last forward with targets, unscaled. */
+  private lastTotal = 0;
+
+  constructor(private readonly kernels: Kernels, private readonly arena: Arena,
+              private readonly weight: TensorEntry, private readonly bias: TensorEntry,
+              readonly n_in: number, readonly n_y: number, readonly output: OutputKind) {}
+
+  /** Reserve room for `rows` rows. Allocates: take views only after it. */
+  ensure(rows: number): void {
+    if (this.ws && this.ws.rows >= rows) return;
+    this.release();
+    const a = this.arena, n = this.n_y;
+    const ws = { rows } as HeadWork;
+    this.ws = ws;   // registered first, so a failed allocation below is released with it
+    ws.X = a.alloc(rows * this.n_in, 'the output workspace');
+    ws.dX = a.alloc(rows * this.n_in, 'the output workspace');
+    ws.Z = a.alloc(rows * n, 'the output workspace');
+    ws.Yhat = a.alloc(rows * n, 'the output workspace');
+    ws.dZ = a.alloc(rows * n, 'the output workspace');
+    ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
+    ws.W = a.alloc(rows, 'the target workspace');
+  }
+
+  /** Copy inputs (rows, n_in) into the staged-input buffer; returns its pointer. */
+  stage(values: Float32Array): number {
+    this.arena.f32(this.ws!.X, 0, values.length).set(values);
+    return this.ws!.X.ptr;
+  }
+
+  /** Pointer of ∂L/∂(staged inputs), valid after backward(…, stagedGrad()). */
+  stagedGrad(): number {
+    return this.ws!.dX.ptr;
+  }
+
+  /** Read ∂L/∂(staged inputs), (rows, n_in). */
+  readStagedGrad(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.dX, 0, rows * this.n_in).slice();
+  }
+
+  /** ŷ for `rows` input rows at X; with targets, the loss Σ w·L · scale, and ∂(scale·L)/∂z
+   *  kept for backward when training. mask (rows): per-row weights (0 = padding). Returns
+   *  NaN without targets. */
+  forward(params: Region, X: number, rows: number, targets?: Int32Array | Float32Array,
+          mask?: Float32Array, scale = 1, training = false): number {
+    const ws = this.ws!, k = this.kernels, w = params.ptr, n = this.n_y;
+    k.linear_forward(ws.Z.ptr, X, w + 4 * this.weight.offset, w + 4 * this.bias.offset, rows, this.n_in, n);
+    let Y = 0, W = 0;
+    if (targets) {
+      if (this.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
+      else this.arena.f32(ws.Y, 0, rows * n).set(targets);
+      Y = ws.Y.ptr;
+      if (mask) {
+        this.arena.f32(ws.W, 0, rows).set(mask);
+        W = ws.W.ptr;
+      }
+    }
+    const loss = this.output === 'softmax' ? k.softmax_xent : this.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
+    const total = loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, n, scale);
+    this.lastTotal = total;
+    return targets ? total * scale : NaN;
+  }
+
+  /** Metric sums of the last forward with targets: the summed loss and its number of terms
+   *  (target ids ≥ 0 for softmax; rows of weight > 0, × n_y, otherwise) and, if wanted, the
+   *  right answers (argmax = target; sigmoid: each output > 0.5 as its target). */
+  stats(rows: number, targets: Int32Array | Float32Array, mask: Float32Array | undefined, accuracy: boolean): StatSums {
+    const n = this.n_y, softmax = this.output === 'softmax';
+    const s: StatSums = { lossSum: this.lastTotal, terms: 0, correct: 0, counted: 0 };
+    const p = accuracy && this.output !== 'linear' ? this.arena.f32(this.ws!.Yhat, 0, rows * n) : undefined;
+    for (let r = 0; r < rows; r++) {
+      if (softmax ? targets[r] < 0 : mask !== undefined && !(mask[r] > 0)) continue;
+      s.terms += softmax ? 1 : n;
+      if (!p) continue;
+      if (softmax) {
+        let best = 0;
+        for (let k = 1; k < n; k++) if (p[r * n + k] > p[r * n + best]) best = k;
+        s.correct += best === targets[r] ? 1 : 0;
+        s.counted++;
+      } else {
+        for (let k = 0; k < n; k++) s.correct += (p[r * n + k] > 0.5) === (targets[r * n + k] > 0.5) ? 1 : 0;
+        s.counted += n;
+      }
+    }
+    return s;
+  }
+
+  /** Backward of forward(): adds ∂L/∂W, ∂L/∂b into grads; writes ∂L/∂X to dX (0: skip). */
+  backward(params: Region, grads: Region, X: number, dX: number, rows: number): void {
+    const ws = this.ws!, w = params.ptr, g = grads.ptr;
+    this.kernels.linear_backward(dX, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dZ.ptr,
+      X, w + 4 * this.weight.offset, rows, this.n_in, this.n_y, 0);
+  }
+
+  /** A copy of the outputs ŷ, (rows, n_y). */
+  outputs(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y).slice();
+  }
+
+  release(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W]) this.arena.release(r);
+    this.ws = undefined;
+  }
+}
+
+// --- sequences of targets (decoders) ---
+
+/** B sequences of ids or vectors, packed time-major and padded to the longest. */
+export interface PackedSequences {
+  T: number;
+  B: number;
+  /** Each sequence's length; undefined when all are T. */
+  lens?: Int32Array;
+  /** (T·B) ids (−1 past each end) or (T·B, n) values (0 past each end). */
+  data: Int32Array | Float32Array;
+}
+
+/** Validate and pack target sequences: class ids in [0, n) (kind 'ids') or steps of n values,
+ *  given as rows or as one flat array (kind 'vectors'; unit: each in [0, 1]). Every sequence
+ *  needs at least one step. */
+export function packSequences(where: string, name: string, v: unknown, kind: 'ids' | 'vectors', n: number,
+                              sizeName: string, unit: boolean): PackedSequences {
+  if (!Array.isArray(v)) throw new TypeError(`${where}: ${name} must be an array of sequences (a batch), got ${describe(v)}`);
+  if (v.length === 0) throw new RangeError(`${where}: ${name} must hold at least one sequence, got an empty batch`);
+  const B = v.length;
+  const steps = v.map((s, b) => {
+    if (!isArrayLike(s)) {
+      const hint = typeof s === 'number' ? ` (one target per example belongs to a many-to-one model; a sequence s is [s])` : '';
+      throw new TypeError(`${where}: ${name}[${b}] must be a sequence (array or typed array), got ${describe(s)}${hint}`);
+    }
+    if (s.length === 0) throw new RangeError(`${where}: ${name}[${b}] is an empty sequence; every sequence needs at least one step`);
+    if (kind === 'ids' || isArrayLike(s[0])) return s.length;
+    if (s.length % n !== 0) throw new RangeError(`${where}: ${name}[${b}] is a flat array of ${s.length} values, not a multiple of ${sizeName} = ${n} per step`);
+    return s.length / n;
+  });
+  const T = Math.max(...steps);
+  const lens = steps.some((s) => s !== T) ? Int32Array.from(steps) : undefined;
+  if (kind === 'ids') {
+    const data = new Int32Array(T * B).fill(-1);
+    v.forEach((s: ArrayLike<unknown>, b) => {
+      for (let t = 0; t < s.length; t++) data[t * B + b] = checkId(where, `${name}[${b}][${t}]`, s[t], n, 'class ids', sizeName);
+    });
+    return { T, B, lens, data };
+  }
+  const data = new Float32Array(T * B * n);
+  v.forEach((s: ArrayLike<unknown>, b) => {
+    const rows = isArrayLike(s[0]);
+    const flat = rows ? undefined : s;
+    for (let t = 0; t < steps[b]; t++) {
+      const row = rows ? s[t] : Array.prototype.slice.call(flat, t * n, (t + 1) * n);
+      packVector(where, `${name}[${b}][${t}]`, row, n, sizeName, data, (t * B + b) * n, unit);
+    }
+  });
+  return { T, B, lens, data };
+}

@@ -1,0 +1,205 @@
+// The decoder shared by one-to-many and encoder-decoder models: a recurrent stack whose input
+// at step t+1 is the output at step t, and an output layer on every step.
+//
+//   x<1> = the first input (a start token, or a vector)      x<t+1> = y<t> (training) or ŷ<t>
+//   a<t> = cell(a<t-1>, x<t>)                                ŷ<t> = g(W_ya a<t> + b_y)
+//
+// Training uses teacher forcing: the inputs are [x<1>, y<1>, …, y<T−1>] and the targets
+// [y<1>, …, y<T>], so the whole target sequence runs in one call per layer. Generation feeds
+// each chosen ŷ<t> back, one step per call. Softmax decoders read tokens (the output
+// vocabulary, n_y ids); sigmoid and linear decoders read vectors of n_y values.
+//
+// T = steps, B = sequences, n_y = output size, n_a = hidden size, S = layers (state vectors).
+
+import type { Arena, Region } from '../arena.js';
+import type { StatSums } from '../checkpoint.js';
+import type { OutputKind, PackedInput } from '../data.js';
+import { resolveSampling, type Sampler, type SamplingOptions, type TokenStepper } from '../decode.js';
+import type { Layout } from '../layout.js';
+import type { Random } from '../random.js';
+import { Stack, toBatchMajor } from '../stack.js';
+import type { Kernels } from '../wasm.js';
+import { Head, lossScale, packSequences, selectState, stackConfig, type ResolvedCell, type State } from './common.js';
+
+/** A batch ready for teacher forcing. */
+export interface TeacherForced {
+  /** Decoder inputs [x<1>, y<1..T−1>], time-major, with each sequence's length. */
+  packed: PackedInput;
+  /** Targets y<1..T>: (T·B) ids, −1 past each end, or (T·B, n_y) values. */
+  targets: Int32Array | Float32Array;
+  /** Row weights (T·B): 0 past each end; undefined when no sequence is padded. */
+  mask?: Float32Array;
+}
+
+export class Decoder {
+  readonly stack: Stack;
+  readonly head: Head;
+  private last?: { rows: number; tf: TeacherForced };
+
+  constructor(kernels: Kernels, arena: Arena, layout: Layout, index: number,
+              readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind) {
+    this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax'));
+    const head = layout.head()!;
+    this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output);
+  }
+
+  /** State vectors per sequence (layers). */
+  get states(): number {
+    return this.cell.layers;
+  }
+
+  /** Validate targets y (B sequences) and build the teacher-forced inputs from the first
+   *  inputs `first`: (B) token ids or (B, n_y) values, already checked. */
+  teacherForce(where: string, first: Int32Array | Float32Array, y: unknown): TeacherForced {
+    const n = this.n_y;
+    const B = this.output === 'softmax' ? first.length : first.length / n;
+    const seqs = packSequences(where, 'y', y, this.output === 'softmax' ? 'ids' : 'vectors', n, 'n_y', this.output === 'sigmoid');
+    if (seqs.B !== B) throw new RangeError(`${where}: y must have one target sequence per example (B = ${B}), got ${seqs.B}`);
+    const { T, lens } = seqs;
+    const len = (b: number) => (lens ? lens[b] : T);
+    let x: Int32Array | Float32Array;
+    if (this.output === 'softmax') {
+      const ids = seqs.data as Int32Array;
+      x = new Int32Array(T * B);
+      for (let b = 0; b < B; b++) {
+        x[b] = first[b];
+        for (let t = 1; t < len(b); t++) x[t * B + b] = ids[(t - 1) * B + b];
+      }
+    } else {
+      const v = seqs.data as Float32Array;
+      x = new Float32Array(T * B * n);
+      for (let b = 0; b < B; b++) {
+        x.set(first.subarray(b * n, (b + 1) * n), b * n);
+        for (let t = 1; t < len(b); t++) x.set(v.subarray(((t - 1) * B + b) * n, ((t - 1) * B + b + 1) * n), (t * B + b) * n);
+      }
+    }
+    let mask: Float32Array | undefined;
+    if (lens) {
+      mask = new Float32Array(T * B);
+      for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) mask[t * B + b] = 1;
+    }
+    return { packed: { T, B, x, lens }, targets: seqs.data, mask };
+  }
+
+  /** Teacher-forced forward from initial states h0 / c0 (S, B, n_a); returns the loss. */
+  forward(params: Region, tf: TeacherForced, h0: Float32Array | undefined, c0: Float32Array | undefined,
+          reduction: 'sum' | 'mean', training: boolean): number {
+    const { T, B, lens } = tf.packed;
+    const rows = T * B;
+    this.head.ensure(rows);                     // allocations first; views only after them
+    this.stack.forward(params, tf.packed.x, T, B, lens, h0, c0);
+    const valid = lens ? lens.reduce((s, n) => s + n, 0) : rows;
+    const scale = lossScale(reduction, this.output, tf.targets, valid, this.n_y);
+    this.last = { rows, tf };
+    return this.head.forward(params, this.stack.outPtr(), rows, tf.targets, tf.mask, scale, training);
+  }
+
+  /** BPTT after a training forward; adds into grads and returns ∂L/∂h0 (and ∂L/∂c0). */
+  backward(params: Region, grads: Region): { dh0: Float32Array; dc0?: Float32Array } {
+    const rows = this.last!.rows;
+    // ∂L/∂a<t> of the top layer from the output layer (overwrites the stack's dOut)
+    this.head.backward(params, grads, this.stack.outPtr(), this.stack.dOutPtr(), rows);
+    this.stack.backward(params, grads);
+    return this.stack.readStateGrads();
+  }
+
+  /** Metric sums of the last forward (see Head.stats). */
+  stats(accuracy: boolean): StatSums | undefined {
+    if (!this.last) return undefined;
+    const { rows, tf } = this.last;
+    return this.head.stats(rows, tf.targets, tf.mask, accuracy);
+  }
+
+  /** ŷ of the last forward, batch-major (B, T, n_y), zero past each sequence's end. */
+  readOutputs(tf: TeacherForced): Float32Array {
+    const { T, B, lens } = tf.packed;
+    const n = this.n_y;
+    const yhat = toBatchMajor(this.head.outputs(T * B), T, B, n);
+    if (lens) for (let b = 0; b < B; b++) yhat.fill(0, (b * T + lens[b]) * n, (b + 1) * T * n);
+    return yhat;
+  }
+
+  /** One step for B sequences: inputs (B) ids or (B, n_y) values, from `state`; returns ŷ
+   *  (B, n_y) and the state after the step. */
+  step(params: Region, x: Int32Array | Float32Array, B: number, state: State): { yhat: Float32Array; state: State } {
+    this.last = undefined;               // the head's outputs are no longer a teacher-forced batch's
+    this.head.ensure(B);
+    this.stack.forward(params, x, 1, B, undefined, state.h, state.c);
+    this.head.forward(params, this.stack.outPtr(), B);
+    const yhat = this.head.outputs(B);
+    const { hT, cT } = this.stack.finalStates();
+    return { yhat, state: cT ? { h: hT, c: cT } : { h: hT } };
+  }
+
+  /** The decoder as a TokenStepper (softmax decoders), for decode.ts. */
+  stepper(params: Region): TokenStepper<State> {
+    const S = this.states, H = this.cell.n_a;
+    return {
+      vocab: this.n_y,
+      step: (tokens, state) => {
+        const { yhat, state: next } = this.step(params, tokens, tokens.length, state);
+        return { probs: yhat, state: next };
+      },
+      select: (state, rows) => selectState(state, S, state.h.length / (S * H), H, rows),
+    };
+  }
+
+  /** Zero state for B sequences. */
+  zeroState(B: number): State {
+    const n = this.states * B * this.cell.n_a;
+    return this.cell.cell === 'lstm' ? { h: new Float32Array(n), c: new Float32Array(n) } : { h: new Float32Array(n) };
+  }
+
+  /** Generate B vector sequences (sigmoid or linear decoders) in lockstep, each from its first
+   *  input row (B, n_y): ŷ<t> is fed back as is (linear) or as 0/1 draws (sigmoid: p > 0.5 when
+   *  greedy, Bernoulli(p) when sampling). Returns the fed-back values per step. */
+  generateVectors(where: string, params: Region, first: Float32Array, state: State, prefix: Float32Array[],
+                  length: number, options: SamplingOptions, rng: Random,
+                  onStep?: (value: Float32Array, index: number) => void | boolean): Float32Array[][] {
+    const n = this.n_y, B = first.length / n;
+    const sampler = this.vectorSampler(where, options, rng);
+    const out: Float32Array[][] = Array.from({ length: B }, () => []);
+    let x = first;
+    for (const p of prefix) {
+      ({ state } = this.step(params, x, B, state));
+      x = p;
+    }
+    for (let i = 0; i < length; i++) {
+      const r = this.step(params, x, B, state);
+      state = r.state;
+      x = new Float32Array(B * n);
+      for (let j = 0; j < B * n; j++) x[j] = this.output === 'linear' ? r.yhat[j] : drawBit(r.yhat[j], sampler);
+      let go = true;
+      for (let b = 0; b < B; b++) {
+        const v = x.slice(b * n, (b + 1) * n);
+        out[b].push(v);
+        if (onStep && onStep(v, i) === false) go = false;
+      }
+      if (!go) break;
+    }
+    return out;
+  }
+
+  release(): void {
+    this.head.release();
+    this.stack.release();
+  }
+
+  private vectorSampler(where: string, options: SamplingOptions, rng: Random): Sampler {
+    const s = resolveSampling(where, options, 2, rng);
+    if (this.output === 'linear' && !s.greedy) {
+      throw new TypeError(`${where}: a linear output has no distribution to sample; its ŷ is fed back as is (leave strategy 'greedy')`);
+    }
+    if (options.topK !== undefined || options.topP !== undefined) {
+      throw new TypeError(`${where}: topK and topP choose among tokens; a ${this.output} output draws each value on its own (use temperature)`);
+    }
+    return s;
+  }
+}
+
+/** A 0/1 value from a sigmoid output p: p > 0.5 (greedy), or Bernoulli(σ(logit(p) / τ)). */
+function drawBit(p: number, s: Sampler): number {
+  if (s.greedy) return p > 0.5 ? 1 : 0;
+  const q = s.temperature === 1 ? p : 1 / (1 + Math.pow((1 - p) / p, 1 / s.temperature));
+  return s.rng.uniform() < q ? 1 : 0;
+}

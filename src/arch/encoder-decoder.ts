@@ -1,0 +1,448 @@
+// Encoder-decoder (sequence to sequence): a source sequence → a target sequence of its own
+// length, from separate vocabularies (or feature spaces).
+//
+//   encoder   e<t> = cell_enc(e<t-1>, x<t>),  t = 1 … T_x     (per sequence, its own T_x)
+//   bridge    a<0> = e<T_x>                                   ('identity': same shapes)
+//             a<0> = tanh(W_br [e<T_x> of every layer, direction] + b_br)   ('linear')
+//   decoder   a<t> = cell_dec(a<t-1>, y<t-1>),  y<0> = start  ŷ<t> = g(W_ya a<t> + b_y)
+//   L         = Σ_t L<t>(ŷ<t>, y<t>),  t = 1 … T_y
+//
+// Training is teacher-forced: the decoder reads the target sequence shifted by one step, so
+// a batch is one encoder call, one decoder call and one BPTT of each (the gradient reaching
+// a<0> flows back through the bridge into the encoder's final states). Inference feeds the
+// decoder its own outputs: greedy, sampled, or beam search. With an LSTM on both sides and
+// the identity bridge, the cell state c passes too; the linear bridge starts c<0> at zero.
+//
+// B = sequences, T_x / T_y = source / target steps, n_x = source size (vocabulary or
+// features), n_y = target size, S_e = encoder layers × directions, L_d = decoder layers.
+
+import type { Arena, Region } from '../arena.js';
+import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
+import {
+  beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
+  type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
+} from '../decode.js';
+import { buildLayout, type Layout } from '../layout.js';
+import type { StatSums } from '../checkpoint.js';
+import { Network, type MetricName, type StatsWanted } from '../network.js';
+import { decodeModelFile } from '../io.js';
+import { Stack } from '../stack.js';
+import type { Tokenizer } from '../tokenizer.js';
+import { checkBoolean, checkChoice, checkInt, describe } from '../validate.js';
+import type { Kernels } from '../wasm.js';
+import {
+  checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
+  tokenizersJSON, type CellOptions, type CommonConfig, type Label, type ResolvedCell, type State,
+} from './common.js';
+import { Decoder, type TeacherForced } from './decoder.js';
+import type { Generated, SequenceResult } from './one-to-many.js';
+import { exactWeights } from './weights.js';
+
+export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
+  architecture: 'encoder-decoder';
+  /** Source size: vocabulary size ('tokens') or features per step ('dense'). */
+  n_x: number;
+  /** Target size: vocabulary size (softmax) or values per step (sigmoid, linear). */
+  n_y: number;
+  /** 'tokens' (source steps are token ids) or 'dense' (vectors of n_x features). Default 'dense'. */
+  input?: I;
+  /** Output non-linearity, which fixes the loss: 'softmax' → cross-entropy over target
+   *  tokens, 'sigmoid' → binary cross-entropy, 'linear' → squared error. Default 'softmax'. */
+  output?: O;
+  /** Encoder settings that differ from the top-level cell, n_a, layers, …; and whether it
+   *  reads the source in both directions (default false). */
+  encoder?: CellOptions & { bidirectional?: boolean };
+  /** Decoder settings that differ from the top-level ones. */
+  decoder?: CellOptions;
+  /** How the encoder's final states start the decoder: 'identity' (same layers and n_a, one
+   *  direction) or 'linear' (a tanh layer from all encoder final states to every decoder
+   *  layer's a<0>). Default: 'identity' when the shapes allow it, else 'linear'. */
+  bridge?: 'identity' | 'linear';
+  /** Softmax: the decoder's first input y<0>. Default: tokenizers.y.bos, else 0. */
+  startToken?: number;
+  /** Softmax: the token that ends a generated sequence. Default: tokenizers.y.eos, else none. */
+  stopToken?: number;
+  /** Tokenizers of the source (x, token input) and target (y, softmax output), saved with the model. */
+  tokenizers?: { x?: Tokenizer; y?: Tokenizer };
+  /** Set per side: encoder.bidirectional. */
+  bidirectional?: never;
+}
+
+export interface ResolvedEncoderDecoder<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+  architecture: 'encoder-decoder';
+  n_x: number;
+  n_y: number;
+  input: I;
+  output: O;
+  encoder: ResolvedCell & { bidirectional: boolean };
+  decoder: ResolvedCell;
+  bridge: 'identity' | 'linear';
+  startToken: number | null;
+  stopToken: number | null;
+  reduction: 'sum' | 'mean';
+  seed: number;
+}
+
+/** B pairs of sequences; source and target lengths may differ, within and across pairs. */
+export interface EncoderDecoderBatch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+  /** B source sequences: token ids, or steps of n_x features. */
+  x: readonly Sequence<I>[];
+  /** B target sequences y<1..T_y>: token ids (softmax; end with the stop token to learn
+   *  where to stop) or steps of n_y values. */
+  y: readonly Targets<O>[];
+}
+
+export interface EncoderDecoderResult extends SequenceResult {
+  /** Each source sequence's length. */
+  sourceLengths: number[];
+}
+
+/** Options of EncoderDecoder.generate and generateBatch. */
+export interface EncoderDecoderGenerateOptions<O extends OutputKind = OutputKind> extends Omit<GenerateOptions, 'prefix' | 'onToken'> {
+  /** Target tokens fed after the start token before generating (softmax). Default none. */
+  prefix?: O extends 'softmax' ? ArrayLike<number> : never;
+  /** Called with every generated token (softmax) or vector; return false to stop. */
+  onToken?: (value: O extends 'softmax' ? number : Float32Array, index: number) => void | boolean;
+}
+
+export function resolveEncoderDecoder(config: EncoderDecoderConfig): { resolved: ResolvedEncoderDecoder; tokenizers: { x?: Tokenizer; y?: Tokenizer } } {
+  const where = 'createModel';
+  rejectFields(where, config, 'encoder-decoder', ['bidirectional']);
+  const n_x = checkInt(where, 'n_x', config.n_x);
+  const n_y = checkInt(where, 'n_y', config.n_y);
+  const input = resolveInput(where, config.input);
+  const output = resolveOutput(where, config.output);
+  const enc = config.encoder ?? {};
+  const encoder = { ...resolveSide(where, config, enc, 'encoder.'), bidirectional: checkBoolean(where, 'encoder.bidirectional', enc.bidirectional ?? false) };
+  const decoder = resolveSide(where, config, config.decoder ?? {}, 'decoder.');
+  if ((config.decoder as { bidirectional?: unknown } | undefined)?.bidirectional !== undefined) {
+    throw new TypeError(`${where}: the decoder generates forward in time; only the encoder can be bidirectional`);
+  }
+  const fits = encoder.layers === decoder.layers && encoder.n_a === decoder.n_a && !encoder.bidirectional;
+  const bridge = checkChoice(where, 'bridge', config.bridge ?? (fits ? 'identity' : 'linear'), ['identity', 'linear'] as const);
+  if (bridge === 'identity' && !fits) {
+    throw new RangeError(`${where}: bridge 'identity' needs the encoder's final states to fit the decoder (same layers and n_a, one direction); ` +
+      `got encoder ${encoder.layers} × ${encoder.n_a}${encoder.bidirectional ? ' bidirectional' : ''}, decoder ${decoder.layers} × ${decoder.n_a} (use bridge 'linear')`);
+  }
+  const t = config.tokenizers;
+  if (t !== undefined && (typeof t !== 'object' || t === null)) throw new TypeError(`${where}: tokenizers must be an object { x?, y? }, got ${describe(t)}`);
+  const x = checkTokenizer(where, 'x', t?.x, n_x, 'n_x');
+  const y = checkTokenizer(where, 'y', t?.y, n_y, 'n_y');
+  if (x && input !== 'tokens') throw new TypeError(`${where}: tokenizers.x needs input 'tokens', got input '${input}'`);
+  if (y && output !== 'softmax') throw new TypeError(`${where}: tokenizers.y needs output 'softmax', got output '${output}'`);
+  const special = (name: 'startToken' | 'stopToken', fallback: number | null): number | null => {
+    const v = config[name];
+    if (v === undefined) return output === 'softmax' ? fallback : null;
+    if (output !== 'softmax') throw new TypeError(`${where}: ${name} applies to output 'softmax' only, got output '${output}'`);
+    return checkToken(where, name, v, n_y);
+  };
+  const resolved: ResolvedEncoderDecoder = {
+    architecture: 'encoder-decoder', n_x, n_y, input, output, encoder, decoder, bridge,
+    startToken: special('startToken', y?.bos ?? 0),
+    stopToken: special('stopToken', y?.eos ?? null),
+    ...resolveCommon(where, config),
+  };
+  return { resolved, tokenizers: { ...(x ? { x } : {}), ...(y ? { y } : {}) } };
+}
+
+export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Network<EncoderDecoderBatch<I, O>> {
+  readonly architecture = 'encoder-decoder' as const;
+  /** The configuration with defaults filled in. */
+  readonly config: Readonly<ResolvedEncoderDecoder<I, O>>;
+  /** Tokenizers saved with the model: x of the source, y of the target. */
+  readonly tokenizers: Readonly<{ x?: Tokenizer; y?: Tokenizer }>;
+  private readonly encoder: Stack;
+  private readonly decoder: Decoder;
+  private readonly bridge?: Bridge;
+  private state?: State;
+
+  /** Use createModel({ architecture: 'encoder-decoder', … }). */
+  constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
+    const { encoder: e, decoder: d } = config;
+    const S_e = e.layers * (e.bidirectional ? 2 : 1);
+    super(kernels, backend, buildLayout({
+      stacks: [
+        { prefix: 'encoder.', spec: { cell: e.cell, n_x: config.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional } },
+        { prefix: 'decoder.', spec: { cell: d.cell, n_x: config.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false } },
+      ],
+      head: { n_in: d.n_a, n_y: config.n_y },
+      linears: config.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],
+    }), config.seed);
+    this.config = Object.freeze({ ...config, encoder: Object.freeze({ ...e }), decoder: Object.freeze({ ...d }) });
+    this.tokenizers = Object.freeze({ ...tokenizers });
+    this.encoder = new Stack(kernels, this.arena, this.layout, 0, stackConfig(e, config.n_x, config.input === 'tokens', e.bidirectional));
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output);
+    if (config.bridge === 'linear') this.bridge = new Bridge(kernels, this.arena, this.layout);
+  }
+
+  /** Teacher-forced outputs ŷ<t> for each target sequence, and the loss. */
+  forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
+    const p = this.prepare('forward', batch);
+    const { h0, c0 } = this.encode(p.source);
+    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false);
+    const { T, B, lens } = p.tf.packed;
+    return {
+      B, T, lengths: lens ? Array.from(lens) : new Array<number>(B).fill(T),
+      sourceLengths: p.source.lens ? Array.from(p.source.lens) : new Array<number>(B).fill(p.source.T),
+      yhat: this.decoder.readOutputs(p.tf), loss,
+    };
+  }
+
+  // --- inference ---
+
+  /** Generate the target sequence for one source: greedy (default) or sampled, until the stop
+   *  token (softmax; included in the result) or maxLength. */
+  generate(x: Sequence<I>, options: EncoderDecoderGenerateOptions<O>): Generated<O> {
+    const where = 'generate';
+    if (this.config.output !== 'softmax') return this.generateBatch([x], options)[0];
+    const o = this.checkGenerate(where, options);
+    const state = this.encode(this.packOne(where, x, 'x'));
+    const out: number[] = [];
+    const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
+    for (const token of streamTokens(this.decoder.stepper(this.weights), toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!)) {
+      out.push(token);
+      if (onToken && onToken(token, out.length - 1) === false) break;
+    }
+    return out as Generated<O>;
+  }
+
+  /** Generate target sequences for B sources at once: one decoder step per token for the
+   *  whole batch (greedy or sampled). */
+  generateBatch(x: readonly Sequence<I>[], options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken' | 'prefix'> & Pick<EncoderDecoderGenerateOptions<O>, 'onToken'>): Generated<O>[] {
+    const where = 'generateBatch';
+    const o = this.checkGenerate(where, options);
+    const source = packInputs(where, x, this.config.input, this.config.n_x);
+    const state = toState(this.encode(source));
+    if (this.config.output === 'softmax') {
+      if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
+      return decodeBatch(this.decoder.stepper(this.weights), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
+    }
+    const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
+    return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], o.maxLength, options, this.rng, onStep) as Generated<O>[];
+  }
+
+  /** Generate lazily for one source, one decoder step per token (softmax). */
+  stream(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: EncoderDecoderGenerateOptions<'softmax'>): Generator<number, void, unknown> {
+    this.needSoftmax('stream');
+    const o = this.checkGenerate('stream', options);
+    const state = toState(this.encode(this.packOne('stream', x, 'x')));
+    return streamTokens(this.decoder.stepper(this.weights), state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
+  }
+
+  /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
+  beamSearch(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: BeamOptions): Hypothesis[] {
+    const where = 'beamSearch';
+    this.needSoftmax(where);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    const V = this.config.n_y;
+    const width = checkInt(where, 'beamWidth', options.beamWidth);
+    const maxLength = checkInt(where, 'maxLength', options.maxLength);
+    const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
+    const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
+    const alpha = options.lengthPenalty ?? 1;
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
+    const state = toState(this.encode(this.packOne(where, x, 'x')));
+    return beamSearch(this.decoder.stepper(this.weights), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);
+  }
+
+  // --- streams ---
+
+  /** Start decoding a source step by step: encode it and set the decoder's state (no source:
+   *  a zero state). Then step() feeds one target step at a time. */
+  resetState(source?: Sequence<I>): void {
+    this.state = source === undefined ? this.decoder.zeroState(1) : toState(this.encode(this.packOne('resetState', source, 'source')));
+  }
+
+  /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. */
+  step(y: Label<O>): Float32Array {
+    const where = 'step';
+    const x = packLabels(where, [y], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'y');
+    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state ?? this.decoder.zeroState(1));
+    this.state = state;
+    return yhat;
+  }
+
+  // --- files ---
+
+  /** Replace the weights from a file written by save() for the same config (tensors by
+   *  exact name). Every name and shape is checked first: on any error nothing changes. */
+  override loadWeights(bytes: Uint8Array): void {
+    this.setWeights(exactWeights('loadWeights', this.layout, decodeModelFile('loadWeights', bytes)));
+  }
+
+  /** The configuration as plain JSON, tokenizers included (saved in model files). */
+  toJSON() {
+    return { ...this.config, encoder: { ...this.config.encoder }, decoder: { ...this.config.decoder }, ...tokenizersJSON(this.tokenizers) };
+  }
+
+  // --- internals ---
+
+  protected lossAndGradients(where: string, batch: EncoderDecoderBatch<I, O>): number {
+    const p = this.prepare(where, batch);
+    const { h0, c0 } = this.encode(p.source);
+    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, true);
+    this.kernels.zero_f32(this.grads.ptr, this.layout.size);
+    const { dh0, dc0 } = this.decoder.backward(this.weights, this.grads);
+    // back through the bridge to the encoder's final states
+    const B = p.source.B;
+    let dhT = dh0, dcT = dc0;
+    if (this.bridge) {
+      dhT = this.bridge.backward(this.weights, this.grads, statesToRows(dh0, this.decoder.states, B, this.config.decoder.n_a), B);
+      dhT = rowsToStates(dhT, this.encoder.states, B, this.config.encoder.n_a);
+      dcT = undefined;
+    } else if (this.config.encoder.cell !== 'lstm' || this.config.decoder.cell !== 'lstm') {
+      dcT = undefined;
+    }
+    this.encoder.zeroDOut();
+    this.encoder.backward(this.weights, this.grads, dhT, dcT);
+    return loss;
+  }
+
+  protected override evaluateBatch(where: string, batch: EncoderDecoderBatch<I, O>, want: StatsWanted): StatSums {
+    const p = this.prepare(where, batch);
+    const { h0, c0 } = this.encode(p.source);
+    this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false);
+    return this.decoder.stats(want.accuracy)!;
+  }
+
+  protected override supportedMetrics(): readonly MetricName[] {
+    return metricsFor(this.config.output);
+  }
+
+  protected override batchStats(want: StatsWanted): StatSums | undefined {
+    return this.decoder.stats(want.accuracy);
+  }
+
+  protected releaseWorkspaces(): void {
+    this.encoder.release();
+    this.decoder.release();
+    this.bridge?.release();
+  }
+
+  /** Run the encoder and the bridge: the decoder's initial state for each source. */
+  private encode(source: PackedInput): { h0: Float32Array; c0?: Float32Array } {
+    const { T, B, lens } = source;
+    this.encoder.forward(this.weights, source.x, T, B, lens);
+    const { hT, cT } = this.encoder.finalStates();
+    const d = this.config.decoder;
+    if (this.bridge) {
+      const out = this.bridge.forward(this.weights, statesToRows(hT, this.encoder.states, B, this.config.encoder.n_a), B);
+      const h0 = rowsToStates(out, this.decoder.states, B, d.n_a);
+      return d.cell === 'lstm' ? { h0, c0: new Float32Array(h0.length) } : { h0 };
+    }
+    if (d.cell !== 'lstm') return { h0: hT };
+    return { h0: hT, c0: cT ?? new Float32Array(hT.length) };
+  }
+
+  /** Validate and pack one source sequence, naming it as the caller's argument. */
+  private packOne(where: string, x: unknown, name: string): PackedInput {
+    try {
+      return packInputs(where, [x], this.config.input, this.config.n_x);
+    } catch (e) {
+      // packInputs names sequences of a batch (x[0]); here there is one, called `name`
+      if (e instanceof Error) e.message = e.message.replace(/\bx\[0\]/g, name);
+      throw e;
+    }
+  }
+
+  private prepare(where: string, batch: EncoderDecoderBatch<I, O>): { source: PackedInput; tf: TeacherForced } {
+    if (typeof batch !== 'object' || batch === null) throw new TypeError(`${where}: batch must be { x, y }, got ${describe(batch)}`);
+    const source = packInputs(where, batch.x, this.config.input, this.config.n_x);
+    if (batch.y === undefined) throw new TypeError(`${where}: batch.y (the target sequences) is required`);
+    const c = this.config;
+    const first = c.output === 'softmax' ? new Int32Array(source.B).fill(c.startToken!) : new Float32Array(source.B * c.n_y);
+    return { source, tf: this.decoder.teacherForce(where, first, batch.y) };
+  }
+
+  /** Token decoding (stream, beam search) needs a softmax output. */
+  private needSoftmax(where: string): void {
+    if (this.config.output !== 'softmax') throw new TypeError(`${where}: needs output 'softmax', got output '${this.config.output}'`);
+  }
+
+  private checkGenerate(where: string, options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken'>) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    const c = this.config;
+    const maxLength = checkInt(where, 'maxLength', options.maxLength);
+    if (c.output !== 'softmax') {
+      if (options.stop !== undefined) throw new TypeError(`${where}: stop is a token id; a ${c.output} output generates maxLength steps`);
+      if (options.prefix !== undefined) throw new TypeError(`${where}: prefix is a list of target tokens (softmax output)`);
+      return { maxLength, start: 0, stop: null, prefix: [] as number[], sampler: undefined };
+    }
+    const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, c.n_y);
+    const stop = options.stop === undefined ? c.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, c.n_y);
+    const sampler = resolveSampling(where, options as SamplingOptions, c.n_y, this.rng);
+    return { maxLength, start: c.startToken!, stop, prefix, sampler };
+  }
+}
+
+function toState(s: { h0: Float32Array; c0?: Float32Array }): State {
+  return s.c0 ? { h: s.h0, c: s.c0 } : { h: s.h0 };
+}
+
+/** States (S, B, H) → rows (B, S·H): each sequence's states side by side. */
+function statesToRows(v: Float32Array, S: number, B: number, H: number): Float32Array {
+  const out = new Float32Array(S * B * H);
+  for (let s = 0; s < S; s++) for (let b = 0; b < B; b++) out.set(v.subarray((s * B + b) * H, (s * B + b + 1) * H), (b * S + s) * H);
+  return out;
+}
+
+/** Rows (B, S·H) → states (S, B, H). */
+function rowsToStates(v: Float32Array, S: number, B: number, H: number): Float32Array {
+  const out = new Float32Array(S * B * H);
+  for (let s = 0; s < S; s++) for (let b = 0; b < B; b++) out.set(v.subarray((b * S + s) * H, (b * S + s + 1) * H), (s * B + b) * H);
+  return out;
+}
+
+/** The linear bridge: rows (B, n_in) → tanh(W_br x + b_br), (B, n_out), and its backward. */
+class Bridge {
+  private ws?: { B: number; In: Region; Out: Region; dOut: Region; dIn: Region };
+  private readonly weight;
+  private readonly bias;
+  private readonly n_in: number;
+  private readonly n_out: number;
+
+  constructor(private readonly kernels: Kernels, private readonly arena: Arena, layout: Layout) {
+    const l = layout.linear('bridge')!;
+    this.weight = l.weight;
+    this.bias = l.bias;
+    [this.n_out, this.n_in] = l.weight.shape;
+  }
+
+  forward(params: Region, input: Float32Array, B: number): Float32Array {
+    const ws = this.ensure(B), k = this.kernels, w = params.ptr;
+    this.arena.f32(ws.In, 0, B * this.n_in).set(input);
+    k.linear_forward(ws.Out.ptr, ws.In.ptr, w + 4 * this.weight.offset, w + 4 * this.bias.offset, B, this.n_in, this.n_out);
+    k.activation_forward(ws.Out.ptr, B * this.n_out, 0);            // a<0> = tanh(·)
+    return this.arena.f32(ws.Out, 0, B * this.n_out).slice();
+  }
+
+  /** Adds ∂L/∂W_br, ∂L/∂b_br into grads; returns ∂L/∂input (B, n_in). */
+  backward(params: Region, grads: Region, dOut: Float32Array, B: number): Float32Array {
+    const ws = this.ws!, k = this.kernels, w = params.ptr, g = grads.ptr;
+    this.arena.f32(ws.dOut, 0, B * this.n_out).set(dOut);
+    k.activation_backward(ws.dOut.ptr, ws.Out.ptr, B * this.n_out, 0);   // backprop through tanh
+    k.linear_backward(ws.dIn.ptr, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dOut.ptr,
+      ws.In.ptr, w + 4 * this.weight.offset, B, this.n_in, this.n_out, 0);
+    return this.arena.f32(ws.dIn, 0, B * this.n_in).slice();
+  }
+
+  release(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    for (const r of [ws.In, ws.Out, ws.dOut, ws.dIn]) this.arena.release(r);
+    this.ws = undefined;
+  }
+
+  private ensure(B: number) {
+    if (this.ws && this.ws.B >= B) return this.ws;
+    this.release();
+    const a = this.arena;
+    const ws = { B } as NonNullable<Bridge['ws']>;
+    this.ws = ws;   // registered first, so a failed allocation below is released with it
+    ws.In = a.alloc(B * this.n_in, 'the bridge workspace');
+    ws.Out = a.alloc(B * this.n_out, 'the bridge workspace');
+    ws.dOut = a.alloc(B * this.n_out, 'the bridge workspace');
+    ws.dIn = a.alloc(B * this.n_in, 'the bridge workspace');
+    return ws;
+  }
+}

@@ -1,0 +1,163 @@
+// The five ways of wiring a recurrent cell, as one typed factory.
+//
+//   architecture      inputs → outputs   model           example
+//   'one-to-one'      1 → 1              OneToOne        a classifier / regressor (T = 1)
+//   'one-to-many'     1 → T_y            OneToMany       generation: ŷ<t> is fed back as x<t+1>
+//   'many-to-one'     T_x → 1            ManyToOne       classify a sequence from its last state
+//   'many-to-many'    T_x → T_x          ManyToMany      tag every step (RNN, aligned)
+//   'encoder-decoder' T_x → T_y          EncoderDecoder  translate: the encoder's final state
+//                                                        starts the decoder
+//
+// createModel takes a config whose `architecture` field picks the model; the returned type
+// follows the config (input and output kinds included), so that a batch of the wrong shape —
+// per-step targets for a many-to-one model, class ids for a linear output — is a compile
+// error in TypeScript and a TypeError/RangeError naming the argument in JavaScript.
+// loadModel rebuilds any of them, tokenizers included, from a file written by save().
+
+import type { InputKind, OutputKind } from './data.js';
+import { configFromFile, decodeModelFile, weightsFromFile } from './io.js';
+import { createRNN, type RNNConfig } from './model.js';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
+import { checkChoice, describe } from './validate.js';
+import { getEngine, type Backend } from './wasm.js';
+import type { Architecture } from './arch/common.js';
+import { EncoderDecoder, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder } from './arch/encoder-decoder.js';
+import { ManyToMany, manyToManyTokenizers, type ManyToManyConfig } from './arch/many-to-many.js';
+import { ManyToOne, resolveManyToOne, type ManyToOneConfig, type ResolvedManyToOne } from './arch/many-to-one.js';
+import { OneToMany, resolveOneToMany, type OneToManyConfig, type ResolvedOneToMany } from './arch/one-to-many.js';
+import { OneToOne, resolveOneToOne, type OneToOneConfig, type ResolvedOneToOne } from './arch/one-to-one.js';
+import { exactWeights } from './arch/weights.js';
+
+/** Any architecture's config: the `architecture` field says which. */
+export type ModelConfig = OneToOneConfig | OneToManyConfig | ManyToOneConfig | ManyToManyConfig | EncoderDecoderConfig;
+
+/** Any architecture's model: narrow with `model.architecture`. */
+export type Model = OneToOne | OneToMany | ManyToOne | ManyToMany | EncoderDecoder;
+
+type InputOf<C> = C extends { input: infer I extends InputKind } ? I : 'dense';
+type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softmax';
+
+/** The model createModel returns for a config type. */
+export type ModelFor<C extends ModelConfig> =
+  C extends { architecture: 'one-to-one' } ? OneToOne<InputOf<C>, OutputOf<C>>
+  : C extends { architecture: 'one-to-many' } ? OneToMany<OutputOf<C>>
+  : C extends { architecture: 'many-to-one' } ? ManyToOne<InputOf<C>, OutputOf<C>>
+  : C extends { architecture: 'many-to-many' } ? ManyToMany<InputOf<C>, OutputOf<C>>
+  : C extends { architecture: 'encoder-decoder' } ? EncoderDecoder<InputOf<C>, OutputOf<C>>
+  : never;
+
+/** The model of each architecture name. */
+export interface ModelOf {
+  'one-to-one': OneToOne;
+  'one-to-many': OneToMany;
+  'many-to-one': ManyToOne;
+  'many-to-many': ManyToMany;
+  'encoder-decoder': EncoderDecoder;
+}
+
+const ARCHITECTURES = ['one-to-one', 'one-to-many', 'many-to-one', 'many-to-many', 'encoder-decoder'] as const;
+
+/** Create a model of one of the five architectures. Compiles the kernels on first use;
+ *  everything after is synchronous. */
+export async function createModel<const C extends ModelConfig>(config: C): Promise<ModelFor<C>> {
+  const where = 'createModel';
+  if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
+  const architecture = checkChoice(where, 'architecture', config.architecture, ARCHITECTURES);
+  const backend = config.backend ?? 'auto';
+  let model: Model;
+  switch (architecture) {
+    case 'one-to-one': {
+      const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig);
+      const engine = await getEngine(backend);
+      model = new OneToOne(engine.kernels, resolved, engine.backend, tokenizers);
+      break;
+    }
+    case 'one-to-many': {
+      const { resolved, tokenizers } = resolveOneToMany(config as OneToManyConfig);
+      const engine = await getEngine(backend);
+      model = new OneToMany(engine.kernels, resolved, engine.backend, tokenizers);
+      break;
+    }
+    case 'many-to-one': {
+      const { resolved, tokenizers } = resolveManyToOne(config as ManyToOneConfig);
+      const engine = await getEngine(backend);
+      model = new ManyToOne(engine.kernels, resolved, engine.backend, tokenizers);
+      break;
+    }
+    case 'many-to-many': {
+      // RNN's own checks and defaults (createRNN), then the same model with the architecture's API
+      const { architecture: _, tokenizers: t, ...rnnConfig } = config as ManyToManyConfig;
+      const probe = await createRNN(rnnConfig as RNNConfig);
+      const resolved = probe.config;
+      probe.dispose();
+      const tokenizers = manyToManyTokenizers(where, t, resolved);
+      const engine = await getEngine(backend);
+      model = new ManyToMany(engine.kernels, resolved, engine.backend, tokenizers);
+      break;
+    }
+    case 'encoder-decoder': {
+      const { resolved, tokenizers } = resolveEncoderDecoder(config as EncoderDecoderConfig);
+      const engine = await getEngine(backend);
+      model = new EncoderDecoder(engine.kernels, resolved, engine.backend, tokenizers);
+      break;
+    }
+  }
+  return model as ModelFor<C>;
+}
+
+/** Options of loadModel. */
+export interface LoadModelOptions<A extends Architecture = Architecture> {
+  /** Kernel build. Default 'auto'. */
+  backend?: Backend;
+  /** The architecture the file must hold: the result is typed as that model, and a file of
+   *  another architecture is refused. Default: any. */
+  architecture?: A;
+}
+
+/** A model from a file written by save() (any architecture; an RNN file loads as
+ *  'many-to-many'), with its config and tokenizers. */
+export async function loadModel<A extends Architecture = Architecture>(bytes: Uint8Array, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
+  const where = 'loadModel';
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  const file = decodeModelFile(where, bytes);
+  const saved = configFromFile(where, file);
+  if (typeof saved !== 'object' || saved === null) {
+    throw new TypeError(`${where}: the file carries no rnn-wasm config (a PyTorch state_dict?); create the model with createModel and call loadWeights`);
+  }
+  const { tokenizers: tokenizerJSON, ...rest } = saved as { tokenizers?: Record<string, TokenizerJSON>; architecture?: string };
+  const architecture = rest.architecture ?? 'many-to-many';
+  if (options.architecture !== undefined && options.architecture !== architecture) {
+    throw new TypeError(`${where}: the file holds a '${architecture}' model, expected '${checkChoice(where, 'options.architecture', options.architecture, ARCHITECTURES)}'`);
+  }
+  const tokenizers: { x?: Tokenizer; y?: Tokenizer } = {};
+  if (tokenizerJSON !== undefined) {
+    if (typeof tokenizerJSON !== 'object' || tokenizerJSON === null) throw new TypeError(`${where}: the file's tokenizers must be an object, got ${describe(tokenizerJSON)}`);
+    for (const k of ['x', 'y'] as const) if (tokenizerJSON[k] !== undefined) tokenizers[k] = tokenizerFromJSON(tokenizerJSON[k]);
+  }
+  const config = { ...rest, architecture, ...(tokenizerJSON ? { tokenizers } : {}), backend: options.backend } as ModelConfig;
+  restoreSpecials(config, rest);
+  const model = await createModel(config);
+  try {
+    // many-to-many files may come from PyTorch-style names; the others are exact
+    const weights = model.architecture === 'many-to-many'
+      ? weightsFromFile(where, model.layout, file, model.getWeights())
+      : exactWeights(where, model.layout, file);
+    model.setWeights(weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model as ModelOf[A];
+}
+
+/** Saved configs hold startToken / stopToken as null when unset: give them back as absent. */
+function restoreSpecials(config: ModelConfig, saved: object): void {
+  const c = config as unknown as Record<string, unknown>;
+  for (const k of ['startToken', 'stopToken']) {
+    if ((saved as Record<string, unknown>)[k] === null) delete c[k];
+  }
+}
+
+export type {
+  ResolvedEncoderDecoder, ResolvedManyToOne, ResolvedOneToMany, ResolvedOneToOne,
+};

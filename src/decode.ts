@@ -1,0 +1,247 @@
+// Decoding: turning next-token distributions into sequences, for every model that generates.
+//
+// Sampling draws each token from the model's distribution p (softmax output), reshaped:
+//   temperature τ   p_i^(1/τ), renormalised (= softmax(z / τ) of the logits z); τ → 0 is greedy
+//   top-k           keep the k most likely tokens
+//   top-p (nucleus) keep the fewest most likely tokens whose probability sums to ≥ p (after
+//                   top-k, when both are given)
+// Beam search keeps the `width` most likely partial sequences (by Σ log p), extends each by
+// every token, and ranks finished ones by Σ log p / length^α (length normalisation, α =
+// lengthPenalty). Nothing here touches wasm: a model plugs in through TokenStepper, which
+// advances a batch of hypotheses one token. All randomness comes from a seeded Random.
+// see: Holtzman et al. 2019 (nucleus sampling); Wu et al. 2016 §7 (length normalisation).
+
+import { Random } from './random.js';
+import { checkInt, checkNumber, describe } from './validate.js';
+
+/** How to pick each token. */
+export interface SamplingOptions {
+  /** 'greedy' takes the most likely token; 'sample' draws one from the distribution as
+   *  reshaped by temperature, topK and topP. Default 'greedy'. */
+  strategy?: 'greedy' | 'sample';
+  /** Sampling temperature τ > 0: below 1 sharper, above 1 flatter. Default 1. */
+  temperature?: number;
+  /** Draw only among the k most likely tokens. Default: all. */
+  topK?: number;
+  /** Draw only among the fewest most likely tokens whose probabilities sum to ≥ topP, in (0, 1]. Default 1. */
+  topP?: number;
+  /** Seed for this call's draws. Default: the model's own seeded generator (so a run with a
+   *  fixed model seed repeats, but two calls differ). */
+  seed?: number;
+}
+
+/** Generation: sampling plus where to start and when to stop. */
+export interface GenerateOptions extends SamplingOptions {
+  /** Most tokens to generate (the stop token included). */
+  maxLength: number;
+  /** Tokens fed after the start token to set the state, before generating (priming). They are
+   *  not part of the result. Default none. */
+  prefix?: ArrayLike<number>;
+  /** Token that ends a sequence (it is included in the result); null: none. Default: the
+   *  model's stopToken. */
+  stop?: number | null;
+  /** Called with every generated token as it is chosen; return false to stop early. */
+  onToken?: (token: number, index: number) => void | boolean;
+}
+
+/** Beam search. */
+export interface BeamOptions {
+  /** Number of hypotheses kept at each step, k ≥ 1. width 1 is greedy decoding. */
+  beamWidth: number;
+  /** Most tokens per hypothesis (the stop token included). */
+  maxLength: number;
+  /** Token that ends a hypothesis; null: none (every hypothesis runs to maxLength). Default: the model's stopToken. */
+  stop?: number | null;
+  /** α in score = Σ log p / length^α: 0 ranks by total log-probability (favours short
+   *  sequences), 1 by the mean per token. Default 1. */
+  lengthPenalty?: number;
+  /** Tokens fed after the start token before searching. Default none. */
+  prefix?: ArrayLike<number>;
+}
+
+/** A finished beam-search hypothesis. */
+export interface Hypothesis {
+  /** Generated tokens (ending with the stop token when it was reached). */
+  tokens: number[];
+  /** Σ log p of the tokens. */
+  logProb: number;
+  /** logProb / length^lengthPenalty: what hypotheses are ranked by. */
+  score: number;
+}
+
+/** A model seen from a decoder: advances B hypotheses by one token each. */
+export interface TokenStepper<S> {
+  /** Vocabulary size V. */
+  readonly vocab: number;
+  /** Feed tokens[b] to hypothesis b of `state`; return the next-token probabilities (B, V)
+   *  and the state after the step. */
+  step(tokens: Int32Array, state: S): { probs: Float32Array; state: S };
+  /** A state made of rows `rows` of `state` (rows may repeat). */
+  select(state: S, rows: readonly number[]): S;
+}
+
+/** Sampling options checked and filled in. */
+export interface Sampler {
+  greedy: boolean;
+  temperature: number;
+  topK: number;
+  topP: number;
+  rng: Random;
+}
+
+export function resolveSampling(where: string, options: SamplingOptions, V: number, rng: Random): Sampler {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  const strategy = options.strategy ?? 'greedy';
+  if (strategy !== 'greedy' && strategy !== 'sample') {
+    throw new TypeError(`${where}: strategy must be 'greedy' or 'sample', got ${describe(strategy)}`);
+  }
+  const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
+  if (temperature === 0) throw new RangeError(`${where}: temperature must be > 0, got 0 (use strategy: 'greedy')`);
+  const topK = options.topK === undefined ? V : checkInt(where, 'topK', options.topK);
+  const topP = checkNumber(where, 'topP', options.topP ?? 1, 0, 1);
+  if (topP === 0) throw new RangeError(`${where}: topP must be in (0, 1], got 0`);
+  const greedy = strategy === 'greedy';
+  if (greedy && (options.temperature !== undefined || options.topK !== undefined || options.topP !== undefined)) {
+    throw new TypeError(`${where}: temperature, topK and topP shape sampling; pass strategy: 'sample' to use them`);
+  }
+  const own = options.seed === undefined ? rng : new Random(checkInt(where, 'seed', options.seed, 0));
+  return { greedy, temperature, topK: Math.min(topK, V), topP, rng: own };
+}
+
+/** Index of the largest value (the first, on ties). */
+export function argmax(p: ArrayLike<number>, offset = 0, n = p.length - offset): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (p[offset + i] > p[offset + best]) best = i;
+  return best;
+}
+
+/** The distribution a sampler draws from: p reshaped by temperature, top-k and top-p, and
+ *  normalised (f64, length n). For greedy, all mass on the argmax. */
+export function samplingDistribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset = 0, n = p.length - offset): Float64Array {
+  const w = new Float64Array(n);
+  if (s.greedy) {
+    w[argmax(p, offset, n)] = 1;
+    return w;
+  }
+  // p^(1/τ) = softmax(z / τ) up to normalisation; done in logs so small τ cannot underflow
+  // the largest entry
+  let maxLog = -Infinity;
+  for (let i = 0; i < n; i++) maxLog = Math.max(maxLog, Math.log(p[offset + i]));
+  if (maxLog === -Infinity) {
+    w[argmax(p, offset, n)] = 1;
+    return w;
+  }
+  for (let i = 0; i < n; i++) w[i] = Math.exp((Math.log(p[offset + i]) - maxLog) / s.temperature);
+  if (s.topK < n || s.topP < 1) {
+    // order by weight (ties: lower id first), keep the head
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+    // top-p over what top-k kept, renormalised (as Hugging Face's samplers)
+    let keep = Math.min(s.topK, n), total = 0, mass = 0;
+    for (let r = 0; r < keep; r++) total += w[order[r]];
+    for (let r = 0; r < keep; r++) {
+      mass += w[order[r]];
+      if (mass >= s.topP * total) { keep = r + 1; break; }
+    }
+    for (let r = keep; r < n; r++) w[order[r]] = 0;
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) total += w[i];
+  for (let i = 0; i < n; i++) w[i] /= total;
+  return w;
+}
+
+/** Choose one token from probabilities p[offset .. offset + n). */
+export function pickToken(p: ArrayLike<number>, s: Sampler, offset = 0, n = p.length - offset): number {
+  if (s.greedy) return argmax(p, offset, n);
+  const w = samplingDistribution(p, s, offset, n);
+  let r = s.rng.uniform();
+  for (let i = 0; i < n; i++) {
+    r -= w[i];
+    if (r < 0) return i;
+  }
+  // rounding left r ≥ 0: the last token with any mass
+  for (let i = n - 1; i >= 0; i--) if (w[i] > 0) return i;
+  return 0;
+}
+
+/** Check a token id against the vocabulary. */
+export function checkToken(where: string, name: string, v: unknown, V: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${where}: ${name} must be an integer token id, got ${describe(v)}`);
+  if (v < 0 || v >= V) throw new RangeError(`${where}: ${name} = ${v} is out of range; token ids must be in [0, ${V})`);
+  return v;
+}
+
+/** Check a list of token ids (prefixes). */
+export function checkTokens(where: string, name: string, v: unknown, V: number): number[] {
+  if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw new TypeError(`${where}: ${name} must be an array of token ids, got ${describe(v)}`);
+  return Array.from(v as ArrayLike<unknown>, (t, i) => checkToken(where, `${name}[${i}]`, t, V));
+}
+
+/** Generate one sequence token by token: feed start (and the prefix), then pick, yield and
+ *  feed back until the stop token or maxLength. Lazy: each next() runs one model step. */
+export function* streamTokens<S>(stepper: TokenStepper<S>, state: S, start: number, prefix: readonly number[],
+                                 maxLength: number, stop: number | null, sampler: Sampler): Generator<number, void, unknown> {
+  let probs: Float32Array = new Float32Array(0);
+  for (const t of [start, ...prefix]) ({ probs, state } = stepper.step(Int32Array.of(t), state));
+  for (let i = 0; i < maxLength; i++) {
+    const token = pickToken(probs, sampler);
+    yield token;
+    if (token === stop || i + 1 === maxLength) return;
+    ({ probs, state } = stepper.step(Int32Array.of(token), state));
+  }
+}
+
+/** Generate B sequences in lockstep (one model step for all per token), each from its own
+ *  start token and state row; a row stops at its stop token. */
+export function decodeBatch<S>(stepper: TokenStepper<S>, state: S, starts: readonly number[], maxLength: number,
+                               stop: number | null, sampler: Sampler): number[][] {
+  const B = starts.length;
+  const out: number[][] = starts.map(() => []);
+  let rows = Array.from({ length: B }, (_, b) => b);     // sequences still going, by state row
+  let { probs, state: s } = stepper.step(Int32Array.from(starts), state);
+  const V = stepper.vocab;
+  for (let i = 0; i < maxLength && rows.length > 0; i++) {
+    const next: number[] = [], keep: number[] = [], tokens: number[] = [];
+    rows.forEach((b, r) => {
+      const token = pickToken(probs, sampler, r * V, V);
+      out[b].push(token);
+      if (token !== stop) { next.push(b); keep.push(r); tokens.push(token); }
+    });
+    rows = next;
+    if (rows.length === 0 || i + 1 === maxLength) break;
+    if (keep.length !== probs.length / V) s = stepper.select(s, keep);
+    ({ probs, state: s } = stepper.step(Int32Array.from(tokens), s));
+  }
+  return out;
+}
+
+/** Beam search from one start state: the finished hypotheses, best first (at most width). */
+export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number, prefix: readonly number[],
+                              width: number, maxLength: number, stop: number | null, lengthPenalty: number): Hypothesis[] {
+  const V = stepper.vocab;
+  let probs: Float32Array = new Float32Array(0);
+  for (const t of [start, ...prefix]) ({ probs, state } = stepper.step(Int32Array.of(t), state));
+  let beams: { tokens: number[]; logProb: number }[] = [{ tokens: [], logProb: 0 }];
+  const finished: Hypothesis[] = [];
+  const finish = (tokens: number[], logProb: number) =>
+    finished.push({ tokens, logProb, score: logProb / Math.pow(tokens.length, lengthPenalty) });
+  for (let i = 0; i < maxLength; i++) {
+    // every extension of every beam; keep the `width` best by Σ log p (ties: earlier beam, lower id)
+    const candidates: { beam: number; token: number; logProb: number }[] = [];
+    beams.forEach((h, r) => {
+      for (let v = 0; v < V; v++) candidates.push({ beam: r, token: v, logProb: h.logProb + Math.log(probs[r * V + v]) });
+    });
+    candidates.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.token - b.token);
+    const next: typeof beams = [], rows: number[] = [], tokens: number[] = [];
+    for (const c of candidates.slice(0, width)) {
+      const seq = [...beams[c.beam].tokens, c.token];
+      if (c.token === stop || i + 1 === maxLength) finish(seq, c.logProb);
+      else { next.push({ tokens: seq, logProb: c.logProb }); rows.push(c.beam); tokens.push(c.token); }
+    }
+    if (finished.length >= width || next.length === 0) break;
+    beams = next;
+    ({ probs, state } = stepper.step(Int32Array.from(tokens), stepper.select(state, rows)));
+  }
+  finished.sort((a, b) => b.score - a.score);
+  return finished.slice(0, width);
+}

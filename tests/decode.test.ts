@@ -1,0 +1,205 @@
+// Decoding: the sampling distribution (temperature, top-k, top-p), seeded draws, stop tokens,
+// priming, streaming, batched decoding and beam search — on hand-made next-token
+// distributions where the right answer is known, and on models.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  beamSearch, createModel, decodeBatch, pickToken, Random, resolveSampling, samplingDistribution, streamTokens,
+  type TokenStepper,
+} from '../dist/index.js';
+import { checkClose } from './_utils.js';
+
+/** A stepper over a fixed next-token rule: the state is each hypothesis's tokens so far. */
+function table(V: number, next: (history: number[]) => number[]): TokenStepper<number[][]> & { fed: number[][] } {
+  const fed: number[][] = [];
+  return {
+    vocab: V,
+    fed,
+    step(tokens, state) {
+      const out = state.map((h, b) => [...h, tokens[b]]);
+      fed.push(Array.from(tokens));
+      const probs = new Float32Array(tokens.length * V);
+      out.forEach((h, b) => probs.set(next(h), b * V));
+      return { probs, state: out };
+    },
+    select: (state, rows) => rows.map((r) => state[r]),
+  };
+}
+
+const sampler = (o: object, seed = 1) => resolveSampling('test', o, 5, new Random(seed));
+
+// ---
+
+const Dist = suite('the sampling distribution');
+
+Dist('temperature: p^(1/τ) renormalised; greedy puts all mass on the argmax', () => {
+  const p = [0.1, 0.2, 0.4, 0.3];
+  for (const tau of [0.5, 1, 2]) {
+    const w = p.map((v) => Math.pow(v, 1 / tau));
+    const s = w.reduce((a, b) => a + b, 0);
+    checkClose(`τ = ${tau}`, samplingDistribution(p, sampler({ strategy: 'sample', temperature: tau })), w.map((v) => v / s), 1e-12);
+  }
+  assert.equal(Array.from(samplingDistribution(p, sampler({}))), [0, 0, 1, 0]);
+  // a tiny temperature is still a distribution (computed in logs, no underflow)
+  checkClose('τ = 0.001', samplingDistribution(p, sampler({ strategy: 'sample', temperature: 0.001 })), [0, 0, 1, 0], 1e-9);
+});
+
+Dist('top-k keeps the k most likely; top-p the fewest whose mass reaches p', () => {
+  const p = [0.05, 0.25, 0.4, 0.1, 0.2];
+  checkClose('top-2', samplingDistribution(p, sampler({ strategy: 'sample', topK: 2 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-12);
+  checkClose('top-p 0.6', samplingDistribution(p, sampler({ strategy: 'sample', topP: 0.6 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-12);
+  checkClose('top-p 0.65 (exactly reached)', samplingDistribution(p, sampler({ strategy: 'sample', topP: 0.65 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-6);
+  checkClose('top-p 0.3', samplingDistribution(p, sampler({ strategy: 'sample', topP: 0.3 })), [0, 0, 1, 0, 0], 1e-12);
+  // top-p applies to what top-k kept, renormalised: 0.4 / 0.85 + 0.25 / 0.85 ≈ 0.76 ≥ 0.75
+  checkClose('top-k 3 then top-p 0.75', samplingDistribution(p, sampler({ strategy: 'sample', topK: 3, topP: 0.75 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-12);
+});
+
+Dist('draws follow the distribution, stay in the top-k / top-p support, and repeat with a seed', () => {
+  const p = [0.05, 0.25, 0.4, 0.1, 0.2];
+  const draw = (o: object, seed: number, n: number) => {
+    const s = sampler({ strategy: 'sample', ...o }, seed);
+    return Array.from({ length: n }, () => pickToken(p, s));
+  };
+  const counts = new Array(5).fill(0);
+  for (const t of draw({}, 3, 20000)) counts[t]++;
+  counts.forEach((c, i) => assert.ok(Math.abs(c / 20000 - p[i]) < 0.015, `token ${i}: frequency ${c / 20000} vs p ${p[i]}`));
+  assert.ok(draw({ topK: 2 }, 4, 3000).every((t) => t === 1 || t === 2), 'top-k support');
+  assert.ok(draw({ topP: 0.7 }, 5, 3000).every((t) => t === 1 || t === 2 || t === 4), 'top-p support');
+  assert.equal(draw({ temperature: 1.3 }, 6, 50), draw({ temperature: 1.3 }, 6, 50), 'same seed, same draws');
+  assert.not.equal(draw({}, 6, 50), draw({}, 7, 50), 'another seed, other draws');
+});
+
+Dist.run();
+
+// ---
+
+const Gen = suite('generation: start, prefix, stop token, maxLength, streaming');
+
+Gen('feeds the start token and the prefix, then each chosen token; stops at the stop token (included)', () => {
+  // next token = (last + 1) mod 5, with certainty
+  const s = table(5, (h) => { const p = [0, 0, 0, 0, 0]; p[(h[h.length - 1] + 1) % 5] = 1; return p; });
+  const out = [...streamTokens(s, [[]], 1, [2], 10, 0, sampler({}))];
+  assert.equal(out, [3, 4, 0], 'from 2: 3, 4, then the stop token 0');
+  assert.equal(s.fed, [[1], [2], [3], [4]], 'fed: start, prefix, then the generated tokens but not the stop token');
+  assert.equal([...streamTokens(table(5, () => [0, 0, 1, 0, 0]), [[]], 1, [], 4, null, sampler({}))], [2, 2, 2, 2], 'maxLength');
+});
+
+Gen('streaming is lazy: one model step per token taken', () => {
+  const s = table(5, () => [0.2, 0.2, 0.2, 0.2, 0.2]);
+  const it = streamTokens(s, [[]], 1, [], 100, null, sampler({ strategy: 'sample' }));
+  it.next(); it.next();
+  assert.is(s.fed.length, 2, 'the start token, then one generated token fed back');
+});
+
+Gen('decodeBatch: rows in lockstep, each stopping on its own = one at a time', () => {
+  const next = (h: number[]) => { const p = [0.05, 0.1, 0.2, 0.3, 0.35]; p[h.length % 5] += 1; return p.map((v) => v / 2); };
+  const starts = [1, 4, 2];
+  const batch = decodeBatch(table(5, next), [[], [], []], starts, 8, 0, sampler({ strategy: 'sample' }, 9));
+  assert.is(batch.length, 3);
+  const greedyBatch = decodeBatch(table(5, next), [[], [], []], starts, 8, 0, sampler({}));
+  starts.forEach((st, b) => assert.equal(greedyBatch[b], [...streamTokens(table(5, next), [[]], st, [], 8, 0, sampler({}))], `row ${b}`));
+  assert.ok(batch.every((r) => r.length <= 8 && (r.length === 8 || r[r.length - 1] === 0)));
+});
+
+Gen.run();
+
+// ---
+
+const Beam = suite('beam search');
+
+// vocabulary: 0 = stop, 1 = A, 2 = B. First A 0.6 / B 0.4; after A anything (1/3 each); after B stop 0.9.
+const trap = () => table(3, (h) => {
+  if (h.length === 1) return [0, 0.6, 0.4];
+  if (h[1] === 1) return [1 / 3, 1 / 3, 1 / 3];
+  return [0.9, 0.05, 0.05];
+});
+
+Beam('finds a more likely sequence than greedy when the locally best token leads nowhere', () => {
+  const greedy = [...streamTokens(trap(), [[]], 0, [], 5, 0, sampler({}))];
+  assert.equal(greedy, [1, 0], 'greedy: A (0.6), then stop (1/3): p = 0.2');
+  const [best] = beamSearch(trap(), [[]], 0, [], 2, 5, 0, 0);
+  assert.equal(best.tokens, [2, 0], 'beam: B (0.4), then stop (0.9): p = 0.36');
+  checkClose('logProb', [best.logProb], [Math.log(0.4 * 0.9)], 1e-6);
+  assert.ok(best.logProb > Math.log(0.6 / 3));
+});
+
+Beam('width 1 is greedy decoding; results come best first; length normalisation changes the ranking', () => {
+  for (const maxLength of [1, 3, 6]) {
+    const [one] = beamSearch(trap(), [[]], 0, [], 1, maxLength, 0, 1);
+    assert.equal(one.tokens, [...streamTokens(trap(), [[]], 0, [], maxLength, 0, sampler({}))], `maxLength ${maxLength}`);
+  }
+  // stop at once: p = 0.5; or one more token then stop: 0.5 · 0.8 = 0.4 over two tokens
+  const s = () => table(3, (h) => (h.length === 1 ? [0.5, 0.5, 0] : [0.8, 0.1, 0.1]));
+  const raw = beamSearch(s(), [[]], 0, [], 3, 4, 0, 0);
+  assert.equal(raw[0].tokens, [0], 'α = 0: the shorter sequence wins (p 0.5 > 0.4)');
+  const normalised = beamSearch(s(), [[]], 0, [], 3, 4, 0, 1);
+  assert.equal(normalised[0].tokens, [1, 0], 'α = 1: per token, 0.4^(1/2) ≈ 0.63 > 0.5');
+  for (const r of [raw, normalised]) for (let i = 1; i < r.length; i++) assert.ok(r[i - 1].score >= r[i].score, 'best first');
+});
+
+Beam('on models: width 1 = greedy for one-to-many and encoder-decoder', async () => {
+  const gen = await createModel({ architecture: 'one-to-many', cell: 'gru', n_y: 6, n_a: 8, startToken: 0, stopToken: 5, seed: 11 });
+  const ed = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 7, n_y: 6, n_a: 8, stopToken: 5, seed: 12 });
+  assert.equal(gen.beamSearch({ beamWidth: 1, maxLength: 7 })[0].tokens, gen.generate({ maxLength: 7 }));
+  assert.equal(gen.beamSearch({ beamWidth: 1, maxLength: 7, prefix: [2, 3] })[0].tokens, gen.generate({ maxLength: 7, prefix: [2, 3] }));
+  for (const src of [[1, 2, 3], [6], [4, 4, 0, 1, 2]]) {
+    assert.equal(ed.beamSearch(src, { beamWidth: 1, maxLength: 7 })[0].tokens, ed.generate(src, { maxLength: 7 }), `source ${src}`);
+    const wide = ed.beamSearch(src, { beamWidth: 4, maxLength: 7, lengthPenalty: 0 });
+    const greedy = ed.generate(src, { maxLength: 7 });
+    // scored by the model itself: the best of width 4 is at least as likely as greedy's
+    const logp = (tokens: number[]) => {
+      ed.resetState(src);
+      let total = 0, prev = 0;
+      for (const t of tokens) { total += Math.log(ed.step(prev)[t]); prev = t; }
+      return total;
+    };
+    checkClose('beam score = the model\'s log-probability', [wide[0].logProb], [logp(wide[0].tokens)], 1e-4);
+    assert.ok(wide[0].logProb >= logp(greedy) - 1e-6, `beam ${wide[0].logProb} vs greedy ${logp(greedy)}`);
+  }
+  gen.dispose(); ed.dispose();
+});
+
+Beam.run();
+
+// ---
+
+const Models = suite('generation on models: determinism, seeds, callbacks');
+
+Models('greedy is deterministic; a seed repeats a sampled sequence; the model generator moves on', async () => {
+  const m = await createModel({ architecture: 'one-to-many', cell: 'lstm', n_y: 8, n_a: 8, startToken: 0, stopToken: 7, seed: 13 });
+  assert.equal(m.generate({ maxLength: 20 }), m.generate({ maxLength: 20 }));
+  const a = m.generate({ maxLength: 20, strategy: 'sample', temperature: 1.5, seed: 3 });
+  assert.equal(m.generate({ maxLength: 20, strategy: 'sample', temperature: 1.5, seed: 3 }), a);
+  const draws = Array.from({ length: 6 }, () => m.generate({ maxLength: 20, strategy: 'sample', temperature: 1.5 }).join());
+  assert.ok(new Set(draws).size > 1, 'without a seed, calls draw afresh');
+  // a fixed model seed repeats the whole run
+  const again = await createModel({ architecture: 'one-to-many', cell: 'lstm', n_y: 8, n_a: 8, startToken: 0, stopToken: 7, seed: 13 });
+  m.generate({ maxLength: 20, strategy: 'sample', temperature: 1.5, seed: 3 });
+  assert.equal(Array.from({ length: 6 }, () => again.generate({ maxLength: 20, strategy: 'sample', temperature: 1.5 }).join()), draws);
+  // onToken sees every token and can stop; stream() yields the same tokens as generate()
+  const seen: number[] = [];
+  const cut = m.generate({ maxLength: 20, strategy: 'sample', seed: 4, onToken: (t, i) => { seen.push(t); return i < 2; } });
+  assert.equal(seen, cut);
+  assert.is(cut.length, 3);
+  assert.equal([...m.stream({ maxLength: 20, strategy: 'sample', seed: 4 })].slice(0, 3), cut);
+  // top-k = 1 is greedy
+  assert.equal(m.generate({ maxLength: 20, strategy: 'sample', topK: 1, seed: 5 }), m.generate({ maxLength: 20 }));
+  m.dispose(); again.dispose();
+});
+
+Models('dense outputs: linear feeds ŷ back; sigmoid feeds 0/1 draws', async () => {
+  const lin = await createModel({ architecture: 'one-to-many', n_y: 2, n_a: 6, output: 'linear', seed: 14 });
+  const steps = lin.generate({ x: [0.5, -0.5], maxLength: 4 });
+  assert.is(steps.length, 4);
+  // generating is stepping: each ŷ<t> is the next input
+  lin.resetState();
+  let x: ArrayLike<number> = [0.5, -0.5];
+  for (const s of steps) { const y = lin.step(x); checkClose('fed back', s, y, 1e-6); x = y; }
+  const sig = await createModel({ architecture: 'one-to-many', n_y: 3, n_a: 6, output: 'sigmoid', seed: 15 });
+  const bits = sig.generate({ x: [1, 0, 1], maxLength: 5, strategy: 'sample', seed: 1 });
+  assert.ok(bits.every((v) => v.every((b) => b === 0 || b === 1)));
+  assert.equal(sig.generate({ x: [1, 0, 1], maxLength: 5, strategy: 'sample', seed: 1 }), bits);
+  lin.dispose(); sig.dispose();
+});
+
+Models.run();
