@@ -318,6 +318,25 @@ Training('evaluate() = forward() loss per term; accuracy = predict(); fit() repo
   m2o.dispose(); ed.dispose(); gen.dispose();
 });
 
+Training('dropout between stacked layers: on in training only, seeded, refused for one layer', async () => {
+  const spec = { architecture: 'encoder-decoder', input: 'tokens', n_x: 5, n_y: 4, n_a: 6, layers: 2, startToken: 0, seed: 4 } as const;
+  const plain = await createModel(spec);
+  const dropped = await createModel({ ...spec, dropout: 0.5 });
+  const again = await createModel({ ...spec, dropout: 0.5 });
+  assert.equal(dropped.config.encoder.dropout, 0.5);
+  assert.equal(dropped.config.decoder.dropout, 0.5);
+  const batch = { x: [[1, 2, 3], [4]], y: [[1, 2], [3, 1, 2]] };
+  checkSame('inference: no dropout', dropped.forward(batch).yhat, plain.forward(batch).yhat);
+  const g = dropped.computeGradients(batch), g0 = plain.computeGradients(batch);
+  assert.ok(Math.abs(g.loss - g0.loss) > 1e-6, 'training: masks change the loss');
+  checkSame('the same seed draws the same masks', again.computeGradients(batch).grads['encoder.weight_ih_l1'], g.grads['encoder.weight_ih_l1']);
+  await rejectsWith(createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 2, dropout: 0.2 }), RangeError, /dropout acts between stacked layers and needs layers ≥ 2, got 1/);
+  const m2o = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 2, layers: 3, dropout: 0.3, seed: 1 });
+  const x = [[[1, 0], [0, 1]], [[1, 1]]];
+  checkSame('many-to-one inference', m2o.forward({ x }).yhat, m2o.forward({ x }).yhat);
+  for (const m of [plain, dropped, again, m2o]) m.dispose();
+});
+
 Training.run();
 
 // ---

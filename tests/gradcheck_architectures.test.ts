@@ -130,4 +130,21 @@ encDecCases.forEach((c, i) => {
   });
 });
 
+Grad('the check can fail: a bridge gradient taken at other weights disagrees with finite differences', async () => {
+  // guards the comparison itself, on the longest path (decoder → bridge → encoder)
+  const model = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 4, n_y: 3, n_a: 3, encoder: { bidirectional: true }, startToken: 1, seed: 70 });
+  const x = [[1, 2, 3], [0]], y = [[2, 0], [1]];
+  const got = model.computeGradients({ x, y });
+  const p = params(model);
+  p['bridge.weight'][0] += 0.3;
+  const ref = {
+    encoder: { cell: 'rnn', layers: 1, bidirectional: true, n_x: 4, n_a: 3, input: 'tokens' }, decoder: { cell: 'rnn', layers: 1, n_a: 3, n_y: 3, output: 'softmax' },
+    bridge: 'linear', start: 1, reduction: 'sum',
+  } as const;
+  const expected = finiteDifferences(p, () => encDecLoss(ref, p, x, y));
+  const errs = model.layout.entries.map((e) => worst(got.grads[e.name], expected[e.name], 1e-6).err);
+  assert.ok(Math.max(...errs) > 1e-3, 'a perturbed reference should disagree');
+  model.dispose();
+});
+
 Grad.run();

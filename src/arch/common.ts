@@ -13,7 +13,7 @@ import type { MetricName } from '../network.js';
 import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, describe, isArrayLike } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkNumber, describe, isArrayLike } from '../validate.js';
 import type { Backend, Kernels } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
@@ -41,6 +41,9 @@ export interface CellOptions {
   activation?: 'tanh' | 'relu';
   /** GRU only: PyTorch's form r ⊙ (W_hn h + b_hn) (true) or W_hn (r ⊙ h) (false). Default true. */
   resetAfter?: boolean;
+  /** In training, zero each output of every layer but the last with this probability
+   *  (PyTorch's `dropout`; needs layers ≥ 2). Default 0. */
+  dropout?: number;
 }
 
 /** Fields every architecture takes. */
@@ -55,6 +58,9 @@ export interface CommonConfig {
   activation?: 'tanh' | 'relu';
   /** GRU only: true is PyTorch's form, r ⊙ (W_hn h + b_hn); false is W_hn (r ⊙ h). Default true. */
   resetAfter?: boolean;
+  /** In training, zero each output of every recurrent layer but the last with this
+   *  probability (PyTorch's `dropout`; needs layers ≥ 2). Default 0. */
+  dropout?: number;
   /** 'sum': the loss is summed over targets (and steps); 'mean': divided by their number
    *  (× n_y for sigmoid and linear outputs), as PyTorch. Default 'sum'. */
   reduction?: 'sum' | 'mean';
@@ -72,6 +78,7 @@ export interface ResolvedCell {
   layers: number;
   activation: 'tanh' | 'relu';
   resetAfter: boolean;
+  dropout: number;
 }
 
 export function resolveCell(where: string, c: CellOptions, prefix = ''): ResolvedCell {
@@ -81,12 +88,16 @@ export function resolveCell(where: string, c: CellOptions, prefix = ''): Resolve
     throw new TypeError(`${where}: ${prefix}activation 'relu' applies to cell 'rnn' only; the ${cell} cell uses its own gate non-linearities`);
   }
   if (c.resetAfter === false && cell !== 'gru') throw new TypeError(`${where}: ${prefix}resetAfter applies to cell 'gru' only, got cell '${cell}'`);
+  const layers = checkInt(where, `${prefix}layers`, c.layers ?? 1);
+  const dropout = checkNumber(where, `${prefix}dropout`, c.dropout ?? 0, 0, 0.99);
+  if (dropout > 0 && layers < 2) throw new RangeError(`${where}: ${prefix}dropout acts between stacked layers and needs ${prefix}layers ≥ 2, got ${layers}`);
   return {
     cell,
     n_a: checkInt(where, `${prefix}n_a`, c.n_a),
-    layers: checkInt(where, `${prefix}layers`, c.layers ?? 1),
+    layers,
     activation: checkChoice(where, `${prefix}activation`, c.activation ?? 'tanh', ['tanh', 'relu'] as const),
     resetAfter: checkBoolean(where, `${prefix}resetAfter`, c.resetAfter ?? true),
+    dropout,
   };
 }
 
@@ -101,6 +112,7 @@ export function resolveSide(where: string, top: CellOptions, side: CellOptions, 
     layers: side.layers ?? top.layers,
     activation: side.activation ?? (cell === 'rnn' ? top.activation : undefined),
     resetAfter: side.resetAfter ?? (cell === 'gru' ? top.resetAfter : undefined),
+    dropout: side.dropout ?? top.dropout,
   }, side.n_a === undefined && top.n_a === undefined ? '' : prefix);
 }
 
@@ -150,7 +162,7 @@ export function tokenizersJSON(t: { x?: Tokenizer; y?: Tokenizer }): { tokenizer
 }
 
 export function stackConfig(c: ResolvedCell, n_x: number, tokens: boolean, bidirectional = false): StackConfig {
-  return { cell: c.cell, n_x, n_a: c.n_a, layers: c.layers, bidirectional, activation: c.activation, resetAfter: c.resetAfter, tokens };
+  return { cell: c.cell, n_x, n_a: c.n_a, layers: c.layers, bidirectional, activation: c.activation, resetAfter: c.resetAfter, tokens, dropout: c.dropout };
 }
 
 // --- packing ---

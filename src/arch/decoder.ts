@@ -81,13 +81,14 @@ export class Decoder {
     return { packed: { T, B, x, lens }, targets: seqs.data, mask };
   }
 
-  /** Teacher-forced forward from initial states h0 / c0 (S, B, n_a); returns the loss. */
+  /** Teacher-forced forward from initial states h0 / c0 (S, B, n_a); returns the loss.
+   *  Training: pass the generator dropout masks are drawn from. */
   forward(params: Region, tf: TeacherForced, h0: Float32Array | undefined, c0: Float32Array | undefined,
-          reduction: 'sum' | 'mean', training: boolean): number {
+          reduction: 'sum' | 'mean', training: boolean, rng?: Random): number {
     const { T, B, lens } = tf.packed;
     const rows = T * B;
     this.head.ensure(rows);                     // allocations first; views only after them
-    this.stack.forward(params, tf.packed.x, T, B, lens, h0, c0);
+    this.stack.forward(params, tf.packed.x, T, B, lens, h0, c0, training ? rng : undefined);
     const valid = lens ? lens.reduce((s, n) => s + n, 0) : rows;
     const scale = lossScale(reduction, this.output, tf.targets, valid, this.n_y);
     this.last = { rows, tf };

@@ -279,8 +279,8 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   protected lossAndGradients(where: string, batch: EncoderDecoderBatch<I, O>): number {
     const p = this.prepare(where, batch);
-    const { h0, c0 } = this.encode(p.source);
-    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, true);
+    const { h0, c0 } = this.encode(p.source, true);
+    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, true, this.rng);
     this.kernels.zero_f32(this.grads.ptr, this.layout.size);
     const { dh0, dc0 } = this.decoder.backward(this.weights, this.grads);
     // back through the bridge to the encoder's final states
@@ -319,10 +319,11 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.bridge?.release();
   }
 
-  /** Run the encoder and the bridge: the decoder's initial state for each source. */
-  private encode(source: PackedInput): { h0: Float32Array; c0?: Float32Array } {
+  /** Run the encoder and the bridge: the decoder's initial state for each source. Training
+   *  draws dropout masks. */
+  private encode(source: PackedInput, training = false): { h0: Float32Array; c0?: Float32Array } {
     const { T, B, lens } = source;
-    this.encoder.forward(this.weights, source.x, T, B, lens);
+    this.encoder.forward(this.weights, source.x, T, B, lens, undefined, undefined, training ? this.rng : undefined);
     const { hT, cT } = this.encoder.finalStates();
     const d = this.config.decoder;
     if (this.bridge) {

@@ -43,7 +43,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
                     reduction: 'sum' | 'mean', training: boolean): number {
     const { T, B, lens } = packed;
     this.head.ensure(B);                          // allocations first; views only after them
-    this.stack.forward(this.weights, packed.x, T, B, lens, a0, c0);
+    this.stack.forward(this.weights, packed.x, T, B, lens, a0, c0, training ? this.rng : undefined);
     const X = this.head.stage(this.topStates(this.stack.finalStates().hT, B));
     this.last = { B, X, targets };
     const scale = targets ? lossScale(reduction, this.head.output, targets, B, this.head.n_y) : 1;

@@ -240,7 +240,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   protected lossAndGradients(where: string, batch: OneToManyBatch<O>): number {
     const p = this.prepare(where, batch);
-    const loss = this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, true);
+    const loss = this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, true, this.rng);
     this.kernels.zero_f32(this.grads.ptr, this.layout.size);
     this.decoder.backward(this.weights, this.grads);
     return loss;
