@@ -16,7 +16,7 @@
 
 import type { InputKind, OutputKind } from './data.js';
 import { configFromFile, decodeModelFile, weightsFromFile } from './io.js';
-import { createRNN, type RNNConfig } from './model.js';
+import { resolveConfig, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkChoice, describe } from './validate.js';
 import { getEngine, type Backend } from './wasm.js';
@@ -26,7 +26,6 @@ import { ManyToMany, manyToManyTokenizers, type ManyToManyConfig } from './arch/
 import { ManyToOne, resolveManyToOne, type ManyToOneConfig, type ResolvedManyToOne } from './arch/many-to-one.js';
 import { OneToMany, resolveOneToMany, type OneToManyConfig, type ResolvedOneToMany } from './arch/one-to-many.js';
 import { OneToOne, resolveOneToOne, type OneToOneConfig, type ResolvedOneToOne } from './arch/one-to-one.js';
-import { exactWeights } from './arch/weights.js';
 
 /** Any architecture's config: the `architecture` field says which. */
 export type ModelConfig = OneToOneConfig | OneToManyConfig | ManyToOneConfig | ManyToManyConfig | EncoderDecoderConfig;
@@ -85,11 +84,9 @@ export async function createModel<const C extends ModelConfig>(config: C): Promi
       break;
     }
     case 'many-to-many': {
-      // RNN's own checks and defaults (createRNN), then the same model with the architecture's API
+      // RNN's own checks and defaults, then the same model with the architecture's API
       const { architecture: _, tokenizers: t, ...rnnConfig } = config as ManyToManyConfig;
-      const probe = await createRNN(rnnConfig as RNNConfig);
-      const resolved = probe.config;
-      probe.dispose();
+      const resolved = resolveConfig(rnnConfig as RNNConfig, where);
       const tokenizers = manyToManyTokenizers(where, t, resolved);
       const engine = await getEngine(backend);
       model = new ManyToMany(engine.kernels, resolved, engine.backend, tokenizers);
@@ -138,11 +135,7 @@ export async function loadModel<A extends Architecture = Architecture>(bytes: Ui
   restoreSpecials(config, rest);
   const model = await createModel(config);
   try {
-    // many-to-many files may come from PyTorch-style names; the others are exact
-    const weights = model.architecture === 'many-to-many'
-      ? weightsFromFile(where, model.layout, file, model.getWeights())
-      : exactWeights(where, model.layout, file);
-    model.setWeights(weights);
+    model.setWeights(weightsFromFile(where, model.layout, file, model.getWeights()));
   } catch (e) {
     model.dispose();
     throw e;

@@ -17,7 +17,8 @@ export interface LoadOptions {
   /** Prefix of the output layer's tensors ('fc.' for fc.weight / fc.bias). Default: 'head.',
    *  or the only other weight/bias pair in the file. */
   headPrefix?: string;
-  /** Refuse a file without the output layer (true, default), or keep the model's own head. */
+  /** Refuse a file without the output layer or with tensors the model does not use (true,
+   *  default), or keep the model's own head and ignore extra tensors (false). */
   strict?: boolean;
 }
 
@@ -58,12 +59,15 @@ export function configFromFile(where: string, file: DecodedSafetensors): unknown
 export function weightsFromFile(where: string, layout: Layout, file: DecodedSafetensors,
                                 current: Float32Array, options: LoadOptions = {}): Float32Array {
   const names = [...file.tensors.keys()];
-  const rnnPrefix = options.rnnPrefix ?? findPrefix(names, 'weight_ih_l0') ?? '';
+  // a file with every tensor under the model's own names (one written by save()) maps as it is
+  const exact = options.rnnPrefix === undefined && options.headPrefix === undefined
+    && layout.entries.every((e) => file.tensors.has(e.name));
+  const rnnPrefix = options.rnnPrefix ?? (exact ? '' : findPrefix(names, 'weight_ih_l0') ?? '');
   const recurrent = layout.entries.filter((e) => e.stack >= 0);
   const used = new Set<string>();
   const fileName = new Map<string, string>();
   for (const e of recurrent) fileName.set(e.name, rnnPrefix + e.name);
-  let headPrefix = options.headPrefix;
+  let headPrefix = options.headPrefix ?? (exact ? 'head.' : undefined);
   if (headPrefix === undefined) {
     if (file.tensors.has('head.weight')) headPrefix = 'head.';
     else {
@@ -83,10 +87,10 @@ export function weightsFromFile(where: string, layout: Layout, file: DecodedSafe
   }
   const out = Float32Array.from(current);
   for (const e of layout.entries) {
-    const name = fileName.get(e.name)!;
+    const name = fileName.get(e.name) ?? e.name;   // other layers (a bridge) keep their own names
     const t = file.tensors.get(name);
     if (!t) {
-      if (e.stack < 0 && options.strict === false) continue;
+      if ((e.role === 'head_weight' || e.role === 'head_bias') && options.strict === false) continue;
       const have = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
       throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(name)} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}`);
     }

@@ -87,8 +87,8 @@ export interface ResolvedConfig<I extends InputKind = InputKind, O extends Outpu
 type InputOf<C> = C extends { input: infer I extends InputKind } ? I : 'dense';
 type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softmax';
 
-function resolveConfig(config: RNNConfig): ResolvedConfig {
-  const where = 'createRNN';
+/** createRNN's checks and defaults: a config with every field filled in, or a clear error. */
+export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
   const cell = checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn', 'lstm', 'gru'] as const);
   if (config.activation === 'relu' && cell !== 'rnn') {

@@ -25,7 +25,6 @@ import {
 import { buildLayout, type Layout } from '../layout.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
-import { decodeModelFile } from '../io.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkBoolean, checkChoice, checkInt, describe } from '../validate.js';
@@ -36,7 +35,6 @@ import {
 } from './common.js';
 import { Decoder, type TeacherForced } from './decoder.js';
 import type { Generated, SequenceResult } from './one-to-many.js';
-import { exactWeights } from './weights.js';
 
 export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
   architecture: 'encoder-decoder';
@@ -262,13 +260,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     return yhat;
   }
 
-  // --- files ---
-
-  /** Replace the weights from a file written by save() for the same config (tensors by
-   *  exact name). Every name and shape is checked first: on any error nothing changes. */
-  override loadWeights(bytes: Uint8Array): void {
-    this.setWeights(exactWeights('loadWeights', this.layout, decodeModelFile('loadWeights', bytes)));
-  }
+  // --- configuration ---
 
   /** The configuration as plain JSON, tokenizers included (saved in model files). */
   toJSON() {
