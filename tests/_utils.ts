@@ -57,3 +57,38 @@ export function refParams(model: RNN): Record<string, Float64Array> {
   for (const e of model.layout.entries) p[e.name] = Float64Array.from(model.getParam(e.name));
   return p;
 }
+
+/** Assert fn throws an error of `type` whose message matches `pattern`. */
+export function throwsWith(fn: () => unknown, type: ErrorConstructor, pattern: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
+}
+
+/** Assert the promise rejects with an error of `type` whose message matches `pattern`. */
+export async function rejectsWith(p: Promise<unknown>, type: ErrorConstructor, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
+}
+
+/** Echo task: y<t> = x<t−D> over V tokens; the first D steps have no target (−1). */
+export function echo(rng: Random, n: number, T = 16, V = 8, D = 3) {
+  const x: number[][] = [], y: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const s = Array.from({ length: T }, () => rng.int(V));
+    x.push(s);
+    y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
+  }
+  return { x, y };
+}

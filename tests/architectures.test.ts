@@ -8,29 +8,7 @@ import {
   CharTokenizer, createModel, createRNN, EncoderDecoder, loadModel, ManyToMany, ManyToOne, OneToMany, OneToOne, Random,
   type Model,
 } from '../dist/index.js';
-import { checkClose, checkSame, uniforms } from './_utils.js';
-
-function throwsWith(fn: () => unknown, type: ErrorConstructor, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
-}
-
-async function rejectsWith(p: Promise<unknown>, type: ErrorConstructor, pattern: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
-}
+import { checkClose, checkSame, rejectsWith, throwsWith, uniforms } from './_utils.js';
 
 // ---
 

@@ -3,17 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, decodeSafetensors, encodeSafetensors, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
-import { checkSame } from './_utils.js';
+import { checkSame, echo as echoTask } from './_utils.js';
 
-function echo(rng: Random, n: number, T = 12, V = 6, D = 2) {
-  const x: number[][] = [], y: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const s = Array.from({ length: T }, () => rng.int(V));
-    x.push(s);
-    y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
-  }
-  return { x, y };
-}
+const echo = (rng: Random, n: number, T = 12, V = 6, D = 2) => echoTask(rng, n, T, V, D);
 
 // every piece of state at once: Adam moments, a warm-up + cosine schedule, clipping, dropout
 // (the generator), shuffling, truncated BPTT, a validation split, metrics, early stopping

@@ -3,29 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, Random } from '../dist/index.js';
-import { checkSame, randomBatch } from './_utils.js';
-
-function throwsWith(fn: () => unknown, type: ErrorConstructor, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
-}
-
-async function rejectsWith(p: Promise<unknown>, type: ErrorConstructor, pattern: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.message}`);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
-}
+import { checkSame, randomBatch, rejectsWith, throwsWith } from './_utils.js';
 
 const Config = suite('bad configuration');
 

@@ -3,31 +3,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, Random } from '../dist/index.js';
-import { checkClose, checkSame, uniforms } from './_utils.js';
+import { checkClose, checkSame, echo as echoTask, rejectsWith, uniforms } from './_utils.js';
 
-/** Echo: y<t> = x<t−D>, the first D steps without a target (−1). */
-function echo(rng: Random, n: number, T = 10, V = 6, D = 1) {
-  const x: number[][] = [], y: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const s = Array.from({ length: T }, () => rng.int(V));
-    x.push(s);
-    y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
-  }
-  return { x, y };
-}
+const echo = (rng: Random, n: number, T = 10, V = 6, D = 1) => echoTask(rng, n, T, V, D);
 
 const tokens = { n_x: 6, n_a: 16, n_y: 6, input: 'tokens', reduction: 'mean' } as const;
-
-async function rejectsWith(p: Promise<unknown>, type: ErrorConstructor, pattern: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.message}`);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
-}
 
 const Val = suite('fit: validation and metrics');
 

@@ -3,20 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, Random } from '../dist/index.js';
-import { checkSame } from './_utils.js';
+import { checkSame, echo } from './_utils.js';
 
 const Learn = suite('learning');
-
-/** Echo: y<t> = x<t−3> over 8 tokens; the first 3 steps have no target (−1). */
-function echo(rng: Random, n: number, T = 16, V = 8, D = 3) {
-  const x: number[][] = [], y: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const s = Array.from({ length: T }, () => rng.int(V));
-    x.push(s);
-    y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
-  }
-  return { x, y };
-}
 
 /** Binary addition, least significant bit first: x<t> = [a_t, b_t], y<t> = [(a + b)_t]. */
 function addition(rng: Random, n: number, T = 9) {

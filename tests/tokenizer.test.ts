@@ -2,17 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CharTokenizer, tokenizerFromJSON, WordTokenizer } from '../dist/index.js';
-
-function throwsWith(fn: () => unknown, type: ErrorConstructor, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, type, `expected a ${type.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a ${type.name} matching ${pattern}`);
-}
+import { throwsWith } from './_utils.js';
 
 const Char = suite('CharTokenizer');
 
