@@ -14,7 +14,8 @@
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
 import { gemm } from "./gemm";
-import { add_bias_rows, add_col_sums, f32_at, input_grads, input_projection, set_f32, sigmoid } from "./cells";
+import { sigmoid_to, tanh_to } from "./activations";
+import { add_bias_rows, add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
 /** Forward over all T steps: fills A blocks 1..T, Gt with r, z, n, and Hn. */
 export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32,
@@ -35,11 +36,10 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
     for (let b = 0; b < B; b++) {
       const gr = g + (<usize>b * G << 2), sr = S + (<usize>b * G << 2);
       const row = <usize>b * H;
+      for (let j = 0; j < 2 * H; j++) set_f32(gr, j, f32_at(gr, j) + f32_at(sr, j));
+      sigmoid_to(gr, gr, 2 * H);                                        // reset and update gates
       for (let j = 0; j < H; j++) {
-        const r = sigmoid(f32_at(gr, j) + f32_at(sr, j));               // reset gate
-        set_f32(gr, j, r);
-        set_f32(gr, H + j, sigmoid(f32_at(gr, H + j) + f32_at(sr, H + j)));  // update gate
-        set_f32(hn, row + j, reset_after ? f32_at(sr, 2 * H + j) : r * f32_at(hp, row + j));
+        set_f32(hn, row + j, reset_after ? f32_at(sr, 2 * H + j) : f32_at(gr, j) * f32_at(hp, row + j));
       }
     }
     if (!reset_after) {
@@ -49,12 +49,15 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
     for (let b = 0; b < B; b++) {
       const gr = g + (<usize>b * G << 2), sr = S + (<usize>b * G << 2);
       const row = <usize>b * H;
+      const n = gr + (<usize>(2 * H) << 2);
       for (let j = 0; j < H; j++) {
-        const r = f32_at(gr, j), z = f32_at(gr, H + j);
-        const rec = reset_after ? r * f32_at(hn, row + j) : f32_at(sr, 2 * H + j);
-        const n = Mathf.tanh(f32_at(gr, 2 * H + j) + rec);               // candidate
-        set_f32(gr, 2 * H + j, n);
-        set_f32(hp + block, row + j, (1 - z) * n + z * f32_at(hp, row + j));   // h<t>
+        const rec = reset_after ? f32_at(gr, j) * f32_at(hn, row + j) : f32_at(sr, 2 * H + j);
+        set_f32(n, j, f32_at(n, j) + rec);
+      }
+      tanh_to(n, n, H);                                                 // candidate
+      for (let j = 0; j < H; j++) {
+        const z = f32_at(gr, H + j);
+        set_f32(hp + block, row + j, (1 - z) * f32_at(n, j) + z * f32_at(hp, row + j));   // h<t>
       }
     }
   }

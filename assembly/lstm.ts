@@ -6,18 +6,22 @@
 //
 // T = time steps, B = batch, n_x = input size, n_a = hidden size. W_ih (4·n_a, n_x),
 // W_hh (4·n_a, n_a), b_ih and b_hh (4·n_a); rows are the gates i, f, g, o in that order.
-// Step-major buffers: A and C ((T+1)·B, n_a) with block 0 = h<0>, c<0>; Gt (T·B, 4·n_a).
+// Step-major buffers: A and C ((T+1)·B, n_a) with block 0 = h<0>, c<0>; TC (T·B, n_a) holds
+// tanh(c<t>) for the backward pass; Gt (T·B, 4·n_a).
 // see: Hochreiter & Schmidhuber (1997); PyTorch nn.LSTM.
 
 import { gemm } from "./gemm";
-import { add_col_sums, f32_at, input_grads, input_projection, set_f32, sigmoid } from "./cells";
+import { sigmoid_to, tanh_to } from "./activations";
+import { add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
-/** Forward over all T steps: fills A and C blocks 1..T and Gt with the activated gates. */
-export function lstm_forward(A: usize, C: usize, Gt: usize, X: usize, tokens: i32,
+/** Forward over all T steps: fills A and C blocks 1..T, TC (T·B, n_a) with tanh(c<t>) and Gt
+ *  with the activated gates. */
+export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32,
                              W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
+  const hb = <usize>H << 2;                                            // bytes in one gate block of a row
   input_projection(Gt, X, tokens, W_ih, b_ih, b_hh, T * B, n_x, G);   // W_ih x<t> + b_ih + b_hh
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, cp = C + <usize>t * block;
@@ -25,17 +29,16 @@ export function lstm_forward(A: usize, C: usize, Gt: usize, X: usize, tokens: i3
     gemm(0, 1, B, G, H, hp, H, W_hh, H, g, G, 1);                       // += W_hh h<t-1>
     for (let b = 0; b < B; b++) {
       const gr = g + (<usize>b * G << 2);
-      const row = <usize>b * H;
-      for (let j = 0; j < H; j++) {
-        const i_ = sigmoid(f32_at(gr, j));
-        const f_ = sigmoid(f32_at(gr, H + j));
-        const g_ = Mathf.tanh(f32_at(gr, 2 * H + j));
-        const o_ = sigmoid(f32_at(gr, 3 * H + j));
-        set_f32(gr, j, i_); set_f32(gr, H + j, f_); set_f32(gr, 2 * H + j, g_); set_f32(gr, 3 * H + j, o_);
-        const c = f_ * f32_at(cp, row + j) + i_ * g_;                     // c<t> = f c<t-1> + i g
-        set_f32(cp + block, row + j, c);
-        set_f32(hp + block, row + j, o_ * Mathf.tanh(c));                // h<t> = o tanh(c<t>)
+      const row = <usize>b * H << 2;
+      sigmoid_to(gr, gr, 2 * H);                                        // i, f
+      tanh_to(gr + 2 * hb, gr + 2 * hb, H);                             // g
+      sigmoid_to(gr + 3 * hb, gr + 3 * hb, H);                          // o
+      const c = cp + block + row, tc = TC + <usize>t * block + row, h = hp + block + row;
+      for (let j = 0; j < H; j++) {                                     // c<t> = f c<t-1> + i g
+        set_f32(c, j, f32_at(gr, H + j) * f32_at(cp + row, j) + f32_at(gr, j) * f32_at(gr, 2 * H + j));
       }
+      tanh_to(tc, c, H);
+      for (let j = 0; j < H; j++) set_f32(h, j, f32_at(gr, 3 * H + j) * f32_at(tc, j));   // h<t> = o tanh(c<t>)
     }
   }
 }
@@ -47,7 +50,7 @@ export function lstm_forward(A: usize, C: usize, Gt: usize, X: usize, tokens: i3
  *  Gt: on entry the gates from lstm_forward; on exit ∂L/∂(pre-activations) per step.
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
-                              dA: usize, dC: usize, A: usize, C: usize, Gt: usize, X: usize, tokens: i32,
+                              dA: usize, dC: usize, A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32,
                               W_ih: usize, W_hh: usize, dcT: usize, lens: usize,
                               T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
@@ -64,14 +67,14 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
       }
     }
     const dh = dA + <usize>t * block;
-    const c = C + <usize>t * block, cp = c - block;
+    const cp = C + <usize>(t - 1) * block, tcs = TC + <usize>(t - 1) * block;
     const g = Gt + <usize>(t - 1) * gblock;
     for (let b = 0; b < B; b++) {
       const gr = g + (<usize>b * G << 2);
       const row = <usize>b * H;
       for (let j = 0; j < H; j++) {
         const i_ = f32_at(gr, j), f_ = f32_at(gr, H + j), g_ = f32_at(gr, 2 * H + j), o_ = f32_at(gr, 3 * H + j);
-        const tc = Mathf.tanh(f32_at(c, row + j));
+        const tc = f32_at(tcs, row + j);
         const dh_ = f32_at(dh, row + j);
         const dc = f32_at(dC, row + j) + dh_ * o_ * (1 - tc * tc);     // through h = o tanh(c)
         set_f32(dC, row + j, dc * f_);                                   // ∂L/∂c<t-1>

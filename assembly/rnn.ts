@@ -12,6 +12,7 @@
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 
 import { gemm } from "./gemm";
+import { tanh_to } from "./activations";
 import { add_bias_rows, add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
@@ -19,7 +20,7 @@ export function activation_forward(h: usize, n: i32, relu: i32): void {
   if (relu) {
     for (let i = 0; i < n; i++) set_f32(h, i, max(f32_at(h, i), <f32>0));
   } else {
-    for (let i = 0; i < n; i++) set_f32(h, i, Mathf.tanh(f32_at(h, i)));
+    tanh_to(h, h, n);
   }
 }
 

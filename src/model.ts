@@ -431,14 +431,19 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const a = this.arena;
     const next = { rows } as Workspace;
     this.ws = next;   // registered first, so a failed allocation below is released with it
-    next.Z = a.alloc(rows * c.n_y, 'the output workspace');
-    next.Yhat = a.alloc(rows * c.n_y, 'the output workspace');
-    next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
-    next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
-    next.W = a.alloc(rows, 'the target workspace');
-    if (c.outputDropout > 0) {
-      next.M = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
-      next.Xd = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
+    try {
+      next.Z = a.alloc(rows * c.n_y, 'the output workspace');
+      next.Yhat = a.alloc(rows * c.n_y, 'the output workspace');
+      next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
+      next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
+      next.W = a.alloc(rows, 'the target workspace');
+      if (c.outputDropout > 0) {
+        next.M = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
+        next.Xd = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
+      }
+    } catch (e) {
+      this.releaseWorkspace();
+      throw e;
     }
     return next;
   }

@@ -38,6 +38,7 @@ interface CellWork {
   A: Region;      // ((T+1)·B, n_a)  h<0..T>
   dA: Region;     // ((T+1)·B, n_a)
   C?: Region;     // LSTM ((T+1)·B, n_a)  c<0..T>
+  TC?: Region;    // LSTM (T·B, n_a)  tanh(c<1..T>)
   dC?: Region;    // LSTM (B, n_a)
   Gt?: Region;    // LSTM (T·B, 4·n_a), GRU (T·B, 3·n_a)
   Hn?: Region;    // GRU (T·B, n_a)
@@ -305,49 +306,60 @@ export class Stack {
     const old = this.ws;
     if (old && old.batch >= B && old.rows >= rows && old.blocks >= blocks) return old;
     this.release();
-    const c = this.config, a = this.arena, H = c.n_a;
-    const cap = Math.max(rows, old?.rows ?? 0), capBlocks = Math.max(blocks, old?.blocks ?? 0);
-    B = Math.max(B, old?.batch ?? 0);
-    const ws: Workspace = {
-      T, B, rows: cap, blocks: capBlocks, batch: B,
-      X: a.alloc(cap * (c.tokens ? 1 : c.n_x), 'the input workspace'),
-      lens: a.alloc(B, 'sequence lengths'),
-      layers: [],
-    };
-    this.ws = ws;   // registered first, so a failed allocation below is released with it
-    if (!c.tokens) ws.dX = a.alloc(cap * c.n_x, 'the input-gradient workspace');
-    if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
-    const gates = c.cell === 'lstm' ? 4 : 3;
-    for (let l = 0; l < c.layers; l++) {
-      const n_in = l === 0 ? c.n_x : this.n_out;
-      const lw: LayerWork = { cells: [] };
-      ws.layers.push(lw);
-      for (let d = 0; d < this.D; d++) {
-        const cw: CellWork = { A: a.alloc(capBlocks * H, 'the BPTT workspace'), dA: a.alloc(capBlocks * H, 'the BPTT workspace') };
-        lw.cells.push(cw);
-        if (c.cell === 'lstm') {
-          cw.C = a.alloc(capBlocks * H, 'the BPTT workspace');
-          cw.dC = a.alloc(B * H, 'the BPTT workspace');
+    const c = this.config, H = c.n_a;
+    // every region made here is remembered, so a failed allocation frees the rest and leaves
+    // no half-built workspace behind (the next call starts again from nothing)
+    const made: Region[] = [];
+    const a = { alloc: (length: number, what: string): Region => { const r = this.arena.alloc(length, what); made.push(r); return r; } };
+    let ws: Workspace;
+    try {
+      const cap = Math.max(rows, old?.rows ?? 0), capBlocks = Math.max(blocks, old?.blocks ?? 0);
+      B = Math.max(B, old?.batch ?? 0);
+      ws = {
+        T, B, rows: cap, blocks: capBlocks, batch: B,
+        X: a.alloc(cap * (c.tokens ? 1 : c.n_x), 'the input workspace'),
+        lens: a.alloc(B, 'sequence lengths'),
+        layers: [],
+      };
+      if (!c.tokens) ws.dX = a.alloc(cap * c.n_x, 'the input-gradient workspace');
+      if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
+      const gates = c.cell === 'lstm' ? 4 : 3;
+      for (let l = 0; l < c.layers; l++) {
+        const n_in = l === 0 ? c.n_x : this.n_out;
+        const lw: LayerWork = { cells: [] };
+        ws.layers.push(lw);
+        for (let d = 0; d < this.D; d++) {
+          const cw: CellWork = { A: a.alloc(capBlocks * H, 'the BPTT workspace'), dA: a.alloc(capBlocks * H, 'the BPTT workspace') };
+          lw.cells.push(cw);
+          if (c.cell === 'lstm') {
+            cw.C = a.alloc(capBlocks * H, 'the BPTT workspace');
+            cw.TC = a.alloc(cap * H, 'the BPTT workspace');
+            cw.dC = a.alloc(B * H, 'the BPTT workspace');
+          }
+          if (c.cell !== 'rnn') cw.Gt = a.alloc(cap * gates * H, 'the BPTT workspace');
+          if (c.cell === 'gru') {
+            cw.Hn = a.alloc(cap * H, 'the BPTT workspace');
+            cw.D = a.alloc(cap * 3 * H, 'the BPTT workspace');
+            cw.S = a.alloc(B * 3 * H, 'the BPTT workspace');
+          }
         }
-        if (c.cell !== 'rnn') cw.Gt = a.alloc(cap * gates * H, 'the BPTT workspace');
-        if (c.cell === 'gru') {
-          cw.Hn = a.alloc(cap * H, 'the BPTT workspace');
-          cw.D = a.alloc(cap * 3 * H, 'the BPTT workspace');
-          cw.S = a.alloc(B * 3 * H, 'the BPTT workspace');
+        if (this.D === 2) {
+          lw.O = a.alloc(cap * 2 * H, 'the BPTT workspace');
+          lw.dO = a.alloc(cap * 2 * H, 'the BPTT workspace');
+          lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
+          if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
+        }
+        if (l > 0 && (c.dropout ?? 0) > 0) {
+          lw.M = a.alloc(cap * n_in, 'the dropout workspace');
+          lw.Xd = a.alloc(cap * n_in, 'the dropout workspace');
+          lw.dXd = a.alloc(cap * n_in, 'the dropout workspace');
         }
       }
-      if (this.D === 2) {
-        lw.O = a.alloc(cap * 2 * H, 'the BPTT workspace');
-        lw.dO = a.alloc(cap * 2 * H, 'the BPTT workspace');
-        lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
-        if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
-      }
-      if (l > 0 && (c.dropout ?? 0) > 0) {
-        lw.M = a.alloc(cap * n_in, 'the dropout workspace');
-        lw.Xd = a.alloc(cap * n_in, 'the dropout workspace');
-        lw.dXd = a.alloc(cap * n_in, 'the dropout workspace');
-      }
+    } catch (e) {
+      for (const r of made) this.arena.release(r);
+      throw e;
     }
+    this.ws = ws;
     return ws;
   }
 
@@ -360,7 +372,7 @@ export class Stack {
         k.rnn_forward(cw.A.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
-        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.Gt!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a);
+        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a);
         break;
       case 'gru':
         k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
@@ -379,7 +391,7 @@ export class Stack {
         k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, W_ih, W_hh, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
-        k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.Gt!.ptr, X, tokens,
+        k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens,
           W_ih, W_hh, dcT, lens, T, B, n_in, c.n_a);
         break;
       case 'gru':

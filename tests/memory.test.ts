@@ -116,3 +116,24 @@ Memory('params reads are copies that outlive memory growth', async () => {
 });
 
 Memory.run();
+
+// ---
+
+const TooBig = suite('a batch too large for memory');
+
+TooBig('is refused with a RangeError, leaves nothing half-built, and the model works after', async () => {
+  const model = await createRNN({ n_x: 3, n_a: 2048, n_y: 1, input: 'tokens', output: 'sigmoid', seed: 1 });
+  const small = { x: [[0, 1, 2]], y: [[[1], [0], [1]]] };
+  const before = model.forward(small).yhat;
+  const weights = model.getWeights();
+  // a<t> for 200 000 steps × 2048 units is 1.6 GB: more than one region may hold
+  const long = { x: [new Int32Array(200_000)] };
+  assert.throws(() => model.forward(long), (e: Error) => e instanceof RangeError && /BPTT workspace needs .* one region holds at most/.test(e.message));
+  assert.throws(() => model.forward(long), RangeError);                     // and again: no stale state
+  checkSame('weights', model.getWeights(), weights);
+  checkSame('forward after', model.forward(small).yhat, before);
+  model.trainStep(small);
+  model.dispose();
+});
+
+TooBig.run();
