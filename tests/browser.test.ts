@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { createRNN } from '../dist/index.js';
+import * as rnnWasm from '../dist/index.js';
 import { checkClose } from './_utils';
 
 const root = join(__dirname, '..');
@@ -74,8 +74,9 @@ interface Result {
   yhat: number[];
   aT: number[];
   weights: number[];
+  translator: { losses: number[]; greedy: number[]; beam: number[][]; reloaded: number[]; weights: number[] };
 }
-type Workload = (create: typeof createRNN) => Promise<Result>;
+type Workload = (lib: typeof rnnWasm) => Promise<Result>;
 
 function checkSameRun(label: string, actual: Result, expected: Result): void {
   assert.is(actual.backend, expected.backend, `${label}: backend`);
@@ -84,6 +85,13 @@ function checkSameRun(label: string, actual: Result, expected: Result): void {
   checkClose(`${label}: forward ŷ`, actual.yhat, expected.yhat, 1e-6);
   checkClose(`${label}: forward a<T>`, actual.aT, expected.aT, 1e-6);
   checkClose(`${label}: weights`, actual.weights, expected.weights, 1e-6);
+  const [a, e] = [actual.translator, expected.translator];
+  checkClose(`${label}: encoder-decoder losses`, a.losses, e.losses, 1e-6);
+  checkClose(`${label}: encoder-decoder weights`, a.weights, e.weights, 1e-6);
+  assert.equal(a.greedy, e.greedy, `${label}: greedy decoding`);
+  assert.equal(a.reloaded, a.greedy, `${label}: the reloaded model decodes the same`);
+  assert.is(a.beam.length, e.beam.length, `${label}: beam hypotheses`);
+  a.beam.forEach((h, i) => checkClose(`${label}: beam hypothesis ${i}`, h, e.beam[i], 1e-6));
 }
 
 const reason = missing();
@@ -98,8 +106,10 @@ if (reason && !process.env.CI) {
   test('a page and a module worker in Chromium train exactly as Node does', async () => {
     // the very module that the page and the worker run
     const { workload } = await import(join(__dirname, 'browser', '_workload.js')) as { workload: Workload };
-    const node = await workload(createRNN);
+    const node = await workload(rnnWasm);
     assert.ok(node.losses[node.losses.length - 1] < node.losses[0] / 4, `Node: loss ${node.losses[0]} → ${node.losses.at(-1)}`);
+    const t = node.translator.losses;
+    assert.ok(t[t.length - 1] < t[0] / 2, `Node: encoder-decoder loss ${t[0]} → ${t.at(-1)}`);
 
     const { chromium: browserType } = await import('playwright-core');
     const { server, origin } = await serve();

@@ -1,6 +1,6 @@
 // Runs the workload on the page's main thread and in a module worker; the test reads
 // window.__result once it is set: { ok: true, page, worker } or { ok: false, error }.
-import { createRNN } from '/dist/index.js';
+import * as lib from '/dist/index.js';
 import { workload } from './_workload.js';
 
 function inWorker() {
@@ -19,7 +19,7 @@ function inWorker() {
 }
 
 try {
-  const page = await workload(createRNN);
+  const page = await workload(lib);
   const worker = await inWorker();
   window.__result = { ok: true, page, worker };
 } catch (e) {

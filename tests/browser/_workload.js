@@ -1,10 +1,16 @@
 // The computation the browser test runs in Node, in a page and in a module worker:
-// a small seeded model, a few training steps, then a forward pass. Plain arrays out,
-// so the result crosses postMessage and Playwright unchanged.
-// T = 6 steps, B = 3 sequences, n_x = n_y = 5 tokens, n_a = 8 hidden units.
+// a small seeded model, a few training steps, then a forward pass; and an LSTM
+// encoder-decoder trained a few steps, decoded greedily and by beam search, and reloaded
+// from its own file. Plain arrays out, so the result crosses postMessage and Playwright
+// unchanged. T = 6 steps, B = 3 sequences, n_x = n_y = 5 tokens, n_a = 8 hidden units.
+
+/** @param {typeof import('../../dist/index.js')} lib */
+export async function workload(lib) {
+  return { ...await sequenceModel(lib.createRNN), translator: await translator(lib) };
+}
 
 /** @param {typeof import('../../dist/index.js').createRNN} createRNN */
-export async function workload(createRNN) {
+async function sequenceModel(createRNN) {
   const rnn = await createRNN({ n_x: 5, n_a: 8, n_y: 5, input: 'tokens', output: 'softmax', reduction: 'mean', seed: 7 });
   try {
     // learn to predict the next token of three counting sequences
@@ -25,5 +31,30 @@ export async function workload(createRNN) {
     };
   } finally {
     rnn.dispose();
+  }
+}
+
+/** Reverse short token sequences with an encoder-decoder: training, decoding, a file round trip.
+ *  @param {typeof import('../../dist/index.js')} lib */
+async function translator({ CharTokenizer, createModel, loadModel }) {
+  const src = CharTokenizer.fromText('abc', { bos: false, eos: false });
+  const tgt = CharTokenizer.fromText('abc');
+  const model = await createModel({
+    architecture: 'encoder-decoder', cell: 'lstm', input: 'tokens', n_x: src.size, n_a: 8, n_y: tgt.size,
+    reduction: 'mean', seed: 5, tokenizers: { x: src, y: tgt },
+  });
+  try {
+    const words = ['abc', 'cab', 'bca', 'ab', 'ca', 'bbc'];
+    const batch = { x: words.map((w) => src.encode(w)), y: words.map((w) => tgt.encode([...w].reverse().join(''), { eos: true })) };
+    const losses = [];
+    for (let i = 0; i < 15; i++) losses.push(model.trainStep(batch, { learningRate: 0.05, clipNorm: 5 }).loss);
+    const greedy = Array.from(model.generate(src.encode('abc'), { maxLength: 5 }));
+    const beam = model.beamSearch(src.encode('cab'), { beamWidth: 3, maxLength: 5 }).map((h) => [...h.tokens, h.score]);
+    const copy = await loadModel(model.save(), { architecture: 'encoder-decoder' });
+    const reloaded = Array.from(copy.generate(src.encode('abc'), { maxLength: 5 }));
+    copy.dispose();
+    return { losses, greedy, beam, reloaded, weights: Array.from(model.getWeights()) };
+  } finally {
+    model.dispose();
   }
 }
