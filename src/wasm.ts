@@ -67,6 +67,16 @@ export interface Kernels {
   dropout_mask(M: number, n: number, p: number, scale: number, s0: number, s1: number, s2: number, s3: number): void;
   mul_mask(Y: number, X: number, M: number, n: number): void;
   mul_mask_naive(Y: number, X: number, M: number, n: number): void;
+  masked_softmax_rows(P: number, rows: number, n: number, len: number): void;
+  masked_softmax_rows_backward(dP: number, P: number, rows: number, n: number, len: number): void;
+  attention_forward(P: number, C: number, Q: number, K: number, V: number, lens: number, src: number,
+                    T_y: number, T_x: number, B: number, B_s: number, n_q: number, E: number): void;
+  attention_backward(dQ: number, dK: number, dV: number, dP: number, P: number, dC: number,
+                     Q: number, K: number, V: number, lens: number, src: number,
+                     T_y: number, T_x: number, B: number, B_s: number, n_q: number, E: number): void;
+  attention_combine_forward(Ht: number, C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
+  attention_combine_backward(dC: number, dQ: number, dW_c: number, dHt: number, Ht: number,
+                             C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
 }
 
 /** One instantiated kernel module; shared by every model created on that backend. */
