@@ -7,6 +7,7 @@
 // ...), then the output layer ('head.weight', 'head.bias', an nn.Linear), then any other
 // linear layers a model names ('bridge.weight', 'bridge.bias'). A model with several
 // recurrent stacks (encoder, decoder) prefixes each stack's names ('encoder.').
+// Bias-free matrices a model names ('attention.weight', 'attention.combine.weight') come last.
 // Shapes are row-major (out, in); gate blocks are stacked in PyTorch's order along rows.
 //
 // Seed names (the textbook's) alias the single-layer, one-direction vanilla cell and the head:
@@ -36,10 +37,13 @@ export interface LayoutSpec {
   /** Other linear layers (e.g. an encoder-decoder's bridge), named '<name>.weight' (n_out, n_in)
    *  and '<name>.bias' (n_out), laid out after the head in the order given. */
   linears?: readonly { name: string; n_in: number; n_out: number }[];
+  /** Weight matrices without a bias (e.g. attention's W_a, W_c), named exactly `name`, shape
+   *  (n_out, n_in), laid out after the linear layers in the order given. */
+  matrices?: readonly { name: string; n_in: number; n_out: number }[];
 }
 
 export type TensorRole = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'head_weight' | 'head_bias'
-  | 'linear_weight' | 'linear_bias';
+  | 'linear_weight' | 'linear_bias' | 'matrix';
 
 export interface TensorEntry {
   /** PyTorch-style name, the canonical one (files, the params object). */
@@ -129,6 +133,11 @@ export function buildLayout(spec: LayoutSpec): Layout {
     add({ name: `${name}.weight`, role: 'linear_weight', stack: -1, layer: 0, direction: 0, shape: [n_out, n_in], initBound: bound });
     add({ name: `${name}.bias`, role: 'linear_bias', stack: -1, layer: 0, direction: 0, shape: [n_out], initBound: bound });
     linears.set(name, { weight: entries[entries.length - 2], bias: entries[entries.length - 1] });
+  }
+  for (const { name, n_in, n_out } of spec.matrices ?? []) {
+    if (entries.some((e) => e.name === name)) throw new RangeError(`layout: tensor name '${name}' is taken`);
+    // nn.Linear's weight init: U(−1/√fan_in, 1/√fan_in)
+    add({ name, role: 'matrix', stack: -1, layer: 0, direction: 0, shape: [n_out, n_in], initBound: 1 / Math.sqrt(n_in) });
   }
 
   const byName = new Map<string, TensorEntry>();
