@@ -9,6 +9,9 @@
 // each chosen ŷ<t> back, one step per call. Softmax decoders read tokens (the output
 // vocabulary, n_y ids); sigmoid and linear decoders read vectors of n_y values.
 //
+// With attention (encoder-decoder), the head reads h̃<t> = attention(a<t>, encoder outputs)
+// instead of a<t> (src/arch/attention.ts).
+//
 // T = steps, B = sequences, n_y = output size, n_a = hidden size, S = layers (state vectors).
 
 import type { Arena, Region } from '../arena.js';
@@ -19,6 +22,7 @@ import type { Layout } from '../layout.js';
 import type { Random } from '../random.js';
 import { Stack, toBatchMajor } from '../stack.js';
 import type { Kernels } from '../wasm.js';
+import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
 import { Head, lossScale, packSequences, selectState, stackConfig, type ResolvedCell, type State } from './common.js';
 
 /** A batch ready for teacher forcing. */
@@ -31,13 +35,23 @@ export interface TeacherForced {
   mask?: Float32Array;
 }
 
+/** A decoder state; with attention, `src` (B) names each row's source in the memory
+ *  (default: row b reads source b, or source 0 when the memory holds one). */
+export interface DecoderState extends State {
+  src?: Int32Array;
+}
+
 export class Decoder {
   readonly stack: Stack;
   readonly head: Head;
-  private last?: { rows: number; tf: TeacherForced };
+  private last?: { rows: number; tf: TeacherForced; X: number };
+  /** With attention: a memory of no source steps, for stepping without a source. */
+  private readonly empty?: AttentionMemory;
 
   constructor(kernels: Kernels, arena: Arena, layout: Layout, index: number,
-              readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind) {
+              readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind,
+              readonly attention?: Attention) {
+    if (attention) this.empty = { H: new Float32Array(attention.E), T: 1, B: 1, lens: Int32Array.of(0) };
     this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax'));
     const head = layout.head()!;
     this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output);
@@ -82,24 +96,34 @@ export class Decoder {
   }
 
   /** Teacher-forced forward from initial states h0 / c0 (S, B, n_a); returns the loss.
-   *  Training: pass the generator dropout masks are drawn from. */
+   *  Training: pass the generator dropout masks are drawn from. With attention, `source`
+   *  holds the encoder outputs the decoder attends to. */
   forward(params: Region, tf: TeacherForced, h0: Float32Array | undefined, c0: Float32Array | undefined,
-          reduction: 'sum' | 'mean', training: boolean, rng?: Random): number {
+          reduction: 'sum' | 'mean', training: boolean, rng?: Random, source?: AttentionSource): number {
     const { T, B, lens } = tf.packed;
     const rows = T * B;
     this.head.ensure(rows);                     // allocations first; views only after them
     this.stack.forward(params, tf.packed.x, T, B, lens, h0, c0, training ? rng : undefined);
     const valid = lens ? lens.reduce((s, n) => s + n, 0) : rows;
     const scale = lossScale(reduction, this.output, tf.targets, valid, this.n_y);
-    this.last = { rows, tf };
-    return this.head.forward(params, this.stack.outPtr(), rows, tf.targets, tf.mask, scale, training);
+    // the head reads a<t>, or h̃<t> with attention
+    const X = this.attention ? this.attention.forward(params, this.stack.outPtr(), T, B, source!) : this.stack.outPtr();
+    this.last = { rows, tf, X };
+    return this.head.forward(params, X, rows, tf.targets, tf.mask, scale, training);
   }
 
-  /** BPTT after a training forward; adds into grads and returns ∂L/∂h0 (and ∂L/∂c0). */
-  backward(params: Region, grads: Region): { dh0: Float32Array; dc0?: Float32Array } {
-    const rows = this.last!.rows;
-    // ∂L/∂a<t> of the top layer from the output layer (overwrites the stack's dOut)
-    this.head.backward(params, grads, this.stack.outPtr(), this.stack.dOutPtr(), rows);
+  /** BPTT after a training forward; adds into grads and returns ∂L/∂h0 (and ∂L/∂c0). With
+   *  attention, ∂L/∂(encoder outputs) is ADDED at dSource (T_x·B, E). */
+  backward(params: Region, grads: Region, dSource?: number): { dh0: Float32Array; dc0?: Float32Array } {
+    const { rows, X } = this.last!;
+    if (this.attention) {
+      // ∂L/∂h̃ from the output layer, then ∂L/∂a<t> (overwriting the stack's dOut) and ∂L/∂h_s
+      this.head.backward(params, grads, X, this.attention.dOutPtr(), rows);
+      this.attention.backward(params, grads, this.stack.dOutPtr(), dSource!);
+    } else {
+      // ∂L/∂a<t> of the top layer from the output layer (overwrites the stack's dOut)
+      this.head.backward(params, grads, X, this.stack.dOutPtr(), rows);
+    }
     this.stack.backward(params, grads);
     return this.stack.readStateGrads();
   }
@@ -121,27 +145,42 @@ export class Decoder {
   }
 
   /** One step for B sequences: inputs (B) ids or (B, n_y) values, from `state`; returns ŷ
-   *  (B, n_y) and the state after the step. */
-  step(params: Region, x: Int32Array | Float32Array, B: number, state: State): { yhat: Float32Array; state: State } {
+   *  (B, n_y) and the state after the step. With attention, rows attend to `memory` (none:
+   *  a memory of no steps, so the context is zero). */
+  step(params: Region, x: Int32Array | Float32Array, B: number, state: DecoderState,
+       memory?: AttentionMemory): { yhat: Float32Array; state: DecoderState } {
     this.last = undefined;               // the head's outputs are no longer a teacher-forced batch's
     this.head.ensure(B);
     this.stack.forward(params, x, 1, B, undefined, state.h, state.c);
-    this.head.forward(params, this.stack.outPtr(), B);
+    let X = this.stack.outPtr(), src: Int32Array | undefined;
+    if (this.attention) {
+      const m = memory ?? this.empty!;
+      src = state.src ?? (m.B === 1 ? new Int32Array(B) : Int32Array.from({ length: B }, (_, b) => b));
+      X = this.attention.step(params, X, B, m, src);
+    }
+    this.head.forward(params, X, B);
     const yhat = this.head.outputs(B);
     const { hT, cT } = this.stack.finalStates();
-    return { yhat, state: cT ? { h: hT, c: cT } : { h: hT } };
+    const next: DecoderState = cT ? { h: hT, c: cT } : { h: hT };
+    if (src) next.src = src;
+    return { yhat, state: next };
   }
 
-  /** The decoder as a TokenStepper (softmax decoders), for decode.ts. */
-  stepper(params: Region): TokenStepper<State> {
+  /** The decoder as a TokenStepper (softmax decoders), for decode.ts; with attention, over
+   *  `memory`. */
+  stepper(params: Region, memory?: AttentionMemory): TokenStepper<DecoderState> {
     const S = this.states, H = this.cell.n_a;
     return {
       vocab: this.n_y,
       step: (tokens, state) => {
-        const { yhat, state: next } = this.step(params, tokens, tokens.length, state);
+        const { yhat, state: next } = this.step(params, tokens, tokens.length, state, memory);
         return { probs: yhat, state: next };
       },
-      select: (state, rows) => selectState(state, S, state.h.length / (S * H), H, rows),
+      select: (state, rows) => {
+        const picked: DecoderState = selectState(state, S, state.h.length / (S * H), H, rows);
+        if (state.src) picked.src = Int32Array.from(rows, (r) => state.src![r]);
+        return picked;
+      },
     };
   }
 
@@ -154,19 +193,19 @@ export class Decoder {
   /** Generate B vector sequences (sigmoid or linear decoders) in lockstep, each from its first
    *  input row (B, n_y): ŷ<t> is fed back as is (linear) or as 0/1 draws (sigmoid: p > 0.5 when
    *  greedy, Bernoulli(p) when sampling). Returns the fed-back values per step. */
-  generateVectors(where: string, params: Region, first: Float32Array, state: State, prefix: Float32Array[],
+  generateVectors(where: string, params: Region, first: Float32Array, state: DecoderState, prefix: Float32Array[],
                   length: number, options: SamplingOptions, rng: Random,
-                  onStep?: (value: Float32Array, index: number) => void | boolean): Float32Array[][] {
+                  onStep?: (value: Float32Array, index: number) => void | boolean, memory?: AttentionMemory): Float32Array[][] {
     const n = this.n_y, B = first.length / n;
     const sampler = this.vectorSampler(where, options, rng);
     const out: Float32Array[][] = Array.from({ length: B }, () => []);
     let x = first;
     for (const p of prefix) {
-      ({ state } = this.step(params, x, B, state));
+      ({ state } = this.step(params, x, B, state, memory));
       x = p;
     }
     for (let i = 0; i < length; i++) {
-      const r = this.step(params, x, B, state);
+      const r = this.step(params, x, B, state, memory);
       state = r.state;
       x = new Float32Array(B * n);
       for (let j = 0; j < B * n; j++) x[j] = this.output === 'linear' ? r.yhat[j] : drawBit(r.yhat[j], sampler);
@@ -184,6 +223,7 @@ export class Decoder {
   release(): void {
     this.head.release();
     this.stack.release();
+    this.attention?.release();
   }
 
   private vectorSampler(where: string, options: SamplingOptions, rng: Random): Sampler {

@@ -6,6 +6,8 @@
 //             a<0> = tanh(W_br [e<T_x> of every layer, direction] + b_br)   ('linear')
 //   decoder   a<t> = cell_dec(a<t-1>, y<t-1>),  y<0> = start  ŷ<t> = g(W_ya a<t> + b_y)
 //   L         = Σ_t L<t>(ŷ<t>, y<t>),  t = 1 … T_y
+//   attention (opt-in, Luong): the head reads h̃<t> = tanh(W_c [c<t>; a<t>]) instead of a<t>,
+//             c<t> = Σ_s α<t,s> e<s> over the source's own steps (src/arch/attention.ts)
 //
 // Training is teacher-forced: the decoder reads the target sequence shifted by one step, so
 // a batch is one encoder call, one decoder call and one BPTT of each (the gradient reaching
@@ -33,7 +35,8 @@ import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
   tokenizersJSON, type CellOptions, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
-import { Decoder, type TeacherForced } from './decoder.js';
+import { Attention, attentionMatrices, type AttentionKind, type AttentionMemory, type AttentionSource } from './attention.js';
+import { Decoder, type DecoderState, type TeacherForced } from './decoder.js';
 import type { Generated, SequenceResult } from './one-to-many.js';
 
 export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
@@ -56,6 +59,11 @@ export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends
    *  direction) or 'linear' (a tanh layer from all encoder final states to every decoder
    *  layer's a<0>). Default: 'identity' when the shapes allow it, else 'linear'. */
   bridge?: 'identity' | 'linear';
+  /** Luong global attention: at every target step the decoder's output a<t> scores every
+   *  encoder output e<s> of its source, a<t>ᵀ e<s> ('dot': needs decoder n_a = encoder width,
+   *  directions × n_a) or a<t>ᵀ W_a e<s> ('general'); the softmax of the scores weighs the
+   *  context c<t> = Σ α<t,s> e<s>, and the head reads tanh(W_c [c<t>; a<t>]). Default 'none'. */
+  attention?: AttentionKind;
   /** Softmax: the decoder's first input y<0>. Default: tokenizers.y.bos, else 0. */
   startToken?: number;
   /** Softmax: the token that ends a generated sequence. Default: tokenizers.y.eos, else none. */
@@ -75,6 +83,7 @@ export interface ResolvedEncoderDecoder<I extends InputKind = InputKind, O exten
   encoder: ResolvedCell & { bidirectional: boolean };
   decoder: ResolvedCell;
   bridge: 'identity' | 'linear';
+  attention: AttentionKind;
   startToken: number | null;
   stopToken: number | null;
   reduction: 'sum' | 'mean';
@@ -122,6 +131,12 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig): { resolved:
     throw new RangeError(`${where}: bridge 'identity' needs the encoder's final states to fit the decoder (same layers and n_a, one direction); ` +
       `got encoder ${encoder.layers} × ${encoder.n_a}${encoder.bidirectional ? ' bidirectional' : ''}, decoder ${decoder.layers} × ${decoder.n_a} (use bridge 'linear')`);
   }
+  const attention = checkChoice(where, 'attention', config.attention ?? 'none', ['none', 'dot', 'general'] as const);
+  const E = encoder.n_a * (encoder.bidirectional ? 2 : 1);
+  if (attention === 'dot' && E !== decoder.n_a) {
+    throw new RangeError(`${where}: attention 'dot' scores the decoder's n_a = ${decoder.n_a} against encoder outputs of width ${E} ` +
+      `(encoder.n_a${encoder.bidirectional ? ' × 2 directions' : ''}); they must be equal (or use attention 'general')`);
+  }
   const t = config.tokenizers;
   if (t !== undefined && (typeof t !== 'object' || t === null)) throw new TypeError(`${where}: tokenizers must be an object { x?, y? }, got ${describe(t)}`);
   const x = checkTokenizer(where, 'x', t?.x, n_x, 'n_x');
@@ -135,7 +150,7 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig): { resolved:
     return checkToken(where, name, v, n_y);
   };
   const resolved: ResolvedEncoderDecoder = {
-    architecture: 'encoder-decoder', n_x, n_y, input, output, encoder, decoder, bridge,
+    architecture: 'encoder-decoder', n_x, n_y, input, output, encoder, decoder, bridge, attention,
     startToken: special('startToken', y?.bos ?? 0),
     stopToken: special('stopToken', y?.eos ?? null),
     ...resolveCommon(where, config),
@@ -152,7 +167,9 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   private readonly encoder: Stack;
   private readonly decoder: Decoder;
   private readonly bridge?: Bridge;
-  private state?: State;
+  private state?: DecoderState;
+  /** The source resetState() encoded, for attention. */
+  private memory?: AttentionMemory;
 
   /** Use createModel({ architecture: 'encoder-decoder', … }). */
   constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
@@ -165,11 +182,14 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
       ],
       head: { n_in: d.n_a, n_y: config.n_y },
       linears: config.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],
+      matrices: attentionMatrices(config.attention, d.n_a, (e.bidirectional ? 2 : 1) * e.n_a),
     }), config.seed);
     this.config = Object.freeze({ ...config, encoder: Object.freeze({ ...e }), decoder: Object.freeze({ ...d }) });
     this.tokenizers = Object.freeze({ ...tokenizers });
     this.encoder = new Stack(kernels, this.arena, this.layout, 0, stackConfig(e, config.n_x, config.input === 'tokens', e.bidirectional));
-    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output);
+    const attention = config.attention === 'none' ? undefined
+      : new Attention(kernels, this.arena, this.layout, config.attention, d.n_a, this.encoder.n_out);
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output, attention);
     if (config.bridge === 'linear') this.bridge = new Bridge(kernels, this.arena, this.layout);
   }
 
@@ -177,7 +197,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
     const p = this.prepare('forward', batch);
     const { h0, c0 } = this.encode(p.source);
-    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false);
+    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
     const { T, B, lens } = p.tf.packed;
     return {
       B, T, lengths: lens ? Array.from(lens) : new Array<number>(B).fill(T),
@@ -194,10 +214,12 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const where = 'generate';
     if (this.config.output !== 'softmax') return this.generateBatch([x], options)[0];
     const o = this.checkGenerate(where, options);
-    const state = this.encode(this.packOne(where, x, 'x'));
+    const source = this.packOne(where, x, 'x');
+    const state = this.encode(source);
+    const memory = this.remember(source);
     const out: number[] = [];
     const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
-    for (const token of streamTokens(this.decoder.stepper(this.weights), toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!)) {
+    for (const token of streamTokens(this.decoder.stepper(this.weights, memory), toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!)) {
       out.push(token);
       if (onToken && onToken(token, out.length - 1) === false) break;
     }
@@ -211,20 +233,22 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const o = this.checkGenerate(where, options);
     const source = packInputs(where, x, this.config.input, this.config.n_x);
     const state = toState(this.encode(source));
+    const memory = this.remember(source);
     if (this.config.output === 'softmax') {
       if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
-      return decodeBatch(this.decoder.stepper(this.weights), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
+      return decodeBatch(this.decoder.stepper(this.weights, memory), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
     }
     const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
-    return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], o.maxLength, options, this.rng, onStep) as Generated<O>[];
+    return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], o.maxLength, options, this.rng, onStep, memory) as Generated<O>[];
   }
 
   /** Generate lazily for one source, one decoder step per token (softmax). */
   stream(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: EncoderDecoderGenerateOptions<'softmax'>): Generator<number, void, unknown> {
     this.needSoftmax('stream');
     const o = this.checkGenerate('stream', options);
-    const state = toState(this.encode(this.packOne('stream', x, 'x')));
-    return streamTokens(this.decoder.stepper(this.weights), state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
+    const source = this.packOne('stream', x, 'x');
+    const state = toState(this.encode(source));
+    return streamTokens(this.decoder.stepper(this.weights, this.remember(source)), state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
   }
 
   /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
@@ -239,8 +263,9 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
     const alpha = options.lengthPenalty ?? 1;
     if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
-    const state = toState(this.encode(this.packOne(where, x, 'x')));
-    return beamSearch(this.decoder.stepper(this.weights), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);
+    const source = this.packOne(where, x, 'x');
+    const state = toState(this.encode(source));
+    return beamSearch(this.decoder.stepper(this.weights, this.remember(source)), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);
   }
 
   // --- streams ---
@@ -248,14 +273,21 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Start decoding a source step by step: encode it and set the decoder's state (no source:
    *  a zero state). Then step() feeds one target step at a time. */
   resetState(source?: Sequence<I>): void {
-    this.state = source === undefined ? this.decoder.zeroState(1) : toState(this.encode(this.packOne('resetState', source, 'source')));
+    if (source === undefined) {
+      this.state = this.decoder.zeroState(1);
+      this.memory = undefined;
+      return;
+    }
+    const packed = this.packOne('resetState', source, 'source');
+    this.state = toState(this.encode(packed));
+    this.memory = this.remember(packed);
   }
 
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. */
   step(y: Label<O>): Float32Array {
     const where = 'step';
     const x = packLabels(where, [y], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'y');
-    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state ?? this.decoder.zeroState(1));
+    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state ?? this.decoder.zeroState(1), this.memory);
     this.state = state;
     return yhat;
   }
@@ -264,7 +296,12 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   /** The configuration as plain JSON, tokenizers included (saved in model files). */
   toJSON() {
-    return { ...this.config, encoder: { ...this.config.encoder }, decoder: { ...this.config.decoder }, ...tokenizersJSON(this.tokenizers) };
+    // attention 'none' is left out, so files without attention stay as they were
+    const { attention, ...rest } = this.config;
+    return {
+      ...rest, ...(attention === 'none' ? {} : { attention }),
+      encoder: { ...this.config.encoder }, decoder: { ...this.config.decoder }, ...tokenizersJSON(this.tokenizers),
+    };
   }
 
   // --- internals ---
@@ -272,9 +309,11 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   protected lossAndGradients(where: string, batch: EncoderDecoderBatch<I, O>): number {
     const p = this.prepare(where, batch);
     const { h0, c0 } = this.encode(p.source, true);
-    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, true, this.rng);
+    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, true, this.rng, this.attended(p.source));
     this.kernels.zero_f32(this.grads.ptr, this.layout.size);
-    const { dh0, dc0 } = this.decoder.backward(this.weights, this.grads);
+    // attention adds ∂L/∂(encoder outputs) into the encoder's dOut: zero it first
+    this.encoder.zeroDOut();
+    const { dh0, dc0 } = this.decoder.backward(this.weights, this.grads, this.encoder.dOutPtr());
     // back through the bridge to the encoder's final states
     const B = p.source.B;
     let dhT = dh0, dcT = dc0;
@@ -285,7 +324,6 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     } else if (this.config.encoder.cell !== 'lstm' || this.config.decoder.cell !== 'lstm') {
       dcT = undefined;
     }
-    this.encoder.zeroDOut();
     this.encoder.backward(this.weights, this.grads, dhT, dcT);
     return loss;
   }
@@ -293,7 +331,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   protected override evaluateBatch(where: string, batch: EncoderDecoderBatch<I, O>, want: StatsWanted): StatSums {
     const p = this.prepare(where, batch);
     const { h0, c0 } = this.encode(p.source);
-    this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false);
+    this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
     return this.decoder.stats(want.accuracy)!;
   }
 
@@ -325,6 +363,19 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     }
     if (d.cell !== 'lstm') return { h0: hT };
     return { h0: hT, c0: cT ?? new Float32Array(hT.length) };
+  }
+
+  /** With attention: the encoder outputs of the last encode(), where they are in wasm memory. */
+  private attended(source: PackedInput): AttentionSource | undefined {
+    return this.config.attention === 'none' ? undefined : { ptr: this.encoder.outPtr(), T: source.T, lens: source.lens };
+  }
+
+  /** With attention: a copy of the last encode()'s outputs, for decoding step by step. */
+  private remember(source: PackedInput): AttentionMemory | undefined {
+    if (this.config.attention === 'none') return undefined;
+    const { T, B, lens } = source;
+    const H = this.arena.f32At(this.encoder.outPtr(), T * B * this.encoder.n_out).slice();
+    return { H, T, B, lens: lens ? Int32Array.from(lens) : new Int32Array(B).fill(T) };
   }
 
   /** Validate and pack one source sequence, naming it as the caller's argument. */
