@@ -1,6 +1,6 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
-import { Random, type RNN } from '../dist/index.js';
+import { Random, type Network } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
 export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
@@ -52,7 +52,7 @@ export function randomBatch(rng: Random, s: DataSpec) {
 }
 
 /** A model's parameters as f64 arrays by canonical name, for the references. */
-export function refParams(model: RNN): Record<string, Float64Array> {
+export function refParams(model: Pick<Network, 'layout' | 'getParam'>): Record<string, Float64Array> {
   const p: Record<string, Float64Array> = {};
   for (const e of model.layout.entries) p[e.name] = Float64Array.from(model.getParam(e.name));
   return p;
@@ -91,4 +91,24 @@ export function echo(rng: Random, n: number, T = 16, V = 8, D = 3) {
     y.push(s.map((_, t) => (t >= D ? s[t - D] : -1)));
   }
   return { x, y };
+}
+
+/** The gradient check's measure: max relative error < 1e-3, entries below 1 % of the tensor's
+ *  largest measured against that 1 % (an f32 gradient cannot be relatively exact near zero). */
+export function checkGradient(label: string, got: ArrayLike<number>, expected: ArrayLike<number>): void {
+  const scale = Math.max(...Array.from(expected, Math.abs), 1e-6);
+  const { err, at } = worst(got, expected, 1e-2 * scale);
+  assert.ok(err < 1e-3, `${label}: relative error ${err.toExponential(2)} at [${at}] (got ${got[at]}, finite differences ${expected[at]})`);
+}
+
+/** One random target: a class id (softmax) or a vector of n_y values. */
+export function randomTarget(rng: Random, output: 'softmax' | 'sigmoid' | 'linear', n_y: number): number | number[] {
+  if (output === 'softmax') return rng.int(n_y);
+  if (output === 'sigmoid') return Array.from({ length: n_y }, () => Math.fround(rng.uniform()));
+  return uniforms(rng, n_y, 1.5);
+}
+
+/** One random input step: a token id or a vector of n_x values. */
+export function randomStep(rng: Random, input: 'tokens' | 'dense', n_x: number): number | number[] {
+  return input === 'tokens' ? rng.int(n_x) : uniforms(rng, n_x, 1.5);
 }

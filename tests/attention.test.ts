@@ -8,33 +8,10 @@ import * as assert from 'uvu/assert';
 import { createModel, loadModel, Random, type EncoderDecoderConfig } from '../dist/index.js';
 import { finiteDifferences } from './_reference_arch.js';
 import { attentionEncDec, type AttentionRef } from './_reference_attention.js';
-import { checkClose, rejectsWith, uniforms, worst } from './_utils.js';
+import { checkClose, checkGradient, randomStep, randomTarget, refParams, rejectsWith, uniforms, worst } from './_utils.js';
 
 type Cell = 'rnn' | 'lstm' | 'gru';
 type Output = 'softmax' | 'sigmoid' | 'linear';
-
-/** Max relative error, small entries measured against 1% of the tensor's largest. */
-function check(label: string, got: ArrayLike<number>, expected: ArrayLike<number>): void {
-  const scale = Math.max(...Array.from(expected, Math.abs), 1e-6);
-  const { err, at } = worst(got, expected, 1e-2 * scale);
-  assert.ok(err < 1e-3, `${label}: relative error ${err.toExponential(2)} at [${at}] (got ${got[at]}, finite differences ${expected[at]})`);
-}
-
-function params(model: { layout: { entries: readonly { name: string }[] }; getParam(n: string): Float32Array }) {
-  const p: Record<string, Float64Array> = {};
-  for (const e of model.layout.entries) p[e.name] = Float64Array.from(model.getParam(e.name));
-  return p;
-}
-
-function target(rng: Random, output: Output, n_y: number): number | number[] {
-  if (output === 'softmax') return rng.int(n_y);
-  if (output === 'sigmoid') return Array.from({ length: n_y }, () => Math.fround(rng.uniform()));
-  return uniforms(rng, n_y, 1.5);
-}
-
-function step(rng: Random, input: 'tokens' | 'dense', n_x: number): number | number[] {
-  return input === 'tokens' ? rng.int(n_x) : uniforms(rng, n_x, 1.5);
-}
 
 interface Case {
   name: string;
@@ -79,8 +56,8 @@ function refOf(c: Case, bridge: 'identity' | 'linear'): AttentionRef {
 
 function data(c: Case, seed: number, xs = [3, 1, 4], ys = [2, 3, 1]) {
   const rng = new Random(seed);
-  const x = xs.map((T) => Array.from({ length: T }, () => step(rng, c.input, n_x)));
-  const y = ys.map((T) => Array.from({ length: T }, () => target(rng, c.output, n_y)));
+  const x = xs.map((T) => Array.from({ length: T }, () => randomStep(rng, c.input, n_x)));
+  const y = ys.map((T) => Array.from({ length: T }, () => randomTarget(rng, c.output, n_y)));
   return { x, y } as { x: any[]; y: any[] };
 }
 
@@ -96,12 +73,12 @@ cases.forEach((c, i) => {
     assert.is(names.includes('attention.weight'), c.attention === 'general', 'W_a in the layout for general only');
     const { x, y } = data(c, 90 + i);
     const got = model.computeGradients({ x, y });
-    const p = params(model);
+    const p = refParams(model);
     const ref = refOf(c, model.config.bridge);
     const loss = () => attentionEncDec(ref, p, x, y).loss;
     assert.ok(Math.abs(got.loss - loss()) < 1e-5 * Math.max(1, got.loss), `loss ${got.loss} vs ${loss()}`);
     const expected = finiteDifferences(p, loss);
-    for (const e of model.layout.entries) check(e.name, got.grads[e.name], expected[e.name]);
+    for (const e of model.layout.entries) checkGradient(e.name, got.grads[e.name], expected[e.name]);
     model.dispose();
   });
 });
@@ -111,7 +88,7 @@ Grad('the check can fail: W_c taken at other weights disagrees with finite diffe
   const model = await build(c, 81);
   const { x, y } = data(c, 91);
   const got = model.computeGradients({ x, y });
-  const p = params(model);
+  const p = refParams(model);
   p['attention.combine.weight'][0] += 0.3;
   const expected = finiteDifferences(p, () => attentionEncDec(refOf(c, model.config.bridge), p, x, y).loss);
   const errs = model.layout.entries.map((e) => worst(got.grads[e.name], expected[e.name], 1e-6).err);
@@ -145,7 +122,7 @@ Forward('ŷ and the loss of every case equal the f64 reference', async () => {
     const model = await build(c, 100 + i);
     const { x, y } = data(c, 110 + i);
     const r = model.forward({ x, y });
-    const ref = attentionEncDec(refOf(c, model.config.bridge), params(model), x, y);
+    const ref = attentionEncDec(refOf(c, model.config.bridge), refParams(model), x, y);
     assert.ok(Math.abs(r.loss - ref.loss) < 1e-5 * Math.max(1, Math.abs(ref.loss)), `${c.name}: loss ${r.loss} vs ${ref.loss}`);
     ref.logits.forEach((rows, b) => rows.forEach((z, t) => {
       const g = c.output === 'softmax' ? softmax(z) : c.output === 'sigmoid' ? z.map((v) => 1 / (1 + Math.exp(-v))) : z;

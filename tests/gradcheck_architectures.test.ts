@@ -8,33 +8,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, Random, type EncoderDecoderConfig } from '../dist/index.js';
 import { encDecLoss, finiteDifferences, lastStateLoss, oneToManyLoss } from './_reference_arch.js';
-import { uniforms, worst } from './_utils.js';
+import { checkGradient, randomStep, randomTarget, refParams, uniforms, worst } from './_utils.js';
 
 type Output = 'softmax' | 'sigmoid' | 'linear';
 type Cell = 'rnn' | 'lstm' | 'gru';
-
-/** Max relative error, small entries measured against 1% of the tensor's largest. */
-function check(label: string, got: ArrayLike<number>, expected: ArrayLike<number>): void {
-  const scale = Math.max(...Array.from(expected, Math.abs), 1e-6);
-  const { err, at } = worst(got, expected, 1e-2 * scale);
-  assert.ok(err < 1e-3, `${label}: relative error ${err.toExponential(2)} at [${at}] (got ${got[at]}, finite differences ${expected[at]})`);
-}
-
-function params(model: { layout: { entries: readonly { name: string }[] }; getParam(n: string): Float32Array }) {
-  const p: Record<string, Float64Array> = {};
-  for (const e of model.layout.entries) p[e.name] = Float64Array.from(model.getParam(e.name));
-  return p;
-}
-
-function target(rng: Random, output: Output, n_y: number): number | number[] {
-  if (output === 'softmax') return rng.int(n_y);
-  if (output === 'sigmoid') return Array.from({ length: n_y }, () => Math.fround(rng.uniform()));
-  return uniforms(rng, n_y, 1.5);
-}
-
-function step(rng: Random, input: 'tokens' | 'dense', n_x: number): number | number[] {
-  return input === 'tokens' ? rng.int(n_x) : uniforms(rng, n_x, 1.5);
-}
 
 const Grad = suite('gradient check: the five architectures vs finite differences of an f64 composition');
 
@@ -50,14 +27,14 @@ lastStateCases.forEach((c, i) => {
     const n_x = 3, n_a = 3, n_y = 3;
     const model = await createModel({ architecture: 'many-to-one', ...c, n_x, n_a, n_y, seed: 10 + i });
     const rng = new Random(20 + i);
-    const x = c.lengths.map((T) => Array.from({ length: T }, () => step(rng, c.input, n_x)));
-    const y = c.lengths.map(() => target(rng, c.output, n_y));
+    const x = c.lengths.map((T) => Array.from({ length: T }, () => randomStep(rng, c.input, n_x)));
+    const y = c.lengths.map(() => randomTarget(rng, c.output, n_y));
     const got = model.computeGradients({ x, y } as any);
-    const p = params(model);
+    const p = refParams(model);
     const ref = { ...c, n_x, n_a, n_y };
     assert.ok(Math.abs(got.loss - lastStateLoss(ref, p, x, y)) < 1e-5 * Math.max(1, got.loss), 'loss');
     const expected = finiteDifferences(p, () => lastStateLoss(ref, p, x, y));
-    for (const e of model.layout.entries) check(e.name, got.grads[e.name], expected[e.name]);
+    for (const e of model.layout.entries) checkGradient(e.name, got.grads[e.name], expected[e.name]);
     model.dispose();
   });
 });
@@ -69,10 +46,10 @@ Grad('one-to-one lstm L=2 dense/softmax: the one step and the head', async () =>
   const x = Array.from({ length: 5 }, () => uniforms(rng, n_x, 1.5));
   const y = x.map(() => rng.int(n_y));
   const got = model.computeGradients({ x, y });
-  const p = params(model);
+  const p = refParams(model);
   const ref = { cell: 'lstm', layers: 2, bidirectional: false, input: 'dense', output: 'softmax', reduction: 'sum', n_x, n_a, n_y } as const;
   const expected = finiteDifferences(p, () => lastStateLoss(ref, p, x.map((v) => [v]), y));
-  for (const e of model.layout.entries) check(e.name, got.grads[e.name], expected[e.name]);
+  for (const e of model.layout.entries) checkGradient(e.name, got.grads[e.name], expected[e.name]);
   model.dispose();
 });
 
@@ -88,12 +65,12 @@ oneToManyCases.forEach((c, i) => {
     const model = await createModel({ architecture: 'one-to-many', ...c, n_a, n_y, seed: 30 + i });
     const rng = new Random(40 + i);
     const first = [3, 1, 4].map(() => (c.output === 'softmax' ? rng.int(n_y) : uniforms(rng, n_y)));
-    const y = [3, 1, 4].map((T) => Array.from({ length: T }, () => target(rng, c.output, n_y)));
+    const y = [3, 1, 4].map((T) => Array.from({ length: T }, () => randomTarget(rng, c.output, n_y)));
     const got = model.computeGradients({ x: first, y } as any);
-    const p = params(model);
+    const p = refParams(model);
     assert.ok(Math.abs(got.loss - oneToManyLoss({ ...c, n_a, n_y }, p, first, y)) < 1e-5 * Math.max(1, got.loss), 'loss');
     const expected = finiteDifferences(p, () => oneToManyLoss({ ...c, n_a, n_y }, p, first, y));
-    for (const e of model.layout.entries) check(e.name, got.grads[e.name], expected[e.name]);
+    for (const e of model.layout.entries) checkGradient(e.name, got.grads[e.name], expected[e.name]);
     model.dispose();
   });
 });
@@ -115,17 +92,17 @@ encDecCases.forEach((c, i) => {
     } as EncoderDecoderConfig);
     assert.is(model.config.bridge, c.enc.bidirectional || c.enc.layers !== c.dec.layers ? 'linear' : 'identity');
     const rng = new Random(60 + i);
-    const x = [3, 1, 4].map((T) => Array.from({ length: T }, () => step(rng, c.input, n_x)));
-    const y = [2, 3, 1].map((T) => Array.from({ length: T }, () => target(rng, c.output, n_y)));
+    const x = [3, 1, 4].map((T) => Array.from({ length: T }, () => randomStep(rng, c.input, n_x)));
+    const y = [2, 3, 1].map((T) => Array.from({ length: T }, () => randomTarget(rng, c.output, n_y)));
     const got = model.computeGradients({ x, y } as any);
-    const p = params(model);
+    const p = refParams(model);
     const ref = {
       encoder: { ...c.enc, n_x, n_a, input: c.input }, decoder: { ...c.dec, n_a, n_y, output: c.output },
       bridge: model.config.bridge, start: 1, reduction: c.reduction,
     };
     assert.ok(Math.abs(got.loss - encDecLoss(ref, p, x, y)) < 1e-5 * Math.max(1, got.loss), `loss ${got.loss} vs ${encDecLoss(ref, p, x, y)}`);
     const expected = finiteDifferences(p, () => encDecLoss(ref, p, x, y));
-    for (const e of model.layout.entries) check(e.name, got.grads[e.name], expected[e.name]);
+    for (const e of model.layout.entries) checkGradient(e.name, got.grads[e.name], expected[e.name]);
     model.dispose();
   });
 });
@@ -135,7 +112,7 @@ Grad('the check can fail: a bridge gradient taken at other weights disagrees wit
   const model = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 4, n_y: 3, n_a: 3, encoder: { bidirectional: true }, startToken: 1, seed: 70 });
   const x = [[1, 2, 3], [0]], y = [[2, 0], [1]];
   const got = model.computeGradients({ x, y });
-  const p = params(model);
+  const p = refParams(model);
   p['bridge.weight'][0] += 0.3;
   const ref = {
     encoder: { cell: 'rnn', layers: 1, bidirectional: true, n_x: 4, n_a: 3, input: 'tokens' }, decoder: { cell: 'rnn', layers: 1, n_a: 3, n_y: 3, output: 'softmax' },
