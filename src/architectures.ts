@@ -19,7 +19,7 @@ import { configFromFile, decodeModelFile, weightsFromFile } from './io.js';
 import { resolveConfig, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkChoice, describe } from './validate.js';
-import { getEngine, type Backend } from './wasm.js';
+import { getEngine, type Backend, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
 import { EncoderDecoder, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder } from './arch/encoder-decoder.js';
 import { ManyToMany, manyToManyTokenizers, type ManyToManyConfig } from './arch/many-to-many.js';
@@ -62,25 +62,22 @@ export async function createModel<const C extends ModelConfig>(config: C): Promi
   const where = 'createModel';
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
   const architecture = checkChoice(where, 'architecture', config.architecture, ARCHITECTURES);
-  const backend = config.backend ?? 'auto';
-  let model: Model;
+  // every config is checked in full before the kernels are loaded
+  let make: (kernels: Kernels, backend: 'simd' | 'scalar') => Model;
   switch (architecture) {
     case 'one-to-one': {
       const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig);
-      const engine = await getEngine(backend);
-      model = new OneToOne(engine.kernels, resolved, engine.backend, tokenizers);
+      make = (k, b) => new OneToOne(k, resolved, b, tokenizers);
       break;
     }
     case 'one-to-many': {
       const { resolved, tokenizers } = resolveOneToMany(config as OneToManyConfig);
-      const engine = await getEngine(backend);
-      model = new OneToMany(engine.kernels, resolved, engine.backend, tokenizers);
+      make = (k, b) => new OneToMany(k, resolved, b, tokenizers);
       break;
     }
     case 'many-to-one': {
       const { resolved, tokenizers } = resolveManyToOne(config as ManyToOneConfig);
-      const engine = await getEngine(backend);
-      model = new ManyToOne(engine.kernels, resolved, engine.backend, tokenizers);
+      make = (k, b) => new ManyToOne(k, resolved, b, tokenizers);
       break;
     }
     case 'many-to-many': {
@@ -88,17 +85,17 @@ export async function createModel<const C extends ModelConfig>(config: C): Promi
       const { architecture: _, tokenizers: t, ...rnnConfig } = config as ManyToManyConfig;
       const resolved = resolveConfig(rnnConfig as RNNConfig, where);
       const tokenizers = manyToManyTokenizers(where, t, resolved);
-      const engine = await getEngine(backend);
-      model = new ManyToMany(engine.kernels, resolved, engine.backend, tokenizers);
+      make = (k, b) => new ManyToMany(k, resolved, b, tokenizers);
       break;
     }
     case 'encoder-decoder': {
       const { resolved, tokenizers } = resolveEncoderDecoder(config as EncoderDecoderConfig);
-      const engine = await getEngine(backend);
-      model = new EncoderDecoder(engine.kernels, resolved, engine.backend, tokenizers);
+      make = (k, b) => new EncoderDecoder(k, resolved, b, tokenizers);
       break;
     }
   }
+  const engine = await getEngine(config.backend ?? 'auto');
+  const model = make(engine.kernels, engine.backend);
   return model as ModelFor<C>;
 }
 

@@ -19,6 +19,7 @@ import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } fr
 import { Network, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
 import type { StatSums } from './checkpoint.js';
 import { buildLayout, type CellKind } from './layout.js';
+import { pickToken } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
@@ -375,6 +376,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
     const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
     const rng = options.seed === undefined ? this.rng : new Random(checkInt(where, 'seed', options.seed, 0));
+    // temperature 0 is greedy; otherwise the shared sampler (temperature, then top-k)
+    const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP: 1, rng };
     const prime = options.prime === undefined ? [0] : Array.from(options.prime);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
     packInputs(where, [prime], 'tokens', c.n_x);                  // validates the ids
@@ -388,7 +391,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     for (const t of prime) p = feed(t);
     const out: number[] = [];
     for (let i = 0; i < length; i++) {
-      const next = pickToken(p, temperature, topK, rng);
+      const next = pickToken(p, sampler);
       out.push(next);
       if (i + 1 < length) p = feed(next);
     }
@@ -553,35 +556,5 @@ function countValid(ids: Int32Array): number {
   let n = 0;
   for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) n++;
   return n;
-}
-
-/** Draw a token from probabilities p at a temperature, among the top k. */
-function pickToken(p: Float32Array, temperature: number, topK: number, rng: Random): number {
-  const n = p.length;
-  if (temperature === 0) {
-    let best = 0;
-    for (let i = 1; i < n; i++) if (p[i] > p[best]) best = i;
-    return best;
-  }
-  // p^(1/temperature) renormalised = softmax(logits / temperature)
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[i] = Math.pow(p[i], 1 / temperature);
-  if (topK < n) {
-    const cutoff = Array.from(w).sort((a, b) => b - a)[topK - 1];
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
-      if (w[i] < cutoff || kept >= topK) w[i] = 0;
-      else kept++;
-    }
-  }
-  let total = 0;
-  for (let i = 0; i < n; i++) total += w[i];
-  if (!(total > 0)) return pickToken(p, 0, topK, rng);
-  let r = rng.uniform() * total;
-  for (let i = 0; i < n; i++) {
-    r -= w[i];
-    if (r < 0) return i;
-  }
-  return n - 1;
 }
 
