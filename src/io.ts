@@ -3,7 +3,7 @@
 // layout — also files written by PyTorch's safetensors.torch.save_file(module.state_dict()),
 // whose names carry the module's attribute prefixes ('rnn.weight_ih_l0', 'fc.weight') —
 // and checks every name and shape before a single weight changes.
-import type { Layout } from './layout.js';
+import type { Layout, TensorEntry } from './layout.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
 
 /** Metadata keys written by save(). */
@@ -17,6 +17,10 @@ export interface LoadOptions {
   /** Prefix of the output layer's tensors ('fc.' for fc.weight / fc.bias). Default: 'head.',
    *  or the only other weight/bias pair in the file. */
   headPrefix?: string;
+  /** Prefix of the embedding table's tensor ('encoder.' for an nn.Embedding attribute named
+   *  encoder, as in PyTorch's word_language_model example). Default: 'embedding.', else the
+   *  only other 2-D weight without a bias of the table's shape. */
+  embeddingPrefix?: string;
   /** Refuse a file without the output layer or with tensors the model does not use (true,
    *  default), or keep the model's own head and ignore extra tensors (false). */
   strict?: boolean;
@@ -54,57 +58,89 @@ export function configFromFile(where: string, file: DecodedSafetensors): unknown
 }
 
 /** Map a decoded file onto the layout: a new flat weight array, or an error naming the first
- *  problem (missing tensor, wrong shape, unknown extra tensor). `current` fills a missing
- *  head when strict is false. */
+ *  problem (missing tensor, wrong shape, unknown extra tensor, tied copies that differ).
+ *  `current` fills a missing head when strict is false. */
 export function weightsFromFile(where: string, layout: Layout, file: DecodedSafetensors,
                                 current: Float32Array, options: LoadOptions = {}): Float32Array {
   const names = [...file.tensors.keys()];
-  // a file with every tensor under the model's own names (one written by save()) maps as it is
-  const exact = options.rnnPrefix === undefined && options.headPrefix === undefined
-    && layout.entries.every((e) => file.tensors.has(e.name));
-  const rnnPrefix = options.rnnPrefix ?? (exact ? '' : findPrefix(names, 'weight_ih_l0') ?? '');
-  const recurrent = layout.entries.filter((e) => e.stack >= 0);
-  const used = new Set<string>();
-  const fileName = new Map<string, string>();
-  for (const e of recurrent) fileName.set(e.name, rnnPrefix + e.name);
-  let headPrefix = options.headPrefix ?? (exact ? 'head.' : undefined);
-  if (headPrefix === undefined) {
-    if (file.tensors.has('head.weight')) headPrefix = 'head.';
-    else {
-      const recurrentNames = new Set(fileName.values());
-      const rest = names.filter((n) => !recurrentNames.has(n));
-      const pairs = rest.filter((n) => n.endsWith('.weight') && rest.includes(n.slice(0, -'weight'.length) + 'bias'));
-      if (pairs.length > 1) {
-        throw new RangeError(`${where}: the file has several weight/bias pairs besides the recurrent tensors (${pairs.join(', ')}); pass headPrefix to say which is the output layer`);
-      }
-      headPrefix = pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
-    }
-  }
-  const head = layout.head();
-  if (head) {
-    fileName.set(head.weight.name, `${headPrefix}weight`);
-    fileName.set(head.bias.name, `${headPrefix}bias`);
-  }
+  const candidates = fileNames(where, layout, file, options);
   const out = Float32Array.from(current);
+  const used = new Set<string>();
   for (const e of layout.entries) {
-    const name = fileName.get(e.name) ?? e.name;   // other layers (a bridge) keep their own names
-    const t = file.tensors.get(name);
-    if (!t) {
+    const found = candidates.get(e)!.filter((n) => file.tensors.has(n));
+    if (found.length === 0) {
       if ((e.role === 'head_weight' || e.role === 'head_bias') && options.strict === false) continue;
       const have = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
-      throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(name)} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}`);
+      throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(candidates.get(e)![0])} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}`);
     }
-    if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
-      throw new RangeError(`${where}: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}], the model's ${e.name} needs [${e.shape.join(', ')}]`);
+    for (const name of found) {
+      const t = file.tensors.get(name)!;
+      if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
+        throw new RangeError(`${where}: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}], the model's ${e.name} needs [${e.shape.join(', ')}]`);
+      }
+      // a tied tensor may be in the file under each of its names: the copies must agree
+      const first = file.tensors.get(found[0])!.data;
+      if (t.data.some((v, i) => !Object.is(v, first[i]))) {
+        throw new RangeError(`${where}: tensors ${JSON.stringify(found[0])} and ${JSON.stringify(name)} are one tied tensor in this model (${e.name}), but the file holds different values`);
+      }
+      used.add(name);
     }
-    out.set(t.data, e.offset);
-    used.add(name);
+    out.set(file.tensors.get(found[0])!.data, e.offset);
   }
   const extra = names.filter((n) => !used.has(n));
   if (extra.length > 0 && options.strict !== false) {
     throw new RangeError(`${where}: the file has tensors this model does not use: ${extra.join(', ')} (check the config, or pass strict: false)`);
   }
   return out;
+}
+
+/** For every entry of the layout, the names it may have in the file, most likely first. */
+function fileNames(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions): Map<TensorEntry, string[]> {
+  const names = [...file.tensors.keys()];
+  const own = (e: TensorEntry) => [e.name, ...(e.tiedNames ?? [])];
+  // a file with every tensor under the model's own names (one written by save()) maps as it is
+  const exact = options.rnnPrefix === undefined && options.headPrefix === undefined && options.embeddingPrefix === undefined
+    && layout.entries.every((e) => own(e).some((n) => file.tensors.has(n)));
+  const out = new Map<TensorEntry, string[]>();
+  if (exact) {
+    for (const e of layout.entries) out.set(e, own(e));
+    return out;
+  }
+  // recurrent tensors: the file's module prefix + PyTorch's bare name (weight_ih_l0, …);
+  // with several recurrent modules (encoder, decoder) the names must be the model's own
+  const rnnPrefix = options.rnnPrefix ?? findPrefix(names, 'weight_ih_l0');
+  const bare = (e: TensorEntry) => e.name.slice(e.name.lastIndexOf('.') + 1);
+  for (const e of layout.entries) if (e.stack >= 0) out.set(e, [rnnPrefix === undefined ? e.name : rnnPrefix + bare(e)]);
+  const recurrent = new Set([...out.values()].flat());
+  const headPrefix = options.headPrefix ?? findHead(where, names.filter((n) => !recurrent.has(n)));
+  const head = layout.head();
+  for (const e of layout.entries) {
+    if (out.has(e)) continue;
+    const names = own(e);
+    if (e === head?.bias) names.unshift(`${headPrefix}bias`);
+    if (e === head?.weight) names.unshift(`${headPrefix}weight`);
+    if (e.role === 'embedding' && options.embeddingPrefix !== undefined) names.unshift(`${options.embeddingPrefix}weight`);
+    out.set(e, names);
+  }
+  // an embedding table found under none of its names: the one other 2-D weight of its shape
+  const taken = new Set([...out.values()].flat());
+  for (const e of layout.entries) {
+    if (e.role !== 'embedding' || out.get(e)!.some((n) => file.tensors.has(n))) continue;
+    const fits = names.filter((n) => !taken.has(n) && n.endsWith('weight') && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias')
+      && file.tensors.get(n)!.shape.join() === e.shape.join());
+    if (fits.length === 1) out.get(e)!.push(fits[0]);
+  }
+  return out;
+}
+
+/** The output layer's prefix in a file: 'head.', or that of the only weight/bias pair left. */
+function findHead(where: string, rest: string[]): string {
+  if (rest.includes('head.weight') || rest.includes('head.bias')) return 'head.';
+  const pairs = rest.filter((n) => n.endsWith('.weight') && rest.includes(n.slice(0, -'weight'.length) + 'bias'));
+  if (pairs.length > 1) {
+    throw new RangeError(`${where}: the file has several weight/bias pairs besides the recurrent tensors (${pairs.join(', ')}); pass headPrefix to say which is the output layer`);
+  }
+  return pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
 }
 
 function findPrefix(names: string[], suffix: string): string | undefined {

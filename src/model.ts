@@ -10,7 +10,8 @@
 // cell runs every step in wasm; one backward call per cell runs BPTT; clipping and the
 // optimizer step are single loops over the flat parameter region. In training, dropout
 // (assembly/dropout.ts) may zero outputs between stacked layers (`dropout`) and the top
-// layer's output before the head (`outputDropout`); inference never drops anything.
+// layer's output before the head (`outputDropout`); inference never drops anything. Token
+// input may go through an embedding table (src/embedding.ts), whose weight the head may share.
 import type { Region } from './arena.js';
 import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
@@ -22,13 +23,16 @@ import { buildLayout, type CellKind } from './layout.js';
 import { pickToken } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
+import {
+  embeddingSpec, embeddingTable, resolveTokenEmbedding, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
+} from './embedding.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
 /** What createRNN takes. Every field is documented with its default. */
-export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends TokenEmbeddingConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;
   /** Input size: features per step, or vocabulary size for token inputs. */
@@ -68,7 +72,7 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
 }
 
 /** A config with every default filled in (model.config, and what toJSON returns). */
-export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedTokenEmbedding {
   cell: CellKind;
   n_x: number;
   n_a: number;
@@ -103,21 +107,28 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
   if (dropout > 0 && layers < 2) {
     throw new RangeError(`${where}: dropout acts between stacked layers and needs layers ≥ 2, got layers = ${layers}; use outputDropout for dropout before the output layer`);
   }
+  const n_x = checkInt(where, 'n_x', config.n_x), n_a = checkInt(where, 'n_a', config.n_a), n_y = checkInt(where, 'n_y', config.n_y);
+  const input = checkChoice(where, 'input', config.input ?? 'dense', ['tokens', 'dense'] as const);
+  const bidirectional = checkBoolean(where, 'bidirectional', config.bidirectional ?? false);
+  const head = { n_y, n_in: (bidirectional ? 2 : 1) * n_a, width: bidirectional ? '2 · n_a' : 'n_a' };
+  const embedding = resolveTokenEmbedding(where, config, n_x, 'n_x', head,
+    input === 'tokens' ? undefined : `maps token ids and needs input 'tokens', got input '${input}'`);
   return {
     cell,
-    n_x: checkInt(where, 'n_x', config.n_x),
-    n_a: checkInt(where, 'n_a', config.n_a),
-    n_y: checkInt(where, 'n_y', config.n_y),
-    input: checkChoice(where, 'input', config.input ?? 'dense', ['tokens', 'dense'] as const),
+    n_x,
+    n_a,
+    n_y,
+    input,
     output: checkChoice(where, 'output', config.output ?? 'softmax', ['softmax', 'sigmoid', 'linear'] as const),
     activation: checkChoice(where, 'activation', config.activation ?? 'tanh', ['tanh', 'relu'] as const),
     layers,
-    bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
+    bidirectional,
     resetAfter: checkBoolean(where, 'resetAfter', config.resetAfter ?? true),
     dropout,
     outputDropout: checkNumber(where, 'outputDropout', config.outputDropout ?? 0, 0, 0.99),
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
+    ...embedding,
   };
 }
 
@@ -255,15 +266,19 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   /** Use createRNN(). */
   constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
     const D = config.bidirectional ? 2 : 1;
+    const emb = config.embedding;
+    // with an embedding, the tensors are those of nn.Embedding + nn.RNN/LSTM/GRU + nn.Linear
+    // modules named embedding, rnn and head
     super(kernels, backend, buildLayout({
-      stacks: [{ prefix: '', spec: config }],
-      head: { n_in: D * config.n_a, n_y: config.n_y },
+      stacks: [{ prefix: emb ? 'rnn.' : '', spec: { ...config, n_x: emb?.size ?? config.n_x } }],
+      head: { n_in: D * config.n_a, n_y: config.n_y, tied: config.tieWeights ? 'embedding' : undefined },
+      embeddings: emb ? [embeddingSpec('embedding', config.n_x, emb)] : [],
     }), config.seed);
-    this.config = Object.freeze({ ...config });
+    this.config = Object.freeze({ ...config, ...(emb ? { embedding: Object.freeze({ ...emb }) } : {}) });
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {
       cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
       activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
-      dropout: config.dropout,
+      dropout: config.dropout, embedding: emb && embeddingTable(this.layout, 'embedding', emb),
     });
   }
 
@@ -402,7 +417,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** The configuration as plain JSON (round-trips through createRNN). */
   toJSON(): ResolvedConfig<I, O> {
-    return { ...this.config };
+    const c = { ...this.config };
+    if (c.embedding) c.embedding = { ...c.embedding };
+    return c;
   }
 
   protected releaseWorkspaces(): void {

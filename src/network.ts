@@ -7,7 +7,7 @@
 import { Arena, type Region } from './arena.js';
 import { decodeCheckpoint, encodeCheckpoint, type FitPosition, type StatSums } from './checkpoint.js';
 import { decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
-import type { Layout, TensorEntry } from './layout.js';
+import { initialise, type Layout, type TensorEntry } from './layout.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
 import { Random } from './random.js';
 import { learningRateAt, resolveSchedule, type ResolvedSchedule, type ScheduleConfig, type ScheduleName } from './schedule.js';
@@ -239,12 +239,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
       this.arena.dispose();
       throw e;
     }
-    // PyTorch's initialisation: U(−bound, bound) per tensor, drawn in layout order
+    // PyTorch's initialisation, drawn in layout order
     const init = new Random(seed);
-    const w = this.arena.f32(this.weights);
-    for (const e of layout.entries) {
-      for (let i = 0; i < e.length; i++) w[e.offset + i] = (2 * init.uniform() - 1) * e.initBound;
-    }
+    initialise(layout, this.arena.f32(this.weights), () => init.uniform());
     this.rng = new Random(seed ^ 0x2545f491);
     this.params = this.makeParamsObject();
   }
@@ -365,7 +362,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
       const a = JSON.stringify(mine[key]), b = JSON.stringify(s.config[key]);
       if (a !== b) throw new RangeError(`${where}: the checkpoint is for a model with ${key} = ${b}, this model has ${key} = ${a}`);
     }
-    const optimizer = s.optimizer && new Optimizer(s.optimizer.config, this.arena, this.layout.size);   // allocates
+    const optimizer = s.optimizer && new Optimizer(s.optimizer.config, this.arena, this.layout.trainable);   // allocates
     optimizer?.setState(s.optimizer!);
     this.optimizer?.dispose();
     this.optimizer = optimizer;
@@ -600,7 +597,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
     const tbptt = options.tbptt === undefined ? undefined : checkInt(where, 'tbptt', options.tbptt);
     if (!this.optimizer || JSON.stringify(this.optimizer.config) !== JSON.stringify(config)) {
       this.optimizer?.dispose();
-      this.optimizer = new Optimizer(config, this.arena, this.layout.size);
+      this.optimizer = new Optimizer(config, this.arena, this.layout.trainable);
     }
     return { optimizer: this.optimizer, baseRate: learningRate ?? config.learningRate, schedule, clipNorm, clipValue, onNonFinite, tbptt };
   }

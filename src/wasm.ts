@@ -77,6 +77,9 @@ export interface Kernels {
   attention_combine_forward(Ht: number, C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
   attention_combine_backward(dC: number, dQ: number, dW_c: number, dHt: number, Ht: number,
                              C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
+  embedding_forward(X: number, ids: number, W_e: number, rows: number, E: number): void;
+  embedding_backward(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
+  embedding_backward_naive(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
 }
 
 /** One instantiated kernel module; shared by every model created on that backend. */
