@@ -132,3 +132,26 @@ export function embeddingSpec(name: string, V: number, e: ResolvedEmbedding, tie
 export function embeddingTable(layout: Layout, name: string, e: ResolvedEmbedding): EmbeddingTable {
   return { entry: layout.embedding(name)!, paddingIdx: e.paddingIdx ?? -1, frozen: e.frozen };
 }
+
+/** How a one-stack model lays out with (or without) an embedding: the stack's name prefix
+ *  ('rnn.' beside the table 'embedding', as PyTorch nests nn.Embedding and the recurrent
+ *  module), the width the stack's first layer reads, the head's tie, and the table. */
+export function tokenEmbeddingLayout(e: ResolvedTokenEmbedding, V: number, n_x: number) {
+  const emb = e.embedding;
+  return {
+    prefix: emb ? 'rnn.' : '',
+    n_x: emb?.size ?? n_x,
+    tied: e.tieWeights ? 'embedding' : undefined,
+    embeddings: emb ? [embeddingSpec('embedding', V, emb)] : [],
+  };
+}
+
+/** Why a model with this input kind cannot take an embedding (undefined: it can). */
+export function unlessTokens(input: string): string | undefined {
+  return input === 'tokens' ? undefined : `maps token ids and needs input 'tokens', got input '${input}'`;
+}
+
+/** The output layer's shape (n_y, D · n_a) as tieWeights checks it. */
+export function headShape(n_y: number, n_a: number, bidirectional: boolean) {
+  return { n_y, n_in: (bidirectional ? 2 : 1) * n_a, width: bidirectional ? '2 · n_a' : 'n_a' };
+}

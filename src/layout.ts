@@ -187,7 +187,7 @@ export function buildLayout(spec: LayoutSpec): Layout {
       add({
         name: `${t.name}.weight`, role: 'embedding', stack: -1, layer: 0, direction: 0, shape: [t.V, t.E],
         initBound: 1 / Math.sqrt(t.E), init: tied ? undefined : 'normal', zeroRow: t.paddingIdx,
-        tiedNames: [...(t.tiedNames ?? []), ...(tied ? ['head.weight'] : [])],
+        ...(t.tiedNames || tied ? { tiedNames: [...(t.tiedNames ?? []), ...(tied ? ['head.weight'] : [])] } : {}),
       });
     }
   }

@@ -24,7 +24,7 @@ import { pickToken } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import {
-  embeddingSpec, embeddingTable, resolveTokenEmbedding, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
+  embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
 } from './embedding.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
@@ -110,9 +110,7 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
   const n_x = checkInt(where, 'n_x', config.n_x), n_a = checkInt(where, 'n_a', config.n_a), n_y = checkInt(where, 'n_y', config.n_y);
   const input = checkChoice(where, 'input', config.input ?? 'dense', ['tokens', 'dense'] as const);
   const bidirectional = checkBoolean(where, 'bidirectional', config.bidirectional ?? false);
-  const head = { n_y, n_in: (bidirectional ? 2 : 1) * n_a, width: bidirectional ? '2 · n_a' : 'n_a' };
-  const embedding = resolveTokenEmbedding(where, config, n_x, 'n_x', head,
-    input === 'tokens' ? undefined : `maps token ids and needs input 'tokens', got input '${input}'`);
+  const embedding = resolveTokenEmbedding(where, config, n_x, 'n_x', headShape(n_y, n_a, bidirectional), unlessTokens(input));
   return {
     cell,
     n_x,
@@ -267,12 +265,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
     const D = config.bidirectional ? 2 : 1;
     const emb = config.embedding;
-    // with an embedding, the tensors are those of nn.Embedding + nn.RNN/LSTM/GRU + nn.Linear
-    // modules named embedding, rnn and head
+    const t = tokenEmbeddingLayout(config, config.n_x, config.n_x);
     super(kernels, backend, buildLayout({
-      stacks: [{ prefix: emb ? 'rnn.' : '', spec: { ...config, n_x: emb?.size ?? config.n_x } }],
-      head: { n_in: D * config.n_a, n_y: config.n_y, tied: config.tieWeights ? 'embedding' : undefined },
-      embeddings: emb ? [embeddingSpec('embedding', config.n_x, emb)] : [],
+      stacks: [{ prefix: t.prefix, spec: { ...config, n_x: t.n_x } }],
+      head: { n_in: D * config.n_a, n_y: config.n_y, tied: t.tied },
+      embeddings: t.embeddings,
     }), config.seed);
     this.config = Object.freeze({ ...config, ...(emb ? { embedding: Object.freeze({ ...emb }) } : {}) });
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {

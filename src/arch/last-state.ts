@@ -12,6 +12,7 @@
 import type { PackedInput } from '../data.js';
 import type { OutputKind } from '../data.js';
 import { buildLayout } from '../layout.js';
+import { embeddingTable, tokenEmbeddingLayout, type ResolvedTokenEmbedding } from '../embedding.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type Examples, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
@@ -25,13 +26,17 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   private last: { B: number; X: number; targets?: Int32Array | Float32Array } = { B: 0, X: 0 };
 
   protected constructor(kernels: Kernels, backend: 'simd' | 'scalar', seed: number, cell: ResolvedCell,
-                        n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind) {
+                        n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind,
+                        emb: ResolvedTokenEmbedding = {}) {
     const D = bidirectional ? 2 : 1;
+    const t = tokenEmbeddingLayout(emb, n_x, n_x);
     super(kernels, backend, buildLayout({
-      stacks: [{ prefix: '', spec: { cell: cell.cell, n_x, n_a: cell.n_a, layers: cell.layers, bidirectional } }],
-      head: { n_in: D * cell.n_a, n_y },
+      stacks: [{ prefix: t.prefix, spec: { cell: cell.cell, n_x: t.n_x, n_a: cell.n_a, layers: cell.layers, bidirectional } }],
+      head: { n_in: D * cell.n_a, n_y, tied: t.tied },
+      embeddings: t.embeddings,
     }), seed);
-    this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional));
+    const table = emb.embedding && embeddingTable(this.layout, 'embedding', emb.embedding);
+    this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional, table));
     const head = this.layout.head()!;
     this.head = new Head(kernels, this.arena, head.weight, head.bias, D * cell.n_a, n_y, output);
   }

@@ -17,9 +17,10 @@ import {
   toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type State, type Step,
 } from './common.js';
 import { LastStateNetwork } from './last-state.js';
+import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
 import { checkBoolean, checkInt } from '../validate.js';
 
-export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
+export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'many-to-one';
   /** Input size: features per step ('dense') or vocabulary size ('tokens'). */
   n_x: number;
@@ -36,7 +37,7 @@ export interface ManyToOneConfig<I extends InputKind = InputKind, O extends Outp
   tokenizers?: { x?: Tokenizer };
 }
 
-export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell {
+export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
   architecture: 'many-to-one';
   n_x: number;
   n_y: number;
@@ -91,6 +92,8 @@ export function resolveManyToOne(config: ManyToOneConfig): { resolved: ResolvedM
     bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
     ...resolveCommon(where, config),
   };
+  Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
+    headShape(resolved.n_y, resolved.n_a, resolved.bidirectional), unlessTokens(resolved.input)));
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
 
@@ -104,7 +107,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** Use createModel({ architecture: 'many-to-one', … }). */
   constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer } = {}) {
-    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output);
+    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
   }

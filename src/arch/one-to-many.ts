@@ -24,8 +24,11 @@ import {
   tokenizersJSON, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
 import { Decoder } from './decoder.js';
+import {
+  embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
+} from '../embedding.js';
 
-export interface OneToManyConfig<O extends OutputKind = OutputKind> extends CommonConfig {
+export interface OneToManyConfig<O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'one-to-many';
   /** Output size: vocabulary size (softmax; also the input vocabulary), or values per step. */
   n_y: number;
@@ -47,7 +50,7 @@ export interface OneToManyConfig<O extends OutputKind = OutputKind> extends Comm
   bidirectional?: never;
 }
 
-export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends ResolvedCell {
+export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
   architecture: 'one-to-many';
   n_y: number;
   output: O;
@@ -121,6 +124,9 @@ export function resolveOneToMany(config: OneToManyConfig): { resolved: ResolvedO
     stopToken: special('stopToken', y?.eos),
     ...resolveCommon(where, config),
   };
+  // the model reads its own outputs: tokens of the n_y vocabulary when the output is softmax
+  Object.assign(resolved, resolveTokenEmbedding(where, config, n_y, 'n_y', headShape(n_y, resolved.n_a, false),
+    output === 'softmax' ? undefined : `maps the model's own output tokens and needs output 'softmax', got output '${output}'`));
   return { resolved, tokenizers: y ? { y } : {} };
 }
 
@@ -135,13 +141,16 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Use createModel({ architecture: 'one-to-many', … }). */
   constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: 'simd' | 'scalar', tokenizers: { y?: Tokenizer } = {}) {
+    const t = tokenEmbeddingLayout(config, config.n_y, config.n_y);
     super(kernels, backend, buildLayout({
-      stacks: [{ prefix: '', spec: { cell: config.cell, n_x: config.n_y, n_a: config.n_a, layers: config.layers, bidirectional: false } }],
-      head: { n_in: config.n_a, n_y: config.n_y },
+      stacks: [{ prefix: t.prefix, spec: { cell: config.cell, n_x: t.n_x, n_a: config.n_a, layers: config.layers, bidirectional: false } }],
+      head: { n_in: config.n_a, n_y: config.n_y, tied: t.tied },
+      embeddings: t.embeddings,
     }), config.seed);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
-    this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output);
+    const table = config.embedding && embeddingTable(this.layout, 'embedding', config.embedding);
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output, undefined, table);
   }
 
   /** Teacher-forced outputs ŷ<t> and the loss: inputs [x, y<1..T−1>], targets y<1..T>. */

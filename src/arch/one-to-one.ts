@@ -17,8 +17,9 @@ import {
   tokenizersJSON, type CommonConfig, type Label, type Prediction, type ResolvedCell, type Step,
 } from './common.js';
 import { LastStateNetwork } from './last-state.js';
+import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
 
-export interface OneToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
+export interface OneToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'one-to-one';
   /** Input size: features ('dense') or vocabulary size ('tokens'). */
   n_x: number;
@@ -35,7 +36,7 @@ export interface OneToOneConfig<I extends InputKind = InputKind, O extends Outpu
   bidirectional?: never;
 }
 
-export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell {
+export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
   architecture: 'one-to-one';
   n_x: number;
   n_y: number;
@@ -79,6 +80,8 @@ export function resolveOneToOne(config: OneToOneConfig): { resolved: ResolvedOne
     output: resolveOutput(where, config.output),
     ...resolveCommon(where, config),
   };
+  Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
+    headShape(resolved.n_y, resolved.n_a, false), unlessTokens(resolved.input)));
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
 
@@ -91,7 +94,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** Use createModel({ architecture: 'one-to-one', … }). */
   constructor(kernels: Kernels, config: ResolvedOneToOne<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer } = {}) {
-    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output);
+    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
   }
