@@ -124,10 +124,12 @@ function fileNames(where: string, layout: Layout, file: DecodedSafetensors, opti
     if (e.role === 'embedding' && options.embeddingPrefix !== undefined) names.unshift(`${options.embeddingPrefix}weight`);
     out.set(e, names);
   }
-  // an embedding table found under none of its names: the one other 2-D weight of its shape
+  // a table not under its own names (nor embeddingPrefix): the one other 2-D weight of its
+  // shape (word_language_model's 'encoder.weight'); a tied table may be under the head's too
   const taken = new Set([...out.values()].flat());
   for (const e of layout.entries) {
-    if (e.role !== 'embedding' || out.get(e)!.some((n) => file.tensors.has(n))) continue;
+    const tableNames = [e.name, ...(options.embeddingPrefix === undefined ? [] : [`${options.embeddingPrefix}weight`])];
+    if (e.role !== 'embedding' || tableNames.some((n) => file.tensors.has(n))) continue;
     const fits = names.filter((n) => !taken.has(n) && n.endsWith('weight') && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias')
       && file.tensors.get(n)!.shape.join() === e.shape.join());
     if (fits.length === 1) out.get(e)!.push(fits[0]);
