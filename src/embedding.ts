@@ -20,8 +20,8 @@ export interface EmbeddingOptions {
   /** E: values per token (nn.Embedding's embedding_dim). */
   size: number;
   /** A token id whose row starts at zero and never gets a gradient (nn.Embedding's
-   *  padding_idx), in [0, V). Default: none. */
-  paddingIdx?: number;
+   *  padding_idx), in [0, V); null: none. Default: none. */
+  paddingIdx?: number | null;
   /** Keep the table fixed in training: no gradient, and no optimizer step, weight decay or
    *  momentum touches it (e.g. pretrained vectors loaded with setParam). Default false. */
   frozen?: boolean;

@@ -110,7 +110,8 @@ function fileNames(where: string, layout: Layout, file: DecodedSafetensors, opti
   }
   // recurrent tensors: the file's module prefix + PyTorch's bare name (weight_ih_l0, …);
   // with several recurrent modules (encoder, decoder) the names must be the model's own
-  const rnnPrefix = options.rnnPrefix ?? findPrefix(names, 'weight_ih_l0');
+  const oneStack = layout.entries.every((e) => e.stack <= 0);
+  const rnnPrefix = oneStack ? options.rnnPrefix ?? findPrefix(names, 'weight_ih_l0') : undefined;
   const bare = (e: TensorEntry) => e.name.slice(e.name.lastIndexOf('.') + 1);
   for (const e of layout.entries) if (e.stack >= 0) out.set(e, [rnnPrefix === undefined ? e.name : rnnPrefix + bare(e)]);
   const recurrent = new Set([...out.values()].flat());
