@@ -40,5 +40,7 @@ export type {
 export { argmax, beamSearch, decodeBatch, pickToken, resolveSampling, samplingDistribution, streamTokens } from './decode.js';
 export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenStepper, Sampler } from './decode.js';
 // Tokenizers: text ↔ token ids, saved with models.
-export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
-export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';
+export { CharTokenizer, WordTokenizer, tokenizerFromJSON, splitWords } from './tokenizer.js';
+export type {
+  Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions, WordBuildOptions, UnknownPolicy, WordSplit,
+} from './tokenizer.js';

@@ -1,11 +1,14 @@
 // Tokenizers: text ↔ token ids for models with token input or softmax output.
 //
 // A vocabulary is a list of strings; a token's id is its index. Special tokens come first,
-// in a fixed order (<unk>, <s>, </s> — those the vocabulary has), then the ordinary tokens.
-// A CharTokenizer splits text into characters (Unicode code points); a WordTokenizer takes
-// lists of words (or splits a string on whitespace). Both encode unknown tokens as <unk>
-// when the vocabulary has one and refuse them otherwise, and save to plain JSON, which a
-// model file carries next to its config so that loading gives back the same ids.
+// in a fixed order (<unk>, <s>, </s> — those the vocabulary has), then the ordinary tokens,
+// most frequent first, sorted, or in order of first appearance; a label vocabulary
+// (fromLabels) keeps exactly the order it is given. A CharTokenizer splits text into
+// characters (Unicode code points); a WordTokenizer takes lists of words, or splits text on
+// whitespace or into words and punctuation marks. Either may fold case. A token not in the
+// vocabulary becomes <unk>, or a given id, or is dropped, or refused (the `unknown` policy).
+// Everything that changes the ids is saved in the plain JSON a model file carries next to its
+// config, so that loading gives back the same ids.
 
 import { describe } from './validate.js';
 
@@ -31,6 +34,14 @@ export interface DecodeOptions {
   skipSpecial?: boolean;
 }
 
+/** What encode does with a token not in the vocabulary: 'unk' maps it to the unknown token,
+ *  a number maps it to that id, 'skip' leaves it out, 'error' refuses it. */
+export type UnknownPolicy = 'unk' | 'skip' | 'error' | number;
+
+/** How a WordTokenizer cuts a string: at whitespace, or into words (letters and digits, with
+ *  inner apostrophes: "don't") and single punctuation marks ("Darcy," → "Darcy", ","). */
+export type WordSplit = 'whitespace' | 'words';
+
 /** A tokenizer as plain JSON (what toJSON returns and tokenizerFromJSON takes). */
 export interface TokenizerJSON {
   kind: 'char' | 'word';
@@ -40,14 +51,34 @@ export interface TokenizerJSON {
   unk?: number;
   bos?: number;
   eos?: number;
+  /** Fold text to lower case before looking tokens up. Default false. */
+  lowercase?: boolean;
+  /** Unknown tokens. Default 'unk' when the vocabulary has an unknown token, else 'error'. */
+  unknown?: UnknownPolicy;
+  /** WordTokenizer: how strings are cut. Default 'whitespace'. */
+  split?: WordSplit;
 }
 
 export interface BuildOptions extends SpecialTokens {
   /** Keep only tokens seen at least this often. Default 1. */
   minCount?: number;
   /** Keep at most this many tokens (the most frequent; ties by first appearance), specials
-   *  not counted. Default: all. */
+   *  not counted: the vocabulary's size is maxTokens + the special tokens. Default: all. */
   maxTokens?: number;
+  /** Order of the ordinary tokens: 'frequency' (most frequent first, ties by first
+   *  appearance), 'sorted' (by code unit) or 'first' (first appearance). Default: 'sorted'
+   *  for characters, 'frequency' for words. */
+  order?: 'frequency' | 'sorted' | 'first';
+  /** Fold text to lower case, when building and when encoding. Default false. */
+  lowercase?: boolean;
+  /** Unknown tokens when encoding. Default 'unk' when the vocabulary has one, else 'error'. */
+  unknown?: UnknownPolicy;
+}
+
+/** WordTokenizer.fromText's options. */
+export interface WordBuildOptions extends BuildOptions {
+  /** How text is cut into words, when building and when encoding. Default 'whitespace'. */
+  split?: WordSplit;
 }
 
 const DEFAULT_SPECIALS = { unk: '<unk>', bos: '<s>', eos: '</s>' } as const;
@@ -62,6 +93,10 @@ abstract class Vocabulary {
   readonly bos?: number;
   /** Id of the stop token, if any. */
   readonly eos?: number;
+  /** Whether text is folded to lower case before lookup. */
+  readonly lowercase: boolean;
+  /** What encode does with a token not in the vocabulary. */
+  readonly unknown: UnknownPolicy;
   abstract readonly kind: 'char' | 'word';
   private readonly ids: Map<string, number>;
 
@@ -87,6 +122,8 @@ abstract class Vocabulary {
     this.unk = special('unk');
     this.bos = special('bos');
     this.eos = special('eos');
+    this.lowercase = json.lowercase === undefined ? false : checkFlag(where, 'lowercase', json.lowercase);
+    this.unknown = checkUnknown(where, json.unknown ?? (this.unk === undefined ? 'error' : 'unk'), this.unk, this.tokens.length);
   }
 
   /** Number of tokens: the model's n_x (input) or n_y (output). */
@@ -94,9 +131,10 @@ abstract class Vocabulary {
     return this.tokens.length;
   }
 
-  /** The id of one token string, or the unknown token's id (undefined when there is none). */
+  /** The id of one token string (case-folded if the tokenizer folds case), or what the
+   *  unknown policy maps it to (undefined when it skips or refuses unknown tokens). */
   id(token: string): number | undefined {
-    return this.ids.get(token) ?? this.unk;
+    return this.ids.get(this.lowercase ? token.toLowerCase() : token) ?? this.unknownId();
   }
 
   /** The token strings of some ids (specials included). */
@@ -109,6 +147,8 @@ abstract class Vocabulary {
     if (this.unk !== undefined) json.unk = this.unk;
     if (this.bos !== undefined) json.bos = this.bos;
     if (this.eos !== undefined) json.eos = this.eos;
+    if (this.lowercase) json.lowercase = true;
+    if (this.unknown !== (this.unk === undefined ? 'error' : 'unk')) json.unknown = this.unknown;
     return json;
   }
 
@@ -116,11 +156,12 @@ abstract class Vocabulary {
     const out: number[] = [];
     if (options.bos) out.push(this.need(where, 'bos'));
     pieces.forEach((p, i) => {
-      const id = this.ids.get(p) ?? this.unk;
-      if (id === undefined) {
-        throw new RangeError(`${where}: token ${JSON.stringify(p)} at position ${i} is not in the vocabulary, which has no unknown token`);
+      const id = this.ids.get(this.lowercase ? p.toLowerCase() : p) ?? this.unknownId();
+      if (id !== undefined) out.push(id);
+      else if (this.unknown === 'error') {
+        throw new RangeError(`${where}: token ${JSON.stringify(p)} at position ${i} is not in the vocabulary, ` +
+          (this.unk === undefined ? 'which has no unknown token' : "and the tokenizer's unknown policy is 'error'"));
       }
-      out.push(id);
     });
     if (options.eos) out.push(this.need(where, 'eos'));
     return out;
@@ -136,6 +177,10 @@ abstract class Vocabulary {
       out.push(this.tokens[i]);
     }
     return out;
+  }
+
+  private unknownId(): number | undefined {
+    return this.unknown === 'unk' ? this.unk : typeof this.unknown === 'number' ? this.unknown : undefined;
   }
 
   private need(where: string, name: 'bos' | 'eos'): number {
@@ -164,8 +209,8 @@ export class CharTokenizer extends Vocabulary {
     super('CharTokenizer', json);
   }
 
-  /** A vocabulary of the characters in `text` (a string or several), sorted, after the
-   *  special tokens. */
+  /** A vocabulary of the characters in `text` (a string or several), sorted (or as
+   *  options.order says), after the special tokens. */
   static fromText(text: string | readonly string[], options: BuildOptions = {}): CharTokenizer {
     const where = 'CharTokenizer.fromText';
     const texts = typeof text === 'string' ? [text] : text;
@@ -175,7 +220,7 @@ export class CharTokenizer extends Vocabulary {
       if (typeof s !== 'string') throw new TypeError(`${where}: text[${i}] must be a string, got ${describe(s)}`);
       for (const ch of s) pieces.push(ch);
     });
-    return new CharTokenizer(build(where, pieces, options, true));
+    return new CharTokenizer(build(where, pieces, options, 'sorted'));
   }
 
   /** Text → ids, one per character. */
@@ -194,16 +239,43 @@ export class CharTokenizer extends Vocabulary {
 export class WordTokenizer extends Vocabulary {
   readonly kind = 'word' as const;
 
-  /** From a vocabulary (e.g. toJSON().tokens), or use WordTokenizer.fromTokens. */
+  /** How encode cuts a string into words. */
+  readonly split: WordSplit;
+
+  /** From a vocabulary (e.g. toJSON().tokens), or use WordTokenizer.fromText / fromTokens / fromLabels. */
   constructor(json: Omit<TokenizerJSON, 'kind'>) {
     super('WordTokenizer', json);
     for (const t of this.tokens) {
       if (t === '' || /\s/.test(t)) throw new RangeError(`WordTokenizer: token ${JSON.stringify(t)} is empty or holds whitespace; words are split on whitespace`);
     }
+    this.split = json.split === undefined ? 'whitespace' : checkSplit('WordTokenizer', json.split);
+  }
+
+  /** A vocabulary of the words of `text` (a string or several), cut as options.split says,
+   *  most frequent first (or as options.order says), after the special tokens. */
+  static fromText(text: string | readonly string[], options: WordBuildOptions = {}): WordTokenizer {
+    const where = 'WordTokenizer.fromText';
+    const texts = typeof text === 'string' ? [text] : text;
+    if (!Array.isArray(texts)) throw new TypeError(`${where}: text must be a string or an array of strings, got ${describe(text)}`);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    const split = options.split === undefined ? 'whitespace' : checkSplit(where, options.split);
+    const words = texts.flatMap((s, i) => {
+      if (typeof s !== 'string') throw new TypeError(`${where}: text[${i}] must be a string, got ${describe(s)}`);
+      return splitWords(s, split);
+    });
+    return new WordTokenizer({ ...build(where, words, options, 'frequency'), ...(split === 'whitespace' ? {} : { split }) });
+  }
+
+  /** A label vocabulary (tags, classes): exactly these labels, in this order, ids 0, 1, …,
+   *  with no special tokens; an unknown label is refused. */
+  static fromLabels(labels: readonly string[]): WordTokenizer {
+    const where = 'WordTokenizer.fromLabels';
+    if (!Array.isArray(labels)) throw new TypeError(`${where}: labels must be an array of strings, got ${describe(labels)}`);
+    return new WordTokenizer({ tokens: [...labels] });
   }
 
   /** A vocabulary of the words in a list of tokens (or of sentences, each a list of tokens),
-   *  most frequent first, after the special tokens. */
+   *  most frequent first (or as options.order says), after the special tokens. */
   static fromTokens(tokens: readonly string[] | readonly (readonly string[])[], options: BuildOptions = {}): WordTokenizer {
     const where = 'WordTokenizer.fromTokens';
     if (!Array.isArray(tokens)) throw new TypeError(`${where}: tokens must be an array of words (or of arrays of words), got ${describe(tokens)}`);
@@ -211,13 +283,13 @@ export class WordTokenizer extends Vocabulary {
     words.forEach((w, i) => {
       if (typeof w !== 'string') throw new TypeError(`${where}: token ${i} must be a string, got ${describe(w)}`);
     });
-    return new WordTokenizer(build(where, words as string[], options, false));
+    return new WordTokenizer(build(where, words as string[], options, 'frequency'));
   }
 
-  /** Words → ids; a string is split on whitespace. */
+  /** Words → ids; a string is cut as `split` says (at whitespace by default). */
   encode(words: string | readonly string[], options: EncodeOptions = {}): number[] {
     const where = 'WordTokenizer.encode';
-    if (typeof words === 'string') words = words.split(/\s+/).filter((w) => w !== '');
+    if (typeof words === 'string') words = splitWords(words, this.split);
     if (!Array.isArray(words)) throw new TypeError(`${where}: words must be a string or an array of strings, got ${describe(words)}`);
     return this.encodeTokens(where, words, options);
   }
@@ -226,6 +298,16 @@ export class WordTokenizer extends Vocabulary {
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     return this.decodeTokens('WordTokenizer.decode', ids, options).join(' ');
   }
+
+  override toJSON(): TokenizerJSON {
+    return this.split === 'whitespace' ? super.toJSON() : { ...super.toJSON(), split: this.split };
+  }
+}
+
+/** A string cut into words: at whitespace, or into words and punctuation marks. */
+export function splitWords(text: string, split: WordSplit): string[] {
+  if (split === 'whitespace') return text.split(/\s+/).filter((w) => w !== '');
+  return text.match(/[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]/gu) ?? [];
 }
 
 export type Tokenizer = CharTokenizer | WordTokenizer;
@@ -243,8 +325,12 @@ export function isTokenizer(v: unknown): v is Tokenizer {
 }
 
 /** Count pieces, filter and order them, and put the specials first. */
-function build(where: string, pieces: readonly string[], options: BuildOptions, sortByText: boolean): Omit<TokenizerJSON, 'kind'> {
+function build(where: string, pieces: readonly string[], options: BuildOptions, order: 'frequency' | 'sorted'): Omit<TokenizerJSON, 'kind'> {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  const lowercase = options.lowercase === undefined ? false : checkFlag(where, 'lowercase', options.lowercase);
+  const sortBy = options.order ?? order;
+  if (!['frequency', 'sorted', 'first'].includes(sortBy)) throw new TypeError(`${where}: order must be 'frequency', 'sorted' or 'first', got ${describe(sortBy)}`);
+  if (lowercase) pieces = pieces.map((p) => p.toLowerCase());
   const minCount = options.minCount ?? 1;
   if (typeof minCount !== 'number' || !Number.isInteger(minCount) || minCount < 1) throw new RangeError(`${where}: minCount must be an integer ≥ 1, got ${describe(minCount)}`);
   const maxTokens = options.maxTokens;
@@ -262,13 +348,39 @@ function build(where: string, pieces: readonly string[], options: BuildOptions, 
   const counts = new Map<string, number>();
   for (const p of pieces) counts.set(p, (counts.get(p) ?? 0) + 1);
   const reserved = new Set(specials.map(([, s]) => s));
+  const first = new Map([...counts.keys()].map((p, i) => [p, i]));     // a Map's keys are in order of first appearance
   let kept = [...counts.keys()].filter((p) => counts.get(p)! >= minCount && !reserved.has(p));
-  // most frequent first (stable, so ties keep first appearance)
-  if (maxTokens !== undefined || !sortByText) kept.sort((a, b) => counts.get(b)! - counts.get(a)!);
-  if (maxTokens !== undefined) kept = kept.slice(0, maxTokens);
-  if (sortByText) kept.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byCount = (a: string, b: string) => counts.get(b)! - counts.get(a)!;   // stable: ties keep first appearance
+  if (maxTokens !== undefined) kept = kept.sort(byCount).slice(0, maxTokens);
+  if (sortBy === 'frequency') kept.sort(byCount);
+  if (sortBy === 'sorted') kept.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (sortBy === 'first') kept.sort((a, b) => first.get(a)! - first.get(b)!);
   if (kept.length === 0) throw new RangeError(`${where}: no token is left to make a vocabulary of (${pieces.length} given, minCount ${minCount})`);
   const json: Omit<TokenizerJSON, 'kind'> = { tokens: [...specials.map(([, s]) => s), ...kept] };
   specials.forEach(([name], i) => { json[name] = i; });
+  if (lowercase) json.lowercase = true;
+  if (options.unknown !== undefined) json.unknown = options.unknown;
   return json;
+}
+
+function checkFlag(where: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`${where}: ${name} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+function checkSplit(where: string, v: unknown): WordSplit {
+  if (v !== 'whitespace' && v !== 'words') throw new TypeError(`${where}: split must be 'whitespace' or 'words', got ${describe(v)}`);
+  return v;
+}
+
+/** An unknown policy, checked against the vocabulary: 'unk' needs an unknown token, an id
+ *  must be one of the vocabulary's. */
+function checkUnknown(where: string, v: unknown, unk: number | undefined, size: number): UnknownPolicy {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0 || v >= size) throw new RangeError(`${where}: unknown must be a token id in [0, ${size}), got ${v}`);
+    return v;
+  }
+  if (v !== 'unk' && v !== 'skip' && v !== 'error') throw new TypeError(`${where}: unknown must be 'unk', 'skip', 'error' or a token id, got ${describe(v)}`);
+  if (v === 'unk' && unk === undefined) throw new RangeError(`${where}: unknown 'unk' needs an unknown token in the vocabulary (unk: false removed it)`);
+  return v;
 }
