@@ -19,7 +19,7 @@ import { configFromFile, decodeModelFile, weightsFromFile } from './io.js';
 import { resolveConfig, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkChoice, describe } from './validate.js';
-import { getEngine, type Backend, type Kernels } from './wasm.js';
+import { withEngine, type Backend, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
 import { EncoderDecoder, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder } from './arch/encoder-decoder.js';
 import { ManyToMany, manyToManyTokenizers, type ManyToManyConfig } from './arch/many-to-many.js';
@@ -94,8 +94,7 @@ export async function createModel<const C extends ModelConfig>(config: C): Promi
       break;
     }
   }
-  const engine = await getEngine(config.backend ?? 'auto');
-  const model = make(engine.kernels, engine.backend);
+  const model = await withEngine(config.backend ?? 'auto', (engine) => make(engine.kernels, engine.backend));
   return model as ModelFor<C>;
 }
 

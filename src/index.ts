@@ -20,7 +20,7 @@ export { Random } from './random.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
 export { getEngine, type Engine, type Kernels } from './wasm.js';
-export { Arena, type Region } from './arena.js';
+export { Arena, getMemoryStats, type Region, type MemoryStats } from './arena.js';
 // The five architectures (createModel / loadModel) and decoding.
 export { createModel, loadModel } from './architectures.js';
 export type { ModelConfig, Model, ModelFor, ModelOf, LoadModelOptions } from './architectures.js';

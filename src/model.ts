@@ -27,7 +27,7 @@ import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
 } from './embedding.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
-import { getEngine, type Backend, type Kernels } from './wasm.js';
+import { withEngine, type Backend, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -227,8 +227,7 @@ export async function loadRNN(bytes: Uint8Array, options: LoadRNNOptions = {}): 
 /** Create a recurrent model. Compiles the kernels on first use; everything after is synchronous. */
 export async function createRNN<const C extends RNNConfig>(config: C): Promise<RNN<InputOf<C>, OutputOf<C>>> {
   const resolved = resolveConfig(config);
-  const engine = await getEngine(config.backend ?? 'auto');
-  return new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend);
+  return withEngine(config.backend ?? 'auto', (engine) => new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend));
 }
 
 /** Output-layer workspace, sized for the largest T·B seen. Time-major. */

@@ -231,7 +231,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   protected constructor(protected readonly kernels: Kernels, readonly backend: 'simd' | 'scalar', layout: Layout, seed: number) {
     this.layout = layout;
-    this.arena = new Arena(kernels);
+    this.arena = new Arena(kernels, new.target.name);
     this.weights = this.arena.alloc(layout.size, 'parameters');
     try {
       this.grads = this.arena.alloc(layout.size, 'gradients');
@@ -285,6 +285,12 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Number of trainable values. */
   get numParams(): number {
     return this.layout.size;
+  }
+
+  /** Bytes of WebAssembly memory this model's regions hold: parameters, gradients, optimizer
+   *  moments and workspaces (getMemoryStats() lists every model, and what the process holds). */
+  get memoryBytes(): number {
+    return this.arena.usedBytes;
   }
 
   // --- weights ---

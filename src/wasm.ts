@@ -2,6 +2,10 @@
 // The modules are embedded as base64 (src/wasm/modules.ts), compiled once per process and
 // instantiated once per backend; every model of that backend allocates its own regions in
 // the shared instance's memory (see arena.ts). Works in Node, browsers and workers alike.
+//
+// WebAssembly memory only grows, so the instance is what gives memory back: arenas retain
+// their engine, and when the last one is disposed the instance is dropped (its kernels object
+// is emptied, so nothing keeps the memory reachable) and the next model makes a new one.
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
 import { modules } from './wasm/modules.js';
 
@@ -88,6 +92,13 @@ export interface Engine {
   readonly kernels: Kernels;
 }
 
+/** An engine's life: the arenas using it, and whether it was dropped. */
+interface Life {
+  engine: Engine;
+  users: number;
+  released: boolean;
+}
+
 // The smallest module that uses a v128 instruction: (func (result v128) v128.const 0).
 const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0,
@@ -101,6 +112,9 @@ export function simdSupported(): boolean {
 }
 
 const engines = new Map<'simd' | 'scalar', Promise<Engine>>();
+const lives = new WeakMap<Kernels, Life>();
+/** Engines instantiated and not yet dropped. */
+const alive = new Set<Life>();
 
 /** The engine for a backend, compiled and instantiated on first use. */
 export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
@@ -120,12 +134,64 @@ export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
   return engine;
 }
 
+/** Make a model on a live engine of the backend: an engine released while the promise
+ *  settled is replaced, and `make` runs in the same turn as the check. */
+export async function withEngine<T>(backend: Backend, make: (engine: Engine) => T): Promise<T> {
+  for (;;) {
+    const engine = await getEngine(backend);
+    if (!lives.get(engine.kernels)?.released) return make(engine);
+  }
+}
+
+/** Count one more user (an arena) of the engine these kernels belong to. Kernels that no
+ *  engine made are not tracked. */
+export function retainEngine(kernels: Kernels): void {
+  const life = lives.get(kernels);
+  if (!life) return;
+  if (life.released) throw new Error('this engine was released when the last model on it was disposed; call getEngine() again for a new one');
+  life.users++;
+}
+
+/** Count one user less; the last one drops the instance, so its memory can be collected. */
+export function releaseEngine(kernels: Kernels): void {
+  const life = lives.get(kernels);
+  if (!life || --life.users > 0) return;
+  life.released = true;
+  alive.delete(life);
+  engines.delete(life.engine.backend);           // the cached promise is this engine's: the next getEngine makes a new one
+  for (const key of Object.keys(kernels)) {
+    Object.defineProperty(kernels, key, { get: () => { throw new Error(`this engine was released when the last model on it was disposed (${key})`); } });
+  }
+}
+
+/** The engines alive now, and how many arenas use each. */
+export function liveEngines(): { backend: 'simd' | 'scalar'; memoryBytes: number; users: number }[] {
+  return [...alive].map((l) => ({ backend: l.engine.backend, memoryBytes: l.engine.kernels.memory.buffer.byteLength, users: l.users }));
+}
+
+/** The backend of kernels an engine made (undefined for others). */
+export function backendOf(kernels: Kernels): 'simd' | 'scalar' | undefined {
+  return lives.get(kernels)?.engine.backend;
+}
+
+/** Compiled modules, kept for the process: instances come and go, the code is compiled once. */
+const compiled = new Map<'simd' | 'scalar', Promise<WebAssembly.Module>>();
+
 async function instantiate(kind: 'simd' | 'scalar'): Promise<Engine> {
   assertWebAssembly();
-  const bytes = decodeBase64(kind === 'simd' ? modules.release.base64 : modules.scalar.base64);
-  const module = await WebAssembly.compile(bytes);
-  const { exports } = await instantiateWithLoader<Record<string, unknown>>(module, {});
-  return { backend: kind, kernels: exports as unknown as Kernels };
+  let module = compiled.get(kind);
+  if (!module) {
+    module = WebAssembly.compile(decodeBase64(kind === 'simd' ? modules.release.base64 : modules.scalar.base64));
+    compiled.set(kind, module);
+    module.catch(() => compiled.delete(kind));
+  }
+  const { exports } = await instantiateWithLoader<Record<string, unknown>>(await module, {});
+  // the models' handle on the instance: a plain copy of its exports, emptied on release
+  const engine: Engine = { backend: kind, kernels: { ...exports } as unknown as Kernels };
+  const life: Life = { engine, users: 0, released: false };
+  lives.set(engine.kernels, life);
+  alive.add(life);
+  return engine;
 }
 
 function assertWebAssembly(): void {
