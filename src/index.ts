@@ -5,7 +5,7 @@ export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
 } from './model.js';
 export { Network } from './network.js';
-export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
 export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';

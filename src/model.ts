@@ -17,7 +17,7 @@ import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
 import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } from './io.js';
-import { Network, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
+import { Network, type GradientOptions, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
 import type { StatSums } from './checkpoint.js';
 import { buildLayout, type CellKind } from './layout.js';
 import { pickToken } from './decode.js';
@@ -171,7 +171,8 @@ export interface ForwardResult {
 
 export interface Gradients {
   loss: number;
-  /** ∂L/∂θ per tensor, by canonical name (the seed names are aliases: dW_aa = grads.W_aa). */
+  /** ∂L/∂θ per tensor (copies), by canonical name, or by the names asked for (seed aliases too:
+   *  { names: ['W_aa'] } gives grads.W_aa). */
   grads: Record<string, Float32Array>;
   /** ∂L/∂a<0>, (layers · directions, B, n_a). */
   da0: Float32Array;
@@ -290,8 +291,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** Loss and the gradient of every parameter for a batch, and of the initial states and the
    *  (dense) input; the weights are not changed. */
-  override computeGradients(batch: LabeledBatch<I, O>): Gradients {
-    const { loss, grads } = super.computeGradients(batch);
+  override computeGradients(batch: LabeledBatch<I, O>, options?: GradientOptions): Gradients {
+    const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.stack.readStateGrads();
     const result: Gradients = { loss, grads, da0: dh0 };
     if (dc0) result.dc0 = dc0;

@@ -189,6 +189,13 @@ export interface WindowLoss {
   t1: number;
 }
 
+/** What computeGradients copies out. */
+export interface GradientOptions {
+  /** Copy out only these tensors' gradients, keyed as given (PyTorch names or seed aliases);
+   *  [] copies none (read them with gradientsView()). Default: every tensor. */
+  names?: readonly string[];
+}
+
 /** Which statistics a model should gather for metrics. */
 export interface StatsWanted {
   accuracy: boolean;
@@ -380,14 +387,27 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   // --- training ---
 
-  /** Loss and the gradient of every parameter for a batch, in training mode (dropout on); the
-   *  weights are not changed. */
-  computeGradients(batch: TBatch): { loss: number; grads: Record<string, Float32Array> } {
-    const loss = this.lossAndGradients('computeGradients', batch);
+  /** Loss and the gradient of every parameter (or of options.names) for a batch, in training
+   *  mode (dropout on), as copies; the weights are not changed. gradientsView() reads the same
+   *  gradients without copying. */
+  computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array> } {
+    const where = 'computeGradients';
+    const wanted = this.gradientEntries(where, options);
+    const loss = this.lossAndGradients(where, batch);
     const g = this.arena.f32(this.grads);
     const grads: Record<string, Float32Array> = {};
-    for (const e of this.layout.entries) grads[e.name] = g.slice(e.offset, e.offset + e.length);
+    for (const [name, e] of wanted) grads[name] = g.slice(e.offset, e.offset + e.length);
     return { loss, grads };
+  }
+
+  /** Zero-copy views of the gradient region by canonical name: the gradients of the last
+   *  computeGradients, trainStep or fit step (after clipping, for a step). Invalid after any
+   *  allocation in the module (creating a model, a larger batch) and overwritten by the next
+   *  gradient: read them at once, or copy what you keep. */
+  gradientsView(): Record<string, Float32Array> {
+    const views: Record<string, Float32Array> = {};
+    for (const e of this.layout.entries) views[e.name] = this.arena.f32(this.grads, e.offset, e.length);
+    return views;
   }
 
   /** One optimizer step on a batch (one per window with tbptt): forward, BPTT, the non-finite
@@ -562,6 +582,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
   }
 
   // --- internals ---
+
+  /** The tensors options.names asks for (all by default), checked before anything runs. */
+  private gradientEntries(where: string, options: GradientOptions): [string, TensorEntry][] {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    if (options.names === undefined) return this.layout.entries.map((e) => [e.name, e]);
+    if (!Array.isArray(options.names)) throw new TypeError(`${where}: names must be an array of parameter names, got ${describe(options.names)}`);
+    return options.names.map((name) => [name, this.entry(where, name)]);
+  }
 
   protected entry(where: string, name: string): TensorEntry {
     const e = typeof name === 'string' ? this.layout.get(name) : undefined;

@@ -11,7 +11,7 @@ import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
-import type { StatsWanted } from '../network.js';
+import type { GradientOptions, StatsWanted } from '../network.js';
 import {
   checkState, inputTokenizer, packLabels, tokenizersJSON, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput,
   toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type State, type Step,
@@ -134,8 +134,8 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   }
 
   /** Loss and gradients, plus ∂L/∂a<0> (and ∂L/∂c<0>), (layers · directions, B, n_a). */
-  override computeGradients(batch: LabeledManyToOneBatch<I, O>) {
-    const { loss, grads } = super.computeGradients(batch);
+  override computeGradients(batch: LabeledManyToOneBatch<I, O>, options?: GradientOptions) {
+    const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.stack.readStateGrads();
     return dc0 ? { loss, grads, da0: dh0, dc0 } : { loss, grads, da0: dh0 };
   }

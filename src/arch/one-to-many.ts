@@ -15,7 +15,7 @@ import {
 } from '../decode.js';
 import { buildLayout } from '../layout.js';
 import type { StatSums } from '../checkpoint.js';
-import { Network, type MetricName, type StatsWanted } from '../network.js';
+import { Network, type GradientOptions, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkInt, describe, isArrayLike } from '../validate.js';
 import type { Kernels } from '../wasm.js';
@@ -162,8 +162,8 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   }
 
   /** Loss and gradients, plus ∂L/∂a<0> (and ∂L/∂c<0>), (layers, B, n_a). */
-  override computeGradients(batch: OneToManyBatch<O>) {
-    const { loss, grads } = super.computeGradients(batch);
+  override computeGradients(batch: OneToManyBatch<O>, options?: GradientOptions) {
+    const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.decoder.stack.readStateGrads();
     return dc0 ? { loss, grads, da0: dh0, dc0 } : { loss, grads, da0: dh0 };
   }
