@@ -473,6 +473,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
     while (pos.epoch < epochs) {
       const epoch = pos.epoch;
       if (early && pos.batch === 0 && pos.early!.wait >= early.patience) return stop('early-stopping');
+      // before the epoch's order is drawn: a run that stops here and resumes draws it once
+      if (options.signal?.aborted) return stop('aborted');
       // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
       if (pos.batch === 0) pos.orderRng = this.rng.getState();
       for (let i = 0; i < N; i++) order[i] = i;
