@@ -228,8 +228,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
   private fitPosition?: FitPosition;
   /** Early stopping's best weights so far. */
   private bestWeights?: Float32Array;
-  /** True while a fit() runs: training and changing the weights are refused meanwhile. */
-  private fitting = false;
+  /** The running fit()'s token: training and changing the weights are refused meanwhile. */
+  private fitting?: object;
 
   protected constructor(protected readonly kernels: Kernels, readonly backend: 'simd' | 'scalar', layout: Layout, seed: number) {
     this.layout = layout;
@@ -425,15 +425,16 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  evaluate, sampling) and disposed, but not trained or changed otherwise. */
   async fit(data: Dataset<TBatch>, options: FitOptions = {}): Promise<FitResult> {
     this.assertNotFitting('fit');
-    this.fitting = true;
+    const token = {};
     try {
-      return await this.runFit(data, options);
+      return await this.runFit(data, options, token);
     } finally {
-      this.fitting = false;
+      if (this.fitting === token) this.fitting = undefined;
     }
   }
 
-  private async runFit(data: Dataset<TBatch>, options: FitOptions): Promise<FitResult> {
+  /** Checks every option, then takes the model (this.fitting = token) and trains. */
+  private async runFit(data: Dataset<TBatch>, options: FitOptions, token: object): Promise<FitResult> {
     const where = 'fit';
     checkDataset(where, 'data', data);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
@@ -473,6 +474,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
       this.bestWeights = undefined;
     }
     this.fitPosition = pos;
+    this.fitting = token;
 
     const result: FitResult = { epochLosses: [], history: [], steps: 0, skippedSteps: 0, stopped: false };
     const stop = (reason: FitResult['stopReason'], message?: string): FitResult => {
