@@ -228,6 +228,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
   private fitPosition?: FitPosition;
   /** Early stopping's best weights so far. */
   private bestWeights?: Float32Array;
+  /** The running fit()'s token: training and changing the weights are refused meanwhile. */
+  private fitting?: object;
 
   protected constructor(protected readonly kernels: Kernels, readonly backend: 'simd' | 'scalar', layout: Layout, seed: number) {
     this.layout = layout;
@@ -300,6 +302,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** Overwrite one parameter tensor from `values` (row-major, shape as in layout). */
   setParam(name: string, values: ArrayLike<number>): void {
+    this.assertNotFitting('setParam');
     const e = this.entry('setParam', name);
     const label = name === e.name ? e.name : `${name} (= ${e.name})`;
     const v = checkFloats('setParam', `values for ${label} (shape [${e.shape.join(', ')}])`, values, e.length);
@@ -313,6 +316,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** Overwrite all parameters from one flat array in layout order. */
   setWeights(values: ArrayLike<number>): void {
+    this.assertNotFitting('setWeights');
     const v = checkFloats('setWeights', 'values', values, this.layout.size);
     this.arena.f32(this.weights).set(v);
   }
@@ -333,6 +337,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  same architecture). Every name and shape is checked first: on any error nothing changes. */
   loadWeights(bytes: Uint8Array, options: LoadOptions = {}): void {
     const where = 'loadWeights';
+    this.assertNotFitting(where);
     const file = decodeModelFile(where, bytes);
     this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), options));
   }
@@ -358,6 +363,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  may differ). Everything is checked first: on any error nothing changes. */
   setTrainingState(bytes: Uint8Array): void {
     const where = 'setTrainingState';
+    this.assertNotFitting(where);
     const s = decodeCheckpoint(where, this.layout, bytes);
     const mine = this.toJSON() as Record<string, unknown>;
     for (const key of new Set([...Object.keys(mine), ...Object.keys(s.config)])) {
@@ -380,6 +386,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Loss and the gradient of every parameter for a batch, in training mode (dropout on); the
    *  weights are not changed. */
   computeGradients(batch: TBatch): { loss: number; grads: Record<string, Float32Array> } {
+    this.assertNotFitting('computeGradients');
     const loss = this.lossAndGradients('computeGradients', batch);
     const g = this.arena.f32(this.grads);
     const grads: Record<string, Float32Array> = {};
@@ -391,6 +398,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  guard, clipping, update. */
   trainStep(batch: TBatch, options: TrainOptions = {}): StepResult {
     const where = 'trainStep';
+    this.assertNotFitting(where);
     const t = this.resolveTraining(where, options, ['throw', 'skip']);
     const { problem, sums: _, ...result } = this.stepBatch(where, batch, t);
     if (problem !== undefined && t.onNonFinite === 'throw') {
@@ -412,8 +420,21 @@ export abstract class Network<TBatch extends Examples = Examples> {
   }
 
   /** Train over a data set for some epochs, in batches, yielding to the event loop as it goes:
-   *  validation, metrics, early stopping, callbacks, abort and resume. */
+   *  validation, metrics, early stopping, callbacks, abort and resume. One fit at a time: while
+   *  it runs, the model can be read (getWeights, getTrainingState, save), run (forward,
+   *  evaluate, sampling) and disposed, but not trained or changed otherwise. */
   async fit(data: Dataset<TBatch>, options: FitOptions = {}): Promise<FitResult> {
+    this.assertNotFitting('fit');
+    const token = {};
+    try {
+      return await this.runFit(data, options, token);
+    } finally {
+      if (this.fitting === token) this.fitting = undefined;
+    }
+  }
+
+  /** Checks every option, then takes the model (this.fitting = token) and trains. */
+  private async runFit(data: Dataset<TBatch>, options: FitOptions, token: object): Promise<FitResult> {
     const where = 'fit';
     checkDataset(where, 'data', data);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
@@ -453,13 +474,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
       this.bestWeights = undefined;
     }
     this.fitPosition = pos;
+    this.fitting = token;
 
     const result: FitResult = { epochLosses: [], history: [], steps: 0, skippedSteps: 0, stopped: false };
     const stop = (reason: FitResult['stopReason'], message?: string): FitResult => {
       result.stopped = true;
       result.stopReason = reason;
       if (message) result.message = message;
-      if (reason === 'early-stopping' && this.bestWeights) this.setWeights(this.bestWeights);
+      if (reason === 'early-stopping' && this.bestWeights) this.arena.f32(this.weights).set(this.bestWeights);
       return finish();
     };
     const finish = (): FitResult => {
@@ -473,6 +495,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
     while (pos.epoch < epochs) {
       const epoch = pos.epoch;
       if (early && pos.batch === 0 && pos.early!.wait >= early.patience) return stop('early-stopping');
+      // before the epoch's order is drawn: a run that stops here and resumes draws it once
+      if (options.signal?.aborted) return stop('aborted');
       // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
       if (pos.batch === 0) pos.orderRng = this.rng.getState();
       for (let i = 0; i < N; i++) order[i] = i;
@@ -483,6 +507,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
       }
       for (let b = pos.batch; b < batches; b++) {
         if (options.signal?.aborted) return stop('aborted');
+        if (this.isDisposed) throw new Error(`${where}: the model was disposed during training (epoch ${epoch + 1} of ${epochs}, before batch ${b + 1} of ${batches})`);
         const idx = order.slice(b * batchSize, (b + 1) * batchSize);
         const batch = { x: idx.map((i) => train.x[i]), y: idx.map((i) => train.y[i]) } as unknown as TBatch;
         const r = this.stepBatch(where, batch, t, metrics.length > 0 ? want : undefined);
@@ -514,6 +539,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
       }
 
       // the epoch's end: metrics, validation, early stopping, then the callback
+      if (this.isDisposed) throw new Error(`${where}: the model was disposed during training (epoch ${epoch + 1} of ${epochs}, at its end)`);
       const logs: EpochLogs = { epoch, loss: pos.lossSum / pos.batches, learningRate, steps: result.steps, elapsedMs: now() - start };
       if (metrics.length > 0) logs.metrics = metricsOf(pos.sums, metrics);
       if (val) logs.val = this.evaluateData(where, val, valBatchSize, metrics);
@@ -559,6 +585,15 @@ export abstract class Network<TBatch extends Examples = Examples> {
   }
 
   // --- internals ---
+
+  /** Refuse what would interfere with a running fit(): another fit, a training step, or new
+   *  weights or training state. */
+  protected assertNotFitting(where: string): void {
+    if (this.fitting) {
+      throw new Error(`${where}: a fit() is running on this model; wait for it to finish or stop it with its signal. ` +
+        `While it runs, the model can be read, run (forward, evaluate, sampling) and disposed, but not trained or changed`);
+    }
+  }
 
   protected entry(where: string, name: string): TensorEntry {
     const e = typeof name === 'string' ? this.layout.get(name) : undefined;
