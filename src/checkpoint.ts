@@ -35,6 +35,9 @@ export interface FitPosition {
   examples: number;
   batchSize: number;
   shuffle: boolean;
+  /** Length-bucketed batches, or a stream (whose examples are not counted: 0). Absent: the
+   *  data set reshuffled every epoch. */
+  order?: 'bucketed' | 'stream';
   /** The epoch in progress (or the next one, at an epoch boundary) and its next batch
    *  (= the number of batches when only the epoch's end is left). */
   epoch: number;
@@ -202,8 +205,13 @@ function checkFit(where: string, v: unknown): FitPosition {
       correct: checkCount(where, 'training.fit.sums.correct', sums.correct), counted: checkCount(where, 'training.fit.sums.counted', sums.counted),
     },
   };
-  if (fit.batchSize < 1 || fit.examples < 1) throw new RangeError(`${where}: training.fit needs examples and batchSize ≥ 1`);
-  if (fit.batch > Math.ceil(fit.examples / fit.batchSize)) {
+  if (v.order !== undefined) {
+    if (v.order !== 'bucketed' && v.order !== 'stream') throw new TypeError(`${where}: training.fit.order must be 'bucketed' or 'stream', got ${JSON.stringify(v.order)}`);
+    fit.order = v.order;
+  }
+  // a stream's epoch has no known size
+  if (fit.order !== 'stream' && (fit.batchSize < 1 || fit.examples < 1)) throw new RangeError(`${where}: training.fit needs examples and batchSize ≥ 1`);
+  if (fit.order !== 'stream' && fit.batch > Math.ceil(fit.examples / fit.batchSize)) {
     throw new RangeError(`${where}: training.fit.batch ${fit.batch} is past the last batch of an epoch (${Math.ceil(fit.examples / fit.batchSize)} batches)`);
   }
   if (v.early !== undefined && v.early !== null) {

@@ -11,14 +11,14 @@ import { Random } from './random.js';
 import { registerTrainable, type Trainable } from './train/trainable.js';
 import { Training } from './train/training.js';
 import type {
-  Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
+  DataStream, Dataset, Example, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
 } from './train/types.js';
 import { checkFloats, describe } from './validate.js';
 import type { Kernels } from './wasm.js';
 
 export type {
   TrainOptions, StepResult, MetricName, Metrics, Progress, EpochLogs, Monitor, EarlyStoppingOptions, Dataset, FitOptions,
-  FitResult, Examples, WindowLoss, StatsWanted,
+  FitResult, Examples, WindowLoss, StatsWanted, DataStream, Example,
 } from './train/types.js';
 
 /** What computeGradients copies out. */
@@ -219,7 +219,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  worker threads (`workers`). One fit at a time: while it runs, the model can be read
    *  (getWeights, getTrainingState, save), run (forward, evaluate, sampling) and disposed, but
    *  not trained or changed otherwise. */
-  fit(data: Dataset<TBatch>, options: FitOptions = {}): Promise<FitResult> {
+  fit(data: Dataset<TBatch> | DataStream<TBatch | Example<TBatch>>, options: FitOptions = {}): Promise<FitResult> {
     return this.training.fit(data, options);
   }
 

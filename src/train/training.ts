@@ -6,13 +6,13 @@ import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
 import { Optimizer } from '../optim.js';
 import { checkInt } from '../validate.js';
 import { Replicas } from '../workers/replicas.js';
-import { ShuffledBatches } from './batches.js';
+import { batchSource } from './batches.js';
 import { runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
 import { evaluateData, resolveMetrics } from './metrics.js';
 import { checkDataset, checkObject, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
 import { localWindows, stepBatch } from './step.js';
 import type { Trainable } from './trainable.js';
-import type { Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
+import type { DataStream, Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
 
 export class Training<TBatch extends Examples = Examples> {
   private optimizer?: Optimizer;
@@ -47,11 +47,11 @@ export class Training<TBatch extends Examples = Examples> {
   }
 
   /** Epochs of batches; see FitOptions. Every option is checked before the model is taken. */
-  async fit(data: Dataset<TBatch>, options: FitOptions): Promise<FitResult> {
+  async fit(data: Dataset<TBatch> | DataStream, options: FitOptions): Promise<FitResult> {
     const where = 'fit';
     this.assertIdle(where);
-    const plan = resolveFit(where, data, options, this.model.supportedMetrics(), this.optimizer?.config);
-    const source = new ShuffledBatches(plan.train, plan.batchSize, plan.shuffle);
+    const plan = resolveFit<Dataset<TBatch>>(where, data, options, this.model.supportedMetrics(), this.optimizer?.config);
+    const source = batchSource<TBatch>(where, plan);
     const start = startPosition(source, plan, this.fitState, this.model.rng);
     const token = {};
     this.running = token;
