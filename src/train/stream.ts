@@ -14,10 +14,11 @@ import type { BatchSource } from './batches.js';
 import { bucketBatches, stepsOf } from './buckets.js';
 import type { DataStream, Examples } from './types.js';
 
-/** Whether fit's data is a stream rather than an in-memory { x, y } data set. */
+/** Whether fit's data is a stream (an array of batches is one too) rather than an in-memory
+ *  { x, y } data set. */
 export function isStream(v: unknown): v is DataStream<unknown> {
   if (typeof v === 'function') return true;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  if (typeof v !== 'object' || v === null) return false;
   if ('x' in v && 'y' in v) return false;
   return Symbol.iterator in v || Symbol.asyncIterator in v;
 }
