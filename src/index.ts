@@ -6,7 +6,12 @@ export type {
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
-export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
+export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
+// Text read as it comes (any size, bounded memory): lines, words, token windows, language-model batches.
+export { languageModelBatches, linesOf, tokenIdsOf, tokenWindows, wordChunksOf, wordsOf } from './text.js';
+export type { TextChunks, WindowOptions, LanguageModelBatchOptions } from './text.js';
+// Embedding layers: their config types.
+export type { EmbeddingConfig, EmbeddingOptions, ResolvedEmbedding } from './embedding.js';
 // Data-parallel training over worker threads: fit(data, { workers: 2 | pool }).
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';

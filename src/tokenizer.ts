@@ -82,6 +82,8 @@ export interface WordBuildOptions extends BuildOptions {
 }
 
 const DEFAULT_SPECIALS = { unk: '<unk>', bos: '<s>', eos: '</s>' } as const;
+/** CharTokenizer's remembered lookups: not looked up yet, and looked up without an id. */
+const UNSEEN = -2, NONE = -1;
 
 /** What both tokenizers share: the vocabulary, special ids, ids ↔ strings, JSON. */
 abstract class Vocabulary {
@@ -155,16 +157,26 @@ abstract class Vocabulary {
   protected encodeTokens(where: string, pieces: readonly string[], options: EncodeOptions): number[] {
     const out: number[] = [];
     if (options.bos) out.push(this.need(where, 'bos'));
-    pieces.forEach((p, i) => {
-      const id = this.ids.get(this.lowercase ? p.toLowerCase() : p) ?? this.unknownId();
+    for (let i = 0; i < pieces.length; i++) {
+      const id = this.lookup(pieces[i]);
       if (id !== undefined) out.push(id);
-      else if (this.unknown === 'error') {
-        throw new RangeError(`${where}: token ${JSON.stringify(p)} at position ${i} is not in the vocabulary, ` +
-          (this.unk === undefined ? 'which has no unknown token' : "and the tokenizer's unknown policy is 'error'"));
-      }
-    });
+      else this.unknownPiece(where, pieces[i], i);
+    }
     if (options.eos) out.push(this.need(where, 'eos'));
     return out;
+  }
+
+  /** A piece's id (case-folded if the tokenizer folds case), or what the unknown policy maps
+   *  it to; undefined when the policy skips or refuses it. */
+  protected lookup(piece: string): number | undefined {
+    return this.ids.get(this.lowercase ? piece.toLowerCase() : piece) ?? this.unknownId();
+  }
+
+  /** A piece with no id: refused under the 'error' policy, else (skip) left out. */
+  protected unknownPiece(where: string, piece: string, position: number): void {
+    if (this.unknown !== 'error') return;
+    throw new RangeError(`${where}: token ${JSON.stringify(piece)} at position ${position} is not in the vocabulary, ` +
+      (this.unk === undefined ? 'which has no unknown token' : "and the tokenizer's unknown policy is 'error'"));
   }
 
   /** Ids → token strings, leaving out start/stop tokens and ending at the first stop token. */
@@ -183,7 +195,7 @@ abstract class Vocabulary {
     return this.unknown === 'unk' ? this.unk : typeof this.unknown === 'number' ? this.unknown : undefined;
   }
 
-  private need(where: string, name: 'bos' | 'eos'): number {
+  protected need(where: string, name: 'bos' | 'eos'): number {
     const id = this[name];
     if (id === undefined) throw new RangeError(`${where}: the vocabulary has no ${name === 'bos' ? 'start' : 'stop'} token (${name})`);
     return id;
@@ -203,6 +215,8 @@ abstract class Vocabulary {
 /** Characters (Unicode code points) as tokens. */
 export class CharTokenizer extends Vocabulary {
   readonly kind = 'char' as const;
+  /** Ids of UTF-16 units looked up so far (UNSEEN, NONE: no id). */
+  private codes?: Int32Array;
 
   /** From a vocabulary (e.g. toJSON().tokens), or use CharTokenizer.fromText. */
   constructor(json: Omit<TokenizerJSON, 'kind'>) {
@@ -223,10 +237,29 @@ export class CharTokenizer extends Vocabulary {
     return new CharTokenizer(build(where, pieces, options, 'sorted'));
   }
 
-  /** Text → ids, one per character. */
+  /** Text → ids, one per character (code point). */
   encode(text: string, options: EncodeOptions = {}): number[] {
-    if (typeof text !== 'string') throw new TypeError(`CharTokenizer.encode: text must be a string, got ${describe(text)}`);
-    return this.encodeTokens('CharTokenizer.encode', Array.from(text), options);
+    const where = 'CharTokenizer.encode';
+    if (typeof text !== 'string') throw new TypeError(`${where}: text must be a string, got ${describe(text)}`);
+    // lookups of single UTF-16 units are remembered: streamed text is encoded a chunk at a time
+    const codes = (this.codes ??= new Int32Array(65536).fill(UNSEEN));
+    const out: number[] = [];
+    if (options.bos) out.push(this.need(where, 'bos'));
+    for (let i = 0, position = 0; i < text.length; i++, position++) {
+      const c = text.charCodeAt(i);
+      const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      let id: number | undefined;
+      if (pair) id = this.lookup(text.slice(i, i + 2));
+      else {
+        if (codes[c] === UNSEEN) codes[c] = this.lookup(text[i]) ?? NONE;
+        id = codes[c] === NONE ? undefined : codes[c];
+      }
+      if (id !== undefined) out.push(id);
+      else this.unknownPiece(where, pair ? text.slice(i, i + 2) : text[i], position);
+      if (pair) i++;
+    }
+    if (options.eos) out.push(this.need(where, 'eos'));
+    return out;
   }
 
   /** Ids → text. The unknown token decodes as its string ('<unk>'). */
