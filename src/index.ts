@@ -7,6 +7,8 @@ export type {
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
+// Length bucketing: one epoch's batches of similar lengths, as fit({ bucketByLength }) cuts them.
+export { bucketBatches } from './train/buckets.js';
 // Text read as it comes (any size, bounded memory): lines, words, token windows, language-model batches.
 export { languageModelBatches, linesOf, tokenIdsOf, tokenWindows, wordChunksOf, wordsOf } from './text.js';
 export type { TextChunks, WindowOptions, LanguageModelBatchOptions } from './text.js';
