@@ -1,6 +1,7 @@
 // Run by bench/data.js, one process per file: reads every window of 64 characters of a text
 // file with readTokenWindows, then trains a character GRU on textBatches from the same file for
-// a fixed number of batches, sampling the heap and RSS as it goes. Prints one JSON line.
+// a fixed number of batches, sampling as it goes the live heap (after a collection: what the
+// process must keep, not garbage not yet collected) and the RSS. Prints one JSON line.
 //
 //   node --expose-gc bench/stream-child.js <file> <the text the file repeats>
 import { readFileSync, statSync } from 'node:fs';
@@ -12,15 +13,15 @@ const T = 64, STEPS = 40;
 const chars = CharTokenizer.fromText(readFileSync(samplePath, 'utf8'), { bos: false, eos: false });
 const peak = { heap: 0, rss: 0 };
 const sample = () => {
+  globalThis.gc();
   const m = process.memoryUsage();
   peak.heap = Math.max(peak.heap, m.heapUsed);
   peak.rss = Math.max(peak.rss, m.rss);
 };
-globalThis.gc?.();
 
 const t = performance.now();
 let windows = 0;
-for await (const _ of readTokenWindows(file, chars, { length: T })) if (++windows % 2000 === 0) sample();
+for await (const _ of readTokenWindows(file, chars, { length: T })) if (++windows % 20000 === 0) sample();
 const readSeconds = (performance.now() - t) / 1000;
 const reading = { ...peak };
 
@@ -28,7 +29,7 @@ peak.heap = 0;
 const model = await createRNN({ cell: 'gru', n_x: chars.size, n_a: 64, n_y: chars.size, input: 'tokens', embedding: 32, seed: 1 });
 const stop = new AbortController();
 const r = await model.fit(textBatches(file, chars, { T, batchSize: 32 }), {
-  signal: stop.signal, onProgress: (p) => { sample(); if (p.batch + 1 === STEPS) stop.abort(); },
+  signal: stop.signal, onProgress: (p) => { if (p.batch % 10 === 9) sample(); if (p.batch + 1 === STEPS) stop.abort(); },
 });
 model.dispose();
 const expected = Math.floor(statSync(file).size / T);        // one byte per character: the text is ASCII
