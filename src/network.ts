@@ -149,7 +149,7 @@ export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   /** Called after every epoch; a returned promise is awaited (e.g. writing a checkpoint). */
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
   /** Stops training cleanly before the next batch. fit({ resume: true }) continues there. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Yield to the event loop at least this often, in ms, so pages and servers stay responsive. Default 50. */
   yieldEveryMs?: number;
   /** Continue where the last fit() stopped (aborted, or restored by setTrainingState), with
@@ -174,6 +174,12 @@ export interface FitResult {
   message?: string;
   /** With early stopping: the best epoch so far (its weights are restored when it stopped training). */
   bestEpoch?: number;
+}
+
+/** What fit() reads of an AbortSignal (any AbortSignal is one), typed without the DOM or
+ *  Node libraries so that the published declarations compile in any TypeScript project. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
 }
 
 /** A batch with targets: the shape every model's training data takes. */
@@ -473,6 +479,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
     while (pos.epoch < epochs) {
       const epoch = pos.epoch;
       if (early && pos.batch === 0 && pos.early!.wait >= early.patience) return stop('early-stopping');
+      // an abort between epochs stops before this epoch's order is drawn, so a resume draws it
+      // from the same generator state as the uninterrupted run
+      if (options.signal?.aborted) return stop('aborted');
       // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
       if (pos.batch === 0) pos.orderRng = this.rng.getState();
       for (let i = 0; i < N; i++) order[i] = i;
