@@ -8,16 +8,15 @@
 //                allocated once at its final size (2 bytes per token when the vocabulary
 //                fits in 16 bits, else 4)
 //
-// Windows of T + 1 tokens, cut every T tokens, are the examples: x = ids[i·T, i·T + T),
-// y = ids[i·T + 1, i·T + T + 1), as views of that one array (no copies).
+// windows.ts then cuts the ids into examples.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { CharTokenizer, WordTokenizer, type Tokenizer } from '../index.js';
 import { UsageError } from './args.js';
+import type { TokenIds } from './windows.js';
 
 export type TokenKind = 'chars' | 'words';
-export type TokenIds = Uint16Array | Int32Array;
 
 /** What the first pass learns about a text. */
 export interface TextScan {
@@ -61,21 +60,6 @@ export async function encodeText(path: string, kind: TokenKind, tokenizer: Token
   });
   if (n !== count) throw new Error(`${path} changed while it was read (${count} tokens, then ${n})`);
   return ids;
-}
-
-/** Examples for next-token prediction: windows [first, end) of T inputs, each target the next token. */
-export function windows(ids: TokenIds, T: number, first: number, end: number): { x: TokenIds[]; y: TokenIds[] } {
-  const x: TokenIds[] = [], y: TokenIds[] = [];
-  for (let w = first; w < end; w++) {
-    x.push(ids.subarray(w * T, w * T + T));
-    y.push(ids.subarray(w * T + 1, w * T + T + 1));
-  }
-  return { x, y };
-}
-
-/** Number of whole windows of T + 1 tokens, cut every T, in n tokens. */
-export function windowCount(n: number, T: number): number {
-  return Math.max(0, Math.floor((n - 1) / T));
 }
 
 /** Stream a file as UTF-8 and call onToken for each character or word; onBytes sees the raw

@@ -5,7 +5,8 @@
 // state; the result is the mean cross-entropy per predicted token, in nats and bits, and the
 // perplexity.
 import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
-import { encodeText, scanText, windowCount, windows, type TokenIds } from './corpus.js';
+import { encodeText, scanText } from './corpus.js';
+import { windowCount, windows, type TokenIds } from './windows.js';
 import { grouped } from './format.js';
 import { loadLanguageModel } from './model-file.js';
 

@@ -17,7 +17,8 @@ import { basename, dirname } from 'node:path';
 import { createModel, type ManyToMany, type Tokenizer } from '../index.js';
 import { writeFileAtomic } from '../node.js';
 import { exclusive, helpText, parseCommand, UsageError, type CommandSpec, type ParsedArgs } from './args.js';
-import { buildTokenizer, encodeText, scanText, windowCount, windows, type TextScan, type TokenIds } from './corpus.js';
+import { buildTokenizer, encodeText, scanText, type TextScan } from './corpus.js';
+import { windowCount, windows, type TokenIds } from './windows.js';
 import { curveCSV, curveSVG } from './curve.js';
 import { count, duration, grouped, size } from './format.js';
 import { Progress, type Status } from './progress.js';
@@ -200,6 +201,7 @@ class TrainingRun {
   private readonly batches: number;
   private readonly sessionStart = Date.now();
   private readonly stepsBefore: number;
+  private readonly elapsedBefore: number;
   private lastRow = { at: Date.now(), tokens: 0 };
 
   constructor(private readonly model: ManyToMany, private readonly data: Data, private readonly settings: Settings, length: Length,
@@ -213,6 +215,7 @@ class TrainingRun {
       pending: { lossSum: 0, steps: 0 }, steps: 0, tokens: 0, elapsedMs: 0,
     };
     this.stepsBefore = this.state.steps;
+    this.elapsedBefore = this.state.elapsedMs;
     this.lastRow.tokens = this.state.tokens;
     this.progress = new Progress(out, settings.tokens === 'chars' ? 'char' : 'word');
   }
@@ -236,7 +239,6 @@ class TrainingRun {
       },
       onEpochEnd: () => this.epochEnd(),
     });
-    this.state.elapsedMs = this.elapsed();
     this.progress.clear();
     if (result.stopReason === 'non-finite') {
       this.out.write(`training stopped: ${result.message}\nnothing was written; try a lower --lr or --clip\n`);
@@ -296,14 +298,14 @@ class TrainingRun {
     return Math.ceil(step / this.batches);
   }
 
+  /** Training time over every session of the run. */
   private elapsed(): number {
-    return this.state.elapsedMs + (Date.now() - this.sessionStart);
+    return this.elapsedBefore + (Date.now() - this.sessionStart);
   }
 
   private async checkpoint(): Promise<void> {
     this.state.elapsedMs = this.elapsed();
     const bytes = encodeRunFile(this.model.getTrainingState(), this.state);
-    this.state.elapsedMs -= Date.now() - this.sessionStart;   // elapsed() adds the session again
     await writeFileAtomic(this.paths.checkpoint, bytes);
   }
 
