@@ -83,16 +83,20 @@ export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
   });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** node serve.js [--port N] [--host H]: start, and say where to point the browser. */
+function main() {
   const { values } = parseArgs({ options: { port: { type: 'string', default: process.env.PORT ?? '8080' }, host: { type: 'string', default: '127.0.0.1' } } });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`serve.js: --port expects a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
     process.exit(2);
   }
-  const { url } = await startServer({ port, host: values.host }).catch((e) => {
-    console.error(`serve.js: ${e.code === 'EADDRINUSE' ? `port ${port} is in use; try --port ${port + 1}` : e.message}`);
-    process.exit(1);
-  });
-  console.log(`rnn-wasm demo: open ${url} (Ctrl-C stops the server)`);
+  startServer({ port, host: values.host }).then(
+    ({ url }) => console.log(`rnn-wasm demo: open ${url} (Ctrl-C stops the server)`),
+    (e) => {
+      console.error(`serve.js: ${e.code === 'EADDRINUSE' ? `port ${port} is in use; try --port ${port + 1}` : e.message}`);
+      process.exit(1);
+    });
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
