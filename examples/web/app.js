@@ -149,6 +149,7 @@ async function refreshSaved() {
     li.querySelector('.meta').textContent = `${String(c.cell).toUpperCase()} ${c.layers}×${c.n_a} · ${(s.bytes / 1024).toFixed(0)} KiB · ${new Date(s.savedAt).toLocaleString()}`;
     li.querySelector('[data-action=load]').addEventListener('click', guarded(async () => {
       summary = await call('load', { name: s.name });
+      $('save-name').value = s.name;
       showStatus(`loaded "${s.name}": ${describeModel()}`);
     }));
     li.querySelector('[data-action=delete]').addEventListener('click', guarded(async () => {
@@ -171,6 +172,7 @@ $('upload').addEventListener('change', guarded(async () => {
   const file = $('upload').files[0];
   if (!file) return;
   summary = await call('upload', { file });
+  $('save-name').value = file.name.replace(/\.safetensors$/i, '');
   showStatus(`opened ${file.name}: ${describeModel()}`);
 }));
 

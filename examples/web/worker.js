@@ -19,7 +19,7 @@ let model;                           // the model (many-to-many, characters)
 let tokenizer;
 let training;                        // { controller } while fit runs
 let sampling = { temperature: 0.8, topK: 0, seed: 1 };
-let live;                            // the live sample: { probs, length, sampler }
+let live;                            // the sample being written: { probs, length, limit, sampler }
 
 const emit = (event, data) => postMessage({ event, ...data });
 
@@ -60,7 +60,7 @@ const handlers = {
   async generate({ length }) {
     needModel();
     if (training) throw new Error('the text streams while training runs; Stop first to generate more');
-    startSample();
+    startSample(length);
     for (let i = 0; i < length; i++) {
       nextToken();
       if (i % 8 === 7) await new Promise((r) => setTimeout(r, 0));   // let the events out
@@ -132,20 +132,20 @@ async function fitInBackground(train, heldOutSample, seq, lr) {
   }
 }
 
-/** One more character of the live sample (a new sample begins every SAMPLE_LENGTH). */
+/** One more character of the live sample (when one ends, the next one begins). */
 function nextToken() {
-  if (!live || live.length >= SAMPLE_LENGTH) startSample();
+  if (!live || live.length >= live.limit) startSample(SAMPLE_LENGTH);
   const token = pickToken(live.probs, live.sampler);
   emit('text', { text: tokenizer.tokens[token] });
   live.length++;
   live.probs = model.step(token);
 }
 
-/** Start a sample from a new line (or a space), from a zero state. */
-function startSample() {
+/** Start a sample of `limit` characters from a new line (or a space), from a zero state. */
+function startSample(limit) {
   model.resetState();
   const first = ['\n', ' '].map((c) => tokenizer.tokens.indexOf(c)).find((i) => i >= 0) ?? 0;
-  live = { probs: model.step(first), length: 0, sampler: samplerOf() };
+  live = { probs: model.step(first), length: 0, limit, sampler: samplerOf() };
   emit('text', { text: '', fresh: true });
 }
 
