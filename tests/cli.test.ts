@@ -100,7 +100,7 @@ Help('a bad flag exits with 2 and a message naming the flag and what it expects'
     [['train', 'small.txt', '--seq'], 'rnn-wasm train: --seq expects a whole number ≥ 1 and ≤ 100000, got nothing'],
     [['train'], 'rnn-wasm train: missing TEXT'],
     [['train', 'missing.txt'], 'cannot read "missing.txt": no such file'],
-    [['train', 'small.txt', '--workers', '3'], 'rnn-wasm train: --workers 3: data-parallel training is not in this version'],
+    [['train', 'small.txt', '--workers', '9', '--batch', '8'], 'rnn-wasm train: --workers 9 is more than --batch 8; each worker needs at least one window of a batch'],
     [['train', 'small.txt', '--seq', '30000'], 'too few for one training window of --seq 30000'],
     [['sample', 'model.safetensors', '--top-p', '1.5'], 'rnn-wasm sample: --top-p expects a number > 0 and ≤ 1, got "1.5"'],
     [['sample', 'missing.safetensors'], 'rnn-wasm sample: cannot read "missing.safetensors": no such file'],
@@ -179,12 +179,13 @@ Train('Ctrl-C writes a checkpoint and exits with 130; --resume then ends exactly
   assert.equal(csvNumbers('cut/m.csv'), csvNumbers('whole/m.csv'), 'the same curve');
 });
 
-Train('--resume with a larger --steps trains on, as one longer run would; a changed setting or text is refused', async () => {
-  const args = ['train', 'small.txt', ...tiny];
+Train('--resume with a larger --steps trains on, as one longer run would (here on 2 workers); a changed setting or text is refused', async () => {
+  const args = ['train', 'small.txt', ...tiny, '--workers', '2'];
   assert.is((await rnnWasm([...args, '--steps', '80', '--out', 'long/m.safetensors'])).code, 0);
   assert.is((await rnnWasm([...args, '--steps', '40', '--out', 'grow/m.safetensors'])).code, 0);
   const more = await rnnWasm(['train', 'small.txt', '--steps', '80', '--out', 'grow/m.safetensors', '--resume']);
   assert.is(more.code, 0, more.stderr);
+  assert.match(more.stdout, /Adam lr 0\.002, clip 5, dropout 0\.1, 2 workers;/);
   assert.ok(Buffer.compare(readFileSync(file('grow/m.safetensors')), readFileSync(file('long/m.safetensors'))) === 0, 'the same model file');
   assert.equal(csvNumbers('grow/m.csv'), csvNumbers('long/m.csv'));
 

@@ -1,9 +1,9 @@
 // The demo page (examples/web/, npm run demo) in headless Chromium, used as a person would:
-// it loads with the novel in the text box, trains in its worker until the learning curve has
-// a few points and the loss in the chart's data has fallen, streams generated text, stops,
-// saves the model in IndexedDB, and after a reload lists it and loads it back with the same
-// weights; a downloaded file opens again through the upload button. A screenshot of the page
-// must not be blank (RNN_WASM_SCREENSHOT=path keeps it, for docs/demo.png).
+// it loads with the novel in the text box, trains in its worker (every batch sharded over two
+// more) until the learning curve has a few points and the loss in the chart's data has fallen,
+// streams generated text, stops, saves the model in IndexedDB, and after a reload lists it and
+// loads it back with the same weights; a downloaded file opens again through the upload
+// button. A screenshot of the page must not be blank (RNN_WASM_SCREENSHOT=path keeps it).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -59,14 +59,15 @@ if (reason && !process.env.CI) {
       assert.match(await page.inputValue('#text'), /^PRIDE AND PREJUDICE/);
       assert.match(await page.textContent('#saved') ?? '', 'none yet');
 
-      // train a small GRU until the curve has six points
+      // train a small GRU on two worker threads (data-parallel) until the curve has six points
       await page.selectOption('#hidden', '64');
+      await page.selectOption('#threads', '2');
       await page.click('#train');
       await page.waitForFunction(() => (window as any).demo.rows.length >= 6, undefined, { timeout: 120_000 });
       assert.ok(await page.isEnabled('#stop'), 'Stop is offered while training runs');
       await page.click('#stop');
       await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled, undefined, { timeout: 30_000 });
-      assert.match(await page.textContent('#status') ?? '', /^stopped after \d+ steps; GRU, 1 × 64/);
+      assert.match(await page.textContent('#status') ?? '', /^stopped after \d+ steps on 2 worker threads; GRU, 1 × 64/);
 
       const train = await chartPoints(page, 'train'), heldOut = await chartPoints(page, 'held-out');
       assert.ok(train.length >= 6 && heldOut.length === train.length, `${train.length} and ${heldOut.length} points`);

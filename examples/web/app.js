@@ -47,9 +47,10 @@ const events = {
     out.textContent += text;
     out.scrollTop = out.scrollHeight;
   },
-  stopped({ reason, steps, error }) {
+  stopped({ reason, steps, threads, error }) {
     setTraining(false);
-    showStatus(reason === 'error' ? `training failed: ${error}` : `stopped after ${steps} steps; ${describeModel()}`, reason === 'error');
+    const where = threads > 1 ? ` on ${threads} worker threads` : '';
+    showStatus(reason === 'error' ? `training failed: ${error}` : `stopped after ${steps} steps${where}; ${describeModel()}`, reason === 'error');
   },
 };
 
@@ -104,6 +105,15 @@ $('text-file').addEventListener('change', async () => {
 
 // --- 2 · model and training ---
 
+/** Thread choices up to the machine's cores; by default one core is left for the page. */
+function offerThreads() {
+  const cores = navigator.hardwareConcurrency || 1;
+  const choices = [1, 2, 4, 8].filter((n) => n === 1 || n <= cores);
+  $('threads').innerHTML = choices.map((n) => `<option>${n}</option>`).join('');
+  $('threads').value = String(choices.filter((n) => n <= Math.max(1, cores - 1)).at(-1));
+}
+offerThreads();
+
 $('train').addEventListener('click', guarded(async () => {
   rows.length = 0;
   $('chart').innerHTML = '';
@@ -112,14 +122,15 @@ $('train').addEventListener('click', guarded(async () => {
   try {
     summary = await call('train', {
       text: $('text').value, cell: $('cell').value, hidden: Number($('hidden').value), layers: Number($('layers').value),
-      seq: Number($('seq').value), lr: Number($('lr').value),
+      seq: Number($('seq').value), lr: Number($('lr').value), threads: Number($('threads').value),
     });
   } catch (e) {
     setTraining(false);
     throw e;
   }
   $('save-name').value = `${summary.cell}-${summary.hidden}`;
-  showStatus(`training: ${describeModel()}, ${summary.windows.toLocaleString('en')} windows (${summary.heldOut} held out)`);
+  const threads = summary.threads > 1 ? `on ${summary.threads} worker threads` : 'in one worker';
+  showStatus(`training ${threads}: ${describeModel()}, ${summary.windows.toLocaleString('en')} windows (${summary.heldOut} held out)`);
 }));
 $('stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
 

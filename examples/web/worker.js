@@ -1,10 +1,12 @@
 // The demo's Web Worker: it owns the model, trains it with fit() (which yields to the event
-// loop, so Stop and the sampling controls reach it mid-run), streams generated text while it
-// trains, and saves and loads the model (IndexedDB works in workers too). The page talks to
+// loop, so Stop and the sampling controls reach it mid-run) — on more worker threads when asked,
+// each computing a shard of every batch (data-parallel), or here alone where those cannot
+// start — streams generated text while it trains, and saves and loads the model (IndexedDB
+// works in workers too). The page talks to
 // it with requests { id, type, … } answered by { id, ok, result | error }, and hears events
 // { event: 'progress' | 'row' | 'text' | 'stopped', … }.
 import {
-  CharTokenizer, createModel, loadFromBlob, loadFromIndexedDB, pickToken, Random, resolveSampling, saveToIndexedDB,
+  CharTokenizer, createModel, createWorkerPool, loadFromBlob, loadFromIndexedDB, pickToken, Random, resolveSampling, saveToIndexedDB,
 } from '/rnn-wasm/index.js';
 import { windowCount, windows } from '/rnn-wasm/cli/windows.js';
 
@@ -25,7 +27,7 @@ const emit = (event, data) => postMessage({ event, ...data });
 
 const handlers = {
   /** Build a model for the text and start training it; answers once training has started. */
-  async train({ text, cell, hidden, layers, seq, lr }) {
+  async train({ text, cell, hidden, layers, seq, lr, threads }) {
     if (training) throw new Error('training is already running');
     if (typeof text !== 'string' || text.length < 4 * seq) throw new Error(`the text is too short: it needs at least ${4 * seq} characters`);
     tokenizer = CharTokenizer.fromText(text, { bos: false, eos: false });
@@ -41,9 +43,9 @@ const handlers = {
       input: 'tokens', output: 'softmax', reduction: 'mean', seed: 1, tokenizers: { x: tokenizer, y: tokenizer },
     });
     live = undefined;
-    training = { controller: new AbortController() };
+    training = { controller: new AbortController(), pool: await startPool(threads) };
     fitInBackground(train, heldOutSample, seq, lr);
-    return describe({ windows: train.x.length, heldOut: heldOut.x.length });
+    return describe({ windows: train.x.length, heldOut: heldOut.x.length, threads: training.pool?.size ?? 1 });
   },
 
   stop() {
@@ -106,10 +108,11 @@ onmessage = async ({ data }) => {
  *  characters of live text after every step. */
 async function fitInBackground(train, heldOutSample, seq, lr) {
   const start = performance.now();
-  let sum = 0, count = 0, tokens = 0;
+  let sum = 0, count = 0, tokens = 0, stopped;
   try {
     const result = await model.fit(train, {
       epochs: 100000, batchSize: BATCH, optimizer: 'adam', learningRate: lr, clipNorm: 5, signal: training.controller.signal,
+      workers: training.pool ?? 0,
       onProgress: (p) => {
         sum += p.loss;
         count++;
@@ -124,11 +127,23 @@ async function fitInBackground(train, heldOutSample, seq, lr) {
         for (let i = 0; i < TOKENS_PER_STEP; i++) nextToken();
       },
     });
-    emit('stopped', { reason: result.stopReason ?? 'done', steps: result.steps });
+    stopped = { reason: result.stopReason ?? 'done', steps: result.steps, threads: training.pool?.size ?? 1 };
   } catch (e) {
-    emit('stopped', { reason: 'error', error: e?.message ?? String(e) });
+    stopped = { reason: 'error', error: e?.message ?? String(e) };
   } finally {
+    await training.pool?.dispose();
     training = undefined;
+  }
+  emit('stopped', stopped);
+}
+
+/** A pool of `threads` training workers, or none (train here) for 1 or where they cannot start. */
+async function startPool(threads) {
+  if (!(threads > 1)) return undefined;
+  try {
+    return await createWorkerPool({ size: threads });
+  } catch {
+    return undefined;
   }
 }
 

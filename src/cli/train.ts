@@ -45,7 +45,7 @@ export const trainSpec: CommandSpec = {
     'log-every': { type: 'int', min: 1, placeholder: 'N', help: 'log a row every N steps (default: about 100 rows per run)' },
     'max-vocab': { type: 'int', min: 1, placeholder: 'N', help: 'keep the N most frequent tokens, the rest become <unk> (default: all characters, 10000 words)' },
     seed: { type: 'int', min: 0, max: 4294967295, default: 42, help: 'fixes the initial weights, the batch order and dropout' },
-    workers: { type: 'int', min: 1, default: 1, help: 'training workers (data-parallel training is not in this version: 1)' },
+    workers: { type: 'int', min: 1, max: 64, default: 1, help: 'worker threads: each batch is split among them (data-parallel); 1 trains on the main thread' },
     out: { type: 'string', default: 'model.safetensors', placeholder: 'PATH', help: 'the model file to write' },
     resume: { type: 'boolean', help: 'continue the run checkpointed at OUT.ckpt (after Ctrl-C, or to train longer)' },
   },
@@ -160,8 +160,8 @@ function resolveRun(args: ParsedArgs, prior?: RunState): { settings: Settings; l
     }
     return { settings: prior.settings, length };
   }
-  if (f.workers !== 1) {
-    throw new UsageError(`rnn-wasm train: --workers ${f.workers}: data-parallel training is not in this version of rnn-wasm; use --workers 1`);
+  if ((f.workers as number) > (f.batch as number)) {
+    throw new UsageError(`rnn-wasm train: --workers ${f.workers} is more than --batch ${f.batch}; each worker needs at least one window of a batch`);
   }
   const settings = Object.fromEntries(SETTING_FLAGS.map(([key, flag]) => [key, f[flag]])) as unknown as Settings;
   settings.maxVocab ??= settings.tokens === 'words' ? 10000 : 0;    // 0: every character
@@ -232,6 +232,7 @@ class TrainingRun {
     const result = await this.model.fit(this.data.train, {
       epochs: this.epochs, batchSize: this.settings.batch, optimizer: 'adam', learningRate: this.settings.lr,
       clipNorm: this.settings.clip > 0 ? this.settings.clip : undefined, onNonFinite: 'stop', resume: this.stepsBefore > 0,
+      workers: this.settings.workers > 1 ? this.settings.workers : 0,
       signal: { get aborted() { return signal.aborted || stopAtEnd.signal.aborted; } },
       onProgress: (p) => {
         this.afterStep(p.batch, p.loss, p.learningRate);
@@ -353,7 +354,8 @@ class TrainingRun {
       `model     ${c.cell.toUpperCase()}, ${c.layers} layer${c.layers > 1 ? 's' : ''} × ${c.n_a}, ${grouped(this.model.numParams)} parameters, ` +
         `${this.model.backend} kernels, seed ${c.seed}`,
       `training  ${this.epochs} epoch${this.epochs > 1 ? 's' : ''} of ${this.batches} steps, ${this.totalSteps} steps in all, batch ${s.batch}, ` +
-        `Adam lr ${s.lr}, clip ${s.clip || 'off'}${s.dropout ? `, dropout ${s.dropout}` : ''}; a row every ${s.logEvery} steps`,
+        `Adam lr ${s.lr}, clip ${s.clip || 'off'}${s.dropout ? `, dropout ${s.dropout}` : ''}${s.workers > 1 ? `, ${s.workers} workers` : ''}; ` +
+        `a row every ${s.logEvery} steps`,
     ];
     if (this.stepsBefore > 0) lines.push(`resuming  at step ${this.stepsBefore} from ${this.paths.checkpoint}`);
     this.out.write(lines.join('\n') + '\n');
