@@ -2,8 +2,9 @@
 // A text file as training data, read as a stream so that its size is bounded by memory for
 // the token ids, never by a string or an array of characters. Two passes:
 //
-//   scanText     counts every token (characters, or words split on whitespace) and hashes
-//                the bytes (sha256, so a resumed run can check it has the same text)
+//   scanText     counts every token (characters, by code point in a table; or words split
+//                on whitespace) and hashes the bytes (sha256, so a resumed run can check it
+//                has the same text)
 //   encodeText   streams the file again and writes each token's id into one typed array,
 //                allocated once at its final size (2 bytes per token when the vocabulary
 //                fits in 16 bits, else 4)
@@ -30,12 +31,23 @@ export interface TextScan {
 /** Count the tokens of a file and hash it, reading it once as a stream. */
 export async function scanText(path: string, kind: TokenKind): Promise<TextScan> {
   const hash = createHash('sha256');
-  const counts = new Map<string, number>();
   let tokens = 0;
-  const bytes = await readTokens(path, kind, (token) => {
-    counts.set(token, (counts.get(token) ?? 0) + 1);
+  const onBytes = (chunk: Buffer) => hash.update(chunk);
+  if (kind === 'words') {
+    const counts = new Map<string, number>();
+    const bytes = await readText(path, words((w) => {
+      counts.set(w, (counts.get(w) ?? 0) + 1);
+      tokens++;
+    }), onBytes);
+    return { bytes, sha256: hash.digest('hex'), tokens, counts };
+  }
+  // characters: counted by code point in a table (no string per character), in order of first appearance
+  const table = new Float64Array(CODE_POINTS), seen: number[] = [];
+  const bytes = await readText(path, codePoints((c) => {
+    if (table[c]++ === 0) seen.push(c);
     tokens++;
-  }, (chunk) => hash.update(chunk));
+  }), onBytes);
+  const counts = new Map(seen.map((c) => [String.fromCodePoint(c), table[c]]));
   return { bytes, sha256: hash.digest('hex'), tokens, counts };
 }
 
@@ -50,40 +62,64 @@ export function buildTokenizer(scan: TextScan, kind: TokenKind, maxVocab: number
   return new CharTokenizer({ tokens: ['<unk>', ...tokens], unk: 0 });
 }
 
-/** Every token of the file as its id, in one array of exactly `count` entries. */
+/** Every token of the file as its id (<unk> for tokens the vocabulary lacks), in one array
+ *  of exactly `count` entries. */
 export async function encodeText(path: string, kind: TokenKind, tokenizer: Tokenizer, count: number): Promise<TokenIds> {
   const ids = tokenizer.size <= 65536 ? new Uint16Array(count) : new Int32Array(count);
   let n = 0;
-  await readTokens(path, kind, (token) => {
-    if (n < count) ids[n] = tokenizer.id(token)!;
+  const put = (id: number) => {
+    if (n < count) ids[n] = id;
     n++;
-  });
+  };
+  if (kind === 'words') {
+    await readText(path, words((w) => put(tokenizer.id(w)!)));
+  } else {
+    // code point → id, as a table
+    const table = new Int32Array(CODE_POINTS).fill(tokenizer.unk ?? 0);
+    tokenizer.tokens.forEach((t, id) => { if ([...t].length === 1) table[t.codePointAt(0)!] = id; });
+    await readText(path, codePoints((c) => put(table[c])));
+  }
   if (n !== count) throw new Error(`${path} changed while it was read (${count} tokens, then ${n})`);
   return ids;
 }
 
-/** Stream a file as UTF-8 and call onToken for each character or word; onBytes sees the raw
- *  chunks. Returns the size in bytes. A word split across two chunks is joined. */
-async function readTokens(path: string, kind: TokenKind, onToken: (t: string) => void, onBytes?: (b: Buffer) => void): Promise<number> {
+/** Unicode code points, U+0000 to U+10FFFF. */
+const CODE_POINTS = 0x110000;
+
+/** Stream a file as UTF-8 text, a chunk at a time (a character is never split between two);
+ *  onBytes sees the raw bytes. Returns the size in bytes. */
+async function readText(path: string, onText: (text: string, final: boolean) => void, onBytes?: (b: Buffer) => void): Promise<number> {
   await checkFile(path);
   const decoder = new TextDecoder('utf-8');
-  let carry = '', bytes = 0;
-  const emit = (text: string, final: boolean) => {
-    if (kind === 'chars') {
-      for (const ch of text) onToken(ch);
-      return;
-    }
-    const words = (carry + text).split(/\s+/);
-    carry = final ? '' : words.pop()!;
-    for (const w of words) if (w !== '') onToken(w);
-  };
+  let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     bytes += chunk.length;
     onBytes?.(chunk);
-    emit(decoder.decode(chunk, { stream: true }), false);
+    onText(decoder.decode(chunk, { stream: true }), false);
   }
-  emit(decoder.decode(), true);
+  onText(decoder.decode(), true);
   return bytes;
+}
+
+/** Text chunks → every code point. */
+function codePoints(onCode: (c: number) => void): (text: string) => void {
+  return (text) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.codePointAt(i)!;
+      if (c > 0xffff) i++;                             // the low half of a surrogate pair
+      onCode(c);
+    }
+  };
+}
+
+/** Text chunks → every word (split on whitespace); a word cut by a chunk's end is joined. */
+function words(onWord: (w: string) => void): (text: string, final: boolean) => void {
+  let carry = '';
+  return (text, final) => {
+    const parts = (carry + text).split(/\s+/);
+    carry = final ? '' : parts.pop()!;
+    for (const w of parts) if (w !== '') onWord(w);
+  };
 }
 
 async function checkFile(path: string): Promise<void> {

@@ -6,7 +6,7 @@
 // perplexity.
 import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
 import { encodeText, scanText } from './corpus.js';
-import { windowCount, windows, type TokenIds } from './windows.js';
+import { windowCount, windows } from './windows.js';
 import { grouped } from './format.js';
 import { loadLanguageModel } from './model-file.js';
 
@@ -38,7 +38,7 @@ export async function evaluate(argv: readonly string[], out: NodeJS.WriteStream)
     const scan = await scanText(textPath, kind);
     if (scan.tokens < 2) throw new UsageError(`rnn-wasm eval: ${textPath} has ${scan.tokens} ${kind}; scoring needs at least 2`);
     const ids = await encodeText(textPath, kind, tokenizer, scan.tokens);
-    const data = windowsWithTail(ids, T);
+    const data = windows(ids, T, 0, windowCount(ids.length, T, true));
     const m = model.evaluate(data, { batchSize: B, metrics: ['perplexity', 'bitsPerChar'] });
     let unknown = 0;
     for (const [token, n] of scan.counts) if (tokenizer.id(token) === tokenizer.unk && token !== '<unk>') unknown += n;
@@ -54,16 +54,4 @@ export async function evaluate(argv: readonly string[], out: NodeJS.WriteStream)
   } finally {
     model.dispose();
   }
-}
-
-/** Windows of T inputs, cut every T, and a last shorter one, so that every token but the
- *  first is predicted once. */
-function windowsWithTail(ids: TokenIds, T: number): { x: TokenIds[]; y: TokenIds[] } {
-  const W = windowCount(ids.length, T);
-  const data = windows(ids, T, 0, W);
-  if (W * T + 1 < ids.length) {
-    data.x.push(ids.subarray(W * T, ids.length - 1));
-    data.y.push(ids.subarray(W * T + 1));
-  }
-  return data;
 }
