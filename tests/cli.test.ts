@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { loadModel } from '../dist/index.js';
 import { main } from '../dist/cli/main.js';
+import { windowCount, windows } from '../dist/cli/windows.js';
 
 const root = join(__dirname, '..');
 const bin = join(root, 'bin', 'rnn-wasm.js');
@@ -67,6 +68,30 @@ const file = (name: string) => join(dir, name);
 const csvRows = (name: string) => readFileSync(file(name), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 /** The CSV without its timing columns (tokens/s, elapsed), which differ between runs. */
 const csvNumbers = (name: string) => csvRows(name).map((r) => r.slice(0, 8).join(','));
+
+// ---
+const Windows = suite('windows of a text');
+
+Windows('windows are next-token examples, made on access as copies, in arrays that read like any other', () => {
+  const ids = Uint16Array.from({ length: 23 }, (_, i) => 100 + i);            // 23 tokens: 5 windows of 4, and 2 more tokens
+  assert.is(windowCount(23, 4), 5);
+  assert.is(windowCount(23, 4, true), 6);
+  const { x, y } = windows(ids, 4, 1, 6);
+  assert.ok(Array.isArray(x) && x.length === 5 && y.length === 5);
+  assert.equal(Array.from(x[0]), [104, 105, 106, 107]);
+  assert.equal(Array.from(y[0]), [105, 106, 107, 108]);
+  assert.equal(Array.from(x[4]), [120, 121], 'the last window is shorter: every token but the first is a target once');
+  assert.equal(Array.from(y[4]), [121, 122]);
+  assert.is(x[5], undefined);
+  assert.equal(x.slice(1, 3).map((w) => w[0]), [108, 112], 'slice and map see every element');
+  assert.equal([...y].map((w) => w.length), [4, 4, 4, 4, 2]);
+  x[0][0] = 0;
+  assert.is(ids[4], 104, 'an element is a copy: changing it leaves the text alone');
+  assert.ok(x[0] !== x[0] && x[0].buffer.byteLength === 8, 'each read makes a new array of its own tokens only');
+  assert.throws(() => { 'use strict'; (x as unknown as number[])[0] = 1; }, TypeError);
+});
+
+Windows.run();
 
 // ---
 const Help = suite('--help and command-line errors');
