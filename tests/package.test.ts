@@ -161,5 +161,20 @@ Pack('npx rnn-wasm runs the installed command', () => {
   assert.match(info.stdout, /^architecture\s+many-to-many$/m);
 });
 
+Pack('the README\'s links work from the npm page: anchors of its own headings, or absolute URLs to files that exist', () => {
+  const readme = readFileSync(join(installed, 'README.md'), 'utf8').replace(/```[\s\S]*?```/g, '');
+  const slug = (h: string) => h.toLowerCase().replace(/[^\w\s-]/g, '').trim().replace(/\s+/g, '-');
+  const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1])));
+  const repo = /^https:\/\/(?:github\.com\/rnn-wasm\/rnn-wasm\/(?:blob|tree)|raw\.githubusercontent\.com\/rnn-wasm\/rnn-wasm)\/main\/(.+)$/;
+  const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  assert.ok(links.length >= 8, `${links.length} links`);
+  for (const link of links) {
+    if (link.startsWith('#')) assert.ok(anchors.has(link.slice(1)), `${link} is a heading of the README`);
+    else assert.match(link, /^https:\/\//, `${link} is absolute`);
+    const file = repo.exec(link)?.[1];
+    if (file) assert.ok(existsSync(join(root, file)), `${link}: ${file} exists in the repository`);
+  }
+});
+
 Pack.after(() => rmSync(scratch, { recursive: true, force: true }));
 Pack.run();
