@@ -22,13 +22,18 @@ export function chromiumMissing(): string | undefined {
   return undefined;
 }
 
+/** Start headless Chromium. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium: browserType } = await import('playwright-core');
+  return browserType.launch({ executablePath: chromium, args, timeout: 30_000 });
+}
+
 /** The demo server on a free port, and a browser. */
 export async function startBrowser(): Promise<{ browser: Browser; url: string; close: () => Promise<void> }> {
   const { startServer } = await import(join(__dirname, '..', 'examples', 'web', 'serve.js')) as
     { startServer: (o: { port: number }) => Promise<{ server: import('node:http').Server; url: string }> };
   const { server, url } = await startServer({ port: 0 });
-  const { chromium: browserType } = await import('playwright-core');
-  const browser = await browserType.launch({ executablePath: chromium, args, timeout: 30_000 });
+  const browser = await launchChromium();
   return {
     browser, url,
     close: async () => {

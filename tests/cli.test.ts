@@ -14,6 +14,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { loadModel } from '../dist/index.js';
 import { main } from '../dist/cli/main.js';
 import { windowCount, windows } from '../dist/cli/windows.js';
+import { Progress } from '../dist/cli/progress.js';
 
 const root = join(__dirname, '..');
 const bin = join(root, 'bin', 'rnn-wasm.js');
@@ -70,7 +71,7 @@ const csvRows = (name: string) => readFileSync(file(name), 'utf8').trim().split(
 const csvNumbers = (name: string) => csvRows(name).map((r) => r.slice(0, 8).join(','));
 
 // ---
-const Windows = suite('windows of a text');
+const Windows = suite('windows of a text, the progress display');
 
 Windows('windows are next-token examples, made on access as copies, in arrays that read like any other', () => {
   const ids = Uint16Array.from({ length: 23 }, (_, i) => 100 + i);            // 23 tokens: 5 windows of 4, and 2 more tokens
@@ -89,6 +90,31 @@ Windows('windows are next-token examples, made on access as copies, in arrays th
   assert.is(ids[4], 104, 'an element is a copy: changing it leaves the text alone');
   assert.ok(x[0] !== x[0] && x[0].buffer.byteLength === 8, 'each read makes a new array of its own tokens only');
   assert.throws(() => { 'use strict'; (x as unknown as number[])[0] = 1; }, TypeError);
+});
+
+Windows('on a terminal the progress is one bar redrawn in place, no wider than the terminal; elsewhere a log line', () => {
+  const status = {
+    step: 50, totalSteps: 200, epoch: 1, epochs: 2, trainLoss: 2, heldOutLoss: 2.2, learningRate: 0.002,
+    tokensPerSecond: 12345, etaMs: 65_000, elapsedMs: 20_000,
+  };
+  for (const columns of [200, 100, 60]) {
+    const tty = { isTTY: true, columns, text: '', write(t: string) { this.text += t; } };
+    const bar = new Progress(tty, 'char');
+    bar.logged(status);
+    const line = tty.text.replace('\r\x1b[2K', '');
+    assert.ok(tty.text.startsWith('\r\x1b[2K') && !line.includes('\n'), 'redrawn in place');
+    assert.ok([...line].length < columns, `${[...line].length} characters on a terminal of ${columns}`);
+    if (columns === 200) {
+      assert.match(line, /^step 50\/200 [█░]+ 25% · epoch 1\/2 · ETA 1m05s · loss 2\.000 · bpc 2\.89 train, 3\.17 held-out · 12k tok\/s$/);
+      const width = (line.match(/[█░]/g) ?? []).length;
+      assert.is((line.match(/█/g) ?? []).length, Math.round(width / 4), 'a quarter of the bar is filled');
+    }
+    bar.print('epoch 1 done');
+    assert.ok(tty.text.endsWith('\r\x1b[2Kepoch 1 done\n'), 'a message clears the bar first');
+  }
+  const log = { text: '', write(t: string) { this.text += t; } };
+  new Progress(log, 'word').logged(status);
+  assert.is(log.text, 'step 50/200 | epoch 1/2 | loss 2.0000 | bits/word 2.885 | held-out 3.174 | lr 0.00200 | 12k tok/s | elapsed 20s | eta 1m05s\n');
 });
 
 Windows.run();

@@ -10,22 +10,38 @@ import type { Row } from './curve.js';
 const KEY = 'rnn_wasm_train';
 const VERSION = 1;
 
-/** The settings a run is made of; a resumed run must keep them. */
+/** The settings a run is made of (each is the `rnn-wasm train` flag of that name); a resumed
+ *  run keeps them. */
 export interface Settings {
+  /** --tokens: characters, or words split on whitespace. */
   tokens: 'chars' | 'words';
+  /** --cell. */
   cell: 'rnn' | 'lstm' | 'gru';
+  /** --hidden: n_a of every layer. */
   hidden: number;
+  /** --layers. */
   layers: number;
+  /** --seq: tokens per window. */
   seq: number;
+  /** --batch: windows per batch. */
   batch: number;
+  /** --lr: Adam's learning rate. */
   lr: number;
+  /** --dropout: between layers and before the output layer. */
   dropout: number;
+  /** --clip: global gradient-norm limit; 0 is off. */
   clip: number;
+  /** --holdout: the fraction of windows, from the end of the text, held out. */
   holdout: number;
+  /** --max-vocab: tokens kept (the most frequent); 0 keeps every character. */
   maxVocab: number;
+  /** --eval-tokens: held-out tokens scored at every logged step. */
   evalTokens: number;
+  /** --log-every: steps between logged rows (chosen from the run's length when not given). */
   logEvery: number;
+  /** --seed. */
   seed: number;
+  /** --workers: threads each batch is split among; 1 trains on the main thread. */
   workers: number;
 }
 
@@ -34,6 +50,7 @@ export type Length = { epochs: number } | { steps: number };
 
 export interface RunState {
   settings: Settings;
+  /** The run's length as last asked for (--epochs or --steps). */
   length: Length;
   /** The text trained on. */
   corpus: { bytes: number; sha256: string };
