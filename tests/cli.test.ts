@@ -150,7 +150,7 @@ Help('a bad flag exits with 2 and a message naming the flag and what it expects'
     [['train', 'small.txt', '--epochs', '2', '--steps', '10'], 'rnn-wasm train: give --epochs or --steps, not both'],
     [['train', 'small.txt', '--seq'], 'rnn-wasm train: --seq expects a whole number ≥ 1 and ≤ 100000, got nothing'],
     [['train'], 'rnn-wasm train: missing TEXT'],
-    [['train', 'missing.txt'], 'cannot read "missing.txt": no such file'],
+    [['train', 'missing.txt'], 'rnn-wasm train: cannot read "missing.txt": no such file'],
     [['train', 'small.txt', '--workers', '9', '--batch', '8'], 'rnn-wasm train: --workers 9 is more than --batch 8; each worker needs at least one window of a batch'],
     [['train', 'small.txt', '--seq', '30000'], 'too few for one training window of --seq 30000'],
     [['sample', 'model.safetensors', '--top-p', '1.5'], 'rnn-wasm sample: --top-p expects a number > 0 and ≤ 1, got "1.5"'],

@@ -50,7 +50,7 @@ export async function main(argv: readonly string[], out: NodeJS.WriteStream = pr
 /** Print an error as the user should see it; the exit code. */
 function report(e: unknown, name: string, err: NodeJS.WriteStream): number {
   if (e instanceof UsageError) {
-    err.write(`${e.message}\n`);
+    err.write(`${e.message.startsWith('rnn-wasm') ? '' : `rnn-wasm ${name}: `}${e.message}\n`);
     return 2;
   }
   const expected = e instanceof TypeError || e instanceof RangeError || e instanceof SafetensorsError;

@@ -117,9 +117,13 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream): P
       layers: settings.layers, dropout: settings.layers > 1 ? settings.dropout : 0, outputDropout: settings.dropout,
       input: 'tokens', output: 'softmax', reduction: 'mean', seed: settings.seed, tokenizers: { x: data.tokenizer, y: data.tokenizer },
     });
-    if (prior) model.setTrainingState(prior.bytes);
-    const run = new TrainingRun(model, data, settings, length, paths, textPath, out, prior?.run);
-    return await run.go(stop.signal, () => interrupted);
+    try {
+      if (prior) model.setTrainingState(prior.bytes);
+      const run = new TrainingRun(model, data, settings, length, paths, textPath, out, prior?.run);
+      return await run.go(stop.signal, () => interrupted);
+    } finally {
+      model.dispose();
+    }
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
