@@ -37,7 +37,7 @@ export async function sample(argv: readonly string[], out: NodeJS.WriteStream, e
   }
   const { model, tokenizer } = await loadLanguageModel('sample', args.positionals[0]);
   try {
-    const seed = f.seed === undefined ? drawSeed(err) : (f.seed as number);
+    const seed = f.seed !== undefined ? (f.seed as number) : temperature === 0 ? 0 : drawSeed(err);   // greedy draws nothing
     const sampler = resolveSampling('sample', temperature === 0 ? {} : {
       strategy: 'sample', temperature, topK: f['top-k'] as number | undefined, topP: f['top-p'] as number | undefined, seed,
     }, tokenizer.size, new Random(seed));
