@@ -4,9 +4,11 @@
 // streams generated text, stops, saves the model in IndexedDB, and after a reload lists it and
 // loads it back with the same weights; a downloaded file opens again through the upload
 // button. A screenshot of the page must not be blank (RNN_WASM_SCREENSHOT=path keeps it).
+// And the demo's server: MIME types, the rewritten import, nothing outside its folders.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chromiumMissing, startBrowser, watch } from './_chromium';
 import { checkSame } from './_utils.js';
@@ -42,6 +44,35 @@ function inkOf(page: Page, png: Buffer): Promise<{ colours: number; ink: number 
     return { colours: colours.size, ink: ink / (data.length / 4) };
   }, png.toString('base64'));
 }
+
+test('the demo server sends each file with its MIME type, rewrites the bare import, and serves nothing else', async () => {
+  const { startServer } = await import(join(__dirname, '..', 'examples', 'web', 'serve.js')) as
+    { startServer: (o: { port: number }) => Promise<{ server: import('node:http').Server; url: string }> };
+  const { server, url } = await startServer({ port: 0 });
+  try {
+    const get = (path: string, method = 'GET') => fetch(new URL(path, url), { method });
+    const types: [string, string][] = [
+      ['/', 'text/html; charset=utf-8'], ['/app.js', 'text/javascript; charset=utf-8'], ['/style.css', 'text/css; charset=utf-8'],
+      ['/rnn-wasm/index.js', 'text/javascript; charset=utf-8'], ['/loader/index.js', 'text/javascript; charset=utf-8'],
+      ['/data/pride-and-prejudice.txt', 'text/plain; charset=utf-8'],
+    ];
+    for (const [path, type] of types) {
+      const r = await get(path);
+      assert.is(r.status, 200, path);
+      assert.is(r.headers.get('content-type'), type, path);
+      const body = await r.text();
+      if (path.startsWith('/rnn-wasm/')) assert.not.match(body, /from ['"]@assemblyscript\/loader['"]/, 'the bare import is rewritten');
+    }
+    assert.match(await (await get('/rnn-wasm/wasm.js')).text(), "from '/loader/index.js'");
+    for (const path of ['/../package.json', '/%2e%2e/package.json', '/rnn-wasm/../package.json', '/nothing.html', '/data/%E0%A4%A']) {
+      assert.is((await get(path)).status, 404, path);
+    }
+    assert.is((await get('/', 'POST')).status, 405);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+  }
+});
 
 if (reason && !process.env.CI) {
   console.log(`demo.test.ts: the demo page was not tested: ${reason}`);

@@ -73,7 +73,7 @@ function handle(req, res) {
 
 /** Start the server; resolves with it and its address once it listens (port 0: any free port). */
 export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
-  if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: build first (npm run build)');
+  if (!existsSync(join(root, 'dist', 'index.js'))) return Promise.reject(new Error('dist/ is missing: build first (npm run build)'));
   const server = createServer(handle);
   return new Promise((done, fail) => {
     server.once('error', fail).listen(port, host, () => {
