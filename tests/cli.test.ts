@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -167,6 +167,12 @@ Help('a bad flag exits with 2 and a message naming the flag and what it expects'
   const unknown = await inProcess(['fit', 'small.txt']);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, 'unknown command "fit"; the commands are train, sample, eval, info');
+  // a file that cannot be written: exit code 1, the system's message, no stack trace
+  mkdirSync(file('taken.safetensors'));
+  const taken = await inProcess(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', 'taken.safetensors']);
+  assert.is(taken.code, 1);
+  assert.match(taken.stderr, /^rnn-wasm train: EISDIR: illegal operation on a directory/);
+  assert.not.match(taken.stderr, /\n\s+at /);
   // and from the real binary: the message on stderr, exit code 2
   const bad = await rnnWasm(['train', 'small.txt', '--layers', '-1']);
   assert.is(bad.code, 2);

@@ -53,7 +53,10 @@ function report(e: unknown, name: string, err: NodeJS.WriteStream): number {
     err.write(`${e.message.startsWith('rnn-wasm') ? '' : `rnn-wasm ${name}: `}${e.message}\n`);
     return 2;
   }
-  const expected = e instanceof TypeError || e instanceof RangeError || e instanceof SafetensorsError;
+  // the library's argument and file errors, and the system's (EACCES, EISDIR, ENOSPC …), say
+  // what went wrong in their message; anything else is a bug, shown with its stack
+  const system = typeof (e as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!);
+  const expected = e instanceof TypeError || e instanceof RangeError || e instanceof SafetensorsError || system;
   err.write(`rnn-wasm ${name}: ${expected ? (e as Error).message : (e as Error)?.stack ?? String(e)}\n`);
   return 1;
 }
