@@ -6,6 +6,7 @@ export type {
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
+export type { AbortSignalLike } from './train/types.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
 // Length bucketing: one epoch's batches of similar lengths, as fit({ bucketByLength }) cuts them.
 export { bucketBatches } from './train/buckets.js';
@@ -18,7 +19,7 @@ export type { EmbeddingConfig, EmbeddingOptions, ResolvedEmbedding } from './emb
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
 export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
-export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
+export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence, DenseTargets } from './data.js';
 export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
 export type { Layout, TensorEntry, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
@@ -28,7 +29,7 @@ export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
-export { getEngine, type Engine, type Kernels } from './wasm.js';
+export { getEngine, type Engine, type Kernels, type WasmMemory } from './wasm.js';
 export { Arena, getMemoryStats, type Region, type MemoryStats } from './arena.js';
 // The five architectures (createModel / loadModel) and decoding.
 export { createModel, loadModel } from './architectures.js';
@@ -53,3 +54,6 @@ export { CharTokenizer, WordTokenizer, tokenizerFromJSON, splitWords } from './t
 export type {
   Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions, WordBuildOptions, UnknownPolicy, WordSplit,
 } from './tokenizer.js';
+// Browsers: models in IndexedDB, as Blobs, downloads and uploads.
+export { saveToIndexedDB, loadFromIndexedDB, listSaved, deleteSaved, modelToBlob, downloadModel, loadFromBlob } from './browser.js';
+export type { SavedModelInfo, IndexedDBOptions, BlobOf, BlobLike } from './browser.js';
