@@ -102,7 +102,7 @@ if (reason && !process.env.CI) {
     const t = node.translator.losses;
     assert.ok(t[t.length - 1] < t[0] / 2, `Node: encoder-decoder loss ${t[0]} → ${t.at(-1)}`);
     const s = node.streamed;
-    assert.ok(s.steps === 3 * 3 && s.losses[2] < s.losses[0], `Node: ${s.steps} steps over the text stream, loss ${s.losses.join(' → ')}`);
+    assert.ok(s.steps === 3 * 4 && s.losses[2] < s.losses[0], `Node: ${s.steps} steps over the text stream, loss ${s.losses.join(' → ')}`);
 
     const { server, origin } = await serve();
     let browser: Browser | undefined;
