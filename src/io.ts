@@ -119,23 +119,28 @@ function fileNames(where: string, layout: Layout, file: DecodedSafetensors, opti
   const head = layout.head();
   for (const e of layout.entries) {
     if (out.has(e)) continue;
-    const names = own(e);
-    if (e === head?.bias) names.unshift(`${headPrefix}bias`);
-    if (e === head?.weight) names.unshift(`${headPrefix}weight`);
-    if (e.role === 'embedding' && options.embeddingPrefix !== undefined) names.unshift(`${options.embeddingPrefix}weight`);
-    out.set(e, names);
+    const tried = own(e);
+    if (e === head?.bias) tried.unshift(`${headPrefix}bias`);
+    if (e === head?.weight) tried.unshift(`${headPrefix}weight`);
+    if (e.role === 'embedding' && options.embeddingPrefix !== undefined) tried.unshift(`${options.embeddingPrefix}weight`);
+    out.set(e, tried);
   }
-  // a table not under its own names (nor embeddingPrefix): the one other 2-D weight of its
-  // shape (word_language_model's 'encoder.weight'); a tied table may be under the head's too
   const taken = new Set([...out.values()].flat());
   for (const e of layout.entries) {
-    const tableNames = [e.name, ...(options.embeddingPrefix === undefined ? [] : [`${options.embeddingPrefix}weight`])];
-    if (e.role !== 'embedding' || tableNames.some((n) => file.tensors.has(n))) continue;
-    const fits = names.filter((n) => !taken.has(n) && n.endsWith('weight') && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias')
-      && file.tensors.get(n)!.shape.join() === e.shape.join());
-    if (fits.length === 1) out.get(e)!.push(fits[0]);
+    const table = e.role === 'embedding' ? findTable(e, file, taken, options.embeddingPrefix) : undefined;
+    if (table) out.get(e)!.push(table);
   }
   return out;
+}
+
+/** A table found under neither its own name nor embeddingPrefix: the one other 2-D weight
+ *  without a bias, of its shape, that nothing else takes (word_language_model's
+ *  'encoder.weight'; a tied table may then be under the head's name too). */
+function findTable(e: TensorEntry, file: DecodedSafetensors, taken: Set<string>, prefix?: string): string | undefined {
+  if ([e.name, ...(prefix === undefined ? [] : [`${prefix}weight`])].some((n) => file.tensors.has(n))) return undefined;
+  const fits = [...file.tensors.keys()].filter((n) => !taken.has(n) && n.endsWith('weight')
+    && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias') && file.tensors.get(n)!.shape.join() === e.shape.join());
+  return fits.length === 1 ? fits[0] : undefined;
 }
 
 /** The output layer's prefix in a file: 'head.', or that of the only weight/bias pair left. */
