@@ -344,6 +344,7 @@ Config('bad embedding configs are refused, naming the field', async () => {
   await refuse({ ...ed, input: 'dense', encoder: { embedding: 3 } }, TypeError, /encoder.embedding maps token ids and needs input 'tokens'/);
   await refuse({ ...ed, input: 'dense', output: 'linear', embedding: 3 }, TypeError, /this model reads none/);
   await refuse({ ...ed, embedding: 3, tieWeights: true }, RangeError, /needs n_y = n_y and E = decoder.n_a/);
+  await refuse({ architecture: 'many-to-one', n_x: 6, n_a: 4, n_y: 2, input: 'tokens', embedding: 3, shareEmbeddings: true }, TypeError, /'many-to-one' takes no shareEmbeddings/);
 });
 
 Config('token ids past the vocabulary are refused before wasm runs, and the model is unchanged', async () => {

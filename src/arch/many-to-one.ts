@@ -81,7 +81,7 @@ export interface ManyToOneResult {
 /** Check a config and fill in its defaults; the tokenizers are checked against the sizes. */
 export function resolveManyToOne(config: ManyToOneConfig): { resolved: ResolvedManyToOne; tokenizers: { x?: Tokenizer } } {
   const where = 'createModel';
-  rejectFields(where, config, 'many-to-one', ['startToken', 'stopToken', 'encoder', 'decoder', 'bridge']);
+  rejectFields(where, config, 'many-to-one', ['startToken', 'stopToken', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
   const resolved: ResolvedManyToOne = {
     architecture: 'many-to-one',
     ...resolveCell(where, config),

@@ -102,7 +102,7 @@ export interface OneToManyGenerateOptions<O extends OutputKind = OutputKind> ext
 
 export function resolveOneToMany(config: OneToManyConfig): { resolved: ResolvedOneToMany; tokenizers: { y?: Tokenizer } } {
   const where = 'createModel';
-  rejectFields(where, config, 'one-to-many', ['n_x', 'input', 'bidirectional', 'encoder', 'decoder', 'bridge']);
+  rejectFields(where, config, 'one-to-many', ['n_x', 'input', 'bidirectional', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
   const n_y = checkInt(where, 'n_y', config.n_y);
   const output = resolveOutput(where, config.output);
   const t = config.tokenizers;

@@ -70,7 +70,7 @@ export interface OneToOneResult {
 
 export function resolveOneToOne(config: OneToOneConfig): { resolved: ResolvedOneToOne; tokenizers: { x?: Tokenizer } } {
   const where = 'createModel';
-  rejectFields(where, config, 'one-to-one', ['bidirectional', 'startToken', 'stopToken', 'encoder', 'decoder', 'bridge']);
+  rejectFields(where, config, 'one-to-one', ['bidirectional', 'startToken', 'stopToken', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
   const resolved: ResolvedOneToOne = {
     architecture: 'one-to-one',
     ...resolveCell(where, config),
