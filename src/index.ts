@@ -42,3 +42,6 @@ export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenSt
 // Tokenizers: text ↔ token ids, saved with models.
 export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
 export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';
+// Models in and out of other frameworks: ONNX, and Keras / TensorFlow.js.
+export { toONNX } from './onnx.js';
+export type { ONNXExportOptions } from './onnx.js';
