@@ -43,5 +43,5 @@ export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenSt
 export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
 export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';
 // Models in and out of other frameworks: ONNX, and Keras / TensorFlow.js.
-export { toONNX } from './onnx.js';
-export type { ONNXExportOptions } from './onnx.js';
+export { toONNX, loadONNX } from './onnx.js';
+export type { ONNXExportOptions, LoadONNXOptions } from './onnx.js';
