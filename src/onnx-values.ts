@@ -336,8 +336,11 @@ function foldExpand(where: string, n: OnnxNode, [x, shape]: (Const | undefined)[
   const at = (dims: readonly Dim[], k: number) => dims[dims.length - r + k] ?? 1;
   const dims = Array.from({ length: r }, (_, k) => {
     const a = at(x!.dims, k), b = at(shape!.values, k);
-    if (a !== 1 && b !== 1 && a !== b) throw new RangeError(`${where}: ${nodeName(n)} cannot expand [${x!.dims.join(', ')}] to [${shape!.values.join(', ')}]`);
-    return a === 1 ? b : a;
+    if (a === 1 || a === b) return b;
+    if (b === 1) return a;
+    // a symbolic size against a number: the number is what the model can run with
+    if (typeof a !== typeof b) return typeof a === 'number' ? a : b;
+    throw new RangeError(`${where}: ${nodeName(n)} cannot expand [${x!.dims.join(', ')}] to [${shape!.values.join(', ')}]`);
   });
   return { kind: 'zeros', dims };
 }
