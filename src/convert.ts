@@ -10,6 +10,7 @@
 
 import { createModel, type ModelConfig } from './architectures.js';
 import type { CellKind } from './layout.js';
+import { checkChoice, checkInt, describe } from './validate.js';
 import type { Backend } from './wasm.js';
 import type { ManyToMany } from './arch/many-to-many.js';
 import type { ManyToOne } from './arch/many-to-one.js';
@@ -61,9 +62,36 @@ export interface Import {
   tensors: Map<string, Float32Array>;
 }
 
+/** Options every importer takes. */
+export interface ImportOptions {
+  /** Kernel build. Default 'auto'. */
+  backend?: Backend;
+  /** Seed for the model's shuffling, dropout and sampling (its weights come from the file).
+   *  Default: the seed saved in the file, if any, else drawn at random and recorded in
+   *  config.seed. */
+  seed?: number;
+}
+
+/** Check an importer's options. */
+export function checkImportOptions(where: string, options: unknown): ImportOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  const o = options as ImportOptions;
+  if (o.backend !== undefined) checkChoice(where, 'options.backend', o.backend, ['auto', 'simd', 'scalar'] as const);
+  if (o.seed !== undefined) checkInt(where, 'options.seed', o.seed, 0);
+  return o;
+}
+
 /** Make the model and set every tensor; any mismatch disposes it and throws. */
-export async function buildImport(where: string, plan: Import, backend: Backend | undefined): Promise<ImportedModel> {
-  const model = await createModel({ ...plan.config, backend } as ModelConfig) as ImportedModel;
+export async function buildImport(where: string, plan: Import, options: ImportOptions): Promise<ImportedModel> {
+  const { backend, seed } = options;
+  let model: ImportedModel;
+  try {
+    model = await createModel({ ...plan.config, backend, ...(seed === undefined ? {} : { seed }) } as ModelConfig) as ImportedModel;
+  } catch (e) {
+    // the file's own config (sizes, or saved settings) is what createModel refused
+    const Type = e instanceof RangeError ? RangeError : TypeError;
+    throw new Type(`${where}: the model the file describes cannot be made: ${(e as Error).message}`);
+  }
   try {
     const missing = model.layout.entries.filter((e) => !plan.tensors.has(e.name)).map((e) => e.name);
     const extra = [...plan.tensors.keys()].filter((n) => model.layout.get(n) === undefined);

@@ -17,7 +17,7 @@
 
 import { AttrType, DataType, type OnnxGraph, type OnnxNode, type OnnxValueInfo } from './onnx-proto.js';
 import {
-  attribute, axesOf, axisOf, fold, intAttr, nodeName, numbers, shapeOf, tensorValue, unsqueezeDims,
+  attribute, axesOf, axisOf, fold, intAttr, nodeName, numbers, permOf, requiredInputs, shapeOf, tensorValue, unsqueezeDims,
   type Const, type Dim, type Floats,
 } from './onnx-values.js';
 import { transpose } from './convert.js';
@@ -27,8 +27,9 @@ export type AxisName = 'B' | 'T' | 'U0' | 'U1' | 'one';
 export interface Slot { layer: number; dir: number }
 export interface Block { src: 'x' | 'onehot' | 'y' | 'h' | 'c' | 'z' | 'p'; size: number; slot?: Slot }
 export type Axis = { name: AxisName } | { name: 'S'; slots: Slot[] } | { name: 'F'; blocks: Block[] };
-/** A tensor computed from the input. lastStep: a layer's output read at the last time step. */
-export interface Act { kind: 'act'; axes: Axis[]; lastStep?: boolean }
+/** A tensor computed from the input. lastStep: a layer's output read at the last time step;
+ *  origin: the graph input it is a view of, while it is one. */
+export interface Act { kind: 'act'; axes: Axis[]; lastStep?: boolean; origin?: string }
 /** Integer token ids (or lengths) from a graph input. */
 export interface Ids { kind: 'ids'; axes: AxisName[]; input: string }
 type Value = Const | Act | Ids;
@@ -128,7 +129,7 @@ class GraphReader {
       const size = shape[shape.length - 1];
       if (typeof size !== 'number' || size < 1) throw new TypeError(`${w}: graph input '${v.name}' has no fixed feature size (its last dimension is ${size ?? 'unknown'})`);
       const lead: Axis[] = shape.length === 3 ? [{ name: 'U0' }, { name: 'U1' }] : [{ name: 'B' }];
-      return { kind: 'act', axes: [...lead, { name: 'F', blocks: [{ src: 'x', size }] }] };
+      return { kind: 'act', axes: [...lead, { name: 'F', blocks: [{ src: 'x', size }] }], origin: v.name };
     }
     if ((v.elemType === DataType.INT64 || v.elemType === DataType.INT32) && (shape.length === 2 || shape.length === 1)) {
       return { kind: 'ids', axes: shape.length === 2 ? ['U0', 'U1'] : ['B'], input: v.name };
@@ -141,6 +142,8 @@ class GraphReader {
   private node(n: OnnxNode): void {
     const w = this.where;
     if (n.domain !== '' && n.domain !== 'ai.onnx') throw new TypeError(`${w}: ${nodeName(n)} is from operator domain '${n.domain}', which rnn-wasm does not run`);
+    const need = requiredInputs(n.opType, this.opset);
+    if (n.inputs.length < need || n.inputs.slice(0, need).includes('')) throw new TypeError(`${w}: ${nodeName(n)} has ${n.inputs.filter(Boolean).length} inputs; it needs ${need}`);
     const ins = n.inputs.map((name) => {
       if (name === '') return undefined;
       const v = this.values.get(name);
@@ -223,8 +226,7 @@ class GraphReader {
   private transposeAct(n: OnnxNode, x: Value | undefined): Value {
     const axes = x?.kind === 'ids' ? x.axes : this.act(n, x).axes;
     const r = axes.length;
-    const perm = attribute(n, 'perm')?.ints ?? Array.from({ length: r }, (_, i) => r - 1 - i);
-    if (perm.length !== r || new Set(perm.map((p) => axisOf(this.where, n, p, r))).size !== r) throw new RangeError(`${this.where}: ${nodeName(n)} has an invalid perm [${perm.join(', ')}]`);
+    const perm = permOf(this.where, n, r);
     if (x!.kind === 'ids') return { ...x!, axes: perm.map((p) => x!.axes[p]) } as Ids;
     return { ...(x as Act), axes: perm.map((p) => (x as Act).axes[p]) };
   }
@@ -269,7 +271,7 @@ class GraphReader {
    *  or a reshape that changes nothing. */
   private reshapeAct(n: OnnxNode, x: Value | undefined, shape: Value | undefined): Value {
     const act = this.act(n, x);
-    const target = numbers(this.where, n, shape as Const, 'shape');
+    const target = numbers(this.where, n, shape, 'shape');
     const dims = act.axes.map((a) => this.dimOf(a));
     const r = act.axes.length;
     const keep = (i: number) => target[i] === 0 || target[i] === dims[i];
@@ -311,7 +313,7 @@ class GraphReader {
   private sliceAct(n: OnnxNode, ins: (Value | undefined)[]): Value {
     const w = this.where;
     const act = this.act(n, ins[0]);
-    const get = (k: number, name: string) => (this.opset < 10 ? attribute(n, name)?.ints : ins[k] && numbers(w, n, ins[k] as Const, name));
+    const get = (k: number, name: string) => (this.opset < 10 ? attribute(n, name)?.ints : ins[k] && numbers(w, n, ins[k], name));
     const [starts, ends, axes, steps] = [get(1, 'starts'), get(2, 'ends'), get(3, 'axes'), this.opset < 10 ? undefined : get(4, 'steps')];
     if (!starts || !ends || starts.length !== 1 || ends.length !== 1 || (steps && steps[0] !== 1)) throw new TypeError(`${w}: ${nodeName(n)} slices in a way rnn-wasm does not follow`);
     const i = axisOf(w, n, axes?.[0] ?? 0, act.axes.length);
@@ -355,12 +357,12 @@ class GraphReader {
     if (d.length !== 1 || typeof d[0] !== 'number' || !(d[0] >= 1) || !Number.isInteger(d[0]) || v.length !== 2 || v[0] !== 0 || v[1] !== 1 || (axis !== -1 && axis !== ids.axes.length)) {
       throw new TypeError(`${w}: ${nodeName(n)} must one-hot encode on the last axis with a constant depth and float values [0, 1]`);
     }
-    this.used.add(ids.input);
     this.setInput(n, 'tokens', d[0], ids.input);
     return { kind: 'act', axes: [...ids.axes.map((name) => ({ name })), { name: 'F', blocks: [{ src: 'onehot', size: d[0] }] }] };
   }
 
   private setInput(n: OnnxNode, kind: 'dense' | 'tokens', size: number, name: string): void {
+    this.used.add(name);
     if (this.input && (this.input.name !== name || this.input.kind !== kind || this.input.size !== size)) {
       throw new TypeError(`${this.where}: ${nodeName(n)} reads the input a second way; rnn-wasm's first layer reads one input`);
     }
@@ -426,7 +428,7 @@ class GraphReader {
     const blocks = x.axes[2].blocks;
     const n_in = blocks.reduce((s, b) => s + b.size, 0);
     if (blocks.length === 1 && (blocks[0].src === 'x' || blocks[0].src === 'onehot')) {
-      if (blocks[0].src === 'x') this.setInput(n, 'dense', n_in, this.inputName(n));
+      if (blocks[0].src === 'x') this.setInput(n, 'dense', n_in, x.origin!);
       if (time.name === 'one') this.single = true;
       return { layer: 0, n_in };
     }
@@ -434,13 +436,6 @@ class GraphReader {
     const full = blocks.length === this.layers[below]?.D && blocks.every((b, d) => b.src === 'y' && b.slot?.layer === below && b.slot.dir === d);
     if (!full) throw new TypeError(`${w}: ${nodeName(n)} reads something other than the model's input or every output of the layer below it`);
     return { layer: below + 1, n_in };
-  }
-
-  private inputName(n: OnnxNode): string {
-    const dense = this.graph.inputs.filter((v) => v.elemType === DataType.FLOAT && !this.graph.initializers.some((t) => t.name === v.name));
-    if (dense.length !== 1) throw new TypeError(`${this.where}: ${nodeName(n)}: the graph has ${dense.length} float inputs; rnn-wasm reads one`);
-    this.used.add(dense[0].name);
-    return dense[0].name;
   }
 
   private bindAxis(n: OnnxNode, a: Axis, as: 'T' | 'B'): void {

@@ -13,19 +13,15 @@
 //   nothing (no output layer)       the same, with an identity output layer (W_ya = I, b_y = 0)
 
 import { tokenizerFromJSON, type TokenizerJSON } from './tokenizer.js';
-import { buildImport, GATE_ORDER, identity, reorderGates, type Import, type ImportedModel } from './convert.js';
+import { buildImport, checkImportOptions, GATE_ORDER, identity, reorderGates, type Import, type ImportedModel, type ImportOptions } from './convert.js';
 import { CONFIG_KEY } from './onnx-export.js';
 import { readGraph, type Block, type GraphReading, type Layer } from './onnx-graph.js';
 import { decodeOnnx, type OnnxModel } from './onnx-proto.js';
 import { describe } from './validate.js';
 import { GATES } from './layout.js';
-import type { Backend } from './wasm.js';
 
 /** Options of loadONNX. */
-export interface LoadONNXOptions {
-  /** Kernel build. Default 'auto'. */
-  backend?: Backend;
-}
+export type LoadONNXOptions = ImportOptions;
 
 /** Read an ONNX file into a model: many-to-many, many-to-one or one-to-one, whichever the
  *  graph computes. Anything in the graph rnn-wasm does not compute exactly is refused, with
@@ -33,9 +29,9 @@ export interface LoadONNXOptions {
 export async function loadONNX(bytes: Uint8Array, options: LoadONNXOptions = {}): Promise<ImportedModel> {
   const where = 'loadONNX';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: bytes must be a Uint8Array holding an ONNX file, got ${describe(bytes)}`);
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  checkImportOptions(where, options);
   const plan = planOf(where, decodeOnnx(where, bytes));
-  return buildImport(where, plan, options.backend);
+  return buildImport(where, plan, options);
 }
 
 function planOf(where: string, file: OnnxModel): Import {
@@ -43,6 +39,9 @@ function planOf(where: string, file: OnnxModel): Import {
   if (file.graph.sparse) throw new TypeError(`${where}: the graph has sparse initializers, which rnn-wasm does not read`);
   const reading = readGraph(where, file.graph, opsetOf(where, file));
   const stack = checkStack(where, reading.layers);
+  for (const o of reading.others) {
+    if (o.value?.kind !== 'act') throw new TypeError(`${where}: graph output '${o.name}' is not computed from the input; rnn-wasm's models return outputs and states`);
+  }
   const architecture = checkReadout(where, reading, stack);
   const { head, input } = reading;
   const n_y = head ? head.n_y : stack.D * stack.H;

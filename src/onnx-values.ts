@@ -99,6 +99,16 @@ export function intsAttr(where: string, n: OnnxNode, name: string): number[] | u
 
 // --- folding ---
 
+/** Inputs each operator needs (the first ones; the rest are optional). */
+export function requiredInputs(op: string, opset: number): number {
+  const fixed: Record<string, number> = {
+    Reshape: 2, Gather: 2, Expand: 2, OneHot: 3, MatMul: 2, Gemm: 2, Add: 2, RNN: 3, LSTM: 3, GRU: 3, Constant: 0,
+  };
+  if (op === 'Unsqueeze') return opset < 13 ? 1 : 2;
+  if (op === 'Slice') return opset < 10 ? 1 : 3;
+  return fixed[op] ?? 1;
+}
+
 /** A node's value when all of its inputs are constant, or undefined when it is not a node
  *  that only rearranges constants. */
 export function fold(where: string, n: OnnxNode, ins: (Const | undefined)[], opset: number): Const | undefined {
@@ -144,11 +154,11 @@ export function shapeOf(where: string, n: OnnxNode, dims: readonly Dim[]): Ints 
 }
 
 /** The numeric values of an integer input (a shape, axes, indices). */
-export function numbers(where: string, n: OnnxNode, v: Const, what: string): number[] {
-  if (v.kind !== 'ints' || v.values.some((d) => typeof d !== 'number')) {
+export function numbers(where: string, n: OnnxNode, v: { kind: string } | undefined, what: string): number[] {
+  if (v?.kind !== 'ints' || (v as Ints).values.some((d) => typeof d !== 'number')) {
     throw new TypeError(`${where}: ${nodeName(n)} needs its ${what} as constant integers`);
   }
-  return v.values as number[];
+  return (v as Ints).values as number[];
 }
 
 /** Axes from the attribute (before opset 13) or the second input. */
@@ -200,12 +210,17 @@ function reshapeConst(where: string, n: OnnxNode, x: Const, dims: Dim[]): Const 
   return { ...x, dims: dims as number[] };
 }
 
-function foldTranspose(where: string, n: OnnxNode, [x]: (Const | undefined)[]): Const {
-  const r = x!.dims.length;
+/** Transpose's perm for a rank-r tensor (default: reversed), checked to be a permutation. */
+export function permOf(where: string, n: OnnxNode, r: number): number[] {
   const perm = intsAttr(where, n, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
-  if (perm.length !== r || new Set(perm.map((p) => axisOf(where, n, p, r))).size !== r) {
+  if (perm.length !== r || perm.some((p) => !(p >= 0 && p < r)) || new Set(perm).size !== r) {
     throw new RangeError(`${where}: ${nodeName(n)} has perm [${perm.join(', ')}] for a tensor of rank ${r}`);
   }
+  return perm;
+}
+
+function foldTranspose(where: string, n: OnnxNode, [x]: (Const | undefined)[]): Const {
+  const perm = permOf(where, n, x!.dims.length);
   if (x!.kind === 'zeros') return { kind: 'zeros', dims: perm.map((p) => x!.dims[p]) };
   const dims = perm.map((p) => x!.dims[p] as number);
   return withData(x!, dims, permute(x!.dims as number[], perm));
