@@ -1,5 +1,6 @@
 /// <reference types="node" />
-// rnn-wasm/node: files on disk, for Node only (the main entry never imports node: modules).
+// rnn-wasm/node: files on disk, for Node only (the main entry never imports node: modules):
+// models, checkpoints and ONNX files written, ONNX files and Keras model folders read.
 // Every write is atomic: the bytes go to a temporary file in the same directory, are flushed
 // to the disk (fsync), and the file is renamed over the target, so a crash or a kill at any
 // moment leaves either the old file or the new one, never a torn one. (A kill mid-write can
@@ -7,9 +8,11 @@
 // and it may be deleted.)
 // see: https://man7.org/linux/man-pages/man2/rename.2.html (rename is atomic within a file system)
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import type { Network } from './network.js';
+import { loadKerasModel, type KerasLoadOptions } from './keras.js';
+import { loadONNX, toONNX, type LoadONNXOptions, type ONNXExportOptions } from './onnx.js';
 
 /** Write bytes to path atomically: temp file beside it, fsync, rename over the target, then
  *  fsync the directory (where the platform allows) so the rename itself is durable. */
@@ -48,6 +51,42 @@ export function saveCheckpoint(model: Network, path: string): Promise<void> {
  *  then fit(data, { ...options, resume: true }) continues the run. */
 export async function loadCheckpoint(model: Network, path: string): Promise<void> {
   model.setTrainingState(await readBytes(path));
+}
+
+/** Write a model as an ONNX file (toONNX) atomically. */
+export function saveONNX(model: Network, path: string, options?: ONNXExportOptions): Promise<void> {
+  return writeFileAtomic(path, toONNX(model, options));
+}
+
+/** Read an ONNX file into a model (loadONNX). */
+export async function loadONNXFile(path: string, options?: LoadONNXOptions) {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`loadONNXFile: path must be a non-empty string, got ${typeof path}`);
+  return loadONNX(await readBytes(path), options);
+}
+
+/** Load a Keras model saved for TensorFlow.js from its folder, or from the path of its
+ *  model.json: the weight files the manifest names are read from the same folder (names that
+ *  would leave it, absolute or with '..', are refused). */
+export async function loadKerasModelFile(path: string, options?: KerasLoadOptions) {
+  const where = 'loadKerasModelFile';
+  if (typeof path !== 'string' || path === '') throw new TypeError(`${where}: path must be a non-empty string, got ${typeof path}`);
+  const file = (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
+  const text = new TextDecoder().decode(await readBytes(file));
+  let json: { weightsManifest?: { paths?: unknown }[] };
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TypeError(`${where}: ${file} is not valid JSON (${(e as Error).message})`);
+  }
+  const paths = Array.isArray(json?.weightsManifest) ? json.weightsManifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])) : [];
+  const files: Record<string, Uint8Array> = {};
+  for (const p of paths) {
+    if (typeof p !== 'string' || isAbsolute(p) || normalize(p).split(/[\\/]/).includes('..')) {
+      throw new TypeError(`${where}: ${file} names weight file ${JSON.stringify(p)}, outside its folder`);
+    }
+    files[p] = await readBytes(join(dirname(file), p));
+  }
+  return loadKerasModel(json, files, options);
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKerasModel, Random, type KerasLoadOptions } from '../dist/index.js';
-import { predict, randomizeWeights, ready, save, tfl, type SavedFiles } from './_keras.js';
+import { predict, randomizeWeights, ready, save, tf, tfl, type SavedFiles } from './_keras.js';
 import { rejectsWith } from './_utils.js';
 
 const n_x = 3, T = 5, B = 4;
@@ -125,6 +125,59 @@ Predict('fine-tuning a loaded model lowers its loss', async () => {
   assert.ok(after < 0.7 * before, `loss ${before} → ${after}`);
   assert.is(model.config.seed, 5);
   model.dispose();
+});
+
+/** Weights re-encoded as tensorflowjs_converter's --quantize_uint8 / _uint16 / _float16 would. */
+function quantize(specs: any[], data: ArrayBuffer, dtype: 'uint8' | 'uint16' | 'float16') {
+  const f = new Float32Array(data);
+  let at = 0;
+  const parts: Uint8Array[] = [];
+  const out = specs.map((s) => {
+    const n = s.shape.reduce((a: number, b: number) => a * b, 1);
+    const w = f.subarray(at, (at += n));
+    if (dtype === 'float16') {
+      const h = new Uint16Array(n);
+      w.forEach((v, i) => { h[i] = toHalf(v); });
+      parts.push(new Uint8Array(h.buffer));
+      return { ...s, quantization: { dtype } };
+    }
+    const min = Math.min(...w), max = Math.max(...w), levels = dtype === 'uint8' ? 255 : 65535;
+    const scale = (max - min) / levels || 1;
+    const q = dtype === 'uint8' ? new Uint8Array(n) : new Uint16Array(n);
+    w.forEach((v, i) => { q[i] = Math.round((v - min) / scale); });
+    parts.push(new Uint8Array(q.buffer));
+    return { ...s, quantization: { dtype, scale, min } };
+  });
+  const bytes = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  parts.reduce((o, p) => { bytes.set(p, o); return o + p.length; }, 0);
+  return { specs: out, bytes };
+}
+
+/** float32 → IEEE half bits, rounding to nearest (the weights here are normal numbers). */
+function toHalf(v: number): number {
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000, exp = ((u >>> 23) & 0xff) - 127 + 15, frac = u & 0x7fffff;
+  if (exp <= 0) return sign;
+  return sign | (exp << 10) | Math.round(frac / 8192);
+}
+
+Predict('quantized and float16 weights dequantize as tfjs does', async () => {
+  const keras = tfl.sequential({ layers: [tfl.layers.lstm({ units: 4, returnSequences: true, inputShape: [null, n_x], ...sig }), tfl.layers.dense({ units: 3 })] });
+  randomizeWeights(keras, 8);
+  const saved = await save(keras, 1);
+  const x = inputs(3);
+  for (const dtype of ['uint8', 'uint16', 'float16'] as const) {
+    const spec = (saved.json.weightsManifest as any)[0].weights;
+    const { specs, bytes } = quantize(spec, saved.files['group1-shard1of1.bin'].slice().buffer, dtype);
+    const reference = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: saved.json.modelTopology as any, weightSpecs: specs, weightData: bytes.slice().buffer }));
+    const want = predict(reference, x);
+    const model = await loadKerasModel({ ...saved.json, weightsManifest: [{ paths: ['q.bin'], weights: specs }] }, { 'q.bin': bytes });
+    const got = (model as any).forward({ x }).yhat;
+    for (let i = 0; i < want.length; i++) if (!(Math.abs(got[i] - want[i]) <= 1e-5)) assert.unreachable(`${dtype} [${i}]: rnn-wasm ${got[i]}, tfjs ${want[i]}`);
+    model.dispose();
+    reference.dispose();
+  }
+  keras.dispose();
 });
 
 const Refused = suite('Keras settings rnn-wasm does not have are refused, naming the layer and the setting');

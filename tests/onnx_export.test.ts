@@ -24,14 +24,14 @@ function inputs(rng: Random, c: Case, lengths: number[]) {
     const x = lengths.map(step);
     const feed = c.input === 'tokens' ? new ort.Tensor('int64', BigInt64Array.from(x as number[], BigInt), [B])
       : new ort.Tensor('float32', Float32Array.from((x as number[][]).flat()), [B, n_x]);
-    return { x, feeds: { x: feed }, T: 1 };
+    return { x, feeds: { x: feed } as Record<string, ort.Tensor>, T: 1 };
   }
   const x = lengths.map((L) => Array.from({ length: L }, step));
   const pad = (s: unknown[]) => [...s, ...new Array(T - s.length).fill(c.input === 'tokens' ? 0 : new Array(n_x).fill(0))];
   const padded = x.map(pad).flat(2) as number[];
   const feed = c.input === 'tokens' ? new ort.Tensor('int64', BigInt64Array.from(padded, BigInt), [B, T])
     : new ort.Tensor('float32', Float32Array.from(padded), [B, T, n_x]);
-  return { x, feeds: { x: feed, lengths: new ort.Tensor('int32', Int32Array.from(lengths), [B]) }, T };
+  return { x, feeds: { x: feed, lengths: new ort.Tensor('int32', Int32Array.from(lengths), [B]) } as Record<string, ort.Tensor>, T };
 }
 
 /** |a − b| ≤ 1e-5 at every index `keep` allows. */

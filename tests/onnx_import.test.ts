@@ -7,7 +7,10 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { CharTokenizer, createModel, createRNN, getEngine, loadONNX, Random, toONNX, type Model } from '../dist/index.js';
+import { loadONNXFile, saveONNX } from '../dist/node.js';
 import { checkSame, rejectsWith } from './_utils.js';
 
 const fixtures = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'onnx.json'), 'utf8'));
@@ -144,6 +147,17 @@ RoundTrip('tokenizers and the sequence model of createRNN come back', async () =
   assert.equal({ ...again.toJSON(), architecture: undefined }, { ...rnn.toJSON(), architecture: undefined });
   rnn.dispose();
   again.dispose();
+});
+
+RoundTrip('through a file: saveONNX and loadONNXFile (rnn-wasm/node)', async () => {
+  const model = await createModel({ architecture: 'many-to-one', cell: 'lstm', n_x: 3, n_a: 2, n_y: 2, seed: 4 });
+  const path = join(mkdtempSync(join(tmpdir(), 'rnn-wasm-onnx-')), 'model.onnx');
+  await saveONNX(model, path);
+  const back = await loadONNXFile(path, { seed: 9 });
+  checkSame('weights', back.getWeights(), model.getWeights());
+  assert.is(back.config.seed, 9);
+  model.dispose();
+  back.dispose();
 });
 
 RoundTrip('a config in the metadata that disagrees with the graph is refused', async () => {
