@@ -10,6 +10,13 @@ import { createModel, createRNN, Random, toONNX, type Model } from '../dist/inde
 import { throwsWith } from './_utils.js';
 
 ort.env.wasm.numThreads = 1;
+// onnxruntime-web's Node build sets globalThis.Worker (to worker_threads' Worker) when it first
+// runs; the other test files share this process and expect Node without it, so it goes back
+const worker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+function restoreGlobals(): void {
+  if (worker) Object.defineProperty(globalThis, 'Worker', worker);
+  else delete (globalThis as { Worker?: unknown }).Worker;
+}
 
 type Arch = 'many-to-many' | 'many-to-one' | 'one-to-one';
 interface Case { architecture: Arch; cell: 'rnn' | 'lstm' | 'gru'; layers: number; bidirectional: boolean; input: 'dense' | 'tokens'; output: 'softmax' | 'sigmoid' | 'linear' }
@@ -136,6 +143,8 @@ Format('models that generate step by step are refused, and bad arguments are nam
   m.dispose();
   throwsWith(() => toONNX(m), TypeError, /disposed/);
 });
+
+Format.after(restoreGlobals);
 
 Runtime.run();
 Format.run();
