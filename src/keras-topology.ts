@@ -28,7 +28,7 @@ export function kerasLayers(where: string, topology: unknown): KerasLayer[] {
     return layers.map((l, i) => layerOf(where, l, `layer ${i}`));
   }
   if (cls === 'Model' || cls === 'Functional') return chain(where, config);
-  throw new TypeError(`${where}: the model is a ${describe(cls)}; rnn-wasm reads Keras Sequential and functional models`);
+  throw new TypeError(`${where}: the model's class_name is ${describe(cls)}; rnn-wasm reads Keras Sequential and functional models`);
 }
 
 function layerOf(where: string, l: unknown, at: string): KerasLayer {

@@ -98,7 +98,7 @@ function parseJson(where: string, modelJson: unknown): Record<string, unknown> {
     throw new TypeError(`${where}: modelJson must be a TensorFlow.js model.json ({ modelTopology, weightsManifest }), got ${describe(json)}`);
   }
   if (json.format !== undefined && json.format !== 'layers-model') {
-    throw new TypeError(`${where}: modelJson is a ${describe(json.format)}; rnn-wasm reads 'layers-model' files (Keras models), not converted graph models`);
+    throw new TypeError(`${where}: modelJson.format is ${describe(json.format)}; rnn-wasm reads 'layers-model' files (Keras models), not converted graph models`);
   }
   return json;
 }
@@ -207,15 +207,16 @@ function addRecurrent(where: string, r: Reading, l: KerasLayer, cls: string, c: 
   if (r.dense) throw bad('a Dense layer before it', 'rnn-wasm\'s output layer comes after the recurrent layers');
   const units = c.units;
   if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw bad(`units ${describe(units)}`, 'units must be a positive integer');
-  for (const flag of ['stateful', 'go_backwards', 'return_state', 'time_major']) {
-    if (c[flag] === true) throw bad(`${flag}: true`, flag === 'stateful' ? 'rnn-wasm keeps state across calls with step() / a0, not inside predict' : 'rnn-wasm\'s layers do not have it');
+  for (const key of ['stateful', 'go_backwards', 'return_state', 'time_major']) {
+    if (flag(where, l, c, key, false)) throw bad(`${key}: true`, key === 'stateful' ? 'rnn-wasm keeps state across calls with step() / a0, not inside predict' : 'rnn-wasm\'s layers do not have it');
   }
-  const activation = c.activation ?? 'tanh';
+  const activation = c.activation === undefined ? 'tanh' : c.activation;
   if (!(activation === 'tanh' || (cell === 'rnn' && activation === 'relu'))) throw bad(`activation ${describe(activation)}`, `rnn-wasm's ${cell} cell uses ${cell === 'rnn' ? "'tanh' or 'relu'" : "'tanh'"}`);
   if (cell !== 'rnn' && c.recurrent_activation !== 'sigmoid') {
     throw bad(`recurrent_activation ${describe(c.recurrent_activation)}`, `rnn-wasm's gates use 'sigmoid' (hard_sigmoid, the old Keras and TensorFlow.js default, is a different function)`);
   }
   if (cell === 'gru' && typeof c.reset_after !== 'boolean') throw bad(`reset_after ${describe(c.reset_after)}`, 'it must say true or false');
+  const returnSequences = flag(where, l, c, 'return_sequences', false), useBias = flag(where, l, c, 'use_bias', true);
   if ((c.dropout as number) > 0) refuse(l, `dropout ${c.dropout} on its inputs`);
   if ((c.recurrent_dropout as number) > 0) refuse(l, `recurrent_dropout ${c.recurrent_dropout}`);
   for (const k of ['kernel_regularizer', 'recurrent_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'recurrent_constraint', 'bias_constraint']) {
@@ -224,13 +225,21 @@ function addRecurrent(where: string, r: Reading, l: KerasLayer, cls: string, c: 
   const prev = r.recurrent[r.recurrent.length - 1];
   if (prev && !prev.returnSequences) throw bad('a recurrent layer before it that returns one state', 'a stacked layer reads every step of the one below (return_sequences: true)');
   const rec: Recurrent = {
-    layer: l, cell, units, D, returnSequences: c.return_sequences === true, activation: activation as 'tanh' | 'relu',
-    resetAfter: cell === 'gru' ? c.reset_after === true : true, useBias: c.use_bias !== false,
+    layer: l, cell, units, D, returnSequences, activation: activation as 'tanh' | 'relu',
+    resetAfter: cell === 'gru' ? c.reset_after === true : true, useBias,
   };
   if (prev && (prev.cell !== cell || prev.units !== units || prev.D !== D || prev.activation !== rec.activation || prev.resetAfter !== rec.resetAfter)) {
     throw bad('a different cell, units, direction, activation or reset_after from the layer below', 'rnn-wasm stacks layers that are all alike');
   }
   r.recurrent.push(rec);
+}
+
+/** A boolean setting: absent is the default, anything but true / false is refused. */
+function flag(where: string, l: KerasLayer, c: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = c[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new TypeError(`${where}: layer '${l.name}' (${l.className}) has ${key} ${describe(v)}; it must be true or false`);
+  return v;
 }
 
 function addDense(where: string, r: Reading, l: KerasLayer, c: Record<string, unknown>, refuse: (l: KerasLayer, setting: string) => void): void {
@@ -239,7 +248,7 @@ function addDense(where: string, r: Reading, l: KerasLayer, c: Record<string, un
   const units = c.units;
   if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) throw new TypeError(`${where}: Dense layer '${l.name}' has units ${describe(units)}`);
   for (const k of ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint']) if (c[k] != null) refuse(l, `a ${k}`);
-  r.dense = { layer: l, units, useBias: c.use_bias !== false, steps: r.recurrent[r.recurrent.length - 1].returnSequences };
+  r.dense = { layer: l, units, useBias: flag(where, l, c, 'use_bias', true), steps: r.recurrent[r.recurrent.length - 1].returnSequences };
   r.output = squashOf(where, l, c.activation ?? 'linear');
 }
 
@@ -296,10 +305,16 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>, re
   return { config, tensors: out } as Import;
 }
 
-/** Find one weight of a layer by its last path component, and check its shape (−1: any). */
+/** Find one weight of a layer by its name and the last path component, and check its shape
+ *  (−1: any size). */
 function takeWeight(where: string, tensors: Map<string, KerasTensor>, used: Set<string>, l: KerasLayer,
                     path: (name: string) => boolean, what: string, shape: number[]): KerasTensor & { name: string } {
-  const hits = [...tensors.keys()].filter((n) => n.startsWith(`${l.name}/`) && n.split('/').pop() === what && path(n));
+  // the layer's name is one component of the path: 'lstm/kernel', 'lstm/lstm_cell/kernel',
+  // 'bidirectional/forward_lstm/lstm_cell/kernel', or under a model's name
+  const hits = [...tensors.keys()].filter((n) => {
+    const parts = n.split('/');
+    return parts.slice(0, -1).includes(l.name) && parts[parts.length - 1] === what && path(n);
+  });
   if (hits.length !== 1) throw new TypeError(`${where}: layer '${l.name}' needs one weight '${what}', the manifest has ${hits.length ? hits.join(', ') : 'none'}`);
   const t = tensors.get(hits[0])!;
   const fits = t.shape.length === shape.length && shape.every((d, i) => d === -1 || d === t.shape[i]);

@@ -213,7 +213,7 @@ Refused('stateful, go_backwards, merge_mode sum, recurrent_dropout, an Embedding
 Refused('damaged files: bad JSON, missing or short weight files, unknown weights, a graph model', async () => {
   const s = await saved(() => [tfl.layers.gru({ units: 2, inputShape: [null, n_x], ...sig }), tfl.layers.dense({ units: 2 })]);
   await rejectsWith(loadKerasModel('{"modelTopology": ', s.files), TypeError, /loadKerasModel: modelJson is not valid JSON/);
-  await rejectsWith(loadKerasModel({ ...s.json, format: 'graph-model' }, s.files), TypeError, /'layers-model' files/);
+  await rejectsWith(loadKerasModel({ ...s.json, format: 'graph-model' }, s.files), TypeError, /modelJson.format is "graph-model"; rnn-wasm reads 'layers-model' files/);
   await rejectsWith(loadKerasModel(s.json, { 'group1-shard1of2.bin': s.files['group1-shard1of2.bin'] }), TypeError, /weights has no buffer for 'group1-shard2of2.bin'/);
   const short = { ...s.files, 'group1-shard2of2.bin': s.files['group1-shard2of2.bin'].subarray(4) };
   await rejectsWith(loadKerasModel(s.json, short), RangeError, /holds \d+ bytes, its weights take \d+/);
@@ -226,3 +226,56 @@ Refused('damaged files: bad JSON, missing or short weight files, unknown weights
 
 Predict.run();
 Refused.run();
+
+const Fuzz = suite('loadKerasModel: damaged model.json and weights');
+Fuzz.before(ready);
+
+/** A copy of a JSON value with one random change deep inside: a key removed, a value replaced. */
+function mutate(rng: Random, v: unknown): unknown {
+  const copy = JSON.parse(JSON.stringify(v));
+  const junk = [null, -1, 0, 2.5, 'tanh', 'x', true, [], {}, [null, 3], 1e9];
+  let node = copy;
+  for (let depth = 0; depth < 12; depth++) {
+    const keys = node && typeof node === 'object' ? Object.keys(node) : [];
+    if (keys.length === 0) break;
+    const k = keys[rng.int(keys.length)];
+    const child = node[k];
+    if (child && typeof child === 'object' && rng.int(4) !== 0) { node = child; continue; }
+    if (rng.int(3) === 0 && !Array.isArray(node)) delete node[k];
+    else node[k] = junk[rng.int(junk.length)];
+    break;
+  }
+  return copy;
+}
+
+Fuzz('mutated files load or throw a TypeError / RangeError from loadKerasModel, never anything else', async () => {
+  const rng = new Random(Number(process.env.FUZZ_SEED ?? 31));
+  const models = [
+    tfl.sequential({ layers: [tfl.layers.bidirectional({ layer: tfl.layers.lstm({ units: 2, returnSequences: true, ...sig }) as tfl.RNN, inputShape: [null, n_x] }), tfl.layers.dropout({ rate: 0.1 }), tfl.layers.dense({ units: 2, activation: 'softmax' })] }),
+    tfl.sequential({ layers: [tfl.layers.gru({ units: 3, inputShape: [null, n_x], ...sig }), tfl.layers.dense({ units: 2 })] }),
+  ];
+  const seeds = await Promise.all(models.map((m) => save(m)));
+  models.forEach((m) => m.dispose());
+  const runs = Number(process.env.FUZZ_RUNS ?? 200);
+  for (let i = 0; i < runs; i++) {
+    const s = seeds[i % seeds.length];
+    let json: any = s.json, files: Record<string, Uint8Array> = s.files;
+    if (rng.int(4) === 0) {
+      const name = Object.keys(files)[rng.int(2)];
+      const bytes = files[name].slice(0, rng.int(files[name].length + 1));
+      files = { ...files, [name]: bytes };
+    } else if (rng.int(2) === 0) {
+      json = mutate(rng, json);
+    } else {
+      json = { ...json, modelTopology: mutate(rng, json.modelTopology) };   // most changes, in the layers
+    }
+    try {
+      (await loadKerasModel(json, files)).dispose();
+    } catch (e) {
+      const ok = (e instanceof TypeError || e instanceof RangeError) && /^loadKerasModel: /.test((e as Error).message);
+      if (!ok) assert.unreachable(`mutation ${i}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}\n${(e as Error)?.stack}`);
+    }
+  }
+});
+
+Fuzz.run();
