@@ -180,6 +180,19 @@ Predict('quantized and float16 weights dequantize as tfjs does', async () => {
   keras.dispose();
 });
 
+Predict('the ModelArtifacts of tf.io.withSaveHandler load as they are (weightData inside)', async () => {
+  const keras = tfl.sequential({ layers: [tfl.layers.simpleRNN({ units: 3, inputShape: [null, n_x], recurrentInitializer: 'glorotUniform' }), tfl.layers.dense({ units: 2 })] });
+  randomizeWeights(keras, 4);
+  let artifacts: any;
+  await keras.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  const model = await loadKerasModel(artifacts);
+  const x = inputs(5);
+  const want = predict(keras, x), got = (model as any).forward({ x }).yhat;
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5, `[${i}] ${got[i]} vs ${want[i]}`);
+  model.dispose();
+  keras.dispose();
+});
+
 const Refused = suite('Keras settings rnn-wasm does not have are refused, naming the layer and the setting');
 Refused.before(ready);
 
