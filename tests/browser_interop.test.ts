@@ -62,13 +62,19 @@ if (missing && !process.env.CI) {
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+      const started = page.waitForEvent('worker');
       await page.goto(`${origin}/interop.html`);
-      await page.waitForFunction(() => (window as any).__result !== undefined, undefined, { timeout: 30_000 })
-        .catch((e) => { throw new Error(`${e.message}\n${problems.join('\n')}`); });
-      const result = await page.evaluate(() => (window as any).__result);
-      assert.ok(result.ok, `in the browser: ${result.error}\n${problems.join('\n')}`);
-      check('page', result.page);
-      check('worker', result.worker);
+      const worker = await started;
+      // each context sets __result when its workload ends; poll both
+      for (const [label, read] of [['page', () => page.evaluate(() => (globalThis as any).__result)], ['worker', () => worker.evaluate(() => (globalThis as any).__result)]] as const) {
+        let result;
+        for (const t0 = Date.now(); (result = await read()) === undefined;) {
+          if (Date.now() - t0 > 30_000) throw new Error(`${label}: no result after 30 s\n${problems.join('\n')}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(result.ok, `${label}: ${result.error}\n${problems.join('\n')}`);
+        check(label, result.result);
+      }
     } finally {
       await browser?.close();
     }
