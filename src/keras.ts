@@ -9,7 +9,8 @@
 //   return_sequences of the last layer     true → many-to-many (an RNN); false → many-to-one
 //   Dense | TimeDistributed(Dense)         the output layer; activation softmax | sigmoid |
 //     (+ Activation / Softmax layer)       linear; none: an identity output layer
-//   Dropout between recurrent layers       dropout; before a many-to-many Dense: outputDropout
+//   Dropout between recurrent layers       dropout; before a many-to-many Dense: outputDropout;
+//                                          elsewhere off (as at inference in Keras)
 //
 // Weights: weight_ih = kernelᵀ and weight_hh = recurrent_kernelᵀ with the gate blocks moved
 // from Keras's order (LSTM i,f,c,o is PyTorch's i,f,g,o; GRU z,r,h → r,z,n); the one Keras bias
@@ -29,11 +30,13 @@ export type { KerasWeightData } from './keras-weights.js';
 
 /** Options of loadKerasModel. */
 export interface KerasLoadOptions extends ImportOptions {
-  /** Keras settings that act only in training and have no place in the rnn-wasm model —
-   *  Dropout where rnn-wasm has no dropout, a recurrent layer's dropout / recurrent_dropout,
-   *  regularizers, constraints, frozen layers (trainable: false): 'refuse' the model, naming
-   *  the layer and the setting, or 'ignore' them (predictions are the same; fine-tuning runs
-   *  without them). Default 'refuse'. */
+  /** Keras settings that act only in training and have no place in the rnn-wasm model — a
+   *  recurrent layer's dropout / recurrent_dropout, regularizers, constraints, frozen layers
+   *  (trainable: false), a Dropout's noise_shape: 'refuse' the model, naming the layer and
+   *  the setting, or 'ignore' them (predictions are the same; fine-tuning runs without them).
+   *  Dropout layers always load: where rnn-wasm has dropout in the same place they become its
+   *  dropout / outputDropout, elsewhere they are off, at inference as in Keras, and in
+   *  fine-tuning. Default 'refuse'. */
   trainingSettings?: 'refuse' | 'ignore';
 }
 
@@ -112,15 +115,16 @@ function manifestOf(where: string, json: Record<string, unknown>): unknown {
 function weightsOf(where: string, json: Record<string, unknown>, weights: KerasWeightData | undefined): KerasWeightData {
   if (weights !== undefined) return weights;
   const data = json.weightData;
-  if (Array.isArray(data)) {
+  const isBytes = (b: unknown): b is ArrayBuffer | ArrayBufferView => b instanceof ArrayBuffer || ArrayBuffer.isView(b);
+  if (Array.isArray(data) && data.every(isBytes)) {
     // tfjs ModelArtifacts may split weightData into several ArrayBuffers, in order
-    const parts = data.map((b) => new Uint8Array(b as ArrayBuffer));
+    const parts = data.map((b) => (b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     parts.reduce((at, p) => { out.set(p, at); return at + p.length; }, 0);
     return out;
   }
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data;
-  throw new TypeError(`${where}: weights are required (the bytes of the files the manifest names)`);
+  if (isBytes(data)) return data;
+  throw new TypeError(`${where}: weights are required (the bytes of the files the manifest names), got ${describe(weights)}${data === undefined ? '' : ` and modelJson.weightData ${describe(data)}`}`);
 }
 
 // --- layers ---
@@ -300,7 +304,7 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>, re
   const config = {
     architecture, cell, n_x: n_in, n_a: H, n_y, layers: r.recurrent.length, bidirectional: D === 2, input: 'dense' as const, output: r.output,
     ...(cell === 'rnn' ? { activation: top.activation } : {}), ...(cell === 'gru' ? { resetAfter: top.resetAfter } : {}),
-    ...dropoutConfig(r, architecture, refuse),
+    ...dropoutConfig(r, architecture),
   };
   return { config, tensors: out } as Import;
 }
@@ -335,18 +339,17 @@ function layerTensors(out: Map<string, Float32Array>, rec: Recurrent, layer: num
   out.set(name('bias_hh'), two ? reorderGates(bias!.data.subarray(rows), order, 1) : new Float32Array(rows));
 }
 
-/** Dropout layers as rnn-wasm's dropout (between stacked layers, one rate) and outputDropout
- *  (before a many-to-many model's output layer); any other is a training setting. */
-function dropoutConfig(r: Reading, architecture: string, refuse: (l: KerasLayer, setting: string) => void): { dropout?: number; outputDropout?: number } {
+/** Dropout layers as rnn-wasm's dropout: between stacked layers (one rate between every pair)
+ *  and before a many-to-many model's output layer (outputDropout). A Dropout layer anywhere
+ *  else is, as in Keras, off at inference, and is left out of training (rnn-wasm's model has no
+ *  dropout there). */
+function dropoutConfig(r: Reading, architecture: string): { dropout?: number; outputDropout?: number } {
   const L = r.recurrent.length;
   const between = r.dropouts.filter((d) => d.after >= 1 && d.after < L);
   const before = r.dropouts.filter((d) => d.after === L && !d.afterDense);
+  const everyGap = new Set(between.map((d) => d.after)).size === L - 1 && between.length === L - 1;
   const out: { dropout?: number; outputDropout?: number } = {};
-  const gaps = new Set(between.map((d) => d.after));
-  if (between.length > 0 && (gaps.size === L - 1 && between.length === L - 1 && between.every((d) => d.rate === between[0].rate))) out.dropout = between[0].rate;
-  else for (const d of between) refuse(d.layer, `rate ${d.rate} between recurrent layers, where rnn-wasm applies one rate between every pair`);
+  if (L > 1 && everyGap && between.every((d) => d.rate === between[0].rate)) out.dropout = between[0].rate;
   if (before.length === 1 && architecture === 'many-to-many') out.outputDropout = before[0].rate;
-  else for (const d of before) refuse(d.layer, `rate ${d.rate} before the output layer${architecture === 'many-to-one' ? ' of a many-to-one model, which has no dropout there' : ''}`);
-  for (const d of r.dropouts) if (d.after === 0 || d.afterDense) refuse(d.layer, `rate ${d.rate} ${d.after === 0 ? 'on the input' : 'after the output layer'}`);
   return out;
 }
