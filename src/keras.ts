@@ -76,7 +76,7 @@ export async function loadKerasModel(modelJson: string | object, weights?: Keras
   const json = parseJson(where, modelJson);
   const tensors = readWeights(where, manifestOf(where, json), weightsOf(where, json, weights));
   const reading = readLayers(where, kerasLayers(where, json.modelTopology), refuse);
-  const plan = planOf(where, reading, tensors, refuse);
+  const plan = planOf(where, reading, tensors);
   return await buildImport(where, plan, options) as ManyToMany | ManyToOne;
 }
 
@@ -272,7 +272,7 @@ function squashOf(where: string, l: KerasLayer, a: unknown): Reading['output'] {
 
 // --- the model ---
 
-function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>, refuse: (l: KerasLayer, setting: string) => void): Import {
+function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): Import {
   const top = r.recurrent[r.recurrent.length - 1];
   const { cell, units: H, D } = top;
   const architecture = top.returnSequences ? 'many-to-many' : 'many-to-one';
