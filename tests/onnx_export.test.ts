@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-web';
 import { onnx } from 'onnx-proto';
-import { createModel, createRNN, Random, toONNX, type Model } from '../dist/index.js';
+import { createModel, createRNN, loadKerasModel, Random, toONNX, type Model } from '../dist/index.js';
+import { randomizeWeights, ready, save, tfl } from './_keras.js';
 import { throwsWith } from './_utils.js';
 
 ort.env.wasm.numThreads = 1;
@@ -103,6 +104,27 @@ Runtime('a model from createRNN exports, and lengths: false leaves the lengths i
   const x = [[[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]], [[1, 0, -1], [0.5, 0.5, 0.5]]];
   const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x.flat(2)), [2, 2, 3]) });
   close('yhat', out.yhat.data as Float32Array, model.forward({ x }).yhat);
+  await session.release();
+  model.dispose();
+});
+
+Runtime('in, fine-tuned, out: a Keras model from tfjs-layers, trained in rnn-wasm, runs in ONNX Runtime', async () => {
+  await ready();
+  const keras = tfl.sequential({ layers: [
+    tfl.layers.bidirectional({ layer: tfl.layers.lstm({ units: 4, returnSequences: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }) as tfl.RNN, inputShape: [null, 3] }),
+    tfl.layers.dense({ units: 2, activation: 'softmax' }),
+  ] });
+  randomizeWeights(keras, 2);
+  const saved = await save(keras, 1);
+  keras.dispose();
+  const model = await loadKerasModel(saved.json, saved.files, { seed: 1 });
+  const rng = new Random(3);
+  const x = Array.from({ length: 6 }, () => Array.from({ length: 5 }, () => [rng.uniform(), rng.uniform(), rng.uniform()]));
+  const y = x.map((s) => s.map((v) => (v[0] > 0.5 ? 1 : 0)));
+  for (let i = 0; i < 5; i++) (model as any).trainStep({ x, y }, { learningRate: 0.05 });
+  const session = await ort.InferenceSession.create(toONNX(model, { lengths: false }));
+  const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x.flat(2)), [6, 5, 3]) });
+  close('yhat', out.yhat.data as Float32Array, (model as any).forward({ x }).yhat);
   await session.release();
   model.dispose();
 });
