@@ -28,11 +28,17 @@ export interface Slot { layer: number; dir: number }
 export interface Block { src: 'x' | 'onehot' | 'y' | 'h' | 'c' | 'z' | 'p'; size: number; slot?: Slot }
 export type Axis = { name: AxisName } | { name: 'S'; slots: Slot[] } | { name: 'F'; blocks: Block[] };
 /** A tensor computed from the input. lastStep: a layer's output read at the last time step;
- *  origin: the graph input it is a view of, while it is one. */
-export interface Act { kind: 'act'; axes: Axis[]; lastStep?: boolean; origin?: string }
-/** Integer token ids (or lengths) from a graph input. */
-export interface Ids { kind: 'ids'; axes: AxisName[]; input: string }
-type Value = Const | Act | Ids;
+ *  origin: the graph input it is a view of, while it is one; sorted: its batch is in the
+ *  order of decreasing length (see Perm). */
+export interface Act { kind: 'act'; axes: Axis[]; lastStep?: boolean; origin?: string; sorted?: boolean }
+/** Integer token ids (or lengths) from a graph input; sorted: lengths in decreasing order. */
+export interface Ids { kind: 'ids'; axes: AxisName[]; input: string; sorted?: boolean }
+/** An order of the batch, as torch.onnx.export writes around packed sequences: 'sort' (TopK's
+ *  indices: longest first), its inverse 'unsort' (ScatterElements of 0 … B−1 by 'sort'), or
+ *  'iota' (Range(0, B, 1), the order as it is). Gathering the batch by 'sort' and later by
+ *  'unsort' gives every sequence back its place. */
+export interface Perm { kind: 'perm'; order: 'iota' | 'sort' | 'unsort' }
+type Value = Const | Act | Ids | Perm;
 
 /** A recurrent node: one layer, weights in ONNX's layout. */
 export interface Layer {
@@ -107,6 +113,9 @@ class GraphReader {
     for (const v of g.inputs) {
       if (!this.used.has(v.name) && !g.initializers.some((t) => t.name === v.name)) throw new TypeError(`${w}: graph input '${v.name}' is not used as the model's input or as sequence lengths`);
     }
+    for (const o of [first, ...rest]) {
+      if ((o.value as Act | undefined)?.sorted) throw new TypeError(`${w}: graph output '${o.name}' is in the order of decreasing length, never put back in the input's order`);
+    }
     const outputSteps = first.value.axes.some((a) => this.name(a) === 'T');
     return { layers: this.layers, head: this.head, input: this.input!, single: this.single, output: first.value, outputSteps, others: rest };
   }
@@ -162,6 +171,7 @@ class GraphReader {
       if (folded) return [folded];
     }
     if (CELLS[n.opType]) return this.recurrent(n, ins);
+    if (n.opType === 'TopK') return this.topK(n, ins);
     const handler = this.handlers[n.opType];
     if (!handler) throw new TypeError(`${w}: ${nodeName(n)} is an operator rnn-wasm does not run`);
     const out = handler(n, ins);
@@ -191,7 +201,9 @@ class GraphReader {
     Gather: (n, [x, idx]) => this.gatherAct(n, x, idx),
     Slice: (n, ins) => this.sliceAct(n, ins),
     Concat: (n, ins) => this.concatAct(n, ins),
-    Shape: (n, [x]) => shapeOf(this.where, n, this.act(n, x).axes.map((a) => this.dimOf(a))),
+    Shape: (n, [x]) => this.shape(n, x),
+    Range: (n, ins) => this.range(n, ins),
+    ScatterElements: (n, ins) => this.inverse(n, ins),
     OneHot: (n, ins) => this.oneHot(n, ins),
     MatMul: (n, [x, W]) => this.matmul(n, x, W),
     Gemm: (n, ins) => this.gemm(n, ins),
@@ -219,7 +231,8 @@ class GraphReader {
 
   private cast(n: OnnxNode, x: Value | undefined): Value {
     const to = intAttr(this.where, n, 'to', 0);
-    if ((x?.kind === 'act' && to === DataType.FLOAT) || (x?.kind === 'ids' && (to === DataType.INT64 || to === DataType.INT32))) return x;
+    const int = to === DataType.INT64 || to === DataType.INT32;
+    if ((x?.kind === 'act' && to === DataType.FLOAT) || ((x?.kind === 'ids' || x?.kind === 'perm') && int)) return x;
     throw new TypeError(`${this.where}: ${nodeName(n)} casts to data type ${to}, which changes the values rnn-wasm would compute`);
   }
 
@@ -297,6 +310,7 @@ class GraphReader {
       throw new TypeError(`${w}: ${nodeName(n)} looks token ids up in a table (an embedding); rnn-wasm's token input is one-hot, and it has no embedding layer to load it into`);
     }
     const act = this.act(n, x);
+    if (idx?.kind === 'perm') return this.reorder(n, act, idx);
     if (idx?.kind !== 'ints' || idx.dims.length !== 0 || typeof idx.values[0] !== 'number') throw new TypeError(`${w}: ${nodeName(n)} gathers with indices rnn-wasm does not follow (one constant index is read)`);
     const i = axisOf(w, n, intAttr(w, n, 'axis', 0), act.axes.length);
     const a = act.axes[i], k = idx.values[0];
@@ -385,7 +399,7 @@ class GraphReader {
     const x = this.act(n, ins[0]);
     const { layer, n_in } = this.layerInput(n, x, layout);
     const weights = this.layerWeights(n, cell, ins, D, H, n_in);
-    const lengths = this.sequenceLengths(n, ins[4]);
+    const lengths = this.sequenceLengths(n, ins[4], x);
     this.zeroState(n, ins[5], D, H, 'initial_h');
     if (cell === 'lstm') this.zeroState(n, ins[6], D, H, 'initial_c');
     if (cell === 'lstm' && ins[7] !== undefined && !(ins[7].kind === 'floats' && ins[7].data.every((v) => v === 0))) {
@@ -398,8 +412,9 @@ class GraphReader {
     const slots = Array.from({ length: D }, (_, dir) => ({ layer, dir }));
     const S: Axis = { name: 'S', slots }, Bx: Axis = { name: 'B' };
     const F = (src: Block['src']): Axis => ({ name: 'F', blocks: [{ src, size: H }] });
-    const Y: Act = { kind: 'act', axes: layout === 0 ? [time, S, Bx, F('y')] : [Bx, time, S, F('y')] };
-    const state = (src: Block['src']): Act => ({ kind: 'act', axes: layout === 0 ? [S, Bx, F(src)] : [Bx, S, F(src)] });
+    const sorted = x.sorted ? { sorted: true } : {};
+    const Y: Act = { kind: 'act', axes: layout === 0 ? [time, S, Bx, F('y')] : [Bx, time, S, F('y')], ...sorted };
+    const state = (src: Block['src']): Act => ({ kind: 'act', axes: layout === 0 ? [S, Bx, F(src)] : [Bx, S, F(src)], ...sorted });
     return cell === 'lstm' ? [Y, state('h'), state('c')] : [Y, state('h')];
   }
 
@@ -463,11 +478,60 @@ class GraphReader {
     return { W: get(1, 'W', [D, rows, n_in], false)!, R: get(2, 'R', [D, rows, H], false)!, B: get(3, 'B', [D, 2 * rows], true) };
   }
 
-  private sequenceLengths(n: OnnxNode, v: Value | undefined): string | undefined {
-    if (v === undefined) return undefined;
-    if (v.kind !== 'ids' || v.axes.length !== 1) throw new TypeError(`${this.where}: ${nodeName(n)} reads sequence_lens from something other than a graph input of one length per sequence`);
+  /** sequence_lens: a graph input of one length per sequence, in the order of X's batch. */
+  private sequenceLengths(n: OnnxNode, v: Value | undefined, x: Act): string | undefined {
+    if (v === undefined && !x.sorted) return undefined;
+    if (v?.kind !== 'ids' || v.axes.length !== 1) throw new TypeError(`${this.where}: ${nodeName(n)} reads sequence_lens from something other than a graph input of one length per sequence`);
+    if (!v.sorted !== !x.sorted) throw new TypeError(`${this.where}: ${nodeName(n)} reads sequence lengths in another order than its batch`);
     this.used.add(v.input);
     return v.input;
+  }
+
+  // --- the batch sorted by length (torch's packed sequences) ---
+
+  /** Shape of the input's tensors, of token ids or lengths, or of a batch order. */
+  private shape(n: OnnxNode, x: Value | undefined): Value {
+    if (x?.kind === 'ids') return shapeOf(this.where, n, x.axes.map((a) => this.bind.get(a) ?? a));
+    if (x?.kind === 'perm') return shapeOf(this.where, n, ['B']);
+    return shapeOf(this.where, n, this.act(n, x).axes.map((a) => this.dimOf(a)));
+  }
+
+  /** TopK of all the lengths, largest first: the lengths sorted, and the order that sorts. */
+  private topK(n: OnnxNode, [x, k]: (Value | undefined)[]): Value[] {
+    const w = this.where;
+    const all = k?.kind === 'ints' && k.values.length === 1 && (k.values[0] === 'B' || this.bind.get(k.values[0] as string) === 'B');
+    const largest = intAttr(w, n, 'largest', 1) === 1 && intAttr(w, n, 'sorted', 1) === 1;
+    if (x?.kind !== 'ids' || x.axes.length !== 1 || x.sorted || !all || !largest || this.opset < 10) {
+      throw new TypeError(`${w}: ${nodeName(n)} is a TopK other than sorting every sequence's length, longest first`);
+    }
+    return [{ ...x, sorted: true }, { kind: 'perm', order: 'sort' }];
+  }
+
+  /** Range(0, B, 1): the batch's own order. */
+  private range(n: OnnxNode, [start, limit, delta]: (Value | undefined)[]): Value {
+    const one = (v: Value | undefined) => (v?.kind === 'ints' && v.values.length === 1 ? v.values[0] : undefined);
+    const B = one(limit);
+    if (one(start) !== 0 || one(delta) !== 1 || !(B === 'B' || this.bind.get(B as string) === 'B')) {
+      throw new TypeError(`${this.where}: ${nodeName(n)} is a Range other than 0, 1, …, batch − 1`);
+    }
+    return { kind: 'perm', order: 'iota' };
+  }
+
+  /** ScatterElements(zeros, order, 0 … B−1): the inverse of the order. */
+  private inverse(n: OnnxNode, [data, idx, updates]: (Value | undefined)[]): Value {
+    const ok = data?.kind === 'zeros' && idx?.kind === 'perm' && idx.order !== 'iota' && updates?.kind === 'perm' && updates.order === 'iota'
+      && intAttr(this.where, n, 'axis', 0) === 0 && (attribute(n, 'reduction')?.s ?? 'none') === 'none';
+    if (!ok) throw new TypeError(`${this.where}: ${nodeName(n)} is a ScatterElements other than inverting the order of the batch`);
+    return { kind: 'perm', order: (idx as Perm).order === 'sort' ? 'unsort' : 'sort' };
+  }
+
+  /** Gather of the batch axis by an order: sorted by length, or back in the input's order. */
+  private reorder(n: OnnxNode, x: Act, p: Perm): Act {
+    const i = axisOf(this.where, n, intAttr(this.where, n, 'axis', 0), x.axes.length);
+    this.bindAxis(n, x.axes[i], 'B');
+    if (p.order === 'iota') return x;
+    if ((p.order === 'sort') === !!x.sorted) throw new TypeError(`${this.where}: ${nodeName(n)} orders the batch ${p.order === 'sort' ? 'by length twice' : 'back without sorting it'}`);
+    return { ...x, sorted: p.order === 'sort' };
   }
 
   /** An initial state must be absent or zeros of shape (D, batch, H). */

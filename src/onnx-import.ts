@@ -1,6 +1,7 @@
 // loadONNX: a model from an ONNX file — one written by toONNX, or by torch.onnx.export for
-// nn.RNN / nn.LSTM / nn.GRU (batch-first or not, any number of layers, one or two directions)
-// with an nn.Linear, and softmax or sigmoid, on every step's output or on the final state.
+// nn.RNN / nn.LSTM / nn.GRU (batch-first or not, any number of layers, one or two directions,
+// packed sequences included) with an nn.Linear, and softmax or sigmoid, on every step's output
+// or on the final state.
 // onnx-graph.ts reads the graph; here its layers and output layer are checked to form one
 // rnn-wasm stack and head, turned into a config and tensors in PyTorch's layout (gate blocks
 // moved from ONNX's order, B split into b_ih and b_hh), and the model is made in one step.

@@ -103,6 +103,7 @@ export function intsAttr(where: string, n: OnnxNode, name: string): number[] | u
 export function requiredInputs(op: string, opset: number): number {
   const fixed: Record<string, number> = {
     Reshape: 2, Gather: 2, Expand: 2, OneHot: 3, MatMul: 2, Gemm: 2, Add: 2, RNN: 3, LSTM: 3, GRU: 3, Constant: 0,
+    TopK: 2, Range: 3, ScatterElements: 3,
   };
   if (op === 'Unsqueeze') return opset < 13 ? 1 : 2;
   if (op === 'Slice') return opset < 10 ? 1 : 3;
@@ -131,6 +132,7 @@ const FOLDERS: Record<string, Folder> = {
   Concat: foldConcat,
   Gather: foldGather,
   ConstantOfShape: foldConstantOfShape,
+  ReduceProd: foldReduceProd,
   Expand: foldExpand,
 };
 
@@ -339,7 +341,7 @@ function foldConstantOfShape(where: string, n: OnnxNode, [shape]: (Const | undef
   const a = attribute(n, 'value');
   const v = a?.t ? tensorValue(where, a.t, `the value of ${nodeName(n)}`) : { kind: 'floats' as const, dims: [1], data: new Float32Array(1) };
   const first = v.kind === 'floats' ? v.data[0] : v.values[0];
-  if (v.kind !== 'floats' || first !== 0) throw new TypeError(`${where}: ${nodeName(n)} fills a tensor with ${first} (${v.kind === 'floats' ? 'float' : 'integer'}); rnn-wasm reads only float zeros (initial states) here`);
+  if (first !== 0) throw new TypeError(`${where}: ${nodeName(n)} fills a tensor with ${first}; rnn-wasm reads only zeros (initial states, and the start of a batch order) here`);
   return { kind: 'zeros', dims: shape!.values };
 }
 
@@ -358,4 +360,15 @@ function foldExpand(where: string, n: OnnxNode, [x, shape]: (Const | undefined)[
     throw new RangeError(`${where}: ${nodeName(n)} cannot expand [${x!.dims.join(', ')}] to [${shape!.values.join(', ')}]`);
   });
   return { kind: 'zeros', dims };
+}
+
+/** ReduceProd of a vector to a scalar: the product, or the one symbolic size it holds. */
+function foldReduceProd(where: string, n: OnnxNode, [x]: (Const | undefined)[]): Const {
+  const v = x?.kind === 'ints' && x.dims.length === 1 ? x.values : undefined;
+  const all = intAttr(where, n, 'keepdims', 1) === 0 && intsAttr(where, n, 'axes') === undefined;
+  if (!v || !all || (v.length !== 1 && v.some((d) => typeof d !== 'number'))) {
+    throw new TypeError(`${where}: ${nodeName(n)} is a ReduceProd other than the size of a shape`);
+  }
+  const value = v.length === 1 ? v[0] : (v as number[]).reduce((a, b) => a * b, 1);
+  return { kind: 'ints', dims: [], values: [value] };
 }

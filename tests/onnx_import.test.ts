@@ -33,13 +33,17 @@ for (const c of fixtures.cases.filter((c: any) => !c.refuse)) {
       const [d0, d1, F] = c.shape;
       const [B, T] = c.batch_first ? [d0, d1] : [d1, d0];
       const at = (b: number, t: number) => (c.batch_first ? b * T + t : t * B + b) * F;
-      const x = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => c.x.slice(at(b, t), at(b, t) + F)));
+      // packed cases: each sequence has its own length (rnn-wasm takes it unpadded)
+      const lengths: number[] = c.lengths ?? new Array(B).fill(T);
+      const x = lengths.map((L, b) => Array.from({ length: L }, (_, t) => c.x.slice(at(b, t), at(b, t) + F)));
       const { yhat } = (model as any).forward({ x });
       const n = yhat.length / (c.architecture === 'many-to-many' ? B * T : B);
       for (let i = 0; i < c.y.length; i++) {
         // torch's output is (T, B, n) for a time-major module read at every step
         const step = Math.floor(i / n), k = i % n;
-        const j = c.architecture === 'many-to-many' && !c.batch_first ? ((step % B) * T + Math.floor(step / B)) * n + k : i;
+        const [b, t] = c.batch_first ? [Math.floor(step / T), step % T] : [step % B, Math.floor(step / B)];
+        if (c.architecture === 'many-to-many' && t >= lengths[b]) continue;   // padding: torch's head reads zeros there
+        const j = c.architecture === 'many-to-many' ? (b * T + t) * n + k : i;
         if (!(Math.abs(yhat[j] - c.y[i]) <= 1e-5)) assert.unreachable(`y[${i}]: rnn-wasm ${yhat[j]}, PyTorch ${c.y[i]}`);
       }
     } finally {
@@ -241,7 +245,7 @@ function mutateGraph(rng: Random, m: onnx.ModelProto): void {
 Damaged('fuzz: graphs changed node by node load or are refused by loadONNX', async () => {
   const rng = new Random(Number(process.env.FUZZ_SEED ?? 7));
   const model = await createModel({ architecture: 'many-to-one', cell: 'lstm', n_x: 3, n_a: 2, n_y: 3, layers: 2, bidirectional: true, seed: 1 });
-  const seeds = [toONNX(model), file('onnx/rnn_opset11_softmax.onnx'), file('onnx/gru_2layer_bi_h_softmax.onnx'), file('onnx/lstm_raw_time_major.onnx')];
+  const seeds = [toONNX(model), file('onnx/rnn_opset11_softmax.onnx'), file('onnx/gru_2layer_bi_h_softmax.onnx'), file('onnx/lstm_raw_time_major.onnx'), file('onnx/lstm_packed_2layer_steps.onnx')];
   model.dispose();
   const runs = Number(process.env.FUZZ_RUNS ?? 300);
   for (let i = 0; i < runs; i++) {
