@@ -258,9 +258,14 @@ function addDense(where: string, r: Reading, l: KerasLayer, c: Record<string, un
 
 function addActivation(where: string, r: Reading, l: KerasLayer): void {
   const fn = l.className === 'Softmax' ? 'softmax' : squashOf(where, l, l.config.activation);
-  const axis = l.config.axis ?? -1;
-  if (!r.dense || r.output !== 'linear' || (l.className === 'Softmax' && axis !== -1)) {
+  if (!r.dense || r.output !== 'linear') {
     throw new TypeError(`${where}: layer '${l.name}' (${l.className}) does not follow a linear Dense layer; rnn-wasm applies one non-linearity to its output layer`);
+  }
+  if (l.className === 'Softmax') {
+    // the last axis of (batch, time, n_y) or (batch, n_y); tfjs writes its default as 1
+    const raw = Array.isArray(l.config.axis) && l.config.axis.length === 1 ? l.config.axis[0] : l.config.axis ?? -1;
+    const last = r.dense.steps ? 2 : 1;
+    if (raw !== -1 && raw !== last) throw new TypeError(`${where}: Softmax layer '${l.name}' normalizes over axis ${describe(l.config.axis)}; rnn-wasm's softmax is over the outputs (the last axis, ${last})`);
   }
   r.output = fn;
 }

@@ -95,6 +95,19 @@ Predict('LSTM without bias, unit_forget_bias, Dense without bias + Activation so
   ],
 }), { output: 'softmax' }));
 
+Predict('Softmax layers: on every step over the last axis, and after a many-to-one Dense (tfjs\'s default axis 1)', async () => {
+  await roundTrip('gru-softmax-layer', () => tfl.sequential({
+    layers: [
+      tfl.layers.gru({ units: 3, returnSequences: true, inputShape: [null, n_x], ...sig }),
+      tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: 4 }) }),
+      tfl.layers.softmax({ axis: -1 }),
+    ],
+  }), { architecture: 'many-to-many', output: 'softmax' });
+  await roundTrip('lstm-softmax-layer', () => tfl.sequential({
+    layers: [tfl.layers.lstm({ units: 3, inputShape: [null, n_x], ...sig }), tfl.layers.dense({ units: 4 }), tfl.layers.softmax()],
+  }), { architecture: 'many-to-one', output: 'softmax' });
+});
+
 Predict('a functional model: Input → Bidirectional(SimpleRNN) → Dense', () => roundTrip('functional', () => {
   const x = tfl.input({ shape: [null, n_x] });
   const h = tfl.layers.bidirectional({ layer: tfl.layers.simpleRNN({ units: 3, recurrentInitializer: 'glorotUniform' }) as tfl.RNN }).apply(x) as tfl.SymbolicTensor;
