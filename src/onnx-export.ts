@@ -221,7 +221,12 @@ class GraphBuilder {
 
   private init(name: string, dataType: number, dims: number[], raw: Uint8Array): string {
     const existing = this.inits.find((t) => t.name === name);
-    if (existing) return name;   // shared constants (axes, shapes) are written once
+    if (existing) {
+      // shared constants (axes, shapes) are written once, and must be the same constant
+      const same = existing.raw!.length === raw.length && existing.raw!.every((b, i) => b === raw[i]);
+      if (!same) throw new Error(`toONNX: two different constants named '${name}'`);
+      return name;
+    }
     this.inits.push({ name, dataType, dims, raw, floats: [], int32s: [], int64s: [], doubles: [], external: false });
     return name;
   }
