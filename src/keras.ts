@@ -282,13 +282,13 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   const { cell, units: H, D } = top;
   const architecture = top.returnSequences ? 'many-to-many' : 'many-to-one';
   const used = new Set<string>();
-  const take = (l: KerasLayer, path: (name: string) => boolean, what: string, shape: number[]) => takeWeight(where, tensors, used, l, path, what, shape);
+  const take = (l: KerasLayer, path: (inner: string[]) => boolean, what: string, shape: number[]) => takeWeight(where, tensors, used, l, path, what, shape);
   const out = new Map<string, Float32Array>();
   let n_in = 0;
   r.recurrent.forEach((rec, layer) => {
     for (let d = 0; d < D; d++) {
-      const dir = D === 1 ? () => true : (name: string) => name.split('/').some((part) => part.startsWith(d === 0 ? 'forward_' : 'backward_'));
-      const kernel = take(rec.layer, dir, 'kernel', [-1, GATES[cell] * H]);
+      const dir = D === 1 ? () => true : (inner: string[]) => inner.some((part) => part.startsWith(d === 0 ? 'forward_' : 'backward_'));
+      const kernel = take(rec.layer, dir, 'kernel', [layer === 0 ? -1 : D * H, GATES[cell] * H]);
       if (layer === 0) n_in = kernel.shape[0];
       layerTensors(out, rec, layer, d, kernel, take(rec.layer, dir, 'recurrent_kernel', [H, GATES[cell] * H]),
         rec.useBias ? take(rec.layer, dir, 'bias', rec.resetAfter && cell === 'gru' ? [2, GATES[cell] * H] : [GATES[cell] * H]) : undefined);
@@ -314,15 +314,15 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   return { config, tensors: out } as Import;
 }
 
-/** Find one weight of a layer by its name and the last path component, and check its shape
- *  (−1: any size). */
+/** Find one weight of a layer by its name and the last path component (`inner` picks among
+ *  the components between them), and check its shape (−1: any size). */
 function takeWeight(where: string, tensors: Map<string, KerasTensor>, used: Set<string>, l: KerasLayer,
-                    path: (name: string) => boolean, what: string, shape: number[]): KerasTensor & { name: string } {
+                    inner: (parts: string[]) => boolean, what: string, shape: number[]): KerasTensor & { name: string } {
   // the layer's name is one component of the path: 'lstm/kernel', 'lstm/lstm_cell/kernel',
   // 'bidirectional/forward_lstm/lstm_cell/kernel', or under a model's name
   const hits = [...tensors.keys()].filter((n) => {
-    const parts = n.split('/');
-    return parts.slice(0, -1).includes(l.name) && parts[parts.length - 1] === what && path(n);
+    const parts = n.split('/'), at = parts.lastIndexOf(l.name);
+    return at >= 0 && at < parts.length - 1 && parts[parts.length - 1] === what && inner(parts.slice(at + 1, -1));
   });
   if (hits.length !== 1) throw new TypeError(`${where}: layer '${l.name}' needs one weight '${what}', the manifest has ${hits.length ? hits.join(', ') : 'none'}`);
   const t = tensors.get(hits[0])!;
