@@ -61,7 +61,7 @@ export function saveONNX(model: Network, path: string, options?: ONNXExportOptio
 /** Read an ONNX file into a model (loadONNX). */
 export async function loadONNXFile(path: string, options?: LoadONNXOptions) {
   if (typeof path !== 'string' || path === '') throw new TypeError(`loadONNXFile: path must be a non-empty string, got ${typeof path}`);
-  return loadONNX(await readBytes(path), options);
+  return loadONNX(await io('loadONNXFile', path, () => readBytes(path)), options);
 }
 
 /** Load a Keras model saved for TensorFlow.js from its folder, or from the path of its
@@ -70,8 +70,8 @@ export async function loadONNXFile(path: string, options?: LoadONNXOptions) {
 export async function loadKerasModelFile(path: string, options?: KerasLoadOptions) {
   const where = 'loadKerasModelFile';
   if (typeof path !== 'string' || path === '') throw new TypeError(`${where}: path must be a non-empty string, got ${typeof path}`);
-  const file = (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
-  const text = new TextDecoder().decode(await readBytes(file));
+  const file = (await io(where, path, () => stat(path))).isDirectory() ? join(path, 'model.json') : path;
+  const text = new TextDecoder().decode(await io(where, file, () => readBytes(file)));
   let json: { weightsManifest?: { paths?: unknown }[] };
   try {
     json = JSON.parse(text);
@@ -84,9 +84,21 @@ export async function loadKerasModelFile(path: string, options?: KerasLoadOption
     if (typeof p !== 'string' || isAbsolute(p) || normalize(p).split(/[\\/]/).includes('..')) {
       throw new TypeError(`${where}: ${file} names weight file ${JSON.stringify(p)}, outside its folder`);
     }
-    files[p] = await readBytes(join(dirname(file), p));
+    const weights = join(dirname(file), p);
+    files[p] = await io(where, weights, () => readBytes(weights));
   }
   return loadKerasModel(json, files, options);
+}
+
+/** A file system call whose error names the function the user called and the path (the
+ *  error's code, e.g. ENOENT, is kept). */
+async function io<T>(where: string, path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw Object.assign(new Error(`${where}: cannot read ${path}: ${err.message}`), { code: err.code });
+  }
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {

@@ -56,7 +56,8 @@ Files('weight files outside the folder, and missing files, are refused', async (
     await loadKerasModelFile(join(dir, 'm'));
     assert.unreachable('a missing weight file loads');
   } catch (e) {
-    assert.match((e as Error).message, /missing\.bin/);
+    assert.match((e as Error).message, /^loadKerasModelFile: cannot read .*missing\.bin/);
+    assert.is((e as { code?: string }).code, 'ENOENT');
   }
 });
 
