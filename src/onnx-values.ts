@@ -297,7 +297,7 @@ function sliceIndex(dims: number[], ranges: [number, number][]): Int32Array {
 function foldConcat(where: string, n: OnnxNode, ins: (Const | undefined)[]): Const {
   const xs = ins as Const[];
   const kind = xs[0].kind;
-  if (xs.length === 0 || xs.some((x) => x.kind !== kind || x.kind === 'zeros')) {
+  if (xs.some((x) => x?.kind !== kind || x.kind === 'zeros')) {
     throw new TypeError(`${where}: ${nodeName(n)} concatenates tensors rnn-wasm cannot combine here`);
   }
   const r = xs[0].dims.length;
