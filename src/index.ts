@@ -6,12 +6,13 @@ export type {
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export type { AbortSignalLike } from './train/types.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
 // Data-parallel training over worker threads: fit(data, { workers: 2 | pool }).
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
 export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
-export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
+export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence, DenseTargets } from './data.js';
 export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
 export type { Layout, TensorEntry, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
@@ -21,7 +22,7 @@ export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
-export { getEngine, type Engine, type Kernels } from './wasm.js';
+export { getEngine, type Engine, type Kernels, type WasmMemory } from './wasm.js';
 export { Arena, type Region } from './arena.js';
 // The five architectures (createModel / loadModel) and decoding.
 export { createModel, loadModel } from './architectures.js';
@@ -50,3 +51,6 @@ export type { ONNXExportOptions, LoadONNXOptions } from './onnx.js';
 export { loadKerasModel } from './keras.js';
 export type { KerasLoadOptions, KerasWeightData } from './keras.js';
 export type { ImportOptions, ImportedModel } from './convert.js';
+// Browsers: models in IndexedDB, as Blobs, downloads and uploads.
+export { saveToIndexedDB, loadFromIndexedDB, listSaved, deleteSaved, modelToBlob, downloadModel, loadFromBlob } from './browser.js';
+export type { SavedModelInfo, IndexedDBOptions, BlobOf, BlobLike } from './browser.js';
