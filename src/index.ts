@@ -1,5 +1,6 @@
 // rnn-wasm: recurrent neural networks for Node and browsers, with the math in WebAssembly.
-// Public exports only.
+// Public exports only. (The lib reference types Symbol.dispose, which models implement.)
+/// <reference lib="esnext.disposable" preserve="true" />
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,

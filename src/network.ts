@@ -6,12 +6,13 @@
 // to run its forward and backward passes; the rest is here.
 import { Arena, type Region } from './arena.js';
 import { decodeCheckpoint, encodeCheckpoint, type FitPosition, type StatSums } from './checkpoint.js';
-import { decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
+import { checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import type { Layout, TensorEntry } from './layout.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer, type OptimizerConfig, type OptimizerName } from './optim.js';
 import { Random } from './random.js';
 import { learningRateAt, resolveSchedule, type ResolvedSchedule, type ScheduleConfig, type ScheduleName } from './schedule.js';
-import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, checkObject, describe } from './validate.js';
 import type { Kernels } from './wasm.js';
 
 /** How to take a training step. */
@@ -247,6 +248,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
     }
     this.rng = new Random(seed ^ 0x2545f491);
     this.params = this.makeParamsObject();
+    collected?.register(this, this.arena, this);
   }
 
   /** The configuration as plain JSON (saved in model files; round-trips through the factory). */
@@ -333,8 +335,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  same architecture). Every name and shape is checked first: on any error nothing changes. */
   loadWeights(bytes: Uint8Array, options: LoadOptions = {}): void {
     const where = 'loadWeights';
+    const o = checkLoadOptions(where, options, KEYS.loadWeights);
     const file = decodeModelFile(where, bytes);
-    this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), options));
+    this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), o));
   }
 
   // --- checkpoints ---
@@ -391,6 +394,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  guard, clipping, update. */
   trainStep(batch: TBatch, options: TrainOptions = {}): StepResult {
     const where = 'trainStep';
+    checkObject(where, 'options', options, KEYS.trainStep);
     const t = this.resolveTraining(where, options, ['throw', 'skip']);
     const { problem, sums: _, ...result } = this.stepBatch(where, batch, t);
     if (problem !== undefined && t.onNonFinite === 'throw') {
@@ -405,7 +409,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   evaluate(data: Dataset<TBatch>, options: { batchSize?: number; metrics?: readonly MetricName[] } = {}): Metrics {
     const where = 'evaluate';
     checkDataset(where, 'data', data);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkObject(where, 'options', options, KEYS.evaluate);
     const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
     const metrics = this.resolveMetrics(where, options.metrics);
     return this.evaluateData(where, data, batchSize, metrics);
@@ -416,7 +420,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   async fit(data: Dataset<TBatch>, options: FitOptions = {}): Promise<FitResult> {
     const where = 'fit';
     checkDataset(where, 'data', data);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkObject(where, 'options', options, KEYS.fit);
     // every option is checked before the first step
     const epochs = checkInt(where, 'epochs', options.epochs ?? 1);
     const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
@@ -548,6 +552,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Return all of this model's wasm memory to the allocator. The model is unusable after. */
   dispose(): void {
     if (this.arena.isDisposed) return;
+    collected?.unregister(this);
     this.optimizer?.dispose();
     this.optimizer = undefined;
     this.releaseWorkspaces();
@@ -692,6 +697,17 @@ export abstract class Network<TBatch extends Examples = Examples> {
   }
 }
 
+/** `using model = …` disposes the model at the end of its block, where the runtime has it. */
+export interface Network extends Disposable {}
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Network.prototype, Symbol.dispose, { value(this: Network) { this.dispose(); }, writable: true, configurable: true });
+}
+
+/** A safety net for models never disposed: once one is garbage-collected, its arena (which
+ *  holds every region it reserved, and no reference back to the model) is freed. dispose()
+ *  unregisters the model first, and Arena.dispose() is idempotent, so nothing is freed twice. */
+const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Arena>((arena) => arena.dispose()) : undefined;
+
 // --- helpers ---
 
 function checkDataset(where: string, name: string, data: unknown): asserts data is Dataset {
@@ -732,6 +748,7 @@ interface ResolvedEarlyStopping {
 
 function resolveEarlyStopping(where: string, o: EarlyStoppingOptions, hasVal: boolean, metrics: MetricName[]): ResolvedEarlyStopping {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: earlyStopping must be { patience, monitor?, minDelta?, restoreBestWeights? }, got ${describe(o)}`);
+  checkKeys(where, 'earlyStopping', o, KEYS.earlyStopping);
   const monitors = ['loss', 'val_loss', ...metrics, ...metrics.map((m) => `val_${m}`)] as Monitor[];
   const monitor = o.monitor ?? (hasVal ? 'val_loss' : 'loss');
   if (typeof monitor === 'string' && monitor.startsWith('val_') && !hasVal) {
