@@ -19,7 +19,7 @@ import type { InputKind, OutputKind } from './data.js';
 import { applyTensors, checkTensorCount, configFromFile, decodeModelFile, matchTensors } from './io.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type LayoutSpec } from './layout.js';
-import { layoutCounts } from './limits.js';
+import { describeSizes, layoutCounts } from './limits.js';
 import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkBackend, checkChoice, checkKeys, describe, labelled } from './validate.js';
@@ -66,6 +66,8 @@ const ARCHITECTURES = ['one-to-one', 'one-to-many', 'many-to-one', 'many-to-many
 /** A config checked in full, before anything is built: its parameter layout, and how to make
  *  the model on an engine's kernels. */
 interface Plan {
+  /** The resolved config's size fields, for messages. */
+  sizes: string;
   layout: LayoutSpec;
   make(kernels: Kernels, backend: 'simd' | 'scalar'): Model;
 }
@@ -77,26 +79,26 @@ function plan(where: string, config: ModelConfig): Plan {
   switch (architecture) {
     case 'one-to-one': {
       const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig, where);
-      return { layout: lastStateLayout(resolved), make: (k, b) => new OneToOne(k, resolved, b, tokenizers) };
+      return { sizes: describeSizes(resolved), layout: lastStateLayout(resolved), make: (k, b) => new OneToOne(k, resolved, b, tokenizers) };
     }
     case 'one-to-many': {
       const { resolved, tokenizers } = resolveOneToMany(config as OneToManyConfig, where);
-      return { layout: oneToManyLayout(resolved), make: (k, b) => new OneToMany(k, resolved, b, tokenizers) };
+      return { sizes: describeSizes(resolved), layout: oneToManyLayout(resolved), make: (k, b) => new OneToMany(k, resolved, b, tokenizers) };
     }
     case 'many-to-one': {
       const { resolved, tokenizers } = resolveManyToOne(config as ManyToOneConfig, where);
-      return { layout: lastStateLayout(resolved), make: (k, b) => new ManyToOne(k, resolved, b, tokenizers) };
+      return { sizes: describeSizes(resolved), layout: lastStateLayout(resolved), make: (k, b) => new ManyToOne(k, resolved, b, tokenizers) };
     }
     case 'many-to-many': {
       // RNN's own checks and defaults, then the same model with the architecture's API
       const { architecture: _, tokenizers: t, ...rnnConfig } = config as ManyToManyConfig;
       const resolved = resolveConfig(rnnConfig as RNNConfig, where);
       const tokenizers = manyToManyTokenizers(where, t, resolved);
-      return { layout: rnnLayout(resolved), make: (k, b) => new ManyToMany(k, resolved, b, tokenizers) };
+      return { sizes: describeSizes(resolved), layout: rnnLayout(resolved), make: (k, b) => new ManyToMany(k, resolved, b, tokenizers) };
     }
     case 'encoder-decoder': {
       const { resolved, tokenizers } = resolveEncoderDecoder(config as EncoderDecoderConfig, where);
-      return { layout: encoderDecoderLayout(resolved), make: (k, b) => new EncoderDecoder(k, resolved, b, tokenizers) };
+      return { sizes: describeSizes(resolved), layout: encoderDecoderLayout(resolved), make: (k, b) => new EncoderDecoder(k, resolved, b, tokenizers) };
     }
   }
 }
@@ -142,7 +144,7 @@ export async function loadModel<A extends Architecture = Architecture>(bytes: Ui
   if (tokenizerJSON !== undefined) (config as { tokenizers?: object }).tokenizers = tokenizersFromFile(where, tokenizerJSON);
   restoreSpecials(config, rest);
   const p = plan(`${where}: the file's config`, config);
-  checkTensorCount(where, file, layoutCounts(p.layout));
+  checkTensorCount(where, file, layoutCounts(p.layout), p.sizes);
   const match = matchTensors(where, buildLayout(p.layout), file);
   const engine = await getEngine(backend);
   const model = labelled(where, () => p.make(engine.kernels, engine.backend));

@@ -84,10 +84,10 @@ export function checkLoadOptions(where: string, options: unknown, keys: readonly
 /** Refuse a file with fewer tensors than a layout of `counts` (from layoutCounts) needs, the
  *  output layer aside, before the layout is built: a damaged config (a huge `layers`) fails
  *  here at once. Every other mismatch is named tensor by tensor by matchTensors. */
-export function checkTensorCount(where: string, file: DecodedSafetensors, counts: { tensors: number; values: number }): void {
+export function checkTensorCount(where: string, file: DecodedSafetensors, counts: { tensors: number; values: number }, sizes: string): void {
   const have = file.tensors.size;
   if (counts.tensors - 2 > have) {
-    throw new RangeError(`${where}: the config makes a model of ${counts.tensors} tensors (${counts.values} values), the file holds ${have}; the config does not describe this file`);
+    throw new RangeError(`${where}: the config (${sizes}) makes a model of ${counts.tensors} tensors, the file holds ${have}; the config does not describe this file`);
   }
 }
 

@@ -95,6 +95,11 @@ function count(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : n.toExponential(2);
 }
 
+/** The size fields of a resolved config, for messages: 'n_x = 4, n_a = 3, …'. */
+export function describeSizes(config: object): string {
+  return sizeFields(config, '').map(([p, v]) => `${p} = ${v}`).join(', ');
+}
+
 /** [path, value] of every size field of a config, nested objects (encoder, decoder) included. */
 function sizeFields(config: object, prefix: string): [string, number][] {
   const out: [string, number][] = [];

@@ -22,7 +22,7 @@ import { Network, type MetricName, type StatsWanted, type WindowLoss } from './n
 import type { StatSums } from './checkpoint.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
-import { checkLength, checkModelSize, layoutCounts } from './limits.js';
+import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
 import { pickToken } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
@@ -228,7 +228,7 @@ export async function loadRNN(bytes: Uint8Array, options: LoadRNNOptions = {}): 
   const resolved = resolveConfig(config, `${where}: ${given ? 'options.config' : "the file's config"}`);
   const backend = o.backend === undefined ? config.backend ?? 'auto' : checkBackend(where, 'options.backend', o.backend);
   const spec = rnnLayout(resolved);
-  checkTensorCount(where, file, layoutCounts(spec));
+  checkTensorCount(where, file, layoutCounts(spec), describeSizes(resolved));
   const match = matchTensors(where, buildLayout(spec), file, o);
   const engine = await getEngine(backend);
   const model = labelled(where, () => new RNN(engine.kernels, resolved, engine.backend));
