@@ -23,7 +23,7 @@ import type { StatSums } from './checkpoint.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
 import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
-import { pickToken } from './decode.js';
+import { checkTokens, pickToken } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import type { DecodedSafetensors } from './safetensors.js';
@@ -413,9 +413,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const rng = options.seed === undefined ? this.rng : new Random(checkInt(where, 'seed', options.seed, 0));
     // temperature 0 is greedy; otherwise the shared sampler (temperature, then top-k)
     const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP: 1, rng };
-    const prime = options.prime === undefined ? [0] : Array.from(options.prime);
+    const prime = options.prime === undefined ? [0] : checkTokens(where, 'prime', options.prime, c.n_x);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
-    packInputs(where, [prime], 'tokens', c.n_x);                  // validates the ids
     let state: { hT?: Float32Array; cT?: Float32Array } = {};
     const feed = (token: number): Float32Array => {
       this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state.hT, state.cT, false);

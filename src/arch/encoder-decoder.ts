@@ -31,7 +31,7 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, checkKeys, describe } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
@@ -270,8 +270,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const maxLength = checkLength(where, 'maxLength', options.maxLength);
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
-    const alpha = options.lengthPenalty ?? 1;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
+    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     const source = this.packOne(where, x, 'x');
     const state = toState(this.encode(source));
     return beamSearch(this.decoder.stepper(this.weights, this.remember(source)), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);

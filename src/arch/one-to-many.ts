@@ -19,7 +19,7 @@ import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../
 import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkInt, checkKeys, describe, isArrayLike } from '../validate.js';
+import { checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
@@ -219,8 +219,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const start = this.startToken(where, options.x);
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
-    const alpha = options.lengthPenalty ?? 1;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
+    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     return beamSearch(this.decoder.stepper(this.weights), this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
   }
 
