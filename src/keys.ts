@@ -41,7 +41,7 @@ export const KEYS = {
   // training
   trainStep: TRAIN,
   fit: [...TRAIN, 'epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'validationBatchSize', 'metrics',
-    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume'],
+    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers'],
   evaluate: ['batchSize', 'metrics'],
   earlyStopping: ['patience', 'monitor', 'minDelta', 'restoreBestWeights'],
   sgd: ['type', 'learningRate', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
