@@ -35,13 +35,13 @@ test('after writers killed mid-checkpoint, one save leaves no temporary file', a
   const child = `
     const { createRNN } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
     const { saveCheckpoint } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'node.js'))});
-    const m = await createRNN({ n_x: 8, n_a: 600, n_y: 8, seed: 1 });
+    const m = await createRNN({ n_x: 8, n_a: 400, n_y: 8, seed: 1 });
     process.stdout.write('ready\\n');
     for (;;) await saveCheckpoint(m, ${JSON.stringify(path)});
   `;
   const rng = new Random(3);
   let left = 0;
-  for (let round = 0; round < 8; round++) {
+  for (let round = 0; round < 4; round++) {
     const p = spawn(process.execPath, ['--input-type=module', '-e', child], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()));
     await new Promise((r) => setTimeout(r, 10 + rng.int(60)));
@@ -49,7 +49,7 @@ test('after writers killed mid-checkpoint, one save leaves no temporary file', a
     await new Promise((r) => p.once('exit', r));
     left = Math.max(left, readdirSync(dir).filter((f) => f.startsWith('.run.ckpt.')).length);
   }
-  const m = await createRNN({ n_x: 8, n_a: 600, n_y: 8, seed: 2 });
+  const m = await createRNN({ n_x: 8, n_a: 400, n_y: 8, seed: 2 });
   await saveCheckpoint(m, path);
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('.run.ckpt.')), [], `left behind before the save: up to ${left}`);
   m.dispose();
