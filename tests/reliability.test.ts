@@ -76,6 +76,18 @@ Loss("reduction 'mean' over no targets (every step −1) is NaN with a zero grad
   }
 });
 
+Loss("fit treats a batch with no targets under 'mean' as a non-finite loss: refused, skipped or stopped", async () => {
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', reduction: 'mean', seed: 4 });
+  const data = { x: [[0, 1], [1, 2]], y: [[-1, -1], [0, 1]] };
+  const weights = m.getWeights();
+  await rejectsWith(m.fit(data, { batchSize: 1, shuffle: false }), RangeError, /^fit: the loss is NaN at optimizer step 1 \(epoch 1 of 1, batch 1 of 2\)/);
+  assert.equal(m.getWeights(), weights);
+  const skipped = await m.fit(data, { batchSize: 1, shuffle: false, onNonFinite: 'skip' });
+  assert.equal([skipped.steps, skipped.skippedSteps], [1, 1]);
+  assert.ok(Number.isFinite(skipped.epochLosses[0]), 'the epoch loss counts the batch with targets only');
+  m.dispose();
+});
+
 Loss("truncated BPTT takes no step for a window with no targets under reduction 'mean'", async () => {
   const m = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', reduction: 'mean', seed: 3 });
   const r = m.trainStep({ x: [[0, 1, 2, 0]], y: [[-1, -1, 1, 2]] }, { tbptt: 2, optimizer: 'sgd', learningRate: 0.1 });
