@@ -70,4 +70,9 @@ export const KEYS = {
   /** One-to-many's beam search: also the first input. */
   beamSearchFrom: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix', 'x'],
   state: ['a0', 'c0'],
+  // tokenizers
+  tokenizerJSON: ['kind', 'tokens', 'unk', 'bos', 'eos'],
+  tokenizerBuild: ['unk', 'bos', 'eos', 'minCount', 'maxTokens'],
+  encode: ['bos', 'eos'],
+  decode: ['skipSpecial'],
 } as const satisfies Record<string, readonly string[]>;

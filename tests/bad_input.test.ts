@@ -5,7 +5,7 @@
 // the model's weights never change, and it still works afterwards.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CharTokenizer, createModel, createRNN, loadModel, loadRNN } from '../dist/index.js';
+import { CharTokenizer, createModel, createRNN, loadModel, loadRNN, tokenizerFromJSON, WordTokenizer } from '../dist/index.js';
 import { saveCheckpoint, saveModel } from '../dist/node.js';
 
 type Kind = 'type' | 'value';
@@ -117,6 +117,16 @@ Factories('loadRNN, loadModel, setTrainingState: bytes and options', async () =>
     await each('loadWeights', 'headPrefix', [[1, 'type'], [[], 'type']], (v) => m.loadWeights(file, { headPrefix: v } as any));
   });
   m.dispose();
+});
+
+Factories('tokenizers: build, encode and decode options, and JSON', async () => {
+  const chars = CharTokenizer.fromText('abc');
+  await each('CharTokenizer.fromText', 'options', options({ mincount: 2 }), (v) => CharTokenizer.fromText('abc', v));
+  await each('CharTokenizer.fromText', 'minCount', count(), (v) => CharTokenizer.fromText('abc', { minCount: v }));
+  await each('WordTokenizer.fromTokens', 'options', options({ maxtokens: 2 }), (v) => WordTokenizer.fromTokens(['a', 'b'], v));
+  await each('CharTokenizer.encode', 'options', options({ eoss: true }), (v) => chars.encode('ab', v));
+  await each('CharTokenizer.decode', 'options', options({ skipspecial: false }), (v) => chars.decode([1, 2], v));
+  await each('tokenizerFromJSON', 'json', [[5, 'type'], [{ ...chars.toJSON(), tokenz: [] }, 'type']], (v) => tokenizerFromJSON(v));
 });
 
 Factories('rnn-wasm/node: the model and the path', async () => {
