@@ -1,10 +1,11 @@
 // Pointers past 2 GiB: the module returns addresses as i32, negative beyond 2^31; the wrapper
 // reads them back unsigned. A child process fills WebAssembly memory past 2 GiB (so the memory
 // is released when it exits), then creates, trains, saves and loads a model up there and
-// checks every result against the same model made in low memory.
+// checks every result against the same model made in low memory. The child starts as the
+// test files load and runs beside the suites that come before this one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const child = `
@@ -38,8 +39,17 @@ const child = `
   console.log(JSON.stringify(out));
 `;
 
-test('a model whose regions lie past 2 GiB trains, samples, loads and frees like one in low memory', () => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', timeout: 120_000 });
+// started when the test files load, so that it runs beside the suites before this one
+const finished = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+  const p = spawn(process.execPath, ['--input-type=module', '-e', child], { timeout: 120_000 });
+  let stdout = '', stderr = '';
+  p.stdout.on('data', (d) => { stdout += d; });
+  p.stderr.on('data', (d) => { stderr += d; });
+  p.on('close', (status) => resolve({ status, stdout, stderr }));
+});
+
+test('a model whose regions lie past 2 GiB trains, samples, loads and frees like one in low memory', async () => {
+  const r = await finished;
   assert.is(r.status, 0, `the child failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.ok(out.memory > 2 ** 31, `memory ${out.memory}`);
