@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   Arena, CharTokenizer, createModel, createRNN, decodeSafetensors, encodeSafetensors, getEngine, loadModel, loadRNN,
+  MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS,
 } from '../dist/index.js';
 import { rejectsWith, throwsWith } from './_utils.js';
 
@@ -154,6 +155,10 @@ Lengths('sample, generate, generateMany, generateBatch and beamSearch refuse len
   const it2 = ed.stream([1, 2], { maxLength: Number.MAX_SAFE_INTEGER, stop: null });
   assert.ok(Number.isInteger(it2.next().value));
   for (const m of [rnn, gen, vectors, ed]) m.dispose();
+});
+
+Lengths('the bounds are exported as documented', () => {
+  assert.equal([MAX_PARAMS, MAX_LENGTH, MAX_GENERATED, MAX_BEAM_CANDIDATES], [268419072, 1_000_000, 10_000_000, 4_194_304]);
 });
 
 Lengths.run();
