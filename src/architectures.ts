@@ -66,8 +66,8 @@ const ARCHITECTURES = ['one-to-one', 'one-to-many', 'many-to-one', 'many-to-many
 /** A config checked in full, before anything is built: its parameter layout, and how to make
  *  the model on an engine's kernels. */
 interface Plan {
-  /** The resolved config's size fields, for messages. */
-  sizes: string;
+  /** The config with every default filled in. */
+  resolved: object;
   layout: LayoutSpec;
   make(kernels: Kernels, backend: 'simd' | 'scalar'): Model;
 }
@@ -79,26 +79,26 @@ function plan(where: string, config: ModelConfig): Plan {
   switch (architecture) {
     case 'one-to-one': {
       const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig, where);
-      return { sizes: describeSizes(resolved), layout: lastStateLayout(resolved), make: (k, b) => new OneToOne(k, resolved, b, tokenizers) };
+      return { resolved, layout: lastStateLayout(resolved), make: (k, b) => new OneToOne(k, resolved, b, tokenizers) };
     }
     case 'one-to-many': {
       const { resolved, tokenizers } = resolveOneToMany(config as OneToManyConfig, where);
-      return { sizes: describeSizes(resolved), layout: oneToManyLayout(resolved), make: (k, b) => new OneToMany(k, resolved, b, tokenizers) };
+      return { resolved, layout: oneToManyLayout(resolved), make: (k, b) => new OneToMany(k, resolved, b, tokenizers) };
     }
     case 'many-to-one': {
       const { resolved, tokenizers } = resolveManyToOne(config as ManyToOneConfig, where);
-      return { sizes: describeSizes(resolved), layout: lastStateLayout(resolved), make: (k, b) => new ManyToOne(k, resolved, b, tokenizers) };
+      return { resolved, layout: lastStateLayout(resolved), make: (k, b) => new ManyToOne(k, resolved, b, tokenizers) };
     }
     case 'many-to-many': {
       // RNN's own checks and defaults, then the same model with the architecture's API
       const { architecture: _, tokenizers: t, ...rnnConfig } = config as ManyToManyConfig;
       const resolved = resolveConfig(rnnConfig as RNNConfig, where);
       const tokenizers = manyToManyTokenizers(where, t, resolved);
-      return { sizes: describeSizes(resolved), layout: rnnLayout(resolved), make: (k, b) => new ManyToMany(k, resolved, b, tokenizers) };
+      return { resolved, layout: rnnLayout(resolved), make: (k, b) => new ManyToMany(k, resolved, b, tokenizers) };
     }
     case 'encoder-decoder': {
       const { resolved, tokenizers } = resolveEncoderDecoder(config as EncoderDecoderConfig, where);
-      return { sizes: describeSizes(resolved), layout: encoderDecoderLayout(resolved), make: (k, b) => new EncoderDecoder(k, resolved, b, tokenizers) };
+      return { resolved, layout: encoderDecoderLayout(resolved), make: (k, b) => new EncoderDecoder(k, resolved, b, tokenizers) };
     }
   }
 }
@@ -144,7 +144,7 @@ export async function loadModel<A extends Architecture = Architecture>(bytes: Ui
   if (tokenizerJSON !== undefined) (config as { tokenizers?: object }).tokenizers = tokenizersFromFile(where, tokenizerJSON);
   restoreSpecials(config, rest);
   const p = plan(`${where}: the file's config`, config);
-  checkTensorCount(where, file, layoutCounts(p.layout), p.sizes);
+  checkTensorCount(where, file, layoutCounts(p.layout), describeSizes(p.resolved));
   const match = matchTensors(where, buildLayout(p.layout), file);
   const engine = await getEngine(backend);
   const model = labelled(where, () => p.make(engine.kernels, engine.backend));

@@ -515,7 +515,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     }
     const head = this.layout.head()!;
     k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
-    let Y = 0, W = 0, scale = 1, mean0 = false;
+    let Y = 0, W = 0, scale = 1, noTerms = false;
     if (targets) {
       if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
       else this.arena.f32(ws.Y, 0, rows * c.n_y).set(targets);
@@ -529,13 +529,13 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
         // the mean of no terms (every target −1) is NaN, as PyTorch; its gradient is zero
         const terms = this.termsOf(packed, targets);
         scale = terms > 0 ? 1 / terms : 0;
-        if (terms === 0) mean0 = true;
+        if (terms === 0) noTerms = true;
       }
     }
     const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
     const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, c.n_y, scale);
     this.last = targets ? { packed, targets, total } : undefined;
-    return targets && !mean0 ? total * scale : NaN;
+    return targets && !noTerms ? total * scale : NaN;
   }
 
   /** Loss terms of a batch: predicted steps (softmax) or steps × n_y values. */
