@@ -1,5 +1,6 @@
 // rnn-wasm: recurrent neural networks for Node and browsers, with the math in WebAssembly.
-// Public exports only.
+// Public exports only. (The lib reference types Symbol.dispose, which models implement.)
+/// <reference lib="esnext.disposable" preserve="true" />
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
@@ -20,6 +21,8 @@ export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safete
 export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
 export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
+// What fits: the most parameters a model holds, and the bounds on generated sequences.
+export { MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS } from './limits.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
 export { getEngine, type Engine, type Kernels, type WasmMemory } from './wasm.js';
