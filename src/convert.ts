@@ -10,7 +10,8 @@
 
 import { createModel, type ModelConfig } from './architectures.js';
 import type { CellKind } from './layout.js';
-import { checkChoice, checkInt, describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkChoice, checkInt, checkKeys, describe } from './validate.js';
 import type { Backend } from './wasm.js';
 import type { ManyToMany } from './arch/many-to-many.js';
 import type { ManyToOne } from './arch/many-to-one.js';
@@ -72,9 +73,10 @@ export interface ImportOptions {
   seed?: number;
 }
 
-/** Check an importer's options. */
-export function checkImportOptions(where: string, options: unknown): ImportOptions {
+/** Check an importer's options (`where` names the importer, and its list of keys). */
+export function checkImportOptions(where: 'loadONNX' | 'loadKerasModel', options: unknown): ImportOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  checkKeys(where, 'options', options, KEYS[where]);
   const o = options as ImportOptions;
   if (o.backend !== undefined) checkChoice(where, 'options.backend', o.backend, ['auto', 'simd', 'scalar'] as const);
   if (o.seed !== undefined) checkInt(where, 'options.seed', o.seed, 0);

@@ -38,6 +38,10 @@ export const KEYS = {
   loadWeights: LOAD,
   loadRNN: [...LOAD, 'config', 'backend'],
   loadModel: ['backend', 'architecture'],
+  // models in and out of other frameworks
+  toONNX: ['lengths'],
+  loadONNX: ['backend', 'seed'],
+  loadKerasModel: ['backend', 'seed', 'trainingSettings'],
   // training
   trainStep: TRAIN,
   fit: [...TRAIN, 'epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'validationBatchSize', 'metrics',

@@ -18,7 +18,8 @@ import { GATE_ORDER, inverseOrder, reorderGates, transpose } from './convert.js'
 import { RNN } from './model.js';
 import { Network } from './network.js';
 import { AttrType, DataType, encodeOnnx, type OnnxAttribute, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './onnx-proto.js';
-import { describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkKeys, describe } from './validate.js';
 import { GATES, type CellKind } from './layout.js';
 import { ManyToOne } from './arch/many-to-one.js';
 import { OneToOne } from './arch/one-to-one.js';
@@ -85,6 +86,7 @@ function readSpec(where: string, model: unknown, options: ONNXExportOptions): Sp
   if (!(model instanceof Network)) throw new TypeError(`${where}: model must be an rnn-wasm model (createRNN / createModel), got ${describe(model)}`);
   if (model.isDisposed) throw new TypeError(`${where}: the model has been disposed`);
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  checkKeys(where, 'options', options, KEYS.toONNX);
   if (options.lengths !== undefined && typeof options.lengths !== 'boolean') throw new TypeError(`${where}: options.lengths must be a boolean, got ${describe(options.lengths)}`);
   let kind: Spec['kind'];
   if (model instanceof RNN) kind = 'sequence';

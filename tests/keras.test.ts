@@ -250,6 +250,7 @@ Refused('damaged files: bad JSON, missing or short weight files, unknown weights
   const extra = new Uint8Array(4);
   await rejectsWith(loadKerasModel({ ...s.json, weightsManifest: manifest }, [s.files['group1-shard1of2.bin'], new Uint8Array([...s.files['group1-shard2of2.bin'], ...extra])]), TypeError, /the weights include extra\/kernel/);
   await rejectsWith(loadKerasModel(s.json, s.files, { trainingSettings: 'maybe' as any }), TypeError, /options.trainingSettings must be 'refuse' or 'ignore'/);
+  await rejectsWith(loadKerasModel(s.json, s.files, { trainingSetting: 'ignore' } as any), TypeError, /options has no field "trainingSetting"; did you mean trainingSettings\?/);
 });
 
 Predict.run();

@@ -162,6 +162,7 @@ Format('models that generate step by step are refused, and bad arguments are nam
   throwsWith(() => toONNX({} as any), TypeError, /toONNX: model must be an rnn-wasm model/);
   const m = await createRNN({ n_x: 2, n_a: 2, n_y: 2, seed: 1 });
   throwsWith(() => toONNX(m, { lengths: 'yes' } as any), TypeError, /options\.lengths must be a boolean/);
+  throwsWith(() => toONNX(m, { length: false } as any), TypeError, /toONNX: options has no field "length"; did you mean lengths\?/);
   m.dispose();
   throwsWith(() => toONNX(m), TypeError, /disposed/);
 });

@@ -180,6 +180,7 @@ Damaged('wrong arguments, empty, truncated and non-ONNX bytes are refused with c
   await rejectsWith(loadONNX('model.onnx' as any), TypeError, /loadONNX: bytes must be a Uint8Array/);
   await rejectsWith(loadONNX(new Uint8Array(0), { backend: 'gpu' } as any), TypeError, /loadONNX: options\.backend must be one of/);
   await rejectsWith(loadONNX(new Uint8Array(0), { seed: -1 }), RangeError, /loadONNX: options\.seed/);
+  await rejectsWith(loadONNX(new Uint8Array(0), { seeds: 1 } as any), TypeError, /loadONNX: options has no field "seeds"; did you mean seed\?/);
   await rejectsWith(loadONNX(new Uint8Array(0)), RangeError, /loadONNX: .*without a graph/);
   const good = file('onnx/lstm_h_sigmoid.onnx');
   await rejectsWith(loadONNX(good.subarray(0, good.length - 100)), RangeError, /loadONNX: the file is damaged or not an ONNX model: .* at byte \d+/);
