@@ -6,6 +6,8 @@
 // dispose() frees every region the arena reserved, for reuse by later models; the last arena
 // disposed on an engine drops its instance (wasm.ts), so the memory itself is given back.
 // getMemoryStats() reports what the live instances hold and what each model uses of it.
+// Pointers are unsigned (wasm's usize): past 2 GiB the module returns them as negative i32,
+// so every pointer is read back through `>>> 0` before it is stored or used for a view.
 import { backendOf, liveEngines, releaseEngine, retainEngine, type Kernels } from './wasm.js';
 
 /** A block of f32 (or i32) values in linear memory: byte offset and length in elements. */
@@ -30,12 +32,14 @@ export interface MemoryStats {
 }
 
 /** Arenas not yet disposed, for getMemoryStats. */
-const live = new Set<Arena>();
+const arenas = new Set<Arena>();
+/** Regions reserved and not yet freed, over every arena in the process (leak checks). */
+let live = 0;
 
 /** The WebAssembly memory held now, and what each live model uses of it. */
 export function getMemoryStats(): MemoryStats {
   const engines = liveEngines();
-  const models = [...live].map((a) => ({ owner: a.owner, backend: backendOf(a.kernels) ?? 'other' as const, bytes: a.usedBytes, regions: a.regionCount }));
+  const models = [...arenas].map((a) => ({ owner: a.owner, backend: backendOf(a.kernels) ?? 'other' as const, bytes: a.usedBytes, regions: a.regionCount }));
   return {
     instances: engines.length,
     reservedBytes: engines.reduce((s, e) => s + e.memoryBytes, 0),
@@ -54,7 +58,7 @@ export class Arena {
    *  kernels' engine alive until dispose(). */
   constructor(readonly kernels: Kernels, readonly owner = 'Arena') {
     retainEngine(kernels);
-    live.add(this);
+    arenas.add(this);
   }
 
   /** Reserve `length` zeroed 4-byte elements. */
@@ -66,12 +70,13 @@ export class Arena {
     }
     let ptr: number;
     try {
-      ptr = this.kernels.alloc(bytes);
+      ptr = this.kernels.alloc(bytes) >>> 0;
     } catch (e) {
       throw new RangeError(`out of WebAssembly memory while reserving ${bytes} bytes for ${what}`, { cause: e });
     }
     this.regions.set(ptr, bytes);
     this.bytes += bytes;
+    live++;
     return { ptr, length };
   }
 
@@ -82,6 +87,7 @@ export class Arena {
     this.regions.delete(region!.ptr);
     this.bytes -= bytes;
     this.kernels.free(region!.ptr);
+    live--;
   }
 
   /** A view of a region as f32, valid until the next allocation anywhere in the module. */
@@ -117,6 +123,11 @@ export class Arena {
     return this.regions.size;
   }
 
+  /** Regions reserved and not yet freed, over every arena in the process. */
+  static get liveRegions(): number {
+    return live;
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -126,10 +137,11 @@ export class Arena {
   dispose(): void {
     if (this.disposed) return;
     for (const ptr of this.regions.keys()) this.kernels.free(ptr);
+    live -= this.regions.size;
     this.regions.clear();
     this.bytes = 0;
     this.disposed = true;
-    live.delete(this);
+    arenas.delete(this);
     releaseEngine(this.kernels);
   }
 

@@ -12,7 +12,8 @@
 // see: https://pytorch.org/docs/stable/generated/torch.nn.Embedding.html
 import type { Region } from './arena.js';
 import type { EmbeddingSpec, Layout, TensorEntry } from './layout.js';
-import { checkBoolean, checkInt, describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkBoolean, checkInt, checkKeys, describe } from './validate.js';
 import type { Kernels } from './wasm.js';
 
 /** An embedding layer's settings. */
@@ -51,9 +52,7 @@ export function resolveEmbedding(where: string, name: string, v: unknown, V: num
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     throw new TypeError(`${where}: ${name} must be the embedding size E or { size, paddingIdx?, frozen? }, got ${describe(v)}`);
   }
-  for (const key of Object.keys(o)) {
-    if (!['size', 'paddingIdx', 'frozen'].includes(key)) throw new TypeError(`${where}: ${name} takes size, paddingIdx and frozen, got an unknown field '${key}'`);
-  }
+  checkKeys(where, name, o, KEYS.embedding);
   const size = checkInt(where, typeof v === 'number' ? name : `${name}.size`, o.size);
   let paddingIdx: number | null = null;
   if (o.paddingIdx !== undefined && o.paddingIdx !== null) {

@@ -1,5 +1,6 @@
 // rnn-wasm: recurrent neural networks for Node and browsers, with the math in WebAssembly.
-// Public exports only.
+// Public exports only. (The lib reference types Symbol.dispose, which models implement.)
+/// <reference lib="esnext.disposable" preserve="true" />
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
@@ -27,6 +28,8 @@ export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safete
 export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
 export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
+// What fits: the most parameters a model holds, and the bounds on generated sequences.
+export { MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS } from './limits.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
 export { getEngine, type Engine, type Kernels, type WasmMemory } from './wasm.js';
@@ -54,6 +57,12 @@ export { CharTokenizer, WordTokenizer, tokenizerFromJSON, splitWords } from './t
 export type {
   Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions, WordBuildOptions, UnknownPolicy, WordSplit,
 } from './tokenizer.js';
+// Models in and out of other frameworks: ONNX, and Keras / TensorFlow.js.
+export { toONNX, loadONNX } from './onnx.js';
+export type { ONNXExportOptions, LoadONNXOptions } from './onnx.js';
+export { loadKerasModel } from './keras.js';
+export type { KerasLoadOptions, KerasWeightData } from './keras.js';
+export type { ImportOptions, ImportedModel } from './convert.js';
 // Browsers: models in IndexedDB, as Blobs, downloads and uploads.
 export { saveToIndexedDB, loadFromIndexedDB, listSaved, deleteSaved, modelToBlob, downloadModel, loadFromBlob } from './browser.js';
 export type { SavedModelInfo, IndexedDBOptions, BlobOf, BlobLike } from './browser.js';

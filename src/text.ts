@@ -6,7 +6,8 @@
 //
 // T = tokens per window (a model's steps), B = windows per batch.
 import { splitWords, type Tokenizer, type WordSplit } from './tokenizer.js';
-import { checkInt, describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkInt, checkObject, describe } from './validate.js';
 
 /** Text in pieces, in order: strings from an iterable or an async iterable. */
 export type TextChunks = Iterable<string> | AsyncIterable<string>;
@@ -84,7 +85,8 @@ export async function* tokenIdsOf(chunks: TextChunks, tokenizer: Tokenizer): Asy
  *  window are left out). */
 export async function* tokenWindows(chunks: TextChunks, tokenizer: Tokenizer, options: WindowOptions): AsyncGenerator<number[], void, void> {
   const where = 'tokenWindows';
-  const length = checkInt(where, 'length', options?.length);
+  checkObject(where, 'options', options, KEYS.tokenWindows);
+  const length = checkInt(where, 'length', options.length);
   const stride = checkInt(where, 'stride', options.stride ?? length);
   let buffer: number[] = [];
   let skip = 0;                       // tokens still to pass over before the next window starts (stride > length)
@@ -103,7 +105,8 @@ export async function* tokenWindows(chunks: TextChunks, tokenizer: Tokenizer, op
 export async function* languageModelBatches(chunks: TextChunks, tokenizer: Tokenizer,
                                             options: LanguageModelBatchOptions): AsyncGenerator<{ x: number[][]; y: number[][] }, void, void> {
   const where = 'languageModelBatches';
-  const T = checkInt(where, 'T', options?.T);
+  checkObject(where, 'options', options, KEYS.languageModelBatches);
+  const T = checkInt(where, 'T', options.T);
   const B = checkInt(where, 'batchSize', options.batchSize);
   let x: number[][] = [], y: number[][] = [];
   for await (const w of tokenWindows(chunks, tokenizer, { length: T + 1, stride: options.stride ?? T })) {

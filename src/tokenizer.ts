@@ -10,7 +10,8 @@
 // Everything that changes the ids is saved in the plain JSON a model file carries next to its
 // config, so that loading gives back the same ids.
 
-import { describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, checkObject, describe } from './validate.js';
 
 /** Which special tokens a vocabulary holds, and their strings. */
 export interface SpecialTokens {
@@ -124,7 +125,7 @@ abstract class Vocabulary {
     this.unk = special('unk');
     this.bos = special('bos');
     this.eos = special('eos');
-    this.lowercase = json.lowercase === undefined ? false : checkFlag(where, 'lowercase', json.lowercase);
+    this.lowercase = json.lowercase === undefined ? false : checkBoolean(where, 'lowercase', json.lowercase);
     this.unknown = checkUnknown(where, json.unknown ?? (this.unk === undefined ? 'error' : 'unk'), this.unk, this.tokens.length);
   }
 
@@ -155,6 +156,7 @@ abstract class Vocabulary {
   }
 
   protected encodeTokens(where: string, pieces: readonly string[], options: EncodeOptions): number[] {
+    checkObject(where, 'options', options, KEYS.encode);
     const out: number[] = [];
     if (options.bos) out.push(this.need(where, 'bos'));
     for (let i = 0; i < pieces.length; i++) {
@@ -181,6 +183,7 @@ abstract class Vocabulary {
 
   /** Ids → token strings, leaving out start/stop tokens and ending at the first stop token. */
   protected decodeTokens(where: string, ids: ArrayLike<number>, options: DecodeOptions): string[] {
+    checkObject(where, 'options', options, KEYS.decode);
     const skip = options.skipSpecial ?? true;
     const out: string[] = [];
     for (const i of Array.from(this.checkIds(where, ids))) {
@@ -290,13 +293,13 @@ export class WordTokenizer extends Vocabulary {
     const where = 'WordTokenizer.fromText';
     const texts = typeof text === 'string' ? [text] : text;
     if (!Array.isArray(texts)) throw new TypeError(`${where}: text must be a string or an array of strings, got ${describe(text)}`);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkObject(where, 'options', options, KEYS.wordTextBuild);
     const split = options.split === undefined ? 'whitespace' : checkSplit(where, options.split);
     const words = texts.flatMap((s, i) => {
       if (typeof s !== 'string') throw new TypeError(`${where}: text[${i}] must be a string, got ${describe(s)}`);
       return splitWords(s, split);
     });
-    return new WordTokenizer({ ...build(where, words, options, 'frequency'), ...(split === 'whitespace' ? {} : { split }) });
+    return new WordTokenizer({ ...build(where, words, options, 'frequency', KEYS.wordTextBuild), ...(split === 'whitespace' ? {} : { split }) });
   }
 
   /** A label vocabulary (tags, classes): exactly these labels, in this order, ids 0, 1, …,
@@ -348,6 +351,7 @@ export type Tokenizer = CharTokenizer | WordTokenizer;
 /** A tokenizer from its JSON (toJSON(), or a model file's metadata). */
 export function tokenizerFromJSON(json: TokenizerJSON): Tokenizer {
   if (typeof json !== 'object' || json === null) throw new TypeError(`tokenizerFromJSON: json must be an object, got ${describe(json)}`);
+  checkKeys('tokenizerFromJSON', 'json', json, KEYS.tokenizerJSON);
   if (json.kind === 'char') return new CharTokenizer(json);
   if (json.kind === 'word') return new WordTokenizer(json);
   throw new TypeError(`tokenizerFromJSON: kind must be 'char' or 'word', got ${describe(json.kind)}`);
@@ -358,18 +362,14 @@ export function isTokenizer(v: unknown): v is Tokenizer {
 }
 
 /** Count pieces, filter and order them, and put the specials first. */
-function build(where: string, pieces: readonly string[], options: BuildOptions, order: 'frequency' | 'sorted'): Omit<TokenizerJSON, 'kind'> {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-  const lowercase = options.lowercase === undefined ? false : checkFlag(where, 'lowercase', options.lowercase);
-  const sortBy = options.order ?? order;
-  if (!['frequency', 'sorted', 'first'].includes(sortBy)) throw new TypeError(`${where}: order must be 'frequency', 'sorted' or 'first', got ${describe(sortBy)}`);
+function build(where: string, pieces: readonly string[], options: BuildOptions, order: 'frequency' | 'sorted',
+               keys: readonly string[] = KEYS.tokenizerBuild): Omit<TokenizerJSON, 'kind'> {
+  checkObject(where, 'options', options, keys);
+  const minCount = checkInt(where, 'minCount', options.minCount ?? 1);
+  const maxTokens = options.maxTokens === undefined ? undefined : checkInt(where, 'maxTokens', options.maxTokens);
+  const lowercase = options.lowercase === undefined ? false : checkBoolean(where, 'lowercase', options.lowercase);
+  const sortBy = checkChoice(where, 'order', options.order ?? order, ['frequency', 'sorted', 'first'] as const);
   if (lowercase) pieces = pieces.map((p) => p.toLowerCase());
-  const minCount = options.minCount ?? 1;
-  if (typeof minCount !== 'number' || !Number.isInteger(minCount) || minCount < 1) throw new RangeError(`${where}: minCount must be an integer ≥ 1, got ${describe(minCount)}`);
-  const maxTokens = options.maxTokens;
-  if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) {
-    throw new RangeError(`${where}: maxTokens must be an integer ≥ 1, got ${describe(maxTokens)}`);
-  }
   const specials: [keyof SpecialTokens, string][] = [];
   for (const name of ['unk', 'bos', 'eos'] as const) {
     const s = options[name] ?? DEFAULT_SPECIALS[name];
@@ -394,11 +394,6 @@ function build(where: string, pieces: readonly string[], options: BuildOptions, 
   if (lowercase) json.lowercase = true;
   if (options.unknown !== undefined) json.unknown = options.unknown;
   return json;
-}
-
-function checkFlag(where: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new TypeError(`${where}: ${name} must be true or false, got ${describe(v)}`);
-  return v;
 }
 
 function checkSplit(where: string, v: unknown): WordSplit {

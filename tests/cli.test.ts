@@ -155,7 +155,7 @@ Help('a bad flag exits with 2 and a message naming the flag and what it expects'
     [['train', 'small.txt', '--seq', '30000'], 'too few for one training window of --seq 30000'],
     [['sample', 'model.safetensors', '--top-p', '1.5'], 'rnn-wasm sample: --top-p expects a number > 0 and ≤ 1, got "1.5"'],
     [['sample', 'missing.safetensors'], 'rnn-wasm sample: cannot read "missing.safetensors": no such file'],
-    [['eval', 'small.txt', 'small.txt'], 'rnn-wasm eval: small.txt: safetensors:'],
+    [['eval', 'small.txt', 'small.txt'], 'rnn-wasm eval: small.txt: loadModel: safetensors:'],
     [['info', 'small.txt', 'extra'], 'rnn-wasm info: unexpected argument "extra"'],
   ];
   for (const [args, message] of cases) {

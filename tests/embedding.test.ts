@@ -333,7 +333,7 @@ Config('bad embedding configs are refused, naming the field', async () => {
   await refuse({ ...base, embedding: '4' }, TypeError, /embedding must be the embedding size E or \{ size, paddingIdx\?, frozen\? \}, got "4"/);
   await refuse({ ...base, embedding: { size: 4, paddingIdx: 10 } }, RangeError, /embedding.paddingIdx must be a token id in \[0, n_x\) = \[0, 10\), got 10/);
   await refuse({ ...base, embedding: { size: 4, frozen: 'yes' } }, TypeError, /embedding.frozen must be true or false/);
-  await refuse({ ...base, embedding: { size: 4, dim: 3 } }, TypeError, /unknown field 'dim'/);
+  await refuse({ ...base, embedding: { size: 4, dim: 3 } }, TypeError, /createModel: embedding has no field "dim"/);
   await refuse({ ...base, tieWeights: true }, TypeError, /tieWeights ties the output layer to the embedding table; give embedding too/);
   await refuse({ ...base, embedding: 4, tieWeights: true }, RangeError, /needs n_y = n_x and E = n_a/);
   await refuse({ ...base, n_y: 10, embedding: { size: 4, frozen: true }, tieWeights: true }, TypeError, /would freeze the output layer too/);

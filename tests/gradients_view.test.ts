@@ -3,14 +3,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, Random } from '../dist/index.js';
-import { checkSame, randomBatch, throwsWith } from './_utils.js';
+import { checkSame, modelConfig, randomBatch, throwsWith } from './_utils.js';
 
 const spec = { T: 5, B: 3, n_x: 4, n_a: 6, n_y: 3, input: 'tokens', output: 'softmax' } as const;
 
 const Views = suite('computeGradients: a subset by name, or views');
 
 Views('names picks tensors (PyTorch names or seed aliases), keyed as asked; the values are those of the full copy', async () => {
-  const model = await createRNN({ ...spec, seed: 1 });
+  const model = await createRNN({ ...modelConfig(spec), seed: 1 });
   const batch = randomBatch(new Random(2), spec);
   const all = model.computeGradients(batch);
   const some = model.computeGradients(batch, { names: ['W_aa', 'head.bias'] });
@@ -43,7 +43,7 @@ Views('gradientsView() is the gradient region itself: no copy, overwritten by th
 });
 
 Views('bad names are refused before anything runs, naming what the model has', async () => {
-  const model = await createRNN({ ...spec, seed: 5 });
+  const model = await createRNN({ ...modelConfig(spec), seed: 5 });
   const batch = randomBatch(new Random(6), spec);
   model.computeGradients(batch);
   const before = Object.fromEntries(Object.entries(model.gradientsView()).map(([k, v]) => [k, v.slice()]));

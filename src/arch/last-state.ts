@@ -11,13 +11,25 @@
 
 import type { PackedInput } from '../data.js';
 import type { OutputKind } from '../data.js';
-import { buildLayout } from '../layout.js';
+import { buildLayout, type LayoutSpec } from '../layout.js';
 import { embeddingTable, tokenEmbeddingLayout, type ResolvedTokenEmbedding } from '../embedding.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type Examples, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Kernels } from '../wasm.js';
 import { Head, lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
+
+/** The parameter layout of a last-state model: its stack, then the output layer on D·n_a, and
+ *  the embedding table (which the output layer's weight may be). */
+export function lastStateLayout(c: ResolvedCell & ResolvedTokenEmbedding & { n_x: number; n_y: number; bidirectional?: boolean }): LayoutSpec {
+  const bidirectional = c.bidirectional ?? false;
+  const t = tokenEmbeddingLayout(c, c.n_x, c.n_x);
+  return {
+    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional } }],
+    head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y, tied: t.tied },
+    embeddings: t.embeddings,
+  };
+}
 
 export abstract class LastStateNetwork<TBatch extends Examples> extends Network<TBatch> {
   protected readonly stack: Stack;
@@ -29,12 +41,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
                         n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind,
                         emb: ResolvedTokenEmbedding = {}) {
     const D = bidirectional ? 2 : 1;
-    const t = tokenEmbeddingLayout(emb, n_x, n_x);
-    super(kernels, backend, buildLayout({
-      stacks: [{ prefix: t.prefix, spec: { cell: cell.cell, n_x: t.n_x, n_a: cell.n_a, layers: cell.layers, bidirectional } }],
-      head: { n_in: D * cell.n_a, n_y, tied: t.tied },
-      embeddings: t.embeddings,
-    }), seed);
+    super(kernels, backend, buildLayout(lastStateLayout({ ...cell, n_x, n_y, bidirectional, ...emb })), seed);
     const table = emb.embedding && embeddingTable(this.layout, 'embedding', emb.embedding);
     this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional, table));
     const head = this.layout.head()!;

@@ -16,9 +16,11 @@ import {
   checkState, inputTokenizer, packLabels, tokenizersJSON, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput,
   toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type State, type Step,
 } from './common.js';
-import { LastStateNetwork } from './last-state.js';
+import { lastStateLayout, LastStateNetwork } from './last-state.js';
 import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
-import { checkBoolean, checkInt } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkModelSize } from '../limits.js';
+import { checkBoolean, checkInt, checkKeys } from '../validate.js';
 
 export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'many-to-one';
@@ -79,9 +81,9 @@ export interface ManyToOneResult {
 }
 
 /** Check a config and fill in its defaults; the tokenizers are checked against the sizes. */
-export function resolveManyToOne(config: ManyToOneConfig): { resolved: ResolvedManyToOne; tokenizers: { x?: Tokenizer } } {
-  const where = 'createModel';
+export function resolveManyToOne(config: ManyToOneConfig, where = 'createModel'): { resolved: ResolvedManyToOne; tokenizers: { x?: Tokenizer } } {
   rejectFields(where, config, 'many-to-one', ['startToken', 'stopToken', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
+  checkKeys(where, 'config', config, KEYS['many-to-one']);
   const resolved: ResolvedManyToOne = {
     architecture: 'many-to-one',
     ...resolveCell(where, config),
@@ -94,6 +96,7 @@ export function resolveManyToOne(config: ManyToOneConfig): { resolved: ResolvedM
   };
   Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
     headShape(resolved.n_y, resolved.n_a, resolved.bidirectional), unlessTokens(resolved.input)));
+  checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
 
@@ -123,7 +126,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
       yhat: this.head.outputs(B), aT: hT,
     };
     if (cT) result.cT = cT;
-    if (!Number.isNaN(loss)) result.loss = loss;
+    if (p.targets) result.loss = loss;
     return result;
   }
 
@@ -161,6 +164,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
     const where = 'resetState';
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be { a0?, c0? }, got ${describe(state)}`);
+    checkKeys(where, 'state', state, KEYS.state);
     const S = this.stack.states, H = this.config.n_a;
     const h = checkState(where, 'a0', state.a0, S, 1, H) ?? new Float32Array(S * H);
     if (state.c0 !== undefined && this.config.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${this.config.cell}'`);

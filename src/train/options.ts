@@ -2,7 +2,8 @@
 // runs: a bad option is refused with an error naming it, and nothing has changed.
 import { resolveOptimizer, type ResolvedOptimizer } from '../optim.js';
 import { resolveSchedule, type ResolvedSchedule } from '../schedule.js';
-import { checkBoolean, checkChoice, checkInt, checkNumber, describe } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, checkObject, describe } from '../validate.js';
 import { WorkerPool } from '../workers/pool.js';
 import { DEFAULT_POOL } from './buckets.js';
 import { resolveMetrics } from './metrics.js';
@@ -53,8 +54,8 @@ export interface FitPlan<D extends Dataset = Dataset> {
 
 /** trainStep's and fit's shared options. `current` is the optimizer the model has, if any. */
 export function resolveStep(where: string, options: TrainOptions | FitOptions, guards: readonly NonFiniteRule[],
-                            current?: ResolvedOptimizer): StepPlan {
-  checkObject(where, 'options', options);
+                            current?: ResolvedOptimizer, keys: readonly string[] = KEYS.trainStep): StepPlan {
+  checkObject(where, 'options', options, keys);
   const optimizer = resolveOptimizer(where, options.optimizer ?? current ?? 'adam');
   const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
   return {
@@ -73,7 +74,7 @@ export function resolveFit<D extends Dataset>(where: string, data: D | DataStrea
                                               current?: ResolvedOptimizer): FitPlan<D> {
   const stream = isStream(data);
   if (!stream) checkDataset(where, 'data', data);
-  checkObject(where, 'options', options);
+  checkObject(where, 'options', options, KEYS.fit);
   const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
   const metrics = resolveMetrics(where, options.metrics, supported);
   const { train, val } = splitValidation(where, data, options);
@@ -96,7 +97,7 @@ export function resolveFit<D extends Dataset>(where: string, data: D | DataStrea
     yields,
     resume: checkBoolean(where, 'resume', options.resume ?? false),
     workers: resolveWorkers(where, options.workers),
-    step: resolveStep(where, options, ['throw', 'skip', 'stop'], current),
+    step: resolveStep(where, options, ['throw', 'skip', 'stop'], current, KEYS.fit),
   };
 }
 
@@ -107,10 +108,6 @@ export function checkDataset(where: string, name: string, data: unknown): assert
   }
   if (d.x.length === 0) throw new RangeError(`${where}: ${name}.x must hold at least one example, got none`);
   if (d.y.length !== d.x.length) throw new RangeError(`${where}: ${name}.y must have one target per input (${d.x.length}), got ${d.y.length}`);
-}
-
-export function checkObject(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'object' || v === null) throw new TypeError(`${where}: ${name} must be an object, got ${describe(v)}`);
 }
 
 /** Bucketing and what a stream yields, where they apply. */
@@ -147,6 +144,7 @@ function splitValidation<D extends Dataset>(where: string, data: D | DataStream,
 
 function resolveEarlyStopping(where: string, o: EarlyStoppingOptions, hasVal: boolean, metrics: MetricName[]): EarlyStoppingPlan {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: earlyStopping must be { patience, monitor?, minDelta?, restoreBestWeights? }, got ${describe(o)}`);
+  checkKeys(where, 'earlyStopping', o, KEYS.earlyStopping);
   const monitors = ['loss', 'val_loss', ...metrics, ...metrics.map((m) => `val_${m}`)] as Monitor[];
   const monitor = o.monitor ?? (hasVal ? 'val_loss' : 'loss');
   if (typeof monitor === 'string' && monitor.startsWith('val_') && !hasVal) {
