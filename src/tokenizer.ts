@@ -244,6 +244,7 @@ export class CharTokenizer extends Vocabulary {
   encode(text: string, options: EncodeOptions = {}): number[] {
     const where = 'CharTokenizer.encode';
     if (typeof text !== 'string') throw new TypeError(`${where}: text must be a string, got ${describe(text)}`);
+    checkObject(where, 'options', options, KEYS.encode);
     // lookups of single UTF-16 units are remembered: streamed text is encoded a chunk at a time
     const codes = (this.codes ??= new Int32Array(65536).fill(UNSEEN));
     const out: number[] = [];

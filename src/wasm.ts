@@ -4,8 +4,10 @@
 // the shared instance's memory (see arena.ts). Works in Node, browsers and workers alike.
 //
 // WebAssembly memory only grows, so the instance is what gives memory back: arenas retain
-// their engine, and when the last one is disposed the instance is dropped (its kernels object
-// is emptied, so nothing keeps the memory reachable) and the next model makes a new one.
+// their engine, and when the last one is disposed the instance is dropped and the next model
+// makes a new one. Models hold a copy of the kernels that is emptied then, so a disposed model
+// still referenced keeps no memory reachable; the kernels getEngine() returns stay usable
+// (and keep their instance alive) for as long as the caller holds them.
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
 import { modules } from './wasm/modules.js';
 
@@ -99,9 +101,11 @@ export interface Engine {
   readonly kernels: Kernels;
 }
 
-/** An engine's life: the arenas using it, and whether it was dropped. */
+/** An engine's life: the arenas using it, whether it was dropped, and the models' copy of its
+ *  kernels (emptied when it is dropped). */
 interface Life {
   engine: Engine;
+  models: Kernels;
   users: number;
   released: boolean;
 }
@@ -141,12 +145,14 @@ export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
   return engine;
 }
 
-/** Make a model on a live engine of the backend: an engine released while the promise
- *  settled is replaced, and `make` runs in the same turn as the check. */
+/** Make a model on a live engine of the backend, handing it the models' copy of the kernels:
+ *  an engine released while the promise settled is replaced, and `make` runs in the same turn
+ *  as the check. */
 export async function withEngine<T>(backend: Backend, make: (engine: Engine) => T): Promise<T> {
   for (;;) {
     const engine = await getEngine(backend);
-    if (!lives.get(engine.kernels)?.released) return make(engine);
+    const life = lives.get(engine.kernels)!;
+    if (!life.released) return make({ backend: engine.backend, kernels: life.models });
   }
 }
 
@@ -165,9 +171,10 @@ export function releaseEngine(kernels: Kernels): void {
   if (!life || --life.users > 0) return;
   life.released = true;
   alive.delete(life);
+  lives.delete(life.models);                     // disposed models keep the copy: it must not lead back to the instance
   engines.delete(life.engine.backend);           // the cached promise is this engine's: the next getEngine makes a new one
-  for (const key of Object.keys(kernels)) {
-    Object.defineProperty(kernels, key, { get: () => { throw new Error(`this engine was released when the last model on it was disposed (${key})`); } });
+  for (const key of Object.keys(life.models)) {
+    Object.defineProperty(life.models, key, { get: () => { throw new Error(`this engine was released when the last model on it was disposed (${key})`); } });
   }
 }
 
@@ -193,10 +200,11 @@ async function instantiate(kind: 'simd' | 'scalar'): Promise<Engine> {
     module.catch(() => compiled.delete(kind));
   }
   const { exports } = await instantiateWithLoader<Record<string, unknown>>(await module, {});
+  const engine: Engine = { backend: kind, kernels: exports as unknown as Kernels };
   // the models' handle on the instance: a plain copy of its exports, emptied on release
-  const engine: Engine = { backend: kind, kernels: { ...exports } as unknown as Kernels };
-  const life: Life = { engine, users: 0, released: false };
+  const life: Life = { engine, models: { ...exports } as unknown as Kernels, users: 0, released: false };
   lives.set(engine.kernels, life);
+  lives.set(life.models, life);
   alive.add(life);
   return engine;
 }

@@ -1,7 +1,7 @@
 // Run by tests/memory_release.test.ts in a child process (node --expose-gc): a large model's
 // WebAssembly memory is given back to the process after dispose(), even while the disposed
 // model object is still referenced. Prints one JSON line of measurements.
-import { createRNN, getEngine, getMemoryStats } from '../dist/index.js';
+import { createRNN, getMemoryStats } from '../dist/index.js';
 
 const MB = 2 ** 20;
 const external = () => process.memoryUsage().external;
@@ -18,7 +18,6 @@ const before = external();
 // moments about 160 MB of WebAssembly memory
 const model = await createRNN({ cell: 'lstm', n_x: 2048, n_a: 768, n_y: 2048, input: 'tokens', seed: 1 });
 model.trainStep({ x: [[1, 2, 3, 4]], y: [[2, 3, 4, 5]] });
-const engine = await getEngine('auto');
 const stats = getMemoryStats();
 const inUse = external();
 model.dispose();
@@ -27,7 +26,7 @@ await collect();
 const released = external();
 let detached = '';
 try {
-  engine.kernels.memory.buffer;                    // an old handle on the dropped instance
+  model.kernels.memory.buffer;                     // the disposed model's handle on the dropped instance
 } catch (e) {
   detached = e.message;
 }

@@ -106,7 +106,7 @@ Labels("order 'sorted' and 'first' give ids that do not depend on how often each
   assert.equal(WordTokenizer.fromTokens(a, opts).tokens, ['NOUN', 'VERB', 'DET'], 'frequency: NOUN 3, then VERB and DET by first appearance');
   assert.equal(WordTokenizer.fromTokens(b, opts).tokens, ['VERB', 'DET', 'NOUN'], 'frequency depends on the data');
   assert.equal(CharTokenizer.fromText('cabbage', { order: 'frequency', unk: false, bos: false, eos: false }).tokens, ['a', 'b', 'c', 'g', 'e']);
-  throwsWith(() => WordTokenizer.fromTokens(a, { order: 'random' as any }), TypeError, /order must be 'frequency', 'sorted' or 'first', got "random"/);
+  throwsWith(() => WordTokenizer.fromTokens(a, { order: 'random' as any }), TypeError, /order must be one of 'frequency', 'sorted', 'first', got "random"/);
 });
 
 Labels.run();
