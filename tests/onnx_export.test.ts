@@ -11,13 +11,6 @@ import { randomizeWeights, ready, save, tfl } from './_keras.js';
 import { throwsWith } from './_utils.js';
 
 ort.env.wasm.numThreads = 1;
-// onnxruntime-web's Node build sets globalThis.Worker (to worker_threads' Worker) when it first
-// runs; the other test files share this process and expect Node without it, so it goes back
-const worker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
-function restoreGlobals(): void {
-  if (worker) Object.defineProperty(globalThis, 'Worker', worker);
-  else delete (globalThis as { Worker?: unknown }).Worker;
-}
 
 type Arch = 'many-to-many' | 'many-to-one' | 'one-to-one';
 interface Case { architecture: Arch; cell: 'rnn' | 'lstm' | 'gru'; layers: number; bidirectional: boolean; input: 'dense' | 'tokens'; output: 'softmax' | 'sigmoid' | 'linear' }
@@ -129,6 +122,15 @@ Runtime('in, fine-tuned, out: a Keras model from tfjs-layers, trained in rnn-was
   model.dispose();
 });
 
+Runtime('after ONNX Runtime has run (which sets globalThis.Worker in Node), fit still trains over worker threads', async () => {
+  assert.type((globalThis as { Worker?: unknown }).Worker, 'function');
+  const model = await createRNN({ cell: 'gru', n_x: 3, n_a: 4, n_y: 3, input: 'tokens', seed: 6 });
+  const data = { x: [[0, 1, 2], [2, 1, 0, 1], [1, 1]], y: [[1, 2, 0], [0, 2, 1, 0], [2, 2]] };
+  const { epochLosses } = await model.fit(data, { workers: 2, epochs: 3, batchSize: 3, learningRate: 0.1 });
+  assert.ok(epochLosses[2] < epochLosses[0], `losses ${epochLosses.join(', ')}`);
+  model.dispose();
+});
+
 const Format = suite('toONNX: the file');
 
 Format('decodes with the official onnx.proto (onnx-proto): opset, nodes, weights in ONNX layouts', async () => {
@@ -166,8 +168,6 @@ Format('models that generate step by step are refused, and bad arguments are nam
   m.dispose();
   throwsWith(() => toONNX(m), TypeError, /disposed/);
 });
-
-Format.after(restoreGlobals);
 
 Runtime.run();
 Format.run();

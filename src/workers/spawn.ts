@@ -1,6 +1,8 @@
 // Starting a worker thread, the only file that touches Web Workers or node:worker_threads.
-// Browsers (and runtimes with a global Worker) start a Web Worker, Node a worker_threads
-// Worker. By default the worker runs the library's embedded script (workers/script.ts, built by
+// Node starts a worker_threads Worker (Node is known by process.versions.node, not by a missing
+// global Worker: onnxruntime-web, for one, defines a global Worker in Node); browsers, and other
+// runtimes with a global Worker, a Web Worker.
+// By default the worker runs the library's embedded script (workers/script.ts, built by
 // scripts/embed-worker.mjs: the worker entry and the kernels bundled into one classic script),
 // from a blob: URL in browsers and as evaluated code in Node, so it needs no file, no URL and no
 // bundler configuration. A `url` starts a module worker from that script instead.
@@ -24,9 +26,9 @@ export interface WorkerEvents {
 
 export async function spawnWorker(url: string | { readonly href: string } | undefined, events: WorkerEvents): Promise<WorkerHandle> {
   const href = typeof url === 'string' || url === undefined ? url : url.href;
-  if (typeof Worker === 'function') return webWorker(href, events);
   const threads = await nodeWorkerThreads();
   if (threads) return nodeWorker(threads, href?.startsWith('file:') || href?.startsWith('data:') ? new URL(href) : href, events);
+  if (typeof Worker === 'function') return webWorker(href, events);
   throw new Error('this JavaScript runtime has neither Web Workers nor node:worker_threads');
 }
 
