@@ -1,7 +1,8 @@
 // What the importers share (keras.ts, onnx-import.ts): moving gate blocks between frameworks'
-// orders, transposing kernels, and making the model an import describes — every tensor in
-// PyTorch's names and layout, checked against the model's layout before the model is
-// returned, so a failed import never leaves a half-loaded model behind.
+// orders, transposing kernels, putting an embedding table in front of the stack, and making
+// the model an import describes — every tensor in PyTorch's names and layout, checked against
+// the model's layout before the model is returned, so a failed import never leaves a
+// half-loaded model behind.
 //
 // Gate orders (blocks of n_a rows in weight_ih / weight_hh / the biases):
 //   PyTorch (rnn-wasm)   LSTM i, f, g, o        GRU r, z, n
@@ -61,6 +62,44 @@ export function identity(n: number): Float32Array {
 export interface Import {
   config: ModelConfig & { architecture: 'many-to-many' | 'many-to-one' | 'one-to-one' };
   tensors: Map<string, Float32Array>;
+}
+
+/** An embedding table an importer found in front of the recurrent layers: (V, E), row-major,
+ *  as nn.Embedding's weight, Keras's `embeddings` and an ONNX Gather's data all hold it. */
+export interface ImportedTable {
+  weight: Float32Array;
+  V: number;
+  E: number;
+  /** The table is not trained (a Keras Embedding with trainable: false). */
+  frozen: boolean;
+  /** nn.Embedding's padding_idx, where the file (or the user) says it. */
+  paddingIdx?: number | null;
+  /** Tie the output layer to the table (true, false), or undefined: tie it when its weight is
+   *  the table, value for value, and the table is not frozen. */
+  tie?: boolean;
+}
+
+/** An import of a dense-input model made to read token ids through `table`: the recurrent
+ *  tensors move under 'rnn.' beside 'embedding.weight' (PyTorch's nesting of nn.Embedding and
+ *  the recurrent module), and the output layer is tied to the table as `table.tie` says. */
+export function withEmbedding(where: string, plan: Import, table: ImportedTable): Import {
+  const tensors = new Map<string, Float32Array>();
+  for (const [name, t] of plan.tensors) tensors.set(name.startsWith('head.') ? name : `rnn.${name}`, t);
+  tensors.set('embedding.weight', table.weight);
+  const same = plan.config.n_y === table.V && sameValues(tensors.get('head.weight')!, table.weight);
+  if (table.tie && !same) throw new TypeError(`${where}: the model is said to tie its output layer to the embedding table, but the file's output layer weight is not the table`);
+  const tied = table.tie ?? (same && !table.frozen);
+  if (tied) tensors.delete('head.weight');
+  const paddingIdx = table.paddingIdx ?? null;
+  const embedding = table.frozen || paddingIdx !== null ? { size: table.E, paddingIdx, frozen: table.frozen } : table.E;
+  return { config: { ...plan.config, n_x: table.V, input: 'tokens', embedding, ...(tied ? { tieWeights: true } : {}) }, tensors };
+}
+
+/** Equal length and equal values, bit for bit. */
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  return x.every((v, i) => v === y[i]);
 }
 
 /** Options every importer takes. */

@@ -59,7 +59,7 @@ export type {
 } from './tokenizer.js';
 // Models in and out of other frameworks: ONNX, and Keras / TensorFlow.js.
 export { toONNX, loadONNX } from './onnx.js';
-export type { ONNXExportOptions, LoadONNXOptions } from './onnx.js';
+export type { ONNXExportOptions, LoadONNXOptions, ONNXEmbeddingOptions } from './onnx.js';
 export { loadKerasModel } from './keras.js';
 export type { KerasLoadOptions, KerasWeightData } from './keras.js';
 export type { ImportOptions, ImportedModel } from './convert.js';

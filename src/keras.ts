@@ -4,6 +4,8 @@
 //
 //   Keras                                  rnn-wasm
 //   InputLayer                             the input size (checked against the first kernel)
+//   Embedding (first)                      embedding: output_dim over input_dim tokens;
+//                                          trainable: false → frozen: true
 //   SimpleRNN | LSTM | GRU, stacked        the stack: cell 'rnn' | 'lstm' | 'gru', layers
 //   Bidirectional(…, merge_mode 'concat')  bidirectional: true
 //   return_sequences of the last layer     true → many-to-many (an RNN); false → many-to-one
@@ -15,10 +17,13 @@
 // Weights: weight_ih = kernelᵀ and weight_hh = recurrent_kernelᵀ with the gate blocks moved
 // from Keras's order (LSTM i,f,c,o is PyTorch's i,f,g,o; GRU z,r,h → r,z,n); the one Keras bias
 // goes to bias_ih with bias_hh = 0, or GRU reset_after's two biases to bias_ih and bias_hh;
-// head.weight = Dense kernelᵀ. Every setting either maps exactly or is refused, naming the
-// layer and the setting.
+// head.weight = Dense kernelᵀ; embedding.weight = embeddings, (input_dim, output_dim) in both,
+// with the recurrent tensors under 'rnn.'. Every setting either maps exactly or is refused,
+// naming the layer and the setting.
 
-import { buildImport, checkImportOptions, GATE_ORDER, identity, reorderGates, transpose, type Import, type ImportOptions } from './convert.js';
+import {
+  buildImport, checkImportOptions, GATE_ORDER, identity, reorderGates, transpose, withEmbedding, type Import, type ImportOptions,
+} from './convert.js';
 import { kerasLayers, type KerasLayer } from './keras-topology.js';
 import { readWeights, type KerasTensor, type KerasWeightData } from './keras-weights.js';
 import { GATES, type CellKind } from './layout.js';
@@ -32,7 +37,7 @@ export type { KerasWeightData } from './keras-weights.js';
 export interface KerasLoadOptions extends ImportOptions {
   /** Keras settings that act only in training and have no place in the rnn-wasm model — a
    *  recurrent layer's dropout / recurrent_dropout, regularizers, constraints, frozen layers
-   *  (trainable: false), a Dropout's noise_shape: 'refuse' the model, naming the layer and
+   *  (trainable: false, but for an Embedding: that is a frozen table), a Dropout's noise_shape: 'refuse' the model, naming the layer and
    *  the setting, or 'ignore' them (predictions are the same; fine-tuning runs without them).
    *  Dropout layers always load: where rnn-wasm has dropout in the same place they become its
    *  dropout / outputDropout, elsewhere they are off, at inference as in Keras, and in
@@ -52,9 +57,19 @@ interface Recurrent {
   useBias: boolean;
 }
 
+/** The Embedding layer in front of the recurrent layers. */
+interface Table {
+  layer: KerasLayer;
+  V: number;
+  E: number;
+  frozen: boolean;
+}
+
 /** What the layers say, in order. */
 interface Reading {
-  inputSize?: number;
+  /** The layer that declares the input's shape (an InputLayer, or the first layer). */
+  input?: { layer: KerasLayer; shape: unknown };
+  embedding?: Table;
   recurrent: Recurrent[];
   dense?: { layer: KerasLayer; units: number; useBias: boolean; steps: boolean };
   output: 'softmax' | 'sigmoid' | 'linear';
@@ -132,10 +147,10 @@ function weightsOf(where: string, json: Record<string, unknown>, weights: KerasW
 function readLayers(where: string, layers: KerasLayer[], refuse: (l: KerasLayer, setting: string) => void): Reading {
   const r: Reading = { recurrent: [], output: 'linear', dropouts: [] };
   layers.forEach((l, i) => {
-    if (l.config.trainable === false) refuse(l, 'trainable: false (a frozen layer)');
+    if (l.config.trainable === false && l.className !== 'Embedding') refuse(l, 'trainable: false (a frozen layer)');
     readLayer(where, l, r, refuse);
     const shape = l.config.batch_input_shape ?? l.config.batch_shape;
-    if (shape !== undefined && (i === 0 || l.className === 'InputLayer')) r.inputSize = inputSize(where, l, shape);
+    if (shape !== undefined && (i === 0 || l.className === 'InputLayer')) r.input = { layer: l, shape };
   });
   if (r.recurrent.length === 0) throw new TypeError(`${where}: the model has no SimpleRNN, LSTM or GRU layer; rnn-wasm reads recurrent models`);
   return r;
@@ -166,12 +181,34 @@ function readLayer(where: string, l: KerasLayer, r: Reading, refuse: (l: KerasLa
     case 'Activation': case 'Softmax':
       return addActivation(where, r, l);
     case 'Embedding':
-      throw new TypeError(`${where}: layer '${l.name}' is an Embedding; rnn-wasm has no embedding layer (its token input is one-hot), so this model cannot be loaded`);
+      return addEmbedding(where, r, l, refuse);
     case 'Masking':
       throw new TypeError(`${where}: layer '${l.name}' is a Masking layer; rnn-wasm takes sequences of different lengths as they are (no padding to mask), and does not skip masked steps inside a sequence`);
     default:
       throw new TypeError(`${where}: layer '${l.name}' is a ${l.className}, which rnn-wasm's models do not have`);
   }
+}
+
+/** An Embedding: the model's first layer after its input, read exactly or refused. */
+function addEmbedding(where: string, r: Reading, l: KerasLayer, refuse: (l: KerasLayer, setting: string) => void): void {
+  const c = l.config;
+  if (r.embedding || r.recurrent.length > 0 || r.dropouts.length > 0) {
+    throw new TypeError(`${where}: Embedding layer '${l.name}' does not come first; rnn-wasm's embedding reads the model's token ids`);
+  }
+  const size = (key: string) => {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new TypeError(`${where}: Embedding layer '${l.name}' has ${key} ${describe(v)}; it must be a positive integer`);
+    return v;
+  };
+  const V = size('input_dim'), E = size('output_dim');
+  if (flag(where, l, c, 'mask_zero', false)) {
+    throw new TypeError(`${where}: Embedding layer '${l.name}' has mask_zero: true; Keras then skips every step whose id is 0, wherever it is, and rnn-wasm runs every step it is given (it takes sequences of their own lengths instead of padding them), so this model cannot be loaded as it is. ` +
+      'If 0 only ever pads the end of a sequence, set mask_zero to false in model.json and give rnn-wasm the sequences unpadded: their outputs are then the same');
+  }
+  if (flag(where, l, c, 'sparse', false)) throw new TypeError(`${where}: Embedding layer '${l.name}' has sparse: true (it returns sparse tensors, which rnn-wasm's layers do not read)`);
+  if (c.lora_rank != null) throw new TypeError(`${where}: Embedding layer '${l.name}' has lora_rank ${describe(c.lora_rank)}; rnn-wasm reads a plain table, not a LoRA update beside it`);
+  for (const k of ['embeddings_regularizer', 'activity_regularizer', 'embeddings_constraint']) if (c[k] != null) refuse(l, `a ${k}`);
+  r.embedding = { layer: l, V, E, frozen: c.trainable === false };
 }
 
 function inputSize(where: string, l: KerasLayer, shape: unknown): number {
@@ -288,13 +325,13 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   r.recurrent.forEach((rec, layer) => {
     for (let d = 0; d < D; d++) {
       const dir = D === 1 ? () => true : (inner: string[]) => inner.some((part) => part.startsWith(d === 0 ? 'forward_' : 'backward_'));
-      const kernel = take(rec.layer, dir, 'kernel', [layer === 0 ? -1 : D * H, GATES[cell] * H]);
+      const kernel = take(rec.layer, dir, 'kernel', [layer > 0 ? D * H : r.embedding?.E ?? -1, GATES[cell] * H]);
       if (layer === 0) n_in = kernel.shape[0];
       layerTensors(out, rec, layer, d, kernel, take(rec.layer, dir, 'recurrent_kernel', [H, GATES[cell] * H]),
         rec.useBias ? take(rec.layer, dir, 'bias', rec.resetAfter && cell === 'gru' ? [2, GATES[cell] * H] : [GATES[cell] * H]) : undefined);
     }
   });
-  if (r.inputSize !== undefined && r.inputSize !== n_in) throw new RangeError(`${where}: the input has ${r.inputSize} features, but layer '${r.recurrent[0].layer.name}' has a kernel for ${n_in}`);
+  checkInput(where, r, n_in);
   const n_y = r.dense ? r.dense.units : D * H;
   if (r.dense) {
     const k = take(r.dense.layer, () => true, 'kernel', [D * H, n_y]);
@@ -304,6 +341,7 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
     out.set('head.weight', identity(n_y));
     out.set('head.bias', new Float32Array(n_y));
   }
+  const table = r.embedding && { ...r.embedding, weight: take(r.embedding.layer, () => true, 'embeddings', [r.embedding.V, r.embedding.E]).data };
   const unused = [...tensors.keys()].filter((n) => !used.has(n));
   if (unused.length > 0) throw new TypeError(`${where}: the weights include ${unused.join(', ')}, which no layer rnn-wasm reads uses`);
   const config = {
@@ -311,7 +349,21 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
     ...(cell === 'rnn' ? { activation: top.activation } : {}), ...(cell === 'gru' ? { resetAfter: top.resetAfter } : {}),
     ...dropoutConfig(r, architecture),
   };
-  return { config, tensors: out } as Import;
+  const plan = { config, tensors: out } as Import;
+  return table ? withEmbedding(where, plan, table) : plan;
+}
+
+/** The input the model declares, if it does: token ids (batch, time) in front of an
+ *  Embedding, else (batch, time, features) of the first kernel's width. */
+function checkInput(where: string, r: Reading, n_in: number): void {
+  if (!r.input) return;
+  const { layer, shape } = r.input;
+  if (!r.embedding) {
+    const size = inputSize(where, layer, shape);
+    if (size !== n_in) throw new RangeError(`${where}: the input has ${size} features, but layer '${r.recurrent[0].layer.name}' has a kernel for ${n_in}`);
+  } else if (!Array.isArray(shape) || shape.length !== 2) {
+    throw new TypeError(`${where}: layer '${layer.name}' takes inputs of shape ${describe(shape)}; an Embedding reads token ids of shape (batch, time)`);
+  }
 }
 
 /** Find one weight of a layer by its name and the last path component (`inner` picks among

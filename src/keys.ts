@@ -44,7 +44,9 @@ export const KEYS = {
   loadModel: ['backend', 'architecture'],
   // models in and out of other frameworks
   toONNX: ['lengths'],
-  loadONNX: ['backend', 'seed'],
+  loadONNX: ['backend', 'seed', 'embedding'],
+  /** loadONNX's embedding: what an ONNX file does not record about its table. */
+  onnxEmbedding: ['paddingIdx', 'frozen'],
   loadKerasModel: ['backend', 'seed', 'trainingSettings'],
   // training
   trainStep: TRAIN,

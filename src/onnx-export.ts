@@ -1,11 +1,14 @@
 // toONNX: a model as an ONNX file (opset 14) built from the standard RNN / LSTM / GRU
 // operators, one node per layer, that ONNX Runtime (and every other ONNX runtime) runs.
 //
-//   x (B, T, n_x) float, or (B, T) int64 token ids → OneHot (rnn-wasm's token input is one-hot)
+//   x (B, T, n_x) float, or (B, T) int64 token ids → OneHot (rnn-wasm's one-hot token input),
+//     or Gather of the rows of embedding.weight (V, E) (a model with an embedding)
 //   Transpose → (T, B, F); per layer: RNN|LSTM|GRU (direction forward | bidirectional,
 //     sequence_lens = lengths) → Y (T, D, B, n_a) → (T, B, D·n_a) for the next layer
 //   many-to-many: Transpose → (B, T, D·n_a) → MatMul W_yaᵀ → Add b_y → Softmax | Sigmoid → yhat
 //   many-to-one:  Y_h of the top layer (D, B, n_a) → (B, D·n_a) → Gemm → Softmax | Sigmoid → yhat
+//   tied weights: the head reads the table's own initializer, embedding.weight (Gemm with
+//     transB, or MatMul of its Transpose), so the file holds it once
 //   one-to-one:   x (B, n_x) or (B) ids, one step: as many-to-one with T = 1
 //   aT = the final states of every layer (L·D, B, n_a), PyTorch's h_n; cT the LSTM's c_n
 //
@@ -51,6 +54,12 @@ interface Spec {
   activation: 'tanh' | 'relu';
   resetAfter: boolean;
   lengths: boolean;
+  /** The embedding table (V = n_x rows of E), if the model has one. */
+  embedding?: { E: number };
+  /** The output layer's weight is the table. */
+  tied: boolean;
+  /** The recurrent tensors' name prefix: 'rnn.' beside an embedding. */
+  prefix: string;
 }
 
 /** The model as an ONNX file. Sequence models (createRNN, many-to-many), many-to-one and
@@ -60,7 +69,7 @@ export function toONNX(model: Network, options: ONNXExportOptions = {}): Uint8Ar
   const where = 'toONNX';
   const spec = readSpec(where, model, options);
   const g = new GraphBuilder();
-  const x = inputs(g, spec);
+  const x = inputs(g, spec, model);
   const { top, finals, cells } = recurrentLayers(g, spec, model, x);
   output(g, spec, model, top, finals[finals.length - 1]);
   g.node('Concat', finals, [int('axis', 0)], ['aT']);
@@ -97,6 +106,7 @@ function readSpec(where: string, model: unknown, options: ONNXExportOptions): Sp
     throw new TypeError(`${where}: a '${arch}' model generates its output one step at a time, feeding each output back (a decoding loop), which one ONNX graph of RNN/LSTM/GRU operators does not express; sequence models, many-to-one and one-to-one models export`);
   }
   const c = (model as RNN | ManyToOne | OneToOne).config as unknown as Record<string, unknown>;
+  const table = model.layout.embedding('embedding');
   return {
     kind,
     cell: c.cell as CellKind,
@@ -110,16 +120,21 @@ function readSpec(where: string, model: unknown, options: ONNXExportOptions): Sp
     activation: c.activation as Spec['activation'],
     resetAfter: c.resetAfter as boolean,
     lengths: kind !== 'single' && options.lengths !== false,
+    ...(table ? { embedding: { E: table.shape[1] } } : {}),
+    tied: c.tieWeights === true,
+    prefix: table ? 'rnn.' : '',
   };
 }
 
 /** Graph inputs, and the input as (T, B, F) floats; returns its name. */
-function inputs(g: GraphBuilder, s: Spec): string {
+function inputs(g: GraphBuilder, s: Spec, model: Network): string {
   const dims = s.kind === 'single' ? ['B'] : ['B', 'T'];
   g.inputs.push({ name: 'x', elemType: s.tokens ? DataType.INT64 : DataType.FLOAT, shape: s.tokens ? dims : [...dims, s.n_x] });
   if (s.lengths) g.inputs.push({ name: 'lengths', elemType: DataType.INT32, shape: ['B'] });
   let x = 'x';
-  if (s.tokens) {
+  if (s.embedding) {
+    x = g.node('Gather', [g.floats('embedding.weight', [s.n_x, s.embedding.E], model.getParam('embedding.weight')), x], [int('axis', 0)])[0];
+  } else if (s.tokens) {
     // rnn-wasm's token input is a one-hot vector of n_x
     x = g.node('OneHot', [x, g.ints('depth', [s.n_x], []), g.floats('onehot_values', [2], Float32Array.of(0, 1))], [int('axis', -1)])[0];
   }
@@ -155,10 +170,10 @@ function layerAttributes(s: Spec): OnnxAttribute[] {
 /** W (D, G·n_a, I), R (D, G·n_a, n_a), B (D, 2·G·n_a) of layer l in ONNX's gate order. */
 function layerWeights(g: GraphBuilder, s: Spec, model: Network, l: number) {
   const order = inverseOrder(GATE_ORDER.onnx[s.cell]);
-  const rows = GATES[s.cell] * s.n_a, n_in = l === 0 ? s.n_x : s.D * s.n_a;
+  const rows = GATES[s.cell] * s.n_a, n_in = l > 0 ? s.D * s.n_a : s.embedding?.E ?? s.n_x;
   const W = new Float32Array(s.D * rows * n_in), R = new Float32Array(s.D * rows * s.n_a), B = new Float32Array(s.D * 2 * rows);
   for (let d = 0; d < s.D; d++) {
-    const p = (name: string) => model.getParam(`${name}_l${l}${d === 1 ? '_reverse' : ''}`);
+    const p = (name: string) => model.getParam(`${s.prefix}${name}_l${l}${d === 1 ? '_reverse' : ''}`);
     W.set(reorderGates(p('weight_ih'), order, n_in), d * rows * n_in);
     R.set(reorderGates(p('weight_hh'), order, s.n_a), d * rows * s.n_a);
     B.set(reorderGates(p('bias_ih'), order, 1), d * 2 * rows);
@@ -175,16 +190,18 @@ function layerWeights(g: GraphBuilder, s: Spec, model: Network, l: number) {
 function output(g: GraphBuilder, s: Spec, model: Network, top: string, final: string): void {
   const n_in = s.D * s.n_a;
   const W = model.getParam('head.weight'), b = g.floats('head.bias', [s.n_y], model.getParam('head.bias'));
+  // tied: the table's initializer, which the Gather already wrote
+  const weight = () => (s.tied ? 'embedding.weight' : g.floats('head.weight', [s.n_y, n_in], W));
   const name = s.output === 'linear' ? 'yhat' : undefined;
   let z: string;
   if (s.kind === 'sequence') {
     const rows = g.node('Transpose', [top], [ints('perm', [1, 0, 2])])[0];
-    const m = g.node('MatMul', [rows, g.floats('head.weight_t', [n_in, s.n_y], transpose(W, s.n_y, n_in))])[0];
-    z = g.node('Add', [m, b], [], name ? [name] : 1)[0];
+    const Wt = s.tied ? g.node('Transpose', [weight()], [ints('perm', [1, 0])])[0] : g.floats('head.weight_t', [n_in, s.n_y], transpose(W, s.n_y, n_in));
+    z = g.node('Add', [g.node('MatMul', [rows, Wt])[0], b], [], name ? [name] : 1)[0];
   } else {
     const perB = g.node('Transpose', [final], [ints('perm', [1, 0, 2])])[0];
     const flat = g.node('Reshape', [perB, g.ints('merge_states', [0, -1])])[0];
-    z = g.node('Gemm', [flat, g.floats('head.weight', [s.n_y, n_in], W), b], [int('transB', 1)], name ? [name] : 1)[0];
+    z = g.node('Gemm', [flat, weight(), b], [int('transB', 1)], name ? [name] : 1)[0];
   }
   if (s.output === 'softmax') g.node('Softmax', [z], [int('axis', -1)], ['yhat']);
   else if (s.output === 'sigmoid') g.node('Sigmoid', [z], [], ['yhat']);

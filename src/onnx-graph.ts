@@ -6,11 +6,13 @@
 //               recurrent node says which is time; 'one' for a unit axis from Unsqueeze)
 //   S           state slots: one per (layer, direction), as in Y (T, D, B, H) or h_n (L·D, B, H)
 //   F           features: runs of values and what they are — the input x, its one-hot form,
-//               a layer's outputs y, final states h / c (per slot), the output layer's logits
-//               z, or its outputs p after Softmax / Sigmoid
+//               the rows of an embedding table the token ids pick, a layer's outputs y, final
+//               states h / c (per slot), the output layer's logits z, or its outputs p after
+//               Softmax / Sigmoid
 //
-// Recurrent nodes (RNN, LSTM, GRU) are recorded as layers, and MatMul / Gemm (+ Add) on a
-// layer's outputs as the output layer. The rearrangements exporters put between them
+// Recurrent nodes (RNN, LSTM, GRU) are recorded as layers, a Gather of a constant table by the
+// token ids as the embedding, and MatMul / Gemm (+ Add) on a layer's outputs as the output
+// layer. The rearrangements exporters put between them
 // (Transpose, Squeeze, Unsqueeze, Reshape, Gather, Slice, Concat, Identity, Cast, Dropout at
 // inference) move the axis descriptions along. Any node that computes something else, or
 // feeds a layer what rnn-wasm's stack does not, is refused, naming the node.
@@ -25,7 +27,7 @@ import { GATES, type CellKind } from './layout.js';
 
 export type AxisName = 'B' | 'T' | 'U0' | 'U1' | 'one';
 export interface Slot { layer: number; dir: number }
-export interface Block { src: 'x' | 'onehot' | 'y' | 'h' | 'c' | 'z' | 'p'; size: number; slot?: Slot }
+export interface Block { src: 'x' | 'onehot' | 'embed' | 'y' | 'h' | 'c' | 'z' | 'p'; size: number; slot?: Slot }
 export type Axis = { name: AxisName } | { name: 'S'; slots: Slot[] } | { name: 'F'; blocks: Block[] };
 /** A tensor computed from the input. lastStep: a layer's output read at the last time step;
  *  origin: the graph input it is a view of, while it is one; sorted: its batch is in the
@@ -68,11 +70,19 @@ export interface Head {
   fn?: 'softmax' | 'sigmoid';
 }
 
+/** The embedding: a Gather of rows of a constant (V, E) table by the token ids. */
+export interface Embedding {
+  node: OnnxNode;
+  table: Floats;
+}
+
 /** What the graph holds, once every node has been read. */
 export interface GraphReading {
   layers: Layer[];
   head?: Head;
-  /** The model's input: a dense vector of `size` features, or token ids one-hot over `size`. */
+  embedding?: Embedding;
+  /** The model's input: a dense vector of `size` features, or token ids (one-hot over `size`,
+   *  or rows of the embedding's table of `size` rows). */
   input: { kind: 'dense' | 'tokens'; size: number };
   /** The time axis is a unit axis made from a one-step input (a one-to-one model). */
   single: boolean;
@@ -95,6 +105,7 @@ class GraphReader {
   private bind = new Map<string, 'T' | 'B'>();
   private layers: Layer[] = [];
   private head?: Head;
+  private embedding?: Embedding;
   private input?: { kind: 'dense' | 'tokens'; size: number; name: string };
   private single = false;
   private used = new Set<string>();
@@ -117,7 +128,7 @@ class GraphReader {
       if ((o.value as Act | undefined)?.sorted) throw new TypeError(`${w}: graph output '${o.name}' is in the order of decreasing length, never put back in the input's order`);
     }
     const outputSteps = first.value.axes.some((a) => this.name(a) === 'T');
-    return { layers: this.layers, head: this.head, input: this.input!, single: this.single, output: first.value, outputSteps, others: rest };
+    return { layers: this.layers, head: this.head, embedding: this.embedding, input: this.input!, single: this.single, output: first.value, outputSteps, others: rest };
   }
 
   /** The axis name after binding U0 / U1. */
@@ -306,9 +317,7 @@ class GraphReader {
 
   private gatherAct(n: OnnxNode, x: Value | undefined, idx: Value | undefined): Value {
     const w = this.where;
-    if (x?.kind === 'floats' && idx?.kind === 'ids') {
-      throw new TypeError(`${w}: ${nodeName(n)} looks token ids up in a table (an embedding); rnn-wasm's token input is one-hot, and it has no embedding layer to load it into`);
-    }
+    if (x?.kind === 'floats' && idx?.kind === 'ids') return this.lookUp(n, x, idx);
     const act = this.act(n, x);
     if (idx?.kind === 'perm') return this.reorder(n, act, idx);
     if (idx?.kind !== 'ints' || idx.dims.length !== 0 || typeof idx.values[0] !== 'number') throw new TypeError(`${w}: ${nodeName(n)} gathers with indices rnn-wasm does not follow (one constant index is read)`);
@@ -373,6 +382,20 @@ class GraphReader {
     }
     this.setInput(n, 'tokens', d[0], ids.input);
     return { kind: 'act', axes: [...ids.axes.map((name) => ({ name })), { name: 'F', blocks: [{ src: 'onehot', size: d[0] }] }] };
+  }
+
+  /** Gather(table, ids) on axis 0: each id's row of a constant (V, E) table, nn.Embedding. */
+  private lookUp(n: OnnxNode, table: Floats, ids: Ids): Value {
+    const w = this.where;
+    if (this.embedding) throw new TypeError(`${w}: ${nodeName(n)} is a second embedding after ${nodeName(this.embedding.node)}; rnn-wasm's models have one`);
+    if (table.dims.length !== 2 || intAttr(w, n, 'axis', 0) !== 0) {
+      throw new TypeError(`${w}: ${nodeName(n)} looks token ids up in a tensor of shape [${table.dims.join(', ')}] on axis ${intAttr(w, n, 'axis', 0)}; an embedding is the rows (axis 0) of a (vocabulary, size) table`);
+    }
+    const [V, E] = table.dims;
+    if (V < 1 || E < 1) throw new RangeError(`${w}: ${nodeName(n)} looks token ids up in an empty table [${V}, ${E}]`);
+    this.setInput(n, 'tokens', V, ids.input);
+    this.embedding = { node: n, table };
+    return { kind: 'act', axes: [...ids.axes.map((name) => ({ name })), { name: 'F', blocks: [{ src: 'embed', size: E }] }] };
   }
 
   private setInput(n: OnnxNode, kind: 'dense' | 'tokens', size: number, name: string): void {
@@ -442,7 +465,7 @@ class GraphReader {
     this.bindAxis(n, batch, 'B');
     const blocks = x.axes[2].blocks;
     const n_in = blocks.reduce((s, b) => s + b.size, 0);
-    if (blocks.length === 1 && (blocks[0].src === 'x' || blocks[0].src === 'onehot')) {
+    if (blocks.length === 1 && (blocks[0].src === 'x' || blocks[0].src === 'onehot' || blocks[0].src === 'embed')) {
       if (blocks[0].src === 'x') this.setInput(n, 'dense', n_in, x.origin!);
       if (time.name === 'one') this.single = true;
       return { layer: 0, n_in };

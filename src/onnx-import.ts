@@ -12,17 +12,41 @@
 //                                                 sequence lengths, is the same thing)
 //   a one-step input's states       one-to-one
 //   nothing (no output layer)       the same, with an identity output layer (W_ya = I, b_y = 0)
+//
+// Token ids read through a Gather of a constant table are the embedding (embedding.weight, the
+// recurrent tensors under 'rnn.'); an output layer whose weight is that table, value for
+// value, is tied to it. ONNX does not record nn.Embedding's padding_idx or a frozen table:
+// options.embedding says them, and a file from toONNX carries them in its config.
 
 import { tokenizerFromJSON, type TokenizerJSON } from './tokenizer.js';
-import { buildImport, checkImportOptions, GATE_ORDER, identity, reorderGates, type Import, type ImportedModel, type ImportOptions } from './convert.js';
+import {
+  buildImport, checkImportOptions, GATE_ORDER, identity, reorderGates, withEmbedding,
+  type Import, type ImportedModel, type ImportedTable, type ImportOptions,
+} from './convert.js';
 import { CONFIG_KEY } from './onnx-export.js';
 import { readGraph, type Block, type GraphReading, type Layer } from './onnx-graph.js';
 import { decodeOnnx, type OnnxModel } from './onnx-proto.js';
-import { describe } from './validate.js';
+import type { Floats } from './onnx-values.js';
+import { KEYS } from './keys.js';
+import { checkBoolean, checkInt, checkObject, describe } from './validate.js';
 import { GATES } from './layout.js';
 
+/** What an ONNX file does not record about its embedding table. */
+export interface ONNXEmbeddingOptions {
+  /** nn.Embedding's padding_idx: the id whose row gets no gradient when the model is
+   *  fine-tuned (torch.onnx.export writes the embedding as a plain Gather, without it); null:
+   *  none. Default: none, or what a file from toONNX records. */
+  paddingIdx?: number | null;
+  /** Keep the table fixed in fine-tuning. Default false, or what a file from toONNX records. */
+  frozen?: boolean;
+}
+
 /** Options of loadONNX. */
-export type LoadONNXOptions = ImportOptions;
+export interface LoadONNXOptions extends ImportOptions {
+  /** Settings of the embedding table of a file whose token ids go through one; they take
+   *  precedence over what a file from toONNX records. */
+  embedding?: ONNXEmbeddingOptions;
+}
 
 /** Read an ONNX file into a model: many-to-many, many-to-one or one-to-one, whichever the
  *  graph computes. Anything in the graph rnn-wasm does not compute exactly is refused, with
@@ -31,11 +55,18 @@ export async function loadONNX(bytes: Uint8Array, options: LoadONNXOptions = {})
   const where = 'loadONNX';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: bytes must be a Uint8Array holding an ONNX file, got ${describe(bytes)}`);
   checkImportOptions(where, options);
-  const plan = planOf(where, decodeOnnx(where, bytes));
+  if (options.embedding !== undefined) checkTableOptions(where, options.embedding);
+  const plan = planOf(where, decodeOnnx(where, bytes), options.embedding);
   return buildImport(where, plan, options);
 }
 
-function planOf(where: string, file: OnnxModel): Import {
+function checkTableOptions(where: string, o: ONNXEmbeddingOptions): void {
+  checkObject(where, 'options.embedding', o, KEYS.onnxEmbedding);
+  if (o.paddingIdx !== undefined && o.paddingIdx !== null) checkInt(where, 'options.embedding.paddingIdx', o.paddingIdx, 0);
+  if (o.frozen !== undefined) checkBoolean(where, 'options.embedding.frozen', o.frozen);
+}
+
+function planOf(where: string, file: OnnxModel, tableOptions: ONNXEmbeddingOptions | undefined): Import {
   if (file.functions) throw new TypeError(`${where}: the model defines its own functions, which rnn-wasm does not run`);
   if (file.graph.sparse) throw new TypeError(`${where}: the graph has sparse initializers, which rnn-wasm does not read`);
   const reading = readGraph(where, file.graph, opsetOf(where, file));
@@ -56,7 +87,25 @@ function planOf(where: string, file: OnnxModel): Import {
   const tensors = layerTensors(reading.layers);
   tensors.set('head.weight', head ? head.W : identity(n_y));
   tensors.set('head.bias', head?.b ?? new Float32Array(n_y));
-  return withSavedConfig(where, file.metadata, { config, tensors });
+  const saved = savedConfig(where, file.metadata);
+  if (!reading.embedding && tableOptions !== undefined) {
+    throw new TypeError(`${where}: options.embedding is for a file whose token ids go through an embedding table (a Gather); this file has none`);
+  }
+  const plan = reading.embedding ? withEmbedding(where, { config, tensors }, tableOf(where, reading.embedding.table, saved, tableOptions)) : { config, tensors };
+  return saved ? withSavedConfig(where, saved, plan) : plan;
+}
+
+/** The embedding's settings: the options', else the saved config's, else none. A file from
+ *  toONNX says whether the output layer is tied; another ties it when its weight is the table. */
+function tableOf(where: string, table: Floats, saved: Record<string, unknown> | undefined, options: ONNXEmbeddingOptions = {}): ImportedTable {
+  const [V, E] = table.dims;
+  const own = typeof saved?.embedding === 'object' && saved.embedding !== null ? saved.embedding as ONNXEmbeddingOptions : {};
+  const paddingIdx = options.paddingIdx !== undefined ? options.paddingIdx : own.paddingIdx;
+  if (options.paddingIdx != null && options.paddingIdx >= V) {
+    throw new RangeError(`${where}: options.embedding.paddingIdx must be a token id in [0, V) = [0, ${V}) for the file's table, got ${options.paddingIdx}`);
+  }
+  const frozen = options.frozen ?? own.frozen === true;
+  return { weight: table.data, V, E, frozen, paddingIdx, tie: saved ? saved.tieWeights === true : undefined };
 }
 
 function opsetOf(where: string, file: OnnxModel): number {
@@ -125,23 +174,28 @@ function layerTensors(layers: Layer[]): Map<string, Float32Array> {
   return out;
 }
 
-/** A file written by toONNX carries the model's config: it must agree with the graph, and
- *  gives back what the graph cannot say (seed, reduction, dropout, tokenizers, one-to-one). */
-function withSavedConfig(where: string, metadata: Record<string, string>, plan: Import): Import {
+/** The config a file written by toONNX carries in its metadata, if it has one. */
+function savedConfig(where: string, metadata: Record<string, string>): Record<string, unknown> | undefined {
   const text = metadata[CONFIG_KEY];
-  if (text === undefined) return plan;
-  let saved: Record<string, unknown>;
+  if (text === undefined) return undefined;
+  let saved: unknown;
   try {
     saved = JSON.parse(text);
   } catch (e) {
     throw new TypeError(`${where}: the file's ${CONFIG_KEY} metadata is not valid JSON (${(e as Error).message})`);
   }
   if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) throw new TypeError(`${where}: the file's ${CONFIG_KEY} metadata is not an object`);
+  return saved as Record<string, unknown>;
+}
+
+/** A file written by toONNX: its config must agree with the graph, and gives back what the
+ *  graph cannot say (seed, reduction, dropout, tokenizers, one-to-one). */
+function withSavedConfig(where: string, saved: Record<string, unknown>, plan: Import): Import {
   const derived = plan.config as unknown as Record<string, unknown>;
-  const savedArchitecture = saved.architecture ?? 'many-to-many';
-  for (const [key, value] of Object.entries({ ...derived, architecture: derived.architecture })) {
-    const s = key === 'architecture' ? savedArchitecture : key === 'bidirectional' ? saved[key] ?? false : saved[key];
-    if (s !== value) throw new TypeError(`${where}: the file's ${CONFIG_KEY} metadata says ${key} = ${JSON.stringify(s)}, but its graph holds ${JSON.stringify(value)}`);
+  for (const key of new Set([...Object.keys(derived), 'embedding'])) {
+    const [s, d] = [comparable(key, saved[key]), comparable(key, derived[key])];
+    const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
+    if (s !== d) throw new TypeError(`${where}: the file's ${CONFIG_KEY} metadata says ${key} = ${show(saved[key])}, but its graph holds ${show(derived[key])}`);
   }
   const { tokenizers, backend: _, ...rest } = saved as { tokenizers?: Record<string, TokenizerJSON>; backend?: unknown };
   const config = { ...rest, ...derived } as Import['config'];
@@ -150,4 +204,12 @@ function withSavedConfig(where: string, metadata: Record<string, string>, plan: 
     (config as { tokenizers?: object }).tokenizers = Object.fromEntries(Object.entries(tokenizers).map(([k, t]) => [k, tokenizerFromJSON(t)]));
   }
   return { ...plan, config };
+}
+
+/** A config field as the graph can tell it: defaults filled in, an embedding by its size. */
+function comparable(key: string, v: unknown): unknown {
+  if (key === 'architecture') return v ?? 'many-to-many';
+  if (key === 'bidirectional') return v ?? false;
+  if (key === 'embedding') return typeof v === 'object' && v !== null ? (v as { size?: unknown }).size : v;
+  return v;
 }

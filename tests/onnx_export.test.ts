@@ -1,7 +1,9 @@
 // toONNX: every exported model runs in ONNX Runtime (onnxruntime-web's wasm build, in Node)
 // and gives rnn-wasm's forward() within 1e-5 — every cell, one and two layers, one and two
-// directions, dense and token inputs, each output, sequences of different lengths in one
-// batch — and the file decodes with the official onnx.proto schema (the onnx-proto package).
+// directions, dense and token inputs (one-hot, or through an embedding table: plain, with a
+// padding id, frozen, tied to the output layer), each output, sequences of different lengths
+// in one batch — and the file decodes with the official onnx.proto schema (the onnx-proto
+// package).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-web';
@@ -13,7 +15,10 @@ import { throwsWith } from './_utils.js';
 ort.env.wasm.numThreads = 1;
 
 type Arch = 'many-to-many' | 'many-to-one' | 'one-to-one';
-interface Case { architecture: Arch; cell: 'rnn' | 'lstm' | 'gru'; layers: number; bidirectional: boolean; input: 'dense' | 'tokens'; output: 'softmax' | 'sigmoid' | 'linear' }
+interface Case {
+  architecture: Arch; cell: 'rnn' | 'lstm' | 'gru'; layers: number; bidirectional: boolean; input: 'dense' | 'tokens'; output: 'softmax' | 'sigmoid' | 'linear';
+  embedding?: number | { size: number; paddingIdx?: number; frozen?: boolean }; tieWeights?: boolean; n_y?: number;
+}
 
 const n_x = 5, n_a = 4, n_y = 3;
 
@@ -45,7 +50,8 @@ function close(label: string, actual: ArrayLike<number>, expected: ArrayLike<num
 
 async function runCase(c: Case, seed: number): Promise<void> {
   const { architecture, ...rest } = c;
-  const model = await createModel({ architecture, ...rest, ...(architecture === 'one-to-one' ? { bidirectional: undefined } : {}), n_x, n_a, n_y, seed } as any) as Model;
+  const model = await createModel({ architecture, n_x, n_a, n_y, ...rest, ...(architecture === 'one-to-one' ? { bidirectional: undefined } : {}), seed } as any) as Model;
+  const n_out = model.config.n_y;
   try {
     const session = await ort.InferenceSession.create(toONNX(model));
     const lengths = architecture === 'one-to-one' ? [1, 1, 1] : [6, 2, 4];
@@ -53,7 +59,7 @@ async function runCase(c: Case, seed: number): Promise<void> {
     const out = await session.run(feeds);
     const f = (model as any).forward({ x });
     // padded steps are not compared: ONNX Runtime's head reads zeros there
-    const valid = (i: number) => architecture !== 'many-to-many' || Math.floor(i / n_y) % T < lengths[Math.floor(i / (n_y * T))];
+    const valid = (i: number) => architecture !== 'many-to-many' || Math.floor(i / n_out) % T < lengths[Math.floor(i / (n_out * T))];
     close('yhat', out.yhat.data as Float32Array, f.yhat, valid);
     close('aT', out.aT.data as Float32Array, architecture === 'one-to-one' ? f.a : f.aT);
     if (c.cell === 'lstm' && architecture !== 'one-to-one') close('cT', out.cT.data as Float32Array, f.cT);
@@ -88,6 +94,35 @@ Runtime('the cell options: relu, and the GRU that resets before the matmul (line
   await runCase({ architecture: 'many-to-many', cell: 'gru', layers: 2, bidirectional: true, input: 'dense', output: 'softmax', resetAfter: false } as Case, 4);
   await runCase({ architecture: 'many-to-one', cell: 'gru', layers: 1, bidirectional: false, input: 'tokens', output: 'sigmoid', resetAfter: false } as Case, 5);
 });
+
+const Embedded = suite('toONNX with an embedding (a Gather of the table) runs in ONNX Runtime and matches forward()');
+
+/** The kinds of table: plain, with a padding id, frozen, tied to the output layer (n_y = n_x, E = D·n_a). */
+function table(kind: number, D: number): Pick<Case, 'embedding' | 'tieWeights' | 'n_y'> {
+  if (kind === 0) return { embedding: 3 };
+  if (kind === 1) return { embedding: { size: 2, paddingIdx: 0 } };
+  if (kind === 2) return { embedding: { size: 6, paddingIdx: 1, frozen: true } };
+  return { embedding: D * n_a, tieWeights: true, n_y: n_x };
+}
+
+let e = 0;
+for (const architecture of ['many-to-many', 'many-to-one'] as const) {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    for (const layers of [1, 2]) {
+      for (const bidirectional of [false, true]) {
+        const kind = e++ % 4;
+        const c: Case = { architecture, cell, layers, bidirectional, input: 'tokens', output: outputs[e % 3], ...table(kind, bidirectional ? 2 : 1) };
+        Embedded(`${architecture} ${cell} L=${layers}${bidirectional ? ' bi' : ''} ${['plain', 'padding id', 'frozen', 'tied'][kind]} table/${c.output}, ragged`, () => runCase(c, 20 + e));
+      }
+    }
+  }
+}
+for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+  Embedded(`one-to-one ${cell} L=2, a plain and a tied table`, async () => {
+    await runCase({ architecture: 'one-to-one', cell, layers: 2, bidirectional: false, input: 'tokens', output: 'softmax', ...table(0, 1) }, 8);
+    await runCase({ architecture: 'one-to-one', cell, layers: 2, bidirectional: false, input: 'tokens', output: 'linear', ...table(3, 1) }, 9);
+  });
+}
 
 Runtime('a model from createRNN exports, and lengths: false leaves the lengths input out', async () => {
   const model = await createRNN({ cell: 'lstm', n_x: 3, n_a: 5, n_y: 2, layers: 2, output: 'linear', seed: 2 });
@@ -154,6 +189,21 @@ Format('decodes with the official onnx.proto (onnx-proto): opset, nodes, weights
   model.dispose();
 });
 
+Format('an embedding is a Gather of embedding.weight; a tied output layer reads that one initializer, so the table is written once', async () => {
+  for (const architecture of ['many-to-many', 'many-to-one'] as const) {
+    const model = await createModel({ architecture, cell: 'gru', input: 'tokens', n_x: 6, n_a: 4, n_y: 6, embedding: 4, tieWeights: true, seed: 1 });
+    const m = onnx.ModelProto.decode(toONNX(model));
+    const nodes = m.graph!.node!;
+    assert.equal(nodes.filter((n) => n.opType === 'Gather').map((n) => n.input), [['embedding.weight', 'x']]);
+    assert.ok(!nodes.some((n) => n.opType === 'OneHot'));
+    const inits = m.graph!.initializer!.map((t) => t.name);
+    assert.ok(!inits.some((n) => n!.startsWith('head.weight')), inits.join(' '));
+    const readers = nodes.filter((n) => n.input!.includes('embedding.weight')).map((n) => n.opType);
+    assert.equal(readers, ['Gather', architecture === 'many-to-one' ? 'Gemm' : 'Transpose']);
+    model.dispose();
+  }
+});
+
 Format('models that generate step by step are refused, and bad arguments are named', async () => {
   const gen = await createModel({ architecture: 'one-to-many', n_a: 4, n_y: 5, seed: 1 });
   throwsWith(() => toONNX(gen), TypeError, /toONNX: a 'one-to-many' model generates .* decoding loop/);
@@ -170,4 +220,5 @@ Format('models that generate step by step are refused, and bad arguments are nam
 });
 
 Runtime.run();
+Embedded.run();
 Format.run();

@@ -27,15 +27,19 @@ const Torch = suite('loadONNX: files from torch.onnx.export match PyTorch');
 
 for (const c of fixtures.cases.filter((c: any) => !c.refuse)) {
   Torch(`${c.name} → ${c.architecture}`, async () => {
-    const model = await loadONNX(file(c.file)) as Model;
+    // ONNX does not record nn.Embedding's padding_idx: the option says it
+    const options = c.padding_idx === undefined ? {} : { embedding: { paddingIdx: c.padding_idx } };
+    const model = await loadONNX(file(c.file), options) as Model;
     try {
       assert.is(model.architecture, c.architecture);
-      const [d0, d1, F] = c.shape;
+      for (const [k, v] of Object.entries(c.config ?? {})) assert.equal((model.config as any)[k], v, k);
+      const [d0, d1, F = 1] = c.shape;
       const [B, T] = c.batch_first ? [d0, d1] : [d1, d0];
       const at = (b: number, t: number) => (c.batch_first ? b * T + t : t * B + b) * F;
       // packed cases: each sequence has its own length (rnn-wasm takes it unpadded)
       const lengths: number[] = c.lengths ?? new Array(B).fill(T);
-      const x = lengths.map((L, b) => Array.from({ length: L }, (_, t) => c.x.slice(at(b, t), at(b, t) + F)));
+      const step = (b: number, t: number) => (c.tokens ? c.x[at(b, t)] : c.x.slice(at(b, t), at(b, t) + F));
+      const x = lengths.map((L, b) => Array.from({ length: L }, (_, t) => step(b, t)));
       const { yhat } = (model as any).forward({ x });
       const n = yhat.length / (c.architecture === 'many-to-many' ? B * T : B);
       for (let i = 0; i < c.y.length; i++) {
@@ -51,6 +55,41 @@ for (const c of fixtures.cases.filter((c: any) => !c.refuse)) {
     }
   });
 }
+
+Torch('a PyTorch language model with tied weights fine-tunes as one tensor: the loss falls, the output layer stays the table', async () => {
+  const model = await loadONNX(file('onnx/embedding_gru_tied_steps_softmax.onnx'), { seed: 2 });
+  assert.is(model.config.tieWeights, true);
+  assert.ok(!model.layout.entries.some((e) => e.name === 'head.weight'), 'one tensor, under two names');
+  const rng = new Random(5);
+  const x = Array.from({ length: 6 }, () => Array.from({ length: 6 }, () => rng.int(7)));
+  const batch = { x, y: x.map((s) => s.map((id) => (id + 1) % 7)) } as any;
+  const before = (model as any).evaluate(batch).loss;
+  for (let i = 0; i < 20; i++) (model as any).trainStep(batch, { learningRate: 0.05 });
+  assert.ok((model as any).evaluate(batch).loss < 0.8 * before, 'the loss falls');
+  checkSame('head.weight', model.getParam('head.weight'), model.getParam('embedding.weight'));
+  model.dispose();
+});
+
+Torch('padding_idx and frozen from options: the padding row and a frozen table get no update', async () => {
+  const bytes = file('onnx/embedding_rnn_padding_steps_softmax.onnx');
+  const batch = { x: [[0, 1, 2, 0], [3, 0, 4, 5]], y: [[1, 2, 3, 1], [4, 1, 0, 2]] } as any;
+  const padded = await loadONNX(bytes, { embedding: { paddingIdx: 0 } });
+  const before = padded.getParam('embedding.weight');
+  padded.trainStep(batch, { learningRate: 0.1 });
+  const after = padded.getParam('embedding.weight');
+  checkSame('row 0', after.subarray(0, 3), before.subarray(0, 3));
+  assert.ok(after.subarray(3, 6).some((v, i) => v !== before[3 + i]), 'the rows of other ids train');
+  const frozen = await loadONNX(bytes, { embedding: { frozen: true } });
+  const table = frozen.getParam('embedding.weight');
+  frozen.trainStep(batch, { learningRate: 0.1 });
+  checkSame('frozen table', frozen.getParam('embedding.weight'), table);
+  padded.dispose();
+  frozen.dispose();
+  await rejectsWith(loadONNX(bytes, { embedding: { paddingIdx: 7 } }), RangeError, /loadONNX: options\.embedding\.paddingIdx must be a token id in \[0, V\) = \[0, 7\) for the file's table, got 7/);
+  await rejectsWith(loadONNX(bytes, { embedding: { padding: 0 } } as any), TypeError, /loadONNX: options\.embedding has no field "padding"; did you mean paddingIdx\?/);
+  await rejectsWith(loadONNX(bytes, { embedding: { frozen: 1 } } as any), TypeError, /loadONNX: options\.embedding\.frozen must be true or false, got 1/);
+  await rejectsWith(loadONNX(file('onnx/lstm_h_sigmoid.onnx'), { embedding: { frozen: true } }), TypeError, /loadONNX: options\.embedding is for a file whose token ids go through an embedding table/);
+});
 
 Torch('a loaded PyTorch model fine-tunes: the loss falls', async () => {
   const model = await loadONNX(file('onnx/gru_2layer_bi_h_softmax.onnx'));
@@ -137,6 +176,57 @@ for (const architecture of ['many-to-many', 'many-to-one', 'one-to-one'] as cons
   }
 }
 
+const tables = [
+  { embedding: 3 },
+  { embedding: { size: 4, paddingIdx: 2, frozen: true } },
+  { embedding: { size: 6, paddingIdx: 0 }, tieWeights: true, n_y: 5 },
+];
+for (const architecture of ['many-to-many', 'many-to-one', 'one-to-one'] as const) {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    RoundTrip(`${architecture} ${cell} with embeddings (plain, frozen with a padding id, tied): weights bit for bit, config, outputs`, async () => {
+      for (const [k, t] of tables.entries()) {
+        const bidirectional = architecture !== 'one-to-one' && k === 2;   // E = 2 · n_a for the tie
+        const model = await createModel({
+          architecture, cell, input: 'tokens', n_x: 5, n_a: bidirectional ? 3 : 6, n_y: 4, layers: 1 + (k % 2), seed: 10 + k, ...t,
+          ...(architecture === 'one-to-one' ? {} : { bidirectional }),
+        } as any) as Model;
+        const back = await loadONNX(toONNX(model)) as Model;
+        assert.is(back.architecture, architecture);
+        assert.equal(back.layout.entries.map((e) => e.name), model.layout.entries.map((e) => e.name));
+        checkSame('weights', back.getWeights(), model.getWeights());
+        assert.equal(back.toJSON(), model.toJSON());
+        const x = architecture === 'one-to-one' ? [2, 0] : [[1, 4, 0, 2], [3]];
+        checkSame('yhat', (back as any).forward({ x }).yhat, (model as any).forward({ x }).yhat);
+        model.dispose();
+        back.dispose();
+      }
+    });
+  }
+}
+
+RoundTrip('options.embedding takes precedence over a file\'s saved settings; a saved tie the graph does not hold is refused', async () => {
+  const model = await createModel({ architecture: 'many-to-one', cell: 'gru', input: 'tokens', n_x: 5, n_a: 4, n_y: 5, embedding: 4, tieWeights: true, seed: 3 });
+  const bytes = toONNX(model);
+  const back = await loadONNX(bytes, { embedding: { paddingIdx: 1 } });
+  assert.equal(back.config.embedding, { size: 4, paddingIdx: 1, frozen: false });
+  assert.is(back.config.tieWeights, true);
+  back.dispose();
+  const untied = edit(bytes, (m) => {
+    const gemm = m.graph!.node!.find((n) => n.opType === 'Gemm')!;
+    const W = onnx.TensorProto.create({ name: 'W_copy', dataType: 1, dims: [5, 4], floatData: Array.from(model.getParam('head.weight'), (v) => v + 1) });
+    m.graph!.initializer!.push(W);
+    gemm.input![1] = 'W_copy';
+  });
+  await rejectsWith(loadONNX(untied), TypeError, /loadONNX: the model is said to tie its output layer to the embedding table, but the file's output layer weight is not the table/);
+  const noTable = edit(bytes, (m) => {
+    const p = m.metadataProps!.find((e) => e.key === 'rnn-wasm.config')!;
+    const { embedding: _, tieWeights: __, ...rest } = JSON.parse(p.value!);
+    p.value = JSON.stringify(rest);
+  });
+  await rejectsWith(loadONNX(noTable), TypeError, /metadata says embedding = none, but its graph holds 4/);
+  model.dispose();
+});
+
 RoundTrip('tokenizers and the sequence model of createRNN come back', async () => {
   const tok = CharTokenizer.fromText('abcdef', { bos: false, eos: false });
   const model = await createModel({ architecture: 'many-to-many', cell: 'lstm', input: 'tokens', n_x: tok.size, n_a: 4, n_y: tok.size, seed: 5, outputDropout: 0.1, tokenizers: { x: tok, y: tok } });
@@ -207,8 +297,11 @@ Damaged('a weight that is not finite is refused, and the model made for it is fr
 Damaged('fuzz: mutated files load or throw a TypeError / RangeError from loadONNX, never anything else', async () => {
   const rng = new Random(Number(process.env.FUZZ_SEED ?? 2024));
   const model = await createModel({ architecture: 'many-to-many', cell: 'gru', input: 'tokens', n_x: 4, n_a: 3, n_y: 4, layers: 2, bidirectional: true, seed: 1 });
-  const seeds = [toONNX(model), file('onnx/lstm_2layer_bi_softmax_unfolded.onnx'), file('onnx/gru_2layer_bi_h_softmax.onnx')];
+  const tied = await createModel({ architecture: 'many-to-one', cell: 'lstm', input: 'tokens', n_x: 5, n_a: 3, n_y: 5, embedding: 3, tieWeights: true, seed: 1 });
+  const seeds = [toONNX(model), file('onnx/lstm_2layer_bi_softmax_unfolded.onnx'), file('onnx/gru_2layer_bi_h_softmax.onnx'),
+    toONNX(tied), file('onnx/embedding_lstm_bi_tied_h_unfolded.onnx')];
   model.dispose();
+  tied.dispose();
   const runs = Number(process.env.FUZZ_RUNS ?? 300);
   let loaded = 0;
   for (let i = 0; i < runs; i++) {
@@ -250,8 +343,11 @@ function mutateGraph(rng: Random, m: onnx.ModelProto): void {
 Damaged('fuzz: graphs changed node by node load or are refused by loadONNX', async () => {
   const rng = new Random(Number(process.env.FUZZ_SEED ?? 7));
   const model = await createModel({ architecture: 'many-to-one', cell: 'lstm', n_x: 3, n_a: 2, n_y: 3, layers: 2, bidirectional: true, seed: 1 });
-  const seeds = [toONNX(model), file('onnx/rnn_opset11_softmax.onnx'), file('onnx/gru_2layer_bi_h_softmax.onnx'), file('onnx/lstm_raw_time_major.onnx'), file('onnx/lstm_packed_2layer_steps.onnx')];
+  const tied = await createModel({ architecture: 'many-to-many', cell: 'gru', input: 'tokens', n_x: 5, n_a: 3, n_y: 5, embedding: { size: 3, paddingIdx: 0 }, tieWeights: true, seed: 1 });
+  const seeds = [toONNX(model), file('onnx/rnn_opset11_softmax.onnx'), file('onnx/gru_2layer_bi_h_softmax.onnx'), file('onnx/lstm_raw_time_major.onnx'), file('onnx/lstm_packed_2layer_steps.onnx'),
+    toONNX(tied), file('onnx/embedding_gru_tied_steps_softmax.onnx'), file('onnx/embedding_rnn_bi_packed_steps.onnx')];
   model.dispose();
+  tied.dispose();
   const runs = Number(process.env.FUZZ_RUNS ?? 300);
   for (let i = 0; i < runs; i++) {
     const bytes = edit(seeds[i % seeds.length], (m) => { for (let k = 1 + rng.int(3); k > 0; k--) mutateGraph(rng, m); });
