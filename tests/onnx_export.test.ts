@@ -191,7 +191,7 @@ Format('decodes with the official onnx.proto (onnx-proto): opset, nodes, weights
 
 Format('an embedding is a Gather of embedding.weight; a tied output layer reads that one initializer, so the table is written once', async () => {
   for (const architecture of ['many-to-many', 'many-to-one'] as const) {
-    const model = await createModel({ architecture, cell: 'gru', input: 'tokens', n_x: 6, n_a: 4, n_y: 6, embedding: 4, tieWeights: true, seed: 1 });
+    const model = await createModel({ architecture, cell: 'gru', input: 'tokens', n_x: 6, n_a: 4, n_y: 6, embedding: 4, tieWeights: true, seed: 1 } as any) as Model;
     const m = onnx.ModelProto.decode(toONNX(model));
     const nodes = m.graph!.node!;
     assert.equal(nodes.filter((n) => n.opType === 'Gather').map((n) => n.input), [['embedding.weight', 'x']]);
