@@ -201,11 +201,11 @@ function addEmbedding(where: string, r: Reading, l: KerasLayer, refuse: (l: Kera
     return v;
   };
   const V = size('input_dim'), E = size('output_dim');
-  if (flag(where, l, c, 'mask_zero', false)) {
+  if (flag(where, l, c, 'mask_zero', false, true)) {
     throw new TypeError(`${where}: Embedding layer '${l.name}' has mask_zero: true; Keras then skips every step whose id is 0, wherever it is, and rnn-wasm runs every step it is given (it takes sequences of their own lengths instead of padding them), so this model cannot be loaded as it is. ` +
       'If 0 only ever pads the end of a sequence, set mask_zero to false in model.json and give rnn-wasm the sequences unpadded: their outputs are then the same');
   }
-  if (flag(where, l, c, 'sparse', false)) throw new TypeError(`${where}: Embedding layer '${l.name}' has sparse: true (it returns sparse tensors, which rnn-wasm's layers do not read)`);
+  if (flag(where, l, c, 'sparse', false, true)) throw new TypeError(`${where}: Embedding layer '${l.name}' has sparse: true (it returns sparse tensors, which rnn-wasm's layers do not read)`);
   if (c.lora_rank != null) throw new TypeError(`${where}: Embedding layer '${l.name}' has lora_rank ${describe(c.lora_rank)}; rnn-wasm reads a plain table, not a LoRA update beside it`);
   for (const k of ['embeddings_regularizer', 'activity_regularizer', 'embeddings_constraint']) if (c[k] != null) refuse(l, `a ${k}`);
   r.embedding = { layer: l, V, E, frozen: c.trainable === false };
@@ -275,10 +275,11 @@ function addRecurrent(where: string, r: Reading, l: KerasLayer, cls: string, c: 
   r.recurrent.push(rec);
 }
 
-/** A boolean setting: absent is the default, anything but true / false is refused. */
-function flag(where: string, l: KerasLayer, c: Record<string, unknown>, key: string, fallback: boolean): boolean {
+/** A boolean setting: absent (or null, where tfjs writes an unset option so) is the default,
+ *  anything but true / false is refused. */
+function flag(where: string, l: KerasLayer, c: Record<string, unknown>, key: string, fallback: boolean, nullable = false): boolean {
   const v = c[key];
-  if (v === undefined) return fallback;
+  if (v === undefined || (nullable && v === null)) return fallback;
   if (typeof v !== 'boolean') throw new TypeError(`${where}: layer '${l.name}' (${l.className}) has ${key} ${describe(v)}; it must be true or false`);
   return v;
 }

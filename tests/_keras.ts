@@ -44,9 +44,9 @@ export async function save(model: tfl.LayersModel, shards = 2): Promise<SavedFil
   return { json: JSON.parse(JSON.stringify(json)), files };
 }
 
-/** model.predict on (B, T, n_x) inputs, flat. */
-export function predict(model: tfl.LayersModel, x: number[][][]): Float32Array {
-  const input = tf.tensor3d(x);
+/** model.predict on (B, T, n_x) inputs, or (B, T) token ids, flat. */
+export function predict(model: tfl.LayersModel, x: number[][][] | number[][]): Float32Array {
+  const input = Array.isArray(x[0][0]) ? tf.tensor3d(x as number[][][]) : tf.tensor2d(x as number[][]);
   const out = model.predict(input) as tf.Tensor;
   const data = out.dataSync() as Float32Array;
   input.dispose();
