@@ -1,5 +1,6 @@
 // Keras files as tensorflowjs_converter writes them from tf.keras 2 (Sequential, a GRU with
-// reset_after=True, Bidirectional) and Keras 3 (functional, keras_history inbound nodes),
+// reset_after=True, Bidirectional, an Embedding) and Keras 3 (functional, keras_history inbound
+// nodes, an int32 Input and a frozen Embedding),
 // made by tests/fixtures/make_keras.py from PyTorch modules: read from disk with
 // rnn-wasm/node's loadKerasModelFile, they give PyTorch's outputs within 1e-5.
 import { suite } from 'uvu';
@@ -21,8 +22,10 @@ for (const c of fixtures.cases) {
       const model = await loadKerasModelFile(path);
       try {
         assert.is(model.architecture, c.architecture);
-        const [B, T, F] = c.shape;
-        const x = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => c.x.slice((b * T + t) * F, (b * T + t + 1) * F)));
+        for (const [k, v] of Object.entries(c.config ?? {})) assert.equal((model.config as any)[k], v, k);
+        const [B, T, F = 1] = c.shape;
+        const step = (b: number, t: number) => (c.tokens ? c.x[b * T + t] : c.x.slice((b * T + t) * F, (b * T + t + 1) * F));
+        const x = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => step(b, t)));
         const { yhat } = (model as any).forward({ x });
         assert.is(yhat.length, c.y.length);
         for (let i = 0; i < c.y.length; i++) {
