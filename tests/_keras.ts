@@ -44,6 +44,14 @@ export async function save(model: tfl.LayersModel, shards = 2): Promise<SavedFil
   return { json: JSON.parse(JSON.stringify(json)), files };
 }
 
+/** The saved files of a Sequential model of these layers (disposed once saved). */
+export async function saved(layers: () => tfl.layers.Layer[]): Promise<SavedFiles> {
+  const m = tfl.sequential({ layers: layers() });
+  const s = await save(m);
+  m.dispose();
+  return s;
+}
+
 /** model.predict on (B, T, n_x) inputs, or (B, T) token ids, flat. */
 export function predict(model: tfl.LayersModel, x: number[][][] | number[][]): Float32Array {
   const input = Array.isArray(x[0][0]) ? tf.tensor3d(x as number[][][]) : tf.tensor2d(x as number[][]);

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKerasModel, Random, type KerasLoadOptions } from '../dist/index.js';
-import { predict, randomizeWeights, ready, save, tf, tfl, type SavedFiles } from './_keras.js';
+import { predict, randomizeWeights, ready, save, saved, tf, tfl } from './_keras.js';
 import { rejectsWith } from './_utils.js';
 
 const n_x = 3, T = 5, B = 4;
@@ -210,13 +210,6 @@ Predict('the ModelArtifacts of tf.io.withSaveHandler load as they are (weightDat
 
 const Refused = suite('Keras settings rnn-wasm does not have are refused, naming the layer and the setting');
 Refused.before(ready);
-
-async function saved(layers: () => tfl.layers.Layer[]): Promise<SavedFiles> {
-  const m = tfl.sequential({ layers: layers() });
-  const s = await save(m);
-  m.dispose();
-  return s;
-}
 
 Refused('hard_sigmoid (tfjs-layers\' default recurrent activation)', async () => {
   const s = await saved(() => [tfl.layers.lstm({ units: 2, inputShape: [null, n_x], recurrentInitializer: 'glorotUniform' })]);

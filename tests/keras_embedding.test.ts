@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKerasModel, Random, type KerasLoadOptions } from '../dist/index.js';
-import { predict, randomizeWeights, ready, save, tfl, type SavedFiles } from './_keras.js';
+import { predict, randomizeWeights, ready, save, saved, tfl } from './_keras.js';
 import { checkSame, rejectsWith } from './_utils.js';
 
 const V = 9, E = 4, T = 6, B = 4;
@@ -126,13 +126,6 @@ Train('the loss falls, the table trains, and a frozen table stays exactly as loa
 
 const Refused = suite('Keras Embedding settings rnn-wasm does not have are refused, naming the layer and the setting');
 Refused.before(ready);
-
-async function saved(layers: () => tfl.layers.Layer[]): Promise<SavedFiles> {
-  const m = tfl.sequential({ layers: layers() });
-  const s = await save(m);
-  m.dispose();
-  return s;
-}
 
 Refused('mask_zero: Keras skips every step with id 0, which rnn-wasm does not', async () => {
   const s = await saved(() => [embedding({ maskZero: true }), tfl.layers.lstm({ units: 2, ...sig })]);
