@@ -1,8 +1,11 @@
 // Helpers for the Keras import tests: TensorFlow.js (tfjs-layers on the cpu backend) in Node,
 // models saved through tf.io.withSaveHandler into the files a model.save('file://…') writes
-// (model.json with a weightsManifest, the weights split into shards), and predictions.
+// (model.json with a weightsManifest, the weights split into shards), predictions, and the
+// check that a model loaded in rnn-wasm predicts what tfjs predicts.
+import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { loadKerasModel, type KerasLoadOptions } from '../dist/index.js';
 
 tf.enableProdMode();   // no console banner about the node backend
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,4 +63,33 @@ export function predict(model: tfl.LayersModel, x: number[][][] | number[][]): F
   input.dispose();
   out.dispose();
   return Float32Array.from(data);
+}
+
+/** |rnn-wasm − tfjs| ≤ 1e-5 everywhere. */
+export function closeToKeras(label: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  assert.is(got.length, want.length, `${label}: output size`);
+  for (let i = 0; i < want.length; i++) {
+    if (!(Math.abs(got[i] - want[i]) <= 1e-5)) assert.unreachable(`${label} [${i}]: rnn-wasm ${got[i]}, tfjs ${want[i]}`);
+  }
+}
+
+/** Build with tfjs-layers, randomize, save, load in rnn-wasm, check the config holds `expect`
+ *  (and `check` what else it will), and compare predictions on inputs(1) and inputs(2). */
+export async function roundTrip(label: string, build: () => tfl.LayersModel, expect: Record<string, unknown>, inputs: (seed: number) => number[][][] | number[][],
+                                options: KerasLoadOptions = {}, check?: (model: any, keras: tfl.LayersModel) => void): Promise<void> {
+  const keras = build();
+  randomizeWeights(keras, label.length);
+  const files = await save(keras);
+  const model = await loadKerasModel(files.json, files.files, options);
+  try {
+    for (const [k, v] of Object.entries(expect)) assert.equal(k === 'architecture' ? model.architecture : (model.config as any)[k], v, k);
+    check?.(model, keras);
+    for (const seed of [1, 2]) {
+      const x = inputs(seed);
+      closeToKeras(label, (model as any).forward({ x }).yhat, predict(keras, x));
+    }
+  } finally {
+    model.dispose();
+    keras.dispose();
+  }
 }

@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKerasModel, Random, type KerasLoadOptions } from '../dist/index.js';
-import { predict, randomizeWeights, ready, save, saved, tf, tfl } from './_keras.js';
+import { predict, randomizeWeights, ready, roundTrip as checkKeras, save, saved, tf, tfl } from './_keras.js';
 import { rejectsWith } from './_utils.js';
 
 const n_x = 3, T = 5, B = 4;
@@ -14,28 +14,9 @@ function inputs(seed: number, steps = T): number[][][] {
   return Array.from({ length: B }, () => Array.from({ length: steps }, () => Array.from({ length: n_x }, () => 2 * rng.uniform() - 1)));
 }
 
-/** Build with tfjs-layers, randomize, save, load in rnn-wasm, and compare predictions. */
-async function roundTrip(label: string, build: () => tfl.LayersModel, expect: Record<string, unknown>, options: KerasLoadOptions = {}) {
-  const keras = build();
-  randomizeWeights(keras, label.length);
-  const saved = await save(keras);
-  const model = await loadKerasModel(saved.json, saved.files, options);
-  try {
-    for (const [k, v] of Object.entries(expect)) assert.equal(k === 'architecture' ? model.architecture : (model.config as any)[k], v, k);
-    for (const seed of [1, 2]) {
-      const x = inputs(seed);
-      const want = predict(keras, x);
-      const got = (model as any).forward({ x }).yhat as Float32Array;
-      assert.is(got.length, want.length, 'output size');
-      for (let i = 0; i < want.length; i++) {
-        if (!(Math.abs(got[i] - want[i]) <= 1e-5)) assert.unreachable(`${label} [${i}]: rnn-wasm ${got[i]}, tfjs ${want[i]}`);
-      }
-    }
-  } finally {
-    model.dispose();
-    keras.dispose();
-  }
-}
+/** Load a model from tfjs-layers and check it predicts the same on (B, T, n_x) inputs. */
+const roundTrip = (label: string, build: () => tfl.LayersModel, expect: Record<string, unknown>, options: KerasLoadOptions = {}) =>
+  checkKeras(label, build, expect, inputs, options);
 
 const sig = { recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' } as const;
 const input = tfl.layers.inputLayer;
