@@ -1,8 +1,8 @@
 // The import and export paths in a real browser: Debian's Chromium, driven by playwright-core,
-// runs loadKerasModel, loadONNX and toONNX on the committed fixtures on a page and in a module
-// worker, with the files fetched over HTTP as an application would; the outputs must be
-// PyTorch's within 1e-5. The files are served by intercepting the browser's requests (no
-// server). Without /usr/bin/chromium this file is skipped with a note, except under CI.
+// runs loadKerasModel, loadONNX and toONNX on the committed fixtures (with and without an
+// embedding) on a page and in a module worker, with the files fetched over HTTP as an
+// application would; the outputs must be PyTorch's within 1e-5. The files are served by
+// intercepting the browser's requests (no server). Without /usr/bin/chromium this file is skipped with a note, except under CI.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -36,10 +36,11 @@ async function serveFiles(context: BrowserContext): Promise<void> {
   });
 }
 
-interface Out { keras: number[]; kerasWant: number[]; onnx: number[]; onnxWant: number[]; roundTrip: boolean }
+interface Out { cases: { label: string; got: number[]; want: number[] }[]; roundTrip: boolean }
 
 function check(label: string, out: Out): void {
-  for (const [got, want, what] of [[out.keras, out.kerasWant, 'Keras file'], [out.onnx, out.onnxWant, 'ONNX file']] as const) {
+  assert.is(out.cases.length, 4, `${label}: cases`);
+  for (const { got, want, label: what } of out.cases) {
     assert.is(got.length, want.length, `${label}: ${what} output size`);
     got.forEach((v, i) => { if (!(Math.abs(v - want[i]) <= 1e-5)) assert.unreachable(`${label}: ${what} [${i}]: ${v}, PyTorch ${want[i]}`); });
   }
