@@ -2,7 +2,8 @@
 // runs loadKerasModel, loadONNX and toONNX on the committed fixtures (with and without an
 // embedding) on a page and in a module worker, with the files fetched over HTTP as an
 // application would; the outputs must be PyTorch's within 1e-5. The files are served by
-// intercepting the browser's requests (no server). Without /usr/bin/chromium this file is skipped with a note, except under CI.
+// intercepting the browser's requests (no server). Without /usr/bin/chromium this file is
+// skipped with a note, except under CI.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, statSync } from 'node:fs';
