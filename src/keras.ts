@@ -37,8 +37,9 @@ export type { KerasWeightData } from './keras-weights.js';
 export interface KerasLoadOptions extends ImportOptions {
   /** Keras settings that act only in training and have no place in the rnn-wasm model — a
    *  recurrent layer's dropout / recurrent_dropout, regularizers, constraints, frozen layers
-   *  (trainable: false, but for an Embedding: that is a frozen table), a Dropout's noise_shape: 'refuse' the model, naming the layer and
-   *  the setting, or 'ignore' them (predictions are the same; fine-tuning runs without them).
+   *  (trainable: false; a frozen Embedding is not one of them: it loads as a frozen table), a
+   *  Dropout's noise_shape: 'refuse' the model, naming the layer and the setting, or 'ignore'
+   *  them (predictions are the same; fine-tuning runs without them).
    *  Dropout layers always load: where rnn-wasm has dropout in the same place they become its
    *  dropout / outputDropout, elsewhere they are off, at inference as in Keras, and in
    *  fine-tuning. Default 'refuse'. */

@@ -12,10 +12,10 @@
 //
 // Recurrent nodes (RNN, LSTM, GRU) are recorded as layers, a Gather of a constant table by the
 // token ids as the embedding, and MatMul / Gemm (+ Add) on a layer's outputs as the output
-// layer. The rearrangements exporters put between them
-// (Transpose, Squeeze, Unsqueeze, Reshape, Gather, Slice, Concat, Identity, Cast, Dropout at
-// inference) move the axis descriptions along. Any node that computes something else, or
-// feeds a layer what rnn-wasm's stack does not, is refused, naming the node.
+// layer. The rearrangements exporters put between them (Transpose, Squeeze, Unsqueeze,
+// Reshape, Gather, Slice, Concat, Identity, Cast, Dropout at inference) move the axis
+// descriptions along. Any node that computes something else, or feeds a layer what rnn-wasm's
+// stack does not, is refused, naming the node.
 
 import { AttrType, DataType, type OnnxGraph, type OnnxNode, type OnnxValueInfo } from './onnx-proto.js';
 import {

@@ -105,6 +105,9 @@ function tableOf(where: string, table: Floats, saved: Record<string, unknown> | 
     throw new RangeError(`${where}: options.embedding.paddingIdx must be a token id in [0, V) = [0, ${V}) for the file's table, got ${options.paddingIdx}`);
   }
   const frozen = options.frozen ?? own.frozen === true;
+  if (options.frozen && saved?.tieWeights === true) {
+    throw new TypeError(`${where}: options.embedding.frozen would freeze the file's output layer too, which is tied to the table (tieWeights)`);
+  }
   return { weight: table.data, V, E, frozen, paddingIdx, tie: saved ? saved.tieWeights === true : undefined };
 }
 

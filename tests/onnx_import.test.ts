@@ -217,6 +217,7 @@ RoundTrip('options.embedding takes precedence over a file\'s saved settings; a s
     m.graph!.initializer!.push(W);
     gemm.input![1] = 'W_copy';
   });
+  await rejectsWith(loadONNX(bytes, { embedding: { frozen: true } }), TypeError, /loadONNX: options\.embedding\.frozen would freeze the file's output layer too/);
   await rejectsWith(loadONNX(untied), TypeError, /loadONNX: the model is said to tie its output layer to the embedding table, but the file's output layer weight is not the table/);
   const noTable = edit(bytes, (m) => {
     const p = m.metadataProps!.find((e) => e.key === 'rnn-wasm.config')!;
