@@ -1,9 +1,12 @@
 // GEMM kernels: the register-blocked kernel against the naive one, and both against an f64
-// JavaScript product, on odd sizes, every transpose and both write modes.
+// JavaScript product, on odd sizes, every transpose and both write modes; and the small-M
+// paths (batch 1, beams), which stream the weights without packing: every M up to 4 and the
+// first packed one, each row of A the same bits alone as in a batch, and A·Bᵀ (dot products)
+// the same bits in the SIMD and scalar builds.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, getEngine, Random } from '../dist/index.js';
-import { checkClose, uniforms } from './_utils.js';
+import { checkClose, checkSame, uniforms } from './_utils.js';
 
 const Gemm = suite('gemm');
 
@@ -73,6 +76,54 @@ Gemm('K = 0 gives zeros, or leaves C when accumulating', async () => {
   kernels.gemm(0, 0, 2, 3, 0, 0, 0, 0, 3, rC.ptr, 3, 0);
   assert.equal(Array.from(arena.f32(rC)), [0, 0, 0, 0, 0, 0]);
   arena.dispose();
+});
+
+Gemm('small M (1 … 4, and 5): every transpose against f64; a row alone = the same row in a batch, bit for bit', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(3);
+  for (const [N, K] of [[1030, 257], [7, 5], [64, 256], [3, 2]]) {
+    for (let M = 1; M <= 5; M++) {
+      for (const tB of [0, 1]) {
+        const tA = M === 5 ? 1 : 0;
+        const A = uniforms(rng, M * K), B = uniforms(rng, K * N), C0 = uniforms(rng, M * N);
+        const acc = rng.int(2);
+        const rA = arena.alloc(M * K, 'A'), rB = arena.alloc(K * N, 'B'), rC = arena.alloc(M * N, 'C');
+        arena.f32(rA).set(A); arena.f32(rB).set(B); arena.f32(rC).set(C0);
+        kernels.gemm(tA, tB, M, N, K, rA.ptr, tA ? M : K, rB.ptr, tB ? K : N, rC.ptr, N, acc);
+        checkClose(`M=${M} N=${N} K=${K} tA=${tA} tB=${tB} acc=${acc}`, arena.f32(rC), reference(tA, tB, M, N, K, A, B, C0, acc), 1e-4, 1);
+        const batch = arena.f32(rC).slice();
+        if (!tA) {
+          // each row of A alone (M = 1) gives the bits it gave inside the batch
+          const r1 = arena.alloc(N, 'C row');
+          for (let i = 0; i < M; i++) {
+            arena.f32(r1).set(C0.slice(i * N, (i + 1) * N));
+            kernels.gemm(0, tB, 1, N, K, rA.ptr + 4 * i * K, K, rB.ptr, tB ? K : N, r1.ptr, N, acc);
+            checkSame(`row ${i} alone, M=${M} N=${N} K=${K} tB=${tB}`, arena.f32(r1), batch.subarray(i * N, (i + 1) * N));
+          }
+          arena.release(r1);
+        }
+        arena.release(rA); arena.release(rB); arena.release(rC);
+      }
+    }
+  }
+  arena.dispose();
+});
+
+Gemm('small M, A·Bᵀ: the SIMD and scalar builds give the same bits', async () => {
+  const results = [];
+  for (const backend of ['simd', 'scalar'] as const) {
+    const { kernels } = await getEngine(backend);
+    const arena = new Arena(kernels);
+    const rng = new Random(4);
+    const M = 3, N = 61, K = 130;
+    const rA = arena.alloc(M * K, 'A'), rB = arena.alloc(N * K, 'B'), rC = arena.alloc(M * N, 'C');
+    arena.f32(rA).set(uniforms(rng, M * K)); arena.f32(rB).set(uniforms(rng, N * K)); arena.f32(rC).set(uniforms(rng, M * N));
+    kernels.gemm(0, 1, M, N, K, rA.ptr, K, rB.ptr, K, rC.ptr, N, 1);
+    results.push(arena.f32(rC).slice());
+    arena.dispose();
+  }
+  checkSame('simd vs scalar', results[0], results[1]);
 });
 
 Gemm.run();
