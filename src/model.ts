@@ -19,9 +19,10 @@ import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } fr
 import { Network, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
 import type { StatSums } from './checkpoint.js';
 import { buildLayout, type CellKind } from './layout.js';
-import { pickToken } from './decode.js';
+import { generateTokens } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
+import { Stepper } from './stepper.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
 
@@ -248,6 +249,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   private ws?: Workspace;
   private stack: Stack;
+  /** Batch-1 steppers: 'gen' for sample(), 'stream' for a subclass's step() (made on first use). */
+  private steppers: { gen?: Stepper; stream?: Stepper } = {};
   /** Whether the last forward pass applied dropout before the head. */
   private headDropped = false;
   private last?: LastRun;
@@ -364,14 +367,16 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   // --- generation ---
 
-  /** Generate tokens one at a time, feeding each sampled ŷ<t> back as x<t+1>.
-   *  Needs token input and softmax output over the same vocabulary (n_x = n_y). */
+  /** Generate tokens one at a time, feeding each sampled ŷ<t> back as x<t+1>: one wasm call
+   *  per token (cell, head, softmax and the draw), nothing allocated per token.
+   *  Needs token input and softmax output over the same vocabulary (n_x = n_y), one direction. */
   sample(options: SampleOptions): number[] {
     const where = 'sample';
     const c = this.config;
     if (c.input !== 'tokens' || c.output !== 'softmax' || c.n_x !== c.n_y) {
       throw new TypeError(`${where}: needs input 'tokens' and output 'softmax' with n_x = n_y, got input '${c.input}', output '${c.output}', n_x = ${c.n_x}, n_y = ${c.n_y}`);
     }
+    if (c.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot generate one token at a time`);
     const length = checkInt(where, 'length', options.length, 0);
     const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
     const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
@@ -381,21 +386,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const prime = options.prime === undefined ? [0] : Array.from(options.prime);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
     packInputs(where, [prime], 'tokens', c.n_x);                  // validates the ids
-    let state: { hT?: Float32Array; cT?: Float32Array } = {};
-    const feed = (token: number): Float32Array => {
-      this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state.hT, state.cT, false);
-      state = this.stack.finalStates();
-      return this.arena.f32(this.ws!.Yhat, 0, c.n_y).slice();
-    };
-    let p: Float32Array = new Float32Array(0);
-    for (const t of prime) p = feed(t);
-    const out: number[] = [];
-    for (let i = 0; i < length; i++) {
-      const next = pickToken(p, sampler);
-      out.push(next);
-      if (i + 1 < length) p = feed(next);
-    }
-    return out;
+    const s = this.stepper('gen');
+    s.reset(1);
+    return Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler));
   }
 
   // --- lifetime ---
@@ -408,6 +401,15 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   protected releaseWorkspaces(): void {
     this.releaseWorkspace();
     this.stack.release();
+    this.steppers.gen?.release();
+    this.steppers.stream?.release();
+  }
+
+  /** The batch-1 stepper of this kind, made on first use (one direction only). */
+  protected stepper(kind: 'gen' | 'stream'): Stepper {
+    const head = this.layout.head()!;
+    return this.steppers[kind] ??= new Stepper(this.kernels, this.arena, this.layout, 0, this.stack.config, this.weights,
+      { weight: head.weight, bias: head.bias, output: this.config.output });
   }
 
   // --- internals ---

@@ -77,6 +77,14 @@ export interface Kernels {
   attention_combine_forward(Ht: number, C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
   attention_combine_backward(dC: number, dQ: number, dW_c: number, dHt: number, Ht: number,
                              C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
+  argmax_f32(P: number, V: number): number;
+  sample_token(P: number, V: number, greedy: number, temperature: number, topK: number, topP: number, u: number,
+               W: number, O: number): number;
+  plan_step(plan: number, B: number): void;
+  plan_feed(plan: number, token: number): void;
+  plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
+  plan_token(plan: number, token: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
+  plan_select(plan: number, B: number): void;
 }
 
 /** One instantiated kernel module; shared by every model created on that backend. */

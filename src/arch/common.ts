@@ -266,18 +266,6 @@ export interface State {
   c?: Float32Array;
 }
 
-/** Rows `rows` of a state with B rows, S state vectors of H each. */
-export function selectState(s: State, S: number, B: number, H: number, rows: readonly number[]): State {
-  const pick = (v: Float32Array) => {
-    const out = new Float32Array(S * rows.length * H);
-    for (let k = 0; k < S; k++) {
-      rows.forEach((r, i) => out.set(v.subarray((k * B + r) * H, (k * B + r + 1) * H), (k * rows.length + i) * H));
-    }
-    return out;
-  };
-  return s.c ? { h: pick(s.h), c: pick(s.c) } : { h: pick(s.h) };
-}
-
 /** A user-given initial state (S, B, n_a), checked. */
 export function checkState(where: string, name: string, v: unknown, S: number, B: number, H: number): Float32Array | undefined {
   if (v === undefined) return undefined;
@@ -401,6 +389,12 @@ export class Head {
     const ws = this.ws!, w = params.ptr, g = grads.ptr;
     this.kernels.linear_backward(dX, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dZ.ptr,
       X, w + 4 * this.weight.offset, rows, this.n_in, this.n_y, 0);
+  }
+
+  /** The outputs ŷ, (rows, n_y): a view of wasm memory, valid until the next forward or
+   *  allocation. */
+  outputsView(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y);
   }
 
   /** A copy of the outputs ŷ, (rows, n_y). */

@@ -21,7 +21,7 @@
 import type { Arena, Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
-  beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
+  checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
 } from '../decode.js';
 import { buildLayout, type Layout } from '../layout.js';
@@ -36,7 +36,7 @@ import {
   tokenizersJSON, type CellOptions, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
 import { Attention, attentionMatrices, type AttentionKind, type AttentionMemory, type AttentionSource } from './attention.js';
-import { Decoder, type DecoderState, type TeacherForced } from './decoder.js';
+import { Decoder, type DecodeRows, type TeacherForced } from './decoder.js';
 import type { Generated, SequenceResult } from './one-to-many.js';
 
 export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
@@ -167,9 +167,8 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   private readonly encoder: Stack;
   private readonly decoder: Decoder;
   private readonly bridge?: Bridge;
-  private state?: DecoderState;
-  /** The source resetState() encoded, for attention. */
-  private memory?: AttentionMemory;
+  /** The step() stream (with attention, over the source resetState() encoded), stepped in place. */
+  private stepRows?: DecodeRows;
 
   /** Use createModel({ architecture: 'encoder-decoder', … }). */
   constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
@@ -219,7 +218,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const memory = this.remember(source);
     const out: number[] = [];
     const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
-    for (const token of streamTokens(this.decoder.stepper(this.weights, memory), toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!)) {
+    for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
       out.push(token);
       if (onToken && onToken(token, out.length - 1) === false) break;
     }
@@ -236,7 +235,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const memory = this.remember(source);
     if (this.config.output === 'softmax') {
       if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
-      return decodeBatch(this.decoder.stepper(this.weights, memory), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
+      return this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory) as Generated<O>[];
     }
     const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
     return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], o.maxLength, options, this.rng, onStep, memory) as Generated<O>[];
@@ -248,7 +247,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const o = this.checkGenerate('stream', options);
     const source = this.packOne('stream', x, 'x');
     const state = toState(this.encode(source));
-    return streamTokens(this.decoder.stepper(this.weights, this.remember(source)), state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
+    return this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source));
   }
 
   /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
@@ -265,7 +264,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
     const source = this.packOne(where, x, 'x');
     const state = toState(this.encode(source));
-    return beamSearch(this.decoder.stepper(this.weights, this.remember(source)), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);
+    return this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source));
   }
 
   // --- streams ---
@@ -274,22 +273,19 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
    *  a zero state). Then step() feeds one target step at a time. */
   resetState(source?: Sequence<I>): void {
     if (source === undefined) {
-      this.state = this.decoder.zeroState(1);
-      this.memory = undefined;
+      this.stepRows = this.decoder.stream(this.weights, this.decoder.zeroState(1));
       return;
     }
     const packed = this.packOne('resetState', source, 'source');
-    this.state = toState(this.encode(packed));
-    this.memory = this.remember(packed);
+    this.stepRows = this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed));
   }
 
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. */
   step(y: Label<O>): Float32Array {
     const where = 'step';
     const x = packLabels(where, [y], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'y');
-    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state ?? this.decoder.zeroState(1), this.memory);
-    this.state = state;
-    return yhat;
+    this.stepRows ??= this.decoder.stream(this.weights, this.decoder.zeroState(1));
+    return this.stepRows.step(x).slice();
   }
 
   // --- configuration ---

@@ -10,7 +10,7 @@
 
 import type { OutputKind, Targets } from '../data.js';
 import {
-  beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
+  checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type SamplingOptions,
 } from '../decode.js';
 import { buildLayout } from '../layout.js';
@@ -23,7 +23,7 @@ import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
   tokenizersJSON, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
-import { Decoder } from './decoder.js';
+import { Decoder, type DecodeRows } from './decoder.js';
 
 export interface OneToManyConfig<O extends OutputKind = OutputKind> extends CommonConfig {
   architecture: 'one-to-many';
@@ -131,7 +131,8 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Tokenizers saved with the model. */
   readonly tokenizers: Readonly<{ y?: Tokenizer }>;
   private readonly decoder: Decoder;
-  private state?: State;
+  /** The step() stream, stepped in place. */
+  private stepRows?: DecodeRows;
 
   /** Use createModel({ architecture: 'one-to-many', … }). */
   constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: 'simd' | 'scalar', tokenizers: { y?: Tokenizer } = {}) {
@@ -195,7 +196,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     this.needSoftmax(where);
     const B = checkInt(where, 'count', count);
     const o = this.checkGenerate(where, options);
-    return decodeBatch(this.decoder.stepper(this.weights), this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!);
+    return this.decoder.batch(this.weights, this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!);
   }
 
   /** Beam search for the most likely sequences (softmax): best first, at most beamWidth. */
@@ -211,7 +212,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
     const alpha = options.lengthPenalty ?? 1;
     if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
-    return beamSearch(this.decoder.stepper(this.weights), this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
+    return this.decoder.beam(this.weights, this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
   }
 
   // --- streams ---
@@ -221,14 +222,13 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   step(x: Label<O>): Float32Array {
     const where = 'step';
     const first = packLabels(where, [x], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'x');
-    const { yhat, state } = this.decoder.step(this.weights, first, 1, this.state ?? this.decoder.zeroState(1));
-    this.state = state;
-    return yhat;
+    this.stepRows ??= this.decoder.stream(this.weights, this.decoder.zeroState(1));
+    return this.stepRows.step(first).slice();
   }
 
   /** Start a new stream from state a<0> (and c<0>), (layers, 1, n_a); default zeros. */
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
-    this.state = this.initialState('resetState', state);
+    this.stepRows = this.decoder.stream(this.weights, this.initialState('resetState', state));
   }
 
   /** The configuration as plain JSON, tokenizers included (saved in model files). */
@@ -302,7 +302,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   }
 
   private streamFrom(o: ReturnType<OneToMany<O>['checkGenerate']>): Generator<number, void, unknown> {
-    return streamTokens(this.decoder.stepper(this.weights), o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
+    return this.decoder.tokens(this.weights, o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
   }
 
   private startToken(where: string, x: number | undefined): number {
