@@ -7,6 +7,8 @@ export type {
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
+// Data-parallel training over worker threads: fit(data, { workers: 2 | pool }).
+export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
 export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
 export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';

@@ -90,6 +90,83 @@ Resume('trainStep runs: optimizer moments, step count, schedule position and gen
   }
 });
 
+/** The training states of two models agree bit for bit: every tensor (weights, optimizer
+ *  moments), the optimizer step, the generator and the fit position; only the seed in the
+ *  config may differ. */
+function checkSameState(label: string, a: Uint8Array, b: Uint8Array): void {
+  const [fa, fb] = [decodeSafetensors(a), decodeSafetensors(b)];
+  assert.equal([...fa.tensors.keys()].sort(), [...fb.tensors.keys()].sort(), `${label}: the same tensors`);
+  for (const [name, t] of fa.tensors) checkSame(`${label}: ${name}`, t.data, fb.tensors.get(name)!.data);
+  assert.equal(JSON.parse(fa.metadata.training), JSON.parse(fb.metadata.training), `${label}: optimizer step, generator, fit position`);
+}
+
+/** Where a run is stopped: before its first batch, after batch `batch` of `epoch` (from
+ *  onProgress), or at the end of `epoch` (from onEpochEnd). */
+type AbortPoint = { at: 'start' } | { at: 'batch'; epoch: number; batch: number } | { at: 'epochEnd'; epoch: number };
+
+Resume('an abort at every batch position (the first, the last, from onEpochEnd) resumes bit for bit, with shuffle on and off', async () => {
+  // 11 examples in batches of 4: three batches an epoch, the last one short; dropout draws from
+  // the same generator as the shuffling, so any extra or missing draw shows
+  const data = echo(new Random(6), 11, 8);
+  const small = { cell: 'gru', n_x: 6, n_a: 8, n_y: 6, layers: 2, dropout: 0.25, input: 'tokens', reduction: 'mean' } as const;
+  const epochs = 3, batches = 3;
+  const points: AbortPoint[] = [{ at: 'start' }];
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let batch = 0; batch < batches; batch++) points.push({ at: 'batch', epoch, batch });
+    points.push({ at: 'epochEnd', epoch });
+  }
+  for (const shuffle of [true, false]) {
+    const fitOptions = { epochs, batchSize: 4, learningRate: 0.02, shuffle, optimizer: 'adam' } as const;
+    const whole = await createRNN({ ...small, seed: 20 });
+    await whole.fit(data, fitOptions);
+    const expected = whole.getTrainingState();
+    whole.dispose();
+    for (const point of points) {
+      const label = `shuffle ${shuffle}, abort ${JSON.stringify(point)}`;
+      const first = await createRNN({ ...small, seed: 20 });
+      const controller = new AbortController();
+      if (point.at === 'start') controller.abort();
+      const part = await first.fit(data, {
+        ...fitOptions, signal: controller.signal,
+        onProgress: (p) => { if (point.at === 'batch' && p.epoch === point.epoch && p.batch === point.batch) controller.abort(); },
+        onEpochEnd: (logs) => { if (point.at === 'epochEnd' && logs.epoch === point.epoch) controller.abort(); },
+      });
+      // an abort takes effect before the next batch: after the last one, the run is complete
+      const last = point.at !== 'start' && point.epoch === epochs - 1 && (point.at === 'epochEnd' || point.batch === batches - 1);
+      assert.is(part.stopReason, last ? undefined : 'aborted', `${label}: stop reason`);
+      const bytes = first.getTrainingState();
+      first.dispose();
+      const second = await createRNN({ ...small, seed: 21 });
+      second.setTrainingState(bytes);
+      await second.fit(data, { ...fitOptions, resume: true });
+      checkSameState(label, second.getTrainingState(), expected);
+      second.dispose();
+    }
+  }
+});
+
+Resume('a run aborted after every batch and resumed each time in a new model ends as the uninterrupted run', async () => {
+  const data = echo(new Random(7), 13, 8);
+  const fitOptions = { ...options, validationSplit: undefined, tbptt: undefined, epochs: 3, batchSize: 5 };
+  const whole = await createRNN({ ...config, seed: 30 });
+  await whole.fit(data, fitOptions);
+  let bytes: Uint8Array | undefined;
+  for (let leg = 0; leg < 20; leg++) {
+    const m = await createRNN({ ...config, seed: 30 + leg });     // the first leg starts as the whole run
+    if (bytes) m.setTrainingState(bytes);
+    const controller = new AbortController();
+    const r = await m.fit(data, { ...fitOptions, resume: bytes !== undefined, signal: controller.signal, onProgress: () => controller.abort() });
+    bytes = m.getTrainingState();
+    m.dispose();
+    if (!r.stopped || r.stopReason === 'early-stopping') break;
+  }
+  const resumed = await createRNN({ ...config, seed: 99 });
+  resumed.setTrainingState(bytes!);
+  checkSame('weights', resumed.getWeights(), whole.getWeights());
+  checkSameState('training state', bytes!, whole.getTrainingState());
+  whole.dispose(); resumed.dispose();
+});
+
 Resume('resume needs the same data and batches', async () => {
   const data = echo(new Random(5), 20);
   const m = await createRNN({ ...config, seed: 9 });

@@ -2,7 +2,7 @@
 // weights restored, callbacks per batch and per epoch, the non-finite guard, tbptt.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRNN, Random } from '../dist/index.js';
+import { createRNN, getEngine, Random } from '../dist/index.js';
 import { checkClose, checkSame, echo as echoTask, rejectsWith, uniforms } from './_utils.js';
 
 const echo = (rng: Random, n: number, T = 10, V = 6, D = 1) => echoTask(rng, n, T, V, D);
@@ -228,3 +228,134 @@ Guard('onProgress and trainStep report the gradient norm from before clipping', 
 });
 
 Guard.run();
+
+// ---
+
+const Busy = suite('fit: one at a time');
+
+const busy = /a fit\(\) is running on this model; wait for it to finish or stop it with its signal/;
+
+/** A fit of `tokens` models on echo data, and the weights it ends with when nothing interferes. */
+async function reference(seed: number, options: Record<string, unknown> = {}) {
+  const data = echo(new Random(seed), 24);
+  const fitOptions = { epochs: 2, batchSize: 6, learningRate: 0.02, ...options };
+  const alone = await createRNN({ ...tokens, seed });
+  await alone.fit(data, fitOptions);
+  const weights = alone.getWeights();
+  alone.dispose();
+  return { data, fitOptions, weights };
+}
+
+Busy('a second fit() on the same model is refused and the first one runs undisturbed', async () => {
+  const { data, fitOptions, weights } = await reference(21);
+  const m = await createRNN({ ...tokens, seed: 21 });
+  const first = m.fit(data, fitOptions);
+  await rejectsWith(m.fit(data, fitOptions), Error, new RegExp(`^fit: ${busy.source}`));
+  await rejectsWith(m.fit(data, { ...fitOptions, resume: true }), Error, busy);
+  const r = await first;
+  assert.equal([r.stopped, r.steps], [false, 8]);
+  checkSame('weights of the first fit', m.getWeights(), weights);
+  // once it has ended, the model trains again
+  await m.fit(data, { ...fitOptions, epochs: 1 });
+  m.trainStep(data);
+  m.dispose();
+});
+
+Busy('training and changing the weights are refused during a fit; reading, running and checkpoints are allowed', async () => {
+  const { data, fitOptions, weights } = await reference(22);
+  const m = await createRNN({ ...tokens, seed: 22 });
+  const batch = { x: data.x.slice(0, 2), y: data.y.slice(0, 2) };
+  const other = await createRNN({ ...tokens, seed: 23 });
+  const file = other.save(), state = other.getTrainingState();
+  const refused: string[] = [];
+  const refuse = (name: string, call: () => unknown) => {
+    try {
+      call();
+    } catch (e) {
+      assert.instance(e, Error);
+      assert.match((e as Error).message, new RegExp(`^${name}: ${busy.source}`));
+      refused.push(name);
+      return;
+    }
+    assert.unreachable(`${name} was accepted during fit`);
+  };
+  let checkpoint: Uint8Array | undefined;
+  await m.fit(data, {
+    ...fitOptions,
+    onProgress: (p) => {
+      if (p.epoch !== 1 || p.batch !== 1) return;
+      refuse('trainStep', () => m.trainStep(batch));
+      refuse('computeGradients', () => m.computeGradients(batch));
+      refuse('setWeights', () => m.setWeights(new Float32Array(m.numParams)));
+      refuse('setParam', () => m.setParam('W_aa', new Float32Array(16 * 16)));
+      refuse('setParam', () => { m.params.b_a = new Float32Array(16); });
+      refuse('loadWeights', () => m.loadWeights(file));
+      refuse('setTrainingState', () => m.setTrainingState(state));
+      // allowed: none of these changes the run
+      m.getWeights();
+      m.save();
+      m.forward({ x: batch.x });
+      m.evaluate(batch, { metrics: ['accuracy'] });
+      m.sample({ length: 5, seed: 1 });
+      checkpoint = m.getTrainingState();
+    },
+  });
+  assert.equal(refused, ['trainStep', 'computeGradients', 'setWeights', 'setParam', 'setParam', 'loadWeights', 'setTrainingState']);
+  checkSame('weights', m.getWeights(), weights);
+  // the checkpoint taken mid-fit resumes to the same end
+  const resumed = await createRNN({ ...tokens, seed: 24 });
+  resumed.setTrainingState(checkpoint!);
+  await resumed.fit(data, { ...fitOptions, resume: true });
+  checkSame('resumed from the checkpoint taken during the fit', resumed.getWeights(), weights);
+  m.dispose(); other.dispose(); resumed.dispose();
+});
+
+Busy('the model is released when a fit ends by an error, an abort or early stopping', async () => {
+  const m = await createRNN({ ...tokens, seed: 25 });
+  const data = echo(new Random(25), 12);
+  await rejectsWith(m.fit(data, { batchSize: 0 }), RangeError, /fit: batchSize/);
+  await rejectsWith(m.fit(data, { onProgress: () => { throw new TypeError('from the callback'); } }), TypeError, /from the callback/);
+  const controller = new AbortController();
+  controller.abort();
+  assert.is((await m.fit(data, { signal: controller.signal })).stopReason, 'aborted');
+  assert.is((await m.fit(data, { epochs: 5, earlyStopping: { patience: 1, minDelta: 100 } })).stopReason, 'early-stopping');
+  m.trainStep(data);
+  m.setWeights(m.getWeights());
+  m.dispose();
+});
+
+Busy('two models fit at the same time, each as it would alone', async () => {
+  const a = await reference(26), b = await reference(27, { batchSize: 5, shuffle: false });
+  const ma = await createRNN({ ...tokens, seed: 26 }), mb = await createRNN({ ...tokens, seed: 27 });
+  await Promise.all([ma.fit(a.data, { ...a.fitOptions, yieldEveryMs: 0 }), mb.fit(b.data, { ...b.fitOptions, yieldEveryMs: 0 })]);
+  checkSame('first model', ma.getWeights(), a.weights);
+  checkSame('second model', mb.getWeights(), b.weights);
+  ma.dispose(); mb.dispose();
+});
+
+Busy('dispose() during a fit: the fit rejects with an error naming where it stopped, and the memory is returned', async () => {
+  for (const when of ['onProgress', 'onEpochEnd'] as const) {
+    const m = await createRNN({ ...tokens, seed: 28 });
+    const data = echo(new Random(28), 12);
+    const stopAt = when === 'onProgress'
+      ? { onProgress: (p: { epoch: number; batch: number }) => { if (p.epoch === 0 && p.batch === 0) m.dispose(); } }
+      : { onEpochEnd: () => m.dispose() };
+    await rejectsWith(m.fit(data, { epochs: 2, batchSize: 4, ...stopAt }), Error,
+      when === 'onProgress' ? /^fit: the model was disposed during training \(epoch 1 of 2, before batch 2 of 3\)$/
+        : /^fit: the model was disposed during training \(epoch 2 of 2, before batch 1 of 3\)$/);
+    assert.ok(m.isDisposed);
+    assert.throws(() => m.getWeights(), /this model was disposed/);
+    m.dispose();
+  }
+  // the memory goes back to the allocator: many more such runs do not grow it
+  const { kernels } = await getEngine('simd');
+  let bytes = 0;
+  for (let i = 0; i < 12; i++) {
+    if (i === 2) bytes = kernels.memory.buffer.byteLength;
+    const m = await createRNN({ ...tokens, n_a: 64, seed: 29 + i });
+    await rejectsWith(m.fit(echo(new Random(i), 64, 40), { batchSize: 32, onProgress: () => m.dispose() }), Error, /disposed/);
+  }
+  assert.is(kernels.memory.buffer.byteLength, bytes, 'memory did not grow');
+});
+
+Busy.run();

@@ -1,0 +1,192 @@
+// The fit() loop: epochs of batches from a batch source, one step per batch (per window with
+// truncated BPTT) through step.ts, and around it the epoch's bookkeeping — metrics, validation,
+// early stopping (and the best weights), callbacks, the abort signal, yielding to the event
+// loop — and the position a checkpoint saves so that a resumed run continues bit for bit.
+//
+// Where a resumed run starts: `FitPosition` (checkpoint.ts) holds the epoch, the next batch and
+// the generator state the epoch's order was drawn from. Nothing random happens between a check
+// of the signal and the step it guards, so a run stopped at any point has drawn exactly what
+// the uninterrupted run had drawn at that point.
+import type { FitPosition } from '../checkpoint.js';
+import type { Optimizer } from '../optim.js';
+import { Random } from '../random.js';
+import type { BatchSource } from './batches.js';
+import { addSums, evaluateData, metricsOf, monitored, zeroSums } from './metrics.js';
+import type { EarlyStoppingPlan, FitPlan } from './options.js';
+import { stepBatchAsync, type GradientWindows, type Outcome } from './step.js';
+import type { Trainable } from './trainable.js';
+import type { Dataset, EpochLogs, Examples, FitOptions, FitResult, StatsWanted } from './types.js';
+
+/** What a model keeps between fit() calls: where the last one stands, and early stopping's
+ *  best weights (both are part of a checkpoint). */
+export interface FitState {
+  position?: FitPosition;
+  bestWeights?: Float32Array;
+}
+
+/** A batch's gradients: computed here or by replicas. `key` (epoch, batch) names the batch. */
+export type GradientsOf<TBatch> = (batch: TBatch, want: StatsWanted | undefined, key: readonly [number, number]) => GradientWindows;
+
+export interface FitRun<TBatch extends Examples> {
+  model: Trainable<TBatch>;
+  optimizer: Optimizer;
+  plan: FitPlan<Dataset<TBatch>>;
+  /** The callbacks and the signal. */
+  options: Pick<FitOptions, 'onProgress' | 'onEpochEnd' | 'signal'>;
+  source: BatchSource<TBatch>;
+  /** Where to start (startPosition), and the state to keep it in as the run goes. */
+  start: { position: FitPosition; bestWeights?: Float32Array };
+  state: FitState;
+  gradients: GradientsOf<TBatch>;
+}
+
+const where = 'fit';
+
+/** Where a fit starts: epoch 0, or (resume) a copy of where the last one stopped. Nothing in
+ *  the model changes here. */
+export function startPosition(source: BatchSource<any>, plan: FitPlan<any>, state: FitState, rng: Random): FitRun<any>['start'] {
+  const p = plan.resume ? state.position : undefined;
+  if (!p) {
+    return {
+      position: {
+        examples: source.examples, batchSize: source.batchSize, shuffle: source.shuffle, epoch: 0, batch: 0, orderRng: rng.getState(),
+        lossSum: 0, batches: 0, sums: zeroSums(), early: plan.early && { best: NaN, bestEpoch: -1, wait: 0 },
+      },
+    };
+  }
+  if (p.examples !== source.examples || p.batchSize !== source.batchSize || p.shuffle !== source.shuffle) {
+    throw new RangeError(`${where}: resume needs the data and batches of the run it continues: it had ${p.examples} training examples ` +
+      `in batches of ${p.batchSize}, shuffle ${p.shuffle}; got ${source.examples}, ${source.batchSize}, shuffle ${source.shuffle}`);
+  }
+  const early = plan.early && (p.early ? { ...p.early } : { best: NaN, bestEpoch: -1, wait: 0 });
+  return {
+    position: { ...p, orderRng: p.orderRng.slice(), sums: { ...p.sums }, early },
+    bestWeights: plan.early?.restoreBestWeights ? state.bestWeights : undefined,
+  };
+}
+
+/** Train epoch by epoch from run.start; the model's state follows as it goes. */
+export async function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Promise<FitResult> {
+  const { model, plan, options, source, state } = run;
+  const pos = run.start.position;
+  state.position = pos;
+  state.bestWeights = run.start.bestWeights;
+  const want: StatsWanted | undefined = plan.metrics.length > 0 ? { accuracy: plan.metrics.includes('accuracy') } : undefined;
+  const result: FitResult = { epochLosses: [], history: [], steps: 0, skippedSteps: 0, stopped: false };
+  const stop = (reason: FitResult['stopReason'], message?: string): FitResult => {
+    result.stopped = true;
+    result.stopReason = reason;
+    if (message) result.message = message;
+    if (reason === 'early-stopping' && state.bestWeights) model.arena.f32(model.weights).set(state.bestWeights);
+    return finish();
+  };
+  const finish = (): FitResult => {
+    if (pos.early && pos.early.bestEpoch >= 0) result.bestEpoch = pos.early.bestEpoch;
+    return result;
+  };
+  const clock = new Clock(plan.yieldEveryMs);
+  let learningRate = NaN;
+  while (pos.epoch < plan.epochs) {
+    const epoch = pos.epoch;
+    if (plan.early && pos.batch === 0 && pos.early!.wait >= plan.early.patience) return stop('early-stopping');
+    // before the epoch's order is drawn: a run that stops here and resumes draws it once
+    if (options.signal?.aborted) return stop('aborted');
+    // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
+    if (pos.batch === 0) pos.orderRng = model.rng.getState();
+    const batches = source.epoch(pos.batch === 0 ? model.rng : replay(pos.orderRng), pos.batch);
+    for (let b = pos.batch; b < source.batches; b++) {
+      if (options.signal?.aborted) return stop('aborted');
+      checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, before batch ${b + 1} of ${source.batches}`);
+      const next = await batches.next();
+      if (next.done) break;
+      const r = await stepBatchAsync(model, run.optimizer, plan.step, run.gradients(next.value, want, [epoch, b]));
+      result.steps += r.steps;
+      result.skippedSteps += r.skipped;
+      if (!Number.isNaN(r.learningRate)) learningRate = r.learningRate;
+      if (r.problem !== undefined && plan.step.onNonFinite !== 'skip') {
+        const message = `${r.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1} of ${source.batches}); ` +
+          `training stopped with the weights of the last good step`;
+        if (plan.step.onNonFinite === 'stop') return stop('non-finite', message);
+        throw new RangeError(`${where}: ${message} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
+      }
+      recordBatch(pos, r);
+      pos.batch = b + 1;                          // = batches: only the epoch's end is left
+      await options.onProgress?.({
+        epoch, epochs: plan.epochs, batch: b, batches: source.batches, step: result.steps, loss: r.loss, epochLoss: pos.lossSum / pos.batches,
+        gradNorm: r.gradNorm, learningRate: r.learningRate, applied: r.applied,
+        stepsPerSecond: result.steps / Math.max(clock.elapsedMs() / 1000, 1e-9), elapsedMs: clock.elapsedMs(),
+      });
+      await clock.yieldIfDue();
+    }
+
+    // the epoch's end: metrics, validation, early stopping, then the callback
+    checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, at its end`);
+    const logs: EpochLogs = { epoch, loss: pos.lossSum / pos.batches, learningRate, steps: result.steps, elapsedMs: clock.elapsedMs() };
+    if (plan.metrics.length > 0) logs.metrics = metricsOf(pos.sums, plan.metrics);
+    if (plan.val) logs.val = evaluateData(model, where, plan.val, plan.valBatchSize, plan.metrics);
+    if (plan.early) watch(plan.early, pos, logs, model, state);
+    result.epochLosses.push(logs.loss);
+    result.history.push(logs);
+    Object.assign(pos, { epoch: epoch + 1, batch: 0, lossSum: 0, batches: 0, sums: zeroSums() });
+    await options.onEpochEnd?.(logs);
+    if (plan.early && pos.early!.wait >= plan.early.patience) return stop('early-stopping');
+  }
+  return finish();
+}
+
+/** Add an applied batch to the epoch's loss and metric sums (skipped batches are left out). */
+function recordBatch(pos: FitPosition, r: Outcome): void {
+  if (!r.applied) return;
+  pos.lossSum += r.loss;
+  pos.batches++;
+  if (r.sums) addSums(pos.sums, r.sums);
+}
+
+/** Early stopping after an epoch: keep the best value (and weights), or count one more wait. */
+function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, model: Trainable<any>, state: FitState): void {
+  const e = pos.early!;
+  const value = monitored(early.monitor, logs);
+  const better = early.mode === 'max' ? value > e.best + early.minDelta : value < e.best - early.minDelta;
+  if (Number.isFinite(value) && (e.bestEpoch < 0 || better)) {
+    e.best = value;
+    e.bestEpoch = logs.epoch;
+    e.wait = 0;
+    if (early.restoreBestWeights) state.bestWeights = model.arena.f32(model.weights).slice();
+  } else {
+    e.wait++;
+  }
+}
+
+/** A generator in a saved state (to redraw an epoch's order when resuming inside it). */
+function replay(state: readonly number[]): Random {
+  const rng = new Random(0);
+  rng.setState(state);
+  return rng;
+}
+
+/** A callback may dispose the model; the run then ends with an error saying where. */
+function checkLive(model: Trainable<any>, at: string): void {
+  if (model.isDisposed()) throw new Error(`${where}: the model was disposed during training (${at})`);
+}
+
+/** Elapsed time, and yielding to the event loop at least every `everyMs`. */
+class Clock {
+  private readonly start = now();
+  private lastYield = this.start;
+
+  constructor(private readonly everyMs: number) {}
+
+  elapsedMs(): number {
+    return now() - this.start;
+  }
+
+  async yieldIfDue(): Promise<void> {
+    if (now() - this.lastYield < this.everyMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.lastYield = now();
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

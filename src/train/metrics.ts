@@ -1,0 +1,61 @@
+// Metrics: the sums a batch reports (summed loss, terms, right answers), how they add up over
+// an epoch, and what they mean — mean loss per term, accuracy, perplexity, bits per character.
+// Also evaluation: the same sums over a data set, batch by batch, in inference mode.
+import type { StatSums } from '../checkpoint.js';
+import { checkChoice, describe } from '../validate.js';
+import type { Trainable } from './trainable.js';
+import type { Dataset, EpochLogs, Examples, MetricName, Metrics, Monitor, StatsWanted } from './types.js';
+
+export function zeroSums(): StatSums {
+  return { lossSum: 0, terms: 0, correct: 0, counted: 0 };
+}
+
+export function addSums(into: StatSums, s: StatSums): void {
+  into.lossSum += s.lossSum;
+  into.terms += s.terms;
+  into.correct += s.correct;
+  into.counted += s.counted;
+}
+
+export function metricsOf(s: StatSums, names: readonly MetricName[]): Metrics {
+  const loss = s.lossSum / s.terms;
+  const m: Metrics = { loss };
+  for (const name of names) {
+    if (name === 'accuracy') m.accuracy = s.correct / s.counted;
+    if (name === 'perplexity') m.perplexity = Math.exp(loss);
+    if (name === 'bitsPerChar') m.bitsPerChar = loss / Math.LN2;
+  }
+  return m;
+}
+
+/** The value early stopping watches, from an epoch's logs (NaN when absent). */
+export function monitored(monitor: Monitor, logs: EpochLogs): number {
+  if (monitor === 'loss') return logs.loss;
+  const [source, name] = monitor.startsWith('val_') ? [logs.val, monitor.slice(4)] : [logs.metrics, monitor];
+  return (source as Record<string, number> | undefined)?.[name] ?? NaN;
+}
+
+/** Check a list of metric names against what the model's outputs allow. */
+export function resolveMetrics(where: string, metrics: unknown, supported: readonly MetricName[]): MetricName[] {
+  if (metrics === undefined) return [];
+  if (!Array.isArray(metrics)) throw new TypeError(`${where}: metrics must be an array of metric names, got ${describe(metrics)}`);
+  return metrics.map((m, i) => {
+    const name = checkChoice(where, `metrics[${i}]`, m, ['accuracy', 'perplexity', 'bitsPerChar'] as const);
+    if (!supported.includes(name)) {
+      throw new RangeError(`${where}: metrics[${i}] '${name}' is not available for this model's outputs; it reports ${supported.length ? supported.map((s) => `'${s}'`).join(', ') : 'only the loss'}`);
+    }
+    return name;
+  });
+}
+
+/** Loss and metrics over a data set, batch by batch, in inference mode. */
+export function evaluateData<TBatch extends Examples>(model: Trainable<TBatch>, where: string, data: Dataset<TBatch>,
+                                                      batchSize: number, metrics: readonly MetricName[]): Metrics {
+  const sums = zeroSums();
+  const want: StatsWanted = { accuracy: metrics.includes('accuracy') };
+  for (let i = 0; i < data.x.length; i += batchSize) {
+    const batch = { x: data.x.slice(i, i + batchSize), y: data.y.slice(i, i + batchSize) } as unknown as TBatch;
+    addSums(sums, model.evaluateBatch(where, batch, want));
+  }
+  return metricsOf(sums, metrics);
+}

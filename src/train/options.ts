@@ -1,0 +1,146 @@
+// The options of trainStep and fit, checked and with every default filled in, before anything
+// runs: a bad option is refused with an error naming it, and nothing has changed.
+import { resolveOptimizer, type ResolvedOptimizer } from '../optim.js';
+import { resolveSchedule, type ResolvedSchedule } from '../schedule.js';
+import { checkBoolean, checkChoice, checkInt, checkNumber, describe } from '../validate.js';
+import { WorkerPool } from '../workers/pool.js';
+import { resolveMetrics } from './metrics.js';
+import type { Dataset, EarlyStoppingOptions, FitOptions, MetricName, Monitor, TrainOptions } from './types.js';
+
+export type NonFiniteRule = 'throw' | 'skip' | 'stop';
+
+/** How every optimizer step of a call is taken. */
+export interface StepPlan {
+  optimizer: ResolvedOptimizer;
+  baseRate: number;
+  schedule?: ResolvedSchedule;
+  clipNorm?: number;
+  clipValue?: number;
+  onNonFinite: NonFiniteRule;
+  tbptt?: number;
+}
+
+export interface EarlyStoppingPlan {
+  patience: number;
+  monitor: Monitor;
+  mode: 'min' | 'max';
+  minDelta: number;
+  restoreBestWeights: boolean;
+}
+
+/** Everything fit() was asked to do. */
+export interface FitPlan<D extends Dataset = Dataset> {
+  step: StepPlan;
+  epochs: number;
+  batchSize: number;
+  shuffle: boolean;
+  yieldEveryMs: number;
+  metrics: MetricName[];
+  train: D;
+  val?: D;
+  valBatchSize: number;
+  early?: EarlyStoppingPlan;
+  resume: boolean;
+  /** Worker threads to start for this call, or a pool to use; 0: the calling thread. */
+  workers: number | WorkerPool;
+}
+
+/** trainStep's and fit's shared options. `current` is the optimizer the model has, if any. */
+export function resolveStep(where: string, options: TrainOptions | FitOptions, guards: readonly NonFiniteRule[],
+                            current?: ResolvedOptimizer): StepPlan {
+  checkObject(where, 'options', options);
+  const optimizer = resolveOptimizer(where, options.optimizer ?? current ?? 'adam');
+  const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
+  return {
+    optimizer,
+    baseRate: learningRate ?? optimizer.learningRate,
+    schedule: options.schedule === undefined ? undefined : resolveSchedule(where, options.schedule),
+    clipNorm: options.clipNorm === undefined ? undefined : checkNumber(where, 'clipNorm', options.clipNorm, 0),
+    clipValue: options.clipValue === undefined ? undefined : checkNumber(where, 'clipValue', options.clipValue, 0),
+    onNonFinite: checkChoice(where, 'onNonFinite', options.onNonFinite ?? 'throw', guards),
+    tbptt: options.tbptt === undefined ? undefined : checkInt(where, 'tbptt', options.tbptt),
+  };
+}
+
+/** Every fit() option, checked before the first step. */
+export function resolveFit<D extends Dataset>(where: string, data: D, options: FitOptions, supported: readonly MetricName[],
+                                              current?: ResolvedOptimizer): FitPlan<D> {
+  checkDataset(where, 'data', data);
+  checkObject(where, 'options', options);
+  const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
+  const metrics = resolveMetrics(where, options.metrics, supported);
+  const { train, val } = splitValidation(where, data, options);
+  for (const name of ['onProgress', 'onEpochEnd'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${where}: ${name} must be a function, got ${describe(options[name])}`);
+  }
+  return {
+    epochs: checkInt(where, 'epochs', options.epochs ?? 1),
+    batchSize,
+    yieldEveryMs: checkNumber(where, 'yieldEveryMs', options.yieldEveryMs ?? 50, 0),
+    shuffle: checkBoolean(where, 'shuffle', options.shuffle ?? true),
+    metrics,
+    train,
+    val,
+    valBatchSize: checkInt(where, 'validationBatchSize', options.validationBatchSize ?? batchSize),
+    early: options.earlyStopping === undefined ? undefined : resolveEarlyStopping(where, options.earlyStopping, val !== undefined, metrics),
+    resume: checkBoolean(where, 'resume', options.resume ?? false),
+    workers: resolveWorkers(where, options.workers),
+    step: resolveStep(where, options, ['throw', 'skip', 'stop'], current),
+  };
+}
+
+export function checkDataset(where: string, name: string, data: unknown): asserts data is Dataset {
+  const d = data as Dataset;
+  if (typeof d !== 'object' || d === null || !Array.isArray(d.x) || !Array.isArray(d.y)) {
+    throw new TypeError(`${where}: ${name} must be { x: inputs[], y: targets[] }, got ${describe(data)}`);
+  }
+  if (d.x.length === 0) throw new RangeError(`${where}: ${name}.x must hold at least one example, got none`);
+  if (d.y.length !== d.x.length) throw new RangeError(`${where}: ${name}.y must have one target per input (${d.x.length}), got ${d.y.length}`);
+}
+
+export function checkObject(where: string, name: string, v: unknown): void {
+  if (typeof v !== 'object' || v === null) throw new TypeError(`${where}: ${name} must be an object, got ${describe(v)}`);
+}
+
+/** The training examples, and the validation examples if any (a set, or a split off the end). */
+function splitValidation<D extends Dataset>(where: string, data: D, options: FitOptions): { train: D; val?: D } {
+  if (options.validationData !== undefined && options.validationSplit !== undefined) {
+    throw new TypeError(`${where}: give validationData or validationSplit, not both`);
+  }
+  if (options.validationData !== undefined) {
+    checkDataset(where, 'validationData', options.validationData);
+    return { train: data, val: options.validationData as D };
+  }
+  if (options.validationSplit === undefined) return { train: data };
+  const split = checkNumber(where, 'validationSplit', options.validationSplit, 0, 1);
+  const N = data.x.length, nTrain = Math.floor(N * (1 - split));
+  if (nTrain < 1 || nTrain >= N) {
+    throw new RangeError(`${where}: validationSplit ${split} of ${N} examples leaves ${nTrain} to train on and ${N - nTrain} to validate on; both need at least one`);
+  }
+  const part = (a: number, b: number) => ({ x: data.x.slice(a, b), y: data.y.slice(a, b) }) as unknown as D;
+  return { train: part(0, nTrain), val: part(nTrain, N) };
+}
+
+function resolveEarlyStopping(where: string, o: EarlyStoppingOptions, hasVal: boolean, metrics: MetricName[]): EarlyStoppingPlan {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: earlyStopping must be { patience, monitor?, minDelta?, restoreBestWeights? }, got ${describe(o)}`);
+  const monitors = ['loss', 'val_loss', ...metrics, ...metrics.map((m) => `val_${m}`)] as Monitor[];
+  const monitor = o.monitor ?? (hasVal ? 'val_loss' : 'loss');
+  if (typeof monitor === 'string' && monitor.startsWith('val_') && !hasVal) {
+    throw new RangeError(`${where}: earlyStopping.monitor '${monitor}' needs validationData or validationSplit`);
+  }
+  checkChoice(where, 'earlyStopping.monitor (the loss, or a metric listed in metrics)', monitor, monitors);
+  return {
+    patience: checkInt(where, 'earlyStopping.patience', o.patience),
+    monitor,
+    mode: monitor.endsWith('accuracy') ? 'max' : 'min',
+    minDelta: checkNumber(where, 'earlyStopping.minDelta', o.minDelta ?? 0, 0),
+    restoreBestWeights: checkBoolean(where, 'earlyStopping.restoreBestWeights', o.restoreBestWeights ?? true),
+  };
+}
+
+function resolveWorkers(where: string, v: unknown): number | WorkerPool {
+  if (v === undefined) return 0;
+  if (v instanceof WorkerPool) return v;
+  if (typeof v !== 'number') throw new TypeError(`${where}: workers must be a number of worker threads or a pool from createWorkerPool(), got ${describe(v)}`);
+  return checkInt(where, 'workers', v, 0);
+}

@@ -1,0 +1,125 @@
+// One batch's optimizer step(s): gradients window by window (one window without truncated
+// BPTT), and after each window the non-finite guard, clipping and the update of the one flat
+// parameter region. Where the gradients come from is a seam: the model itself on this thread
+// (localWindows), or its replicas on worker threads (workers/replicas.ts), which leave the
+// reduced gradient in the same region.
+import type { StatSums } from '../checkpoint.js';
+import { clipGradients, gradientNorm, type Optimizer } from '../optim.js';
+import { learningRateAt } from '../schedule.js';
+import { addSums, zeroSums } from './metrics.js';
+import type { StepPlan } from './options.js';
+import type { Trainable } from './trainable.js';
+import type { Examples, StatsWanted, StepResult } from './types.js';
+
+/** One window's gradient, left in the model's gradient region. */
+export interface GradientWindow {
+  loss: number;
+  /** With truncated BPTT: the window's time steps [t0, t1). */
+  t0?: number;
+  t1?: number;
+  /** The window's loss sums and metric counts, when asked for. */
+  sums?: StatSums;
+}
+
+/** A batch's gradients, window by window; returns the loss of the whole batch. */
+export type GradientWindows = Iterator<GradientWindow, number, void> | AsyncIterator<GradientWindow, number, void>;
+
+/** A batch's step: StepResult, what went wrong if anything, and the metric sums. */
+export interface Outcome extends StepResult {
+  problem?: string;
+  sums?: StatSums;
+}
+
+/** The windows of a batch computed by the model itself, on this thread. */
+export function* localWindows<TBatch extends Examples>(model: Trainable<TBatch>, where: string, batch: TBatch,
+                                                         tbptt: number | undefined, want?: StatsWanted): Generator<GradientWindow, number, void> {
+  const sums = () => (want ? model.batchStats(want) : undefined);
+  if (tbptt === undefined) {
+    const loss = model.lossAndGradients(where, batch);
+    yield { loss, sums: sums() };
+    return loss;
+  }
+  const windows = model.truncatedWindows(where, batch, tbptt);
+  try {
+    for (;;) {
+      const w = windows.next();
+      if (w.done) return w.value;
+      yield { ...w.value, sums: sums() };
+    }
+  } finally {
+    windows.return?.(NaN);
+  }
+}
+
+/** A batch's step on this thread (trainStep). */
+export function stepBatch<TBatch extends Examples>(model: Trainable<TBatch>, optimizer: Optimizer, plan: StepPlan,
+                                                   windows: Iterator<GradientWindow, number, void>): Outcome {
+  const update = new Update(model, optimizer, plan);
+  for (;;) {
+    const w = windows.next();
+    if (w.done) return update.finish(w.value);
+    if (!update.apply(w.value)) {
+      windows.return?.(NaN);
+      return update.finish(w.value.loss);
+    }
+  }
+}
+
+/** A batch's step from gradients that may arrive asynchronously (fit, workers). */
+export async function stepBatchAsync<TBatch extends Examples>(model: Trainable<TBatch>, optimizer: Optimizer, plan: StepPlan,
+                                                              windows: GradientWindows): Promise<Outcome> {
+  const update = new Update(model, optimizer, plan);
+  for (;;) {
+    const w = await windows.next();
+    if (w.done) return update.finish(w.value);
+    if (!update.apply(w.value)) {
+      await windows.return?.(NaN);
+      return update.finish(w.value.loss);
+    }
+  }
+}
+
+/** The guard, clipping and update after each window of a batch, and what they add up to. */
+class Update {
+  private readonly out: Outcome = { loss: NaN, gradNorm: 0, applied: true, steps: 0, skipped: 0, learningRate: NaN };
+
+  constructor(private readonly model: Trainable, private readonly optimizer: Optimizer, private readonly plan: StepPlan) {}
+
+  /** Guard, clip and update after one window's gradient; false when training must not go on. */
+  apply(w: GradientWindow): boolean {
+    const { model, optimizer: opt, plan, out } = this;
+    if (w.sums) addSums(out.sums ??= zeroSums(), w.sums);
+    const norm = gradientNorm(model.kernels, model.grads);
+    if (!(norm <= out.gradNorm)) out.gradNorm = norm;          // the largest; NaN wins
+    if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) {
+      const context = w.t0 === undefined ? '' : ` (the window of time steps ${w.t0}..${w.t1! - 1})`;
+      out.problem ??= `${describeNonFinite(model, w.loss)} at optimizer step ${opt.step + 1}${context}`;
+      out.applied = false;
+      out.skipped++;
+      return plan.onNonFinite === 'skip';
+    }
+    clipGradients(model.kernels, model.grads, norm, plan.clipNorm, plan.clipValue);
+    const lr = plan.schedule ? learningRateAt(plan.schedule, plan.baseRate, opt.step) : plan.baseRate;
+    opt.apply(model.weights, model.grads, lr);
+    out.learningRate = lr;
+    out.steps++;
+    return true;
+  }
+
+  finish(loss: number): Outcome {
+    this.out.loss = loss;
+    return this.out;
+  }
+}
+
+/** Name the first tensor with a non-finite gradient (only on the error path). */
+function describeNonFinite(model: Trainable, loss: number): string {
+  if (!Number.isFinite(loss)) return `the loss is ${loss}`;
+  const g = model.arena.f32(model.grads);
+  for (const e of model.layout.entries) {
+    for (let i = 0; i < e.length; i++) {
+      if (!Number.isFinite(g[e.offset + i])) return `the gradient of ${e.name} has ${g[e.offset + i]} at index ${i}`;
+    }
+  }
+  return 'the gradient norm is not finite';
+}

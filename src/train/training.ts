@@ -1,0 +1,133 @@
+// A model's training: its optimizer (moment regions in the model's memory, step count), where
+// its last fit() stands, early stopping's best weights, and the rule that one fit runs at a
+// time. trainStep, fit and evaluate are here; the model behind them is only a Trainable
+// (weights, gradients, forward and backward). Checkpoints save and restore all of it.
+import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
+import { Optimizer } from '../optim.js';
+import { checkInt } from '../validate.js';
+import { Replicas } from '../workers/replicas.js';
+import { ShuffledBatches } from './batches.js';
+import { runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
+import { evaluateData, resolveMetrics } from './metrics.js';
+import { checkDataset, checkObject, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
+import { localWindows, stepBatch } from './step.js';
+import type { Trainable } from './trainable.js';
+import type { Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
+
+export class Training<TBatch extends Examples = Examples> {
+  private optimizer?: Optimizer;
+  private readonly fitState: FitState = {};
+  /** The running fit()'s token: training and changing the weights are refused meanwhile. */
+  private running?: object;
+
+  constructor(private readonly model: Trainable<TBatch>) {}
+
+  /** Refuse what would interfere with a running fit(): another fit, a training step, or new
+   *  weights or training state. */
+  assertIdle(where: string): void {
+    if (this.running) {
+      throw new Error(`${where}: a fit() is running on this model; wait for it to finish or stop it with its signal. ` +
+        `While it runs, the model can be read, run (forward, evaluate, sampling) and disposed, but not trained or changed`);
+    }
+  }
+
+  /** One optimizer step on a batch (one per window with tbptt). */
+  trainStep(batch: TBatch, options: TrainOptions): StepResult {
+    const where = 'trainStep';
+    this.assertIdle(where);
+    const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
+    const optimizer = this.ensureOptimizer(plan);
+    const { problem, sums: _, ...result } = stepBatch(this.model, optimizer, plan, localWindows(this.model, where, batch, plan.tbptt));
+    if (problem !== undefined && plan.onNonFinite === 'throw') {
+      const weights = result.steps === 0 ? 'the weights were left unchanged'
+        : `the weights are those of optimizer step ${optimizer.step}, the last good one`;
+      throw new RangeError(`${where}: ${problem}; ${weights} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
+    }
+    return result;
+  }
+
+  /** Epochs of batches; see FitOptions. Every option is checked before the model is taken. */
+  async fit(data: Dataset<TBatch>, options: FitOptions): Promise<FitResult> {
+    const where = 'fit';
+    this.assertIdle(where);
+    const plan = resolveFit(where, data, options, this.model.supportedMetrics(), this.optimizer?.config);
+    const source = new ShuffledBatches(plan.train, plan.batchSize, plan.shuffle);
+    const start = startPosition(source, plan, this.fitState, this.model.rng);
+    const token = {};
+    this.running = token;
+    let replicas: Replicas | undefined;
+    try {
+      const optimizer = this.ensureOptimizer(plan.step);
+      if (plan.workers !== 0) replicas = await Replicas.start(where, this.model, plan.workers);
+      const gradients: GradientsOf<TBatch> = replicas
+        ? (batch, want, key) => replicas!.windows(where, batch, plan.step.tbptt, want, key)
+        : (batch, want) => localWindows(this.model, where, batch, plan.step.tbptt, want);
+      return await runFit({ model: this.model, optimizer, plan: plan as FitPlan<Dataset<TBatch>>, options, source, start, state: this.fitState, gradients });
+    } finally {
+      await replicas?.release();
+      if (this.running === token) this.running = undefined;
+    }
+  }
+
+  /** Loss and metrics over labeled examples, in inference mode. */
+  evaluate(data: Dataset<TBatch>, options: { batchSize?: number; metrics?: readonly MetricName[] }): Metrics {
+    const where = 'evaluate';
+    checkDataset(where, 'data', data);
+    checkObject(where, 'options', options);
+    const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
+    const metrics = resolveMetrics(where, options.metrics, this.model.supportedMetrics());
+    return evaluateData(this.model, where, data, batchSize, metrics);
+  }
+
+  /** The whole training state as a checkpoint file (see checkpoint.ts). */
+  getState(): Uint8Array {
+    const m = this.model;
+    return encodeCheckpoint(m.layout, {
+      config: m.config(),
+      weights: m.arena.f32(m.weights).slice(),
+      optimizer: this.optimizer && { config: this.optimizer.config, ...this.optimizer.getState() },
+      rng: m.rng.getState(),
+      fit: this.fitState.position,
+      bestWeights: this.fitState.bestWeights,
+    });
+  }
+
+  /** Restore a checkpoint made for a model of the same configuration (the seed may differ).
+   *  Everything is checked first: on any error nothing changes. */
+  setState(bytes: Uint8Array): void {
+    const where = 'setTrainingState';
+    this.assertIdle(where);
+    const m = this.model;
+    const s = decodeCheckpoint(where, m.layout, bytes);
+    const mine = m.config();
+    for (const key of new Set([...Object.keys(mine), ...Object.keys(s.config)])) {
+      if (key === 'seed') continue;
+      const a = JSON.stringify(mine[key]), b = JSON.stringify(s.config[key]);
+      if (a !== b) throw new RangeError(`${where}: the checkpoint is for a model with ${key} = ${b}, this model has ${key} = ${a}`);
+    }
+    const optimizer = s.optimizer && new Optimizer(s.optimizer.config, m.arena, m.layout.size);   // allocates
+    optimizer?.setState(s.optimizer!);
+    this.optimizer?.dispose();
+    this.optimizer = optimizer;
+    m.arena.f32(m.weights).set(s.weights);
+    m.rng.setState(s.rng);
+    this.fitState.position = s.fit;
+    this.fitState.bestWeights = s.bestWeights;
+  }
+
+  /** Free the optimizer's regions (the model frees the rest). */
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = undefined;
+  }
+
+  /** The optimizer the plan asks for: the model's own, or a new one when the config differs
+   *  (which resets its state). */
+  private ensureOptimizer(plan: StepPlan): Optimizer {
+    if (!this.optimizer || JSON.stringify(this.optimizer.config) !== JSON.stringify(plan.optimizer)) {
+      this.optimizer?.dispose();
+      this.optimizer = new Optimizer(plan.optimizer, this.model.arena, this.model.layout.size);
+    }
+    return this.optimizer;
+  }
+}

@@ -1,0 +1,272 @@
+// Data-parallel training over worker threads in Node: the gradient over workers is the batch's
+// gradient (every architecture, both reductions, ragged batches, uneven shards, tbptt); fit
+// over workers matches one thread within the stated tolerance and is bit-identical run to run;
+// checkpoints, abort and resume, the non-finite guard, callbacks, validation and metrics keep
+// working; a worker that throws or dies gives a clear error and leaves the model as it was
+// after its last step; pools are reused, refused while busy, and never keep Node alive.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
+import { checkClose, checkSame, rejectsWith, uniforms } from './_utils.js';
+
+// The stated tolerance. The gradient over workers is the batch's gradient up to the rounding of
+// a different summation order: within 5e-4 of each entry, entries below 1 % of their tensor's
+// largest measured against that 1 %. After a few epochs the weights agree within 2e-5 (SGD) or
+// 2e-4 (Adam, which divides by √v and so magnifies rounding where a gradient is near zero)
+// relative to max(|w|, 1e-3), and the losses within 1e-6.
+const TOL = { gradient: 5e-4, sgd: 2e-5, adam: 2e-4, loss: 1e-6 };
+
+const rng = new Random(11);
+/** n token sequences over V tokens, of lengths 2..T (ragged). */
+const sequences = (n: number, T: number, V: number) => Array.from({ length: n }, () => Array.from({ length: 2 + rng.int(T - 1) }, () => rng.int(V)));
+const xs = sequences(22, 9, 6);
+
+/** Every architecture, with a data set it trains on. */
+const architectures: { name: string; config: ModelConfig; data: { x: any[]; y: any[] } }[] = [
+  { name: 'many-to-many, bidirectional 2-layer GRU', config: { architecture: 'many-to-many', cell: 'gru', layers: 2, bidirectional: true, input: 'tokens', n_x: 6, n_a: 10, n_y: 6 },
+    data: { x: xs, y: xs.map((s) => s.map((_, t) => (t > 0 ? s[t - 1] : -1))) } },
+  { name: 'many-to-one LSTM', config: { architecture: 'many-to-one', cell: 'lstm', input: 'tokens', n_x: 6, n_a: 10, n_y: 3 },
+    data: { x: xs, y: xs.map((s) => s[0] % 3) } },
+  { name: 'one-to-one, linear output', config: { architecture: 'one-to-one', cell: 'rnn', n_x: 3, n_a: 10, n_y: 2, output: 'linear' },
+    data: { x: xs.map(() => uniforms(rng, 3)), y: xs.map(() => uniforms(rng, 2)) } },
+  { name: 'one-to-many GRU', config: { architecture: 'one-to-many', cell: 'gru', n_y: 6, n_a: 10, startToken: 0 },
+    data: { x: xs.map((s) => s[0]), y: xs } },
+  { name: 'encoder-decoder LSTM with attention', config: { architecture: 'encoder-decoder', cell: 'lstm', input: 'tokens', n_x: 6, n_y: 6, n_a: 10, attention: 'general', startToken: 0 },
+    data: { x: xs, y: xs.map((s) => [...s].reverse()) } },
+];
+
+let pool2: WorkerPool, pool3: WorkerPool;
+
+const Equal = suite('workers: the same training as one thread');
+
+Equal.before(async () => {
+  [pool2, pool3] = await Promise.all([createWorkerPool({ size: 2 }), createWorkerPool({ size: 3 })]);
+});
+
+Equal('the gradient over workers is the batch\'s gradient, for every architecture and both reductions', async () => {
+  for (const { name, config, data } of architectures) {
+    for (const reduction of ['sum', 'mean'] as const) {
+      // one SGD step with learning rate 2^20 moves the weights by −2^20 g: exactly, but for
+      // the rounding of w − 2^20 g, which that factor makes small against g
+      const lr = 2 ** 20;
+      const batch = { x: data.x.slice(0, 7), y: data.y.slice(0, 7) };
+      const here = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
+      const { grads } = here.computeGradients(batch as never);
+      const before = here.getWeights();
+      for (const pool of [pool2, pool3]) {
+        const there = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
+        await there.fit(batch as never, { batchSize: 7, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
+        const after = there.getWeights();
+        for (const e of there.layout.entries) {
+          const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
+          checkClose(`${name}, ${reduction}, ${pool.size} workers: ${e.name}`, moved, grads[e.name], TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
+        }
+        there.dispose();
+      }
+      here.dispose();
+    }
+  }
+});
+
+Equal('fit over 2 and 3 workers ends where one thread does, within the tolerance, for every architecture', async () => {
+  for (const { name, config, data } of architectures) {
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const options = { epochs: 3, batchSize: 8, learningRate: optimizer === 'sgd' ? 0.02 : 0.01, optimizer, metrics: ['accuracy'], validationSplit: 0.2 } as const;
+      const fitOptions = config.output === 'linear' ? { ...options, metrics: [] } : options;
+      const one = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
+      const r1 = await one.fit(data as never, fitOptions);
+      for (const pool of [pool2, pool3]) {
+        const many = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
+        const rk = await many.fit(data as never, { ...fitOptions, workers: pool });
+        const label = `${name}, ${optimizer}, ${pool.size} workers`;
+        checkClose(`${label}: weights`, many.getWeights(), one.getWeights(), TOL[optimizer], 1e-3);
+        checkClose(`${label}: epoch losses`, rk.epochLosses, r1.epochLosses, TOL.loss);
+        checkClose(`${label}: validation losses`, rk.history.map((h) => h.val!.loss), r1.history.map((h) => h.val!.loss), TOL.loss);
+        if (config.output !== 'linear') assert.equal(rk.history.map((h) => h.metrics!.accuracy), r1.history.map((h) => h.metrics!.accuracy), `${label}: accuracy`);
+        many.dispose();
+      }
+      one.dispose();
+    }
+  }
+});
+
+Equal('truncated BPTT over workers: one update per window, shards of different lengths', async () => {
+  const data = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
+  const config = { cell: 'lstm', n_x: 6, n_a: 12, n_y: 6, input: 'tokens', reduction: 'mean', seed: 5 } as const;
+  const options = { epochs: 2, batchSize: 5, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
+  const one = await createRNN(config);
+  const r1 = await one.fit(data, options);
+  const many = await createRNN(config);
+  const rk = await many.fit(data, { ...options, workers: pool3 });
+  assert.is(rk.steps, r1.steps, 'one optimizer step per window of the longest sequence');
+  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
+  one.dispose(); many.dispose();
+});
+
+Equal('a batch smaller than the pool leaves the extra workers out', async () => {
+  const data = { x: xs.slice(0, 5), y: xs.slice(0, 5).map((s) => s.map((t) => (t + 1) % 6)) };
+  const config = { cell: 'gru', n_x: 6, n_a: 8, n_y: 6, input: 'tokens', seed: 6 } as const;
+  const one = await createRNN(config), many = await createRNN(config);
+  await one.fit(data, { batchSize: 2, epochs: 2, optimizer: 'sgd', learningRate: 0.05 });
+  await many.fit(data, { batchSize: 2, epochs: 2, optimizer: 'sgd', learningRate: 0.05, workers: pool3 });
+  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+  one.dispose(); many.dispose();
+});
+
+Equal.after(async () => {
+  await Promise.all([pool2.dispose(), pool3.dispose()]);
+});
+
+Equal.run();
+
+// ---
+
+const Same = suite('workers: deterministic, resumable');
+
+const lm = { cell: 'lstm', n_x: 6, n_a: 12, n_y: 6, layers: 2, dropout: 0.3, outputDropout: 0.2, input: 'tokens', reduction: 'mean' } as const;
+const lmData = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
+const lmOptions = { epochs: 3, batchSize: 6, learningRate: 0.02, clipNorm: 1, schedule: { type: 'cosine', tMax: 12 } } as const;
+
+Same('the same worker count gives the same weights, bit for bit, dropout and shuffling included', async () => {
+  const pool = await createWorkerPool({ size: 2 });
+  const run = async (workers: number | WorkerPool) => {
+    const m = await createRNN({ ...lm, seed: 7 });
+    await m.fit(lmData, { ...lmOptions, workers });
+    const w = m.getWeights();
+    m.dispose();
+    return w;
+  };
+  const a = await run(pool), b = await run(pool), c = await run(2);
+  checkSame('a reused pool', b, a);
+  checkSame('a pool of this call', c, a);
+  await pool.dispose();
+});
+
+Same('abort and resume over workers, in a new model, is bit-identical to the uninterrupted run', async () => {
+  const whole = await createRNN({ ...lm, seed: 8 });
+  await whole.fit(lmData, { ...lmOptions, workers: 2 });
+  const pool = await createWorkerPool({ size: 2 });
+  const first = await createRNN({ ...lm, seed: 8 });
+  const controller = new AbortController();
+  const part = await first.fit(lmData, { ...lmOptions, workers: pool, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 1) controller.abort(); } });
+  assert.is(part.stopReason, 'aborted');
+  assert.not.ok(pool.isDisposed, 'a pool given to fit stays open');
+  const second = await createRNN({ ...lm, seed: 9 });
+  second.setTrainingState(first.getTrainingState());
+  await second.fit(lmData, { ...lmOptions, workers: pool, resume: true });
+  checkSame('weights', second.getWeights(), whole.getWeights());
+  await pool.dispose();
+  whole.dispose(); first.dispose(); second.dispose();
+});
+
+Same('callbacks and the non-finite guard work over workers as on one thread', async () => {
+  const x = Array.from({ length: 16 }, () => Array.from({ length: 4 }, () => uniforms(rng, 2)));
+  const y = x.map((s) => s.map((r) => [r[0] + r[1]]));
+  x[9][2] = [3e38, 3e38];                           // batch 3 of 4 overflows a ReLU cell
+  const make = async () => {
+    const m = await createRNN({ n_x: 2, n_a: 4, n_y: 1, output: 'linear', activation: 'relu', seed: 9 });
+    m.setParam('W_ax', new Float32Array(8).fill(10));
+    return m;
+  };
+  const options = { epochs: 2, batchSize: 4, shuffle: false, optimizer: 'sgd', learningRate: 1e-4 } as const;
+  for (const workers of [0, 2]) {
+    const m = await make();
+    let good: Float32Array | undefined;
+    const events: string[] = [];
+    await rejectsWith(m.fit({ x, y }, { ...options, workers, onProgress: (p) => { good = m.getWeights(); events.push(`${p.epoch}.${p.batch}`); } }), RangeError,
+      /^fit: the (loss is (NaN|Infinity)|gradient of \S+ has \S+ at index \d+) at optimizer step 3 \(epoch 1 of 2, batch 3 of 4\); training stopped with the weights of the last good step/);
+    checkSame(`workers ${workers}: weights of step 2`, m.getWeights(), good!);
+    assert.equal(events, ['0.0', '0.1'], `workers ${workers}: progress`);
+    const skipped = await m.fit({ x, y }, { ...options, workers, onNonFinite: 'skip' });
+    assert.equal([skipped.steps, skipped.skippedSteps], [6, 2], `workers ${workers}: skipped`);
+    m.dispose();
+  }
+});
+
+Same.run();
+
+// ---
+
+const Fail = suite('workers: failures');
+
+const workerScript = (name: string) => pathToFileURL(join(__dirname, 'fixtures', 'workers', name));
+
+Fail('a bad example is refused with the error one thread gives, the worker and shard named; the model and the pool are unharmed', async () => {
+  const pool = await createWorkerPool({ size: 2 });
+  const data = { x: xs.slice(0, 8), y: xs.slice(0, 8).map((s) => s.map((t) => (t + 1) % 6)) };
+  data.x[6] = [1, 2, 9];                             // token 9 of a 6-token vocabulary, in the second shard
+  data.y[6] = [2, 3, 4];
+  const m = await createRNN({ cell: 'gru', n_x: 6, n_a: 8, n_y: 6, input: 'tokens', seed: 10 });
+  const weights = m.getWeights();
+  const options = { batchSize: 8, shuffle: false };
+  await rejectsWith(m.fit(data, options), RangeError, /^fit: x\[6\]\[2\] = 9 is out of range; token ids must be in \[0, n_x\) = \[0, 6\)$/);
+  await rejectsWith(m.fit(data, { ...options, workers: pool }), RangeError, /^fit: x\[6\]\[2\] = 9 is out of range; token ids must be in \[0, n_x\) = \[0, 6\) \(in worker 2 of 2\)$/);
+  checkSame('weights', m.getWeights(), weights);
+  data.x[6] = [1, 2, 3];
+  assert.is((await m.fit(data, { ...options, workers: pool })).steps, 1, 'the pool still trains');
+  m.dispose();
+  await pool.dispose();
+});
+
+Fail('a worker that dies: a clear error, the model keeps its last step, and resuming gives the uninterrupted run', async () => {
+  const options = { ...lmOptions, epochs: 2 };
+  const whole = await createRNN({ ...lm, seed: 12 });
+  await whole.fit(lmData, { ...options, workers: 2 });
+  const dying = await createWorkerPool({ size: 2, url: workerScript('dies-on-third-shard.mjs') });
+  const m = await createRNN({ ...lm, seed: 12 });
+  let afterStep2: Float32Array | undefined;
+  await rejectsWith(m.fit(lmData, { ...options, workers: dying, onProgress: () => { afterStep2 = m.getWeights(); } }), Error,
+    /^fit: worker [12] of 2 exited with code 7; the worker pool is closed\. The batch was not finished: the model keeps the weights and training state of its last step, and fit\(\{ resume: true \}\) continues from the start of the batch$/);
+  checkSame('the weights of the last step', m.getWeights(), afterStep2!);
+  assert.ok(dying.isDisposed, 'the pool closed');
+  await rejectsWith(m.fit(lmData, { ...options, workers: dying }), Error, /^fit: this worker pool is closed \(worker [12] of 2 exited with code 7\); create another with createWorkerPool\(\)$/);
+  await m.fit(lmData, { ...options, workers: 2, resume: true });
+  checkSame('resumed to the end', m.getWeights(), whole.getWeights());
+  whole.dispose(); m.dispose();
+});
+
+Fail('a worker that throws an uncaught error is reported, and the pool closes', async () => {
+  const pool = await createWorkerPool({ size: 2, url: workerScript('throws-on-second-shard.mjs') });
+  const m = await createRNN({ ...lm, seed: 13 });
+  await rejectsWith(m.fit(lmData, { ...lmOptions, workers: pool }), Error, /^fit: worker [12] of 2 threw an uncaught error: injected failure; the worker pool is closed/);
+  assert.ok(pool.isDisposed);
+  m.dispose();
+});
+
+Fail('refused: a bad workers option, a busy pool, a worker script that does not start', async () => {
+  const m = await createRNN({ ...lm, seed: 14 });
+  await rejectsWith(m.fit(lmData, { workers: -1 }), RangeError, /^fit: workers must be an integer ≥ 0, got -1$/);
+  await rejectsWith(m.fit(lmData, { workers: '2' as never }), TypeError, /^fit: workers must be a number of worker threads or a pool from createWorkerPool\(\), got "2"$/);
+  await rejectsWith(createWorkerPool({ size: 0 }), RangeError, /^createWorkerPool: size must be an integer ≥ 1, got 0$/);
+  await rejectsWith(createWorkerPool({ size: 1, url: workerScript('missing.mjs') }), Error, /^createWorkerPool: the workers could not start: worker 1 of 1 /);
+  const pool = await createWorkerPool({ size: 2 });
+  const other = await createRNN({ ...lm, seed: 15 });
+  const running = m.fit(lmData, { ...lmOptions, workers: pool });
+  await new Promise((r) => setTimeout(r, 0));
+  await rejectsWith(other.fit(lmData, { workers: pool }), Error, /^fit: this worker pool is training another model; one fit\(\) at a time per pool$/);
+  await running;
+  await other.fit(lmData, { workers: pool });      // free again
+  await pool.dispose();
+  m.dispose(); other.dispose();
+});
+
+Fail('an idle pool does not keep Node running, and a finished fit over workers leaves nothing behind', () => {
+  const dist = join(__dirname, '..', 'dist', 'index.js');
+  const script = `
+    const { createRNN, createWorkerPool } = await import(${JSON.stringify(dist)});
+    const pool = await createWorkerPool({ size: 2 });            // never disposed
+    const m = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', seed: 1 });
+    const data = { x: [[0, 1, 2], [2, 1]], y: [[1, 2, 0], [0, 2]] };
+    await m.fit(data, { workers: pool });
+    await m.fit(data, { workers: 2 });
+    process.stdout.write('done');
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(out, 'done');
+});
+
+Fail.run();
