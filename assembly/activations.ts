@@ -6,7 +6,10 @@
 // tanh is Cephes' tanhf (an odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above);
 // both are accurate to a few units in the last place of f32. The scalar build and the tail
 // of each run use the same formulas one value at a time, so both builds agree closely.
+// The relaxed-SIMD build evaluates the polynomials with fused multiply-adds (simd.ts).
 // see: S. L. Moshier, Cephes Math Library, expf.c and tanhf.c.
+
+import { madd } from "./simd";
 
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -87.3;   // e^x stays a normal f32 above this
@@ -63,12 +66,12 @@
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   const z = f32x4.mul(r, r);
   let y = f32x4.splat(1.9875691500e-4);
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1));
+  y = madd(y, r, f32x4.splat(1.3981999507e-3));
+  y = madd(y, r, f32x4.splat(8.3334519073e-3));
+  y = madd(y, r, f32x4.splat(4.1665795894e-2));
+  y = madd(y, r, f32x4.splat(1.6666665459e-1));
+  y = madd(y, r, f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(madd(y, z, r), f32x4.splat(1));
   const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2n);
 }
@@ -84,11 +87,11 @@
   const a = f32x4.abs(x);
   const z = f32x4.mul(a, a);
   let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.sub(f32x4.mul(p, z), f32x4.splat(5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.sub(f32x4.mul(p, z), f32x4.splat(3.33332819422e-1));
-  const small = f32x4.add(a, f32x4.mul(f32x4.mul(a, z), p));
+  p = madd(p, z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(a, z), p, a);
   const one = f32x4.splat(1);
   const large = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(a, a)), one)));
   const t = v128.bitselect(small, large, f32x4.lt(a, f32x4.splat(0.625)));

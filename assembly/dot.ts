@@ -6,9 +6,12 @@
 // of its rows stays in L1 while every row of A (M ≤ 4) meets it. Each dot product keeps four
 // partial sums, one per k mod 4 (the lanes of an f32x4; four scalars in the scalar build),
 // adds them as (s0 + s1) + (s2 + s3), then the tail k ≥ K − K mod 4 in order: the same bits in
-// both builds and for every M. Byte pointers; lda, ldb, ldc in elements.
+// the SIMD and scalar builds and for every M (the relaxed-SIMD build fuses each multiply-add,
+// simd.ts). Byte pointers; lda, ldb, ldc in elements.
 
 const BLOCK_VALUES: i32 = 16384;   // values of B per block: 64 KB, well inside L2
+
+import { madd } from "./simd";
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
@@ -22,7 +25,7 @@ function dot(a: usize, b: usize, K: i32): f32 {
     let s = f32x4.splat(0);
     for (; k + 4 <= K; k += 4) {
       const o = <usize>k << 2;
-      s = f32x4.add(s, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+      s = madd(v128.load(a + o), v128.load(b + o), s);
     }
     r = hsum(s);
   } else {
@@ -59,10 +62,10 @@ function dots4(a: usize, b: usize, ldb: usize, K: i32, c: usize, j: i32, add: bo
   for (; k + 4 <= K; k += 4) {
     const o = <usize>k << 2;
     const x = v128.load(a + o);
-    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(b0 + o)));
-    s1 = f32x4.add(s1, f32x4.mul(x, v128.load(b1 + o)));
-    s2 = f32x4.add(s2, f32x4.mul(x, v128.load(b2 + o)));
-    s3 = f32x4.add(s3, f32x4.mul(x, v128.load(b3 + o)));
+    s0 = madd(x, v128.load(b0 + o), s0);
+    s1 = madd(x, v128.load(b1 + o), s1);
+    s2 = madd(x, v128.load(b2 + o), s2);
+    s3 = madd(x, v128.load(b3 + o), s3);
   }
   let r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
   for (; k < K; k++) {
@@ -90,13 +93,13 @@ function dots2x4(a0: usize, a1: usize, b: usize, ldb: usize, K: i32, c0: usize, 
     const o = <usize>k << 2;
     const x = v128.load(a0 + o), y = v128.load(a1 + o);
     let w = v128.load(b0 + o);
-    s00 = f32x4.add(s00, f32x4.mul(x, w)); s10 = f32x4.add(s10, f32x4.mul(y, w));
+    s00 = madd(x, w, s00); s10 = madd(y, w, s10);
     w = v128.load(b1 + o);
-    s01 = f32x4.add(s01, f32x4.mul(x, w)); s11 = f32x4.add(s11, f32x4.mul(y, w));
+    s01 = madd(x, w, s01); s11 = madd(y, w, s11);
     w = v128.load(b2 + o);
-    s02 = f32x4.add(s02, f32x4.mul(x, w)); s12 = f32x4.add(s12, f32x4.mul(y, w));
+    s02 = madd(x, w, s02); s12 = madd(y, w, s12);
     w = v128.load(b3 + o);
-    s03 = f32x4.add(s03, f32x4.mul(x, w)); s13 = f32x4.add(s13, f32x4.mul(y, w));
+    s03 = madd(x, w, s03); s13 = madd(y, w, s13);
   }
   let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
   let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);

@@ -21,6 +21,7 @@
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
 
 import { gemm_nt_dots } from "./dot";
+import { madd } from "./simd";
 
 const KC: i32 = 256;     // depth of one packed panel of B
 const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
@@ -114,13 +115,13 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
     for (let k = 0; k < kc; k++) {
       const b0 = v128.load(p), b1 = v128.load(p, 16);
       let s = v128.load32_splat(a0 + off);
-      c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+      c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
       s = v128.load32_splat(a1 + off);
-      c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+      c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
       s = v128.load32_splat(a2 + off);
-      c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+      c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
       s = v128.load32_splat(a3 + off);
-      c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+      c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
       p += pstep;
       off += step;
     }
@@ -158,8 +159,8 @@ function tile_1x8(a: usize, sak: usize, kc: i32, p0: usize, pstep: usize, c: usi
     let p = p0, off: usize = 0;
     for (let k = 0; k < kc; k++) {
       const s = v128.load32_splat(a + off);
-      c0 = f32x4.add(c0, f32x4.mul(s, v128.load(p)));
-      c1 = f32x4.add(c1, f32x4.mul(s, v128.load(p, 16)));
+      c0 = madd(s, v128.load(p), c0);
+      c1 = madd(s, v128.load(p, 16), c1);
       p += pstep;
       off += step;
     }

@@ -19,7 +19,7 @@ import { configFromFile, decodeModelFile, weightsFromFile } from './io.js';
 import { resolveConfig, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkChoice, describe } from './validate.js';
-import { getEngine, type Backend, type Kernels } from './wasm.js';
+import { getEngine, type Backend, type Build, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
 import { EncoderDecoder, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder } from './arch/encoder-decoder.js';
 import { ManyToMany, manyToManyTokenizers, type ManyToManyConfig } from './arch/many-to-many.js';
@@ -63,7 +63,7 @@ export async function createModel<const C extends ModelConfig>(config: C): Promi
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
   const architecture = checkChoice(where, 'architecture', config.architecture, ARCHITECTURES);
   // every config is checked in full before the kernels are loaded
-  let make: (kernels: Kernels, backend: 'simd' | 'scalar') => Model;
+  let make: (kernels: Kernels, backend: Build) => Model;
   switch (architecture) {
     case 'one-to-one': {
       const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig);

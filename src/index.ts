@@ -17,7 +17,7 @@ export type { Layout, TensorEntry, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safetensors.js';
 export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
-export { simdSupported, type Backend } from './wasm.js';
+export { relaxedSimdSupported, simdSupported, type Backend, type Build } from './wasm.js';
 export { Random } from './random.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.

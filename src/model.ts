@@ -24,7 +24,7 @@ import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Stepper } from './stepper.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
-import { getEngine, type Backend, type Kernels } from './wasm.js';
+import { getEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -256,7 +256,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   private last?: LastRun;
 
   /** Use createRNN(). */
-  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
+  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: Build) {
     const D = config.bidirectional ? 2 : 1;
     super(kernels, backend, buildLayout({
       stacks: [{ prefix: '', spec: config }],

@@ -14,7 +14,7 @@ import type {
   Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
 } from './train/types.js';
 import { checkFloats, describe } from './validate.js';
-import type { Kernels } from './wasm.js';
+import type { Build, Kernels } from './wasm.js';
 
 export type {
   TrainOptions, StepResult, MetricName, Metrics, Progress, EpochLogs, Monitor, EarlyStoppingOptions, Dataset, FitOptions,
@@ -37,7 +37,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** The optimizer, the fit position and the rule of one fit at a time (src/train/). */
   private readonly training: Training<TBatch>;
 
-  protected constructor(protected readonly kernels: Kernels, readonly backend: 'simd' | 'scalar', layout: Layout, seed: number) {
+  protected constructor(protected readonly kernels: Kernels, readonly backend: Build, layout: Layout, seed: number) {
     this.layout = layout;
     this.arena = new Arena(kernels);
     this.weights = this.arena.alloc(layout.size, 'parameters');

@@ -5,8 +5,14 @@
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
 import { modules } from './wasm/modules.js';
 
-/** Which kernel build to run: 'simd' (f32x4), 'scalar', or 'auto' (SIMD when supported). */
-export type Backend = 'auto' | 'simd' | 'scalar';
+/** A kernel build: 'relaxed' (f32x4 with relaxed SIMD's multiply-add, fused where the CPU has
+ *  FMA: fastest, its last bits can differ between machines), 'simd' (f32x4: the same bits on
+ *  every machine) or 'scalar' (no SIMD). */
+export type Build = 'relaxed' | 'simd' | 'scalar';
+
+/** Which kernel build to run: a Build, or 'auto': the first of relaxed, simd and scalar that
+ *  the runtime validates. */
+export type Backend = 'auto' | Build;
 
 /** The kernels exported by assembly/index.ts. Pointers are byte offsets into memory. */
 export interface Kernels {
@@ -89,7 +95,7 @@ export interface Kernels {
 
 /** One instantiated kernel module; shared by every model created on that backend. */
 export interface Engine {
-  readonly backend: 'simd' | 'scalar';
+  readonly backend: Build;
   readonly kernels: Kernels;
 }
 
@@ -99,22 +105,39 @@ const SIMD_PROBE = new Uint8Array([
   253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
+// The same with three v128.const and f32x4.relaxed_madd (0xfd 0x105) between them.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array<number>(16).fill(0)]), 253, 133, 2, 11,
+]);
+
 /** True when this runtime validates WebAssembly SIMD (f32x4) code. */
 export function simdSupported(): boolean {
   assertWebAssembly();
   return WebAssembly.validate(SIMD_PROBE);
 }
 
-const engines = new Map<'simd' | 'scalar', Promise<Engine>>();
+/** True when this runtime validates relaxed SIMD (Chrome 114+, Node 22+; Node 20
+ *  with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  assertWebAssembly();
+  return WebAssembly.validate(RELAXED_PROBE);
+}
+
+const engines = new Map<Build, Promise<Engine>>();
 
 /** The engine for a backend, compiled and instantiated on first use. */
 export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
-  if (backend !== 'auto' && backend !== 'simd' && backend !== 'scalar') {
-    return Promise.reject(new TypeError(`backend must be 'auto', 'simd' or 'scalar', got ${JSON.stringify(backend)}`));
+  if (backend !== 'auto' && backend !== 'relaxed' && backend !== 'simd' && backend !== 'scalar') {
+    return Promise.reject(new TypeError(`backend must be 'auto', 'relaxed', 'simd' or 'scalar', got ${JSON.stringify(backend)}`));
   }
-  const kind = backend === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : backend;
+  const kind: Build = backend !== 'auto' ? backend : relaxedSimdSupported() ? 'relaxed' : simdSupported() ? 'simd' : 'scalar';
   if (kind === 'simd' && !simdSupported()) {
     return Promise.reject(new Error(`backend 'simd' was requested but this runtime does not support WebAssembly SIMD`));
+  }
+  if (kind === 'relaxed' && !relaxedSimdSupported()) {
+    return Promise.reject(new Error(`backend 'relaxed' was requested but this runtime does not support WebAssembly relaxed SIMD ` +
+      `(Chrome 114+, Node 22+, or Node 20 with --experimental-wasm-relaxed-simd); use 'simd' or 'auto'`));
   }
   let engine = engines.get(kind);
   if (!engine) {
@@ -125,9 +148,9 @@ export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
   return engine;
 }
 
-async function instantiate(kind: 'simd' | 'scalar'): Promise<Engine> {
+async function instantiate(kind: Build): Promise<Engine> {
   assertWebAssembly();
-  const bytes = decodeBase64(kind === 'simd' ? modules.release.base64 : modules.scalar.base64);
+  const bytes = decodeBase64(modules[kind === 'simd' ? 'release' : kind].base64);
   const module = await WebAssembly.compile(bytes);
   const { exports } = await instantiateWithLoader<Record<string, unknown>>(module, {});
   return { backend: kind, kernels: exports as unknown as Kernels };

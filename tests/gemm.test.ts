@@ -2,7 +2,8 @@
 // JavaScript product, on odd sizes, every transpose and both write modes; and the small-M
 // paths (batch 1, beams), which stream the weights without packing: every M up to 4 and the
 // first packed one, each row of A the same bits alone as in a batch, and A·Bᵀ (dot products)
-// the same bits in the SIMD and scalar builds.
+// the same bits in the SIMD and scalar builds; and the SIMD build rounds every multiply and
+// every add (no fused multiply-add), so its bits are the same on every machine.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, getEngine, Random } from '../dist/index.js';
@@ -124,6 +125,50 @@ Gemm('small M, A·Bᵀ: the SIMD and scalar builds give the same bits', async ()
     arena.dispose();
   }
   checkSame('simd vs scalar', results[0], results[1]);
+});
+
+const f = Math.fround;
+
+/** The dot-product path in f32: four lane sums of k mod 4, (s0 + s1) + (s2 + s3), the tail. */
+function emulateDot(a: Float32Array, b: Float32Array, K: number): number {
+  const s = [0, 0, 0, 0];
+  let k = 0;
+  for (; k + 4 <= K; k += 4) for (let l = 0; l < 4; l++) s[l] = f(s[l] + f(a[k + l] * b[k + l]));
+  let r = f(f(s[0] + s[1]) + f(s[2] + s[3]));
+  for (; k < K; k++) r = f(r + f(a[k] * b[k]));
+  return r;
+}
+
+/** The packed-tile path in f32 (K ≤ 256, one panel): Σ_k in order from 0, then + C. */
+function emulateTile(a: Float32Array, lda: number, b: Float32Array, ldb: number, i: number, j: number, K: number): number {
+  let c = 0;
+  for (let k = 0; k < K; k++) c = f(c + f(a[i * lda + k] * b[k * ldb + j]));
+  return c;
+}
+
+Gemm('SIMD build: every multiply and add rounded to f32, the same bits as an emulation (so on every machine)', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(6);
+  // A·Bᵀ by dot products (M ≤ 64): M = 3, N = 10, K = 203; accumulate onto C0
+  let M = 3, N = 10, K = 203;
+  let A = Float32Array.from(uniforms(rng, M * K)), B = Float32Array.from(uniforms(rng, N * K)), C0 = Float32Array.from(uniforms(rng, M * N));
+  let rA = arena.alloc(M * K, 'A'), rB = arena.alloc(N * K, 'B'), rC = arena.alloc(M * N, 'C');
+  arena.f32(rA).set(A); arena.f32(rB).set(B); arena.f32(rC).set(C0);
+  kernels.gemm(0, 1, M, N, K, rA.ptr, K, rB.ptr, K, rC.ptr, N, 1);
+  const dots = Float32Array.from({ length: M * N }, (_, e) => {
+    const i = Math.floor(e / N), j = e % N;
+    return f(C0[e] + emulateDot(A.subarray(i * K, (i + 1) * K), B.subarray(j * K, (j + 1) * K), K));
+  });
+  checkSame('A·Bᵀ, dot products', arena.f32(rC), dots);
+  // A·B by packed 4 × 8 tiles (M > 4): M = 9, N = 13, K = 200
+  M = 9; N = 13; K = 200;
+  A = Float32Array.from(uniforms(rng, M * K)); B = Float32Array.from(uniforms(rng, K * N));
+  rA = arena.alloc(M * K, 'A'); rB = arena.alloc(K * N, 'B'); rC = arena.alloc(M * N, 'C');
+  arena.f32(rA).set(A); arena.f32(rB).set(B);
+  kernels.gemm(0, 0, M, N, K, rA.ptr, K, rB.ptr, N, rC.ptr, N, 0);
+  checkSame('A·B, tiles', arena.f32(rC), Float32Array.from({ length: M * N }, (_, e) => emulateTile(A, K, B, N, Math.floor(e / N), e % N, K)));
+  arena.dispose();
 });
 
 Gemm.run();

@@ -30,7 +30,7 @@ import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkBoolean, checkChoice, checkInt, describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
   tokenizersJSON, type CellOptions, type CommonConfig, type Label, type ResolvedCell, type State,
@@ -171,7 +171,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   private stepRows?: DecodeRows;
 
   /** Use createModel({ architecture: 'encoder-decoder', … }). */
-  constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: Build, tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
     const { encoder: e, decoder: d } = config;
     const S_e = e.layers * (e.bidirectional ? 2 : 1);
     super(kernels, backend, buildLayout({

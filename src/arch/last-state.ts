@@ -16,7 +16,7 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type Examples, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import { Stepper } from '../stepper.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import { Head, lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
 
 export abstract class LastStateNetwork<TBatch extends Examples> extends Network<TBatch> {
@@ -26,7 +26,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   /** Batch size, staged head input and targets of the last forward pass. */
   private last: { B: number; X: number; targets?: Int32Array | Float32Array } = { B: 0, X: 0 };
 
-  protected constructor(kernels: Kernels, backend: 'simd' | 'scalar', seed: number, cell: ResolvedCell,
+  protected constructor(kernels: Kernels, backend: Build, seed: number, cell: ResolvedCell,
                         n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind) {
     const D = bidirectional ? 2 : 1;
     super(kernels, backend, buildLayout({

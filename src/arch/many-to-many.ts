@@ -8,7 +8,7 @@ import type { InputKind, OutputKind, Sequence } from '../data.js';
 import { RNN, type Batch, type RNNConfig, type ResolvedConfig } from '../model.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import { checkState, checkTokenizer, packSteps, toPredictions, tokenizersJSON, type Prediction, type Step } from './common.js';
 
 export interface ManyToManyConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends RNNConfig<I, O> {
@@ -40,7 +40,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   private streaming = false;
 
   /** Use createModel({ architecture: 'many-to-many', … }). */
-  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: Build, tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
     super(kernels, config, backend);
     this.tokenizers = Object.freeze({ ...tokenizers });
   }

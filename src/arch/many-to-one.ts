@@ -9,7 +9,7 @@
 import { packInputs, type InputKind, type OutputKind, type Sequence } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
 import type { StatsWanted } from '../network.js';
 import {
@@ -104,7 +104,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   private streaming = false;
 
   /** Use createModel({ architecture: 'many-to-one', … }). */
-  constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
     super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });

@@ -18,7 +18,7 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkInt, describe, isArrayLike } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
   tokenizersJSON, type CommonConfig, type Label, type ResolvedCell, type State,
@@ -135,7 +135,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   private stepRows?: DecodeRows;
 
   /** Use createModel({ architecture: 'one-to-many', … }). */
-  constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: 'simd' | 'scalar', tokenizers: { y?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: Build, tokenizers: { y?: Tokenizer } = {}) {
     super(kernels, backend, buildLayout({
       stacks: [{ prefix: '', spec: { cell: config.cell, n_x: config.n_y, n_a: config.n_a, layers: config.layers, bidirectional: false } }],
       head: { n_in: config.n_a, n_y: config.n_y },

@@ -3,15 +3,17 @@
 // encoder-decoder trained a few steps, decoded greedily and by beam search, and reloaded
 // from its own file. Plain arrays out, so the result crosses postMessage and Playwright
 // unchanged. T = 6 steps, B = 3 sequences, n_x = n_y = 5 tokens, n_a = 8 hidden units.
+// The kernel build is 'simd' unless given: its bits are the same on every machine.
 
-/** @param {typeof import('../../dist/index.js')} lib */
-export async function workload(lib) {
-  return { ...await sequenceModel(lib.createRNN), translator: await translator(lib) };
+/** @param {typeof import('../../dist/index.js')} lib
+ *  @param {'auto' | 'relaxed' | 'simd' | 'scalar'} backend */
+export async function workload(lib, backend = 'simd') {
+  return { ...await sequenceModel(lib.createRNN, backend), translator: await translator(lib, backend) };
 }
 
 /** @param {typeof import('../../dist/index.js').createRNN} createRNN */
-async function sequenceModel(createRNN) {
-  const rnn = await createRNN({ n_x: 5, n_a: 8, n_y: 5, input: 'tokens', output: 'softmax', reduction: 'mean', seed: 7 });
+async function sequenceModel(createRNN, backend) {
+  const rnn = await createRNN({ n_x: 5, n_a: 8, n_y: 5, input: 'tokens', output: 'softmax', reduction: 'mean', seed: 7, backend });
   try {
     // learn to predict the next token of three counting sequences
     const x = [[0, 1, 2, 3, 4, 0], [2, 3, 4, 0, 1, 2], [4, 0, 1, 2, 3, 4]];
@@ -36,12 +38,12 @@ async function sequenceModel(createRNN) {
 
 /** Reverse short token sequences with an encoder-decoder: training, decoding, a file round trip.
  *  @param {typeof import('../../dist/index.js')} lib */
-async function translator({ CharTokenizer, createModel, loadModel }) {
+async function translator({ CharTokenizer, createModel, loadModel }, backend) {
   const src = CharTokenizer.fromText('abc', { bos: false, eos: false });
   const tgt = CharTokenizer.fromText('abc');
   const model = await createModel({
     architecture: 'encoder-decoder', cell: 'lstm', input: 'tokens', n_x: src.size, n_a: 8, n_y: tgt.size,
-    reduction: 'mean', seed: 5, tokenizers: { x: src, y: tgt },
+    reduction: 'mean', seed: 5, tokenizers: { x: src, y: tgt }, backend,
   });
   try {
     const words = ['abc', 'cab', 'bca', 'ab', 'ca', 'bbc'];
@@ -50,7 +52,7 @@ async function translator({ CharTokenizer, createModel, loadModel }) {
     for (let i = 0; i < 15; i++) losses.push(model.trainStep(batch, { learningRate: 0.05, clipNorm: 5 }).loss);
     const greedy = Array.from(model.generate(src.encode('abc'), { maxLength: 5 }));
     const beam = model.beamSearch(src.encode('cab'), { beamWidth: 3, maxLength: 5 }).map((h) => [...h.tokens, h.score]);
-    const copy = await loadModel(model.save(), { architecture: 'encoder-decoder' });
+    const copy = await loadModel(model.save(), { architecture: 'encoder-decoder', backend });
     const reloaded = Array.from(copy.generate(src.encode('abc'), { maxLength: 5 }));
     copy.dispose();
     return { losses, greedy, beam, reloaded, weights: Array.from(model.getWeights()) };
