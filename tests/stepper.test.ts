@@ -14,9 +14,9 @@ const cells = [
 ] as const;
 const label = (c: typeof cells[number]) => `${c.cell}${'activation' in c ? ' relu' : ''}${'resetAfter' in c ? ' reset-before' : ''}`;
 
-/** Count every kernel call made while fn runs. */
+/** Count every kernel call made while fn runs (on the build 'auto' picks, the models' here). */
 async function countCalls(fn: () => void): Promise<Map<string, number>> {
-  const { kernels } = await getEngine('simd');
+  const { kernels } = await getEngine('auto');
   const k = kernels as unknown as Record<string, unknown>;
   const counts = new Map<string, number>();
   const saved = new Map<string, unknown>();
