@@ -18,7 +18,7 @@ import { madd } from "./simd";
 
 /** e^x, x clamped to [EXP_LO, EXP_HI]. */
 // @ts-ignore: decorator
-@inline function exp_scalar(x: f32): f32 {
+@inline export function exp_scalar(x: f32): f32 {
   x = min(max(x, EXP_LO), EXP_HI);
   const n = Mathf.floor(x * <f32>1.44269504088896341 + <f32>0.5);   // x = n ln2 + r
   let r = x - n * <f32>0.693359375;
@@ -35,12 +35,12 @@ import { madd } from "./simd";
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid_scalar(x: f32): f32 {
+@inline export function sigmoid_scalar(x: f32): f32 {
   return <f32>1 / (<f32>1 + exp_scalar(-x));
 }
 
 // @ts-ignore: decorator
-@inline function tanh_scalar(x: f32): f32 {
+@inline export function tanh_scalar(x: f32): f32 {
   const a = Mathf.abs(x);
   let t: f32;
   if (a < <f32>0.625) {
@@ -59,7 +59,7 @@ import { madd } from "./simd";
 
 /** e^x on four lanes. */
 // @ts-ignore: decorator
-@inline function exp4(x: v128): v128 {
+@inline export function exp4(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
   const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
@@ -77,13 +77,13 @@ import { madd } from "./simd";
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid4(x: v128): v128 {
+@inline export function sigmoid4(x: v128): v128 {
   const one = f32x4.splat(1);
   return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
 // @ts-ignore: decorator
-@inline function tanh4(x: v128): v128 {
+@inline export function tanh4(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = f32x4.mul(a, a);
   let p = f32x4.splat(-5.70498872745e-3);

@@ -32,20 +32,27 @@ export function clear_padded(block: usize, lens: usize, t: i32, B: i32, n: i32):
   }
 }
 
+/** dst[i] += src[i] for n values, four at a time. */
+// @ts-ignore: decorator
+@inline function add_into(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+    }
+  }
+  for (; i < n; i++) set_f32(dst, i, f32_at(dst, i) + f32_at(src, i));
+}
+
 /** Add b (n) to every row of X (rows, n), rows ld apart. */
 export function add_bias_rows(X: usize, b: usize, rows: i32, n: i32, ld: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const x = X + (<usize>r * ld << 2);
-    for (let i = 0; i < n; i++) set_f32(x, i, f32_at(x, i) + f32_at(b, i));
-  }
+  for (let r = 0; r < rows; r++) add_into(X + (<usize>r * ld << 2), b, n);
 }
 
 /** db (n) += column sums of dX (rows, n), dX rows ld apart. */
 export function add_col_sums(db: usize, dX: usize, rows: i32, n: i32, ld: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const d = dX + (<usize>r * ld << 2);
-    for (let i = 0; i < n; i++) set_f32(db, i, f32_at(db, i) + f32_at(d, i));
-  }
+  for (let r = 0; r < rows; r++) add_into(db, dX + (<usize>r * ld << 2), n);
 }
 
 /** The input projection of every step at once: H (rows, G) = W_ih x<t> + b_ih (+ b_hh when
@@ -90,7 +97,7 @@ export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X:
 export function copy_rows(dst: usize, ldd: i32, src: usize, lds: i32, rows: i32, n: i32, accumulate: i32): void {
   for (let r = 0; r < rows; r++) {
     const d = dst + (<usize>r * ldd << 2), s = src + (<usize>r * lds << 2);
-    if (accumulate) for (let i = 0; i < n; i++) set_f32(d, i, f32_at(d, i) + f32_at(s, i));
+    if (accumulate) add_into(d, s, n);
     else memory.copy(d, s, <usize>n << 2);
   }
 }

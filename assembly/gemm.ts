@@ -9,7 +9,9 @@
 // All pointers are byte offsets; lda, ldb, ldc are row strides in elements.
 //
 // gemm() is register-blocked: a panel of B (KC × NR) is packed contiguous, then 4 rows of C
-// × NR = 8 columns are kept in registers (eight f32x4 accumulators) over the panel.
+// × NR = 8 columns are kept in registers (eight f32x4 accumulators) over the panel, for a block
+// of MC rows of A at a time. A transposed A (Aᵀ·B: the weight gradients over all steps) is
+// packed too, MC × KC at a time, since its rows are a power-of-two stride apart in memory.
 // Few rows of A reuse a packed panel too little to pay for packing, so the weights are streamed
 // as they lie. A·Bᵀ (a weight stored (out, in)) with M ≤ DOT_M — a batch-1 step, a beam, the
 // per-step recurrent product of training — is one dot product per C entry over two contiguous
@@ -28,7 +30,9 @@ const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
 const MR: i32 = 4;       // rows of C per micro-tile
 const SMALL_M: i32 = 4;  // A·B with up to this many rows of A reads B's panel in place
 const DOT_M: i32 = 64;   // A·Bᵀ with up to this many rows of A is dot products (dot.ts)
+const MC: i32 = 128;     // rows of op(A) per block (a packed Aᵀ block: 128 KB, in L2)
 const PACK: usize = memory.data(KC * NR * 4, 16);  // (KC, NR) packed panel of op(B)
+const APACK: usize = memory.data(MC * KC * 4, 16); // (MC, KC) packed block of op(A) = Aᵀ
 const EDGE: usize = memory.data(MR * NR * 4, 16);  // (MR, NR) tile for ragged right edges
 
 /** C (M, N) = or += op(A) (M, K) · op(B) (K, N), register-blocked. */
@@ -51,25 +55,51 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const add = accumulate != 0 || k0 > 0;
-    for (let j0 = 0; j0 < N; j0 += NR) {
-      const nr = min(NR, N - j0);
-      // the (kc, NR) panel of op(B): B itself when few rows of A read it, else packed
-      let p = PACK, pstep: usize = NR << 2;
-      if (direct && nr == NR) {
-        p = B + ((<usize>k0 * ldb + j0) << 2);
-        pstep = <usize>ldb << 2;
-      } else {
-        pack_b(transB, B, ldb, k0, kc, j0, nr);
+    for (let i1 = 0; i1 < M; i1 += MC) {
+      // a block of MC rows of op(A); Aᵀ is packed, as its rows are a power-of-two stride apart
+      const mc = min(MC, M - i1), tiles = transA ? mc / MR : 0;
+      if (tiles) pack_at(A, lda, i1, tiles, k0, kc);
+      for (let j0 = 0; j0 < N; j0 += NR) {
+        const nr = min(NR, N - j0);
+        // the (kc, NR) panel of op(B): B itself when few rows of A read it, else packed
+        let p = PACK, pstep: usize = NR << 2;
+        if (direct && nr == NR) {
+          p = B + ((<usize>k0 * ldb + j0) << 2);
+          pstep = <usize>ldb << 2;
+        } else {
+          pack_b(transB, B, ldb, k0, kc, j0, nr);
+        }
+        let i0 = i1;
+        for (let t = 0; t < tiles; t++, i0 += MR) {
+          const a = APACK + (<usize>(t * kc * MR) << 2);
+          tile_4x8(a, 1, MR, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+        }
+        for (; i0 + MR <= i1 + mc; i0 += MR) {
+          const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
+          tile_4x8(a, sai, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+        }
+        for (; i0 < i1 + mc; i0++) {
+          const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
+          tile_1x8(a, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
+        }
       }
-      let i0 = 0;
-      for (; i0 + MR <= M; i0 += MR) {
-        const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
-        tile_4x8(a, sai, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
-      }
-      for (; i0 < M; i0++) {
-        const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
-        tile_1x8(a, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
-      }
+    }
+  }
+}
+
+/** Copy `tiles` tiles of MR rows of op(A) = Aᵀ, rows i1 .. and depths k0 .. k0+kc, into APACK:
+ *  tile t holds (kc, MR), op(A)(i1 + t·MR + r, k0 + k) at (t·kc + k)·MR + r. Row k of A gives
+ *  MR·tiles contiguous values. */
+function pack_at(A: usize, lda: i32, i1: i32, tiles: i32, k0: i32, kc: i32): void {
+  for (let k = 0; k < kc; k++) {
+    let src = A + ((<usize>(k0 + k) * lda + i1) << 2);
+    let dst = APACK + (<usize>(k * MR) << 2);
+    const step: usize = <usize>(kc * MR) << 2;
+    for (let t = 0; t < tiles; t++) {
+      if (ASC_FEATURE_SIMD) v128.store(dst, v128.load(src));
+      else memory.copy(dst, src, MR << 2);
+      src += MR << 2;
+      dst += step;
     }
   }
 }

@@ -13,3 +13,4 @@ export { dropout_mask, mul_mask, mul_mask_naive } from "./dropout";
 export { masked_softmax_rows, masked_softmax_rows_backward, attention_forward, attention_backward, attention_combine_forward, attention_combine_backward } from "./attention";
 export { argmax_f32, sample_token } from "./sample";
 export { plan_step, plan_feed, plan_choose, plan_token, plan_select } from "./step";
+export { head_loss } from "./head";

@@ -17,23 +17,37 @@ import { add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_p
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
 export function activation_forward(h: usize, n: i32, relu: i32): void {
-  if (relu) {
-    for (let i = 0; i < n; i++) set_f32(h, i, max(f32_at(h, i), <f32>0));
-  } else {
+  if (!relu) {
     tanh_to(h, h, n);
+    return;
   }
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(h + o, f32x4.max(v128.load(h + o), zero));
+    }
+  }
+  for (; i < n; i++) set_f32(h, i, max(f32_at(h, i), <f32>0));
 }
 
 /** In place: dh = dh · act'(·), written in terms of the output a = act(z), n values. */
 export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): void {
-  if (relu) {
-    for (let i = 0; i < n; i++) if (f32_at(a, i) <= 0) set_f32(dh, i, 0);
-  } else {
-    // backprop through tanh: dz = (1 − a²) · da
-    for (let i = 0; i < n; i++) {
-      const ai = f32_at(a, i);
-      set_f32(dh, i, f32_at(dh, i) * (1 - ai * ai));
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0), one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const ai = v128.load(a + o), d = v128.load(dh + o);
+      // relu: 0 where a ≤ 0; tanh: dz = (1 − a²) · da
+      v128.store(dh + o, relu ? v128.andnot(d, f32x4.le(ai, zero)) : f32x4.mul(d, f32x4.sub(one, f32x4.mul(ai, ai))));
     }
+  }
+  for (; i < n; i++) {
+    const ai = f32_at(a, i);
+    if (relu) { if (ai <= 0) set_f32(dh, i, 0); }
+    else set_f32(dh, i, f32_at(dh, i) * (1 - ai * ai));   // backprop through tanh
   }
 }
 

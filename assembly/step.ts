@@ -10,10 +10,10 @@
 // [cap, 2·cap) are scratch for reordering. cap = the most rows the plan was made for.
 // see: src/stepper.ts (the writer of the table, with the same field numbers).
 
-import { rnn_forward, linear_forward } from "./rnn";
+import { rnn_forward } from "./rnn";
 import { lstm_forward } from "./lstm";
 import { gru_forward } from "./gru";
-import { softmax_xent, sigmoid_bce, squared_error } from "./loss";
+import { head_loss } from "./head";
 import { sample_token } from "./sample";
 
 // header fields
@@ -86,11 +86,7 @@ export function plan_step(plan: usize, B: i32): void {
   }
   const output = field(plan, OUTPUT), n_y = field(plan, N_Y);
   if (output < 0) return;
-  const Z = ptr(plan, Z_), P = ptr(plan, P_);
-  linear_forward(Z, X, ptr(plan, W_Y), ptr(plan, B_Y), B, n_top, n_y);
-  if (output == 0) softmax_xent(P, 0, Z, 0, 0, B, n_y, 1);
-  else if (output == 1) sigmoid_bce(P, 0, Z, 0, 0, B, n_y, 1);
-  else squared_error(P, 0, Z, 0, 0, B, n_y, 1);
+  head_loss(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
 }
 
 /** The token chosen from row `row` of the outputs (softmax heads), by sample.ts's rules. */

@@ -24,7 +24,7 @@ import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Stepper } from './stepper.js';
 import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
-import { getEngine, type Backend, type Build, type Kernels } from './wasm.js';
+import { getEngine, OUTPUT_KIND, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -481,7 +481,6 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       X = ws.Xd!.ptr;
     }
     const head = this.layout.head()!;
-    k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
     let Y = 0, W = 0, scale = 1;
     if (targets) {
       if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
@@ -497,8 +496,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
         scale = terms > 0 ? 1 / terms : 0;
       }
     }
-    const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
-    const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, c.n_y, scale);
+    // logits, ŷ, the loss and ∂L/∂logits, block by block in one call
+    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset,
+      Y, W, rows, this.stack.n_out, c.n_y, scale, OUTPUT_KIND[c.output]);
     this.last = targets ? { packed, targets, total } : undefined;
     return targets ? total * scale : NaN;
   }

@@ -12,19 +12,18 @@ import type { Arena, Region } from './arena.js';
 import type { Sampler, TokenSource } from './decode.js';
 import type { Layout, TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
-import type { Kernels } from './wasm.js';
+import { OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 16, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12 } as const;
 const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13 } as const;
 const CELLS = { rnn: 0, lstm: 1, gru: 2 } as const;
-const OUTPUTS = { softmax: 0, sigmoid: 1, linear: 2 } as const;
 
 /** The output layer a stepper runs after the stack. */
 export interface StepperHead {
   weight: TensorEntry;
   bias: TensorEntry;
-  output: keyof typeof OUTPUTS;
+  output: keyof typeof OUTPUT_KIND;
 }
 
 interface Work {
@@ -174,7 +173,7 @@ export class Stepper implements TokenSource {
       h[H.L] = L; h[H.TOKENS] = c.tokens ? 1 : 0; h[H.OUTPUT] = -1; h[H.X] = ws.X.ptr; h[H.R] = ws.R.ptr; h[H.CAP] = cap;
       if (this.head) {
         ws.P = alloc(cap * n_y);
-        h[H.OUTPUT] = OUTPUTS[this.head.output]; h[H.N_Y] = n_y;
+        h[H.OUTPUT] = OUTPUT_KIND[this.head.output]; h[H.N_Y] = n_y;
         h[H.W_Y] = this.params.ptr + 4 * this.head.weight.offset; h[H.B_Y] = this.params.ptr + 4 * this.head.bias.offset;
         h[H.Z] = alloc(cap * n_y).ptr; h[H.P] = ws.P.ptr; h[H.WS] = alloc(2 * n_y).ptr; h[H.OS] = alloc(n_y).ptr;
       }

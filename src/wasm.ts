@@ -86,12 +86,17 @@ export interface Kernels {
   argmax_f32(P: number, V: number): number;
   sample_token(P: number, V: number, greedy: number, temperature: number, topK: number, topP: number, u: number,
                W: number, O: number): number;
+  head_loss(yhat: number, dz: number, Z: number, X: number, W: number, b: number, y: number, w: number,
+            N: number, n_in: number, n_y: number, scale: number, output: number): number;
   plan_step(plan: number, B: number): void;
   plan_feed(plan: number, token: number): void;
   plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
   plan_token(plan: number, token: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
   plan_select(plan: number, B: number): void;
 }
+
+/** The `output` argument of head_loss and of a stepper's plan: which non-linearity and loss. */
+export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
 
 /** One instantiated kernel module; shared by every model created on that backend. */
 export interface Engine {

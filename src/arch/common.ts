@@ -14,7 +14,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { checkBoolean, checkChoice, checkInt, checkNumber, describe, isArrayLike } from '../validate.js';
-import type { Backend, Kernels } from '../wasm.js';
+import { OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
@@ -343,7 +343,6 @@ export class Head {
   forward(params: Region, X: number, rows: number, targets?: Int32Array | Float32Array,
           mask?: Float32Array, scale = 1, training = false): number {
     const ws = this.ws!, k = this.kernels, w = params.ptr, n = this.n_y;
-    k.linear_forward(ws.Z.ptr, X, w + 4 * this.weight.offset, w + 4 * this.bias.offset, rows, this.n_in, n);
     let Y = 0, W = 0;
     if (targets) {
       if (this.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
@@ -354,8 +353,8 @@ export class Head {
         W = ws.W.ptr;
       }
     }
-    const loss = this.output === 'softmax' ? k.softmax_xent : this.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
-    const total = loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, n, scale);
+    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, w + 4 * this.weight.offset, w + 4 * this.bias.offset,
+      Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     this.lastTotal = total;
     return targets ? total * scale : NaN;
   }
