@@ -11,6 +11,8 @@
 // W_hh (3·n_a, n_a), b_ih and b_hh (3·n_a). Step-major buffers: A ((T+1)·B, n_a) with
 // block 0 = h<0>; Gt (T·B, 3·n_a) the gates r, z, n; Hn (T·B, n_a) holds W_hn h<t-1> + b_hn
 // (reset_after) or r ⊙ h<t-1> (reset before); S (B, 3·n_a) is scratch.
+// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0
+// (cells.ts: input_projection).
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
 import { gemm } from "./gemm";
@@ -141,14 +143,14 @@ import { madd } from "./simd";
 
 /** Forward over all T steps: fills A blocks 1..T, Gt with r, z, n, and Hn; every row of a
  *  padded step is zero (lens, see cells.ts). */
-export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32,
+export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32, WT: usize,
                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, lens: usize,
                             T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
   const H = n_a, G = 3 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   const nOff = <usize>(2 * H) << 2;                                      // bytes to the n part of a row
   const W_hn = W_hh + (<usize>(2 * H * H) << 2);
-  input_projection(Gt, X, tokens, W_ih, b_ih, 0, T * B, n_x, G);         // W_ih x<t> + b_ih
+  input_projection(Gt, X, tokens, WT, W_ih, b_ih, 0, T * B, n_x, G);         // W_ih x<t> + b_ih
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, hn = Hn + <usize>t * block;
     const g = Gt + <usize>t * gblock;
@@ -181,7 +183,7 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
  *  On exit Gt holds ∂L/∂(W_ih x<t> + b_ih) and D (T·B, 3·n_a) ∂L/∂(W_hh-side terms) per step.
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
-                             dA: usize, D: usize, A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32,
+                             dA: usize, D: usize, A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32, WT: usize,
                              W_ih: usize, W_hh: usize, lens: usize, T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
   const H = n_a, G = 3 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
@@ -215,5 +217,5 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     gemm(1, 0, H, H, rows, D + nOff, G, Hn, H, dW_hh + (<usize>(2 * H * H) << 2), H, 1); // dW_hn += Σ d (r h)ᵀ
   }
   add_col_sums(db_hh, D, rows, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, W_ih, rows, n_x, G);
+  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, rows, n_x, G);
 }

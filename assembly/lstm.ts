@@ -8,6 +8,8 @@
 // W_hh (4·n_a, n_a), b_ih and b_hh (4·n_a); rows are the gates i, f, g, o in that order.
 // Step-major buffers: A and C ((T+1)·B, n_a) with block 0 = h<0>, c<0>; TC (T·B, n_a) holds
 // tanh(c<t>) for the backward pass; Gt (T·B, 4·n_a).
+// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0
+// (cells.ts: input_projection).
 // see: Hochreiter & Schmidhuber (1997); PyTorch nn.LSTM.
 
 import { gemm } from "./gemm";
@@ -81,12 +83,12 @@ import { madd } from "./simd";
 
 /** Forward over all T steps: fills A and C blocks 1..T, TC (T·B, n_a) with tanh(c<t>) and Gt
  *  with the activated gates; every row of a padded step is zero (lens, see cells.ts). */
-export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32,
+export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32, WT: usize,
                              W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, lens: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
-  input_projection(Gt, X, tokens, W_ih, b_ih, b_hh, T * B, n_x, G);   // W_ih x<t> + b_ih + b_hh
+  input_projection(Gt, X, tokens, WT, W_ih, b_ih, b_hh, T * B, n_x, G);   // W_ih x<t> + b_ih + b_hh
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, cp = C + <usize>t * block;
     const g = Gt + <usize>t * gblock;
@@ -111,7 +113,7 @@ export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize,
  *  Gt: on entry the gates from lstm_forward; on exit ∂L/∂(pre-activations) per step.
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
-                              dA: usize, dC: usize, A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32,
+                              dA: usize, dC: usize, A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32, WT: usize,
                               W_ih: usize, W_hh: usize, dcT: usize, lens: usize,
                               T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
@@ -140,5 +142,5 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
   const rows = T * B;
   gemm(1, 0, G, H, rows, Gt, G, A, H, dW_hh, H, 1);                    // dW_hh += Σ_t dz<t> h<t-1>ᵀ
   add_col_sums(db_hh, Gt, rows, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, W_ih, rows, n_x, G);
+  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, rows, n_x, G);
 }

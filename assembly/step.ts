@@ -62,12 +62,12 @@ function layer_step(p: usize, X: usize, tokens: i32, B: i32): void {
   const W_ih = ptr(p, W_IH), W_hh = ptr(p, W_HH), b_ih = ptr(p, B_IH), b_hh = ptr(p, B_HH);
   const cell = field(p, CELL);
   if (cell == 0) {
-    rnn_forward(A, X, tokens, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG));
+    rnn_forward(A, X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG));
   } else if (cell == 1) {
-    lstm_forward(A, ptr(p, C_), ptr(p, TC), ptr(p, GT), X, tokens, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a);
+    lstm_forward(A, ptr(p, C_), ptr(p, TC), ptr(p, GT), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a);
     memory.copy(ptr(p, C_), ptr(p, C_) + block, block);              // c<t-1> ← c<t>
   } else {
-    gru_forward(A, ptr(p, GT), ptr(p, HN), ptr(p, S_), X, tokens, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG));
+    gru_forward(A, ptr(p, GT), ptr(p, HN), ptr(p, S_), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG));
   }
   memory.copy(A, A + block, block);                                  // h<t-1> ← h<t>
 }

@@ -12,11 +12,13 @@ Requests ("op"):
                             (mean) -> Adam(lr). The one-hot batch is built once, outside the
                             timing. Returns the loss on the given weights and over `check` steps.
   generate                  set up W2, batch-1 generation: one token in, the state carried,
-                            softmax over the head, the next token out (argmax, or a draw from
-                            torch.multinomial). Returns the first `check` greedy tokens after
-                            `prime`.
+                            softmax over the head, the next token out. Returns the first `check`
+                            greedy tokens after `prime`; the timed steps then draw each token
+                            with torch.multinomial ("sample": true) or take the argmax.
   time                      run a set-up workload's step `reps` times per sample, `samples`
-                            times; returns milliseconds per step for each sample.
+                            times; returns milliseconds per step for each sample by the wall
+                            clock (ms) and by this process's CPU time, all threads together
+                            (cpu_ms).
   close                     exit.
 
 Weights arrive as a raw little-endian float32 file in rnn-wasm's layout order, with the names
@@ -102,31 +104,27 @@ def generate(req):
     load_weights(model, req)
     model.eval()
     rows = torch.eye(V).reshape(V, 1, 1, V)                                  # the one-hot input of each token
-    sample = req.get('sample', False)
-    box = {'state': None, 'token': req['prime'][-1]}
+    box = {'state': None, 'token': 0}
 
     @torch.no_grad()
-    def feed(token):
+    def feed(token, draw):
         logits, box['state'] = model(rows[token], box['state'])
         p = torch.softmax(logits[0, -1], dim=-1)
-        return int(torch.multinomial(p, 1)) if sample else int(torch.argmax(p))
+        return int(torch.multinomial(p, 1)) if draw else int(torch.argmax(p))
 
-    def prime():
-        box['state'] = None
-        nxt = None
-        for t in req['prime']:
-            nxt = feed(t)
-        return nxt
-
-    token = prime()
+    # the check: greedy tokens after the prime
+    token = None
+    for t in req['prime']:
+        token = feed(t, False)
     greedy = []
     for _ in range(req.get('check', 50)):
         greedy.append(token)
-        token = feed(token)
+        token = feed(token, False)
     box['token'] = token
+    draw = req.get('sample', False)
 
     def step():
-        box['token'] = feed(box['token'])
+        box['token'] = feed(box['token'], draw)
     return step, {'tokens': greedy}
 
 
@@ -145,13 +143,14 @@ def main():
                 workloads[req['id']] = step
             elif op == 'time':
                 step = workloads[req['id']]
-                ms = []
+                ms, cpu_ms = [], []
                 for _ in range(req['samples']):
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     for _ in range(req['reps']):
                         step()
                     ms.append((time.perf_counter() - t0) * 1000 / req['reps'])
-                out = {'ms': ms}
+                    cpu_ms.append((time.process_time() - c0) * 1000 / req['reps'])
+                out = {'ms': ms, 'cpu_ms': cpu_ms}
             else:
                 raise ValueError(f'unknown op {op!r}')
             print(json.dumps({'ok': True, **out}), flush=True)

@@ -30,9 +30,9 @@ export interface Kernels {
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
   add_col_sums(db: number, dX: number, rows: number, n: number, ld: number): void;
-  input_projection(H: number, X: number, tokens: number, W_ih: number, b_ih: number, b_hh: number,
+  input_projection(H: number, X: number, tokens: number, WT: number, W_ih: number, b_ih: number, b_hh: number,
                    rows: number, n_x: number, G: number): void;
-  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number,
+  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
               W_ih: number, rows: number, n_x: number, G: number): void;
   copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
@@ -41,21 +41,21 @@ export interface Kernels {
   sigmoid_to(dst: number, src: number, n: number): void;
   tanh_to(dst: number, src: number, n: number): void;
   activation_backward(dh: number, a: number, n: number, relu: number): void;
-  rnn_forward(A: number, X: number, tokens: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
+  rnn_forward(A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, relu: number): void;
   rnn_backward(dW_ax: number, dW_aa: number, db_x: number, db_a: number, dX: number,
-               dA: number, A: number, X: number, tokens: number, W_ax: number, W_aa: number, lens: number,
+               dA: number, A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, lens: number,
                T: number, B: number, n_x: number, n_a: number, relu: number): void;
-  lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number,
+  lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
                W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
-                dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number,
+                dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
                 W_ih: number, W_hh: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
-  gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
+  gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
-               dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
+               dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
                W_ih: number, W_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   linear_forward(Y: number, X: number, W: number, b: number, rows: number, n_in: number, n_out: number): void;
   linear_backward(dX: number, dW: number, db: number, dY: number, X: number, W: number,
