@@ -14,9 +14,16 @@ export type Build = 'relaxed' | 'simd' | 'scalar';
  *  the runtime validates. */
 export type Backend = 'auto' | Build;
 
+/** What the kernels' WebAssembly.Memory offers, typed without the DOM or Node libraries so
+ *  that the published declarations compile in any TypeScript project. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
+}
+
 /** The kernels exported by assembly/index.ts. Pointers are byte offsets into memory. */
 export interface Kernels {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   alloc(bytes: number): number;
   free(ptr: number): void;
   zero_f32(ptr: number, n: number): void;

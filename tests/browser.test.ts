@@ -13,13 +13,9 @@ import { extname, join, resolve, sep } from 'node:path';
 import type { Browser } from 'playwright-core';
 import * as rnnWasm from '../dist/index.js';
 import { checkClose } from './_utils';
+import { chromiumMissing, launchChromium, watch } from './_chromium';
 
 const root = join(__dirname, '..');
-const chromium = '/usr/bin/chromium';
-const chromiumArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 // URL prefix → folder served under it; everything else comes from tests/browser/.
 // The page resolves dist/'s one bare import, '@assemblyscript/loader', with an import map.
@@ -57,17 +53,6 @@ async function serve(): Promise<{ server: Server; origin: string }> {
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-/** Why the browser test cannot run here, or undefined when it can. */
-function missing(): string | undefined {
-  if (!existsSync(chromium)) return `${chromium} not found (apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  return undefined;
-}
-
 /** What tests/browser/_workload.js returns (plain arrays, to cross postMessage). */
 interface Result {
   backend: string;
@@ -96,7 +81,7 @@ function checkSameRun(label: string, actual: Result, expected: Result): void {
   a.beam.forEach((h, i) => checkClose(`${label}: beam hypothesis ${i}`, h, e.beam[i], 1e-6));
 }
 
-const reason = missing();
+const reason = chromiumMissing();
 if (reason && !process.env.CI) {
   console.log(`browser.test.ts: the browser test was not run: ${reason}`);
 } else if (reason) {
@@ -113,17 +98,12 @@ if (reason && !process.env.CI) {
     const t = node.translator.losses;
     assert.ok(t[t.length - 1] < t[0] / 2, `Node: encoder-decoder loss ${t[0]} → ${t.at(-1)}`);
 
-    const { chromium: browserType } = await import('playwright-core');
     const { server, origin } = await serve();
     let browser: Browser | undefined;
     try {
-      browser = await browserType.launch({ executablePath: chromium, args: chromiumArgs, timeout: 30_000 });
+      browser = await launchChromium();
       const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-      page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+      const problems = watch(page);
 
       await page.goto(`${origin}/index.html`);
       await page.waitForFunction(() => (window as any).__result !== undefined, undefined, { timeout: 30_000 })
