@@ -68,17 +68,6 @@ export class Stepper implements TokenSource {
     this.B = B;
   }
 
-  /** A copy of the state: h and, for the LSTM, c, (L, B, n_a). */
-  state(): { h: Float32Array; c?: Float32Array } {
-    const ws = this.work(), n = this.B * this.config.n_a;
-    const read = (rs: (Region | undefined)[]) => {
-      const out = new Float32Array(rs.length * n);
-      rs.forEach((r, l) => out.set(this.arena.f32(r!, 0, n), l * n));
-      return out;
-    };
-    return this.config.cell === 'lstm' ? { h: read(ws.A), c: read(ws.C) } : { h: read(ws.A) };
-  }
-
   /** Keep rows `rows` (indices of current rows, repeats allowed) as the new rows, in order. */
   select(rows: ArrayLike<number>): void {
     const ws = this.work();

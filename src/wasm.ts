@@ -90,7 +90,6 @@ export interface Kernels {
   attention_combine_forward(Ht: number, C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
   attention_combine_backward(dC: number, dQ: number, dW_c: number, dHt: number, Ht: number,
                              C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
-  argmax_f32(P: number, V: number): number;
   sample_token(P: number, V: number, greedy: number, temperature: number, topK: number, topP: number, u: number,
                W: number, O: number): number;
   head_loss(yhat: number, dz: number, Z: number, X: number, W: number, b: number, y: number, w: number,
