@@ -14,3 +14,4 @@ export { masked_softmax_rows, masked_softmax_rows_backward, attention_forward, a
 export { sample_token } from "./sample";
 export { plan_step, plan_feed, plan_choose, plan_token, plan_select } from "./step";
 export { head_loss } from "./head";
+export { embedding_forward, embedding_backward, embedding_backward_naive } from "./embedding";

@@ -1,5 +1,6 @@
 // One step of a one-direction recurrent stack and its output layer for B rows, in one call:
-// the fast path of generation and streaming (B = 1, or the rows of a beam). Each layer runs the
+// the fast path of generation and streaming (B = 1, or the rows of a beam). Token ids go to
+// layer 0 as one-hot columns, or through an embedding table (a gather of rows). Each layer runs the
 // same cell kernel as training with T = 1 (so a step gives the bits forward() gives at that
 // step), its new state overwrites the old, and the head turns the top state into outputs;
 // plan_token also feeds the token and chooses the next one (sample.ts) in the same call.
@@ -14,6 +15,7 @@ import { rnn_forward } from "./rnn";
 import { lstm_forward } from "./lstm";
 import { gru_forward } from "./gru";
 import { head_loss } from "./head";
+import { embedding_forward } from "./embedding";
 import { sample_token } from "./sample";
 
 // header fields
@@ -30,6 +32,9 @@ const WS: i32 = 9;         // (n_y) f64 sampling scratch
 const OS: i32 = 10;        // (n_y) i32 sampling scratch
 const R_: i32 = 11;        // (cap) i32 rows for plan_select
 const CAP: i32 = 12;       // rows the buffers hold
+const EMB: i32 = 13;       // an embedding table (V, E) the ids are read through, or 0 (one-hot)
+const EW: i32 = 14;        // E, its width
+const EX: i32 = 15;        // (cap, E) the ids' rows: layer 0's input
 const HEADER: i32 = 16;
 // layer fields
 const CELL: i32 = 0;       // 0 rnn, 1 lstm, 2 gru
@@ -76,6 +81,12 @@ function layer_step(p: usize, X: usize, tokens: i32, B: i32): void {
 export function plan_step(plan: usize, B: i32): void {
   const L = field(plan, L_);
   let X = ptr(plan, X_), tokens = field(plan, TOKENS);
+  const table = ptr(plan, EMB);
+  if (table) {
+    embedding_forward(ptr(plan, EX), X, table, B, field(plan, EW));   // ids → their rows of the table
+    X = ptr(plan, EX);
+    tokens = 0;
+  }
   let n_top = 0;
   for (let l = 0; l < L; l++) {
     const p = layer_at(plan, l);

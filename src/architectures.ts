@@ -23,7 +23,7 @@ import { describeSizes, layoutCounts } from './limits.js';
 import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkBackend, checkChoice, checkKeys, describe, labelled } from './validate.js';
-import { getEngine, type Backend, type Build, type Kernels } from './wasm.js';
+import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
 import {
   EncoderDecoder, encoderDecoderLayout, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder,
@@ -108,8 +108,8 @@ function plan(where: string, config: ModelConfig): Plan {
 export async function createModel<const C extends ModelConfig>(config: C): Promise<ModelFor<C>> {
   const where = 'createModel';
   const p = plan(where, config);                 // every field is checked before the kernels load
-  const engine = await getEngine(checkBackend(where, 'backend', config.backend));
-  return labelled(where, () => p.make(engine.kernels, engine.backend)) as ModelFor<C>;
+  return withEngine(checkBackend(where, 'backend', config.backend),
+    (engine) => labelled(where, () => p.make(engine.kernels, engine.backend))) as Promise<ModelFor<C>>;
 }
 
 /** Options of loadModel. */
@@ -146,8 +146,7 @@ export async function loadModel<A extends Architecture = Architecture>(bytes: Ui
   const p = plan(`${where}: the file's config`, config);
   checkTensorCount(where, file, layoutCounts(p.layout), describeSizes(p.resolved));
   const match = matchTensors(where, buildLayout(p.layout), file);
-  const engine = await getEngine(backend);
-  const model = labelled(where, () => p.make(engine.kernels, engine.backend));
+  const model = await withEngine(backend, (engine) => labelled(where, () => p.make(engine.kernels, engine.backend)));
   model.setWeights(applyTensors(match, model.getWeights()));
   return model as ModelOf[A];
 }

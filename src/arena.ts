@@ -3,10 +3,12 @@
 // Regions are reserved through the module's allocator and remembered as byte offsets, never
 // as views: memory.grow (any allocation can grow) detaches every existing view, so views
 // are made on demand from the current buffer and must not be kept across an allocation.
-// dispose() frees every region the arena reserved, for reuse by later models. Pointers are
-// unsigned (wasm's usize): past 2 GiB the module returns them as negative i32, so every
-// pointer is read back through `>>> 0` before it is stored or used for a view.
-import type { Kernels } from './wasm.js';
+// dispose() frees every region the arena reserved, for reuse by later models; the last arena
+// disposed on an engine drops its instance (wasm.ts), so the memory itself is given back.
+// getMemoryStats() reports what the live instances hold and what each model uses of it.
+// Pointers are unsigned (wasm's usize): past 2 GiB the module returns them as negative i32,
+// so every pointer is read back through `>>> 0` before it is stored or used for a view.
+import { backendOf, liveEngines, releaseEngine, retainEngine, type Build, type Kernels } from './wasm.js';
 
 /** A block of f32 (or i32) values in linear memory: byte offset and length in elements. */
 export interface Region {
@@ -17,14 +19,47 @@ export interface Region {
 /** Largest single region, in bytes: the allocator's block limit (2^30) less headroom. */
 export const MAX_REGION_BYTES = 2 ** 30 - 2 ** 16;
 
+/** What getMemoryStats() reports. */
+export interface MemoryStats {
+  /** WebAssembly instances alive (at most one per backend; none once every model is disposed). */
+  instances: number;
+  /** Bytes of linear memory the live instances hold: what the process has reserved. */
+  reservedBytes: number;
+  /** Bytes in regions of live models (and arenas): parameters, gradients, optimizer moments, workspaces. */
+  usedBytes: number;
+  /** Per live model (or arena): its class, backend, and the bytes and number of its regions. */
+  models: { owner: string; backend: Build | 'other'; bytes: number; regions: number }[];
+}
+
+/** Arenas not yet disposed, for getMemoryStats. */
+const arenas = new Set<Arena>();
 /** Regions reserved and not yet freed, over every arena in the process (leak checks). */
 let live = 0;
 
+/** The WebAssembly memory held now, and what each live model uses of it. */
+export function getMemoryStats(): MemoryStats {
+  const engines = liveEngines();
+  const models = [...arenas].map((a) => ({ owner: a.owner, backend: backendOf(a.kernels) ?? 'other' as const, bytes: a.usedBytes, regions: a.regionCount }));
+  return {
+    instances: engines.length,
+    reservedBytes: engines.reduce((s, e) => s + e.memoryBytes, 0),
+    usedBytes: models.reduce((s, m) => s + m.bytes, 0),
+    models,
+  };
+}
+
 export class Arena {
-  private regions = new Set<number>();
+  /** Bytes of each region, by pointer. */
+  private regions = new Map<number, number>();
+  private bytes = 0;
   private disposed = false;
 
-  constructor(readonly kernels: Kernels) {}
+  /** `owner` names who holds the arena in getMemoryStats() (a model's class). Keeps the
+   *  kernels' engine alive until dispose(). */
+  constructor(readonly kernels: Kernels, readonly owner = 'Arena') {
+    retainEngine(kernels);
+    arenas.add(this);
+  }
 
   /** Reserve `length` zeroed 4-byte elements. */
   alloc(length: number, what: string): Region {
@@ -39,15 +74,19 @@ export class Arena {
     } catch (e) {
       throw new RangeError(`out of WebAssembly memory while reserving ${bytes} bytes for ${what}`, { cause: e });
     }
-    this.regions.add(ptr);
+    this.regions.set(ptr, bytes);
+    this.bytes += bytes;
     live++;
     return { ptr, length };
   }
 
   /** Return one region to the allocator. */
   release(region: Region | undefined): void {
-    if (!region || !this.regions.delete(region.ptr)) return;
-    this.kernels.free(region.ptr);
+    const bytes = region && this.regions.get(region.ptr);
+    if (bytes === undefined) return;
+    this.regions.delete(region!.ptr);
+    this.bytes -= bytes;
+    this.kernels.free(region!.ptr);
     live--;
   }
 
@@ -75,6 +114,15 @@ export class Arena {
     return this.kernels.memory.buffer.byteLength;
   }
 
+  /** Bytes in this arena's regions. */
+  get usedBytes(): number {
+    return this.bytes;
+  }
+
+  get regionCount(): number {
+    return this.regions.size;
+  }
+
   /** Regions reserved and not yet freed, over every arena in the process. */
   static get liveRegions(): number {
     return live;
@@ -84,13 +132,17 @@ export class Arena {
     return this.disposed;
   }
 
-  /** Free every region. The arena cannot be used afterwards. */
+  /** Free every region. The arena cannot be used afterwards; the last one on an engine drops
+   *  the engine's instance. */
   dispose(): void {
     if (this.disposed) return;
-    for (const ptr of this.regions) this.kernels.free(ptr);
+    for (const ptr of this.regions.keys()) this.kernels.free(ptr);
     live -= this.regions.size;
     this.regions.clear();
+    this.bytes = 0;
     this.disposed = true;
+    arenas.delete(this);
+    releaseEngine(this.kernels);
   }
 
   private assertLive(): void {

@@ -3,7 +3,8 @@
 //
 //   tensors   every parameter under its PyTorch name (as in model files: a checkpoint loads
 //             with loadWeights(bytes, { strict: false }) or loadRNN(bytes, { strict: false })),
-//             'optimizer.m' / 'optimizer.v' (numParams) the optimizer's moment regions, and
+//             'optimizer.m' / 'optimizer.v' (the trainable values: all but frozen tensors) the
+//             optimizer's moment regions, and
 //             'fit.best_weights' (numParams) the best weights early stopping has kept
 //   metadata  format, format_version, config (as model files), checkpoint_version, and
 //             training: JSON { optimizer: { config, step } | null, rng: [4 × u32],
@@ -34,6 +35,9 @@ export interface FitPosition {
   examples: number;
   batchSize: number;
   shuffle: boolean;
+  /** Length-bucketed batches, or a stream (whose examples are not counted: 0). Absent: the
+   *  data set reshuffled every epoch. */
+  order?: 'bucketed' | 'stream';
   /** The epoch in progress (or the next one, at an epoch boundary) and its next batch
    *  (= the number of batches when only the epoch's end is left). */
   epoch: number;
@@ -65,9 +69,9 @@ export function encodeCheckpoint(layout: Layout, s: TrainingState): Uint8Array {
   const tensors = layout.entries.map((e) => ({
     name: e.name, shape: [...e.shape], data: s.weights.subarray(e.offset, e.offset + e.length),
   }));
-  const n = layout.size;
-  if (s.optimizer?.m) tensors.push({ name: 'optimizer.m', shape: [n], data: s.optimizer.m });
-  if (s.optimizer?.v) tensors.push({ name: 'optimizer.v', shape: [n], data: s.optimizer.v });
+  const n = layout.size, moments = layout.trainable;
+  if (s.optimizer?.m) tensors.push({ name: 'optimizer.m', shape: [moments], data: s.optimizer.m });
+  if (s.optimizer?.v) tensors.push({ name: 'optimizer.v', shape: [moments], data: s.optimizer.v });
   if (s.bestWeights) tensors.push({ name: 'fit.best_weights', shape: [n], data: s.bestWeights });
   const training = {
     optimizer: s.optimizer ? { config: s.optimizer.config, step: s.optimizer.step } : null,
@@ -111,16 +115,17 @@ export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown):
     weights.set(t.data, e.offset);
     used.add(e.name);
   }
-  const flat = (name: string): Float32Array | undefined => {
+  const flat = (name: string, n: number, what: string): Float32Array | undefined => {
     const t = file.tensors.get(name);
     if (!t) return undefined;
     used.add(name);
     if (t.shape.length !== 1 || t.shape[0] !== n) {
-      throw new RangeError(`${where}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${n}] (one value per parameter)`);
+      throw new RangeError(`${where}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${n}] (${what})`);
     }
     return t.data;
   };
-  const m = flat('optimizer.m'), v = flat('optimizer.v'), bestWeights = flat('fit.best_weights');
+  const moment = (name: string) => flat(name, layout.trainable, 'one value per trainable parameter');
+  const m = moment('optimizer.m'), v = moment('optimizer.v'), bestWeights = flat('fit.best_weights', n, 'one value per parameter');
   const extra = [...file.tensors.keys()].filter((k) => !used.has(k));
   if (extra.length > 0) throw new RangeError(`${where}: the checkpoint has tensors this model does not use: ${extra.join(', ')}`);
   for (const [name, data] of [['weights', weights], ['optimizer.m', m], ['optimizer.v', v], ['fit.best_weights', bestWeights]] as const) {
@@ -200,8 +205,13 @@ function checkFit(where: string, v: unknown): FitPosition {
       correct: checkCount(where, 'training.fit.sums.correct', sums.correct), counted: checkCount(where, 'training.fit.sums.counted', sums.counted),
     },
   };
-  if (fit.batchSize < 1 || fit.examples < 1) throw new RangeError(`${where}: training.fit needs examples and batchSize ≥ 1`);
-  if (fit.batch > Math.ceil(fit.examples / fit.batchSize)) {
+  if (v.order !== undefined) {
+    if (v.order !== 'bucketed' && v.order !== 'stream') throw new TypeError(`${where}: training.fit.order must be 'bucketed' or 'stream', got ${JSON.stringify(v.order)}`);
+    fit.order = v.order;
+  }
+  // a stream's epoch has no known size
+  if (fit.order !== 'stream' && (fit.batchSize < 1 || fit.examples < 1)) throw new RangeError(`${where}: training.fit needs examples and batchSize ≥ 1`);
+  if (fit.order !== 'stream' && fit.batch > Math.ceil(fit.examples / fit.batchSize)) {
     throw new RangeError(`${where}: training.fit.batch ${fit.batch} is past the last batch of an epoch (${Math.ceil(fit.examples / fit.batchSize)} batches)`);
   }
   if (v.early !== undefined && v.early !== null) {

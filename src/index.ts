@@ -6,9 +6,16 @@ export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
 } from './model.js';
 export { Network } from './network.js';
-export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
 export type { AbortSignalLike } from './train/types.js';
-export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
+export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
+// Length bucketing: one epoch's batches of similar lengths, as fit({ bucketByLength }) cuts them.
+export { bucketBatches } from './train/buckets.js';
+// Text read as it comes (any size, bounded memory): lines, words, token windows, language-model batches.
+export { languageModelBatches, linesOf, tokenIdsOf, tokenWindows, wordChunksOf, wordsOf } from './text.js';
+export type { TextChunks, WindowOptions, LanguageModelBatchOptions } from './text.js';
+// Embedding layers: their config types.
+export type { EmbeddingConfig, EmbeddingOptions, ResolvedEmbedding } from './embedding.js';
 // Data-parallel training over worker threads: fit(data, { workers: 2 | pool }).
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
@@ -26,7 +33,7 @@ export { MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS } from './li
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
 export { getEngine, type Engine, type Kernels, type WasmMemory } from './wasm.js';
-export { Arena, type Region } from './arena.js';
+export { Arena, getMemoryStats, type Region, type MemoryStats } from './arena.js';
 // The five architectures (createModel / loadModel) and decoding.
 export { createModel, loadModel } from './architectures.js';
 export type { ModelConfig, Model, ModelFor, ModelOf, LoadModelOptions } from './architectures.js';
@@ -46,8 +53,16 @@ export type {
 export { argmax, beamSearch, decodeBatch, pickToken, resolveSampling, samplingDistribution, streamTokens } from './decode.js';
 export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenStepper, Sampler } from './decode.js';
 // Tokenizers: text ↔ token ids, saved with models.
-export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
-export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';
+export { CharTokenizer, WordTokenizer, tokenizerFromJSON, splitWords } from './tokenizer.js';
+export type {
+  Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions, WordBuildOptions, UnknownPolicy, WordSplit,
+} from './tokenizer.js';
+// Models in and out of other frameworks: ONNX, and Keras / TensorFlow.js.
+export { toONNX, loadONNX } from './onnx.js';
+export type { ONNXExportOptions, LoadONNXOptions } from './onnx.js';
+export { loadKerasModel } from './keras.js';
+export type { KerasLoadOptions, KerasWeightData } from './keras.js';
+export type { ImportOptions, ImportedModel } from './convert.js';
 // Browsers: models in IndexedDB, as Blobs, downloads and uploads.
 export { saveToIndexedDB, loadFromIndexedDB, listSaved, deleteSaved, modelToBlob, downloadModel, loadFromBlob } from './browser.js';
 export type { SavedModelInfo, IndexedDBOptions, BlobOf, BlobLike } from './browser.js';

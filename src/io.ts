@@ -2,8 +2,9 @@
 // the model's config as JSON in the header's metadata. Loading maps a file's tensors onto a
 // layout — also files written by PyTorch's safetensors.torch.save_file(module.state_dict()),
 // whose names carry the module's attribute prefixes ('rnn.weight_ih_l0', 'fc.weight') —
-// and checks every name, shape and value before a single weight changes. Errors name the
-// function the user called (loadRNN, loadModel, loadWeights, setTrainingState).
+// and checks every name, shape and value before a single weight changes. A tensor a model
+// ties (one tensor, several names) is written under each name and read from any of them.
+// Errors name the function the user called (loadRNN, loadModel, loadWeights, setTrainingState).
 import type { Layout, TensorEntry } from './layout.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type DecodedSafetensors } from './safetensors.js';
 import { checkBoolean, checkKeys, describe } from './validate.js';
@@ -19,15 +20,21 @@ export interface LoadOptions {
   /** Prefix of the output layer's tensors ('fc.' for fc.weight / fc.bias). Default: 'head.',
    *  or the only other weight/bias pair in the file. */
   headPrefix?: string;
+  /** Prefix of the embedding table's tensor ('encoder.' for an nn.Embedding attribute named
+   *  encoder, as in PyTorch's word_language_model example). Default: 'embedding.', else the
+   *  only other 2-D weight without a bias of the table's shape. */
+  embeddingPrefix?: string;
   /** Refuse a file without the output layer or with tensors the model does not use (true,
    *  default), or keep the model's own head and ignore extra tensors (false). */
   strict?: boolean;
 }
 
+/** A model file: every tensor under its name, and a tied tensor under each of its names (as
+ *  PyTorch's state_dict lists it, so load_state_dict takes the file as it is). */
 export function encodeModel(layout: Layout, weights: Float32Array, config: object): Uint8Array {
-  const tensors = layout.entries.map((e) => ({
-    name: e.name, shape: [...e.shape], data: weights.subarray(e.offset, e.offset + e.length),
-  }));
+  const tensors = layout.entries.flatMap((e) => [e.name, ...(e.tiedNames ?? [])].map((name) => ({
+    name, shape: [...e.shape], data: weights.subarray(e.offset, e.offset + e.length),
+  })));
   return encodeSafetensors(tensors, { format: FORMAT, format_version: FORMAT_VERSION, config: JSON.stringify(config) });
 }
 
@@ -68,13 +75,13 @@ export function configFromFile(where: string, file: DecodedSafetensors): Record<
   return config as Record<string, unknown>;
 }
 
-/** Check load options (rnnPrefix, headPrefix, strict) and that `options` has no other keys
- *  than `keys`. */
+/** Check load options (rnnPrefix, headPrefix, embeddingPrefix, strict) and that `options` has
+ *  no other keys than `keys`. */
 export function checkLoadOptions(where: string, options: unknown, keys: readonly string[]): LoadOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
   checkKeys(where, 'options', options, keys);
   const o = options as LoadOptions;
-  for (const name of ['rnnPrefix', 'headPrefix'] as const) {
+  for (const name of ['rnnPrefix', 'headPrefix', 'embeddingPrefix'] as const) {
     if (o[name] !== undefined && typeof o[name] !== 'string') throw new TypeError(`${where}: options.${name} must be a string, got ${describe(o[name])}`);
   }
   if (o.strict !== undefined) checkBoolean(where, 'options.strict', o.strict);
@@ -109,27 +116,34 @@ export function applyTensors(match: TensorMatch, current: Float32Array): Float32
   return out;
 }
 
-/** Every layout entry with the file's tensor for it, all names, shapes and values checked. */
+/** Every layout entry with the file's tensor for it, all names, shapes and values checked (a
+ *  tied tensor's copies under several names must agree). */
 export function matchTensors(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions = {}): TensorMatch {
   const names = [...file.tensors.keys()];
-  const fileName = fileNames(where, layout, file, options);
+  const candidates = fileNames(where, layout, file, options);
   const used = new Set<string>();
   const out: [TensorEntry, Float32Array][] = [];
   for (const e of layout.entries) {
-    const name = fileName.get(e.name) ?? e.name;   // other layers (a bridge) keep their own names
-    const t = file.tensors.get(name);
-    if (!t) {
+    const found = candidates.get(e)!.filter((n) => file.tensors.has(n));
+    if (found.length === 0) {
       if ((e.role === 'head_weight' || e.role === 'head_bias') && options.strict === false) continue;
       const have = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
-      throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(name)} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}`);
+      throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(candidates.get(e)![0])} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}`);
     }
-    if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
-      throw new RangeError(`${where}: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}], the model's ${e.name} needs [${e.shape.join(', ')}]`);
+    const first = file.tensors.get(found[0])!.data;
+    for (const name of found) {
+      const t = file.tensors.get(name)!;
+      if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
+        throw new RangeError(`${where}: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}], the model's ${e.name} needs [${e.shape.join(', ')}]`);
+      }
+      const bad = t.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new RangeError(`${where}: tensor ${JSON.stringify(name)} holds ${t.data[bad]} at [${bad}]; a model file holds finite values only`);
+      if (t.data.some((v, i) => !Object.is(v, first[i]))) {
+        throw new RangeError(`${where}: tensors ${JSON.stringify(found[0])} and ${JSON.stringify(name)} are one tied tensor in this model (${e.name}), but the file holds different values`);
+      }
+      used.add(name);
     }
-    const bad = t.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new RangeError(`${where}: tensor ${JSON.stringify(name)} holds ${t.data[bad]} at [${bad}]; a model file holds finite values only`);
-    out.push([e, t.data]);
-    used.add(name);
+    out.push([e, first]);
   }
   const extra = names.filter((n) => !used.has(n));
   if (extra.length > 0 && options.strict !== false) {
@@ -139,35 +153,62 @@ export function matchTensors(where: string, layout: Layout, file: DecodedSafeten
   return out;
 }
 
-/** The file's name of each recurrent and head tensor of the layout, under the module prefixes
- *  given in the options or found in the file. */
-function fileNames(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions): Map<string, string> {
+/** For every entry of the layout, the names it may have in the file, most likely first. */
+function fileNames(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions): Map<TensorEntry, string[]> {
   const names = [...file.tensors.keys()];
+  const own = (e: TensorEntry) => [e.name, ...(e.tiedNames ?? [])];
   // a file with every tensor under the model's own names (one written by save()) maps as it is
-  const exact = options.rnnPrefix === undefined && options.headPrefix === undefined
-    && layout.entries.every((e) => file.tensors.has(e.name));
-  const rnnPrefix = options.rnnPrefix ?? (exact ? '' : findPrefix(names, 'weight_ih_l0') ?? '');
-  const fileName = new Map<string, string>();
-  for (const e of layout.entries) if (e.stack >= 0) fileName.set(e.name, rnnPrefix + e.name);
-  let headPrefix = options.headPrefix ?? (exact ? 'head.' : undefined);
-  if (headPrefix === undefined) {
-    if (file.tensors.has('head.weight')) headPrefix = 'head.';
-    else {
-      const recurrentNames = new Set(fileName.values());
-      const rest = names.filter((n) => !recurrentNames.has(n));
-      const pairs = rest.filter((n) => n.endsWith('.weight') && file.tensors.has(n.slice(0, -'weight'.length) + 'bias'));
-      if (pairs.length > 1) {
-        throw new RangeError(`${where}: the file has several weight/bias pairs besides the recurrent tensors (${pairs.slice(0, 12).join(', ')}); pass headPrefix to say which is the output layer`);
-      }
-      headPrefix = pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
-    }
+  const exact = options.rnnPrefix === undefined && options.headPrefix === undefined && options.embeddingPrefix === undefined
+    && layout.entries.every((e) => own(e).some((n) => file.tensors.has(n)));
+  const out = new Map<TensorEntry, string[]>();
+  if (exact) {
+    for (const e of layout.entries) out.set(e, own(e));
+    return out;
   }
+  // recurrent tensors: the file's module prefix + PyTorch's bare name (weight_ih_l0, …);
+  // with several recurrent modules (encoder, decoder) the names must be the model's own
+  const oneStack = layout.entries.every((e) => e.stack <= 0);
+  const rnnPrefix = oneStack ? options.rnnPrefix ?? findPrefix(names, 'weight_ih_l0') : undefined;
+  const bare = (e: TensorEntry) => e.name.slice(e.name.lastIndexOf('.') + 1);
+  for (const e of layout.entries) if (e.stack >= 0) out.set(e, [rnnPrefix === undefined ? e.name : rnnPrefix + bare(e)]);
+  const recurrent = new Set([...out.values()].flat());
+  const headPrefix = options.headPrefix ?? findHead(where, file, names.filter((n) => !recurrent.has(n)));
   const head = layout.head();
-  if (head) {
-    fileName.set(head.weight.name, `${headPrefix}weight`);
-    fileName.set(head.bias.name, `${headPrefix}bias`);
+  for (const e of layout.entries) {
+    if (out.has(e)) continue;
+    const tried = own(e);
+    if (e === head?.bias) tried.unshift(`${headPrefix}bias`);
+    if (e === head?.weight) tried.unshift(`${headPrefix}weight`);
+    if (e.role === 'embedding' && options.embeddingPrefix !== undefined) tried.unshift(`${options.embeddingPrefix}weight`);
+    out.set(e, tried);
   }
-  return fileName;
+  const taken = new Set([...out.values()].flat());
+  for (const e of layout.entries) {
+    const table = e.role === 'embedding' ? findTable(e, file, taken, options.embeddingPrefix) : undefined;
+    if (table) out.get(e)!.push(table);
+  }
+  return out;
+}
+
+/** A table found under neither its own name nor embeddingPrefix: the one other 2-D weight
+ *  without a bias, of its shape, that nothing else takes (word_language_model's
+ *  'encoder.weight'; a tied table may then be under the head's name too). */
+function findTable(e: TensorEntry, file: DecodedSafetensors, taken: Set<string>, prefix?: string): string | undefined {
+  if ([e.name, ...(prefix === undefined ? [] : [`${prefix}weight`])].some((n) => file.tensors.has(n))) return undefined;
+  const fits = [...file.tensors.keys()].filter((n) => !taken.has(n) && n.endsWith('weight')
+    && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias') && file.tensors.get(n)!.shape.join() === e.shape.join());
+  return fits.length === 1 ? fits[0] : undefined;
+}
+
+/** The output layer's prefix in a file: 'head.', or that of the only weight/bias pair among
+ *  the tensors left after the recurrent ones. */
+function findHead(where: string, file: DecodedSafetensors, rest: string[]): string {
+  if (file.tensors.has('head.weight') || file.tensors.has('head.bias')) return 'head.';
+  const pairs = rest.filter((n) => n.endsWith('.weight') && file.tensors.has(n.slice(0, -'weight'.length) + 'bias'));
+  if (pairs.length > 1) {
+    throw new RangeError(`${where}: the file has several weight/bias pairs besides the recurrent tensors (${pairs.slice(0, 12).join(', ')}); pass headPrefix to say which is the output layer`);
+  }
+  return pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
 }
 
 function findPrefix(names: string[], suffix: string): string | undefined {

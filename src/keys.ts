@@ -9,12 +9,14 @@
 const CELL = ['cell', 'n_a', 'layers', 'activation', 'resetAfter', 'dropout'] as const;
 /** Fields every model takes besides its cell. */
 const COMMON = [...CELL, 'reduction', 'seed', 'backend'] as const;
+/** A model that reads tokens through one embedding table, maybe tied to its output layer. */
+const EMBEDDING = ['embedding', 'tieWeights'] as const;
 /** createRNN's config (and many-to-many's, which is an RNN). */
-const RNN = [...COMMON, 'n_x', 'n_y', 'input', 'output', 'bidirectional', 'outputDropout'] as const;
+const RNN = [...COMMON, ...EMBEDDING, 'n_x', 'n_y', 'input', 'output', 'bidirectional', 'outputDropout'] as const;
 /** Sampling, as every generating call takes it. */
 const SAMPLING = ['strategy', 'temperature', 'topK', 'topP', 'seed'] as const;
 /** Where a loader finds a model's tensors in a file. */
-const LOAD = ['rnnPrefix', 'headPrefix', 'strict'] as const;
+const LOAD = ['rnnPrefix', 'headPrefix', 'embeddingPrefix', 'strict'] as const;
 /** A training step's options. */
 const TRAIN = ['optimizer', 'learningRate', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt'] as const;
 
@@ -22,13 +24,15 @@ export const KEYS = {
   // model configs, by architecture
   rnn: RNN,
   'many-to-many': [...RNN, 'architecture', 'tokenizers'],
-  'one-to-one': [...COMMON, 'architecture', 'n_x', 'n_y', 'input', 'output', 'tokenizers'],
-  'one-to-many': [...COMMON, 'architecture', 'n_y', 'output', 'startToken', 'stopToken', 'tokenizers'],
-  'many-to-one': [...COMMON, 'architecture', 'n_x', 'n_y', 'input', 'output', 'bidirectional', 'tokenizers'],
-  'encoder-decoder': [...COMMON, 'architecture', 'n_x', 'n_y', 'input', 'output', 'encoder', 'decoder', 'bridge',
-    'attention', 'startToken', 'stopToken', 'tokenizers'],
-  encoder: [...CELL, 'bidirectional'],
-  decoder: CELL,
+  'one-to-one': [...COMMON, ...EMBEDDING, 'architecture', 'n_x', 'n_y', 'input', 'output', 'tokenizers'],
+  'one-to-many': [...COMMON, ...EMBEDDING, 'architecture', 'n_y', 'output', 'startToken', 'stopToken', 'tokenizers'],
+  'many-to-one': [...COMMON, ...EMBEDDING, 'architecture', 'n_x', 'n_y', 'input', 'output', 'bidirectional', 'tokenizers'],
+  'encoder-decoder': [...COMMON, ...EMBEDDING, 'architecture', 'n_x', 'n_y', 'input', 'output', 'encoder', 'decoder', 'bridge',
+    'attention', 'startToken', 'stopToken', 'tokenizers', 'shareEmbeddings'],
+  encoder: [...CELL, 'bidirectional', 'embedding'],
+  decoder: [...CELL, 'embedding'],
+  /** An embedding's options (embedding: E is a number). */
+  embedding: ['size', 'paddingIdx', 'frozen'],
   /** tokenizers of the encoder-decoder and many-to-many: source / input (x) and target (y). */
   tokenizers: ['x', 'y'],
   /** tokenizers of the one-to-one and many-to-one (input only) and one-to-many (output only). */
@@ -38,10 +42,15 @@ export const KEYS = {
   loadWeights: LOAD,
   loadRNN: [...LOAD, 'config', 'backend'],
   loadModel: ['backend', 'architecture'],
+  // models in and out of other frameworks
+  toONNX: ['lengths'],
+  loadONNX: ['backend', 'seed'],
+  loadKerasModel: ['backend', 'seed', 'trainingSettings'],
   // training
   trainStep: TRAIN,
   fit: [...TRAIN, 'epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'validationBatchSize', 'metrics',
-    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers'],
+    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers', 'bucketByLength', 'poolSize', 'yields'],
+  computeGradients: ['names'],
   evaluate: ['batchSize', 'metrics'],
   earlyStopping: ['patience', 'monitor', 'minDelta', 'restoreBestWeights'],
   sgd: ['type', 'learningRate', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
@@ -71,8 +80,17 @@ export const KEYS = {
   beamSearchFrom: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix', 'x'],
   state: ['a0', 'c0'],
   // tokenizers
-  tokenizerJSON: ['kind', 'tokens', 'unk', 'bos', 'eos'],
-  tokenizerBuild: ['unk', 'bos', 'eos', 'minCount', 'maxTokens'],
+  tokenizerJSON: ['kind', 'tokens', 'unk', 'bos', 'eos', 'lowercase', 'unknown', 'split'],
+  tokenizerBuild: ['unk', 'bos', 'eos', 'minCount', 'maxTokens', 'order', 'lowercase', 'unknown'],
+  /** WordTokenizer.fromText: also how text is cut into words. */
+  wordTextBuild: ['unk', 'bos', 'eos', 'minCount', 'maxTokens', 'order', 'lowercase', 'unknown', 'split'],
+  // reading text as it comes
+  tokenWindows: ['length', 'stride'],
+  languageModelBatches: ['T', 'batchSize', 'stride'],
+  readText: ['chunkBytes'],
+  readWords: ['chunkBytes', 'split'],
+  readTokenWindows: ['length', 'stride', 'chunkBytes'],
+  textBatches: ['T', 'batchSize', 'stride', 'chunkBytes'],
   encode: ['bos', 'eos'],
   decode: ['skipSpecial'],
 } as const satisfies Record<string, readonly string[]>;

@@ -7,7 +7,11 @@
 // ...), then the output layer ('head.weight', 'head.bias', an nn.Linear), then any other
 // linear layers a model names ('bridge.weight', 'bridge.bias'). A model with several
 // recurrent stacks (encoder, decoder) prefixes each stack's names ('encoder.').
-// Bias-free matrices a model names ('attention.weight', 'attention.combine.weight') come last.
+// Bias-free matrices a model names ('attention.weight', 'attention.combine.weight') come next,
+// then embedding tables ('embedding.weight', nn.Embedding's (V, E)): the trainable ones, then
+// the frozen ones, so the optimizer's flat loop runs over the first `trainable` values only.
+// A tensor can have several names when a model ties weights (one tensor, several modules: an
+// embedding that is also the output layer's weight, or one embedding for source and target).
 // Shapes are row-major (out, in); gate blocks are stacked in PyTorch's order along rows.
 //
 // Seed names (the textbook's) alias the single-layer, one-direction vanilla cell and the head:
@@ -29,21 +33,40 @@ export interface StackSpec {
   bidirectional: boolean;
 }
 
+/** An embedding table of a layout: '<name>.weight', (V, E). */
+export interface EmbeddingSpec {
+  /** Module name: 'embedding', or with a model's prefix ('encoder.embedding'). */
+  name: string;
+  /** Rows (vocabulary size) and columns (values per token). */
+  V: number;
+  E: number;
+  /** Left out of the optimizer's range (laid out after every trainable tensor). */
+  frozen: boolean;
+  /** A row that starts at zero (nn.Embedding's padding_idx). */
+  paddingIdx?: number;
+  /** Other names of the same tensor (weights tied across modules). */
+  tiedNames?: readonly string[];
+}
+
 export interface LayoutSpec {
   /** Recurrent stacks, each with a name prefix ('' or e.g. 'encoder.'). */
   stacks: readonly { prefix: string; spec: StackSpec }[];
-  /** The output layer: n_in → n_y, named 'head.weight' / 'head.bias'. Omitted: no head. */
-  head?: { n_in: number; n_y: number };
+  /** The output layer: n_in → n_y, named 'head.weight' / 'head.bias'. Omitted: no head.
+   *  `tied`: the head's weight is that embedding table (named in `embeddings`), (n_y, n_in),
+   *  and 'head.weight' is one of its names. */
+  head?: { n_in: number; n_y: number; tied?: string };
   /** Other linear layers (e.g. an encoder-decoder's bridge), named '<name>.weight' (n_out, n_in)
    *  and '<name>.bias' (n_out), laid out after the head in the order given. */
   linears?: readonly { name: string; n_in: number; n_out: number }[];
   /** Weight matrices without a bias (e.g. attention's W_a, W_c), named exactly `name`, shape
    *  (n_out, n_in), laid out after the linear layers in the order given. */
   matrices?: readonly { name: string; n_in: number; n_out: number }[];
+  /** Embedding tables, laid out last: the trainable ones in the order given, then the frozen. */
+  embeddings?: readonly EmbeddingSpec[];
 }
 
 export type TensorRole = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'head_weight' | 'head_bias'
-  | 'linear_weight' | 'linear_bias' | 'matrix';
+  | 'linear_weight' | 'linear_bias' | 'matrix' | 'embedding';
 
 export interface TensorEntry {
   /** PyTorch-style name, the canonical one (files, the params object). */
@@ -61,6 +84,12 @@ export interface TensorEntry {
   readonly length: number;
   /** Initialisation bound: values are drawn uniformly from (−bound, bound). */
   readonly initBound: number;
+  /** 'normal': drawn from N(0, 1) instead (nn.Embedding's init). */
+  readonly init?: 'normal';
+  /** A row set to zero after the draw (nn.Embedding's padding_idx). */
+  readonly zeroRow?: number;
+  /** Other names of this tensor, when the model ties weights (e.g. 'head.weight'). */
+  readonly tiedNames?: readonly string[];
 }
 
 /** The four tensors of one cell (one layer, one direction). */
@@ -75,6 +104,9 @@ export interface Layout {
   readonly entries: readonly TensorEntry[];
   /** Total f32 values. */
   readonly size: number;
+  /** Values the optimizer updates: the first `trainable` of the region (frozen tensors come
+   *  after them). Equal to size when nothing is frozen. */
+  readonly trainable: number;
   /** Lookup by canonical name or alias. */
   get(name: string): TensorEntry | undefined;
   /** The tensors of one cell of a stack. */
@@ -83,6 +115,8 @@ export interface Layout {
   head(): { weight: TensorEntry; bias: TensorEntry } | undefined;
   /** A linear layer from LayoutSpec.linears, by name, if the model has it. */
   linear(name: string): { weight: TensorEntry; bias: TensorEntry } | undefined;
+  /** An embedding table from LayoutSpec.embeddings, by module name, if the model has it. */
+  embedding(name: string): TensorEntry | undefined;
 }
 
 const SEED_ALIASES: Record<string, string> = {
@@ -122,8 +156,8 @@ export function buildLayout(spec: LayoutSpec): Layout {
   if (spec.head) {
     // PyTorch's nn.Linear init: weight and bias ~ U(−1/√fan_in, 1/√fan_in)
     const bound = 1 / Math.sqrt(spec.head.n_in);
-    add({ name: 'head.weight', alias: 'W_ya', role: 'head_weight', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y, spec.head.n_in], initBound: bound });
-    add({ name: 'head.bias', alias: 'b_y', role: 'head_bias', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y], initBound: bound });
+    if (!spec.head.tied) add({ name: 'head.weight', alias: 'W_ya', role: 'head_weight', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y, spec.head.n_in], initBound: bound });
+    add({ name: 'head.bias', alias: spec.head.tied ? undefined : 'b_y', role: 'head_bias', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y], initBound: bound });
   }
   const linears = new Map<string, { weight: TensorEntry; bias: TensorEntry }>();
   for (const { name, n_in, n_out } of spec.linears ?? []) {
@@ -139,11 +173,32 @@ export function buildLayout(spec: LayoutSpec): Layout {
     // nn.Linear's weight init: U(−1/√fan_in, 1/√fan_in)
     add({ name, role: 'matrix', stack: -1, layer: 0, direction: 0, shape: [n_out, n_in], initBound: 1 / Math.sqrt(n_in) });
   }
+  const tables = spec.embeddings ?? [];
+  const headTable = spec.head?.tied;
+  let trainable = offset;
+  for (const frozen of [false, true]) {
+    if (frozen) trainable = offset;
+    for (const t of tables.filter((x) => x.frozen === frozen)) {
+      const tied = t.name === headTable;
+      if (tied && (t.V !== spec.head!.n_y || t.E !== spec.head!.n_in)) {
+        throw new RangeError(`layout: the output layer (${spec.head!.n_y}, ${spec.head!.n_in}) cannot be tied to ${t.name} (${t.V}, ${t.E})`);
+      }
+      // nn.Embedding's init N(0, 1); a table that is also the output layer starts as nn.Linear's weight
+      add({
+        name: `${t.name}.weight`, role: 'embedding', stack: -1, layer: 0, direction: 0, shape: [t.V, t.E],
+        initBound: 1 / Math.sqrt(t.E), init: tied ? undefined : 'normal', zeroRow: t.paddingIdx,
+        ...(t.tiedNames || tied ? { tiedNames: [...(t.tiedNames ?? []), ...(tied ? ['head.weight'] : [])] } : {}),
+      });
+    }
+  }
+  if (headTable !== undefined && !tables.some((t) => t.name === headTable)) throw new RangeError(`layout: the output layer is tied to '${headTable}', which is not an embedding`);
 
   const byName = new Map<string, TensorEntry>();
   for (const e of entries) {
-    byName.set(e.name, e);
-    if (e.alias) byName.set(e.alias, e);
+    for (const name of [e.name, ...(e.alias ? [e.alias] : []), ...(e.tiedNames ?? [])]) {
+      if (byName.has(name)) throw new RangeError(`layout: tensor name '${name}' is taken`);
+      byName.set(name, e);
+    }
   }
   const cells = new Map<string, CellParams>();
   for (const e of entries) {
@@ -157,6 +212,7 @@ export function buildLayout(spec: LayoutSpec): Layout {
   return {
     entries,
     size: offset,
+    trainable,
     get: (name) => byName.get(name),
     cell: (stack, layer, direction) => {
       const c = cells.get(`${stack}/${layer}/${direction}`);
@@ -165,5 +221,27 @@ export function buildLayout(spec: LayoutSpec): Layout {
     },
     head: () => head,
     linear: (name) => linears.get(name),
+    embedding: (name) => byName.get(`${name}.weight`),
   };
+}
+
+/** Fill a parameter region with a layout's initial values, drawn in layout order from `draw`
+ *  (uniform in [0, 1)): U(−bound, bound) per tensor, or N(0, 1) (Box–Muller) where the entry
+ *  says 'normal'; a zero row is cleared after its tensor is drawn. */
+export function initialise(layout: Layout, w: Float32Array, draw: () => number): void {
+  for (const e of layout.entries) {
+    if (e.init === 'normal') {
+      for (let i = 0; i < e.length; i += 2) {
+        const r = Math.sqrt(-2 * Math.log(1 - draw())), theta = 2 * Math.PI * draw();
+        w[e.offset + i] = r * Math.cos(theta);
+        if (i + 1 < e.length) w[e.offset + i + 1] = r * Math.sin(theta);
+      }
+    } else {
+      for (let i = 0; i < e.length; i++) w[e.offset + i] = (2 * draw() - 1) * e.initBound;
+    }
+    if (e.zeroRow !== undefined) {
+      const n = e.shape[1];
+      w.fill(0, e.offset + e.zeroRow * n, e.offset + (e.zeroRow + 1) * n);
+    }
+  }
 }

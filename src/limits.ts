@@ -20,8 +20,9 @@ export const MAX_GENERATED = 10_000_000;
 /** Most candidates beam search ranks per step: beamWidth × vocabulary size. */
 export const MAX_BEAM_CANDIDATES = 4_194_304;
 
-/** The size fields a model's parameter count depends on, at any depth of its config. */
-const SIZE_FIELDS = ['n_x', 'n_a', 'n_y', 'layers'];
+/** The size fields a model's parameter count depends on, at any depth of its config (size: an
+ *  embedding's E). */
+const SIZE_FIELDS = ['n_x', 'n_a', 'n_y', 'layers', 'size'];
 
 /** Tensors and f32 values a layout spec makes, by arithmetic (as buildLayout would lay them out). */
 export function layoutCounts(spec: LayoutSpec): { tensors: number; values: number } {
@@ -34,8 +35,13 @@ export function layoutCounts(spec: LayoutSpec): { tensors: number; values: numbe
     values += dirs * (first + (s.layers - 1) * above);
   }
   if (spec.head) {
-    tensors += 2;
-    values += spec.head.n_y * (spec.head.n_in + 1);
+    // a head tied to an embedding table has only its bias of its own
+    tensors += spec.head.tied ? 1 : 2;
+    values += spec.head.n_y * ((spec.head.tied ? 0 : spec.head.n_in) + 1);
+  }
+  for (const t of spec.embeddings ?? []) {
+    tensors += 1;
+    values += t.V * t.E;
   }
   for (const l of spec.linears ?? []) {
     tensors += 2;

@@ -10,7 +10,8 @@
 // cell runs every step in wasm; one backward call per cell runs BPTT; clipping and the
 // optimizer step are single loops over the flat parameter region. In training, dropout
 // (assembly/dropout.ts) may zero outputs between stacked layers (`dropout`) and the top
-// layer's output before the head (`outputDropout`); inference never drops anything.
+// layer's output before the head (`outputDropout`); inference never drops anything. Token
+// input may go through an embedding table (src/embedding.ts), whose weight the head may share.
 import type { Region } from './arena.js';
 import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
@@ -18,7 +19,7 @@ import {
 import {
   applyTensors, checkLoadOptions, checkTensorCount, configFromFile, decodeModelFile, matchTensors, type LoadOptions,
 } from './io.js';
-import { Network, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
+import { Network, type GradientOptions, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
 import type { StatSums } from './checkpoint.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
@@ -27,16 +28,19 @@ import { checkTokens, generateTokens } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Stepper } from './stepper.js';
+import {
+  embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
+} from './embedding.js';
 import type { DecodedSafetensors } from './safetensors.js';
 import {
   checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
 } from './validate.js';
-import { getEngine, OUTPUT_KIND, type Backend, type Build, type Kernels } from './wasm.js';
+import { OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
 /** What createRNN takes. Every field is documented with its default. */
-export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends TokenEmbeddingConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;
   /** Input size: features per step, or vocabulary size for token inputs. */
@@ -76,7 +80,7 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
 }
 
 /** A config with every default filled in (model.config, and what toJSON returns). */
-export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedTokenEmbedding {
   cell: CellKind;
   n_x: number;
   n_a: number;
@@ -129,14 +133,22 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
   };
+  Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
+    headShape(resolved.n_y, resolved.n_a, resolved.bidirectional), unlessTokens(resolved.input)));
   checkModelSize(where, resolved, rnnLayout);
   return resolved;
 }
 
-/** The parameter layout of an RNN: its stack, then the output layer on D·n_a. */
+/** The parameter layout of an RNN: its stack, then the output layer on D·n_a, and the
+ *  embedding table (which the output layer's weight may be). */
 export function rnnLayout(config: ResolvedConfig): LayoutSpec {
   const D = config.bidirectional ? 2 : 1;
-  return { stacks: [{ prefix: '', spec: config }], head: { n_in: D * config.n_a, n_y: config.n_y } };
+  const t = tokenEmbeddingLayout(config, config.n_x, config.n_x);
+  return {
+    stacks: [{ prefix: t.prefix, spec: { ...config, n_x: t.n_x } }],
+    head: { n_in: D * config.n_a, n_y: config.n_y, tied: t.tied },
+    embeddings: t.embeddings,
+  };
 }
 
 // --- the sequence API's types ---
@@ -180,7 +192,8 @@ export interface ForwardResult {
 
 export interface Gradients {
   loss: number;
-  /** ∂L/∂θ per tensor, by canonical name (the seed names are aliases: dW_aa = grads.W_aa). */
+  /** ∂L/∂θ per tensor (copies), by canonical name, or by the names asked for (seed aliases too:
+   *  { names: ['W_aa'] } gives grads.W_aa). */
   grads: Record<string, Float32Array>;
   /** ∂L/∂a<0>, (layers · directions, B, n_a). */
   da0: Float32Array;
@@ -231,8 +244,7 @@ export async function loadRNN(bytes: Uint8Array, options: LoadRNNOptions = {}): 
   const spec = rnnLayout(resolved);
   checkTensorCount(where, file, layoutCounts(spec), describeSizes(resolved));
   const match = matchTensors(where, buildLayout(spec), file, o);
-  const engine = await getEngine(backend);
-  const model = labelled(where, () => new RNN(engine.kernels, resolved, engine.backend));
+  const model = await withEngine(backend, (engine) => labelled(where, () => new RNN(engine.kernels, resolved, engine.backend)));
   model.setWeights(applyTensors(match, model.getWeights()));
   return model;
 }
@@ -254,8 +266,8 @@ function rnnConfigFromFile(where: string, file: DecodedSafetensors): RNNConfig |
 export async function createRNN<const C extends RNNConfig>(config: C): Promise<RNN<InputOf<C>, OutputOf<C>>> {
   const where = 'createRNN';
   const resolved = resolveConfig(config, where);
-  const engine = await getEngine(checkBackend(where, 'backend', config.backend));
-  return labelled(where, () => new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend));
+  return withEngine(checkBackend(where, 'backend', config.backend),
+    (engine) => labelled(where, () => new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend)));
 }
 
 /** Output-layer workspace, sized for the largest T·B seen. Time-major. */
@@ -293,11 +305,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   /** Use createRNN(). */
   constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: Build) {
     super(kernels, backend, buildLayout(rnnLayout(config)), config.seed);
-    this.config = Object.freeze({ ...config });
+    this.config = Object.freeze({ ...config, ...(config.embedding ? { embedding: Object.freeze({ ...config.embedding }) } : {}) });
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {
       cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
       activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
-      dropout: config.dropout,
+      dropout: config.dropout, embedding: config.embedding && embeddingTable(this.layout, 'embedding', config.embedding),
     });
   }
 
@@ -313,8 +325,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** Loss and the gradient of every parameter for a batch, and of the initial states and the
    *  (dense) input; the weights are not changed. */
-  override computeGradients(batch: LabeledBatch<I, O>): Gradients {
-    const { loss, grads } = super.computeGradients(batch);
+  override computeGradients(batch: LabeledBatch<I, O>, options?: GradientOptions): Gradients {
+    const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.stack.readStateGrads();
     const result: Gradients = { loss, grads, da0: dh0 };
     if (dc0) result.dc0 = dc0;
@@ -429,7 +441,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** The configuration as plain JSON (round-trips through createRNN). */
   toJSON(): ResolvedConfig<I, O> {
-    return { ...this.config };
+    const c = { ...this.config };
+    if (c.embedding) c.embedding = { ...c.embedding };
+    return c;
   }
 
   protected releaseWorkspaces(): void {

@@ -7,20 +7,27 @@ import { Arena, type Region } from './arena.js';
 import type { StatSums } from './checkpoint.js';
 import { checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import { KEYS } from './keys.js';
-import type { Layout, TensorEntry } from './layout.js';
+import { initialise, type Layout, type TensorEntry } from './layout.js';
 import { Random } from './random.js';
 import { registerTrainable, type Trainable } from './train/trainable.js';
 import { Training } from './train/training.js';
 import type {
-  Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
+  DataStream, Dataset, Example, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
 } from './train/types.js';
-import { checkFloats, describe } from './validate.js';
+import { checkFloats, checkObject, describe } from './validate.js';
 import type { Build, Kernels } from './wasm.js';
 
 export type {
   TrainOptions, StepResult, MetricName, Metrics, Progress, EpochLogs, Monitor, EarlyStoppingOptions, Dataset, FitOptions,
-  FitResult, Examples, WindowLoss, StatsWanted,
+  FitResult, Examples, WindowLoss, StatsWanted, DataStream, Example,
 } from './train/types.js';
+
+/** What computeGradients copies out. */
+export interface GradientOptions {
+  /** Copy out only these tensors' gradients, keyed as given (PyTorch names or seed aliases);
+   *  [] copies none (read them with gradientsView()). Default: every tensor. */
+  names?: readonly string[];
+}
 
 export abstract class Network<TBatch extends Examples = Examples> {
   /** The parameter layout (names, shapes, offsets). */
@@ -40,7 +47,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   protected constructor(protected readonly kernels: Kernels, readonly backend: Build, layout: Layout, seed: number) {
     this.layout = layout;
-    this.arena = new Arena(kernels);
+    this.arena = new Arena(kernels, new.target.name);
     this.weights = this.arena.alloc(layout.size, 'parameters');
     try {
       this.grads = this.arena.alloc(layout.size, 'gradients');
@@ -48,12 +55,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
       this.arena.dispose();
       throw e;
     }
-    // PyTorch's initialisation: U(−bound, bound) per tensor, drawn in layout order
+    // PyTorch's initialisation, drawn in layout order
     const init = new Random(seed);
-    const w = this.arena.f32(this.weights);
-    for (const e of layout.entries) {
-      for (let i = 0; i < e.length; i++) w[e.offset + i] = (2 * init.uniform() - 1) * e.initBound;
-    }
+    initialise(layout, this.arena.f32(this.weights), () => init.uniform());
     this.rng = new Random(seed ^ 0x2545f491);
     this.params = this.makeParamsObject();
     const trainable = this.trainable();
@@ -101,6 +105,12 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Number of trainable values. */
   get numParams(): number {
     return this.layout.size;
+  }
+
+  /** Bytes of WebAssembly memory this model's regions hold: parameters, gradients, optimizer
+   *  moments and workspaces (getMemoryStats() lists every model, and what the process holds). */
+  get memoryBytes(): number {
+    return this.arena.usedBytes;
   }
 
   // --- weights ---
@@ -172,15 +182,28 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   // --- training ---
 
-  /** Loss and the gradient of every parameter for a batch, in training mode (dropout on); the
-   *  weights are not changed. */
-  computeGradients(batch: TBatch): { loss: number; grads: Record<string, Float32Array> } {
-    this.training.assertIdle('computeGradients');
-    const loss = this.lossAndGradients('computeGradients', batch);
+  /** Loss and the gradient of every parameter (or of options.names) for a batch, in training
+   *  mode (dropout on), as copies; the weights are not changed. gradientsView() reads the same
+   *  gradients without copying. */
+  computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array> } {
+    const where = 'computeGradients';
+    this.training.assertIdle(where);
+    const wanted = this.gradientEntries(where, options);
+    const loss = this.lossAndGradients(where, batch);
     const g = this.arena.f32(this.grads);
     const grads: Record<string, Float32Array> = {};
-    for (const e of this.layout.entries) grads[e.name] = g.slice(e.offset, e.offset + e.length);
+    for (const [name, e] of wanted) grads[name] = g.slice(e.offset, e.offset + e.length);
     return { loss, grads };
+  }
+
+  /** Zero-copy views of the gradient region by canonical name: the gradients of the last
+   *  computeGradients, trainStep or fit step (after clipping, for a step). Invalid after any
+   *  allocation in the module (creating a model, a larger batch) and overwritten by the next
+   *  gradient: read them at once, or copy what you keep. */
+  gradientsView(): Record<string, Float32Array> {
+    const views: Record<string, Float32Array> = {};
+    for (const e of this.layout.entries) views[e.name] = this.arena.f32(this.grads, e.offset, e.length);
+    return views;
   }
 
   /** One optimizer step on a batch (one per window with tbptt): forward, BPTT, the non-finite
@@ -199,7 +222,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  worker threads (`workers`). One fit at a time: while it runs, the model can be read
    *  (getWeights, getTrainingState, save), run (forward, evaluate, sampling) and disposed, but
    *  not trained or changed otherwise. */
-  fit(data: Dataset<TBatch>, options: FitOptions = {}): Promise<FitResult> {
+  fit(data: Dataset<TBatch> | DataStream<TBatch | Example<TBatch>>, options: FitOptions = {}): Promise<FitResult> {
     return this.training.fit(data, options);
   }
 
@@ -219,6 +242,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
   }
 
   // --- internals ---
+
+  /** The tensors options.names asks for (all by default), checked before anything runs. */
+  private gradientEntries(where: string, options: GradientOptions): [string, TensorEntry][] {
+    checkObject(where, 'options', options, KEYS.computeGradients);
+    if (options.names === undefined) return this.layout.entries.map((e) => [e.name, e]);
+    if (!Array.isArray(options.names)) throw new TypeError(`${where}: names must be an array of parameter names, got ${describe(options.names)}`);
+    return options.names.map((name) => [name, this.entry(where, name)]);
+  }
 
   protected entry(where: string, name: string): TensorEntry {
     const e = typeof name === 'string' ? this.layout.get(name) : undefined;

@@ -1,5 +1,8 @@
 /// <reference types="node" />
-// rnn-wasm/node: files on disk, for Node only (the main entry never imports node: modules).
+// rnn-wasm/node: files on disk, for Node only (the main entry never imports node: modules):
+// models, checkpoints and ONNX files written, ONNX files and Keras model folders read, and text
+// files of any size read as they go (lines, words, token windows, language-model batches for
+// fit()), a chunk at a time (see text.ts).
 // Every write is atomic: the bytes go to a temporary file in the same directory, are flushed
 // to the disk (fsync), and the file is renamed over the target, so a crash or a kill at any
 // moment leaves either the old file or the new one, never a torn one. A kill mid-write can
@@ -8,9 +11,16 @@
 // writer is gone (its process no longer runs, or it is this process and not writing now).
 // see: https://man7.org/linux/man-pages/man2/rename.2.html (rename is atomic within a file system)
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import type { Network } from './network.js';
+import { loadKerasModel, type KerasLoadOptions } from './keras.js';
+import { loadONNX, toONNX, type LoadONNXOptions, type ONNXExportOptions } from './onnx.js';
+import { languageModelBatches, linesOf, tokenWindows, wordsOf, type LanguageModelBatchOptions, type WindowOptions } from './text.js';
+import type { Tokenizer, WordSplit } from './tokenizer.js';
+import { checkInt, checkObject } from './validate.js';
+import { KEYS } from './keys.js';
 
 /** Write bytes to path atomically: temp file beside it, fsync, rename over the target, then
  *  fsync the directory (where the platform allows) so the rename itself is durable. */
@@ -94,6 +104,55 @@ export async function loadCheckpoint(model: Network, path: string): Promise<void
   model.setTrainingState(await readBytes(path));
 }
 
+/** Write a model as an ONNX file (toONNX) atomically. */
+export async function saveONNX(model: Network, path: string, options?: ONNXExportOptions): Promise<void> {
+  checkPath('saveONNX', path);
+  return writeFileAtomic(path, toONNX(model, options));
+}
+
+/** Read an ONNX file into a model (loadONNX). */
+export async function loadONNXFile(path: string, options?: LoadONNXOptions) {
+  checkPath('loadONNXFile', path);
+  return loadONNX(await io('loadONNXFile', path, () => readBytes(path)), options);
+}
+
+/** Load a Keras model saved for TensorFlow.js from its folder, or from the path of its
+ *  model.json: the weight files the manifest names are read from the same folder (names that
+ *  would leave it, absolute or with '..', are refused). */
+export async function loadKerasModelFile(path: string, options?: KerasLoadOptions) {
+  const where = 'loadKerasModelFile';
+  checkPath(where, path);
+  const file = (await io(where, path, () => stat(path))).isDirectory() ? join(path, 'model.json') : path;
+  const text = new TextDecoder().decode(await io(where, file, () => readBytes(file)));
+  let json: { weightsManifest?: { paths?: unknown }[] };
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TypeError(`${where}: ${file} is not valid JSON (${(e as Error).message})`);
+  }
+  const paths = Array.isArray(json?.weightsManifest) ? json.weightsManifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [])) : [];
+  const files: Record<string, Uint8Array> = {};
+  for (const p of paths) {
+    if (typeof p !== 'string' || isAbsolute(p) || normalize(p).split(/[\\/]/).includes('..')) {
+      throw new TypeError(`${where}: ${file} names weight file ${JSON.stringify(p)}, outside its folder`);
+    }
+    const weights = join(dirname(file), p);
+    files[p] = await io(where, weights, () => readBytes(weights));
+  }
+  return loadKerasModel(json, files, options);
+}
+
+/** A file system call whose error names the function the user called and the path (the
+ *  error's code, e.g. ENOENT, is kept). */
+async function io<T>(where: string, path: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw Object.assign(new Error(`${where}: cannot read ${path}: ${err.message}`), { code: err.code });
+  }
+}
+
 function checkModel(where: string, model: unknown): void {
   if (typeof model !== 'object' || model === null || typeof (model as Network).getTrainingState !== 'function') {
     throw new TypeError(`${where}: model must be a model from createRNN, createModel or a loader, got ${model === null ? 'null' : typeof model}`);
@@ -121,4 +180,60 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+// --- reading text files as they go ---
+
+/** How a text file is read. */
+export interface ReadTextOptions {
+  /** Bytes read at a time: the memory a stream holds is about this, whatever the file's size.
+   *  Default 65536. */
+  chunkBytes?: number;
+}
+
+/** A file's text in chunks (UTF-8; a character is never cut between chunks), read as it goes.
+ *  The result can be iterated many times, each time from the start (fit() reads it once per
+ *  epoch). */
+export function readText(path: string, options: ReadTextOptions = {}): AsyncIterable<string> {
+  return textOf('readText', path, options, KEYS.readText);
+}
+
+/** A file's lines, without line ends, read as it goes (re-iterable). */
+export function readLines(path: string, options: ReadTextOptions = {}): AsyncIterable<string> {
+  const text = textOf('readLines', path, options, KEYS.readText);
+  return { [Symbol.asyncIterator]: () => linesOf(text) };
+}
+
+/** A file's words (cut at whitespace, or with split: 'words' into words and punctuation
+ *  marks), read as it goes (re-iterable). */
+export function readWords(path: string, options: ReadTextOptions & { split?: WordSplit } = {}): AsyncIterable<string> {
+  const text = textOf('readWords', path, options, KEYS.readWords);
+  return { [Symbol.asyncIterator]: () => wordsOf(text, options.split ?? 'whitespace') };
+}
+
+/** Windows of `length` token ids of a file, `stride` apart, in bounded memory (re-iterable). */
+export function readTokenWindows(path: string, tokenizer: Tokenizer, options: WindowOptions & ReadTextOptions): AsyncIterable<number[]> {
+  const text = textOf('readTokenWindows', path, options, KEYS.readTokenWindows);
+  const { length, stride } = options;
+  return { [Symbol.asyncIterator]: () => tokenWindows(text, tokenizer, { length, stride }) };
+}
+
+/** A language model's batches from a file, for fit(): B windows of T + 1 tokens, x the first
+ *  T and y the last T of each; re-iterable, so fit() reads the file once per epoch and a
+ *  resumed run reads it again and skips the batches done. */
+export function textBatches(path: string, tokenizer: Tokenizer,
+                            options: LanguageModelBatchOptions & ReadTextOptions): AsyncIterable<{ x: number[][]; y: number[][] }> {
+  const text = textOf('textBatches', path, options, KEYS.textBatches);
+  const { T, batchSize, stride } = options;
+  return { [Symbol.asyncIterator]: () => languageModelBatches(text, tokenizer, { T, batchSize, stride }) };
+}
+
+/** The chunks of a file's text, a new read stream per pass, after the path and options are checked. */
+function textOf(where: string, path: unknown, options: ReadTextOptions, keys: readonly string[]): AsyncIterable<string> {
+  checkPath(where, path);
+  checkObject(where, 'options', options, keys);
+  const chunkBytes = checkInt(where, 'chunkBytes', options.chunkBytes ?? 65536);
+  return {
+    [Symbol.asyncIterator]: () => createReadStream(path as string, { encoding: 'utf8', highWaterMark: chunkBytes })[Symbol.asyncIterator](),
+  };
 }

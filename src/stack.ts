@@ -8,10 +8,15 @@
 // length), and its outputs are reversed back. States h0 / c0 / hT / cT are (L·D, B, n_a) with
 // index l·D + d, PyTorch's order.
 //
+// Token input reaches layer 0 as one-hot columns of W_ih, or through an embedding table: the
+// ids are gathered into a dense (T·B, E) input Emb, and BPTT's ∂L/∂Emb is scattered back into
+// the table's rows (src/embedding.ts).
+//
 // Dropout between layers (PyTorch's `dropout` argument): in training, layer l > 0 reads
 // Xd = M ⊙ (output of layer l−1) with a fresh mask M per forward pass, and BPTT sends
 // ∂L/∂Xd ⊙ M down to layer l−1 (assembly/dropout.ts).
 import type { Arena, Region } from './arena.js';
+import { embeddingBackward, embeddingForward, type EmbeddingTable } from './embedding.js';
 import type { CellKind, CellParams, Layout } from './layout.js';
 import type { Random } from './random.js';
 import type { Kernels } from './wasm.js';
@@ -28,6 +33,8 @@ export interface StackConfig {
   resetAfter: boolean;
   /** Layer 0 input is token ids rather than feature vectors. */
   tokens: boolean;
+  /** Token input read through this embedding table (E values per id) instead of one-hot. */
+  embedding?: EmbeddingTable;
   /** Probability of zeroing each output of every layer but the last, in training (forward
    *  given a generator). Default 0. */
   dropout?: number;
@@ -64,7 +71,8 @@ interface Workspace {
   blocks: number;           // capacity: (T+1)·B
   batch: number;            // capacity: B
   X: Region;                // (T·B) ids or (T·B, n_x) features
-  dX?: Region;              // dense input: (T·B, n_x)
+  Emb?: Region;             // embedding: (T·B, E) the ids' rows
+  dX?: Region;              // dense input: (T·B, n_x); embedding: (T·B, E)
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
@@ -81,9 +89,16 @@ export class Stack {
   /** Whether the last forward pass applied dropout (so backward applies the same masks). */
   private dropped = false;
 
+  /** Layer 0 reads one-hot ids (tokens without an embedding). */
+  private readonly oneHot: boolean;
+  /** Width of layer 0's input: n_x, or E with an embedding. */
+  private readonly n_in0: number;
+
   constructor(private kernels: Kernels, private arena: Arena, private layout: Layout,
               private index: number, readonly config: StackConfig) {
     this.D = config.bidirectional ? 2 : 1;
+    this.oneHot = config.tokens && !config.embedding;
+    this.n_in0 = config.embedding ? config.embedding.entry.shape[1] : config.n_x;
   }
 
   /** Width of the output per step: D·n_a. */
@@ -111,16 +126,17 @@ export class Stack {
     this.hasLens = lens !== undefined;
     if (lens) a.i32(ws.lens, 0, B).set(lens);
     const lensPtr = lens ? ws.lens.ptr : 0;
+    if (c.embedding) embeddingForward(k, params, c.embedding, ws.Emb!.ptr, ws.X.ptr, rows);
     for (let l = 0; l < c.layers; l++) {
       const lw = ws.layers[l];
-      const n_in = l === 0 ? c.n_x : this.n_out;
+      const n_in = l === 0 ? this.n_in0 : this.n_out;
       if (l > 0 && this.dropped) {
         // Xd = M ⊙ output of the layer below, with a fresh mask
         dropoutMask(k, lw.M!.ptr, rows * n_in, c.dropout!, rng!);
         k.mul_mask(lw.Xd!.ptr, this.outPtrOf(l - 1), lw.M!.ptr, rows * n_in);
       }
       const input = this.inputPtrOf(l);
-      const tokens = l === 0 && c.tokens ? 1 : 0;
+      const tokens = l === 0 && this.oneHot ? 1 : 0;
       const width = tokens ? 1 : n_in;
       for (let d = 0; d < this.D; d++) {
         const s = l * this.D + d;
@@ -195,10 +211,10 @@ export class Stack {
         k.copy_rows(lw.cells[0].dA.ptr + block, H, lw.dO!.ptr, 2 * H, rows, H, 0);
         k.reverse_steps(lw.cells[1].dA.ptr + block, H, lw.dO!.ptr + 4 * H, 2 * H, lensPtr, T, B, H, 0);
       }
-      const n_in = l === 0 ? c.n_x : this.n_out;
-      const tokens = l === 0 && c.tokens ? 1 : 0;
+      const n_in = l === 0 ? this.n_in0 : this.n_out;
+      const tokens = l === 0 && this.oneHot ? 1 : 0;
       // where ∂L/∂input goes: the layer below's output gradient (through the dropout mask),
-      // or dX for dense input
+      // or dX for dense input and a trainable embedding
       let dIn = 0;
       if (l > 0 && this.dropped) {
         dIn = lw.dXd!.ptr;
@@ -207,8 +223,8 @@ export class Stack {
         dIn = this.dOutPtrOf(l - 1);
         if (this.D === 1) k.zero_f32(ws.layers[l - 1].cells[0].dA.ptr, (T + 1) * B * H);
         else k.zero_f32(dIn, rows * n_in);
-      } else if (!tokens) {
-        dIn = ws.dX!.ptr;
+      } else if (ws.dX) {
+        dIn = ws.dX.ptr;
         k.zero_f32(dIn, rows * n_in);
       }
       for (let d = 0; d < this.D; d++) {
@@ -242,12 +258,14 @@ export class Stack {
       // ∂L/∂(output of layer l−1) = ∂L/∂Xd ⊙ M (overwrites the layer below's dOut)
       if (l > 0 && this.dropped) k.mul_mask(this.dOutPtrOf(l - 1), dIn, lw.M!.ptr, rows * n_in);
     }
+    // ∂L/∂W_e[id<t>] += ∂L/∂x<t>: into the rows the batch used
+    if (ws.dX && c.embedding) embeddingBackward(k, grads, c.embedding, ws.dX.ptr, ws.X.ptr, rows);
   }
 
   /** ∂L/∂x for dense input, batch-major (B, T, n_x). Valid after backward(). */
   readInputGrad(): Float32Array | undefined {
     const ws = this.ws!;
-    if (!ws.dX) return undefined;
+    if (!ws.dX || this.config.tokens) return undefined;
     return toBatchMajor(this.arena.f32(ws.dX, 0, ws.T * ws.B * this.config.n_x), ws.T, ws.B, this.config.n_x);
   }
 
@@ -279,7 +297,7 @@ export class Stack {
     const ws = this.ws;
     if (!ws) return;
     const a = this.arena;
-    for (const r of [ws.X, ws.dX, ws.lens, ws.dcT, ws.WT]) a.release(r);
+    for (const r of [ws.X, ws.Emb, ws.dX, ws.lens, ws.dcT, ws.WT]) a.release(r);
     for (const lw of ws.layers) {
       for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
       for (const cw of lw.cells) for (const r of Object.values(cw)) a.release(r);
@@ -291,7 +309,7 @@ export class Stack {
 
   /** What layer l reads: the input, or the output of layer l − 1 (after dropout, if applied). */
   private inputPtrOf(l: number): number {
-    if (l === 0) return this.ws!.X.ptr;
+    if (l === 0) return this.ws!.Emb?.ptr ?? this.ws!.X.ptr;
     return this.dropped ? this.ws!.layers[l].Xd!.ptr : this.outPtrOf(l - 1);
   }
 
@@ -325,14 +343,15 @@ export class Stack {
         lens: a.alloc(B, 'sequence lengths'),
         layers: [],
       };
-      if (!c.tokens) ws.dX = a.alloc(cap * c.n_x, 'the input-gradient workspace');
-      // token rows read W_ihᵀ's contiguous rows instead of W_ih's columns (assembly/cells.ts),
+      if (c.embedding) ws.Emb = a.alloc(cap * this.n_in0, 'the embedding workspace');
+      if (!this.oneHot && !c.embedding?.frozen) ws.dX = a.alloc(cap * this.n_in0, 'the input-gradient workspace');
+      // one-hot rows read W_ihᵀ's contiguous rows instead of W_ih's columns (assembly/cells.ts),
       // up to TRANSPOSE_LIMIT values; a larger vocabulary keeps the strided gather
       const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
-      if (c.tokens && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = a.alloc(c.n_x * gates * H, 'the input workspace');
+      if (this.oneHot && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = a.alloc(c.n_x * gates * H, 'the input workspace');
       if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
       for (let l = 0; l < c.layers; l++) {
-        const n_in = l === 0 ? c.n_x : this.n_out;
+        const n_in = l === 0 ? this.n_in0 : this.n_out;
         const lw: LayerWork = { cells: [] };
         ws.layers.push(lw);
         for (let d = 0; d < this.D; d++) {
@@ -353,8 +372,8 @@ export class Stack {
         if (this.D === 2) {
           lw.O = a.alloc(cap * 2 * H, 'the BPTT workspace');
           lw.dO = a.alloc(cap * 2 * H, 'the BPTT workspace');
-          lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
-          if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
+          lw.Xr = a.alloc(cap * (l === 0 && this.oneHot ? 1 : n_in), 'the BPTT workspace');
+          if (!(l === 0 && this.oneHot)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
         }
         if (l > 0 && (c.dropout ?? 0) > 0) {
           lw.M = a.alloc(cap * n_in, 'the dropout workspace');

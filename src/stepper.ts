@@ -1,5 +1,6 @@
 // The fast path of generation and streaming: a one-direction recurrent stack and its output
 // layer stepped for B rows (1 for a stream, a few for a beam), the state kept in wasm memory.
+// Token ids reach layer 0 as one-hot columns or through the stack's embedding table.
 // One wasm call advances every layer and the head (assembly/step.ts); for one token stream one
 // call also chooses the next token, so generating allocates nothing per token. A pool hands
 // each generation in progress a stepper of its own, so generations never share a state.
@@ -15,7 +16,7 @@ import type { StackConfig } from './stack.js';
 import { OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 16, LAYER = 16;
-const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12 } as const;
+const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15 } as const;
 const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13 } as const;
 const CELLS = { rnn: 0, lstm: 1, gru: 2 } as const;
 
@@ -147,7 +148,7 @@ export class Stepper implements TokenSource {
         const f = new Array<number>(LAYER).fill(0);
         f[F.CELL] = CELLS[c.cell];
         f[F.FLAG] = c.cell === 'rnn' ? (c.activation === 'relu' ? 1 : 0) : c.cell === 'gru' ? (c.resetAfter ? 1 : 0) : 0;
-        f[F.N_IN] = l === 0 ? c.n_x : c.n_a;
+        f[F.N_IN] = l > 0 ? c.n_a : c.embedding ? c.embedding.entry.shape[1] : c.n_x;
         f[F.N_A] = c.n_a;
         f[F.W_IH] = w(p.weight_ih); f[F.W_HH] = w(p.weight_hh); f[F.B_IH] = w(p.bias_ih); f[F.B_HH] = w(p.bias_hh);
         f[F.A] = A.ptr;
@@ -160,6 +161,10 @@ export class Stepper implements TokenSource {
       }
       const h = new Array<number>(HEADER).fill(0);
       h[H.L] = L; h[H.TOKENS] = c.tokens ? 1 : 0; h[H.OUTPUT] = -1; h[H.X] = ws.X.ptr; h[H.R] = ws.R.ptr; h[H.CAP] = cap;
+      if (c.embedding) {
+        const E = c.embedding.entry.shape[1];
+        h[H.EMB] = this.params.ptr + 4 * c.embedding.entry.offset; h[H.EW] = E; h[H.EX] = alloc(cap * E).ptr;
+      }
       if (this.head) {
         ws.P = alloc(cap * n_y);
         h[H.OUTPUT] = OUTPUT_KIND[this.head.output]; h[H.N_Y] = n_y;

@@ -2,6 +2,12 @@
 // The modules are embedded as base64 (src/wasm/modules.ts), compiled once per process and
 // instantiated once per backend; every model of that backend allocates its own regions in
 // the shared instance's memory (see arena.ts). Works in Node, browsers and workers alike.
+//
+// WebAssembly memory only grows, so the instance is what gives memory back: arenas retain
+// their engine, and when the last one is disposed the instance is dropped and the next model
+// makes a new one. Models hold a copy of the kernels that is emptied then, so a disposed model
+// still referenced keeps no memory reachable; the kernels getEngine() returns stay usable
+// (and keep their instance alive) for as long as the caller holds them.
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
 import { modules } from './wasm/modules.js';
 
@@ -99,6 +105,9 @@ export interface Kernels {
   plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
   plan_token(plan: number, token: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
   plan_select(plan: number, B: number): void;
+  embedding_forward(X: number, ids: number, W_e: number, rows: number, E: number): void;
+  embedding_backward(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
+  embedding_backward_naive(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
 }
 
 /** The `output` argument of head_loss and of a stepper's plan: which non-linearity and loss. */
@@ -108,6 +117,15 @@ export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
 export interface Engine {
   readonly backend: Build;
   readonly kernels: Kernels;
+}
+
+/** An engine's life: the arenas using it, whether it was dropped, and the models' copy of its
+ *  kernels (emptied when it is dropped). */
+interface Life {
+  engine: Engine;
+  models: Kernels;
+  users: number;
+  released: boolean;
 }
 
 // The smallest module that uses a v128 instruction: (func (result v128) v128.const 0).
@@ -136,6 +154,9 @@ export function relaxedSimdSupported(): boolean {
 }
 
 const engines = new Map<Build, Promise<Engine>>();
+const lives = new WeakMap<Kernels, Life>();
+/** Engines instantiated and not yet dropped. */
+const alive = new Set<Life>();
 
 /** The engine for a backend, compiled and instantiated on first use. */
 export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
@@ -159,12 +180,68 @@ export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
   return engine;
 }
 
+/** Make a model on a live engine of the backend, handing it the models' copy of the kernels:
+ *  an engine released while the promise settled is replaced, and `make` runs in the same turn
+ *  as the check. */
+export async function withEngine<T>(backend: Backend, make: (engine: Engine) => T): Promise<T> {
+  for (;;) {
+    const engine = await getEngine(backend);
+    const life = lives.get(engine.kernels)!;
+    if (!life.released) return make({ backend: engine.backend, kernels: life.models });
+  }
+}
+
+/** Count one more user (an arena) of the engine these kernels belong to. Kernels that no
+ *  engine made are not tracked. */
+export function retainEngine(kernels: Kernels): void {
+  const life = lives.get(kernels);
+  if (!life) return;
+  if (life.released) throw new Error('this engine was released when the last model on it was disposed; call getEngine() again for a new one');
+  life.users++;
+}
+
+/** Count one user less; the last one drops the instance, so its memory can be collected. */
+export function releaseEngine(kernels: Kernels): void {
+  const life = lives.get(kernels);
+  if (!life || --life.users > 0) return;
+  life.released = true;
+  alive.delete(life);
+  lives.delete(life.models);                     // disposed models keep the copy: it must not lead back to the instance
+  engines.delete(life.engine.backend);           // the cached promise is this engine's: the next getEngine makes a new one
+  for (const key of Object.keys(life.models)) {
+    Object.defineProperty(life.models, key, { get: () => { throw new Error(`this engine was released when the last model on it was disposed (${key})`); } });
+  }
+}
+
+/** The engines alive now, and how many arenas use each. */
+export function liveEngines(): { backend: Build; memoryBytes: number; users: number }[] {
+  return [...alive].map((l) => ({ backend: l.engine.backend, memoryBytes: l.engine.kernels.memory.buffer.byteLength, users: l.users }));
+}
+
+/** The backend of kernels an engine made (undefined for others). */
+export function backendOf(kernels: Kernels): Build | undefined {
+  return lives.get(kernels)?.engine.backend;
+}
+
+/** Compiled modules, kept for the process: instances come and go, the code is compiled once. */
+const compiled = new Map<Build, Promise<WebAssembly.Module>>();
+
 async function instantiate(kind: Build): Promise<Engine> {
   assertWebAssembly();
-  const bytes = decodeBase64(modules[kind === 'simd' ? 'release' : kind].base64);
-  const module = await WebAssembly.compile(bytes);
-  const { exports } = await instantiateWithLoader<Record<string, unknown>>(module, {});
-  return { backend: kind, kernels: exports as unknown as Kernels };
+  let module = compiled.get(kind);
+  if (!module) {
+    module = WebAssembly.compile(decodeBase64(modules[kind === 'simd' ? 'release' : kind].base64));
+    compiled.set(kind, module);
+    module.catch(() => compiled.delete(kind));
+  }
+  const { exports } = await instantiateWithLoader<Record<string, unknown>>(await module, {});
+  const engine: Engine = { backend: kind, kernels: exports as unknown as Kernels };
+  // the models' handle on the instance: a plain copy of its exports, emptied on release
+  const life: Life = { engine, models: { ...exports } as unknown as Kernels, users: 0, released: false };
+  lives.set(engine.kernels, life);
+  lives.set(life.models, life);
+  alive.add(life);
+  return engine;
 }
 
 function assertWebAssembly(): void {

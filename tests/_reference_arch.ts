@@ -3,7 +3,9 @@
 // need no padding: many-to-one / one-to-one (the head on the top layer's final states),
 // one-to-many (teacher-forced decoder), encoder-decoder (encoder → bridge → decoder). Plus
 // central finite differences of any of their losses over every parameter. Shares no code
-// with src/ or assembly/.
+// with src/ or assembly/. A stack with an embedding reads its tokens through a table named in
+// the parameters (its recurrent tensors then sit under '<prefix>rnn.', PyTorch's nesting of
+// nn.Embedding and the recurrent module); tables may be shared between stacks.
 
 import { refForwardCells, type CellsConfig, type CellsParams } from './_reference_cells.js';
 
@@ -16,6 +18,8 @@ export interface StackRef {
   layers: number;
   bidirectional: boolean;
   input: 'tokens' | 'dense';
+  /** Token input through the parameter `table` ((n_x, E)) instead of one-hot. */
+  embedding?: { E: number; table: string };
 }
 
 /** One sequence through a stack: its final states hT, cT, (L·D, H) and its top-layer outputs (T, D·H). */
@@ -23,10 +27,13 @@ export function runStack(s: StackRef, p: CellsParams, prefix: string, x: (number
                          h0?: Float64Array, c0?: Float64Array) {
   const D = s.bidirectional ? 2 : 1;
   const params: CellsParams = {};
-  for (const [name, v] of Object.entries(p)) if (name.startsWith(prefix) && !name.slice(prefix.length).includes('.')) params[name.slice(prefix.length)] = v;
+  const own = s.embedding ? `${prefix}rnn.` : prefix;
+  for (const [name, v] of Object.entries(p)) if (name.startsWith(own) && !name.slice(own.length).includes('.')) params[name.slice(own.length)] = v;
+  if (s.embedding) params['embedding.weight'] = p[s.embedding.table];   // the same array: perturbations reach it
   params['head.weight'] = new Float64Array(D * s.n_a);   // a dummy head: only the states are used
   params['head.bias'] = new Float64Array(1);
-  const cfg: CellsConfig = { ...s, n_y: 1, output: 'linear', reduction: 'sum' };
+  const { embedding, ...rest } = s;
+  const cfg: CellsConfig = { ...rest, n_y: 1, output: 'linear', reduction: 'sum', ...(embedding ? { embedding: { E: embedding.E } } : {}) };
   const T = x.length;
   const r = refForwardCells(cfg, params, { T, B: 1, x: (x as unknown[]).flat() as number[], y: new Array(T).fill(0), h0, c0 });
   return { hT: r.hT, cT: r.cT, out: r.out };
@@ -81,12 +88,16 @@ export interface DecoderRef {
   layers: number;
   n_y: number;
   output: Output;
+  /** Softmax decoders: tokens through this table instead of one-hot. */
+  embedding?: { E: number; table: string };
 }
 
 /** A teacher-forced decoder over one target sequence from h0 / c0: inputs [first, y<1..T−1>]. */
 function decoderLoss(d: DecoderRef, p: CellsParams, prefix: string, first: number | number[], y: (number | number[])[],
                      h0?: Float64Array, c0?: Float64Array): { loss: number; terms: number } {
-  const s: StackRef = { cell: d.cell, n_x: d.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false, input: d.output === 'softmax' ? 'tokens' : 'dense' };
+  const s: StackRef = {
+    cell: d.cell, n_x: d.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false, input: d.output === 'softmax' ? 'tokens' : 'dense', embedding: d.embedding,
+  };
   const inputs = [first, ...y.slice(0, -1)];
   const { out } = runStack(s, p, prefix, inputs, h0, c0);
   let loss = 0, terms = 0;

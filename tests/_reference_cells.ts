@@ -33,6 +33,11 @@
 //   sigmoid  −(y log σ(z) + (1 − y) log(1 − σ(z))) summed over n_y
 //   linear   (z − y)² summed over n_y
 //   'mean' divides by the counted steps (softmax) or by steps · n_y (sigmoid, linear).
+// Embedding (token input, nn.Embedding): layer 0 reads the row embedding.weight[id] (n_x, E)
+// as a dense input of E values, so weight_ih_l0 is (G·H, E). The row of the padding id gets
+// no gradient (PyTorch's padding_idx rule; refGradientsCells zeroes it after the finite
+// differences). A model that ties the head to the table is checked by summing the two
+// gradients: the reference keeps embedding.weight and head.weight as separate tensors.
 
 export interface CellsConfig {
   cell: 'rnn' | 'lstm' | 'gru';
@@ -48,6 +53,8 @@ export interface CellsConfig {
   input: 'tokens' | 'dense';
   output: 'softmax' | 'sigmoid' | 'linear';
   reduction: 'sum' | 'mean';
+  /** Token input through a table of E values per token; paddingIdx: a row with no gradient. */
+  embedding?: { E: number; paddingIdx?: number };
 }
 
 /** Parameters by PyTorch name, flat row-major, f64. */
@@ -86,10 +93,11 @@ const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 export function cellsShapes(cfg: CellsConfig): { name: string; shape: number[] }[] {
   const G = GATES[cfg.cell], H = cfg.n_a, D = cfg.bidirectional ? 2 : 1;
   const list: { name: string; shape: number[] }[] = [];
+  if (cfg.embedding) list.push({ name: 'embedding.weight', shape: [cfg.n_x, cfg.embedding.E] });
   for (let l = 0; l < cfg.layers; l++) {
     for (let d = 0; d < D; d++) {
       const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-      list.push({ name: `weight_ih${sfx}`, shape: [G * H, l === 0 ? cfg.n_x : D * H] });
+      list.push({ name: `weight_ih${sfx}`, shape: [G * H, l === 0 ? cfg.embedding?.E ?? cfg.n_x : D * H] });
       list.push({ name: `weight_hh${sfx}`, shape: [G * H, H] });
       list.push({ name: `bias_ih${sfx}`, shape: [G * H] });
       list.push({ name: `bias_hh${sfx}`, shape: [G * H] });
@@ -161,14 +169,17 @@ export function refForwardCells(cfg: CellsConfig, p: CellsParams, batch: CellsBa
   const logits = new Float64Array(B * T * n_y), yhat = new Float64Array(B * T * n_y);
   let loss = 0, terms = 0;
   for (let b = 0; b < B; b++) {
-    // layer 0 input per step: a token id or a dense row
+    // layer 0 input per step: a token id, its row of the embedding table, or a dense row
     let inputs: (Float64Array | number)[] = [];
+    const E = cfg.embedding?.E;
     for (let t = 0; t < T; t++) {
-      inputs.push(cfg.input === 'tokens' ? batch.x[b * T + t]
+      const id = batch.x[b * T + t];
+      inputs.push(E !== undefined ? p['embedding.weight'].slice(id * E, (id + 1) * E)
+        : cfg.input === 'tokens' ? id
         : Float64Array.from({ length: n_x }, (_, j) => batch.x[(b * T + t) * n_x + j]));
     }
     for (let l = 0; l < layers; l++) {
-      const n_in = l === 0 ? n_x : D * H;
+      const n_in = l === 0 ? E ?? n_x : D * H;
       // this layer's output per step: [forward h<t>, backward h<t>]
       const outs = Array.from({ length: T }, () => new Float64Array(D * H));
       for (let d = 0; d < D; d++) {
@@ -246,6 +257,8 @@ export function refGradientsCells(cfg: CellsConfig, p: CellsParams, batch: Cells
   };
   const grads: CellsParams = {};
   for (const name of Object.keys(p)) grads[name] = central(p[name], () => refForwardCells(cfg, p, batch).loss);
+  const pad = cfg.embedding?.paddingIdx;
+  if (pad !== undefined) grads['embedding.weight'].fill(0, pad * cfg.embedding!.E, (pad + 1) * cfg.embedding!.E);
   let dx: Float64Array | null = null;
   if (cfg.input === 'dense') {
     const x = Float64Array.from(batch.x);

@@ -62,6 +62,9 @@ interface Result {
   aT: number[];
   weights: number[];
   translator: { losses: number[]; greedy: number[]; beam: number[][]; reloaded: number[]; weights: number[] };
+  streamed: { losses: number[]; steps: number; weights: number[] };
+  /** WebAssembly instances alive once every model is disposed. */
+  instances: number;
 }
 type Workload = (lib: typeof rnnWasm) => Promise<Result>;
 
@@ -79,6 +82,9 @@ function checkSameRun(label: string, actual: Result, expected: Result): void {
   assert.equal(a.reloaded, a.greedy, `${label}: the reloaded model decodes the same`);
   assert.is(a.beam.length, e.beam.length, `${label}: beam hypotheses`);
   a.beam.forEach((h, i) => checkClose(`${label}: beam hypothesis ${i}`, h, e.beam[i], 1e-6));
+  assert.is(actual.streamed.steps, expected.streamed.steps, `${label}: steps over the text stream`);
+  checkClose(`${label}: losses over the text stream`, actual.streamed.losses, expected.streamed.losses, 1e-6);
+  checkClose(`${label}: weights after the text stream`, actual.streamed.weights, expected.streamed.weights, 1e-6);
 }
 
 const reason = chromiumMissing();
@@ -97,6 +103,8 @@ if (reason && !process.env.CI) {
     assert.ok(node.losses[node.losses.length - 1] < node.losses[0] / 4, `Node: loss ${node.losses[0]} → ${node.losses.at(-1)}`);
     const t = node.translator.losses;
     assert.ok(t[t.length - 1] < t[0] / 2, `Node: encoder-decoder loss ${t[0]} → ${t.at(-1)}`);
+    const s = node.streamed;
+    assert.ok(s.steps === 3 * 4 && s.losses[2] < s.losses[0], `Node: ${s.steps} steps over the text stream, loss ${s.losses.join(' → ')}`);
 
     const { server, origin } = await serve();
     let browser: Browser | undefined;
@@ -115,6 +123,9 @@ if (reason && !process.env.CI) {
       assert.ok(inPage.losses.at(-1)! < inPage.losses[0] / 4, `page: loss ${inPage.losses[0]} → ${inPage.losses.at(-1)}`);
       checkSameRun('page vs Node', inPage, node);
       checkSameRun('worker vs Node', inWorker, node);
+      // the page and the worker each made models and disposed them all: no instance is left
+      assert.is(inPage.instances, 0, 'page: instances alive after every model is disposed');
+      assert.is(inWorker.instances, 0, 'worker: instances alive after every model is disposed');
       assert.is(auto.backend, 'relaxed', "Chromium validates relaxed SIMD, so 'auto' picks it");
       for (const key of ['losses', 'yhat', 'aT', 'weights'] as const) checkClose(`relaxed page vs Node: ${key}`, auto[key], node[key], 1e-4, 1e-2);
       checkClose('relaxed page vs Node: encoder-decoder weights', auto.translator.weights, node.translator.weights, 1e-4, 1e-2);

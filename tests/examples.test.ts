@@ -54,4 +54,19 @@ Examples('encoder-decoder: human-readable dates → ISO, ≥ 90% held-out exact 
   model.dispose();
 });
 
+Examples('word-level language model on Pride and Prejudice: held-out perplexity under 0.7 × the unigram model\'s within 3 epochs', async () => {
+  const { train, loadWords, unigramPerplexity, windows } = await example('word-language-model');
+  // the baseline and the windows themselves
+  const { train: words, test } = loadWords();
+  assert.ok(words.length > 15000 && test.length > 1500, `${words.length} training words, ${test.length} held out`);
+  assert.equal(windows([1, 2, 3, 4, 5, 6, 7], 3), { x: [[1, 2, 3], [4, 5, 6]], y: [[2, 3, 4], [5, 6, 7]] });
+  const vocab = { size: 3 };
+  assert.ok(Math.abs(unigramPerplexity(vocab, [0, 0, 1], [0, 2]) - Math.sqrt((6 / 3) * (6 / 1))) < 1e-9, 'add-one unigram perplexity');
+  const { model, perplexity, baseline } = await train({ epochs: 3, log: quiet });
+  assert.ok(baseline > 100, `unigram perplexity ${baseline}`);
+  assert.ok(perplexity < 0.7 * baseline, `held-out perplexity ${perplexity} vs unigram ${baseline}`);
+  assert.ok(model.config.tieWeights && model.config.embedding?.size === 96, 'an embedding tied to the output layer');
+  model.dispose();
+});
+
 Examples.run();

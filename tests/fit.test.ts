@@ -2,7 +2,7 @@
 // weights restored, callbacks per batch and per epoch, the non-finite guard, tbptt.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRNN, getEngine, Random } from '../dist/index.js';
+import { Arena, createRNN, getEngine, Random } from '../dist/index.js';
 import { checkClose, checkSame, echo as echoTask, rejectsWith, uniforms } from './_utils.js';
 
 const echo = (rng: Random, n: number, T = 10, V = 6, D = 1) => echoTask(rng, n, T, V, D);
@@ -347,8 +347,10 @@ Busy('dispose() during a fit: the fit rejects with an error naming where it stop
     assert.throws(() => m.getWeights(), /this model was disposed/);
     m.dispose();
   }
-  // the memory goes back to the allocator: many more such runs do not grow it
-  const { kernels } = await getEngine('simd');
+  // the memory goes back to the allocator: many more such runs do not grow it (an arena keeps
+  // the instance alive between the models, which would otherwise drop it)
+  const pin = new Arena((await getEngine('simd')).kernels);
+  const { kernels } = pin;
   let bytes = 0;
   for (let i = 0; i < 12; i++) {
     if (i === 2) bytes = kernels.memory.buffer.byteLength;
@@ -356,6 +358,7 @@ Busy('dispose() during a fit: the fit rejects with an error naming where it stop
     await rejectsWith(m.fit(echo(new Random(i), 64, 40), { batchSize: 32, onProgress: () => m.dispose() }), Error, /disposed/);
   }
   assert.is(kernels.memory.buffer.byteLength, bytes, 'memory did not grow');
+  pin.dispose();
 });
 
 Busy.run();

@@ -77,14 +77,15 @@ Memory('two models train independently, interleaved or not', async () => {
   a.dispose(); a2.dispose(); b.dispose();
 });
 
-Memory('dispose() returns the memory: creating and disposing many models does not grow it', async () => {
+Memory('dispose() returns the memory for reuse while the instance lives: creating and disposing many models does not grow it', async () => {
   const big = { ...spec, n_a: 256, n_x: 64, n_y: 64 };
   const batch = randomBatch(new Random(6), { ...big, T: 20, B: 8 });
   const warm = await createRNN({ ...modelConfig(big), seed: 1 });
+  const pin = new Arena((await getEngine('simd')).kernels);   // another user keeps the instance alive
   warm.trainStep(batch);
   const offset = warm.weightsView().byteOffset;
   warm.dispose();
-  const { kernels } = await getEngine('simd');
+  const { kernels } = pin;
   const bytes = kernels.memory.buffer.byteLength;
   for (let i = 0; i < 30; i++) {
     const m = await createRNN({ ...modelConfig(big), seed: i });
@@ -93,6 +94,7 @@ Memory('dispose() returns the memory: creating and disposing many models does no
     m.dispose();
   }
   assert.is(kernels.memory.buffer.byteLength, bytes, 'memory did not grow over 30 models');
+  pin.dispose();
 });
 
 Memory('a disposed model refuses use with a clear error', async () => {

@@ -40,7 +40,9 @@ async function collectUntil(done: () => boolean, rounds = 100): Promise<boolean>
 const Soak = suite('soak');
 
 Soak('150 create / train / dispose cycles: memory and live regions flat after warm-up', async () => {
-  const { kernels } = await getEngine('auto');
+  // an arena keeps the instance alive between cycles (the last dispose would otherwise drop it)
+  const pin = new Arena((await getEngine('auto')).kernels);
+  const { kernels } = pin;
   const rng = new Random(1);
   for (let i = 0; i < 20; i++) await cycle(rng, true);
   const bytes = kernels.memory.buffer.byteLength, regions = Arena.liveRegions;
@@ -49,10 +51,12 @@ Soak('150 create / train / dispose cycles: memory and live regions flat after wa
     assert.is(Arena.liveRegions, regions, `live regions after cycle ${i}`);
   }
   assert.is(kernels.memory.buffer.byteLength, bytes, 'WebAssembly memory');
+  pin.dispose();
 });
 
 Soak('models never disposed are freed once garbage-collected, and their memory is reused', async () => {
-  const { kernels } = await getEngine('auto');
+  const pin = new Arena((await getEngine('auto')).kernels);   // keeps the instance alive throughout
+  const { kernels } = pin;
   const rng = new Random(2);
   const regions = Arena.liveRegions;
   for (let i = 0; i < 60; i++) await cycle(rng, false);
@@ -62,6 +66,7 @@ Soak('models never disposed are freed once garbage-collected, and their memory i
   for (let i = 0; i < 60; i++) await cycle(rng, false);
   assert.ok(await collectUntil(() => Arena.liveRegions === regions), 'and again');
   assert.is(kernels.memory.buffer.byteLength, bytes, 'the second round reuses the memory of the first');
+  pin.dispose();
 });
 
 Soak('a model disposed, then collected, is not freed twice: later models get distinct regions', async () => {

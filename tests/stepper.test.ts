@@ -14,10 +14,9 @@ const cells = [
 ] as const;
 const label = (c: typeof cells[number]) => `${c.cell}${'activation' in c ? ' relu' : ''}${'resetAfter' in c ? ' reset-before' : ''}`;
 
-/** Count every kernel call made while fn runs (on the build 'auto' picks, the models' here). */
-async function countCalls(fn: () => void): Promise<Map<string, number>> {
-  const { kernels } = await getEngine('auto');
-  const k = kernels as unknown as Record<string, unknown>;
+/** Count every kernel call a model makes while fn runs (through the model's own kernels). */
+function countCalls(model: object, fn: () => void): Map<string, number> {
+  const k = (model as unknown as { kernels: Record<string, unknown> }).kernels;
   const counts = new Map<string, number>();
   const saved = new Map<string, unknown>();
   for (const [name, f] of Object.entries(k)) {
@@ -56,6 +55,25 @@ for (const c of cells) {
       });
     }
   }
+}
+
+for (const cell of ['lstm', 'gru'] as const) {
+  Equal(`${cell} with an embedding tied to the head: step() equals forward(), sample() equals the forward() reference`, async () => {
+    const V = 9;
+    const m = await createRNN({ cell, layers: 2, n_x: V, n_a: 6, n_y: V, input: 'tokens', embedding: 6, tieWeights: true, seed: 4 });
+    const rng = new Random(5);
+    const x = Array.from({ length: 10 }, () => rng.int(V));
+    const full = m.forward({ x: [x] }).yhat;
+    const stream = await createModel({ architecture: 'many-to-many', ...m.toJSON(), seed: 4 } as any);
+    stream.setWeights(m.getWeights());
+    x.forEach((xt, t) => checkSame(`step ${t}`, (stream as any).step(xt), full.subarray(t * V, (t + 1) * V)));
+    assert.equal(m.sample({ length: 15, prime: [2, 7], temperature: 0 }), referenceSample(m, [2, 7], 15, { greedy: true }));
+    const gen = await createModel({ architecture: 'one-to-many', cell, n_y: V, n_a: 6, embedding: 6, startToken: 0, seed: 2 });
+    const out = gen.generate({ maxLength: 10, stop: null });
+    const f = gen.forward({ x: [0], y: [out] });
+    out.forEach((tok, t) => { const row = f.yhat.subarray(t * V, (t + 1) * V); assert.is(tok, row.indexOf(Math.max(...row)), `one-to-many token ${t}`); });
+    m.dispose(); stream.dispose(); gen.dispose();
+  });
 }
 
 Equal('many-to-one: step() equals forward() over the steps so far', async () => {
@@ -205,7 +223,7 @@ const Calls = suite('fast path: one wasm call per generated token; streams never
 Calls('sample(): one kernel call per token after the prime, none allocating', async () => {
   const m = await createRNN({ cell: 'lstm', layers: 2, n_x: 8, n_a: 16, n_y: 8, input: 'tokens', seed: 3 });
   m.sample({ length: 2 });                      // the stepper's workspace exists from here on
-  const counts = await countCalls(() => m.sample({ length: 200, prime: [1, 2, 3], temperature: 0.8, seed: 1 }));
+  const counts = countCalls(m, () => m.sample({ length: 200, prime: [1, 2, 3], temperature: 0.8, seed: 1 }));
   assert.equal(Object.fromEntries(counts), { plan_feed: 3, plan_choose: 1, plan_token: 199 });
   m.dispose();
 });
@@ -213,7 +231,7 @@ Calls('sample(): one kernel call per token after the prime, none allocating', as
 Calls('one-to-many generate(): one kernel call per token', async () => {
   const m = await createModel({ architecture: 'one-to-many', cell: 'gru', n_y: 6, n_a: 8, startToken: 0, seed: 3 });
   m.generate({ maxLength: 2 });
-  const counts = await countCalls(() => m.generate({ maxLength: 50, stop: null }));
+  const counts = countCalls(m, () => m.generate({ maxLength: 50, stop: null }));
   assert.equal(Object.fromEntries(counts), { plan_feed: 1, plan_choose: 1, plan_token: 49 });
   m.dispose();
 });

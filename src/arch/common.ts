@@ -8,6 +8,7 @@
 import type { Arena, Region } from '../arena.js';
 import type { StatSums } from '../checkpoint.js';
 import type { InputKind, OutputKind } from '../data.js';
+import type { EmbeddingTable } from '../embedding.js';
 import type { CellKind, TensorEntry } from '../layout.js';
 import type { MetricName } from '../network.js';
 import { randomSeed } from '../random.js';
@@ -166,8 +167,11 @@ export function tokenizersJSON(t: { x?: Tokenizer; y?: Tokenizer }): { tokenizer
   return { tokenizers: { ...(t.x ? { x: t.x.toJSON() } : {}), ...(t.y ? { y: t.y.toJSON() } : {}) } };
 }
 
-export function stackConfig(c: ResolvedCell, n_x: number, tokens: boolean, bidirectional = false): StackConfig {
-  return { cell: c.cell, n_x, n_a: c.n_a, layers: c.layers, bidirectional, activation: c.activation, resetAfter: c.resetAfter, tokens, dropout: c.dropout };
+export function stackConfig(c: ResolvedCell, n_x: number, tokens: boolean, bidirectional = false, embedding?: EmbeddingTable): StackConfig {
+  return {
+    cell: c.cell, n_x, n_a: c.n_a, layers: c.layers, bidirectional, activation: c.activation, resetAfter: c.resetAfter, tokens, dropout: c.dropout,
+    ...(embedding ? { embedding } : {}),
+  };
 }
 
 // --- packing ---

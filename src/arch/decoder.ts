@@ -7,7 +7,8 @@
 // Training uses teacher forcing: the inputs are [x<1>, y<1>, …, y<T−1>] and the targets
 // [y<1>, …, y<T>], so the whole target sequence runs in one call per layer. Generation feeds
 // each chosen ŷ<t> back, one step per call. Softmax decoders read tokens (the output
-// vocabulary, n_y ids); sigmoid and linear decoders read vectors of n_y values.
+// vocabulary, n_y ids), one-hot or through an embedding table; sigmoid and linear decoders
+// read vectors of n_y values.
 //
 // With attention (encoder-decoder), the head reads h̃<t> = attention(a<t>, encoder outputs)
 // instead of a<t> (src/arch/attention.ts).
@@ -21,6 +22,7 @@ import {
   beamSearch, decodeBatch, generateTokens, pickToken, resolveSampling,
   type Hypothesis, type Sampler, type SamplingOptions, type TokenSource, type TokenStepper,
 } from '../decode.js';
+import type { EmbeddingTable } from '../embedding.js';
 import type { Layout } from '../layout.js';
 import type { Random } from '../random.js';
 import { Stack, toBatchMajor } from '../stack.js';
@@ -52,9 +54,9 @@ export class Decoder {
 
   constructor(private readonly kernels: Kernels, private readonly arena: Arena, private readonly layout: Layout,
               private readonly index: number, readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind,
-              readonly attention?: Attention) {
+              readonly attention?: Attention, embedding?: EmbeddingTable) {
     if (attention) this.empty = { H: new Float32Array(attention.E), T: 1, B: 1, lens: Int32Array.of(0) };
-    this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax'));
+    this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax', false, embedding));
     const head = layout.head()!;
     this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output);
   }

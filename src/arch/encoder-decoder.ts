@@ -8,6 +8,9 @@
 //   L         = Σ_t L<t>(ŷ<t>, y<t>),  t = 1 … T_y
 //   attention (opt-in, Luong): the head reads h̃<t> = tanh(W_c [c<t>; a<t>]) instead of a<t>,
 //             c<t> = Σ_s α<t,s> e<s> over the source's own steps (src/arch/attention.ts)
+//   embedding (opt-in) a side that reads tokens may read them through a table: x<t> =
+//             W_src[id], y<t-1> = W_tgt[id]; one table for both (shareEmbeddings), and the
+//             output layer's weight may be the target's table (tieWeights)
 //
 // Training is teacher-forced: the decoder reads the target sequence shifted by one step, so
 // a batch is one encoder call, one decoder call and one BPTT of each (the gradient reaching
@@ -40,6 +43,8 @@ import {
 import { Attention, attentionMatrices, type AttentionKind, type AttentionMemory, type AttentionSource } from './attention.js';
 import { Decoder, type DecodeRows, type TeacherForced } from './decoder.js';
 import type { Generated, SequenceResult } from './one-to-many.js';
+import { resolveTables, tables, tablesLayout } from './seq2seq-embedding.js';
+import type { EmbeddingConfig, ResolvedEmbedding } from '../embedding.js';
 
 export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
   architecture: 'encoder-decoder';
@@ -52,11 +57,22 @@ export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends
   /** Output non-linearity, which fixes the loss: 'softmax' → cross-entropy over target
    *  tokens, 'sigmoid' → binary cross-entropy, 'linear' → squared error. Default 'softmax'. */
   output?: O;
-  /** Encoder settings that differ from the top-level cell, n_a, layers, …; and whether it
-   *  reads the source in both directions (default false). */
-  encoder?: CellOptions & { bidirectional?: boolean };
-  /** Decoder settings that differ from the top-level ones. */
-  decoder?: CellOptions;
+  /** Encoder settings that differ from the top-level cell, n_a, layers, …; whether it reads
+   *  the source in both directions (default false); and its own source embedding. */
+  encoder?: CellOptions & { bidirectional?: boolean; embedding?: EmbeddingConfig };
+  /** Decoder settings that differ from the top-level ones, and its own target embedding. */
+  decoder?: CellOptions & { embedding?: EmbeddingConfig };
+  /** Read tokens through embedding tables (nn.Embedding) instead of one-hot: the source's
+   *  (input 'tokens', named 'encoder.embedding.weight') and the target's (output 'softmax',
+   *  'decoder.embedding.weight'), each E values per token; encoder.embedding and
+   *  decoder.embedding set one side. Default: none. */
+  embedding?: EmbeddingConfig;
+  /** One table for source and target (one vocabulary: n_x = n_y, the same embedding
+   *  settings on both sides), named 'encoder.embedding.weight' and 'decoder.embedding.weight'.
+   *  Default false. */
+  shareEmbeddings?: boolean;
+  /** Tie the output layer's weight to the target's table (needs E = decoder n_a). Default false. */
+  tieWeights?: boolean;
   /** How the encoder's final states start the decoder: 'identity' (same layers and n_a, one
    *  direction) or 'linear' (a tanh layer from all encoder final states to every decoder
    *  layer's a<0>). Default: 'identity' when the shapes allow it, else 'linear'. */
@@ -82,8 +98,10 @@ export interface ResolvedEncoderDecoder<I extends InputKind = InputKind, O exten
   n_y: number;
   input: I;
   output: O;
-  encoder: ResolvedCell & { bidirectional: boolean };
-  decoder: ResolvedCell;
+  encoder: ResolvedCell & { bidirectional: boolean; embedding?: ResolvedEmbedding };
+  decoder: ResolvedCell & { embedding?: ResolvedEmbedding };
+  shareEmbeddings?: true;
+  tieWeights?: true;
   bridge: 'identity' | 'linear';
   attention: AttentionKind;
   startToken: number | null;
@@ -127,6 +145,7 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'cre
     throw new TypeError(`${where}: the decoder generates forward in time; only the encoder can be bidirectional`);
   }
   const decoder = resolveSide(where, config, config.decoder ?? {}, 'decoder.');
+  const tables = resolveTables(where, config, { input, output, n_x, n_y, n_a: decoder.n_a });
   const fits = encoder.layers === decoder.layers && encoder.n_a === decoder.n_a && !encoder.bidirectional;
   const bridge = checkChoice(where, 'bridge', config.bridge ?? (fits ? 'identity' : 'linear'), ['identity', 'linear'] as const);
   if (bridge === 'identity' && !fits) {
@@ -153,28 +172,32 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'cre
     return checkToken(where, name, v, n_y);
   };
   const resolved: ResolvedEncoderDecoder = {
-    architecture: 'encoder-decoder', n_x, n_y, input, output, encoder, decoder, bridge, attention,
+    architecture: 'encoder-decoder', n_x, n_y, input, output,
+    encoder: { ...encoder, ...tables.encoder }, decoder: { ...decoder, ...tables.decoder }, bridge, attention,
     startToken: special('startToken', y?.bos ?? 0),
     stopToken: special('stopToken', y?.eos ?? null),
     ...resolveCommon(where, config),
+    ...tables.flags,
   };
   checkModelSize(where, resolved, encoderDecoderLayout);
   return { resolved, tokenizers: { ...(x ? { x } : {}), ...(y ? { y } : {}) } };
 }
 
 /** The parameter layout of an encoder-decoder: encoder and decoder stacks, the head, the linear
- *  bridge (if any), then attention's matrices (if any). */
+ *  bridge (if any), attention's matrices (if any), then the embedding tables (if any). */
 export function encoderDecoderLayout(c: ResolvedEncoderDecoder): LayoutSpec {
   const { encoder: e, decoder: d } = c;
   const S_e = e.layers * (e.bidirectional ? 2 : 1);
+  const t = tablesLayout(c);
   return {
     stacks: [
-      { prefix: 'encoder.', spec: { cell: e.cell, n_x: c.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional } },
-      { prefix: 'decoder.', spec: { cell: d.cell, n_x: c.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false } },
+      { prefix: t.encoder.prefix, spec: { cell: e.cell, n_x: t.encoder.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional } },
+      { prefix: t.decoder.prefix, spec: { cell: d.cell, n_x: t.decoder.n_x, n_a: d.n_a, layers: d.layers, bidirectional: false } },
     ],
-    head: { n_in: d.n_a, n_y: c.n_y },
+    head: { n_in: d.n_a, n_y: c.n_y, tied: t.tied },
     linears: c.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],
     matrices: attentionMatrices(c.attention, d.n_a, (e.bidirectional ? 2 : 1) * e.n_a),
+    embeddings: t.embeddings,
   };
 }
 
@@ -196,10 +219,11 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     super(kernels, backend, buildLayout(encoderDecoderLayout(config)), config.seed);
     this.config = Object.freeze({ ...config, encoder: Object.freeze({ ...e }), decoder: Object.freeze({ ...d }) });
     this.tokenizers = Object.freeze({ ...tokenizers });
-    this.encoder = new Stack(kernels, this.arena, this.layout, 0, stackConfig(e, config.n_x, config.input === 'tokens', e.bidirectional));
+    const { source, target } = tables(this.layout, config);
+    this.encoder = new Stack(kernels, this.arena, this.layout, 0, stackConfig(e, config.n_x, config.input === 'tokens', e.bidirectional, source));
     const attention = config.attention === 'none' ? undefined
       : new Attention(kernels, this.arena, this.layout, config.attention, d.n_a, this.encoder.n_out);
-    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output, attention);
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output, attention, target);
     if (config.bridge === 'linear') this.bridge = new Bridge(kernels, this.arena, this.layout);
   }
 

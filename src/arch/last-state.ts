@@ -12,6 +12,7 @@
 import type { PackedInput } from '../data.js';
 import type { OutputKind } from '../data.js';
 import { buildLayout, type LayoutSpec } from '../layout.js';
+import { embeddingTable, tokenEmbeddingLayout, type ResolvedTokenEmbedding } from '../embedding.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type Examples, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
@@ -19,12 +20,15 @@ import { Stepper } from '../stepper.js';
 import type { Build, Kernels } from '../wasm.js';
 import { Head, lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
 
-/** The parameter layout of a last-state model: its stack, then the output layer on D·n_a. */
-export function lastStateLayout(c: ResolvedCell & { n_x: number; n_y: number; bidirectional?: boolean }): LayoutSpec {
+/** The parameter layout of a last-state model: its stack, then the output layer on D·n_a, and
+ *  the embedding table (which the output layer's weight may be). */
+export function lastStateLayout(c: ResolvedCell & ResolvedTokenEmbedding & { n_x: number; n_y: number; bidirectional?: boolean }): LayoutSpec {
   const bidirectional = c.bidirectional ?? false;
+  const t = tokenEmbeddingLayout(c, c.n_x, c.n_x);
   return {
-    stacks: [{ prefix: '', spec: { cell: c.cell, n_x: c.n_x, n_a: c.n_a, layers: c.layers, bidirectional } }],
-    head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y },
+    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional } }],
+    head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y, tied: t.tied },
+    embeddings: t.embeddings,
   };
 }
 
@@ -36,10 +40,12 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   private last: { B: number; X: number; targets?: Int32Array | Float32Array } = { B: 0, X: 0 };
 
   protected constructor(kernels: Kernels, backend: Build, seed: number, cell: ResolvedCell,
-                        n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind) {
+                        n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind,
+                        emb: ResolvedTokenEmbedding = {}) {
     const D = bidirectional ? 2 : 1;
-    super(kernels, backend, buildLayout(lastStateLayout({ ...cell, n_x, n_y, bidirectional })), seed);
-    this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional));
+    super(kernels, backend, buildLayout(lastStateLayout({ ...cell, n_x, n_y, bidirectional, ...emb })), seed);
+    const table = emb.embedding && embeddingTable(this.layout, 'embedding', emb.embedding);
+    this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional, table));
     const head = this.layout.head()!;
     this.head = new Head(kernels, this.arena, head.weight, head.bias, D * cell.n_a, n_y, output);
   }

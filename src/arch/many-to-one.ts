@@ -11,17 +11,18 @@ import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
-import type { StatsWanted } from '../network.js';
+import type { GradientOptions, StatsWanted } from '../network.js';
 import {
   checkState, inputTokenizer, packLabels, tokenizersJSON, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput,
   toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type Step,
 } from './common.js';
 import { lastStateLayout, LastStateNetwork } from './last-state.js';
+import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
 import { checkBoolean, checkInt, checkKeys } from '../validate.js';
 
-export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
+export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'many-to-one';
   /** Input size: features per step ('dense') or vocabulary size ('tokens'). */
   n_x: number;
@@ -38,7 +39,7 @@ export interface ManyToOneConfig<I extends InputKind = InputKind, O extends Outp
   tokenizers?: { x?: Tokenizer };
 }
 
-export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell {
+export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
   architecture: 'many-to-one';
   n_x: number;
   n_y: number;
@@ -81,7 +82,7 @@ export interface ManyToOneResult {
 
 /** Check a config and fill in its defaults; the tokenizers are checked against the sizes. */
 export function resolveManyToOne(config: ManyToOneConfig, where = 'createModel'): { resolved: ResolvedManyToOne; tokenizers: { x?: Tokenizer } } {
-  rejectFields(where, config, 'many-to-one', ['startToken', 'stopToken', 'encoder', 'decoder', 'bridge']);
+  rejectFields(where, config, 'many-to-one', ['startToken', 'stopToken', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
   checkKeys(where, 'config', config, KEYS['many-to-one']);
   const resolved: ResolvedManyToOne = {
     architecture: 'many-to-one',
@@ -93,6 +94,8 @@ export function resolveManyToOne(config: ManyToOneConfig, where = 'createModel')
     bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
     ...resolveCommon(where, config),
   };
+  Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
+    headShape(resolved.n_y, resolved.n_a, resolved.bidirectional), unlessTokens(resolved.input)));
   checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
@@ -108,7 +111,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** Use createModel({ architecture: 'many-to-one', … }). */
   constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
-    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output);
+    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
   }
@@ -135,8 +138,8 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   }
 
   /** Loss and gradients, plus ∂L/∂a<0> (and ∂L/∂c<0>), (layers · directions, B, n_a). */
-  override computeGradients(batch: LabeledManyToOneBatch<I, O>) {
-    const { loss, grads } = super.computeGradients(batch);
+  override computeGradients(batch: LabeledManyToOneBatch<I, O>, options?: GradientOptions) {
+    const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.stack.readStateGrads();
     return dc0 ? { loss, grads, da0: dh0, dc0 } : { loss, grads, da0: dh0 };
   }

@@ -17,7 +17,7 @@ import { buildLayout, type LayoutSpec } from '../layout.js';
 import { KEYS } from '../keys.js';
 import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../limits.js';
 import type { StatSums } from '../checkpoint.js';
-import { Network, type MetricName, type StatsWanted } from '../network.js';
+import { Network, type GradientOptions, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
@@ -26,8 +26,11 @@ import {
   tokenizersJSON, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
 import { Decoder, type DecodeRows } from './decoder.js';
+import {
+  embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
+} from '../embedding.js';
 
-export interface OneToManyConfig<O extends OutputKind = OutputKind> extends CommonConfig {
+export interface OneToManyConfig<O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'one-to-many';
   /** Output size: vocabulary size (softmax; also the input vocabulary), or values per step. */
   n_y: number;
@@ -49,7 +52,7 @@ export interface OneToManyConfig<O extends OutputKind = OutputKind> extends Comm
   bidirectional?: never;
 }
 
-export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends ResolvedCell {
+export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
   architecture: 'one-to-many';
   n_y: number;
   output: O;
@@ -100,7 +103,7 @@ export interface OneToManyGenerateOptions<O extends OutputKind = OutputKind> ext
 }
 
 export function resolveOneToMany(config: OneToManyConfig, where = 'createModel'): { resolved: ResolvedOneToMany; tokenizers: { y?: Tokenizer } } {
-  rejectFields(where, config, 'one-to-many', ['n_x', 'input', 'bidirectional', 'encoder', 'decoder', 'bridge']);
+  rejectFields(where, config, 'one-to-many', ['n_x', 'input', 'bidirectional', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
   checkKeys(where, 'config', config, KEYS['one-to-many']);
   const n_y = checkInt(where, 'n_y', config.n_y);
   const output = resolveOutput(where, config.output);
@@ -124,15 +127,21 @@ export function resolveOneToMany(config: OneToManyConfig, where = 'createModel')
     stopToken: special('stopToken', y?.eos),
     ...resolveCommon(where, config),
   };
+  // the model reads its own outputs: tokens of the n_y vocabulary when the output is softmax
+  Object.assign(resolved, resolveTokenEmbedding(where, config, n_y, 'n_y', headShape(n_y, resolved.n_a, false),
+    output === 'softmax' ? undefined : `maps the model's own output tokens and needs output 'softmax', got output '${output}'`));
   checkModelSize(where, resolved, oneToManyLayout);
   return { resolved, tokenizers: y ? { y } : {} };
 }
 
-/** The parameter layout of a one-to-many model: its decoder stack (reading n_y), then the head. */
+/** The parameter layout of a one-to-many model: its decoder stack (reading n_y), then the head,
+ *  and the embedding table of the tokens it reads (which the head's weight may be). */
 export function oneToManyLayout(c: ResolvedOneToMany): LayoutSpec {
+  const t = tokenEmbeddingLayout(c, c.n_y, c.n_y);
   return {
-    stacks: [{ prefix: '', spec: { cell: c.cell, n_x: c.n_y, n_a: c.n_a, layers: c.layers, bidirectional: false } }],
-    head: { n_in: c.n_a, n_y: c.n_y },
+    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional: false } }],
+    head: { n_in: c.n_a, n_y: c.n_y, tied: t.tied },
+    embeddings: t.embeddings,
   };
 }
 
@@ -151,7 +160,8 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     super(kernels, backend, buildLayout(oneToManyLayout(config)), config.seed);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
-    this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output);
+    const table = config.embedding && embeddingTable(this.layout, 'embedding', config.embedding);
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output, undefined, table);
   }
 
   /** Teacher-forced outputs ŷ<t> and the loss: inputs [x, y<1..T−1>], targets y<1..T>. */
@@ -163,8 +173,8 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   }
 
   /** Loss and gradients, plus ∂L/∂a<0> (and ∂L/∂c<0>), (layers, B, n_a). */
-  override computeGradients(batch: OneToManyBatch<O>) {
-    const { loss, grads } = super.computeGradients(batch);
+  override computeGradients(batch: OneToManyBatch<O>, options?: GradientOptions) {
+    const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.decoder.stack.readStateGrads();
     return dc0 ? { loss, grads, da0: dh0, dc0 } : { loss, grads, da0: dh0 };
   }

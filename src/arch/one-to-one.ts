@@ -19,8 +19,9 @@ import {
   tokenizersJSON, type CommonConfig, type Label, type Prediction, type ResolvedCell, type Step,
 } from './common.js';
 import { lastStateLayout, LastStateNetwork } from './last-state.js';
+import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
 
-export interface OneToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
+export interface OneToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'one-to-one';
   /** Input size: features ('dense') or vocabulary size ('tokens'). */
   n_x: number;
@@ -37,7 +38,7 @@ export interface OneToOneConfig<I extends InputKind = InputKind, O extends Outpu
   bidirectional?: never;
 }
 
-export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell {
+export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
   architecture: 'one-to-one';
   n_x: number;
   n_y: number;
@@ -70,7 +71,7 @@ export interface OneToOneResult {
 }
 
 export function resolveOneToOne(config: OneToOneConfig, where = 'createModel'): { resolved: ResolvedOneToOne; tokenizers: { x?: Tokenizer } } {
-  rejectFields(where, config, 'one-to-one', ['bidirectional', 'startToken', 'stopToken', 'encoder', 'decoder', 'bridge']);
+  rejectFields(where, config, 'one-to-one', ['bidirectional', 'startToken', 'stopToken', 'encoder', 'decoder', 'bridge', 'shareEmbeddings']);
   checkKeys(where, 'config', config, KEYS['one-to-one']);
   const resolved: ResolvedOneToOne = {
     architecture: 'one-to-one',
@@ -81,6 +82,8 @@ export function resolveOneToOne(config: OneToOneConfig, where = 'createModel'): 
     output: resolveOutput(where, config.output),
     ...resolveCommon(where, config),
   };
+  Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
+    headShape(resolved.n_y, resolved.n_a, false), unlessTokens(resolved.input)));
   checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
@@ -94,7 +97,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** Use createModel({ architecture: 'one-to-one', … }). */
   constructor(kernels: Kernels, config: ResolvedOneToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
-    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output);
+    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
   }

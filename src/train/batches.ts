@@ -4,8 +4,12 @@
 // source never needs to be saved: on resume it is asked for the same epoch from the same
 // state and the same batch. ShuffledBatches is the in-memory source: the whole data set,
 // reshuffled every epoch (Fisher–Yates, seeded), cut into batches of batchSize in that order,
-// the last one shorter when the size does not divide.
+// the last one shorter when the size does not divide. Length-bucketed batches (buckets.ts) and
+// streams (stream.ts) are sources too.
 import type { Random } from '../random.js';
+import { BucketedBatches } from './buckets.js';
+import type { FitPlan } from './options.js';
+import { isStream, StreamBatches } from './stream.js';
 import type { Dataset, Examples } from './types.js';
 
 export interface BatchSource<TBatch extends Examples = Examples> {
@@ -15,11 +19,21 @@ export interface BatchSource<TBatch extends Examples = Examples> {
   readonly batchSize: number;
   /** Whether every epoch draws a new order. */
   readonly shuffle: boolean;
+  /** How the batches are made, when not by ShuffledBatches: saved with the position, so a run
+   *  resumes only on the same kind of source. */
+  readonly order?: 'bucketed' | 'stream';
   /** Batches an epoch has. */
   readonly batches: number;
   /** The batches of one epoch from batch `from` on. The order is drawn from `rng` when the
    *  first batch is asked for, and only then: a run stopped before has drawn nothing. */
   epoch(rng: Random, from: number): Iterator<TBatch, void, void> | AsyncIterator<TBatch, void, void>;
+}
+
+/** The source a fit plan asks for: a stream, length buckets, or the data set reshuffled. */
+export function batchSource<TBatch extends Examples>(where: string, plan: FitPlan<Dataset<TBatch>>): BatchSource<TBatch> {
+  const { train, batchSize, shuffle, bucket, pool, yields } = plan;
+  if (isStream(train)) return new StreamBatches<TBatch>(where, train, { yields, batchSize, shuffle, bucket, pool });
+  return bucket ? new BucketedBatches(train, batchSize, shuffle, pool) : new ShuffledBatches(train, batchSize, shuffle);
 }
 
 export class ShuffledBatches<TBatch extends Examples> implements BatchSource<TBatch> {

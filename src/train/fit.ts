@@ -11,7 +11,7 @@ import type { FitPosition } from '../checkpoint.js';
 import type { Optimizer } from '../optim.js';
 import { Random } from '../random.js';
 import type { BatchSource } from './batches.js';
-import { addSums, evaluateData, metricsOf, monitored, zeroSums } from './metrics.js';
+import { addSums, evaluateAny, metricsOf, monitored, zeroSums } from './metrics.js';
 import type { EarlyStoppingPlan, FitPlan } from './options.js';
 import { stepBatchAsync, type GradientWindows, type Outcome } from './step.js';
 import type { Trainable } from './trainable.js';
@@ -49,14 +49,15 @@ export function startPosition(source: BatchSource<any>, plan: FitPlan<any>, stat
   if (!p) {
     return {
       position: {
-        examples: source.examples, batchSize: source.batchSize, shuffle: source.shuffle, epoch: 0, batch: 0, orderRng: rng.getState(),
-        lossSum: 0, batches: 0, sums: zeroSums(), early: plan.early && { best: NaN, bestEpoch: -1, wait: 0 },
+        examples: source.examples, batchSize: source.batchSize, shuffle: source.shuffle, ...(source.order ? { order: source.order } : {}),
+        epoch: 0, batch: 0, orderRng: rng.getState(), lossSum: 0, batches: 0, sums: zeroSums(), early: plan.early && { best: NaN, bestEpoch: -1, wait: 0 },
       },
     };
   }
-  if (p.examples !== source.examples || p.batchSize !== source.batchSize || p.shuffle !== source.shuffle) {
+  if (p.examples !== source.examples || p.batchSize !== source.batchSize || p.shuffle !== source.shuffle || p.order !== source.order) {
+    const how = (o: { order?: string; shuffle: boolean }) => `shuffle ${o.shuffle}${o.order ? `, ${o.order} batches` : ''}`;
     throw new RangeError(`${where}: resume needs the data and batches of the run it continues: it had ${p.examples} training examples ` +
-      `in batches of ${p.batchSize}, shuffle ${p.shuffle}; got ${source.examples}, ${source.batchSize}, shuffle ${source.shuffle}`);
+      `in batches of ${p.batchSize}, ${how(p)}; got ${source.examples}, ${source.batchSize}, ${how(source)}`);
   }
   const early = plan.early && (p.early ? { ...p.early } : { best: NaN, bestEpoch: -1, wait: 0 });
   return {
@@ -96,7 +97,7 @@ export async function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Prom
     const batches = source.epoch(pos.batch === 0 ? model.rng : replay(pos.orderRng), pos.batch);
     for (let b = pos.batch; b < source.batches; b++) {
       if (options.signal?.aborted) return stop('aborted');
-      checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, before batch ${b + 1} of ${source.batches}`);
+      checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, before batch ${b + 1}${of(source)}`);
       const next = await batches.next();
       if (next.done) break;
       const r = await stepBatchAsync(model, run.optimizer, plan.step, run.gradients(next.value, want, [epoch, b]));
@@ -104,7 +105,7 @@ export async function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Prom
       result.skippedSteps += r.skipped;
       if (!Number.isNaN(r.learningRate)) learningRate = r.learningRate;
       if (r.problem !== undefined && plan.step.onNonFinite !== 'skip') {
-        const message = `${r.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1} of ${source.batches}); ` +
+        const message = `${r.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1}${of(source)}); ` +
           `training stopped with the weights of the last good step`;
         if (plan.step.onNonFinite === 'stop') return stop('non-finite', message);
         throw new RangeError(`${where}: ${message} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
@@ -123,7 +124,7 @@ export async function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Prom
     checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, at its end`);
     const logs: EpochLogs = { epoch, loss: pos.lossSum / pos.batches, learningRate, steps: result.steps, elapsedMs: clock.elapsedMs() };
     if (plan.metrics.length > 0) logs.metrics = metricsOf(pos.sums, plan.metrics);
-    if (plan.val) logs.val = evaluateData(model, where, plan.val, plan.valBatchSize, plan.metrics);
+    if (plan.val) logs.val = await evaluateAny(model, where, plan.val, plan.valBatchSize, plan.metrics);
     if (plan.early) watch(plan.early, pos, logs, model, state);
     result.epochLosses.push(logs.loss);
     result.history.push(logs);
@@ -155,6 +156,11 @@ function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, mode
   } else {
     e.wait++;
   }
+}
+
+/** ' of N' batches, when the source knows N (a stream does not). */
+function of(source: BatchSource<any>): string {
+  return Number.isFinite(source.batches) ? ` of ${source.batches}` : '';
 }
 
 /** A generator in a saved state (to redraw an epoch's order when resuming inside it). */

@@ -3,8 +3,9 @@
 // Also evaluation: the same sums over a data set, batch by batch, in inference mode.
 import type { StatSums } from '../checkpoint.js';
 import { checkChoice, describe } from '../validate.js';
+import { isStream, open } from './stream.js';
 import type { Trainable } from './trainable.js';
-import type { Dataset, EpochLogs, Examples, MetricName, Metrics, Monitor, StatsWanted } from './types.js';
+import type { DataStream, Dataset, EpochLogs, Examples, MetricName, Metrics, Monitor, StatsWanted } from './types.js';
 
 export function zeroSums(): StatSums {
   return { lossSum: 0, terms: 0, correct: 0, counted: 0 };
@@ -46,6 +47,16 @@ export function resolveMetrics(where: string, metrics: unknown, supported: reado
     }
     return name;
   });
+}
+
+/** Loss and metrics over a data set or a stream of batches, batch by batch, in inference mode. */
+export async function evaluateAny<TBatch extends Examples>(model: Trainable<TBatch>, where: string, data: Dataset<TBatch> | DataStream,
+                                                           batchSize: number, metrics: readonly MetricName[]): Promise<Metrics> {
+  if (!isStream(data)) return evaluateData(model, where, data, batchSize, metrics);
+  const sums = zeroSums();
+  const want: StatsWanted = { accuracy: metrics.includes('accuracy') };
+  for await (const batch of open(where, data)) addSums(sums, model.evaluateBatch(where, batch as TBatch, want));
+  return metricsOf(sums, metrics);
 }
 
 /** Loss and metrics over a data set, batch by batch, in inference mode. */

@@ -5,8 +5,10 @@ import { resolveSchedule, type ResolvedSchedule } from '../schedule.js';
 import { KEYS } from '../keys.js';
 import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, checkObject, describe } from '../validate.js';
 import { WorkerPool } from '../workers/pool.js';
+import { DEFAULT_POOL } from './buckets.js';
 import { resolveMetrics } from './metrics.js';
-import type { Dataset, EarlyStoppingOptions, FitOptions, MetricName, Monitor, TrainOptions } from './types.js';
+import { isStream } from './stream.js';
+import type { DataStream, Dataset, EarlyStoppingOptions, FitOptions, MetricName, Monitor, TrainOptions } from './types.js';
 
 export type NonFiniteRule = 'throw' | 'skip' | 'stop';
 
@@ -37,9 +39,13 @@ export interface FitPlan<D extends Dataset = Dataset> {
   shuffle: boolean;
   yieldEveryMs: number;
   metrics: MetricName[];
-  train: D;
-  val?: D;
+  train: D | DataStream;
+  val?: D | DataStream;
   valBatchSize: number;
+  /** Length-bucketed batches, the batches per pool, and what a stream yields. */
+  bucket: boolean;
+  pool: number;
+  yields: 'batches' | 'examples';
   early?: EarlyStoppingPlan;
   resume: boolean;
   /** Worker threads to start for this call, or a pool to use; 0: the calling thread. */
@@ -64,13 +70,15 @@ export function resolveStep(where: string, options: TrainOptions | FitOptions, g
 }
 
 /** Every fit() option, checked before the first step. */
-export function resolveFit<D extends Dataset>(where: string, data: D, options: FitOptions, supported: readonly MetricName[],
+export function resolveFit<D extends Dataset>(where: string, data: D | DataStream, options: FitOptions, supported: readonly MetricName[],
                                               current?: ResolvedOptimizer): FitPlan<D> {
-  checkDataset(where, 'data', data);
+  const stream = isStream(data);
+  if (!stream) checkDataset(where, 'data', data);
   checkObject(where, 'options', options, KEYS.fit);
   const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
   const metrics = resolveMetrics(where, options.metrics, supported);
   const { train, val } = splitValidation(where, data, options);
+  const { bucket, yields } = resolveBatching(where, options, stream);
   for (const name of ['onProgress', 'onEpochEnd'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${where}: ${name} must be a function, got ${describe(options[name])}`);
   }
@@ -84,6 +92,9 @@ export function resolveFit<D extends Dataset>(where: string, data: D, options: F
     val,
     valBatchSize: checkInt(where, 'validationBatchSize', options.validationBatchSize ?? batchSize),
     early: options.earlyStopping === undefined ? undefined : resolveEarlyStopping(where, options.earlyStopping, val !== undefined, metrics),
+    bucket,
+    pool: checkInt(where, 'poolSize', options.poolSize ?? DEFAULT_POOL),
+    yields,
     resume: checkBoolean(where, 'resume', options.resume ?? false),
     workers: resolveWorkers(where, options.workers),
     step: resolveStep(where, options, ['throw', 'skip', 'stop'], current, KEYS.fit),
@@ -99,16 +110,29 @@ export function checkDataset(where: string, name: string, data: unknown): assert
   if (d.y.length !== d.x.length) throw new RangeError(`${where}: ${name}.y must have one target per input (${d.x.length}), got ${d.y.length}`);
 }
 
-/** The training examples, and the validation examples if any (a set, or a split off the end). */
-function splitValidation<D extends Dataset>(where: string, data: D, options: FitOptions): { train: D; val?: D } {
+/** Bucketing and what a stream yields, where they apply. */
+function resolveBatching(where: string, options: FitOptions, stream: boolean): { bucket: boolean; yields: 'batches' | 'examples' } {
+  const bucket = checkBoolean(where, 'bucketByLength', options.bucketByLength ?? false);
+  if (options.yields !== undefined && !stream) throw new TypeError(`${where}: yields says what a stream yields; this data is a data set { x, y }`);
+  const yields = checkChoice(where, 'yields', options.yields ?? 'batches', ['batches', 'examples'] as const);
+  if (bucket && stream && yields === 'batches') {
+    throw new TypeError(`${where}: bucketByLength groups examples into batches; a stream of batches is trained on as it comes (stream examples with yields: 'examples')`);
+  }
+  return { bucket, yields };
+}
+
+/** The training examples, and the validation examples if any (a set or a stream, or a split
+ *  off the end). */
+function splitValidation<D extends Dataset>(where: string, data: D | DataStream, options: FitOptions): { train: D | DataStream; val?: D | DataStream } {
   if (options.validationData !== undefined && options.validationSplit !== undefined) {
     throw new TypeError(`${where}: give validationData or validationSplit, not both`);
   }
   if (options.validationData !== undefined) {
-    checkDataset(where, 'validationData', options.validationData);
-    return { train: data, val: options.validationData as D };
+    if (!isStream(options.validationData)) checkDataset(where, 'validationData', options.validationData);
+    return { train: data, val: options.validationData as D | DataStream };
   }
   if (options.validationSplit === undefined) return { train: data };
+  if (isStream(data)) throw new TypeError(`${where}: validationSplit needs a data set to split; with a stream, give validationData`);
   const split = checkNumber(where, 'validationSplit', options.validationSplit, 0, 1);
   const N = data.x.length, nTrain = Math.floor(N * (1 - split));
   if (nTrain < 1 || nTrain >= N) {

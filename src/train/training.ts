@@ -7,13 +7,13 @@ import { Optimizer } from '../optim.js';
 import { KEYS } from '../keys.js';
 import { checkInt, checkObject } from '../validate.js';
 import { Replicas } from '../workers/replicas.js';
-import { ShuffledBatches } from './batches.js';
+import { batchSource } from './batches.js';
 import { runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
 import { evaluateData, resolveMetrics } from './metrics.js';
 import { checkDataset, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
 import { localWindows, stepBatch } from './step.js';
 import type { Trainable } from './trainable.js';
-import type { Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
+import type { DataStream, Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
 
 export class Training<TBatch extends Examples = Examples> {
   private optimizer?: Optimizer;
@@ -48,11 +48,11 @@ export class Training<TBatch extends Examples = Examples> {
   }
 
   /** Epochs of batches; see FitOptions. Every option is checked before the model is taken. */
-  async fit(data: Dataset<TBatch>, options: FitOptions): Promise<FitResult> {
+  async fit(data: Dataset<TBatch> | DataStream, options: FitOptions): Promise<FitResult> {
     const where = 'fit';
     this.assertIdle(where);
-    const plan = resolveFit(where, data, options, this.model.supportedMetrics(), this.optimizer?.config);
-    const source = new ShuffledBatches(plan.train, plan.batchSize, plan.shuffle);
+    const plan = resolveFit<Dataset<TBatch>>(where, data, options, this.model.supportedMetrics(), this.optimizer?.config);
+    const source = batchSource<TBatch>(where, plan);
     const start = startPosition(source, plan, this.fitState, this.model.rng);
     const token = {};
     this.running = token;
@@ -106,7 +106,7 @@ export class Training<TBatch extends Examples = Examples> {
       const a = JSON.stringify(mine[key]), b = JSON.stringify(s.config[key]);
       if (a !== b) throw new RangeError(`${where}: the checkpoint is for a model with ${key} = ${b}, this model has ${key} = ${a}`);
     }
-    const optimizer = s.optimizer && new Optimizer(s.optimizer.config, m.arena, m.layout.size);   // allocates
+    const optimizer = s.optimizer && new Optimizer(s.optimizer.config, m.arena, m.layout.trainable);   // allocates
     optimizer?.setState(s.optimizer!);
     this.optimizer?.dispose();
     this.optimizer = optimizer;
@@ -127,7 +127,7 @@ export class Training<TBatch extends Examples = Examples> {
   private ensureOptimizer(plan: StepPlan): Optimizer {
     if (!this.optimizer || JSON.stringify(this.optimizer.config) !== JSON.stringify(plan.optimizer)) {
       this.optimizer?.dispose();
-      this.optimizer = new Optimizer(plan.optimizer, this.model.arena, this.model.layout.size);
+      this.optimizer = new Optimizer(plan.optimizer, this.model.arena, this.model.layout.trainable);
     }
     return this.optimizer;
   }

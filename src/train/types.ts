@@ -61,6 +61,7 @@ export interface Progress {
   epochs: number;
   /** Batch index within the epoch. */
   batch: number;
+  /** Batches in the epoch (Infinity when streaming: a stream's length is not known). */
   batches: number;
   /** Optimizer steps so far in this fit() call, over all epochs. */
   step: number;
@@ -114,6 +115,16 @@ export interface Dataset<TBatch extends Examples = Examples> {
   y: TBatch['y'];
 }
 
+/** One labeled example of a batch type: what a stream of examples yields. */
+export interface Example<TBatch extends Examples = Examples> {
+  x: TBatch['x'][number];
+  y: TBatch['y'][number];
+}
+
+/** Data fit() reads as it goes: an iterable or async iterable of batches (or, with yields:
+ *  'examples', of single examples), or a function returning a fresh one for each epoch. */
+export type DataStream<T = unknown> = Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
+
 export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   /** Passes over the data: the total, counting epochs before a resume. Default 1. */
   epochs?: number;
@@ -121,10 +132,22 @@ export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   batchSize?: number;
   /** Shuffle the order every epoch, with the model's seeded generator. Default true. */
   shuffle?: boolean;
-  /** Examples to validate on after every epoch. */
-  validationData?: Dataset;
-  /** Or: this fraction of the data, taken from its end before any shuffling, as Keras. */
+  /** Examples to validate on after every epoch: a data set, or a stream of batches. */
+  validationData?: Dataset | DataStream;
+  /** Or: this fraction of the data, taken from its end before any shuffling, as Keras (not
+   *  for streams). */
   validationSplit?: number;
+  /** Batch examples of similar length together, so little of a batch is padding: each pool of
+   *  poolSize batches' worth of examples (in a seeded random order) is sorted by length (input
+   *  steps + target steps) and cut into batches, and the epoch's batches are shuffled. Without
+   *  shuffle, the whole data set is sorted and run shortest first. Default false. */
+  bucketByLength?: boolean;
+  /** Batches per pool: the examples bucketing sorts together, and how much of a stream is read
+   *  (and shuffled) at a time. Default 100. */
+  poolSize?: number;
+  /** When the data is a stream: it yields 'batches' { x: [...], y: [...] } (the default) or
+   *  single 'examples' { x, y }, grouped into batches of batchSize. */
+  yields?: 'batches' | 'examples';
   /** Examples per validation batch. Default: batchSize. */
   validationBatchSize?: number;
   /** Metrics to report besides the loss, for training and validation. Default none. */

@@ -1,14 +1,39 @@
 // The computation the browser test runs in Node, in a page and in a module worker:
 // a small seeded model, a few training steps, then a forward pass; and an LSTM
 // encoder-decoder trained a few steps, decoded greedily and by beam search, and reloaded
-// from its own file. Plain arrays out, so the result crosses postMessage and Playwright
-// unchanged. T = 6 steps, B = 3 sequences, n_x = n_y = 5 tokens, n_a = 8 hidden units.
-// The kernel build is 'simd' unless given: its bits are the same on every machine.
+// from its own file; and a word-level model with an embedding tied to its output layer,
+// trained by fit() on language-model batches read from a web stream of text (a Response body
+// through a TextDecoderStream, as a fetch gives it). Plain arrays out, so the result crosses
+// postMessage and Playwright unchanged. T = 6 steps, B = 3 sequences, n_x = n_y = 5 tokens,
+// n_a = 8 hidden units. The kernel build is 'simd' unless given: its bits are the same on every
+// machine.
 
 /** @param {typeof import('../../dist/index.js')} lib
  *  @param {'auto' | 'relaxed' | 'simd' | 'scalar'} backend */
 export async function workload(lib, backend = 'simd') {
-  return { ...await sequenceModel(lib.createRNN, backend), translator: await translator(lib, backend) };
+  const result = {
+    ...await sequenceModel(lib.createRNN, backend), translator: await translator(lib, backend), streamed: await streamed(lib, backend),
+  };
+  // every model is disposed: the instances are dropped
+  return { ...result, instances: lib.getMemoryStats().instances };
+}
+
+/** A word-level language model, fit() over a stream of text chunks, 3 epochs.
+ *  @param {typeof import('../../dist/index.js')} lib */
+async function streamed({ createModel, languageModelBatches, WordTokenizer }, backend) {
+  const text = 'the cat sat on the mat . the dog sat on the log . '.repeat(6);
+  const vocab = WordTokenizer.fromText(text, { bos: false, eos: false });
+  const chunks = () => new Response(text).body.pipeThrough(new TextDecoderStream());
+  const model = await createModel({
+    architecture: 'many-to-many', cell: 'gru', input: 'tokens', n_x: vocab.size, n_y: vocab.size, n_a: 8,
+    embedding: 8, tieWeights: true, reduction: 'mean', seed: 3, backend,
+  });
+  try {
+    const r = await model.fit(() => languageModelBatches(chunks(), vocab, { T: 6, batchSize: 4 }), { epochs: 3, learningRate: 0.05, poolSize: 2 });
+    return { losses: r.epochLosses, steps: r.steps, weights: Array.from(model.getWeights()) };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** @param {typeof import('../../dist/index.js').createRNN} createRNN */
