@@ -6,7 +6,10 @@
 // tanh is Cephes' tanhf (an odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above);
 // both are accurate to a few units in the last place of f32. The scalar build and the tail
 // of each run use the same formulas one value at a time, so both builds agree closely.
+// The relaxed-SIMD build evaluates the polynomials with fused multiply-adds (simd.ts).
 // see: S. L. Moshier, Cephes Math Library, expf.c and tanhf.c.
+
+import { madd } from "./simd";
 
 // @ts-ignore: decorator
 @inline const EXP_LO: f32 = -87.3;   // e^x stays a normal f32 above this
@@ -15,7 +18,7 @@
 
 /** e^x, x clamped to [EXP_LO, EXP_HI]. */
 // @ts-ignore: decorator
-@inline function exp_scalar(x: f32): f32 {
+@inline export function exp_scalar(x: f32): f32 {
   x = min(max(x, EXP_LO), EXP_HI);
   const n = Mathf.floor(x * <f32>1.44269504088896341 + <f32>0.5);   // x = n ln2 + r
   let r = x - n * <f32>0.693359375;
@@ -32,12 +35,12 @@
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid_scalar(x: f32): f32 {
+@inline export function sigmoid_scalar(x: f32): f32 {
   return <f32>1 / (<f32>1 + exp_scalar(-x));
 }
 
 // @ts-ignore: decorator
-@inline function tanh_scalar(x: f32): f32 {
+@inline export function tanh_scalar(x: f32): f32 {
   const a = Mathf.abs(x);
   let t: f32;
   if (a < <f32>0.625) {
@@ -56,39 +59,39 @@
 
 /** e^x on four lanes. */
 // @ts-ignore: decorator
-@inline function exp4(x: v128): v128 {
+@inline export function exp4(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
   const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   const z = f32x4.mul(r, r);
   let y = f32x4.splat(1.9875691500e-4);
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1));
+  y = madd(y, r, f32x4.splat(1.3981999507e-3));
+  y = madd(y, r, f32x4.splat(8.3334519073e-3));
+  y = madd(y, r, f32x4.splat(4.1665795894e-2));
+  y = madd(y, r, f32x4.splat(1.6666665459e-1));
+  y = madd(y, r, f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(madd(y, z, r), f32x4.splat(1));
   const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2n);
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid4(x: v128): v128 {
+@inline export function sigmoid4(x: v128): v128 {
   const one = f32x4.splat(1);
   return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
 // @ts-ignore: decorator
-@inline function tanh4(x: v128): v128 {
+@inline export function tanh4(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = f32x4.mul(a, a);
   let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.sub(f32x4.mul(p, z), f32x4.splat(5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.sub(f32x4.mul(p, z), f32x4.splat(3.33332819422e-1));
-  const small = f32x4.add(a, f32x4.mul(f32x4.mul(a, z), p));
+  p = madd(p, z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(a, z), p, a);
   const one = f32x4.splat(1);
   const large = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(a, a)), one)));
   const t = v128.bitselect(small, large, f32x4.lt(a, f32x4.splat(0.625)));

@@ -32,28 +32,58 @@ export function clear_padded(block: usize, lens: usize, t: i32, B: i32, n: i32):
   }
 }
 
+/** dst[i] += src[i] for n values, four at a time. */
+// @ts-ignore: decorator
+@inline function add_into(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+    }
+  }
+  for (; i < n; i++) set_f32(dst, i, f32_at(dst, i) + f32_at(src, i));
+}
+
 /** Add b (n) to every row of X (rows, n), rows ld apart. */
 export function add_bias_rows(X: usize, b: usize, rows: i32, n: i32, ld: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const x = X + (<usize>r * ld << 2);
-    for (let i = 0; i < n; i++) set_f32(x, i, f32_at(x, i) + f32_at(b, i));
-  }
+  for (let r = 0; r < rows; r++) add_into(X + (<usize>r * ld << 2), b, n);
 }
 
 /** db (n) += column sums of dX (rows, n), dX rows ld apart. */
 export function add_col_sums(db: usize, dX: usize, rows: i32, n: i32, ld: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const d = dX + (<usize>r * ld << 2);
-    for (let i = 0; i < n; i++) set_f32(db, i, f32_at(db, i) + f32_at(d, i));
+  for (let r = 0; r < rows; r++) add_into(db, dX + (<usize>r * ld << 2), n);
+}
+
+/** WT (n_x, G) = W (G, n_x) transposed. */
+function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
+  for (let i = 0; i < G; i++) {
+    for (let v = 0; v < n_x; v++) set_f32(WT, <usize>v * G + i, f32_at(W, <usize>i * n_x + v));
   }
+}
+
+/** Whether the token rows go through W_ihᵀ in WT (contiguous rows) rather than gather W_ih's
+ *  columns at a stride: with scratch, and more rows than transposing costs. */
+// @ts-ignore: decorator
+@inline function via_transpose(WT: usize, rows: i32, n_x: i32): bool {
+  return WT != 0 && rows > n_x;
 }
 
 /** The input projection of every step at once: H (rows, G) = W_ih x<t> + b_ih (+ b_hh when
  *  b_hh != 0). Dense X is (rows, n_x) f32 and costs one GEMM; token X is (rows) i32 ids and
- *  is a gather of W_ih's columns (x<t> is one-hot), never a multiply. */
-export function input_projection(H: usize, X: usize, tokens: i32, W_ih: usize, b_ih: usize, b_hh: usize,
+ *  is a gather of W_ih's columns (x<t> is one-hot), never a multiply: from WT = W_ihᵀ (n_x, G)
+ *  when the caller gives that scratch (0: none), so each row is one contiguous read. */
+export function input_projection(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
                                  rows: i32, n_x: i32, G: i32): void {
-  if (tokens) {
+  if (tokens && via_transpose(WT, rows, n_x)) {
+    transpose_into(WT, W_ih, G, n_x);
+    for (let r = 0; r < rows; r++) {
+      const id = <usize>load<i32>(X + (<usize>r << 2));
+      const h = H + (<usize>r * G << 2);
+      memory.copy(h, WT + (id * G << 2), <usize>G << 2);
+      add_into(h, b_ih, G);
+    }
+  } else if (tokens) {
     for (let r = 0; r < rows; r++) {
       const id = <usize>load<i32>(X + (<usize>r << 2));
       const h = H + (<usize>r * G << 2);
@@ -67,10 +97,24 @@ export function input_projection(H: usize, X: usize, tokens: i32, W_ih: usize, b
 }
 
 /** Gradients of the input side over all steps, from dZ (rows, G) = ∂L/∂(W_ih x<t> + b_ih):
- *  dW_ih += dZᵀ X, db_ih += Σ dZ, and dX (rows, n_x) += dZ W_ih when dX != 0 (dense only). */
-export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32,
+ *  dW_ih += dZᵀ X, db_ih += Σ dZ, and dX (rows, n_x) += dZ W_ih when dX != 0 (dense only).
+ *  Tokens with scratch WT (n_x, G): each row adds into its token's contiguous row of WT, which
+ *  is added into dW_ih transposed at the end. */
+export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
                             W_ih: usize, rows: i32, n_x: i32, G: i32): void {
-  if (tokens) {
+  if (tokens && via_transpose(WT, rows, n_x)) {
+    memory.fill(WT, 0, <usize>n_x * G << 2);
+    for (let r = 0; r < rows; r++) {                                  // dW_ihᵀ[x<t>, :] += dz<t>
+      const id = <usize>load<i32>(X + (<usize>r << 2));
+      add_into(WT + (id * G << 2), dZ + (<usize>r * G << 2), G);
+    }
+    for (let i = 0; i < G; i++) {
+      for (let v = 0; v < n_x; v++) {
+        const o = <usize>i * n_x + v;
+        set_f32(dW_ih, o, f32_at(dW_ih, o) + f32_at(WT, <usize>v * G + i));
+      }
+    }
+  } else if (tokens) {
     for (let r = 0; r < rows; r++) {                                  // dW_ih[:, x<t>] += dz<t>
       const id = <usize>load<i32>(X + (<usize>r << 2));
       const d = dZ + (<usize>r * G << 2);
@@ -90,7 +134,7 @@ export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X:
 export function copy_rows(dst: usize, ldd: i32, src: usize, lds: i32, rows: i32, n: i32, accumulate: i32): void {
   for (let r = 0; r < rows; r++) {
     const d = dst + (<usize>r * ldd << 2), s = src + (<usize>r * lds << 2);
-    if (accumulate) for (let i = 0; i < n; i++) set_f32(d, i, f32_at(d, i) + f32_at(s, i));
+    if (accumulate) add_into(d, s, n);
     else memory.copy(d, s, <usize>n << 2);
   }
 }

@@ -9,14 +9,30 @@
 // All pointers are byte offsets; lda, ldb, ldc are row strides in elements.
 //
 // gemm() is register-blocked: a panel of B (KC × NR) is packed contiguous, then 4 rows of C
-// × NR = 8 columns are kept in registers (eight f32x4 accumulators) over the panel.
+// × NR = 8 columns are kept in registers (eight f32x4 accumulators) over the panel, for a block
+// of MC rows of A at a time. A transposed A (Aᵀ·B: the weight gradients over all steps) is
+// packed too, MC × KC at a time, since its rows are a power-of-two stride apart in memory.
+// Few rows of A reuse a packed panel too little to pay for packing, so the weights are streamed
+// as they lie. A·Bᵀ (a weight stored (out, in)) with M ≤ DOT_M — a batch-1 step, a beam, the
+// per-step recurrent product of training — is one dot product per C entry over two contiguous
+// rows (dot.ts): no transposing copy, and faster than the packed path at every such shape
+// measured (the transposing pack costs most at K = 512). A·B with M ≤ SMALL_M reads the panel
+// from B in place. Each C entry is then summed in an order that does not depend on M, so a row
+// of A gives the same bits alone as in a batch (up to DOT_M rows for A·Bᵀ).
 // gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
+
+import { gemm_nt_dots } from "./dot";
+import { madd } from "./simd";
 
 const KC: i32 = 256;     // depth of one packed panel of B
 const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
 const MR: i32 = 4;       // rows of C per micro-tile
+const SMALL_M: i32 = 4;  // A·B with up to this many rows of A reads B's panel in place
+const DOT_M: i32 = 64;   // A·Bᵀ with up to this many rows of A is dot products (dot.ts)
+const MC: i32 = 128;     // rows of op(A) per block (a packed Aᵀ block: 128 KB, in L2)
 const PACK: usize = memory.data(KC * NR * 4, 16);  // (KC, NR) packed panel of op(B)
+const APACK: usize = memory.data(MC * KC * 4, 16); // (MC, KC) packed block of op(A) = Aᵀ
 const EDGE: usize = memory.data(MR * NR * 4, 16);  // (MR, NR) tile for ragged right edges
 
 /** C (M, N) = or += op(A) (M, K) · op(B) (K, N), register-blocked. */
@@ -28,24 +44,62 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
     if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * ldc << 2), 0, <usize>N << 2);
     return;
   }
+  if (!transA && transB && M <= DOT_M) {
+    gemm_nt_dots(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+    return;
+  }
   // element strides of op(A) along its rows (i) and its depth (k)
   const sai: usize = transA ? 1 : <usize>lda;
   const sak: usize = transA ? <usize>lda : 1;
+  const direct = M <= SMALL_M && !transB;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const add = accumulate != 0 || k0 > 0;
-    for (let j0 = 0; j0 < N; j0 += NR) {
-      const nr = min(NR, N - j0);
-      pack_b(transB, B, ldb, k0, kc, j0, nr);
-      let i0 = 0;
-      for (; i0 + MR <= M; i0 += MR) {
-        const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
-        tile_4x8(a, sai, sak, kc, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+    for (let i1 = 0; i1 < M; i1 += MC) {
+      // a block of MC rows of op(A); Aᵀ is packed, as its rows are a power-of-two stride apart
+      const mc = min(MC, M - i1), tiles = transA ? mc / MR : 0;
+      if (tiles) pack_at(A, lda, i1, tiles, k0, kc);
+      for (let j0 = 0; j0 < N; j0 += NR) {
+        const nr = min(NR, N - j0);
+        // the (kc, NR) panel of op(B): B itself when few rows of A read it, else packed
+        let p = PACK, pstep: usize = NR << 2;
+        if (direct && nr == NR) {
+          p = B + ((<usize>k0 * ldb + j0) << 2);
+          pstep = <usize>ldb << 2;
+        } else {
+          pack_b(transB, B, ldb, k0, kc, j0, nr);
+        }
+        let i0 = i1;
+        for (let t = 0; t < tiles; t++, i0 += MR) {
+          const a = APACK + (<usize>(t * kc * MR) << 2);
+          tile_4x8(a, 1, MR, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+        }
+        for (; i0 + MR <= i1 + mc; i0 += MR) {
+          const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
+          tile_4x8(a, sai, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+        }
+        for (; i0 < i1 + mc; i0++) {
+          const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
+          tile_1x8(a, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
+        }
       }
-      for (; i0 < M; i0++) {
-        const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
-        tile_1x8(a, sak, kc, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
-      }
+    }
+  }
+}
+
+/** Copy `tiles` tiles of MR rows of op(A) = Aᵀ, rows i1 .. and depths k0 .. k0+kc, into APACK:
+ *  tile t holds (kc, MR), op(A)(i1 + t·MR + r, k0 + k) at (t·kc + k)·MR + r. Row k of A gives
+ *  MR·tiles contiguous values. */
+function pack_at(A: usize, lda: i32, i1: i32, tiles: i32, k0: i32, kc: i32): void {
+  for (let k = 0; k < kc; k++) {
+    let src = A + ((<usize>(k0 + k) * lda + i1) << 2);
+    let dst = APACK + (<usize>(k * MR) << 2);
+    const step: usize = <usize>(kc * MR) << 2;
+    for (let t = 0; t < tiles; t++) {
+      if (ASC_FEATURE_SIMD) v128.store(dst, v128.load(src));
+      else memory.copy(dst, src, MR << 2);
+      src += MR << 2;
+      dst += step;
     }
   }
 }
@@ -75,9 +129,10 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
   }
 }
 
-/** C[0..4, 0..nr] (+)= a (4, kc) · PACK (kc, NR). a(r, k) is at a + (r·sai + k·sak)·4. */
+/** C[0..4, 0..nr] (+)= a (4, kc) · panel (kc, NR). a(r, k) is at a + (r·sai + k·sak)·4; panel
+ *  row k is NR values at p0 + k·pstep bytes. */
 // @ts-ignore: decorator
-@inline function tile_4x8(a: usize, sai: usize, sak: usize, kc: i32,
+@inline function tile_4x8(a: usize, sai: usize, sak: usize, kc: i32, p0: usize, pstep: usize,
                           c: usize, ldc: i32, nr: i32, add: bool): void {
   const a0 = a, a1 = a + (sai << 2), a2 = a + (sai << 3), a3 = a + (sai * 12);
   const step: usize = sak << 2;
@@ -86,18 +141,18 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
     let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-    let p = PACK, off: usize = 0;
+    let p = p0, off: usize = 0;
     for (let k = 0; k < kc; k++) {
       const b0 = v128.load(p), b1 = v128.load(p, 16);
       let s = v128.load32_splat(a0 + off);
-      c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+      c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
       s = v128.load32_splat(a1 + off);
-      c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+      c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
       s = v128.load32_splat(a2 + off);
-      c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+      c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
       s = v128.load32_splat(a3 + off);
-      c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
-      p += NR << 2;
+      c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+      p += pstep;
       off += step;
     }
     const rowc = <usize>ldc << 2;
@@ -120,36 +175,37 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
     }
   } else {
     for (let r = 0; r < MR; r++) {
-      tile_1x8(a + (<usize>r * sai << 2), sak, kc, c + (<usize>r * ldc << 2), nr, add);
+      tile_1x8(a + (<usize>r * sai << 2), sak, kc, p0, pstep, c + (<usize>r * ldc << 2), nr, add);
     }
   }
 }
 
-/** C[0, 0..nr] (+)= a (1, kc) · PACK (kc, NR). a(0, k) is at a + k·sak·4. */
-function tile_1x8(a: usize, sak: usize, kc: i32, c: usize, nr: i32, add: bool): void {
+/** C[0, 0..nr] (+)= a (1, kc) · panel (kc, NR). a(0, k) is at a + k·sak·4; panel row k at
+ *  p0 + k·pstep bytes. */
+function tile_1x8(a: usize, sak: usize, kc: i32, p0: usize, pstep: usize, c: usize, nr: i32, add: bool): void {
   const step: usize = sak << 2;
   if (ASC_FEATURE_SIMD) {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-    let p = PACK, off: usize = 0;
+    let p = p0, off: usize = 0;
     for (let k = 0; k < kc; k++) {
       const s = v128.load32_splat(a + off);
-      c0 = f32x4.add(c0, f32x4.mul(s, v128.load(p)));
-      c1 = f32x4.add(c1, f32x4.mul(s, v128.load(p, 16)));
-      p += NR << 2;
+      c0 = madd(s, v128.load(p), c0);
+      c1 = madd(s, v128.load(p, 16), c1);
+      p += pstep;
       off += step;
     }
     v128.store(EDGE, c0); v128.store(EDGE, c1, 16);
   } else {
     let c0: f32 = 0, c1: f32 = 0, c2: f32 = 0, c3: f32 = 0;
     let c4: f32 = 0, c5: f32 = 0, c6: f32 = 0, c7: f32 = 0;
-    let p = PACK, off: usize = 0;
+    let p = p0, off: usize = 0;
     for (let k = 0; k < kc; k++) {
       const s = load<f32>(a + off);
       c0 += s * load<f32>(p);      c1 += s * load<f32>(p, 4);
       c2 += s * load<f32>(p, 8);   c3 += s * load<f32>(p, 12);
       c4 += s * load<f32>(p, 16);  c5 += s * load<f32>(p, 20);
       c6 += s * load<f32>(p, 24);  c7 += s * load<f32>(p, 28);
-      p += NR << 2;
+      p += pstep;
       off += step;
     }
     store<f32>(EDGE, c0);      store<f32>(EDGE, c1, 4);

@@ -14,6 +14,7 @@
 // see: PyTorch CrossEntropyLoss, BCEWithLogitsLoss and MSELoss (reduction = 'sum').
 
 import { sigmoid } from "./cells";
+import { exp4, exp_scalar } from "./activations";
 
 // @ts-ignore: decorator
 @inline function row_weight(w: usize, r: i32): f32 {
@@ -25,7 +26,76 @@ import { sigmoid } from "./cells";
   memory.fill(dz + (<usize>r * n_y << 2), 0, <usize>n_y << 2);
 }
 
-/** Softmax + cross-entropy. y (N) holds class ids as i32; a negative id skips the row. */
+/** Largest of n values at p. */
+// @ts-ignore: decorator
+@inline function row_max(p: usize, n: i32): f32 {
+  let k = 0, m = load<f32>(p);
+  if (ASC_FEATURE_SIMD && n >= 4) {
+    let v = v128.load(p);
+    for (k = 4; k + 4 <= n; k += 4) v = f32x4.max(v, v128.load(p + (<usize>k << 2)));
+    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  }
+  for (; k < n; k++) m = max(m, load<f32>(p + (<usize>k << 2)));
+  return m;
+}
+
+/** e[k] = exp(z[k] − m) for n values; returns Σ e as four lane sums of k mod 4, added
+ *  (s0 + s1) + (s2 + s3), then the tail: the same bits in the SIMD and scalar builds. */
+// @ts-ignore: decorator
+@inline function exp_shifted(e: usize, z: usize, n: i32, m: f32): f32 {
+  let k = 0, s: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mv = f32x4.splat(m);
+    let acc = f32x4.splat(0);
+    for (; k + 4 <= n; k += 4) {
+      const o = <usize>k << 2;
+      const v = exp4(f32x4.sub(v128.load(z + o), mv));
+      v128.store(e + o, v);
+      acc = f32x4.add(acc, v);
+    }
+    s = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  } else {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    for (; k + 4 <= n; k += 4) {
+      const o = <usize>k << 2;
+      const v0 = exp_scalar(load<f32>(z + o) - m), v1 = exp_scalar(load<f32>(z + o, 4) - m);
+      const v2 = exp_scalar(load<f32>(z + o, 8) - m), v3 = exp_scalar(load<f32>(z + o, 12) - m);
+      store<f32>(e + o, v0); store<f32>(e + o, v1, 4); store<f32>(e + o, v2, 8); store<f32>(e + o, v3, 12);
+      s0 += v0; s1 += v1; s2 += v2; s3 += v3;
+    }
+    s = (s0 + s1) + (s2 + s3);
+  }
+  for (; k < n; k++) {
+    const v = exp_scalar(load<f32>(z + (<usize>k << 2)) - m);
+    store<f32>(e + (<usize>k << 2), v);
+    s += v;
+  }
+  return s;
+}
+
+/** p[k] *= c, and d[k] = g·p[k] when d != 0, for n values. */
+// @ts-ignore: decorator
+@inline function scale_row(p: usize, d: usize, n: i32, c: f32, g: f32): void {
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cv = f32x4.splat(c), gv = f32x4.splat(g);
+    for (; k + 4 <= n; k += 4) {
+      const o = <usize>k << 2;
+      const v = f32x4.mul(v128.load(p + o), cv);
+      v128.store(p + o, v);
+      if (d) v128.store(d + o, f32x4.mul(gv, v));
+    }
+  }
+  for (; k < n; k++) {
+    const o = <usize>k << 2;
+    const v = load<f32>(p + o) * c;
+    store<f32>(p + o, v);
+    if (d) store<f32>(d + o, g * v);
+  }
+}
+
+/** Softmax + cross-entropy. y (N) holds class ids as i32; a negative id skips the row. Per row:
+ *  the largest logit, exp(z − max) and its sum, then ŷ, the loss and ∂L/∂z in one more pass. */
 export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usize,
                              N: i32, n_y: i32, scale: f32): f64 {
   let total: f64 = 0;
@@ -33,32 +103,19 @@ export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usiz
     const zr = z + (<usize>r * n_y << 2);
     const pr = yhat + (<usize>r * n_y << 2);
     // subtract the max logit so exp never overflows (log-sum-exp)
-    let m = load<f32>(zr);
-    for (let k = 1; k < n_y; k++) m = max(m, load<f32>(zr + (<usize>k << 2)));
-    let s: f32 = 0;
-    for (let k = 0; k < n_y; k++) {
-      const e = Mathf.exp(load<f32>(zr + (<usize>k << 2)) - m);
-      store<f32>(pr + (<usize>k << 2), e);
-      s += e;
-    }
-    const inv = <f32>1 / s;
-    for (let k = 0; k < n_y; k++) store<f32>(pr + (<usize>k << 2), load<f32>(pr + (<usize>k << 2)) * inv);
+    const m = row_max(zr, n_y);
+    const s = exp_shifted(pr, zr, n_y, m);
     const target = y ? load<i32>(y + (<usize>r << 2)) : -1;
     const wr = target < 0 ? <f32>0 : row_weight(w, r);
     if (wr != 0) {
       // −log p[y] = log Σ exp(z − m) − (z[y] − m)
       total += <f64>wr * (<f64>Mathf.log(s) - <f64>(load<f32>(zr + (<usize>target << 2)) - m));
     }
-    if (dz && wr == 0) {
-      zero_row(dz, r, n_y);
-    } else if (dz) {
-      const dr = dz + (<usize>r * n_y << 2);
-      const g = scale * wr;
-      for (let k = 0; k < n_y; k++) {
-        const p = load<f32>(pr + (<usize>k << 2));
-        store<f32>(dr + (<usize>k << 2), g * (k == target ? p - 1 : p));
-      }
-    }
+    const dr = dz ? dz + (<usize>r * n_y << 2) : 0;
+    const g = scale * wr;
+    scale_row(pr, wr == 0 ? 0 : dr, n_y, <f32>1 / s, g);          // ŷ = e / Σ e; ∂L/∂z = g ŷ …
+    if (dr && wr == 0) zero_row(dz, r, n_y);
+    else if (dr) store<f32>(dr + (<usize>target << 2), g * (load<f32>(pr + (<usize>target << 2)) - 1));   // … − g at y
   }
   return total;
 }

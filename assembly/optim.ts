@@ -3,6 +3,8 @@
 // names. n = number of f32 values. Rules follow PyTorch's torch.optim of the same name;
 // bias corrections and schedules are scalars computed by the caller.
 
+import { madd } from "./simd";
+
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
 // @ts-ignore: decorator
@@ -46,7 +48,25 @@ export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, moment
 export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
                           lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
                           decoupled: i32, step_size: f32, bc2_sqrt: f32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    // the scalar loop below, four values at a time, in the same order of operations
+    const shrink = f32x4.splat(1 - lr * weight_decay), wd = f32x4.splat(weight_decay);
+    const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2), c1 = f32x4.splat(1 - beta1), c2 = f32x4.splat(1 - beta2);
+    const ss = f32x4.splat(step_size), bc = f32x4.splat(bc2_sqrt), ep = f32x4.splat(eps);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      let pi = v128.load(p + o), gi = v128.load(g + o);
+      if (decoupled) pi = f32x4.mul(pi, shrink);
+      else gi = madd(wd, pi, gi);
+      const mi = madd(b1, v128.load(m + o), f32x4.mul(c1, gi));                    // first moment
+      const vi = madd(b2, v128.load(v + o), f32x4.mul(f32x4.mul(c2, gi), gi));     // second moment
+      v128.store(m + o, mi);
+      v128.store(v + o, vi);
+      v128.store(p + o, f32x4.sub(pi, f32x4.div(f32x4.mul(ss, mi), f32x4.add(f32x4.div(f32x4.sqrt(vi), bc), ep))));
+    }
+  }
+  for (; i < n; i++) {
     let pi = at(p, i);
     let gi = at(g, i);
     if (decoupled) pi *= 1 - lr * weight_decay;

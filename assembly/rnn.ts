@@ -8,6 +8,8 @@
 // W_ya (n_y, n_a). Activations are time-major: step t of the batch is one (B, n) block.
 // One call runs all T steps; backward passes ADD into gradient buffers (zeroing is the
 // caller's), so stacked layers and several losses can share them.
+// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0
+// (cells.ts: input_projection).
 // see: Elman (1990); PyTorch nn.RNN (same parameters: weight_ih = W_ax, weight_hh = W_aa,
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 
@@ -17,34 +19,48 @@ import { add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_p
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
 export function activation_forward(h: usize, n: i32, relu: i32): void {
-  if (relu) {
-    for (let i = 0; i < n; i++) set_f32(h, i, max(f32_at(h, i), <f32>0));
-  } else {
+  if (!relu) {
     tanh_to(h, h, n);
+    return;
   }
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(h + o, f32x4.max(v128.load(h + o), zero));
+    }
+  }
+  for (; i < n; i++) set_f32(h, i, max(f32_at(h, i), <f32>0));
 }
 
 /** In place: dh = dh · act'(·), written in terms of the output a = act(z), n values. */
 export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): void {
-  if (relu) {
-    for (let i = 0; i < n; i++) if (f32_at(a, i) <= 0) set_f32(dh, i, 0);
-  } else {
-    // backprop through tanh: dz = (1 − a²) · da
-    for (let i = 0; i < n; i++) {
-      const ai = f32_at(a, i);
-      set_f32(dh, i, f32_at(dh, i) * (1 - ai * ai));
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0), one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const ai = v128.load(a + o), d = v128.load(dh + o);
+      // relu: 0 where a ≤ 0; tanh: dz = (1 − a²) · da
+      v128.store(dh + o, relu ? v128.andnot(d, f32x4.le(ai, zero)) : f32x4.mul(d, f32x4.sub(one, f32x4.mul(ai, ai))));
     }
+  }
+  for (; i < n; i++) {
+    const ai = f32_at(a, i);
+    if (relu) { if (ai <= 0) set_f32(dh, i, 0); }
+    else set_f32(dh, i, f32_at(dh, i) * (1 - ai * ai));   // backprop through tanh
   }
 }
 
 /** Forward over all T steps.
  *  A ((T+1)·B, n_a): block 0 holds a<0> on entry; blocks 1..T receive a<1>..a<T>, zero at
  *  padded steps (lens, see cells.ts). */
-export function rnn_forward(A: usize, X: usize, tokens: i32,
+export function rnn_forward(A: usize, X: usize, tokens: i32, WT: usize,
                             W_ax: usize, W_aa: usize, b_x: usize, b_a: usize, lens: usize,
                             T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;       // bytes in one (B, n_a) step
-  input_projection(A + block, X, tokens, W_ax, b_x, b_a, T * B, n_x, n_a);   // W_ax x<t> + b_x + b_a
+  input_projection(A + block, X, tokens, WT, W_ax, b_x, b_a, T * B, n_x, n_a);   // W_ax x<t> + b_x + b_a
   for (let t = 0; t < T; t++) {
     const prev = A + <usize>t * block, next = prev + block;
     gemm(0, 1, B, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
@@ -59,7 +75,7 @@ export function rnn_forward(A: usize, X: usize, tokens: i32,
  *  zero at padded steps, and block 0 has ∂L/∂a<0> added. Adds into dW_ax, dW_aa, db_x, db_a,
  *  and into dX (T·B, n_x) when dX != 0 (dense input only). */
 export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usize, dX: usize,
-                             dA: usize, A: usize, X: usize, tokens: i32,
+                             dA: usize, A: usize, X: usize, tokens: i32, WT: usize,
                              W_ax: usize, W_aa: usize, lens: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;
@@ -73,7 +89,7 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
   const rows = T * B;
   gemm(1, 0, n_a, n_a, rows, dZ, n_a, A, n_a, dW_aa, n_a, 1);        // dW_aa += Σ_t dz<t> a<t-1>ᵀ
   add_col_sums(db_a, dZ, rows, n_a, n_a);                             // db_a += Σ_t dz<t>
-  input_grads(dW_ax, db_x, dX, dZ, X, tokens, W_ax, rows, n_x, n_a);  // dW_ax, db_x, dx<t>
+  input_grads(dW_ax, db_x, dX, dZ, X, tokens, WT, W_ax, rows, n_x, n_a);  // dW_ax, db_x, dx<t>
 }
 
 /** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */

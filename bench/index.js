@@ -6,13 +6,16 @@
 //   2. Vanilla RNN training steps (forward over T steps, BPTT, Adam update), in sequences/s
 //      (B sequences per step × steps/s) and tokens/s (× T).
 //   3. The same training step with LSTM and GRU cells, at n_a 128 and 512, beside tfjs's.
+//   4. W1 and W2 (workloads.js) against PyTorch on one and two threads, when /usr/bin/python3
+//      has torch: training a char LM, and generating one token at a time (also with tfjs
+//      core ops); medians with min–max of interleaved rounds, by wall clock and CPU time.
 //
 // Contenders are measured in ROUNDS interleaved rounds and the best round is reported, so a
 // burst of load from elsewhere on a shared machine hits one round of one contender, not all.
 //
 // T = time steps, B = sequences per batch, n_x = input size (vocabulary), n_a = hidden size,
 // n_y = output size (vocabulary).
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -21,7 +24,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Arena, createRNN, getEngine } from 'rnn-wasm';
+import { Arena, createModel, createRNN, getEngine, pickToken, Random, relaxedSimdSupported, simdSupported } from 'rnn-wasm';
+import { scratchDir, Torch, torchMissing } from './torch.js';
+import { rounds, spread, timed, tokenStream, torchW1, torchW2, W1, W2, w1Batch, w1Model, xorshift } from './workloads.js';
 
 const require = createRequire(import.meta.url);
 const brain = tryRequire('brain.js');
@@ -41,15 +46,6 @@ const BRAIN_LR = 1e-5;
 const RESULTS = new URL('./RESULTS.md', import.meta.url);
 
 // --- helpers ---
-
-/** Deterministic uniform numbers in [0, 1) (xorshift32). */
-function xorshift(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 /** Deterministic uniform floats in [−1, 1). */
 function randomFloats(n, seed) {
@@ -214,15 +210,6 @@ async function benchGemm() {
 }
 
 // --- 2. RNN training ---
-
-/** A learnable token stream: each token's successor is fixed 80 % of the time, random otherwise. */
-function tokenStream(length, vocab, seed) {
-  const u = xorshift(seed);
-  const next = Array.from({ length: vocab }, (_, i) => (i + 1 + Math.floor(u() * (vocab - 1))) % vocab);
-  const out = new Int32Array(length);
-  for (let i = 1; i < length; i++) out[i] = u() < 0.8 ? next[out[i - 1]] : Math.floor(u() * vocab);
-  return out;
-}
 
 /** The batch every contender trains on: B windows of T+1 tokens from one stream. */
 function makeBatch() {
@@ -460,6 +447,250 @@ async function benchCells() {
   return { entries, text };
 }
 
+// --- 4. W1 and W2 against PyTorch ---
+
+const W_ROUNDS = 5;
+
+/** rnn-wasm's builds to measure: 'simd', and 'relaxed' where this runtime validates it. */
+function wasmBuilds() {
+  return relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
+}
+
+const closeTo = (a, b, tol) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+/** PyTorch on one and on two threads, or the reason it is skipped. */
+async function startTorch() {
+  const missing = torchMissing();
+  if (missing) {
+    log(`\nPyTorch is skipped: ${missing}`);
+    return { procs: [], skipped: missing };
+  }
+  const procs = [await Torch.start(1), await Torch.start(2)];
+  log(`\nPyTorch ${procs[0].info.torch} (BLAS: ${procs[0].info.blas_libraries.join(', ') || procs[0].info.blas}, CPU capability ${procs[0].info.cpu_capability})`);
+  return { procs, info: procs[0].info };
+}
+
+const torchName = (t) => `PyTorch, ${t.threads} thread${t.threads > 1 ? 's' : ''}`;
+
+/** A PyTorch workload set up as `id`, as a contender that times `reps` steps per round. */
+function torchEntry(t, id, reps) {
+  return { name: torchName(t), threads: t.threads, measure: async () => {
+    const o = await t.request({ op: 'time', id, samples: 1, reps });
+    return { wall: o.ms[0], cpu: o.cpu_ms[0] };
+  } };
+}
+
+/** W1: each configuration's contenders validated (the loss on rnn-wasm's initial weights and
+ *  over W1.check Adam steps equal to rnn-wasm's), then timed in interleaved rounds. */
+async function benchW1(torch, dir) {
+  const batch = w1Batch();
+  const options = { optimizer: 'adam', learningRate: W1.lr };
+  const configs = [];
+  for (const n_a of W1.sizes) {
+    for (const cell of W1.cells) {
+      const reps = n_a > 256 ? 1 : 3;
+      log(`\nW1 ${cell} n_a ${n_a}: validating (loss on the initial weights, then over ${W1.check} Adam steps)`);
+      const entries = [], models = [];
+      let ref;
+      for (const backend of wasmBuilds()) {
+        const m = await w1Model(createRNN, cell, n_a, backend);
+        models.push(m);
+        const initial = m.forward(batch).loss;
+        const losses = Array.from({ length: W1.check }, () => m.trainStep(batch, options).loss);
+        ref ??= { initial, losses };
+        const ok = closeTo(initial, ref.initial, 1e-5) && losses.every((l, i) => closeTo(l, ref.losses[i], 1e-4));
+        entries.push({ name: `rnn-wasm (${backend})`, threads: 1, ok, initial, losses, measure: () => timed(() => m.trainStep(batch, options), reps) });
+      }
+      for (const t of torch.procs) {
+        const id = `w1-${cell}-${n_a}`;
+        const init = await w1Model(createRNN, cell, n_a, 'simd');      // the weights rnn-wasm started from
+        const r = await torchW1(t, id, init, batch, dir);
+        init.dispose();
+        const ok = closeTo(r.initial_loss, ref.initial, 1e-4) && r.losses.every((l, i) => closeTo(l, ref.losses[i], 1e-3));
+        entries.push({ ...torchEntry(t, id, reps), ok, initial: r.initial_loss, losses: r.losses });
+      }
+      for (const e of entries) log(`  ${mark(e.ok)} ${e.name.padEnd(26)} loss ${e.initial.toFixed(5)} → ${e.losses.map((l) => l.toFixed(5)).join(' → ')}`);
+      await rounds(entries.filter((e) => e.ok), W_ROUNDS, log);
+      models.forEach((m) => m.dispose());
+      configs.push({ label: `${cell.toUpperCase()} ${n_a}`, entries });
+    }
+  }
+  return configs;
+}
+
+/** tfjs core ops on one backend: W2's LSTM step (PyTorch's gate order) from rnn-wasm's weights,
+ *  each token a gather, a matMul, the gates, the head and a draw (or argmax), under tf.tidy. */
+async function tfjsW2(backend, model) {
+  await tf.setBackend(backend);
+  const { n_a: H } = model.config, V = W2.V, p = model.params;
+  const WihT = tf.tidy(() => tf.transpose(tf.tensor2d(p.weight_ih_l0, [4 * H, V])));
+  const WhhT = tf.tidy(() => tf.transpose(tf.tensor2d(p.weight_hh_l0, [4 * H, H])));
+  const b_hh = p.bias_hh_l0;
+  const bias = tf.tensor1d(p.bias_ih_l0.map((v, i) => v + b_hh[i]));
+  const WyT = tf.tidy(() => tf.transpose(tf.tensor2d(p['head.weight'], [V, H])));
+  const by = tf.tensor1d(p['head.bias']);
+  let h = tf.zeros([1, H]), c = tf.zeros([1, H]);
+  const feed = (token, draw) => {
+    const [h2, c2, next] = tf.tidy(() => {
+      const z = tf.add(tf.add(tf.gather(WihT, [token]), tf.matMul(h, WhhT)), bias);
+      const [i, f, g, o] = tf.split(z, 4, 1);
+      const cn = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+      const hn = tf.mul(tf.sigmoid(o), tf.tanh(cn));
+      const logits = tf.add(tf.matMul(hn, WyT), by);
+      return [hn, cn, draw ? tf.multinomial(logits, 1) : tf.argMax(logits, 1)];
+    });
+    h.dispose(); c.dispose();
+    h = h2; c = c2;
+    const t = next.dataSync()[0];
+    next.dispose();
+    return t;
+  };
+  let token;
+  for (const t of W2.prime) token = feed(t, false);
+  const tokens = [];
+  for (let i = 0; i < W2.check; i++) { tokens.push(token); token = feed(token, false); }
+  return {
+    tokens,
+    measure: async () => { await tf.setBackend(backend); return timed(() => { token = feed(token, true); }, W2.tokens); },
+    dispose: () => { for (const t of [WihT, WhhT, bias, WyT, by, h, c]) t.dispose(); },
+  };
+}
+
+/** W2: every contender validated (its greedy tokens after the prime are rnn-wasm's), then
+ *  timed per token, drawing each token from the softmax, in interleaved rounds. */
+async function benchW2(torch, dir) {
+  const { cell, n_a, V } = W2;
+  log(`\nW2 ${cell} n_a ${n_a}, batch 1: validating (${W2.check} greedy tokens after the prime, from the same weights)`);
+  const make = (backend) => createRNN({ cell, n_x: V, n_a, n_y: V, input: 'tokens', seed: 3, backend });
+  const ref = await make('simd');
+  const greedy = ref.sample({ length: W2.check, prime: W2.prime, temperature: 0 });
+  const entries = [], cleanup = [];
+  const same = (tokens) => tokens.length === greedy.length && tokens.every((t, i) => t === greedy[i]);
+  for (const backend of wasmBuilds()) {
+    const m = backend === 'simd' ? ref : await make(backend);
+    if (m !== ref) cleanup.push(() => m.dispose());
+    const tokens = m.sample({ length: W2.check, prime: W2.prime, temperature: 0 });
+    entries.push({ name: `rnn-wasm sample() (${backend})`, threads: 1, ok: same(tokens), tokens,
+      measure: () => timed(() => m.sample({ length: W2.tokens, prime: W2.prime }), 1).then((s) => ({ wall: s.wall / W2.tokens, cpu: s.cpu / W2.tokens })) });
+  }
+  // step(): the streaming API, one call per token, the draw in JavaScript
+  const stream = await createModel({ architecture: 'many-to-many', cell, n_x: V, n_a, n_y: V, input: 'tokens', seed: 3, backend: 'simd' });
+  stream.setWeights(ref.getWeights());
+  cleanup.push(() => stream.dispose());
+  const sampler = { greedy: false, temperature: 1, topK: V, topP: 1, rng: new Random(1) };
+  const run = (n, draw) => {
+    stream.resetState();
+    let p;
+    for (const t of W2.prime) p = stream.step(t);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const t = draw ? pickToken(p, sampler) : p.indexOf(Math.max(...p));
+      out.push(t);
+      p = stream.step(t);
+    }
+    return out;
+  };
+  const streamTokens = run(W2.check, false);
+  entries.push({ name: 'rnn-wasm step() (simd)', threads: 1, ok: same(streamTokens), tokens: streamTokens,
+    measure: () => timed(() => run(W2.tokens, true), 1).then((s) => ({ wall: s.wall / W2.tokens, cpu: s.cpu / W2.tokens })) });
+  for (const backend of ['wasm', 'cpu']) {
+    try {
+      const t = await tfjsW2(backend, ref);
+      cleanup.push(t.dispose);
+      entries.push({ name: `tfjs core ops (${backend})`, threads: 1, ok: same(t.tokens), tokens: t.tokens, measure: t.measure });
+    } catch (e) {
+      entries.push({ name: `tfjs core ops (${backend})`, ok: false, error: e.message });
+    }
+  }
+  for (const t of torch.procs) {
+    const id = 'w2';
+    const r = await torchW2(t, id, ref, dir, true);
+    entries.push({ ...torchEntry(t, id, W2.tokens), ok: same(r.tokens), tokens: r.tokens });
+  }
+  for (const e of entries) log(`  ${mark(e.ok)} ${e.name.padEnd(28)} ${e.error ?? (e.tokens ?? []).slice(0, 12).join(' ') + ' …'}`);
+  await rounds(entries.filter((e) => e.ok), W_ROUNDS, log);
+  cleanup.forEach((f) => f());
+  ref.dispose();
+  return { entries, greedy };
+}
+
+/** "median (min–max)" of one kind of sample. */
+function medianCell(e, key, digits) {
+  if (!e?.samples) return e && !e.ok ? 'skipped' : '—';
+  const s = spread(e.samples.map((x) => x[key]));
+  return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+}
+
+const median = (e, key) => (e?.samples ? spread(e.samples.map((x) => x[key])).median : NaN);
+
+/** The RESULTS.md section of W1 and W2. */
+function versusSection(v) {
+  const t = v.torch.info;
+  const torchLine = v.torch.skipped ? `PyTorch was not run: ${v.torch.skipped}.`
+    : `PyTorch ${t.torch} (Python ${t.python}; BLAS ${t.blas_libraries.join(', ') || t.blas}; CPU capability ${t.cpu_capability}), one process per thread count.`;
+  const w1 = w1Tables(v.w1);
+  return `## W1 and W2 against PyTorch (bench/workloads.js, bench/torch.js)
+
+${torchLine} Load average (1 min) before W1, between W1 and W2, and after W2: ${v.loads.map((x) => fmt(x)).join(', ')}.
+Every contender starts from rnn-wasm's weights and is validated first; then ${W_ROUNDS} interleaved rounds. Each cell gives
+the median with the min–max of the rounds. Wall-clock times are what a user waits; CPU times are this process's (or
+PyTorch's, all its threads together) and hardly move with load from other processes, so on a busy machine the CPU-time
+ratios of one-thread contenders are the ones to trust.
+
+### W1: training a char LM, ms per batch (vocabulary ${W1.V}, T ${W1.T}, B ${W1.B}, softmax on every step, Adam ${W1.lr})
+
+Check: the loss on the initial weights within 1e-4 (PyTorch) / 1e-5 (rnn-wasm builds) of rnn-wasm SIMD's, and over ${W1.check} Adam steps
+within 1e-3 / 1e-4. rnn-wasm: token ids gathered from W_ih; PyTorch: one-hot inputs built once outside the timing.
+
+Wall clock, median (min–max):
+
+${w1.timing}
+
+CPU time of one-thread contenders, median (min–max):
+
+${w1.cpu}
+
+Speed against PyTorch on one thread (its median ÷ the contender's; above 1 = faster), wall clock:
+
+${w1.ratioWall}
+
+The same by CPU time:
+
+${w1.ratioCpu}
+
+### W2: generation, ${W2.cell.toUpperCase()} n_a ${W2.n_a}, vocabulary ${W2.V}, batch 1, one token at a time
+
+Check: the ${W2.check} greedy tokens after the prime [${W2.prime}] equal rnn-wasm's. Timed: ${W2.tokens} tokens per round, each drawn from the
+softmax (rnn-wasm: \`sample()\`, one wasm call per token; \`step()\` returns ŷ and the draw is pickToken in JavaScript;
+tfjs: gather, matMul, gates, head and \`tf.multinomial\` under \`tf.tidy\`, then \`dataSync\` for the token; PyTorch: the
+module on a one-hot row, \`torch.multinomial\`).
+
+${w2Table(v.w2)}`;
+}
+
+/** W1 as tables: ms per batch, then speed against PyTorch on one thread. */
+function w1Tables(configs) {
+  const names = [...new Set(configs.flatMap((c) => c.entries.map((e) => e.name)))];
+  const find = (c, name) => c.entries.find((e) => e.name === name);
+  const timing = table(['system', ...configs.map((c) => c.label)],
+    names.map((n) => [n, ...configs.map((c) => medianCell(find(c, n), 'wall', 1))]));
+  const cpu = table(['system (one thread)', ...configs.map((c) => c.label)],
+    names.filter((n) => !/2 threads/.test(n)).map((n) => [n, ...configs.map((c) => medianCell(find(c, n), 'cpu', 1))]));
+  const ratio = (key) => table(['system', ...configs.map((c) => c.label)],
+    names.map((n) => [n, ...configs.map((c) => {
+      const base = median(find(c, 'PyTorch, 1 thread'), key), own = median(find(c, n), key);
+      return Number.isFinite(base) && Number.isFinite(own) ? `${fmt(base / own)}×` : '—';
+    })]));
+  return { timing, cpu, ratioWall: ratio('wall'), ratioCpu: ratio('cpu') };
+}
+
+function w2Table(w2) {
+  const base = median(w2.entries[0], 'wall'), baseCpu = median(w2.entries[0], 'cpu');
+  return table(['contender', 'check: greedy tokens = rnn-wasm', 'ms/token, wall: median (min–max)', 'ms/token, CPU: median (min–max)', 'vs rnn-wasm sample() (simd), wall', 'vs rnn-wasm sample() (simd), CPU'],
+    w2.entries.map((e) => [e.name, e.ok ? '✔' : `✘ ${e.error ?? ''}`, medianCell(e, 'wall', 4), medianCell(e, 'cpu', 4),
+      e.samples ? `${fmt(base / median(e, 'wall'))}×` : '—', e.samples ? `${fmt(baseCpu / median(e, 'cpu'))}×` : '—']));
+}
+
 // --- report ---
 
 function machine() {
@@ -469,7 +700,7 @@ function machine() {
     const info = readFileSync('/proc/cpuinfo', 'utf8');
     model = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
     const have = new Set(info.match(/^flags\s*:\s*(.*)$/m)?.[1].split(' ') ?? []);
-    flags = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f'].filter((f) => have.has(f));
+    flags = ['sse4_1', 'sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512vl', 'avx512_vnni', 'asimd'].filter((f) => have.has(f));
   } catch { /* not Linux */ }
   return { model, cores: os.cpus().length, flags, memGiB: os.totalmem() / 2 ** 30 };
 }
@@ -513,7 +744,7 @@ function findings(gemm, rnn) {
   return lines.join('\n');
 }
 
-function writeResults(gemm, rnn, cellsResult, startedAt, seconds, loadAtStart) {
+function writeResults(gemm, rnn, cellsResult, versus, startedAt, seconds, loadAtStart) {
   const m = machine();
   const tfEnv = tf.env().features;
   const text = `# rnn-wasm benchmark results
@@ -521,8 +752,9 @@ function writeResults(gemm, rnn, cellsResult, startedAt, seconds, loadAtStart) {
 Written by \`bench/index.js\` (\`npm run bench\` from the repository root); overwritten on every run.
 
 - Date: ${startedAt.toISOString()}
-- Machine: ${m.model}, ${m.cores} cores${m.flags.length ? ` (${m.flags.join(', ')})` : ''}, ${fmt(m.memGiB, 0)} GiB, ${os.platform()} ${os.arch()}
-- Node ${process.version} (V8 ${process.versions.v8})
+- Machine: ${m.model}, ${m.cores} cores, ${fmt(m.memGiB, 0)} GiB, ${os.platform()} ${os.arch()}; CPU SIMD flags: ${m.flags.join(', ') || 'unknown'};
+  WebAssembly here: SIMD ${simdSupported() ? 'yes' : 'no'}, relaxed SIMD ${relaxedSimdSupported() ? 'yes' : 'no (Node 20 needs --experimental-wasm-relaxed-simd)'}
+- Node ${process.version} (V8 ${process.versions.v8})${process.execArgv.length ? `, run with ${process.execArgv.join(' ')}` : ''}
 - rnn-wasm ${version('rnn-wasm')} (${commit()}); @tensorflow/tfjs-* ${tf.version_core}` +
 ` (wasm backend: SIMD ${tfEnv.WASM_HAS_SIMD_SUPPORT ? 'on' : 'off'}, threads ${tfEnv.WASM_HAS_MULTITHREAD_SUPPORT ? 'on' : 'off'}); ` +
 `brain.js ${version('brain.js')}; benchmark ${Benchmark.version}
@@ -576,6 +808,8 @@ form) on one-hot inputs. An LSTM step does about 4× and a GRU about 3× the van
 
 ${cellsResult.text}
 
+${versusSection(versus)}
+
 ## Notes
 
 ${findings(gemm, rnn)}
@@ -592,12 +826,47 @@ ${findings(gemm, rnn)}
 
 // --- main ---
 
+// Node 20 validates relaxed SIMD only behind a flag: run again with it, so the relaxed build is
+// measured beside the SIMD one (Node 22+ and Chrome 114+ have it without a flag).
+const FLAG = '--experimental-wasm-relaxed-simd';
+if (!relaxedSimdSupported() && !process.execArgv.includes(FLAG) && acceptsFlag(FLAG)) {
+  const again = spawnSync(process.execPath, [FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
+}
+
+function acceptsFlag(flag) {
+  try {
+    execFileSync(process.execPath, [flag, '-e', ''], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const startedAt = new Date();
 const loadAtStart = os.loadavg()[0];
 const t0 = performance.now();
 log(`rnn-wasm benchmarks — Node ${process.version}, ${machine().model}, ${os.cpus().length} cores`);
-const gemm = await benchGemm();
-const rnn = await benchRnn();
-const cellsResult = await benchCells();
-writeResults(gemm, rnn, cellsResult, startedAt, (performance.now() - t0) / 1000, loadAtStart);
-log(`\nwrote ${RESULTS.pathname} in ${fmt((performance.now() - t0) / 1000, 0)} s`);
+// --only=versus runs W1 and W2 alone and prints their tables, leaving RESULTS.md as it is
+const versusOnly = process.argv.includes('--only=versus');
+const gemm = versusOnly ? [] : await benchGemm();
+const rnn = versusOnly ? undefined : await benchRnn();
+const cellsResult = versusOnly ? undefined : await benchCells();
+const torch = await startTorch();
+const { dir, remove } = scratchDir();
+const versus = { torch, loads: [os.loadavg()[0]] };
+try {
+  versus.w1 = await benchW1(torch, dir);
+  versus.loads.push(os.loadavg()[0]);
+  versus.w2 = await benchW2(torch, dir);
+  versus.loads.push(os.loadavg()[0]);
+} finally {
+  torch.procs.forEach((t) => t.close());
+  remove();
+}
+if (versusOnly) {
+  log(`\n${versusSection(versus)}`);
+} else {
+  writeResults(gemm, rnn, cellsResult, versus, startedAt, (performance.now() - t0) / 1000, loadAtStart);
+  log(`\nwrote ${RESULTS.pathname} in ${fmt((performance.now() - t0) / 1000, 0)} s`);
+}

@@ -23,7 +23,7 @@ import { describeSizes, layoutCounts } from './limits.js';
 import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkBackend, checkChoice, checkKeys, describe, labelled } from './validate.js';
-import { withEngine, type Backend, type Kernels } from './wasm.js';
+import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
 import {
   EncoderDecoder, encoderDecoderLayout, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder,
@@ -69,7 +69,7 @@ interface Plan {
   /** The config with every default filled in. */
   resolved: object;
   layout: LayoutSpec;
-  make(kernels: Kernels, backend: 'simd' | 'scalar'): Model;
+  make(kernels: Kernels, backend: Build): Model;
 }
 
 /** Check a config of any architecture and fill in its defaults; `where` names the caller. */

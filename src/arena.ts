@@ -8,7 +8,7 @@
 // getMemoryStats() reports what the live instances hold and what each model uses of it.
 // Pointers are unsigned (wasm's usize): past 2 GiB the module returns them as negative i32,
 // so every pointer is read back through `>>> 0` before it is stored or used for a view.
-import { backendOf, liveEngines, releaseEngine, retainEngine, type Kernels } from './wasm.js';
+import { backendOf, liveEngines, releaseEngine, retainEngine, type Build, type Kernels } from './wasm.js';
 
 /** A block of f32 (or i32) values in linear memory: byte offset and length in elements. */
 export interface Region {
@@ -28,7 +28,7 @@ export interface MemoryStats {
   /** Bytes in regions of live models (and arenas): parameters, gradients, optimizer moments, workspaces. */
   usedBytes: number;
   /** Per live model (or arena): its class, backend, and the bytes and number of its regions. */
-  models: { owner: string; backend: 'simd' | 'scalar' | 'other'; bytes: number; regions: number }[];
+  models: { owner: string; backend: Build | 'other'; bytes: number; regions: number }[];
 }
 
 /** Arenas not yet disposed, for getMemoryStats. */

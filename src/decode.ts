@@ -8,7 +8,9 @@
 // Beam search keeps the `width` most likely partial sequences (by Σ log p), extends each by
 // every token, and ranks finished ones by Σ log p / length^α (length normalisation, α =
 // lengthPenalty). Nothing here touches wasm: a model plugs in through TokenStepper, which
-// advances a batch of hypotheses one token. All randomness comes from a seeded Random.
+// advances a batch of hypotheses one token, or TokenSource, one sequence stepped in place
+// (the fast path, which samples in wasm by the same rules). All randomness comes from a
+// seeded Random.
 // see: Holtzman et al. 2019 (nucleus sampling); Wu et al. 2016 §7 (length normalisation).
 
 import { Random } from './random.js';
@@ -69,7 +71,9 @@ export interface Hypothesis {
   score: number;
 }
 
-/** A model seen from a decoder: advances B hypotheses by one token each. */
+/** A model seen from a decoder: advances B hypotheses by one token each. A stepper may
+ *  advance a state in place and return a view of its memory as probs: the functions here read
+ *  probs before the next step and never use a state again once they stepped or selected it. */
 export interface TokenStepper<S> {
   /** Vocabulary size V. */
   readonly vocab: number;
@@ -78,6 +82,18 @@ export interface TokenStepper<S> {
   step(tokens: Int32Array, state: S): { probs: Float32Array; state: S };
   /** A state made of rows `rows` of `state` (rows may repeat). */
   select(state: S, rows: readonly number[]): S;
+}
+
+/** One sequence stepped in place, its state held by the source (src/stepper.ts): generation
+ *  with no allocation per token. */
+export interface TokenSource {
+  /** Feed one token; the distribution of the next is then ready. */
+  feed(token: number): void;
+  /** Choose the next token from the current distribution, as pickToken does (one draw from
+   *  sampler.rng when sampling). */
+  choose(sampler: Sampler): number;
+  /** feed(token), then choose(sampler). */
+  feedAndChoose(token: number, sampler: Sampler): number;
 }
 
 /** Sampling options checked and filled in. */
@@ -123,15 +139,16 @@ export function samplingDistribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng
     w[argmax(p, offset, n)] = 1;
     return w;
   }
-  // p^(1/τ) = softmax(z / τ) up to normalisation; done in logs so small τ cannot underflow
-  // the largest entry
-  let maxLog = -Infinity;
-  for (let i = 0; i < n; i++) maxLog = Math.max(maxLog, Math.log(p[offset + i]));
-  if (maxLog === -Infinity) {
+  // p^(1/τ) = softmax(z / τ) up to normalisation: p itself at τ = 1 (exact), otherwise done
+  // in logs so small τ cannot underflow the largest entry (assembly/sample.ts does the same)
+  let pmax = 0;
+  for (let i = 0; i < n; i++) pmax = Math.max(pmax, p[offset + i]);
+  if (!(pmax > 0)) {
     w[argmax(p, offset, n)] = 1;
     return w;
   }
-  for (let i = 0; i < n; i++) w[i] = Math.exp((Math.log(p[offset + i]) - maxLog) / s.temperature);
+  const maxLog = Math.log(pmax);
+  for (let i = 0; i < n; i++) w[i] = s.temperature === 1 ? p[offset + i] : Math.exp((Math.log(p[offset + i]) - maxLog) / s.temperature);
   if (s.topK < n || s.topP < 1) {
     // order by weight (ties: lower id first), keep the head
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
@@ -188,6 +205,21 @@ export function* streamTokens<S>(stepper: TokenStepper<S>, state: S, start: numb
     yield token;
     if (token === stop || i + 1 === maxLength) return;
     ({ probs, state } = stepper.step(Int32Array.of(token), state));
+  }
+}
+
+/** streamTokens over a TokenSource: the same tokens, one feedAndChoose per token after the
+ *  first. */
+export function* generateTokens(source: TokenSource, start: number, prefix: readonly number[],
+                                maxLength: number, stop: number | null, sampler: Sampler): Generator<number, void, unknown> {
+  if (maxLength <= 0) return;
+  source.feed(start);
+  for (const t of prefix) source.feed(t);
+  let token = source.choose(sampler);
+  for (let i = 1; ; i++) {
+    yield token;
+    if (token === stop || i === maxLength) return;
+    token = source.feedAndChoose(token, sampler);
   }
 }
 

@@ -26,7 +26,7 @@ export type { Layout, TensorEntry, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safetensors.js';
 export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
-export { simdSupported, type Backend } from './wasm.js';
+export { relaxedSimdSupported, simdSupported, type Backend, type Build } from './wasm.js';
 export { Random } from './random.js';
 // What fits: the most parameters a model holds, and the bounds on generated sequences.
 export { MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS } from './limits.js';

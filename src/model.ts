@@ -24,9 +24,10 @@ import type { StatSums } from './checkpoint.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
 import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
-import { checkTokens, pickToken } from './decode.js';
+import { checkTokens, generateTokens } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
+import { Stepper } from './stepper.js';
 import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
 } from './embedding.js';
@@ -34,7 +35,7 @@ import type { DecodedSafetensors } from './safetensors.js';
 import {
   checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
 } from './validate.js';
-import { withEngine, type Backend, type Kernels } from './wasm.js';
+import { OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -295,12 +296,14 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   private ws?: Workspace;
   private stack: Stack;
+  /** Batch-1 steppers: 'gen' for sample(), 'stream' for a subclass's step() (made on first use). */
+  private steppers: { gen?: Stepper; stream?: Stepper } = {};
   /** Whether the last forward pass applied dropout before the head. */
   private headDropped = false;
   private last?: LastRun;
 
   /** Use createRNN(). */
-  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
+  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: Build) {
     super(kernels, backend, buildLayout(rnnLayout(config)), config.seed);
     this.config = Object.freeze({ ...config, ...(config.embedding ? { embedding: Object.freeze({ ...config.embedding }) } : {}) });
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {
@@ -409,8 +412,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   // --- generation ---
 
-  /** Generate tokens one at a time, feeding each sampled ŷ<t> back as x<t+1>.
-   *  Needs token input and softmax output over the same vocabulary (n_x = n_y). */
+  /** Generate tokens one at a time, feeding each sampled ŷ<t> back as x<t+1>: one wasm call
+   *  per token (cell, head, softmax and the draw), nothing allocated per token.
+   *  Needs token input and softmax output over the same vocabulary (n_x = n_y), one direction. */
   sample(options: SampleOptions): number[] {
     const where = 'sample';
     const c = this.config;
@@ -419,6 +423,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     }
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { length, prime?, temperature?, topK?, seed? }, got ${describe(options)}`);
     checkKeys(where, 'options', options, KEYS.sample);
+    if (c.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot generate one token at a time`);
     const length = checkLength(where, 'length', options.length, 0);
     const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
     const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
@@ -427,21 +432,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP: 1, rng };
     const prime = options.prime === undefined ? [0] : checkTokens(where, 'prime', options.prime, c.n_x);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
-    let state: { hT?: Float32Array; cT?: Float32Array } = {};
-    const feed = (token: number): Float32Array => {
-      this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state.hT, state.cT, false);
-      state = this.stack.finalStates();
-      return this.arena.f32(this.ws!.Yhat, 0, c.n_y).slice();
-    };
-    let p: Float32Array = new Float32Array(0);
-    for (const t of prime) p = feed(t);
-    const out: number[] = [];
-    for (let i = 0; i < length; i++) {
-      const next = pickToken(p, sampler);
-      out.push(next);
-      if (i + 1 < length) p = feed(next);
-    }
-    return out;
+    const s = this.stepper('gen');
+    s.reset(1);
+    return Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler));
   }
 
   // --- lifetime ---
@@ -456,6 +449,15 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   protected releaseWorkspaces(): void {
     this.releaseWorkspace();
     this.stack.release();
+    this.steppers.gen?.release();
+    this.steppers.stream?.release();
+  }
+
+  /** The batch-1 stepper of this kind, made on first use (one direction only). */
+  protected stepper(kind: 'gen' | 'stream'): Stepper {
+    const head = this.layout.head()!;
+    return this.steppers[kind] ??= new Stepper(this.kernels, this.arena, this.layout, 0, this.stack.config, this.weights,
+      { weight: head.weight, bias: head.bias, output: this.config.output });
   }
 
   // --- internals ---
@@ -528,7 +530,6 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       X = ws.Xd!.ptr;
     }
     const head = this.layout.head()!;
-    k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
     let Y = 0, W = 0, scale = 1, noTerms = false;
     if (targets) {
       if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
@@ -546,8 +547,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
         if (terms === 0) noTerms = true;
       }
     }
-    const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
-    const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, c.n_y, scale);
+    // logits, ŷ, the loss and ∂L/∂logits, block by block in one call
+    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset,
+      Y, W, rows, this.stack.n_out, c.n_y, scale, OUTPUT_KIND[c.output]);
     this.last = targets ? { packed, targets, total } : undefined;
     return targets && !noTerms ? total * scale : NaN;
   }

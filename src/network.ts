@@ -15,7 +15,7 @@ import type {
   DataStream, Dataset, Example, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
 } from './train/types.js';
 import { checkFloats, checkObject, describe } from './validate.js';
-import type { Kernels } from './wasm.js';
+import type { Build, Kernels } from './wasm.js';
 
 export type {
   TrainOptions, StepResult, MetricName, Metrics, Progress, EpochLogs, Monitor, EarlyStoppingOptions, Dataset, FitOptions,
@@ -45,7 +45,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** The optimizer, the fit position and the rule of one fit at a time (src/train/). */
   private readonly training: Training<TBatch>;
 
-  protected constructor(protected readonly kernels: Kernels, readonly backend: 'simd' | 'scalar', layout: Layout, seed: number) {
+  protected constructor(protected readonly kernels: Kernels, readonly backend: Build, layout: Layout, seed: number) {
     this.layout = layout;
     this.arena = new Arena(kernels, new.target.name);
     this.weights = this.arena.alloc(layout.size, 'parameters');

@@ -75,8 +75,12 @@ interface Workspace {
   dX?: Region;              // dense input: (T·B, n_x); embedding: (T·B, E)
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
+  WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
   layers: LayerWork[];
 }
+
+/** Most values of the W_ihᵀ scratch for token input (4 MB); beyond it, rows gather W_ih's columns. */
+const TRANSPOSE_LIMIT = 1 << 20;
 
 export class Stack {
   readonly D: number;
@@ -293,7 +297,7 @@ export class Stack {
     const ws = this.ws;
     if (!ws) return;
     const a = this.arena;
-    for (const r of [ws.X, ws.Emb, ws.dX, ws.lens, ws.dcT]) a.release(r);
+    for (const r of [ws.X, ws.Emb, ws.dX, ws.lens, ws.dcT, ws.WT]) a.release(r);
     for (const lw of ws.layers) {
       for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
       for (const cw of lw.cells) for (const r of Object.values(cw)) a.release(r);
@@ -341,8 +345,11 @@ export class Stack {
       };
       if (c.embedding) ws.Emb = a.alloc(cap * this.n_in0, 'the embedding workspace');
       if (!this.oneHot && !c.embedding?.frozen) ws.dX = a.alloc(cap * this.n_in0, 'the input-gradient workspace');
+      // one-hot rows read W_ihᵀ's contiguous rows instead of W_ih's columns (assembly/cells.ts),
+      // up to TRANSPOSE_LIMIT values; a larger vocabulary keeps the strided gather
+      const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
+      if (this.oneHot && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = a.alloc(c.n_x * gates * H, 'the input workspace');
       if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
-      const gates = c.cell === 'lstm' ? 4 : 3;
       for (let l = 0; l < c.layers; l++) {
         const n_in = l === 0 ? this.n_in0 : this.n_out;
         const lw: LayerWork = { cells: [] };
@@ -387,15 +394,16 @@ export class Stack {
     const k = this.kernels, c = this.config;
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const b_ih = w + 4 * p.bias_ih.offset, b_hh = w + 4 * p.bias_hh.offset;
+    const WT = tokens ? this.ws!.WT?.ptr ?? 0 : 0;
     switch (c.cell) {
       case 'rnn':
-        k.rnn_forward(cw.A.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        k.rnn_forward(cw.A.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
-        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a);
+        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a);
         break;
       case 'gru':
-        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
         break;
     }
   }
@@ -406,16 +414,17 @@ export class Stack {
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const dW_ih = g + 4 * p.weight_ih.offset, dW_hh = g + 4 * p.weight_hh.offset;
     const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
+    const WT = tokens ? this.ws!.WT?.ptr ?? 0 : 0;
     switch (c.cell) {
       case 'rnn':
-        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, W_ih, W_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, WT, W_ih, W_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
-        k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens,
+        k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT,
           W_ih, W_hh, dcT, lens, T, B, n_in, c.n_a);
         break;
       case 'gru':
-        k.gru_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.D!.ptr, cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens,
+        k.gru_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.D!.ptr, cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT,
           W_ih, W_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
         break;
     }

@@ -43,10 +43,12 @@ export function checkChoice<T extends string>(where: string, name: string, v: un
   return v as T;
 }
 
-/** A kernel build: 'auto', 'simd' or 'scalar'; undefined is 'auto'. */
-export function checkBackend(where: string, name: string, v: unknown): 'auto' | 'simd' | 'scalar' {
+/** A kernel build: 'auto', 'relaxed', 'simd' or 'scalar'; undefined is 'auto'. */
+export function checkBackend(where: string, name: string, v: unknown): 'auto' | 'relaxed' | 'simd' | 'scalar' {
   if (v === undefined) return 'auto';
-  if (v !== 'auto' && v !== 'simd' && v !== 'scalar') throw new TypeError(`${where}: ${name} must be 'auto', 'simd' or 'scalar', got ${describe(v)}`);
+  if (v !== 'auto' && v !== 'relaxed' && v !== 'simd' && v !== 'scalar') {
+    throw new TypeError(`${where}: ${name} must be 'auto', 'relaxed', 'simd' or 'scalar', got ${describe(v)}`);
+  }
   return v;
 }
 

@@ -11,8 +11,14 @@
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
 import { modules } from './wasm/modules.js';
 
-/** Which kernel build to run: 'simd' (f32x4), 'scalar', or 'auto' (SIMD when supported). */
-export type Backend = 'auto' | 'simd' | 'scalar';
+/** A kernel build: 'relaxed' (f32x4 with relaxed SIMD's multiply-add, fused where the CPU has
+ *  FMA: fastest, its last bits can differ between machines), 'simd' (f32x4: the same bits on
+ *  every machine) or 'scalar' (no SIMD). */
+export type Build = 'relaxed' | 'simd' | 'scalar';
+
+/** Which kernel build to run: a Build, or 'auto': the first of relaxed, simd and scalar that
+ *  the runtime validates. */
+export type Backend = 'auto' | Build;
 
 /** What the kernels' WebAssembly.Memory offers, typed without the DOM or Node libraries so
  *  that the published declarations compile in any TypeScript project. */
@@ -37,9 +43,9 @@ export interface Kernels {
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
   add_col_sums(db: number, dX: number, rows: number, n: number, ld: number): void;
-  input_projection(H: number, X: number, tokens: number, W_ih: number, b_ih: number, b_hh: number,
+  input_projection(H: number, X: number, tokens: number, WT: number, W_ih: number, b_ih: number, b_hh: number,
                    rows: number, n_x: number, G: number): void;
-  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number,
+  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
               W_ih: number, rows: number, n_x: number, G: number): void;
   copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
@@ -48,21 +54,21 @@ export interface Kernels {
   sigmoid_to(dst: number, src: number, n: number): void;
   tanh_to(dst: number, src: number, n: number): void;
   activation_backward(dh: number, a: number, n: number, relu: number): void;
-  rnn_forward(A: number, X: number, tokens: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
+  rnn_forward(A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, relu: number): void;
   rnn_backward(dW_ax: number, dW_aa: number, db_x: number, db_a: number, dX: number,
-               dA: number, A: number, X: number, tokens: number, W_ax: number, W_aa: number, lens: number,
+               dA: number, A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, lens: number,
                T: number, B: number, n_x: number, n_a: number, relu: number): void;
-  lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number,
+  lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
                W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
-                dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number,
+                dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
                 W_ih: number, W_hh: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
-  gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
+  gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
-               dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
+               dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
                W_ih: number, W_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   linear_forward(Y: number, X: number, W: number, b: number, rows: number, n_in: number, n_out: number): void;
   linear_backward(dX: number, dW: number, db: number, dY: number, X: number, W: number,
@@ -90,14 +96,26 @@ export interface Kernels {
   attention_combine_forward(Ht: number, C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
   attention_combine_backward(dC: number, dQ: number, dW_c: number, dHt: number, Ht: number,
                              C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
+  sample_token(P: number, V: number, greedy: number, temperature: number, topK: number, topP: number, u: number,
+               W: number, O: number): number;
+  head_loss(yhat: number, dz: number, Z: number, X: number, W: number, b: number, y: number, w: number,
+            N: number, n_in: number, n_y: number, scale: number, output: number): number;
+  plan_step(plan: number, B: number): void;
+  plan_feed(plan: number, token: number): void;
+  plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
+  plan_token(plan: number, token: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
+  plan_select(plan: number, B: number): void;
   embedding_forward(X: number, ids: number, W_e: number, rows: number, E: number): void;
   embedding_backward(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
   embedding_backward_naive(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
 }
 
+/** The `output` argument of head_loss and of a stepper's plan: which non-linearity and loss. */
+export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
+
 /** One instantiated kernel module; shared by every model created on that backend. */
 export interface Engine {
-  readonly backend: 'simd' | 'scalar';
+  readonly backend: Build;
   readonly kernels: Kernels;
 }
 
@@ -116,25 +134,42 @@ const SIMD_PROBE = new Uint8Array([
   253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
+// The same with three v128.const and f32x4.relaxed_madd (0xfd 0x105) between them.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  ...[0, 1, 2].flatMap(() => [253, 12, ...new Array<number>(16).fill(0)]), 253, 133, 2, 11,
+]);
+
 /** True when this runtime validates WebAssembly SIMD (f32x4) code. */
 export function simdSupported(): boolean {
   assertWebAssembly();
   return WebAssembly.validate(SIMD_PROBE);
 }
 
-const engines = new Map<'simd' | 'scalar', Promise<Engine>>();
+/** True when this runtime validates relaxed SIMD (Chrome 114+, Node 22+; Node 20
+ *  with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  assertWebAssembly();
+  return WebAssembly.validate(RELAXED_PROBE);
+}
+
+const engines = new Map<Build, Promise<Engine>>();
 const lives = new WeakMap<Kernels, Life>();
 /** Engines instantiated and not yet dropped. */
 const alive = new Set<Life>();
 
 /** The engine for a backend, compiled and instantiated on first use. */
 export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
-  if (backend !== 'auto' && backend !== 'simd' && backend !== 'scalar') {
-    return Promise.reject(new TypeError(`backend must be 'auto', 'simd' or 'scalar', got ${JSON.stringify(backend)}`));
+  if (backend !== 'auto' && backend !== 'relaxed' && backend !== 'simd' && backend !== 'scalar') {
+    return Promise.reject(new TypeError(`backend must be 'auto', 'relaxed', 'simd' or 'scalar', got ${JSON.stringify(backend)}`));
   }
-  const kind = backend === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : backend;
+  const kind: Build = backend !== 'auto' ? backend : relaxedSimdSupported() ? 'relaxed' : simdSupported() ? 'simd' : 'scalar';
   if (kind === 'simd' && !simdSupported()) {
     return Promise.reject(new Error(`backend 'simd' was requested but this runtime does not support WebAssembly SIMD`));
+  }
+  if (kind === 'relaxed' && !relaxedSimdSupported()) {
+    return Promise.reject(new Error(`backend 'relaxed' was requested but this runtime does not support WebAssembly relaxed SIMD ` +
+      `(Chrome 114+, Node 22+, or Node 20 with --experimental-wasm-relaxed-simd); use 'simd' or 'auto'`));
   }
   let engine = engines.get(kind);
   if (!engine) {
@@ -179,23 +214,23 @@ export function releaseEngine(kernels: Kernels): void {
 }
 
 /** The engines alive now, and how many arenas use each. */
-export function liveEngines(): { backend: 'simd' | 'scalar'; memoryBytes: number; users: number }[] {
+export function liveEngines(): { backend: Build; memoryBytes: number; users: number }[] {
   return [...alive].map((l) => ({ backend: l.engine.backend, memoryBytes: l.engine.kernels.memory.buffer.byteLength, users: l.users }));
 }
 
 /** The backend of kernels an engine made (undefined for others). */
-export function backendOf(kernels: Kernels): 'simd' | 'scalar' | undefined {
+export function backendOf(kernels: Kernels): Build | undefined {
   return lives.get(kernels)?.engine.backend;
 }
 
 /** Compiled modules, kept for the process: instances come and go, the code is compiled once. */
-const compiled = new Map<'simd' | 'scalar', Promise<WebAssembly.Module>>();
+const compiled = new Map<Build, Promise<WebAssembly.Module>>();
 
-async function instantiate(kind: 'simd' | 'scalar'): Promise<Engine> {
+async function instantiate(kind: Build): Promise<Engine> {
   assertWebAssembly();
   let module = compiled.get(kind);
   if (!module) {
-    module = WebAssembly.compile(decodeBase64(kind === 'simd' ? modules.release.base64 : modules.scalar.base64));
+    module = WebAssembly.compile(decodeBase64(modules[kind === 'simd' ? 'release' : kind].base64));
     compiled.set(kind, module);
     module.catch(() => compiled.delete(kind));
   }

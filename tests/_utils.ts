@@ -1,6 +1,6 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
-import { Random, type Network } from '../dist/index.js';
+import { Random, relaxedSimdSupported, type Network } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
 export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
@@ -17,6 +17,11 @@ export function checkClose(label: string, actual: ArrayLike<number>, expected: A
   assert.is(actual.length, expected.length, `${label}: length`);
   const { err, at } = worst(actual, expected, floor);
   assert.ok(err <= rtol, `${label}: worst relative error ${err.toExponential(2)} > ${rtol} at [${at}]: got ${actual[at]}, expected ${expected[at]}`);
+}
+
+/** The build backend 'auto' picks in this runtime: relaxed SIMD where it validates, else SIMD. */
+export function autoBuild(): 'relaxed' | 'simd' {
+  return relaxedSimdSupported() ? 'relaxed' : 'simd';
 }
 
 /** Assert two arrays are identical bit for bit. */

@@ -1,9 +1,13 @@
 // GEMM kernels: the register-blocked kernel against the naive one, and both against an f64
-// JavaScript product, on odd sizes, every transpose and both write modes.
+// JavaScript product, on odd sizes, every transpose and both write modes; and the small-M
+// paths (batch 1, beams), which stream the weights without packing: every M up to 4 and the
+// first packed one, each row of A the same bits alone as in a batch, and A·Bᵀ (dot products)
+// the same bits in the SIMD and scalar builds; and the SIMD build rounds every multiply and
+// every add (no fused multiply-add), so its bits are the same on every machine.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, getEngine, Random } from '../dist/index.js';
-import { checkClose, uniforms } from './_utils.js';
+import { checkClose, checkSame, uniforms } from './_utils.js';
 
 const Gemm = suite('gemm');
 
@@ -72,6 +76,98 @@ Gemm('K = 0 gives zeros, or leaves C when accumulating', async () => {
   assert.equal(Array.from(arena.f32(rC)), [3, 3, 3, 3, 3, 3]);
   kernels.gemm(0, 0, 2, 3, 0, 0, 0, 0, 3, rC.ptr, 3, 0);
   assert.equal(Array.from(arena.f32(rC)), [0, 0, 0, 0, 0, 0]);
+  arena.dispose();
+});
+
+Gemm('small M (1 … 4, and 5): every transpose against f64; a row alone = the same row in a batch, bit for bit', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(3);
+  for (const [N, K] of [[1030, 257], [7, 5], [64, 256], [3, 2]]) {
+    for (let M = 1; M <= 5; M++) {
+      for (const tB of [0, 1]) {
+        const tA = M === 5 ? 1 : 0;
+        const A = uniforms(rng, M * K), B = uniforms(rng, K * N), C0 = uniforms(rng, M * N);
+        const acc = rng.int(2);
+        const rA = arena.alloc(M * K, 'A'), rB = arena.alloc(K * N, 'B'), rC = arena.alloc(M * N, 'C');
+        arena.f32(rA).set(A); arena.f32(rB).set(B); arena.f32(rC).set(C0);
+        kernels.gemm(tA, tB, M, N, K, rA.ptr, tA ? M : K, rB.ptr, tB ? K : N, rC.ptr, N, acc);
+        checkClose(`M=${M} N=${N} K=${K} tA=${tA} tB=${tB} acc=${acc}`, arena.f32(rC), reference(tA, tB, M, N, K, A, B, C0, acc), 1e-4, 1);
+        const batch = arena.f32(rC).slice();
+        if (!tA) {
+          // each row of A alone (M = 1) gives the bits it gave inside the batch
+          const r1 = arena.alloc(N, 'C row');
+          for (let i = 0; i < M; i++) {
+            arena.f32(r1).set(C0.slice(i * N, (i + 1) * N));
+            kernels.gemm(0, tB, 1, N, K, rA.ptr + 4 * i * K, K, rB.ptr, tB ? K : N, r1.ptr, N, acc);
+            checkSame(`row ${i} alone, M=${M} N=${N} K=${K} tB=${tB}`, arena.f32(r1), batch.subarray(i * N, (i + 1) * N));
+          }
+          arena.release(r1);
+        }
+        arena.release(rA); arena.release(rB); arena.release(rC);
+      }
+    }
+  }
+  arena.dispose();
+});
+
+Gemm('small M, A·Bᵀ: the SIMD and scalar builds give the same bits', async () => {
+  const results = [];
+  for (const backend of ['simd', 'scalar'] as const) {
+    const { kernels } = await getEngine(backend);
+    const arena = new Arena(kernels);
+    const rng = new Random(4);
+    const M = 3, N = 61, K = 130;
+    const rA = arena.alloc(M * K, 'A'), rB = arena.alloc(N * K, 'B'), rC = arena.alloc(M * N, 'C');
+    arena.f32(rA).set(uniforms(rng, M * K)); arena.f32(rB).set(uniforms(rng, N * K)); arena.f32(rC).set(uniforms(rng, M * N));
+    kernels.gemm(0, 1, M, N, K, rA.ptr, K, rB.ptr, K, rC.ptr, N, 1);
+    results.push(arena.f32(rC).slice());
+    arena.dispose();
+  }
+  checkSame('simd vs scalar', results[0], results[1]);
+});
+
+const f = Math.fround;
+
+/** The dot-product path in f32: four lane sums of k mod 4, (s0 + s1) + (s2 + s3), the tail. */
+function emulateDot(a: Float32Array, b: Float32Array, K: number): number {
+  const s = [0, 0, 0, 0];
+  let k = 0;
+  for (; k + 4 <= K; k += 4) for (let l = 0; l < 4; l++) s[l] = f(s[l] + f(a[k + l] * b[k + l]));
+  let r = f(f(s[0] + s[1]) + f(s[2] + s[3]));
+  for (; k < K; k++) r = f(r + f(a[k] * b[k]));
+  return r;
+}
+
+/** The packed-tile path in f32 (K ≤ 256, one panel): Σ_k in order from 0, then + C. */
+function emulateTile(a: Float32Array, lda: number, b: Float32Array, ldb: number, i: number, j: number, K: number): number {
+  let c = 0;
+  for (let k = 0; k < K; k++) c = f(c + f(a[i * lda + k] * b[k * ldb + j]));
+  return c;
+}
+
+Gemm('SIMD build: every multiply and add rounded to f32, the same bits as an emulation (so on every machine)', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(6);
+  // A·Bᵀ by dot products (M ≤ 64): M = 3, N = 10, K = 203; accumulate onto C0
+  let M = 3, N = 10, K = 203;
+  let A = Float32Array.from(uniforms(rng, M * K)), B = Float32Array.from(uniforms(rng, N * K)), C0 = Float32Array.from(uniforms(rng, M * N));
+  let rA = arena.alloc(M * K, 'A'), rB = arena.alloc(N * K, 'B'), rC = arena.alloc(M * N, 'C');
+  arena.f32(rA).set(A); arena.f32(rB).set(B); arena.f32(rC).set(C0);
+  kernels.gemm(0, 1, M, N, K, rA.ptr, K, rB.ptr, K, rC.ptr, N, 1);
+  const dots = Float32Array.from({ length: M * N }, (_, e) => {
+    const i = Math.floor(e / N), j = e % N;
+    return f(C0[e] + emulateDot(A.subarray(i * K, (i + 1) * K), B.subarray(j * K, (j + 1) * K), K));
+  });
+  checkSame('A·Bᵀ, dot products', arena.f32(rC), dots);
+  // A·B by packed 4 × 8 tiles (M > 4): M = 9, N = 13, K = 200
+  M = 9; N = 13; K = 200;
+  A = Float32Array.from(uniforms(rng, M * K)); B = Float32Array.from(uniforms(rng, K * N));
+  rA = arena.alloc(M * K, 'A'); rB = arena.alloc(K * N, 'B'); rC = arena.alloc(M * N, 'C');
+  arena.f32(rA).set(A); arena.f32(rB).set(B);
+  kernels.gemm(0, 0, M, N, K, rA.ptr, K, rB.ptr, N, rC.ptr, N, 0);
+  checkSame('A·B, tiles', arena.f32(rC), Float32Array.from({ length: M * N }, (_, e) => emulateTile(A, K, B, N, Math.floor(e / N), e % N, K)));
   arena.dispose();
 });
 

@@ -16,7 +16,7 @@ import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
-import type { Backend, Kernels } from '../wasm.js';
+import { OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
@@ -276,18 +276,6 @@ export interface State {
   c?: Float32Array;
 }
 
-/** Rows `rows` of a state with B rows, S state vectors of H each. */
-export function selectState(s: State, S: number, B: number, H: number, rows: readonly number[]): State {
-  const pick = (v: Float32Array) => {
-    const out = new Float32Array(S * rows.length * H);
-    for (let k = 0; k < S; k++) {
-      rows.forEach((r, i) => out.set(v.subarray((k * B + r) * H, (k * B + r + 1) * H), (k * rows.length + i) * H));
-    }
-    return out;
-  };
-  return s.c ? { h: pick(s.h), c: pick(s.c) } : { h: pick(s.h) };
-}
-
 /** A user-given initial state (S, B, n_a), checked. */
 export function checkState(where: string, name: string, v: unknown, S: number, B: number, H: number): Float32Array | undefined {
   if (v === undefined) return undefined;
@@ -365,7 +353,6 @@ export class Head {
   forward(params: Region, X: number, rows: number, targets?: Int32Array | Float32Array,
           mask?: Float32Array, scale = 1, training = false): number {
     const ws = this.ws!, k = this.kernels, w = params.ptr, n = this.n_y;
-    k.linear_forward(ws.Z.ptr, X, w + 4 * this.weight.offset, w + 4 * this.bias.offset, rows, this.n_in, n);
     let Y = 0, W = 0;
     if (targets) {
       if (this.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
@@ -376,8 +363,8 @@ export class Head {
         W = ws.W.ptr;
       }
     }
-    const loss = this.output === 'softmax' ? k.softmax_xent : this.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
-    const total = loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, n, scale);
+    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, w + 4 * this.weight.offset, w + 4 * this.bias.offset,
+      Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     this.lastTotal = total;
     return targets && scale !== 0 ? total * scale : NaN;
   }
@@ -411,6 +398,12 @@ export class Head {
     const ws = this.ws!, w = params.ptr, g = grads.ptr;
     this.kernels.linear_backward(dX, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dZ.ptr,
       X, w + 4 * this.weight.offset, rows, this.n_in, this.n_y, 0);
+  }
+
+  /** The outputs ŷ, (rows, n_y): a view of wasm memory, valid until the next forward or
+   *  allocation. */
+  outputsView(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y);
   }
 
   /** A copy of the outputs ŷ, (rows, n_y). */

@@ -18,14 +18,18 @@
 import type { Arena, Region } from '../arena.js';
 import type { StatSums } from '../checkpoint.js';
 import type { OutputKind, PackedInput } from '../data.js';
-import { resolveSampling, type Sampler, type SamplingOptions, type TokenStepper } from '../decode.js';
+import {
+  beamSearch, decodeBatch, generateTokens, pickToken, resolveSampling,
+  type Hypothesis, type Sampler, type SamplingOptions, type TokenSource, type TokenStepper,
+} from '../decode.js';
 import type { EmbeddingTable } from '../embedding.js';
 import type { Layout } from '../layout.js';
 import type { Random } from '../random.js';
 import { Stack, toBatchMajor } from '../stack.js';
+import { Stepper, StepperPool } from '../stepper.js';
 import type { Kernels } from '../wasm.js';
 import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
-import { Head, lossScale, packSequences, selectState, stackConfig, type ResolvedCell, type State } from './common.js';
+import { Head, lossScale, packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
 
 /** A batch ready for teacher forcing. */
 export interface TeacherForced {
@@ -37,11 +41,6 @@ export interface TeacherForced {
   mask?: Float32Array;
 }
 
-/** A decoder state; with attention, `src` (B) names each row's source in the memory
- *  (default: row b reads source b, or source 0 when the memory holds one). */
-export interface DecoderState extends State {
-  src?: Int32Array;
-}
 
 export class Decoder {
   readonly stack: Stack;
@@ -49,9 +48,12 @@ export class Decoder {
   private last?: { rows: number; tf: TeacherForced; X: number };
   /** With attention: a memory of no source steps, for stepping without a source. */
   private readonly empty?: AttentionMemory;
+  /** Steppers of generations in progress, and of the step() stream (made on first use). */
+  private pool?: StepperPool;
+  private streamer?: Stepper;
 
-  constructor(kernels: Kernels, arena: Arena, layout: Layout, index: number,
-              readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind,
+  constructor(private readonly kernels: Kernels, private readonly arena: Arena, private readonly layout: Layout,
+              private readonly index: number, readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind,
               readonly attention?: Attention, embedding?: EmbeddingTable) {
     if (attention) this.empty = { H: new Float32Array(attention.E), T: 1, B: 1, lens: Int32Array.of(0) };
     this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax', false, embedding));
@@ -146,44 +148,46 @@ export class Decoder {
     return yhat;
   }
 
-  /** One step for B sequences: inputs (B) ids or (B, n_y) values, from `state`; returns ŷ
-   *  (B, n_y) and the state after the step. With attention, rows attend to `memory` (none:
-   *  a memory of no steps, so the context is zero). */
-  step(params: Region, x: Int32Array | Float32Array, B: number, state: DecoderState,
-       memory?: AttentionMemory): { yhat: Float32Array; state: DecoderState } {
-    this.last = undefined;               // the head's outputs are no longer a teacher-forced batch's
-    this.head.ensure(B);
-    this.stack.forward(params, x, 1, B, undefined, state.h, state.c);
-    let X = this.stack.outPtr(), src: Int32Array | undefined;
-    if (this.attention) {
-      const m = memory ?? this.empty!;
-      src = state.src ?? (m.B === 1 ? new Int32Array(B) : Int32Array.from({ length: B }, (_, b) => b));
-      X = this.attention.step(params, X, B, m, src);
-    }
-    this.head.forward(params, X, B);
-    const yhat = this.head.outputs(B);
-    const { hT, cT } = this.stack.finalStates();
-    const next: DecoderState = cT ? { h: hT, c: cT } : { h: hT };
-    if (src) next.src = src;
-    return { yhat, state: next };
+  /** Rows decoded on `stepper` from state (layers, B, n_a); room for `capacity` rows. With
+   *  attention, the rows read `memory` (none: a memory of no steps, so the context is zero). */
+  rows(params: Region, stepper: Stepper, state: State, B: number, capacity = B, memory?: AttentionMemory): DecodeRows {
+    stepper.reset(B, state.h, state.c, capacity);
+    if (!this.attention) return new DecodeRows(params, stepper);
+    const m = memory ?? this.empty!;
+    // row b reads source b, or the one source when the memory holds one
+    const src = m.B === 1 ? new Int32Array(B) : Int32Array.from({ length: B }, (_, b) => b);
+    return new DecodeRows(params, stepper, { attention: this.attention, head: this.head, memory: m, src, clear: () => { this.last = undefined; } });
   }
 
-  /** The decoder as a TokenStepper (softmax decoders), for decode.ts; with attention, over
-   *  `memory`. */
-  stepper(params: Region, memory?: AttentionMemory): TokenStepper<DecoderState> {
-    const S = this.states, H = this.cell.n_a;
-    return {
-      vocab: this.n_y,
-      step: (tokens, state) => {
-        const { yhat, state: next } = this.step(params, tokens, tokens.length, state, memory);
-        return { probs: yhat, state: next };
-      },
-      select: (state, rows) => {
-        const picked: DecoderState = selectState(state, S, state.h.length / (S * H), H, rows);
-        if (state.src) picked.src = Int32Array.from(rows, (r) => state.src![r]);
-        return picked;
-      },
-    };
+  /** The rows of a step() stream (one row, its own stepper), from `state`. */
+  stream(params: Region, state: State, memory?: AttentionMemory): DecodeRows {
+    this.streamer ??= this.makeStepper(params);
+    return this.rows(params, this.streamer, state, 1, 1, memory);
+  }
+
+  /** Tokens generated lazily for one sequence from `state`: decode.ts's generateTokens on a
+   *  stepper of its own. */
+  tokens(params: Region, state: State, start: number, prefix: readonly number[], maxLength: number, stop: number | null,
+         sampler: Sampler, memory?: AttentionMemory): Generator<number, void, unknown> {
+    return this.steppers(params).stream((s) => generateTokens(this.rows(params, s, state, 1, 1, memory), start, prefix, maxLength, stop, sampler));
+  }
+
+  /** B sequences decoded in lockstep from `state` (decode.ts's decodeBatch). */
+  batch(params: Region, state: State, starts: readonly number[], maxLength: number, stop: number | null, sampler: Sampler,
+        memory?: AttentionMemory): number[][] {
+    return this.steppers(params).use((s) => {
+      const rows = this.rows(params, s, state, starts.length, starts.length, memory);
+      return decodeBatch(rowStepper(this.n_y), rows, starts, maxLength, stop, sampler);
+    });
+  }
+
+  /** Beam search from one sequence's `state` (decode.ts's beamSearch). */
+  beam(params: Region, state: State, start: number, prefix: readonly number[], width: number, maxLength: number,
+       stop: number | null, lengthPenalty: number, memory?: AttentionMemory): Hypothesis[] {
+    return this.steppers(params).use((s) => {
+      const rows = this.rows(params, s, state, 1, width, memory);
+      return beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty);
+    });
   }
 
   /** Zero state for B sequences. */
@@ -195,37 +199,53 @@ export class Decoder {
   /** Generate B vector sequences (sigmoid or linear decoders) in lockstep, each from its first
    *  input row (B, n_y): ŷ<t> is fed back as is (linear) or as 0/1 draws (sigmoid: p > 0.5 when
    *  greedy, Bernoulli(p) when sampling). Returns the fed-back values per step. */
-  generateVectors(where: string, params: Region, first: Float32Array, state: DecoderState, prefix: Float32Array[],
+  generateVectors(where: string, params: Region, first: Float32Array, state: State, prefix: Float32Array[],
                   length: number, options: SamplingOptions, rng: Random,
                   onStep?: (value: Float32Array, index: number) => void | boolean, memory?: AttentionMemory): Float32Array[][] {
     const n = this.n_y, B = first.length / n;
     const sampler = this.vectorSampler(where, options, rng);
-    const out: Float32Array[][] = Array.from({ length: B }, () => []);
-    let x = first;
-    for (const p of prefix) {
-      ({ state } = this.step(params, x, B, state, memory));
-      x = p;
-    }
-    for (let i = 0; i < length; i++) {
-      const r = this.step(params, x, B, state, memory);
-      state = r.state;
-      x = new Float32Array(B * n);
-      for (let j = 0; j < B * n; j++) x[j] = this.output === 'linear' ? r.yhat[j] : drawBit(r.yhat[j], sampler);
-      let go = true;
-      for (let b = 0; b < B; b++) {
-        const v = x.slice(b * n, (b + 1) * n);
-        out[b].push(v);
-        if (onStep && onStep(v, i) === false) go = false;
+    return this.steppers(params).use((s) => {
+      const rows = this.rows(params, s, state, B, B, memory);
+      const out: Float32Array[][] = Array.from({ length: B }, () => []);
+      // feed the first input and the prefix; the last of them is fed by the first step below
+      const inputs = [first, ...prefix];
+      for (const p of inputs.slice(0, -1)) rows.step(p);
+      let x = inputs[inputs.length - 1];
+      for (let i = 0; i < length; i++) {
+        const yhat = rows.step(x);
+        x = new Float32Array(B * n);
+        for (let j = 0; j < B * n; j++) x[j] = this.output === 'linear' ? yhat[j] : drawBit(yhat[j], sampler);
+        let go = true;
+        for (let b = 0; b < B; b++) {
+          const v = x.slice(b * n, (b + 1) * n);
+          out[b].push(v);
+          if (onStep && onStep(v, i) === false) go = false;
+        }
+        if (!go) break;
       }
-      if (!go) break;
-    }
-    return out;
+      return out;
+    });
   }
 
   release(): void {
     this.head.release();
     this.stack.release();
     this.attention?.release();
+    this.pool?.release();
+    this.streamer?.release();
+    this.streamer = undefined;
+  }
+
+  /** The pool of generation steppers, made on first use. */
+  private steppers(params: Region): StepperPool {
+    return this.pool ??= new StepperPool(() => this.makeStepper(params));
+  }
+
+  /** A stepper of the decoder's stack; with its head unless attention sits between them. */
+  private makeStepper(params: Region): Stepper {
+    const head = this.layout.head()!;
+    return new Stepper(this.kernels, this.arena, this.layout, this.index, this.stack.config, params,
+      this.attention ? undefined : { weight: head.weight, bias: head.bias, output: this.output });
   }
 
   private vectorSampler(where: string, options: SamplingOptions, rng: Random): Sampler {
@@ -238,6 +258,75 @@ export class Decoder {
     }
     return s;
   }
+}
+
+/** Attention between a stepper's stack and the decoder's head. */
+interface Attending {
+  attention: Attention;
+  head: Head;
+  memory: AttentionMemory;
+  /** (B) the source in the memory each row attends to. */
+  src: Int32Array;
+  /** Called when the head's outputs stop being a teacher-forced batch's. */
+  clear: () => void;
+}
+
+/** B rows being decoded on a stepper of their own. Without attention the stack and the head
+ *  step in one wasm call, and one token stream also samples in it; with attention, row b
+ *  attends to source src[b] of the memory between the stack and the head, and tokens are
+ *  chosen by pickToken from the head's outputs. */
+export class DecodeRows implements TokenSource {
+  constructor(private readonly params: Region, private readonly stepper: Stepper, private readonly att?: Attending) {}
+
+  /** One step for every row: x holds B ids or B vectors of n_y values. Returns ŷ (B, n_y), a
+   *  view of wasm memory valid until the next step. */
+  step(x: Int32Array | Float32Array): Float32Array {
+    this.stepper.feedRows(x);
+    return this.attend();
+  }
+
+  /** Keep rows `rows` (indices of current rows, repeats allowed), in that order. */
+  select(rows: readonly number[]): void {
+    this.stepper.select(rows);
+    if (this.att) this.att.src = Int32Array.from(rows, (r) => this.att!.src[r]);
+  }
+
+  feed(token: number): void {
+    if (this.att) this.step(Int32Array.of(token));
+    else this.stepper.feed(token);
+  }
+
+  choose(sampler: Sampler): number {
+    if (!this.att) return this.stepper.choose(sampler);
+    return pickToken(this.att.head.outputsView(this.stepper.rows), sampler);
+  }
+
+  feedAndChoose(token: number, sampler: Sampler): number {
+    if (!this.att) return this.stepper.feedAndChoose(token, sampler);
+    this.feed(token);
+    return this.choose(sampler);
+  }
+
+  /** ŷ of the last step: the stepper's, or the head's on h̃ with attention. */
+  private attend(): Float32Array {
+    const a = this.att;
+    if (!a) return this.stepper.outputsView();
+    const B = this.stepper.rows;
+    a.clear();
+    a.head.ensure(B);                                 // allocations first; views only after them
+    const X = a.attention.step(this.params, this.stepper.topPtr(), B, a.memory, a.src);
+    a.head.forward(this.params, X, B);
+    return a.head.outputsView(B);
+  }
+}
+
+/** Decoding rows as decode.ts's TokenStepper: the state is the rows, advanced in place. */
+function rowStepper(V: number): TokenStepper<DecodeRows> {
+  return {
+    vocab: V,
+    step: (tokens, rows) => ({ probs: rows.step(tokens), state: rows }),
+    select: (rows, picked) => { rows.select(picked); return rows; },
+  };
 }
 
 /** A 0/1 value from a sigmoid output p: p > 0.5 (greedy), or Bernoulli(σ(logit(p) / τ)). */

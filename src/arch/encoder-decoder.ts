@@ -24,7 +24,7 @@
 import type { Arena, Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
-  beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
+  checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
 } from '../decode.js';
 import { KEYS } from '../keys.js';
@@ -35,13 +35,13 @@ import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
   tokenizersJSON, type CellOptions, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
 import { Attention, attentionMatrices, type AttentionKind, type AttentionMemory, type AttentionSource } from './attention.js';
-import { Decoder, type DecoderState, type TeacherForced } from './decoder.js';
+import { Decoder, type DecodeRows, type TeacherForced } from './decoder.js';
 import type { Generated, SequenceResult } from './one-to-many.js';
 import { resolveTables, tables, tablesLayout } from './seq2seq-embedding.js';
 import type { EmbeddingConfig, ResolvedEmbedding } from '../embedding.js';
@@ -210,12 +210,11 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   private readonly encoder: Stack;
   private readonly decoder: Decoder;
   private readonly bridge?: Bridge;
-  private state?: DecoderState;
-  /** The source resetState() encoded, for attention. */
-  private memory?: AttentionMemory;
+  /** The step() stream (with attention, over the source resetState() encoded), stepped in place. */
+  private stepRows?: DecodeRows;
 
   /** Use createModel({ architecture: 'encoder-decoder', … }). */
-  constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: Build, tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
     const { encoder: e, decoder: d } = config;
     super(kernels, backend, buildLayout(encoderDecoderLayout(config)), config.seed);
     this.config = Object.freeze({ ...config, encoder: Object.freeze({ ...e }), decoder: Object.freeze({ ...d }) });
@@ -254,7 +253,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const memory = this.remember(source);
     const out: number[] = [];
     const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
-    for (const token of streamTokens(this.decoder.stepper(this.weights, memory), toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!)) {
+    for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
       out.push(token);
       if (onToken && onToken(token, out.length - 1) === false) break;
     }
@@ -271,7 +270,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
     const state = toState(this.encode(source));
     const memory = this.remember(source);
-    return decodeBatch(this.decoder.stepper(this.weights, memory), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
+    return this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory) as Generated<O>[];
   }
 
   /** Generate lazily for one source, one decoder step per token (softmax). */
@@ -280,7 +279,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const o = this.checkGenerate('stream', options, KEYS.stream, 1, true);
     const source = this.packOne('stream', x, 'x');
     const state = toState(this.encode(source));
-    return streamTokens(this.decoder.stepper(this.weights, this.remember(source)), state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
+    return this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source));
   }
 
   /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
@@ -297,7 +296,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     const source = this.packOne(where, x, 'x');
     const state = toState(this.encode(source));
-    return beamSearch(this.decoder.stepper(this.weights, this.remember(source)), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);
+    return this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source));
   }
 
   // --- streams ---
@@ -306,26 +305,22 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
    *  a zero state). Then step() feeds one target step at a time. */
   resetState(source?: Sequence<I>): void {
     if (source === undefined) {
-      this.state = this.decoder.zeroState(1);
-      this.memory = undefined;
+      this.stepRows = this.decoder.stream(this.weights, this.decoder.zeroState(1));
       return;
     }
     const packed = this.packOne('resetState', source, 'source');
-    this.state = toState(this.encode(packed));
-    this.memory = this.remember(packed);
+    this.stepRows = this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed));
   }
 
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. Needs
    *  resetState(source) first: a decoder step means nothing without the source it decodes. */
   step(y: Label<O>): Float32Array {
     const where = 'step';
-    if (!this.state) {
+    if (!this.stepRows) {
       throw new TypeError(`${where}: no source is encoded yet; call resetState(source) first (or resetState() to decode from a zero state)`);
     }
     const x = packLabels(where, [y], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'y');
-    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state, this.memory);
-    this.state = state;
-    return yhat;
+    return this.stepRows.step(x).slice();
   }
 
   // --- configuration ---

@@ -16,7 +16,8 @@ import { embeddingTable, tokenEmbeddingLayout, type ResolvedTokenEmbedding } fro
 import type { StatSums } from '../checkpoint.js';
 import { Network, type Examples, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
-import type { Kernels } from '../wasm.js';
+import { Stepper } from '../stepper.js';
+import type { Build, Kernels } from '../wasm.js';
 import { Head, lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
 
 /** The parameter layout of a last-state model: its stack, then the output layer on D·n_a, and
@@ -34,10 +35,11 @@ export function lastStateLayout(c: ResolvedCell & ResolvedTokenEmbedding & { n_x
 export abstract class LastStateNetwork<TBatch extends Examples> extends Network<TBatch> {
   protected readonly stack: Stack;
   protected readonly head: Head;
+  private stream?: Stepper;
   /** Batch size, staged head input and targets of the last forward pass. */
   private last: { B: number; X: number; targets?: Int32Array | Float32Array } = { B: 0, X: 0 };
 
-  protected constructor(kernels: Kernels, backend: 'simd' | 'scalar', seed: number, cell: ResolvedCell,
+  protected constructor(kernels: Kernels, backend: Build, seed: number, cell: ResolvedCell,
                         n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind,
                         emb: ResolvedTokenEmbedding = {}) {
     const D = bidirectional ? 2 : 1;
@@ -105,5 +107,13 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   protected releaseWorkspaces(): void {
     this.head.release();
     this.stack.release();
+    this.stream?.release();
+  }
+
+  /** The batch-1 stepper of a step() stream, made on first use (one direction only). */
+  protected streamStepper(): Stepper {
+    const head = this.layout.head()!;
+    return this.stream ??= new Stepper(this.kernels, this.arena, this.layout, 0, this.stack.config, this.weights,
+      { weight: head.weight, bias: head.bias, output: this.head.output });
   }
 }

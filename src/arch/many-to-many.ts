@@ -9,8 +9,8 @@ import { RNN, type Batch, type RNNConfig, type ResolvedConfig } from '../model.j
 import type { Tokenizer } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkKeys, describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
-import { checkState, checkTokenizer, toPredictions, tokenizersJSON, type Prediction, type State, type Step } from './common.js';
+import type { Build, Kernels } from '../wasm.js';
+import { checkState, checkTokenizer, packSteps, toPredictions, tokenizersJSON, type Prediction, type Step } from './common.js';
 
 export interface ManyToManyConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends RNNConfig<I, O> {
   architecture: 'many-to-many';
@@ -37,10 +37,11 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   readonly architecture = 'many-to-many' as const;
   /** Tokenizers saved with the model. */
   readonly tokenizers: Readonly<{ x?: Tokenizer; y?: Tokenizer }>;
-  private state?: State;
+  /** Whether the step() stream has started (its state lives in the 'stream' stepper). */
+  private streaming = false;
 
   /** Use createModel({ architecture: 'many-to-many', … }). */
-  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: Build, tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
     super(kernels, config, backend);
     this.tokenizers = Object.freeze({ ...tokenizers });
   }
@@ -53,12 +54,16 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   }
 
   /** Advance the stream by one step x<t> and return ŷ<t>, (n_y). The state persists across
-   *  calls until resetState(). Equal to forward() over the steps so far. */
+   *  calls until resetState(). Equal to forward() over the steps so far; one wasm call. */
   step(x: Step<I>): Float32Array {
-    if (this.config.bidirectional) throw new TypeError(`step: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);
-    const r = this.forward({ x: [[x]], a0: this.state?.h, c0: this.state?.c } as unknown as Batch<I, O>);
-    this.state = r.cT ? { h: r.aT, c: r.cT } : { h: r.aT };
-    return r.yhat;
+    const where = 'step';
+    if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);
+    const { x: packed } = packSteps(where, [x], this.config.input, this.config.n_x);
+    const s = this.stepper('stream');
+    if (!this.streaming) s.reset(1);
+    this.streaming = true;
+    s.feedRows(packed);
+    return s.outputsView().slice();
   }
 
   /** Start a new stream: state a<0> (and c<0>), (layers, 1, n_a), default zeros. */
@@ -70,8 +75,9 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
     if (state.c0 !== undefined && c.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${c.cell}'`);
     const h = checkState(where, 'a0', state.a0, S, 1, c.n_a);
     const cs = checkState(where, 'c0', state.c0, S, 1, c.n_a);
-    this.state = h === undefined && cs === undefined ? undefined
-      : { h: h ?? new Float32Array(S * c.n_a), ...(c.cell === 'lstm' ? { c: cs ?? new Float32Array(S * c.n_a) } : {}) };
+    if (c.bidirectional) return;
+    this.stepper('stream').reset(1, h, cs);
+    this.streaming = true;
   }
 
   /** The configuration as plain JSON, tokenizers included (saved in model files). */

@@ -9,12 +9,12 @@
 import { packInputs, type InputKind, type OutputKind, type Sequence } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
 import type { GradientOptions, StatsWanted } from '../network.js';
 import {
   checkState, inputTokenizer, packLabels, tokenizersJSON, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput,
-  toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type State, type Step,
+  toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type Step,
 } from './common.js';
 import { lastStateLayout, LastStateNetwork } from './last-state.js';
 import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
@@ -106,10 +106,11 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   readonly config: Readonly<ResolvedManyToOne<I, O>>;
   /** Tokenizers saved with the model. */
   readonly tokenizers: Readonly<{ x?: Tokenizer }>;
-  private state?: State;
+  /** Whether the step() stream has started (its state lives in the stream stepper). */
+  private streaming = false;
 
   /** Use createModel({ architecture: 'many-to-one', … }). */
-  constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
     super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
@@ -146,18 +147,17 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   // --- streams ---
 
   /** Advance the stream by one step x<t> and return ŷ for the sequence so far, (n_y). The
-   *  state persists across calls until resetState(). Equal to forward() over the steps so far. */
+   *  state persists across calls until resetState(). Equal to forward() over the steps so far;
+   *  one wasm call. */
   step(x: Step<I>): Float32Array {
     const where = 'step';
     if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);
     const { x: packed } = packSteps(where, [x], this.config.input, this.config.n_x);
-    const state = this.state ?? this.zeroState();
-    this.head.ensure(1);
-    this.stack.forward(this.weights, packed, 1, 1, undefined, state.h, state.c);
-    const { hT, cT } = this.stack.finalStates();
-    this.state = cT ? { h: hT, c: cT } : { h: hT };
-    this.head.forward(this.weights, this.head.stage(this.topStates(hT, 1)), 1);
-    return this.head.outputs(1);
+    const s = this.streamStepper();
+    if (!this.streaming) s.reset(1);
+    this.streaming = true;
+    s.feedRows(packed);
+    return s.outputsView().slice();
   }
 
   /** Start a new stream: state a<0> (and c<0>), (layers, 1, n_a), default zeros. */
@@ -166,10 +166,12 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be { a0?, c0? }, got ${describe(state)}`);
     checkKeys(where, 'state', state, KEYS.state);
     const S = this.stack.states, H = this.config.n_a;
-    const h = checkState(where, 'a0', state.a0, S, 1, H) ?? new Float32Array(S * H);
+    const h = checkState(where, 'a0', state.a0, S, 1, H);
     if (state.c0 !== undefined && this.config.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${this.config.cell}'`);
-    const c = this.config.cell === 'lstm' ? checkState(where, 'c0', state.c0, S, 1, H) ?? new Float32Array(S * H) : undefined;
-    this.state = c ? { h, c } : { h };
+    const c = checkState(where, 'c0', state.c0, S, 1, H);
+    if (this.config.bidirectional) return;
+    this.streamStepper().reset(1, h, c);
+    this.streaming = true;
   }
 
   /** The configuration as plain JSON, tokenizers included (saved in model files). */
@@ -203,8 +205,4 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
     return { packed, targets, a0, c0 };
   }
 
-  private zeroState(): State {
-    const n = this.stack.states * this.config.n_a;
-    return this.config.cell === 'lstm' ? { h: new Float32Array(n), c: new Float32Array(n) } : { h: new Float32Array(n) };
-  }
 }

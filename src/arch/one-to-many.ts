@@ -10,7 +10,7 @@
 
 import type { OutputKind, Targets } from '../data.js';
 import {
-  beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
+  checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type SamplingOptions,
 } from '../decode.js';
 import { buildLayout, type LayoutSpec } from '../layout.js';
@@ -20,12 +20,12 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type GradientOptions, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
   tokenizersJSON, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
-import { Decoder } from './decoder.js';
+import { Decoder, type DecodeRows } from './decoder.js';
 import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
 } from '../embedding.js';
@@ -152,10 +152,11 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Tokenizers saved with the model. */
   readonly tokenizers: Readonly<{ y?: Tokenizer }>;
   private readonly decoder: Decoder;
-  private state?: State;
+  /** The step() stream, stepped in place. */
+  private stepRows?: DecodeRows;
 
   /** Use createModel({ architecture: 'one-to-many', … }). */
-  constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: 'simd' | 'scalar', tokenizers: { y?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: Build, tokenizers: { y?: Tokenizer } = {}) {
     super(kernels, backend, buildLayout(oneToManyLayout(config)), config.seed);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
@@ -214,7 +215,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     this.needSoftmax(where);
     const B = checkLength(where, 'count', count);
     const o = this.checkGenerate(where, options, KEYS.generateMany, B);
-    return decodeBatch(this.decoder.stepper(this.weights), this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!);
+    return this.decoder.batch(this.weights, this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!);
   }
 
   /** Beam search for the most likely sequences (softmax): best first, at most beamWidth. */
@@ -230,7 +231,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
     const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
-    return beamSearch(this.decoder.stepper(this.weights), this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
+    return this.decoder.beam(this.weights, this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
   }
 
   // --- streams ---
@@ -240,15 +241,14 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   step(x: Label<O>): Float32Array {
     const where = 'step';
     const first = packLabels(where, [x], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'x');
-    const { yhat, state } = this.decoder.step(this.weights, first, 1, this.state ?? this.decoder.zeroState(1));
-    this.state = state;
-    return yhat;
+    this.stepRows ??= this.decoder.stream(this.weights, this.decoder.zeroState(1));
+    return this.stepRows.step(first).slice();
   }
 
   /** Start a new stream from state a<0> (and c<0>), (layers, 1, n_a); default zeros. */
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
     if (typeof state === 'object' && state !== null) checkKeys('resetState', 'state', state, KEYS.state);
-    this.state = this.initialState('resetState', state);
+    this.stepRows = this.decoder.stream(this.weights, this.initialState('resetState', state));
   }
 
   /** The configuration as plain JSON, tokenizers included (saved in model files). */
@@ -326,7 +326,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   }
 
   private streamFrom(o: ReturnType<OneToMany<O>['checkGenerate']>): Generator<number, void, unknown> {
-    return streamTokens(this.decoder.stepper(this.weights), o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
+    return this.decoder.tokens(this.weights, o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
   }
 
   private startToken(where: string, x: number | undefined): number {

@@ -11,7 +11,7 @@ import type { Tokenizer } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
 import { checkInt, checkKeys, describe } from '../validate.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
 import type { StatsWanted } from '../network.js';
 import {
@@ -96,7 +96,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
   readonly tokenizers: Readonly<{ x?: Tokenizer }>;
 
   /** Use createModel({ architecture: 'one-to-one', … }). */
-  constructor(kernels: Kernels, config: ResolvedOneToOne<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer } = {}) {
+  constructor(kernels: Kernels, config: ResolvedOneToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
     super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });

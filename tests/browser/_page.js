@@ -1,5 +1,6 @@
-// Runs the workload on the page's main thread and in a module worker; the test reads
-// window.__result once it is set: { ok: true, page, worker } or { ok: false, error }.
+// Runs the workload on the page's main thread and in a module worker, on the SIMD build, and on
+// the page again with the build 'auto' picks; the test reads window.__result once it is set:
+// { ok: true, page, worker, auto } or { ok: false, error }.
 import * as lib from '/dist/index.js';
 import { workload } from './_workload.js';
 
@@ -21,7 +22,8 @@ function inWorker() {
 try {
   const page = await workload(lib);
   const worker = await inWorker();
-  window.__result = { ok: true, page, worker };
+  const auto = await workload(lib, 'auto');
+  window.__result = { ok: true, page, worker, auto };
 } catch (e) {
   window.__result = { ok: false, error: String(e && e.stack || e) };
 }

@@ -1,0 +1,29 @@
+// The output layer with its non-linearity and loss, over N rows in blocks of ROWS: each block's
+// logits (a GEMM of ROWS rows, dot products: gemm.ts) are turned into ŷ, the loss and ∂L/∂z
+// while they are still in cache, in one call for all rows. A row gives the same bits in any
+// block, so a batch-1 step (step.ts) gives the bits of the same row in a training batch.
+//
+//   z = W x + b      ŷ, L, ∂L/∂z as loss.ts (output 0 softmax, 1 sigmoid, 2 linear)
+//
+// X (N, n_in), W (n_y, n_in), b (n_y); Z, yhat, dz (N, n_y); y (N) ids or (N, n_y) targets, or 0;
+// w (N) row weights or 0. Returns Σ w·L over the rows (f64), as the loss kernels do.
+
+import { linear_forward } from "./rnn";
+import { softmax_xent, sigmoid_bce, squared_error } from "./loss";
+
+const ROWS: i32 = 32;   // rows per block: ROWS × n_y logits stay in L1
+
+export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, b: usize, y: usize, w: usize,
+                          N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
+  let total: f64 = 0;
+  for (let r0 = 0; r0 < N; r0 += ROWS) {
+    const rows = min(ROWS, N - r0);
+    const o = <usize>r0 * n_y << 2;
+    linear_forward(Z + o, X + (<usize>r0 * n_in << 2), W, b, rows, n_in, n_y);
+    const dzr = dz ? dz + o : 0, wr = w ? w + (<usize>r0 << 2) : 0;
+    if (output == 0) total += softmax_xent(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, rows, n_y, scale);
+    else if (output == 1) total += sigmoid_bce(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
+    else total += squared_error(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
+  }
+  return total;
+}

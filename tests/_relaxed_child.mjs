@@ -1,0 +1,56 @@
+// Run in a child process that validates relaxed SIMD (tests/relaxed.test.ts starts it with
+// node --experimental-wasm-relaxed-simd where the runtime needs the flag). Compares the
+// relaxed build with the SIMD build on the same inputs and prints the largest differences as
+// JSON: GEMM (every transpose, small and large M), a forward pass, gradients and training
+// steps of every cell, and batch-1 steps.
+import { Arena, createRNN, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
+
+const rng = new Random(5);
+const uniforms = (n, s = 1) => Float32Array.from({ length: n }, () => Math.fround((2 * rng.uniform() - 1) * s));
+/** Largest |a − b| relative to the largest |b| (one scale per tensor). */
+function diff(a, b) {
+  let worst = 0, scale = 0;
+  for (let i = 0; i < b.length; i++) { worst = Math.max(worst, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(b[i])); }
+  return Number.isFinite(worst) ? worst / Math.max(scale, 1e-30) : Infinity;
+}
+
+const result = { supported: relaxedSimdSupported(), auto: (await getEngine('auto')).backend, gemm: 0, forward: 0, grads: 0, loss: 0, step: 0 };
+
+for (const [tA, tB, M, N, K] of [[0, 1, 1, 1024, 256], [0, 1, 32, 512, 128], [0, 0, 3, 70, 513], [0, 0, 64, 128, 512], [1, 0, 512, 128, 2048], [0, 1, 200, 65, 128]]) {
+  const A = uniforms(M * K), B = uniforms(K * N);
+  const C = {};
+  for (const name of ['relaxed', 'simd']) {
+    const { kernels } = await getEngine(name);       // an engine whose last arena went is dropped: ask again
+    const arena = new Arena(kernels);
+    const rA = arena.alloc(M * K, 'A'), rB = arena.alloc(K * N, 'B'), rC = arena.alloc(M * N, 'C');
+    arena.f32(rA).set(A); arena.f32(rB).set(B);
+    kernels.gemm(tA, tB, M, N, K, rA.ptr, tA ? M : K, rB.ptr, tB ? K : N, rC.ptr, N, 0);
+    C[name] = arena.f32(rC).slice();
+    arena.dispose();
+  }
+  result.gemm = Math.max(result.gemm, diff(C.relaxed, C.simd));
+}
+
+for (const cell of ['rnn', 'lstm', 'gru']) {
+  const models = {};
+  for (const backend of ['relaxed', 'simd']) models[backend] = await createRNN({ cell, layers: 2, n_x: 17, n_a: 48, n_y: 17, input: 'tokens', seed: 2, backend });
+  const x = Array.from({ length: 6 }, () => Array.from({ length: 40 }, () => rng.int(17)));
+  const y = x.map((s) => s.map((t) => (t + 1) % 17));
+  result.forward = Math.max(result.forward, diff(models.relaxed.forward({ x, y }).yhat, models.simd.forward({ x, y }).yhat));
+  const g = { relaxed: models.relaxed.computeGradients({ x, y }), simd: models.simd.computeGradients({ x, y }) };
+  for (const name of Object.keys(g.simd.grads)) result.grads = Math.max(result.grads, diff(g.relaxed.grads[name], g.simd.grads[name]));
+  for (let i = 0; i < 5; i++) {
+    const l = { relaxed: models.relaxed.trainStep({ x, y }, { learningRate: 1e-2 }).loss, simd: models.simd.trainStep({ x, y }, { learningRate: 1e-2 }).loss };
+    result.loss = Math.max(result.loss, Math.abs(l.relaxed - l.simd) / l.simd);
+  }
+  for (const m of Object.values(models)) m.dispose();
+}
+
+const gen = {};
+for (const backend of ['relaxed', 'simd']) {
+  const m = await createRNN({ cell: 'lstm', n_x: 30, n_a: 256, n_y: 30, input: 'tokens', seed: 3, backend });
+  gen[backend] = m.forward({ x: [Array.from({ length: 20 }, (_, t) => (t * 7) % 30)] }).yhat;
+  m.dispose();
+}
+result.step = diff(gen.relaxed, gen.simd);
+console.log(JSON.stringify(result));

@@ -1,0 +1,41 @@
+// The relaxed-SIMD build: chosen by 'auto' where the runtime validates it, refused with a clear
+// error where it does not, and within the stated tolerance of the SIMD build — checked in a
+// child process that has it (Node 20 needs --experimental-wasm-relaxed-simd; Chrome 114+ and
+// Node 22+ have it). Tolerance: every GEMM result, forward output and gradient within 1e-5 of
+// the SIMD build's, relative to the tensor's largest value; training losses within 1e-6
+// relative over five Adam steps. (Measured: about 5e-7 and 1e-8 on an AMD EPYC with FMA.)
+import { execFileSync } from 'node:child_process';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createRNN, getEngine, relaxedSimdSupported } from '../dist/index.js';
+import { rejectsWith } from './_utils.js';
+
+const Relaxed = suite('relaxed-SIMD build');
+
+Relaxed('where the runtime validates it: auto picks it, and it stays within 1e-5 of the SIMD build', () => {
+  const flags = relaxedSimdSupported() ? [] : ['--experimental-wasm-relaxed-simd'];
+  const out = execFileSync(process.execPath, [...flags, 'tests/_relaxed_child.mjs'], { encoding: 'utf8' });
+  const r = JSON.parse(out);
+  assert.ok(r.supported, 'the child validates relaxed SIMD');
+  assert.is(r.auto, 'relaxed', "'auto' picks the relaxed build");
+  for (const key of ['gemm', 'forward', 'grads', 'step']) assert.ok(r[key] <= 1e-5, `${key}: ${r[key]} > 1e-5`);
+  assert.ok(r.loss <= 1e-6, `loss: ${r.loss} > 1e-6`);
+});
+
+Relaxed('where it is missing: auto is the SIMD build, and asking for it names what is needed', async () => {
+  if (relaxedSimdSupported()) {
+    assert.is((await getEngine('auto')).backend, 'relaxed');
+    return;
+  }
+  assert.is((await getEngine('auto')).backend, 'simd');
+  await rejectsWith(getEngine('relaxed'), Error, /backend 'relaxed' was requested but this runtime does not support WebAssembly relaxed SIMD \(Chrome 114\+, Node 22\+, or Node 20 with --experimental-wasm-relaxed-simd\)/);
+  await rejectsWith(createRNN({ n_x: 2, n_a: 2, n_y: 2, backend: 'relaxed' }), Error, /does not support WebAssembly relaxed SIMD/);
+});
+
+Relaxed('a model reports the build it runs on; a forced build is kept', async () => {
+  const m = await createRNN({ n_x: 2, n_a: 2, n_y: 2, backend: 'simd' });
+  assert.is(m.backend, 'simd');
+  m.dispose();
+});
+
+Relaxed.run();
