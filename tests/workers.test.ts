@@ -7,8 +7,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
 import { checkClose, checkSame, rejectsWith, uniforms } from './_utils.js';
 
@@ -270,3 +273,34 @@ Fail('an idle pool does not keep Node running, and a finished fit over workers l
 });
 
 Fail.run();
+
+// ---
+
+const Packaged = suite('workers: packaged');
+
+Packaged('bundled into one file by esbuild, the library still starts its workers, with no configuration', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-workers-'));
+  try {
+    const entry = join(dir, 'entry.js');
+    writeFileSync(entry, `
+      import { createRNN } from ${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))};
+      const m = await createRNN({ cell: 'gru', n_x: 4, n_a: 8, n_y: 4, input: 'tokens', seed: 2 });
+      const x = [[0, 1, 2, 3], [3, 2, 1], [1, 1], [2, 0, 3]];
+      await m.fit({ x, y: x.map((s) => s.map((t) => (t + 1) % 4)) }, { epochs: 2, batchSize: 4, workers: 2 });
+      process.stdout.write(JSON.stringify(Array.from(m.getWeights())));
+    `);
+    const out = join(dir, 'bundle.mjs');
+    buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'es2022', outfile: out, logLevel: 'silent' });
+    assert.not.match(readFileSync(out, 'utf8'), /from ['"]\.|import\(['"]\./, 'no relative imports left in the bundle');
+    const bundled = JSON.parse(execFileSync(process.execPath, [out], { cwd: dir, encoding: 'utf8', timeout: 30_000 }));
+    const m = await createRNN({ cell: 'gru', n_x: 4, n_a: 8, n_y: 4, input: 'tokens', seed: 2 });
+    const x = [[0, 1, 2, 3], [3, 2, 1], [1, 1], [2, 0, 3]];
+    await m.fit({ x, y: x.map((s) => s.map((t) => (t + 1) % 4)) }, { epochs: 2, batchSize: 4, workers: 2 });
+    checkSame('bundled vs the package', bundled, m.getWeights());
+    m.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+Packaged.run();
