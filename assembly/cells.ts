@@ -1,8 +1,15 @@
 // Pieces every cell shares: the input projection of all steps, the weight gradients summed
-// over all steps, and the row copies that stack and reverse sequences.
+// over all steps, the row copies that stack and reverse sequences, and the clearing of padded
+// rows.
 //
 // T = time steps, B = batch, n_x = input size, n_a = hidden size, G = gates · n_a (rows of
 // W_ih and W_hh). Step-major layout: row t·B + b is step t of sequence b. Byte pointers.
+// lens (B) i32 holds each sequence's length, or is 0 when every sequence runs all T steps.
+//
+// Padding: step t (0-based) of sequence b is padding when t ≥ len_b. The forward kernels
+// write exact zeros into every per-step buffer row of a padded step (never a product with 0,
+// which is NaN for an overflowed value), and the backward kernels clear the incoming gradient
+// of padded rows, so whatever the weights make of a padded step, it reaches no result.
 
 import { gemm } from "./gemm";
 
@@ -14,6 +21,15 @@ import { gemm } from "./gemm";
 @inline export function sigmoid(z: f32): f32 {
   const e = Mathf.exp(-Mathf.abs(z));      // exp of a non-positive number only: no overflow
   return z >= 0 ? <f32>1 / (1 + e) : e / (1 + e);
+}
+
+/** Zero row b of a step block (B rows, n values apart) for every sequence b for which step
+ *  t is padding (t ≥ len_b). Nothing to do when lens = 0. */
+export function clear_padded(block: usize, lens: usize, t: i32, B: i32, n: i32): void {
+  if (!lens) return;
+  for (let b = 0; b < B; b++) {
+    if (load<i32>(lens + (<usize>b << 2)) <= t) memory.fill(block + (<usize>b * n << 2), 0, <usize>n << 2);
+  }
 }
 
 /** Add b (n) to every row of X (rows, n), rows ld apart. */

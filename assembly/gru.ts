@@ -15,11 +15,12 @@
 
 import { gemm } from "./gemm";
 import { sigmoid_to, tanh_to } from "./activations";
-import { add_bias_rows, add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
-/** Forward over all T steps: fills A blocks 1..T, Gt with r, z, n, and Hn. */
+/** Forward over all T steps: fills A blocks 1..T, Gt with r, z, n, and Hn; every row of a
+ *  padded step is zero (lens, see cells.ts). */
 export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32,
-                            W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize,
+                            W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, lens: usize,
                             T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
   const H = n_a, G = 3 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
@@ -60,22 +61,28 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
         set_f32(hp + block, row + j, (1 - z) * f32_at(n, j) + z * f32_at(hp, row + j));   // h<t>
       }
     }
+    // padding: h, the gates and Hn of padded rows are zero
+    clear_padded(hp + block, lens, t, B, H);
+    clear_padded(g, lens, t, B, G);
+    clear_padded(hn, lens, t, B, H);
   }
 }
 
 /** Backprop through time over all T steps.
- *  dA ((T+1)·B, n_a): blocks 1..T hold ∂L/∂h<t> from above; block 0 receives ∂L/∂h<0> (added).
+ *  dA ((T+1)·B, n_a): blocks 1..T hold ∂L/∂h<t> from above (cleared at padded steps); block 0
+ *  receives ∂L/∂h<0> (added).
  *  On exit Gt holds ∂L/∂(W_ih x<t> + b_ih) and D (T·B, 3·n_a) ∂L/∂(W_hh-side terms) per step.
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
                              dA: usize, D: usize, A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32,
-                             W_ih: usize, W_hh: usize, T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
+                             W_ih: usize, W_hh: usize, lens: usize, T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
   const H = n_a, G = 3 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   const nOff = <usize>(2 * H) << 2;
   const W_hn = W_hh + (<usize>(2 * H * H) << 2);
   for (let t = T; t >= 1; t--) {
     const dh = dA + <usize>t * block, dhp = dh - block;
+    clear_padded(dh, lens, t - 1, B, H);                                   // padding takes no gradient
     const hp = A + <usize>(t - 1) * block, hn = Hn + <usize>(t - 1) * block;
     const g = Gt + <usize>(t - 1) * gblock, d = D + <usize>(t - 1) * gblock;
     for (let b = 0; b < B; b++) {

@@ -3,8 +3,10 @@
 // N = rows (T·B steps), n_y = outputs per row. Each kernel reads logits z (N, n_y) and
 // targets, writes the outputs ŷ = g(z) (N, n_y), writes ∂(scale·L)/∂z into dz (N, n_y)
 // when dz != 0, and returns Σ_rows w_row · L_row in f64. With y = 0 (no targets) they
-// only write ŷ and return 0. w (N) holds per-row weights (mask,
-// padding); w = 0 means every row weighs 1. Kernels are stable for any finite logits.
+// only write ŷ and return 0. w (N) holds per-row weights (mask, padding); w = 0 means every
+// row weighs 1. A row of weight 0 is skipped, not multiplied by 0: its dz is exact zeros and
+// it adds nothing to the loss, whatever its logits (even Inf or NaN). Kernels are stable for
+// any finite logits.
 //
 //   softmax + cross-entropy    L = −log softmax(z)[y]                 ∂L/∂z = ŷ − onehot(y)
 //   sigmoid + binary x-entropy L = Σ_k −y log ŷ − (1−y) log(1−ŷ)      ∂L/∂z = ŷ − y
@@ -16,6 +18,11 @@ import { sigmoid } from "./cells";
 // @ts-ignore: decorator
 @inline function row_weight(w: usize, r: i32): f32 {
   return w ? load<f32>(w + (<usize>r << 2)) : 1;
+}
+
+// @ts-ignore: decorator
+@inline function zero_row(dz: usize, r: i32, n_y: i32): void {
+  memory.fill(dz + (<usize>r * n_y << 2), 0, <usize>n_y << 2);
 }
 
 /** Softmax + cross-entropy. y (N) holds class ids as i32; a negative id skips the row. */
@@ -42,7 +49,9 @@ export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usiz
       // −log p[y] = log Σ exp(z − m) − (z[y] − m)
       total += <f64>wr * (<f64>Mathf.log(s) - <f64>(load<f32>(zr + (<usize>target << 2)) - m));
     }
-    if (dz) {
+    if (dz && wr == 0) {
+      zero_row(dz, r, n_y);
+    } else if (dz) {
       const dr = dz + (<usize>r * n_y << 2);
       const g = scale * wr;
       for (let k = 0; k < n_y; k++) {
@@ -67,6 +76,14 @@ export function sigmoid_bce(yhat: usize, dz: usize, z: usize, y: usize, w: usize
   let total: f64 = 0;
   for (let r = 0; r < N; r++) {
     const wr = row_weight(w, r);
+    if (wr == 0) {
+      for (let k = 0; k < n_y; k++) {
+        const o = (<usize>r * n_y + k) << 2;
+        store<f32>(yhat + o, sigmoid(load<f32>(z + o)));
+      }
+      if (dz) zero_row(dz, r, n_y);
+      continue;
+    }
     const g = scale * wr;
     let rowLoss: f64 = 0;
     for (let k = 0; k < n_y; k++) {
@@ -95,6 +112,11 @@ export function squared_error(yhat: usize, dz: usize, z: usize, y: usize, w: usi
   let total: f64 = 0;
   for (let r = 0; r < N; r++) {
     const wr = row_weight(w, r);
+    if (wr == 0) {
+      memory.copy(yhat + (<usize>r * n_y << 2), z + (<usize>r * n_y << 2), <usize>n_y << 2);
+      if (dz) zero_row(dz, r, n_y);
+      continue;
+    }
     const g = <f32>2 * scale * wr;
     let rowLoss: f64 = 0;
     for (let k = 0; k < n_y; k++) {

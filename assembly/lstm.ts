@@ -12,12 +12,12 @@
 
 import { gemm } from "./gemm";
 import { sigmoid_to, tanh_to } from "./activations";
-import { add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
 /** Forward over all T steps: fills A and C blocks 1..T, TC (T·B, n_a) with tanh(c<t>) and Gt
- *  with the activated gates. */
+ *  with the activated gates; every row of a padded step is zero (lens, see cells.ts). */
 export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32,
-                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize,
+                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, lens: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
@@ -40,13 +40,19 @@ export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize,
       tanh_to(tc, c, H);
       for (let j = 0; j < H; j++) set_f32(h, j, f32_at(gr, 3 * H + j) * f32_at(tc, j));   // h<t> = o tanh(c<t>)
     }
+    // padding: h, c, tanh(c) and the gates of padded rows are zero
+    clear_padded(hp + block, lens, t, B, H);
+    clear_padded(cp + block, lens, t, B, H);
+    clear_padded(TC + <usize>t * block, lens, t, B, H);
+    clear_padded(g, lens, t, B, G);
   }
 }
 
 /** Backprop through time over all T steps.
- *  dA ((T+1)·B, n_a): blocks 1..T hold ∂L/∂h<t> from above; block 0 receives ∂L/∂h<0> (added).
- *  dC (B, n_a): zeros on entry; on exit ∂L/∂c<0>. dcT (B, n_a), when != 0, is ∂L/∂c at each
- *  sequence's last step: len_b from lens (B) i32, or T when lens = 0.
+ *  dA ((T+1)·B, n_a): blocks 1..T hold ∂L/∂h<t> from above (cleared at padded steps); block 0
+ *  receives ∂L/∂h<0> (added). dC (B, n_a): zeros on entry; on exit ∂L/∂c<0>. dcT (B, n_a),
+ *  when != 0, is ∂L/∂c at each sequence's last step: len_b from lens (B) i32, or T when
+ *  lens = 0.
  *  Gt: on entry the gates from lstm_forward; on exit ∂L/∂(pre-activations) per step.
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
@@ -67,6 +73,7 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
       }
     }
     const dh = dA + <usize>t * block;
+    clear_padded(dh, lens, t - 1, B, H);                               // padding takes no gradient
     const cp = C + <usize>(t - 1) * block, tcs = TC + <usize>(t - 1) * block;
     const g = Gt + <usize>(t - 1) * gblock;
     for (let b = 0; b < B; b++) {

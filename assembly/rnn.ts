@@ -13,7 +13,7 @@
 
 import { gemm } from "./gemm";
 import { tanh_to } from "./activations";
-import { add_bias_rows, add_col_sums, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
 export function activation_forward(h: usize, n: i32, relu: i32): void {
@@ -38,9 +38,10 @@ export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): voi
 }
 
 /** Forward over all T steps.
- *  A ((T+1)·B, n_a): block 0 holds a<0> on entry; blocks 1..T receive a<1>..a<T>. */
+ *  A ((T+1)·B, n_a): block 0 holds a<0> on entry; blocks 1..T receive a<1>..a<T>, zero at
+ *  padded steps (lens, see cells.ts). */
 export function rnn_forward(A: usize, X: usize, tokens: i32,
-                            W_ax: usize, W_aa: usize, b_x: usize, b_a: usize,
+                            W_ax: usize, W_aa: usize, b_x: usize, b_a: usize, lens: usize,
                             T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;       // bytes in one (B, n_a) step
   input_projection(A + block, X, tokens, W_ax, b_x, b_a, T * B, n_x, n_a);   // W_ax x<t> + b_x + b_a
@@ -48,21 +49,23 @@ export function rnn_forward(A: usize, X: usize, tokens: i32,
     const prev = A + <usize>t * block, next = prev + block;
     gemm(0, 1, B, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
     activation_forward(next, B * n_a, relu);                          // a<t> = act(·)
+    clear_padded(next, lens, t, B, n_a);                              // padding: a<t> = 0
   }
 }
 
 /** Backprop through time over all T steps.
  *  dA ((T+1)·B, n_a): on entry blocks 1..T hold ∂L/∂a<t> from above (the output layer or the
- *  next layer), not yet through the recurrence; on exit they hold ∂L/∂z<t> (pre-activation)
- *  and block 0 has ∂L/∂a<0> added. Adds into dW_ax, dW_aa, db_x, db_a, and into
- *  dX (T·B, n_x) when dX != 0 (dense input only). */
+ *  next layer), not yet through the recurrence; on exit they hold ∂L/∂z<t> (pre-activation),
+ *  zero at padded steps, and block 0 has ∂L/∂a<0> added. Adds into dW_ax, dW_aa, db_x, db_a,
+ *  and into dX (T·B, n_x) when dX != 0 (dense input only). */
 export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usize, dX: usize,
                              dA: usize, A: usize, X: usize, tokens: i32,
-                             W_ax: usize, W_aa: usize,
+                             W_ax: usize, W_aa: usize, lens: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;
   for (let t = T; t >= 1; t--) {
     const dz = dA + <usize>t * block;
+    clear_padded(dz, lens, t - 1, B, n_a);                          // padding takes no gradient
     activation_backward(dz, A + <usize>t * block, B * n_a, relu);  // backprop through act
     gemm(0, 0, B, n_a, n_a, dz, n_a, W_aa, n_a, dz - block, n_a, 1); // da<t-1> += W_aaᵀ dz<t>
   }

@@ -129,7 +129,7 @@ export class Stack {
           k.reverse_steps(lw.Xr!.ptr, width, input, width, lensPtr, T, B, width, 0);
           X = lw.Xr!.ptr;
         }
-        this.cellForward(this.layout.cell(this.index, l, d), params.ptr, cw, X, tokens, T, B, n_in);
+        this.cellForward(this.layout.cell(this.index, l, d), params.ptr, cw, X, tokens, lensPtr, T, B, n_in);
       }
       if (this.D === 2) {
         const block = 4 * B * H;
@@ -363,19 +363,20 @@ export class Stack {
     return ws;
   }
 
-  private cellForward(p: CellParams, w: number, cw: CellWork, X: number, tokens: number, T: number, B: number, n_in: number): void {
+  private cellForward(p: CellParams, w: number, cw: CellWork, X: number, tokens: number, lens: number,
+                      T: number, B: number, n_in: number): void {
     const k = this.kernels, c = this.config;
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const b_ih = w + 4 * p.bias_ih.offset, b_hh = w + 4 * p.bias_hh.offset;
     switch (c.cell) {
       case 'rnn':
-        k.rnn_forward(cw.A.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        k.rnn_forward(cw.A.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
-        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a);
+        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a);
         break;
       case 'gru':
-        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
         break;
     }
   }
@@ -388,7 +389,7 @@ export class Stack {
     const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
     switch (c.cell) {
       case 'rnn':
-        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, W_ih, W_hh, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, W_ih, W_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
         k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens,
@@ -396,7 +397,7 @@ export class Stack {
         break;
       case 'gru':
         k.gru_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.D!.ptr, cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens,
-          W_ih, W_hh, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+          W_ih, W_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
         break;
     }
   }

@@ -35,22 +35,22 @@ export interface Kernels {
   sigmoid_to(dst: number, src: number, n: number): void;
   tanh_to(dst: number, src: number, n: number): void;
   activation_backward(dh: number, a: number, n: number, relu: number): void;
-  rnn_forward(A: number, X: number, tokens: number, W_ax: number, W_aa: number, b_x: number, b_a: number,
+  rnn_forward(A: number, X: number, tokens: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, relu: number): void;
   rnn_backward(dW_ax: number, dW_aa: number, db_x: number, db_a: number, dX: number,
-               dA: number, A: number, X: number, tokens: number, W_ax: number, W_aa: number,
+               dA: number, A: number, X: number, tokens: number, W_ax: number, W_aa: number, lens: number,
                T: number, B: number, n_x: number, n_a: number, relu: number): void;
   lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number,
-               W_ih: number, W_hh: number, b_ih: number, b_hh: number, T: number, B: number, n_x: number, n_a: number): void;
+               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
                 dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number,
                 W_ih: number, W_hh: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
-              W_ih: number, W_hh: number, b_ih: number, b_hh: number,
+              W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
                dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number,
-               W_ih: number, W_hh: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
+               W_ih: number, W_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   linear_forward(Y: number, X: number, W: number, b: number, rows: number, n_in: number, n_out: number): void;
   linear_backward(dX: number, dW: number, db: number, dY: number, X: number, W: number,
                   rows: number, n_in: number, n_out: number, accumulate_dX: number): void;

@@ -1,5 +1,6 @@
 // The fused output + loss kernels against f64 formulas: values, gradients, row weights,
-// skipped steps, and stability for logits of ±100 (no NaN, no Infinity).
+// skipped steps, stability for logits of ±100 (no NaN, no Infinity), and rows of weight 0
+// (padding) that contribute nothing even when their logits are not finite.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, getEngine, Random } from '../dist/index.js';
@@ -69,6 +70,32 @@ for (const kind of ['softmax_xent', 'sigmoid_bce', 'squared_error'] as const) {
       const onlyOut = kernels[kind](Yh.ptr, 0, Z.ptr, 0, 0, N, n, 1);
       assert.is(onlyOut, 0);
       checkClose('outputs without targets', arena.f32(Yh), ref.out, 1e-5, 1e-6);
+      arena.dispose();
+    });
+  }
+}
+
+for (const kind of ['softmax_xent', 'sigmoid_bce', 'squared_error'] as const) {
+  for (const bad of [Infinity, -Infinity, NaN]) {
+    Loss(`${kind}: a row of weight 0 with a logit of ${bad} adds nothing and gets ∂L/∂z = 0`, async () => {
+      const { kernels } = await getEngine('simd');
+      const arena = new Arena(kernels);
+      const rng = new Random(4);
+      const N = 3, n = 4;
+      const z = uniforms(rng, N * n, 2);
+      const y = kind === 'softmax_xent' ? [1, 2, 0] : uniforms(rng, N * n, 0.5).map((v) => v + 0.5);
+      const w = [1, 0, 1];
+      const ref = reference(kind, z, y, N, n, w);
+      z[n + 1] = bad;                                   // row 1 is padding: its logits are garbage
+      const Z = arena.alloc(N * n, 'z'), Yh = arena.alloc(N * n, 'yhat'), dZ = arena.alloc(N * n, 'dz');
+      const Y = arena.alloc(y.length, 'y'), W = arena.alloc(N, 'w');
+      arena.f32(Z).set(z); arena.f32(W).set(w);
+      if (kind === 'softmax_xent') arena.i32(Y).set(y); else arena.f32(Y).set(y);
+      const total = kernels[kind](Yh.ptr, dZ.ptr, Z.ptr, Y.ptr, W.ptr, N, n, 1);
+      checkClose('loss of the real rows', [total], [ref.total], 1e-5);
+      const dz = arena.f32(dZ);
+      assert.ok(dz.subarray(n, 2 * n).every((v) => Object.is(v, 0)), `padded row: ∂L/∂z is +0, got ${Array.from(dz.subarray(n, 2 * n))}`);
+      checkClose('∂L/∂z of the real rows', [...dz.subarray(0, n), ...dz.subarray(2 * n)], [...ref.dz.slice(0, n), ...ref.dz.slice(2 * n)], 1e-5, 1e-4);
       arena.dispose();
     });
   }
