@@ -10,9 +10,8 @@
 //   node bench/training.js          (after npm run build, and npm --prefix bench install)
 //
 // T = time steps, B = sequences per batch, n_x = n_y = vocabulary, n_a = hidden size.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import os from 'node:os';
 import { createRNN, Random } from 'rnn-wasm';
+import { fmt, machine, mark, median, table, writeSection } from './report.js';
 
 const MODEL = { cell: 'lstm', n_x: 65, n_a: 128, n_y: 65, layers: 2, input: 'tokens', reduction: 'mean', seed: 1 };
 const DATA = { sequences: 128, T: 64 };                  // one epoch = 128 / B batches
@@ -21,7 +20,6 @@ const DROPOUT = { dropout: 0.2, outputDropout: 0.2 };
 const CLIP_NORM = 0.25;                                  // about half of this task's steps have a larger norm
 const CHECK_EPOCHS = 3;
 const ROUNDS = 12;                                       // timed epochs per variant, interleaved
-const RESULTS = new URL('./RESULTS.md', import.meta.url);
 const HEADING = '## Training toolkit overhead';
 
 const VARIANTS = [
@@ -36,8 +34,6 @@ const VARIANTS = [
 ];
 
 const log = (...args) => console.log(...args);
-const mark = (ok) => (ok ? '✔' : '✘');
-const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 /** A synthetic character stream: each token's successor is fixed 80 % of the time. */
 function makeData() {
@@ -51,11 +47,6 @@ function makeData() {
     y.push(s.slice(1));
   }
   return { x, y };
-}
-
-function table(header, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 /** Train each variant for a few epochs from the same weights: the loss must fall every epoch. */
@@ -81,30 +72,6 @@ async function epochMs(e, data) {
   const start = performance.now();
   await e.model.fit(data, { ...FIT, ...e.variant.options, epochs: 1 });
   return performance.now() - start;
-}
-
-const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
-
-function machine() {
-  let model = os.cpus()[0]?.model ?? 'unknown';
-  try {
-    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
-  } catch { /* not Linux */ }
-  return `${model}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}`;
-}
-
-/** Replace this script's section of RESULTS.md (or append it), keeping every other section. */
-function writeSection(text) {
-  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# rnn-wasm benchmark results\n';
-  const start = old.indexOf(`\n${HEADING}`);
-  let out;
-  if (start < 0) {
-    out = `${old.trimEnd()}\n\n${text}`;
-  } else {
-    const next = old.indexOf('\n## ', start + 1);
-    out = `${old.slice(0, start)}\n${text}${next < 0 ? '' : `\n${old.slice(next + 1)}`}`;
-  }
-  writeFileSync(RESULTS, out.endsWith('\n') ? out : `${out}\n`);
 }
 
 // --- main ---
@@ -167,6 +134,6 @@ schedule and metrics as well ${pct(ratio(VARIANTS[4].name))}. Clipping is one pa
 computed for every step anyway, for the non-finite guard and onProgress); dropout is a mask draw and one multiply per
 activation it covers, forward and backward, in wasm. Differences of a few per cent are within the noise of a shared machine.
 `;
-writeSection(text);
+const written = writeSection(HEADING, text);
 log(`\n${text}`);
-log(`wrote ${RESULTS.pathname}`);
+log(`wrote ${written}`);

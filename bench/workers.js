@@ -1,0 +1,205 @@
+// Data-parallel training over worker threads, on the W1 workload: a character language model
+// (vocabulary 65, T 64, B 32, softmax and cross-entropy at every step, Adam), one RNN, LSTM or
+// GRU layer of n_a 128 or 512. Contenders, in ms per batch: rnn-wasm on the calling thread,
+// over 1 worker and over 2 workers (fit(data, { workers: pool })), and PyTorch with 1 and 2
+// threads when a Python with torch is present (bench/torch.js).
+//
+// Validates first: for each model, one thread, 1 worker and 2 workers train 3 SGD steps from
+// the same weights and must agree within the tolerance the tests state (SGD, because Adam's
+// step, ±lr where a gradient is at the level of rounding, would hide what is checked: that the
+// gradients agree); the loss must fall over 3 Adam steps; PyTorch must report
+// rnn-wasm's loss for the same weights and batch, and its loss must fall. Then times the ones
+// that passed in interleaved rounds: each round runs every contender once, so a burst of load
+// from elsewhere on a shared machine hits one round of one contender, not all. A rnn-wasm
+// round is one fit() of BATCHES batches; its ms per batch is the median interval between
+// consecutive onProgress calls, which leaves out the first batch (and with it the replicas'
+// set-up at the start of a fit). A PyTorch round is one process of WARMUP + BATCHES steps.
+// Reports the median of the rounds with their range, the ratios, and the machine and its load.
+//
+//   node bench/workers.js          (after npm run build, and npm --prefix bench install)
+import os from 'node:os';
+import { createRNN, createWorkerPool, Random } from 'rnn-wasm';
+import { findTorch, runTorch } from './torch.js';
+import { fmt, machine, mark, median, simdFlags, table, writeSection } from './report.js';
+
+const W1 = { vocab: 65, T: 64, B: 32, lr: 2e-3 };
+const MODELS = ['rnn', 'lstm', 'gru'].flatMap((cell) => [128, 512].map((n_a) => ({ cell, n_a })));
+const BATCHES = 8;                      // per timed fit (7 intervals)
+const ROUNDS = 3;
+const CHECK_STEPS = 3;
+const CHECK_SGD = { optimizer: 'sgd', learningRate: 0.5 };
+const TOL = 2e-5;                       // weights after SGD steps, relative to max(|w|, 1e-3): tests/workers.test.ts
+const HEADING = '## Training over workers';
+
+const log = (...args) => console.log(...args);
+
+/** A synthetic character stream: each token's successor is fixed 80 % of the time. */
+function charStream(sequences, seed) {
+  const rng = new Random(seed);
+  const next = Array.from({ length: W1.vocab }, () => rng.int(W1.vocab));
+  const x = [], y = [];
+  for (let i = 0; i < sequences; i++) {
+    const s = [rng.int(W1.vocab)];
+    for (let t = 1; t <= W1.T; t++) s.push(rng.uniform() < 0.8 ? next[s[t - 1]] : rng.int(W1.vocab));
+    x.push(s.slice(0, W1.T));
+    y.push(s.slice(1));
+  }
+  return { x, y };
+}
+
+const modelConfig = ({ cell, n_a }) => ({ cell, n_x: W1.vocab, n_a, n_y: W1.vocab, input: 'tokens', reduction: 'mean', seed: 1 });
+const fitOptions = (workers) => ({ batchSize: W1.B, shuffle: false, optimizer: 'adam', learningRate: W1.lr, workers });
+
+/** Largest |a − b| / max(|b|, 1e-3). */
+function worst(a, b) {
+  let err = 0;
+  for (let i = 0; i < b.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-3));
+  return err;
+}
+
+/** rnn-wasm over 0, 1 and 2 workers: the same weights after CHECK_STEPS SGD steps; with Adam,
+ *  a loss that falls. */
+async function validateWorkers(spec, data, pools) {
+  const first = { x: data.x.slice(0, CHECK_STEPS * W1.B), y: data.y.slice(0, CHECK_STEPS * W1.B) };
+  const train = async (workers, options) => {
+    const m = await createRNN(modelConfig(spec));
+    const losses = [];
+    await m.fit(first, { ...fitOptions(workers), ...options, onProgress: (p) => { losses.push(p.loss); } });
+    const weights = m.getWeights();
+    m.dispose();
+    return { weights, losses };
+  };
+  const adam = await train(0, {});
+  const checks = [{ ok: adam.losses.at(-1) < adam.losses[0], text: `loss ${adam.losses.map((l) => fmt(l, 3)).join(' → ')}` }];
+  const reference = (await train(0, CHECK_SGD)).weights;
+  for (const [name, workers] of [['1 worker', pools[1]], ['2 workers', pools[2]]]) {
+    const err = worst((await train(workers, CHECK_SGD)).weights, reference);
+    checks.push({ ok: err <= TOL, text: `${name} = one thread (${err.toExponential(1)})` });
+  }
+  return checks;
+}
+
+/** PyTorch from rnn-wasm's weights: the same first loss, then a falling loss. */
+async function validateTorch(torch, spec, data) {
+  const m = await createRNN(modelConfig(spec));
+  const batch = { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) };
+  const ours = m.forward(batch).loss;
+  const r = runTorch(torch, m, batch, { threads: 1, warmup: 0, steps: CHECK_STEPS, lr: W1.lr });
+  m.dispose();
+  const err = Math.abs(r.first_loss - ours) / ours;
+  return [
+    { ok: err < 1e-5, text: `PyTorch loss ${fmt(r.first_loss, 5)} = rnn-wasm ${fmt(ours, 5)}` },
+    { ok: r.losses.at(-1) < r.losses[0], text: `PyTorch loss ${r.losses.map((l) => fmt(l, 3)).join(' → ')}` },
+  ];
+}
+
+/** One rnn-wasm round: ms per batch of a fit over `workers`. */
+async function wasmRound(spec, data, workers) {
+  const m = await createRNN(modelConfig(spec));
+  const times = [];
+  await m.fit({ x: data.x.slice(0, BATCHES * W1.B), y: data.y.slice(0, BATCHES * W1.B) }, { ...fitOptions(workers), onProgress: () => { times.push(performance.now()); } });
+  m.dispose();
+  return median(times.slice(1).map((t, i) => t - times[i]));
+}
+
+/** One PyTorch round: ms per step on `threads` threads. */
+async function torchRound(torch, spec, data, threads) {
+  const m = await createRNN(modelConfig(spec));
+  const r = runTorch(torch, m, { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) }, { threads, warmup: 2, steps: BATCHES, lr: W1.lr });
+  m.dispose();
+  return median(r.ms);
+}
+
+// --- main ---
+
+const t0 = performance.now();
+const loadAtStart = os.loadavg();
+const torch = findTorch();
+log(`rnn-wasm training over workers — ${machine()}; SIMD flags: ${simdFlags().join(' ') || 'unknown'}`);
+log(torch ? `PyTorch ${torch.version} (${torch.python})` : 'PyTorch: not found (no Python with torch); its rows are skipped');
+const data = charStream(BATCHES * W1.B, 7);
+const pools = { 1: await createWorkerPool({ size: 1 }), 2: await createWorkerPool({ size: 2 }) };
+
+const contenders = [
+  { name: 'one thread', run: (spec) => wasmRound(spec, data, 0) },
+  { name: '1 worker', run: (spec) => wasmRound(spec, data, pools[1]) },
+  { name: '2 workers', run: (spec) => wasmRound(spec, data, pools[2]) },
+  ...(torch ? [1, 2].map((threads) => ({ name: `PyTorch ${threads} thread${threads > 1 ? 's' : ''}`, torch: true, run: (spec) => torchRound(torch, spec, data, threads) })) : []),
+];
+
+log(`\nvalidating (${CHECK_STEPS} Adam steps from the same weights)`);
+const results = [];
+for (const spec of MODELS) {
+  const wasm = await validateWorkers(spec, data, pools);
+  const py = torch ? await validateTorch(torch, spec, data) : [];
+  const entry = { spec, checks: [...wasm, ...py], wasmOk: wasm.every((c) => c.ok), torchOk: torch !== undefined && py.every((c) => c.ok), rounds: {} };
+  results.push(entry);
+  log(`  ${spec.cell.toUpperCase().padEnd(4)} n_a ${String(spec.n_a).padEnd(4)} ${entry.checks.map((c) => `${mark(c.ok)} ${c.text}`).join('; ')}`);
+}
+
+log(`\nmeasuring ms per batch: ${ROUNDS} interleaved rounds of ${BATCHES} batches`);
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const entry of results) {
+    const line = [];
+    for (const c of contenders) {
+      if (!(c.torch ? entry.torchOk : entry.wasmOk)) continue;
+      const ms = await c.run(entry.spec);
+      (entry.rounds[c.name] ??= []).push(ms);
+      line.push(`${c.name} ${fmt(ms, 1)}`);
+    }
+    log(`  round ${round}  ${entry.spec.cell.toUpperCase().padEnd(4)} ${String(entry.spec.n_a).padEnd(4)} ${line.join('  ')}`);
+  }
+}
+await Promise.all([pools[1].dispose(), pools[2].dispose()]);
+const loadAtEnd = os.loadavg();
+
+// --- report ---
+
+const ms = (entry, name) => (entry.rounds[name] ? median(entry.rounds[name]) : NaN);
+const cellText = (entry, name) => {
+  const r = entry.rounds[name];
+  return r ? `${fmt(median(r), 1)} (${fmt(Math.min(...r), 1)}–${fmt(Math.max(...r), 1)})` : 'skipped';
+};
+const ratio = (a, b) => (Number.isFinite(a / b) ? `${fmt(a / b)}×` : '—');
+const timeRows = results.map((e) => [`${e.spec.cell.toUpperCase()} ${e.spec.n_a}`, ...contenders.map((c) => cellText(e, c.name))]);
+const ratioRows = results.map((e) => {
+  const one = ms(e, 'one thread'), w1 = ms(e, '1 worker'), w2 = ms(e, '2 workers'), py1 = ms(e, 'PyTorch 1 thread'), py2 = ms(e, 'PyTorch 2 threads');
+  const target = e.spec.n_a >= 512 ? 1.7 : 1.4;
+  return [
+    `${e.spec.cell.toUpperCase()} ${e.spec.n_a}`,
+    `${ratio(w1, w2)} ${mark(w1 / w2 >= target)} (≥ ${target}×)`,
+    ratio(one, w2), ratio(one, w1),
+    ratio(py1, one), ratio(py1, w2), ratio(py2, w2),
+  ];
+});
+const checkRows = results.map((e) => [`${e.spec.cell.toUpperCase()} ${e.spec.n_a}`, e.checks.map((c) => `${mark(c.ok)} ${c.text}`).join('; ')]);
+const text = `${HEADING}: W1 (vocabulary ${W1.vocab}, T ${W1.T}, B ${W1.B}, Adam lr ${W1.lr}), ms per batch
+
+Written by \`bench/workers.js\` (run by \`npm run bench\`); replaces its own section on every run.
+${new Date().toISOString()}; ${machine()}; SIMD flags: ${simdFlags().join(' ') || 'unknown'};
+PyTorch: ${torch ? `${torch.version}, ${torch.python}` : 'not found, its columns are skipped'};
+load average (1, 5, 15 min) ${loadAtStart.map((l) => fmt(l)).join(', ')} at the start, ${loadAtEnd.map((l) => fmt(l)).join(', ')} at the end; whole run ${fmt((performance.now() - t0) / 1000, 0)} s.
+
+The model: \`createRNN({ cell, n_x: ${W1.vocab}, n_a, n_y: ${W1.vocab}, input: 'tokens', reduction: 'mean' })\`, one layer; the data, a
+synthetic token stream whose successor is fixed 80 % of the time. rnn-wasm trains with \`fit(data, { batchSize: ${W1.B},
+optimizer: 'adam', learningRate: ${W1.lr}, workers })\`, \`workers\` being 0 (the calling thread) or a pool of 1 or 2
+workers; its ms per batch is the median interval between consecutive \`onProgress\` calls over ${BATCHES} batches (the
+first batch, with the replicas' set-up, left out). PyTorch ${torch?.version ?? ''} is \`nn.${'{RNN,LSTM,GRU}'}\` + \`nn.Linear\` on one-hot
+inputs with \`CrossEntropyLoss\` and \`torch.optim.Adam\`, from the same weights, \`torch.set_num_threads(1 | 2)\`, the median
+of ${BATCHES} steps after 2 of warm-up. Each cell: the median of ${ROUNDS} interleaved rounds (fastest–slowest round).
+
+${table(['model', ...contenders.map((c) => c.name)], timeRows)}
+
+Ratios (of the medians; above 1 the second is slower): 2 workers against 1 worker (the issue's targets: ≥ 1.7× at n_a
+512, ≥ 1.4× at 128), 2 workers and 1 worker against the calling thread, and PyTorch against rnn-wasm.
+
+${table(['model', '1 worker ÷ 2 workers', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers'], ratioRows)}
+
+Checks, before timing (rnn-wasm: the loss falls over ${CHECK_STEPS} Adam steps; over workers against the calling thread, the
+worst relative difference of the weights after ${CHECK_STEPS} SGD steps; PyTorch: the loss from the same weights and batch):
+
+${table(['model', 'checks'], checkRows)}
+`;
+const written = writeSection(HEADING, text);
+log(`\n${text}`);
+log(`wrote ${written}`);
