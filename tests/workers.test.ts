@@ -246,6 +246,7 @@ Fail('refused: a bad workers option, a busy pool, a worker script that does not 
   const m = await createRNN({ ...lm, seed: 14 });
   await rejectsWith(m.fit(lmData, { workers: -1 }), RangeError, /^fit: workers must be an integer ≥ 0, got -1$/);
   await rejectsWith(m.fit(lmData, { workers: '2' as never }), TypeError, /^fit: workers must be a number of worker threads or a pool from createWorkerPool\(\), got "2"$/);
+  assert.throws(() => m.trainStep(lmData, { workers: 2 } as never), /^trainStep: workers is an option of fit\(\); trainStep runs on the calling thread$/);
   await rejectsWith(createWorkerPool({ size: 0 }), RangeError, /^createWorkerPool: size must be an integer ≥ 1, got 0$/);
   await rejectsWith(createWorkerPool({ size: 1, url: workerScript('missing.mjs') }), Error, /^createWorkerPool: the workers could not start: worker 1 of 1 /);
   const pool = await createWorkerPool({ size: 2 });

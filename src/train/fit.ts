@@ -44,7 +44,7 @@ const where = 'fit';
 
 /** Where a fit starts: epoch 0, or (resume) a copy of where the last one stopped. Nothing in
  *  the model changes here. */
-export function startPosition(source: BatchSource<any>, plan: FitPlan<any>, state: FitState, rng: Random): FitRun<any>['start'] {
+export function startPosition(source: BatchSource<Examples>, plan: FitPlan, state: FitState, rng: Random): FitRun<Examples>['start'] {
   const p = plan.resume ? state.position : undefined;
   if (!p) {
     return {
@@ -111,10 +111,11 @@ export async function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Prom
       }
       recordBatch(pos, r);
       pos.batch = b + 1;                          // = batches: only the epoch's end is left
+      const elapsedMs = clock.elapsedMs();
       await options.onProgress?.({
         epoch, epochs: plan.epochs, batch: b, batches: source.batches, step: result.steps, loss: r.loss, epochLoss: pos.lossSum / pos.batches,
         gradNorm: r.gradNorm, learningRate: r.learningRate, applied: r.applied,
-        stepsPerSecond: result.steps / Math.max(clock.elapsedMs() / 1000, 1e-9), elapsedMs: clock.elapsedMs(),
+        stepsPerSecond: result.steps / Math.max(elapsedMs / 1000, 1e-9), elapsedMs,
       });
       await clock.yieldIfDue();
     }
@@ -143,7 +144,7 @@ function recordBatch(pos: FitPosition, r: Outcome): void {
 }
 
 /** Early stopping after an epoch: keep the best value (and weights), or count one more wait. */
-function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, model: Trainable<any>, state: FitState): void {
+function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, model: Trainable<Examples>, state: FitState): void {
   const e = pos.early!;
   const value = monitored(early.monitor, logs);
   const better = early.mode === 'max' ? value > e.best + early.minDelta : value < e.best - early.minDelta;
@@ -165,7 +166,7 @@ function replay(state: readonly number[]): Random {
 }
 
 /** A callback may dispose the model; the run then ends with an error saying where. */
-function checkLive(model: Trainable<any>, at: string): void {
+function checkLive(model: Trainable<Examples>, at: string): void {
   if (model.isDisposed()) throw new Error(`${where}: the model was disposed during training (${at})`);
 }
 

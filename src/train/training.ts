@@ -36,6 +36,7 @@ export class Training<TBatch extends Examples = Examples> {
     const where = 'trainStep';
     this.assertIdle(where);
     const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
+    if ((options as FitOptions).workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
     const optimizer = this.ensureOptimizer(plan);
     const { problem, sums: _, ...result } = stepBatch(this.model, optimizer, plan, localWindows(this.model, where, batch, plan.tbptt));
     if (problem !== undefined && plan.onNonFinite === 'throw') {

@@ -38,7 +38,6 @@ interface Pending {
 export class WorkerPool {
   private readonly workers: WorkerHandle[] = [];
   private readonly pending: (Pending | undefined)[];
-  private readonly started: Promise<void>[];
   /** Why the pool cannot be used: a worker failed, or it was disposed. */
   private closed?: Error;
   /** The fit() using the pool now. */
@@ -46,23 +45,22 @@ export class WorkerPool {
 
   private constructor(readonly size: number) {
     this.pending = new Array(size).fill(undefined);
-    this.started = [];
   }
 
   /** Start the workers and wait until each has loaded the library. */
   static async start(where: string, size: number, url?: WorkerPoolOptions['url']): Promise<WorkerPool> {
     const pool = new WorkerPool(size);
+    const hellos: Promise<Reply>[] = [];
     try {
       for (let k = 0; k < size; k++) {
-        const hello = new Promise<Reply>((resolve, reject) => { pool.pending[k] = { resolve, reject }; });
+        hellos.push(new Promise<Reply>((resolve, reject) => { pool.pending[k] = { resolve, reject }; }));
         pool.workers.push(await spawnWorker(url, {
           message: (reply) => pool.receive(k, reply),
           failure: (reason) => pool.fail(k, reason),
         }));
         pool.workers[k].hold(true);
-        pool.started.push(hello.then(() => pool.workers[k].hold(false)));
       }
-      await Promise.all(pool.started);
+      await Promise.all(hellos);
     } catch (e) {
       await pool.dispose();
       throw new Error(`${where}: the workers could not start: ${(e as Error).message}`, { cause: e });
