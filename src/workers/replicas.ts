@@ -101,7 +101,8 @@ export class Replicas<TBatch extends Examples = Examples> {
     const file = this.model.save();
     const expected = layoutKey(this.model.layout.entries);
     const replies = await Promise.all(Array.from({ length: this.pool.size }, (_, k) =>
-      this.pool.request(k, { type: 'init', file, backend: this.model.backend })));
+      this.pool.request(k, { type: 'init', file, backend: this.model.backend })))
+      .catch((e: Error) => { throw new Error(`${where}: ${e.message} while building the model's replicas; the worker pool is closed`, { cause: e }); });
     for (const r of replies) {
       if (r.type === 'error') throw new TypeError(`${where}: a worker could not rebuild this model from its file: ${r.message}`);
       if (r.type !== 'ready' || r.layout !== expected) {
