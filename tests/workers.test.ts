@@ -248,6 +248,15 @@ Fail('refused: a bad workers option, a busy pool, a worker script that does not 
   m.dispose(); other.dispose();
 });
 
+Fail('dispose() during a fit over workers: the fit rejects saying where, and the pool is free again', async () => {
+  const m = await createRNN({ ...lm, seed: 16 });
+  await rejectsWith(m.fit(lmData, { ...lmOptions, workers: pool2, onProgress: (p) => { if (p.batch === 1) m.dispose(); } }), Error,
+    /^fit: the model was disposed during training \(epoch 1 of 3, before batch 3 of 4\)$/);
+  const other = await createRNN({ ...lm, seed: 16 });
+  assert.is((await other.fit(lmData, { ...lmOptions, epochs: 1, workers: pool2 })).steps, 4);
+  other.dispose();
+});
+
 Fail('an idle pool does not keep Node running, and a finished fit over workers leaves nothing behind', () => {
   const dist = join(__dirname, '..', 'dist', 'index.js');
   const script = `
