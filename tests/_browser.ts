@@ -20,7 +20,8 @@ const chromiumArgs = [
 // Pages resolve dist/'s one bare import, '@assemblyscript/loader', with an import map.
 // Module workers ignore the page's import map (Chromium 156 included), so they load
 // /worker-dist/: dist/ with that import rewritten to a URL, as a bundler or dev server would.
-const mounts: { prefix: string; dir: string; rewrite?: boolean }[] = [
+type Mount = { prefix: string; dir: string; rewrite?: boolean };
+const mounts: Mount[] = [
   { prefix: '/dist/', dir: join(root, 'dist') },
   { prefix: '/worker-dist/', dir: join(root, 'dist'), rewrite: true },
   { prefix: '/loader/', dir: join(root, 'node_modules', '@assemblyscript', 'loader') },
@@ -31,11 +32,13 @@ const types: Record<string, string> = {
   '.map': 'application/json', '.wasm': 'application/wasm',
 };
 
-/** A static file server on 127.0.0.1 at a free port; GET only, nothing outside the mounts. */
-export async function serve(): Promise<{ server: Server; origin: string }> {
+/** A static file server on 127.0.0.1 at a free port; GET only, nothing outside the mounts
+ *  (`extra` ones first). */
+export async function serve(extra: Mount[] = []): Promise<{ server: Server; origin: string }> {
+  const all = [...extra, ...mounts];
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;   // served names need no decoding
-    const { prefix, dir, rewrite } = mounts.find((m) => path.startsWith(m.prefix))!;
+    const { prefix, dir, rewrite } = all.find((m) => path.startsWith(m.prefix))!;
     const file = resolve(dir, '.' + sep + path.slice(prefix.length));
     if (req.method !== 'GET' || !file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
@@ -76,11 +79,12 @@ function missing(): string | undefined {
   return undefined;
 }
 
-/** Open `page` (a file of tests/browser/) in headless Chromium and wait for window.__result;
- *  page errors, console errors, failed requests and HTTP errors come back with it. */
-export async function runPage(page: string, timeout = 60_000): Promise<{ result: any; problems: string[] }> {
+/** Open `page` (a file of tests/browser/, or of an `extra` mount) in headless Chromium and wait
+ *  for window.__result; page errors, console errors, failed requests and HTTP errors come back
+ *  with it. */
+export async function runPage(page: string, timeout = 60_000, extra: Mount[] = []): Promise<{ result: any; problems: string[] }> {
   const { chromium: browserType } = await import('playwright-core');
-  const { server, origin } = await serve();
+  const { server, origin } = await serve(extra);
   let browser: Browser | undefined;
   try {
     browser = await browserType.launch({ executablePath: chromium, args: chromiumArgs, timeout: 30_000 });

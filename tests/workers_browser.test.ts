@@ -3,10 +3,14 @@
 // library's embedded script with no configuration. The page's runs equal Node's bit for bit
 // (one thread and 2 workers alike), 2 workers equal one thread within the stated tolerance,
 // repeat bit for bit, resume bit for bit after an abort, and a worker that fails gives a clear
-// error, keeps the last step's weights, and resumes to the uninterrupted run.
+// error, keeps the last step's weights, and resumes to the uninterrupted run. And the library
+// bundled by esbuild into one file for a page still starts its workers.
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import * as rnnWasm from '../dist/index.js';
 import { browserTest, runPage } from './_browser';
 import { checkClose, checkSame } from './_utils';
@@ -54,4 +58,37 @@ browserTest('workers_browser.test.ts', 'training over Web Workers in a page with
   checkSame('page vs Node: one thread', page.oneThread, node.oneThread);
   checkSame('page vs Node: 2 workers', page.workers, node.workers);
   assert.equal(problems.filter((p) => !p.includes('injected failure')), [], 'no other errors in the page');
+});
+
+/** A small run over 2 workers: the same code in Node and in the bundled page. */
+const bundledRun = `
+  const m = await createRNN({ cell: 'gru', n_x: 5, n_a: 12, n_y: 5, input: 'tokens', reduction: 'mean', seed: 3 });
+  const x = Array.from({ length: 10 }, (_, i) => Array.from({ length: 4 + (i % 3) }, (_, t) => (i + t * t) % 5));
+  await m.fit({ x, y: x.map((s) => s.map((v) => (v + 1) % 5)) }, { epochs: 2, batchSize: 5, workers: 2 });
+  const weights = Array.from(m.getWeights());
+`;
+
+browserTest('workers_browser.test.ts', 'bundled by esbuild for the browser, the library starts its workers with no configuration', async () => {
+  const node = await new Function('createRNN', `return (async () => { ${bundledRun} return weights; })();`)(rnnWasm.createRNN) as number[];
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-page-bundle-'));
+  try {
+    const entry = join(dir, 'entry.js');
+    writeFileSync(entry, `
+      import { createRNN } from ${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))};
+      try {
+        ${bundledRun}
+        window.__result = { ok: true, weights };
+      } catch (e) {
+        window.__result = { ok: false, error: String(e && e.stack || e) };
+      }
+    `);
+    buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', outfile: join(dir, 'bundle.js'), logLevel: 'silent' });
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="./bundle.js"></script>');
+    const { result, problems } = await runPage('bundled/index.html', 60_000, [{ prefix: '/bundled/', dir }]);
+    assert.ok(result.ok, `in the browser: ${result.error}\n${problems.join('\n')}`);
+    checkSame('the bundled page vs Node', result.weights, node);
+    assert.equal(problems, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
