@@ -50,17 +50,18 @@ export class WorkerPool {
   /** Start the workers and wait until each has loaded the library. */
   static async start(where: string, size: number, url?: WorkerPoolOptions['url']): Promise<WorkerPool> {
     const pool = new WorkerPool(size);
-    const hellos: Promise<Reply>[] = [];
+    // each worker's first message says it has loaded; one promise holds them all (and their failures)
+    const started = Promise.all(Array.from({ length: size }, (_, k) => new Promise<Reply>((resolve, reject) => { pool.pending[k] = { resolve, reject }; })));
+    started.catch(() => {});
     try {
       for (let k = 0; k < size; k++) {
-        hellos.push(new Promise<Reply>((resolve, reject) => { pool.pending[k] = { resolve, reject }; }));
         pool.workers.push(await spawnWorker(url, {
           message: (reply) => pool.receive(k, reply),
           failure: (reason) => pool.fail(k, reason),
         }));
         pool.workers[k].hold(true);
       }
-      await Promise.all(hellos);
+      await started;
     } catch (e) {
       await pool.dispose();
       throw new Error(`${where}: the workers could not start: ${(e as Error).message}`, { cause: e });
