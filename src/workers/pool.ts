@@ -113,7 +113,7 @@ export class WorkerPool {
   private fail(k: number, reason: string): void {
     if (this.closed) return;
     this.closed = new Error(`worker ${k + 1} of ${this.size} ${reason}`);
-    void this.dispose();
+    this.dispose().catch(() => {});          // stopping what is left; nothing waits on it
   }
 
   private failPending(e: Error): void {
