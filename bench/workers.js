@@ -13,7 +13,7 @@
 // from elsewhere on a shared machine hits one round of one contender, not all. A rnn-wasm
 // round is one fit() of BATCHES batches; its ms per batch is the median interval between
 // consecutive onProgress calls, which leaves out the first batch (and with it the replicas'
-// set-up at the start of a fit). A PyTorch round is one process of WARMUP + BATCHES steps.
+// set-up at the start of a fit). A PyTorch round is one process of TORCH_STEPS.
 // Reports the fastest round (the least disturbed by other work) and the median of the rounds,
 // the ratios of both, and the machine and its load.
 //
@@ -26,6 +26,7 @@ import { fmt, machine, mark, median, simdFlags, table, writeSection } from './re
 const W1 = { vocab: 65, T: 64, B: 32, lr: 2e-3 };
 const MODELS = ['rnn', 'lstm', 'gru'].flatMap((cell) => [128, 512].map((n_a) => ({ cell, n_a })));
 const BATCHES = 8;                      // per timed fit (7 intervals)
+const TORCH_STEPS = { warmup: 1, steps: 5 };
 const ROUNDS = 3;
 const CHECK_STEPS = 3;
 const CHECK_RATE = 2 ** 20;
@@ -114,7 +115,7 @@ async function wasmRound(spec, data, workers) {
 /** One PyTorch round: ms per step on `threads` threads. */
 async function torchRound(torch, spec, data, threads) {
   const m = await createRNN(modelConfig(spec));
-  const r = runTorch(torch, m, { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) }, { threads, warmup: 2, steps: BATCHES, lr: W1.lr });
+  const r = runTorch(torch, m, { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) }, { threads, ...TORCH_STEPS, lr: W1.lr });
   m.dispose();
   return median(r.ms);
 }
@@ -200,7 +201,7 @@ optimizer: 'adam', learningRate: ${W1.lr}, workers })\`, \`workers\` being 0 (th
 workers; its ms per batch is the median interval between consecutive \`onProgress\` calls over ${BATCHES} batches (the
 first batch, with the replicas' set-up, left out). PyTorch ${torch?.version ?? ''} is \`nn.${'{RNN,LSTM,GRU}'}\` + \`nn.Linear\` on one-hot
 inputs with \`CrossEntropyLoss\` and \`torch.optim.Adam\`, from the same weights, \`torch.set_num_threads(1 | 2)\`, the median
-of ${BATCHES} steps after 2 of warm-up. Each cell: the fastest of ${ROUNDS} interleaved rounds (the least disturbed by other
+of ${TORCH_STEPS.steps} steps after ${TORCH_STEPS.warmup} of warm-up. Each cell: the fastest of ${ROUNDS} interleaved rounds (the least disturbed by other
 work on a shared machine) / their median.
 
 ${table(['model', ...contenders.map((c) => c.name)], timeRows)}
