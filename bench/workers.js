@@ -103,13 +103,17 @@ async function validateTorch(torch, spec, data) {
   ];
 }
 
-/** One rnn-wasm round: ms per batch of a fit over `workers`. */
+/** One rnn-wasm round: ms per batch of a fit over `workers`, and the cores the process had
+ *  meanwhile (its CPU time, all threads, ÷ the time). */
 async function wasmRound(spec, data, workers) {
   const m = await createRNN(modelConfig(spec));
-  const times = [];
-  await m.fit({ x: data.x.slice(0, BATCHES * W1.B), y: data.y.slice(0, BATCHES * W1.B) }, { ...fitOptions(workers), onProgress: () => { times.push(performance.now()); } });
+  const times = [], cpu = [];
+  await m.fit({ x: data.x.slice(0, BATCHES * W1.B), y: data.y.slice(0, BATCHES * W1.B) }, {
+    ...fitOptions(workers), onProgress: () => { times.push(performance.now()); cpu.push(process.cpuUsage()); },
+  });
   m.dispose();
-  return median(times.slice(1).map((t, i) => t - times[i]));
+  const used = process.cpuUsage(cpu[0]);
+  return { ms: median(times.slice(1).map((t, i) => t - times[i])), cores: (used.user + used.system) / 1000 / (times.at(-1) - times[0]) };
 }
 
 /** One PyTorch round: ms per step on `threads` threads. */
@@ -117,7 +121,7 @@ async function torchRound(torch, spec, data, threads) {
   const m = await createRNN(modelConfig(spec));
   const r = runTorch(torch, m, { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) }, { threads, ...TORCH_STEPS, lr: W1.lr });
   m.dispose();
-  return median(r.ms);
+  return { ms: median(r.ms) };
 }
 
 // --- main ---
@@ -142,7 +146,7 @@ const results = [];
 for (const spec of MODELS) {
   const wasm = await validateWorkers(spec, data, pools);
   const py = torch ? await validateTorch(torch, spec, data) : [];
-  const entry = { spec, checks: [...wasm, ...py], wasmOk: wasm.every((c) => c.ok), torchOk: torch !== undefined && py.every((c) => c.ok), rounds: {} };
+  const entry = { spec, checks: [...wasm, ...py], wasmOk: wasm.every((c) => c.ok), torchOk: torch !== undefined && py.every((c) => c.ok), rounds: {}, cores: [] };
   results.push(entry);
   log(`  ${spec.cell.toUpperCase().padEnd(4)} n_a ${String(spec.n_a).padEnd(4)} ${entry.checks.map((c) => `${mark(c.ok)} ${c.text}`).join('; ')}`);
 }
@@ -153,9 +157,10 @@ for (let round = 1; round <= ROUNDS; round++) {
     const line = [];
     for (const c of contenders) {
       if (!(c.torch ? entry.torchOk : entry.wasmOk)) continue;
-      const ms = await c.run(entry.spec);
+      const { ms, cores } = await c.run(entry.spec);
       (entry.rounds[c.name] ??= []).push(ms);
-      line.push(`${c.name} ${fmt(ms, 1)}`);
+      if (c.name === '2 workers') entry.cores.push(cores);
+      line.push(`${c.name} ${fmt(ms, 1)}${cores === undefined ? '' : ` (${fmt(cores, 2)} cores)`}`);
     }
     log(`  round ${round}  ${entry.spec.cell.toUpperCase().padEnd(4)} ${String(entry.spec.n_a).padEnd(4)} ${line.join('  ')}`);
   }
@@ -183,6 +188,7 @@ const ratioRows = results.map((e) => {
   return [
     `${e.spec.cell.toUpperCase()} ${e.spec.n_a}`,
     `${ratio(e, '1 worker', '2 workers')} ${mark(met)} (≥ ${target}×)`,
+    e.cores.map((c) => fmt(c, 2)).join(', '),
     ratio(e, 'one thread', '2 workers'), ratio(e, 'one thread', '1 worker'),
     ratio(e, 'PyTorch 1 thread', 'one thread'), ratio(e, 'PyTorch 1 thread', '2 workers'), ratio(e, 'PyTorch 2 threads', '2 workers'),
   ];
@@ -207,10 +213,13 @@ work on a shared machine) / their median.
 ${table(['model', ...contenders.map((c) => c.name)], timeRows)}
 
 Ratios of the times, fastest rounds / medians (above 1: the second is faster): 1 worker ÷ 2 workers is the speed-up of
-a second worker (the targets: ≥ 1.7× at n_a 512, ≥ 1.4× at 128, judged on the fastest rounds); then 2 workers and 1
-worker against the calling thread, and PyTorch against rnn-wasm.
+a second worker (the targets: ≥ 1.7× at n_a 512, ≥ 1.4× at 128, judged on the fastest rounds), beside the cores the
+process had during each 2-worker round (its CPU time over all threads ÷ the time): below 2, other work took the rest,
+and the speed-up measured is not the one this machine gives when idle (Linux's autogroup scheduling shares the CPUs
+between sessions, not threads, so a busy machine gives a session about one core however many threads it runs). Then
+2 workers and 1 worker against the calling thread, and PyTorch against rnn-wasm.
 
-${table(['model', '1 worker ÷ 2 workers', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers'], ratioRows)}
+${table(['model', '1 worker ÷ 2 workers', 'cores the 2-worker rounds had', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers'], ratioRows)}
 
 Checks, before timing (rnn-wasm: the loss falls over ${CHECK_STEPS} Adam steps; over workers, a batch's gradient against the
 calling thread's, its worst entry relative to max(|g|, 1 % of the tensor's largest); PyTorch: the loss from the same weights
