@@ -1,7 +1,7 @@
 """PyTorch on the W1 workload, for the benchmarks: a character language model (one-hot tokens
 in, softmax over the vocabulary at every step, cross-entropy averaged over the T*B steps,
 Adam), one nn.RNN / nn.LSTM / nn.GRU layer and an nn.Linear head, as rnn-wasm's sequence
-model. Run by bench/torch.js:
+model. Run by bench/torch_w1.js:
 
     python3 torch_w1.py DIR
 

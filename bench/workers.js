@@ -2,7 +2,7 @@
 // (vocabulary 65, T 64, B 32, softmax and cross-entropy at every step, Adam), one RNN, LSTM or
 // GRU layer of n_a 128 or 512. Contenders, in ms per batch: rnn-wasm on the calling thread,
 // over 1 worker and over 2 workers (fit(data, { workers: pool })), and PyTorch with 1 and 2
-// threads when a Python with torch is present (bench/torch.js).
+// threads when a Python with torch is present (bench/torch_w1.js).
 //
 // Validates first: for each model, the gradient of a batch over 1 and over 2 workers must equal
 // the calling thread's within the tolerance the tests state (read from one SGD step of rate
@@ -20,7 +20,7 @@
 //   node bench/workers.js          (after npm run build, and npm --prefix bench install)
 import os from 'node:os';
 import { createRNN, createWorkerPool, Random } from 'rnn-wasm';
-import { findTorch, runTorch } from './torch.js';
+import { findTorch, runTorch } from './torch_w1.js';
 import { fmt, machine, mark, median, simdFlags, table, writeSection } from './report.js';
 
 const W1 = { vocab: 65, T: 64, B: 32, lr: 2e-3 };
