@@ -12,19 +12,26 @@
 // follows the config (input and output kinds included), so that a batch of the wrong shape —
 // per-step targets for a many-to-one model, class ids for a linear output — is a compile
 // error in TypeScript and a TypeError/RangeError naming the argument in JavaScript.
-// loadModel rebuilds any of them, tokenizers included, from a file written by save().
+// loadModel rebuilds any of them, tokenizers included, from a file written by save(), after
+// checking the whole file against its config.
 
 import type { InputKind, OutputKind } from './data.js';
-import { configFromFile, decodeModelFile, weightsFromFile } from './io.js';
-import { resolveConfig, type RNNConfig } from './model.js';
+import { applyTensors, checkTensorCount, configFromFile, decodeModelFile, matchTensors } from './io.js';
+import { KEYS } from './keys.js';
+import { buildLayout, type LayoutSpec } from './layout.js';
+import { describeSizes, layoutCounts } from './limits.js';
+import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
-import { checkChoice, describe } from './validate.js';
+import { checkBackend, checkChoice, checkKeys, describe, labelled } from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
-import { EncoderDecoder, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder } from './arch/encoder-decoder.js';
+import {
+  EncoderDecoder, encoderDecoderLayout, resolveEncoderDecoder, type EncoderDecoderConfig, type ResolvedEncoderDecoder,
+} from './arch/encoder-decoder.js';
+import { lastStateLayout } from './arch/last-state.js';
 import { ManyToMany, manyToManyTokenizers, type ManyToManyConfig } from './arch/many-to-many.js';
 import { ManyToOne, resolveManyToOne, type ManyToOneConfig, type ResolvedManyToOne } from './arch/many-to-one.js';
-import { OneToMany, resolveOneToMany, type OneToManyConfig, type ResolvedOneToMany } from './arch/one-to-many.js';
+import { OneToMany, oneToManyLayout, resolveOneToMany, type OneToManyConfig, type ResolvedOneToMany } from './arch/one-to-many.js';
 import { OneToOne, resolveOneToOne, type OneToOneConfig, type ResolvedOneToOne } from './arch/one-to-one.js';
 
 /** Any architecture's config: the `architecture` field says which. */
@@ -56,47 +63,53 @@ export interface ModelOf {
 
 const ARCHITECTURES = ['one-to-one', 'one-to-many', 'many-to-one', 'many-to-many', 'encoder-decoder'] as const;
 
-/** Create a model of one of the five architectures. Compiles the kernels on first use;
- *  everything after is synchronous. */
-export async function createModel<const C extends ModelConfig>(config: C): Promise<ModelFor<C>> {
-  const where = 'createModel';
+/** A config checked in full, before anything is built: its parameter layout, and how to make
+ *  the model on an engine's kernels. */
+interface Plan {
+  /** The config with every default filled in. */
+  resolved: object;
+  layout: LayoutSpec;
+  make(kernels: Kernels, backend: 'simd' | 'scalar'): Model;
+}
+
+/** Check a config of any architecture and fill in its defaults; `where` names the caller. */
+function plan(where: string, config: ModelConfig): Plan {
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
   const architecture = checkChoice(where, 'architecture', config.architecture, ARCHITECTURES);
-  // every config is checked in full before the kernels are loaded
-  let make: (kernels: Kernels, backend: 'simd' | 'scalar') => Model;
   switch (architecture) {
     case 'one-to-one': {
-      const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig);
-      make = (k, b) => new OneToOne(k, resolved, b, tokenizers);
-      break;
+      const { resolved, tokenizers } = resolveOneToOne(config as OneToOneConfig, where);
+      return { resolved, layout: lastStateLayout(resolved), make: (k, b) => new OneToOne(k, resolved, b, tokenizers) };
     }
     case 'one-to-many': {
-      const { resolved, tokenizers } = resolveOneToMany(config as OneToManyConfig);
-      make = (k, b) => new OneToMany(k, resolved, b, tokenizers);
-      break;
+      const { resolved, tokenizers } = resolveOneToMany(config as OneToManyConfig, where);
+      return { resolved, layout: oneToManyLayout(resolved), make: (k, b) => new OneToMany(k, resolved, b, tokenizers) };
     }
     case 'many-to-one': {
-      const { resolved, tokenizers } = resolveManyToOne(config as ManyToOneConfig);
-      make = (k, b) => new ManyToOne(k, resolved, b, tokenizers);
-      break;
+      const { resolved, tokenizers } = resolveManyToOne(config as ManyToOneConfig, where);
+      return { resolved, layout: lastStateLayout(resolved), make: (k, b) => new ManyToOne(k, resolved, b, tokenizers) };
     }
     case 'many-to-many': {
       // RNN's own checks and defaults, then the same model with the architecture's API
       const { architecture: _, tokenizers: t, ...rnnConfig } = config as ManyToManyConfig;
       const resolved = resolveConfig(rnnConfig as RNNConfig, where);
       const tokenizers = manyToManyTokenizers(where, t, resolved);
-      make = (k, b) => new ManyToMany(k, resolved, b, tokenizers);
-      break;
+      return { resolved, layout: rnnLayout(resolved), make: (k, b) => new ManyToMany(k, resolved, b, tokenizers) };
     }
     case 'encoder-decoder': {
-      const { resolved, tokenizers } = resolveEncoderDecoder(config as EncoderDecoderConfig);
-      make = (k, b) => new EncoderDecoder(k, resolved, b, tokenizers);
-      break;
+      const { resolved, tokenizers } = resolveEncoderDecoder(config as EncoderDecoderConfig, where);
+      return { resolved, layout: encoderDecoderLayout(resolved), make: (k, b) => new EncoderDecoder(k, resolved, b, tokenizers) };
     }
   }
-  const engine = await getEngine(config.backend ?? 'auto');
-  const model = make(engine.kernels, engine.backend);
-  return model as ModelFor<C>;
+}
+
+/** Create a model of one of the five architectures. Compiles the kernels on first use;
+ *  everything after is synchronous. */
+export async function createModel<const C extends ModelConfig>(config: C): Promise<ModelFor<C>> {
+  const where = 'createModel';
+  const p = plan(where, config);                 // every field is checked before the kernels load
+  const engine = await getEngine(checkBackend(where, 'backend', config.backend));
+  return labelled(where, () => p.make(engine.kernels, engine.backend)) as ModelFor<C>;
 }
 
 /** Options of loadModel. */
@@ -109,35 +122,48 @@ export interface LoadModelOptions<A extends Architecture = Architecture> {
 }
 
 /** A model from a file written by save() (any architecture; an RNN file loads as
- *  'many-to-many'), with its config and tokenizers. */
+ *  'many-to-many'), with its config and tokenizers. The whole file — config, tokenizers,
+ *  every tensor's name, shape and values — is checked before the model is built. */
 export async function loadModel<A extends Architecture = Architecture>(bytes: Uint8Array, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
   const where = 'loadModel';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  checkKeys(where, 'options', options, KEYS.loadModel);
+  const backend = checkBackend(where, 'options.backend', options.backend);
+  const wanted = options.architecture === undefined ? undefined : checkChoice(where, 'options.architecture', options.architecture, ARCHITECTURES);
   const file = decodeModelFile(where, bytes);
   const saved = configFromFile(where, file);
-  if (typeof saved !== 'object' || saved === null) {
+  if (saved === undefined) {
     throw new TypeError(`${where}: the file carries no rnn-wasm config (a PyTorch state_dict?); create the model with createModel and call loadWeights`);
   }
-  const { tokenizers: tokenizerJSON, ...rest } = saved as { tokenizers?: Record<string, TokenizerJSON>; architecture?: string };
+  const { tokenizers: tokenizerJSON, ...rest } = saved as { tokenizers?: unknown; architecture?: unknown };
   const architecture = rest.architecture ?? 'many-to-many';
-  if (options.architecture !== undefined && options.architecture !== architecture) {
-    throw new TypeError(`${where}: the file holds a '${architecture}' model, expected '${checkChoice(where, 'options.architecture', options.architecture, ARCHITECTURES)}'`);
+  if (wanted !== undefined && wanted !== architecture) {
+    throw new TypeError(`${where}: the file holds a ${typeof architecture === 'string' ? `'${architecture}'` : describe(architecture)} model, expected '${wanted}'`);
   }
-  const tokenizers: { x?: Tokenizer; y?: Tokenizer } = {};
-  if (tokenizerJSON !== undefined) {
-    if (typeof tokenizerJSON !== 'object' || tokenizerJSON === null) throw new TypeError(`${where}: the file's tokenizers must be an object, got ${describe(tokenizerJSON)}`);
-    for (const k of ['x', 'y'] as const) if (tokenizerJSON[k] !== undefined) tokenizers[k] = tokenizerFromJSON(tokenizerJSON[k]);
-  }
-  const config = { ...rest, architecture, ...(tokenizerJSON ? { tokenizers } : {}), backend: options.backend } as ModelConfig;
+  const config = { ...rest, architecture } as ModelConfig;
+  if (tokenizerJSON !== undefined) (config as { tokenizers?: object }).tokenizers = tokenizersFromFile(where, tokenizerJSON);
   restoreSpecials(config, rest);
-  const model = await createModel(config);
-  try {
-    model.setWeights(weightsFromFile(where, model.layout, file, model.getWeights()));
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const p = plan(`${where}: the file's config`, config);
+  checkTensorCount(where, file, layoutCounts(p.layout), describeSizes(p.resolved));
+  const match = matchTensors(where, buildLayout(p.layout), file);
+  const engine = await getEngine(backend);
+  const model = labelled(where, () => p.make(engine.kernels, engine.backend));
+  model.setWeights(applyTensors(match, model.getWeights()));
   return model as ModelOf[A];
+}
+
+/** The tokenizers a file's config carries, rebuilt (each checked by its own constructor). */
+function tokenizersFromFile(where: string, json: unknown): { x?: Tokenizer; y?: Tokenizer } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TypeError(`${where}: the file's tokenizers must be an object { x?, y? }, got ${describe(json)}`);
+  }
+  checkKeys(where, "the file's tokenizers", json, KEYS.tokenizers);
+  const tokenizers: { x?: Tokenizer; y?: Tokenizer } = {};
+  for (const k of ['x', 'y'] as const) {
+    const t = (json as Record<string, unknown>)[k];
+    if (t !== undefined) tokenizers[k] = labelled(`${where}: the file's tokenizers.${k}`, () => tokenizerFromJSON(t as TokenizerJSON));
+  }
+  return tokenizers;
 }
 
 /** Saved configs hold startToken / stopToken as null when unset: give them back as absent. */

@@ -3,7 +3,9 @@
 // Regions are reserved through the module's allocator and remembered as byte offsets, never
 // as views: memory.grow (any allocation can grow) detaches every existing view, so views
 // are made on demand from the current buffer and must not be kept across an allocation.
-// dispose() frees every region the arena reserved, for reuse by later models.
+// dispose() frees every region the arena reserved, for reuse by later models. Pointers are
+// unsigned (wasm's usize): past 2 GiB the module returns them as negative i32, so every
+// pointer is read back through `>>> 0` before it is stored or used for a view.
 import type { Kernels } from './wasm.js';
 
 /** A block of f32 (or i32) values in linear memory: byte offset and length in elements. */
@@ -14,6 +16,9 @@ export interface Region {
 
 /** Largest single region, in bytes: the allocator's block limit (2^30) less headroom. */
 export const MAX_REGION_BYTES = 2 ** 30 - 2 ** 16;
+
+/** Regions reserved and not yet freed, over every arena in the process (leak checks). */
+let live = 0;
 
 export class Arena {
   private regions = new Set<number>();
@@ -30,11 +35,12 @@ export class Arena {
     }
     let ptr: number;
     try {
-      ptr = this.kernels.alloc(bytes);
+      ptr = this.kernels.alloc(bytes) >>> 0;
     } catch (e) {
       throw new RangeError(`out of WebAssembly memory while reserving ${bytes} bytes for ${what}`, { cause: e });
     }
     this.regions.add(ptr);
+    live++;
     return { ptr, length };
   }
 
@@ -42,6 +48,7 @@ export class Arena {
   release(region: Region | undefined): void {
     if (!region || !this.regions.delete(region.ptr)) return;
     this.kernels.free(region.ptr);
+    live--;
   }
 
   /** A view of a region as f32, valid until the next allocation anywhere in the module. */
@@ -68,6 +75,11 @@ export class Arena {
     return this.kernels.memory.buffer.byteLength;
   }
 
+  /** Regions reserved and not yet freed, over every arena in the process. */
+  static get liveRegions(): number {
+    return live;
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -76,6 +88,7 @@ export class Arena {
   dispose(): void {
     if (this.disposed) return;
     for (const ptr of this.regions) this.kernels.free(ptr);
+    live -= this.regions.size;
     this.regions.clear();
     this.disposed = true;
   }

@@ -12,9 +12,9 @@
 // The optimizer's step count is also the learning-rate schedule's position. Decoding checks
 // every field, size and tensor before returning; nothing is applied by this file.
 import type { Layout } from './layout.js';
-import { FORMAT, FORMAT_VERSION } from './io.js';
+import { decodeModelFile, FORMAT, FORMAT_VERSION } from './io.js';
 import { resolveOptimizer, type OptimizerConfig, type ResolvedOptimizer } from './optim.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_VERSION = '1';
 
@@ -85,7 +85,7 @@ export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown):
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(`${where}: bytes must be a Uint8Array holding a checkpoint, got ${bytes === null ? 'null' : typeof bytes}`);
   }
-  const file = decodeSafetensors(bytes);
+  const file = decodeModelFile(where, bytes);
   const meta = file.metadata;
   if (meta.training === undefined) {
     throw new TypeError(`${where}: the file has no training state (a model file from save()? load it with loadWeights)`);

@@ -20,8 +20,13 @@ export type TokenSequence = ArrayLike<number>;
 export type DenseSequence = ArrayLike<number> | ReadonlyArray<ArrayLike<number>>;
 /** A sequence of the given input kind. */
 export type Sequence<I extends InputKind> = I extends 'tokens' ? TokenSequence : DenseSequence;
+/** Targets of one sequence for sigmoid and linear outputs: one row of n_y values per step, or
+ *  every step's values flat in a Float32Array or Float64Array. A flat plain array is accepted
+ *  at run time as well, but it is not part of the type: it would also admit a sequence of
+ *  class ids, the targets of a softmax output, given by mistake to a linear or sigmoid model. */
+export type DenseTargets = ReadonlyArray<ArrayLike<number>> | Float32Array | Float64Array;
 /** Targets of one sequence for the given output: class ids, or steps of n_y values. */
-export type Targets<O extends OutputKind> = O extends 'softmax' ? ArrayLike<number> : DenseSequence;
+export type Targets<O extends OutputKind> = O extends 'softmax' ? ArrayLike<number> : DenseTargets;
 
 export interface PackedInput {
   /** Steps of the longest sequence. */

@@ -1,17 +1,19 @@
 // rnn-wasm: recurrent neural networks for Node and browsers, with the math in WebAssembly.
-// Public exports only.
+// Public exports only. (The lib reference types Symbol.dispose, which models implement.)
+/// <reference lib="esnext.disposable" preserve="true" />
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples } from './network.js';
+export type { AbortSignalLike } from './train/types.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor } from './network.js';
 // Data-parallel training over worker threads: fit(data, { workers: 2 | pool }).
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
 export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
-export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence } from './data.js';
+export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence, DenseTargets } from './data.js';
 export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
 export type { Layout, TensorEntry, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
@@ -19,9 +21,11 @@ export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safete
 export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
 export { simdSupported, type Backend } from './wasm.js';
 export { Random } from './random.js';
+// What fits: the most parameters a model holds, and the bounds on generated sequences.
+export { MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS } from './limits.js';
 // Low-level access, for benchmarks and custom kernels: the instantiated module per backend
 // and an allocator of regions in its memory. Pointers are byte offsets into kernels.memory.
-export { getEngine, type Engine, type Kernels } from './wasm.js';
+export { getEngine, type Engine, type Kernels, type WasmMemory } from './wasm.js';
 export { Arena, type Region } from './arena.js';
 // The five architectures (createModel / loadModel) and decoding.
 export { createModel, loadModel } from './architectures.js';
@@ -44,3 +48,12 @@ export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenSt
 // Tokenizers: text ↔ token ids, saved with models.
 export { CharTokenizer, WordTokenizer, tokenizerFromJSON } from './tokenizer.js';
 export type { Tokenizer, TokenizerJSON, SpecialTokens, EncodeOptions, DecodeOptions, BuildOptions } from './tokenizer.js';
+// Models in and out of other frameworks: ONNX, and Keras / TensorFlow.js.
+export { toONNX, loadONNX } from './onnx.js';
+export type { ONNXExportOptions, LoadONNXOptions } from './onnx.js';
+export { loadKerasModel } from './keras.js';
+export type { KerasLoadOptions, KerasWeightData } from './keras.js';
+export type { ImportOptions, ImportedModel } from './convert.js';
+// Browsers: models in IndexedDB, as Blobs, downloads and uploads.
+export { saveToIndexedDB, loadFromIndexedDB, listSaved, deleteSaved, modelToBlob, downloadModel, loadFromBlob } from './browser.js';
+export type { SavedModelInfo, IndexedDBOptions, BlobOf, BlobLike } from './browser.js';

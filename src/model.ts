@@ -15,14 +15,21 @@ import type { Region } from './arena.js';
 import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
-import { configFromFile, decodeModelFile, weightsFromFile, type LoadOptions } from './io.js';
+import {
+  applyTensors, checkLoadOptions, checkTensorCount, configFromFile, decodeModelFile, matchTensors, type LoadOptions,
+} from './io.js';
 import { Network, type MetricName, type StatsWanted, type WindowLoss } from './network.js';
 import type { StatSums } from './checkpoint.js';
-import { buildLayout, type CellKind } from './layout.js';
-import { pickToken } from './decode.js';
+import { KEYS } from './keys.js';
+import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
+import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
+import { checkTokens, pickToken } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
-import { checkBoolean, checkChoice, checkFloats, checkInt, checkNumber, describe } from './validate.js';
+import type { DecodedSafetensors } from './safetensors.js';
+import {
+  checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
+} from './validate.js';
 import { getEngine, type Backend, type Kernels } from './wasm.js';
 
 // --- configuration ---
@@ -91,6 +98,8 @@ type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softm
 /** createRNN's checks and defaults: a config with every field filled in, or a clear error. */
 export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
+  checkKeys(where, 'config', config, KEYS.rnn);
+  checkBackend(where, 'backend', config.backend);
   const cell = checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn', 'lstm', 'gru'] as const);
   if (config.activation === 'relu' && cell !== 'rnn') {
     throw new TypeError(`${where}: activation 'relu' applies to cell 'rnn' only; the ${cell} cell uses its own gate non-linearities`);
@@ -103,7 +112,7 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
   if (dropout > 0 && layers < 2) {
     throw new RangeError(`${where}: dropout acts between stacked layers and needs layers ≥ 2, got layers = ${layers}; use outputDropout for dropout before the output layer`);
   }
-  return {
+  const resolved: ResolvedConfig = {
     cell,
     n_x: checkInt(where, 'n_x', config.n_x),
     n_a: checkInt(where, 'n_a', config.n_a),
@@ -119,6 +128,14 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
   };
+  checkModelSize(where, resolved, rnnLayout);
+  return resolved;
+}
+
+/** The parameter layout of an RNN: its stack, then the output layer on D·n_a. */
+export function rnnLayout(config: ResolvedConfig): LayoutSpec {
+  const D = config.bidirectional ? 2 : 1;
+  return { stacks: [{ prefix: '', spec: config }], head: { n_in: D * config.n_a, n_y: config.n_y } };
 }
 
 // --- the sequence API's types ---
@@ -197,29 +214,47 @@ export interface LoadRNNOptions extends LoadOptions {
 }
 
 /** A model from a safetensors file written by save(), or by PyTorch's
- *  safetensors.torch.save_file(module.state_dict()) given options.config. */
+ *  safetensors.torch.save_file(module.state_dict()) given options.config. The whole file is
+ *  checked against the config before the model is built. */
 export async function loadRNN(bytes: Uint8Array, options: LoadRNNOptions = {}): Promise<RNN> {
   const where = 'loadRNN';
+  const o = checkLoadOptions(where, options, KEYS.loadRNN) as LoadRNNOptions;
   const file = decodeModelFile(where, bytes);
-  const config = (options.config ?? configFromFile(where, file)) as RNNConfig | undefined;
+  const given = o.config !== undefined;
+  const config = given ? o.config : rnnConfigFromFile(where, file);
   if (config === undefined) {
     throw new TypeError(`${where}: the file carries no rnn-wasm config (a PyTorch state_dict?); pass options.config, e.g. { cell: 'lstm', n_x, n_a, n_y, layers }`);
   }
-  const model = await createRNN({ ...config, backend: options.backend ?? config.backend });
-  try {
-    model.setWeights(weightsFromFile(where, model.layout, file, model.getWeights(), options));
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const resolved = resolveConfig(config, `${where}: ${given ? 'options.config' : "the file's config"}`);
+  const backend = o.backend === undefined ? config.backend ?? 'auto' : checkBackend(where, 'options.backend', o.backend);
+  const spec = rnnLayout(resolved);
+  checkTensorCount(where, file, layoutCounts(spec), describeSizes(resolved));
+  const match = matchTensors(where, buildLayout(spec), file, o);
+  const engine = await getEngine(backend);
+  const model = labelled(where, () => new RNN(engine.kernels, resolved, engine.backend));
+  model.setWeights(applyTensors(match, model.getWeights()));
   return model;
+}
+
+/** The RNN config of a file: an RNN's, or a many-to-many model's (the same model, whose
+ *  tokenizers an RNN does not keep). */
+function rnnConfigFromFile(where: string, file: DecodedSafetensors): RNNConfig | undefined {
+  const saved = configFromFile(where, file);
+  if (saved === undefined) return undefined;
+  const { architecture, tokenizers: _, ...rest } = saved;
+  if (architecture === undefined) return saved as unknown as RNNConfig;
+  if (architecture !== 'many-to-many') {
+    throw new TypeError(`${where}: the file holds a ${typeof architecture === 'string' ? `'${architecture}'` : describe(architecture)} model; load it with loadModel`);
+  }
+  return rest as unknown as RNNConfig;
 }
 
 /** Create a recurrent model. Compiles the kernels on first use; everything after is synchronous. */
 export async function createRNN<const C extends RNNConfig>(config: C): Promise<RNN<InputOf<C>, OutputOf<C>>> {
-  const resolved = resolveConfig(config);
-  const engine = await getEngine(config.backend ?? 'auto');
-  return new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend);
+  const where = 'createRNN';
+  const resolved = resolveConfig(config, where);
+  const engine = await getEngine(checkBackend(where, 'backend', config.backend));
+  return labelled(where, () => new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend));
 }
 
 /** Output-layer workspace, sized for the largest T·B seen. Time-major. */
@@ -254,11 +289,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** Use createRNN(). */
   constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: 'simd' | 'scalar') {
-    const D = config.bidirectional ? 2 : 1;
-    super(kernels, backend, buildLayout({
-      stacks: [{ prefix: '', spec: config }],
-      head: { n_in: D * config.n_a, n_y: config.n_y },
-    }), config.seed);
+    super(kernels, backend, buildLayout(rnnLayout(config)), config.seed);
     this.config = Object.freeze({ ...config });
     this.stack = new Stack(kernels, this.arena, this.layout, 0, {
       cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
@@ -274,7 +305,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const where = 'forward';
     const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
     const loss = this.run(packed, targets, a0, c0, false);
-    return this.readForward(packed, loss);
+    return this.readForward(packed, targets ? loss : undefined);
   }
 
   /** Loss and the gradient of every parameter for a batch, and of the initial states and the
@@ -319,11 +350,13 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       const loss = this.run(win, y, h, cs, true);
       this.backward(Tw, B);
       total += this.last!.total;
-      terms += this.termsOf(win, y);
+      const n = this.termsOf(win, y);
+      terms += n;
       ({ hT: h, cT: cs } = this.stack.finalStates());
-      yield { loss, t0, t1 };
+      // a window with nothing to predict has a zero gradient (and, as a mean, a NaN loss): no step
+      if (n > 0 || c.reduction === 'sum') yield { loss, t0, t1 };
     }
-    return c.reduction === 'mean' ? (terms > 0 ? total / terms : 0) : total;
+    return c.reduction === 'mean' ? (terms > 0 ? total / terms : NaN) : total;
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
@@ -372,15 +405,16 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     if (c.input !== 'tokens' || c.output !== 'softmax' || c.n_x !== c.n_y) {
       throw new TypeError(`${where}: needs input 'tokens' and output 'softmax' with n_x = n_y, got input '${c.input}', output '${c.output}', n_x = ${c.n_x}, n_y = ${c.n_y}`);
     }
-    const length = checkInt(where, 'length', options.length, 0);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { length, prime?, temperature?, topK?, seed? }, got ${describe(options)}`);
+    checkKeys(where, 'options', options, KEYS.sample);
+    const length = checkLength(where, 'length', options.length, 0);
     const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
     const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
     const rng = options.seed === undefined ? this.rng : new Random(checkInt(where, 'seed', options.seed, 0));
     // temperature 0 is greedy; otherwise the shared sampler (temperature, then top-k)
     const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP: 1, rng };
-    const prime = options.prime === undefined ? [0] : Array.from(options.prime);
+    const prime = options.prime === undefined ? [0] : checkTokens(where, 'prime', options.prime, c.n_x);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
-    packInputs(where, [prime], 'tokens', c.n_x);                  // validates the ids
     let state: { hT?: Float32Array; cT?: Float32Array } = {};
     const feed = (token: number): Float32Array => {
       this.run({ T: 1, B: 1, x: Int32Array.of(token) }, undefined, state.hT, state.cT, false);
@@ -458,7 +492,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.ws = undefined;
   }
 
-  /** Forward over all layers and steps; returns the loss (NaN when there are no targets).
+  /** Forward over all layers and steps; returns the loss (NaN when there are no targets, or
+   *  with reduction 'mean' when every target is skipped).
    *  Training: ∂L/∂logits are kept for backward(), and dropout masks are drawn. */
   private run(packed: PackedInput, targets: Int32Array | Float32Array | undefined,
               a0: Float32Array | undefined, c0: Float32Array | undefined, training: boolean): number {
@@ -480,7 +515,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     }
     const head = this.layout.head()!;
     k.linear_forward(ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset, rows, this.stack.n_out, c.n_y);
-    let Y = 0, W = 0, scale = 1;
+    let Y = 0, W = 0, scale = 1, noTerms = false;
     if (targets) {
       if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
       else this.arena.f32(ws.Y, 0, rows * c.n_y).set(targets);
@@ -491,14 +526,16 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
         W = ws.W.ptr;
       }
       if (c.reduction === 'mean') {
+        // the mean of no terms (every target −1) is NaN, as PyTorch; its gradient is zero
         const terms = this.termsOf(packed, targets);
         scale = terms > 0 ? 1 / terms : 0;
+        if (terms === 0) noTerms = true;
       }
     }
     const lossKernel = c.output === 'softmax' ? k.softmax_xent : c.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
     const total = lossKernel(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, c.n_y, scale);
     this.last = targets ? { packed, targets, total } : undefined;
-    return targets ? total * scale : NaN;
+    return targets && !noTerms ? total * scale : NaN;
   }
 
   /** Loss terms of a batch: predicted steps (softmax) or steps × n_y values. */
@@ -525,7 +562,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** Copy per-step outputs out of the time-major workspace into (B, T, ·) arrays, with zeros
    *  past each sequence's end. */
-  private readForward(packed: PackedInput, loss: number): ForwardResult {
+  private readForward(packed: PackedInput, loss: number | undefined): ForwardResult {
     const { T, B, lens } = packed;
     const c = this.config;
     const yhat = toBatchMajor(this.arena.f32(this.ws!.Yhat, 0, T * B * c.n_y), T, B, c.n_y);
@@ -540,7 +577,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const lengths = lens ? Array.from(lens) : new Array<number>(B).fill(T);
     const result: ForwardResult = { T, B, lengths, yhat, a, aT: hT };
     if (cT) result.cT = cT;
-    if (!Number.isNaN(loss)) result.loss = loss;
+    if (loss !== undefined) result.loss = loss;
     return result;
   }
 

@@ -5,7 +5,8 @@
 // src/train/, which sees the model only through the Trainable the constructor hands it.
 import { Arena, type Region } from './arena.js';
 import type { StatSums } from './checkpoint.js';
-import { decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
+import { checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
+import { KEYS } from './keys.js';
 import type { Layout, TensorEntry } from './layout.js';
 import { Random } from './random.js';
 import { registerTrainable, type Trainable } from './train/trainable.js';
@@ -58,6 +59,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
     const trainable = this.trainable();
     registerTrainable(this, trainable);
     this.training = new Training(trainable);
+    collected?.register(this, this.arena, this);
   }
 
   /** The configuration as plain JSON (saved in model files; round-trips through the factory). */
@@ -147,8 +149,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
   loadWeights(bytes: Uint8Array, options: LoadOptions = {}): void {
     const where = 'loadWeights';
     this.training.assertIdle(where);
+    const o = checkLoadOptions(where, options, KEYS.loadWeights);
     const file = decodeModelFile(where, bytes);
-    this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), options));
+    this.setWeights(weightsFromFile(where, this.layout, file, this.getWeights(), o));
   }
 
   // --- checkpoints ---
@@ -205,6 +208,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Return all of this model's wasm memory to the allocator. The model is unusable after. */
   dispose(): void {
     if (this.arena.isDisposed) return;
+    collected?.unregister(this);
     this.training.dispose();
     this.releaseWorkspaces();
     this.arena.dispose();
@@ -262,3 +266,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
     return Object.freeze(obj);
   }
 }
+
+/** `using model = …` disposes the model at the end of its block, where the runtime has it. */
+export interface Network extends Disposable {}
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Network.prototype, Symbol.dispose, { value(this: Network) { this.dispose(); }, writable: true, configurable: true });
+}
+
+/** A safety net for models never disposed: once one is garbage-collected, its arena (which
+ *  holds every region it reserved, and no reference back to the model) is freed. dispose()
+ *  unregisters the model first, and Arena.dispose() is idempotent, so nothing is freed twice. */
+const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Arena>((arena) => arena.dispose()) : undefined;

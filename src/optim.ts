@@ -2,7 +2,8 @@
 // flat-loop kernel of each. Update rules and defaults are those of torch.optim.
 import type { Arena, Region } from './arena.js';
 import type { Kernels } from './wasm.js';
-import { checkChoice, checkNumber } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkChoice, checkKeys, checkNumber } from './validate.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
@@ -76,6 +77,7 @@ export function resolveOptimizer(where: string, config: OptimizerName | Optimize
   const c = (typeof config === 'string' ? { type: config } : config) as Record<string, unknown>;
   if (typeof c !== 'object' || c === null) throw new TypeError(`${where}: optimizer must be a name or a config object, got ${typeof config}`);
   const type = checkChoice(where, 'optimizer.type', c.type, NAMES);
+  checkKeys(where, 'optimizer', c, KEYS[type]);
   const num = (key: string, dflt: number, lo = 0, hi = Infinity): number =>
     c[key] === undefined ? dflt : checkNumber(where, `optimizer.${key}`, c[key], lo, hi);
   switch (type) {

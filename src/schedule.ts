@@ -4,7 +4,8 @@
 // The position t is the optimizer's step count (steps taken since it was created), which
 // checkpoints save.
 // see: https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate
-import { checkChoice, checkInt, checkNumber, describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkChoice, checkInt, checkKeys, checkNumber, describe } from './validate.js';
 
 export type ScheduleName = 'constant' | 'step' | 'multistep' | 'exponential' | 'cosine' | 'linear';
 
@@ -93,6 +94,7 @@ export function resolveSchedule(where: string, config: ScheduleName | ScheduleCo
   const c = (typeof config === 'string' ? { type: config } : config) as unknown as Record<string, unknown>;
   if (typeof c !== 'object' || c === null) throw new TypeError(`${where}: schedule must be a name or a config object, got ${describe(config)}`);
   const type = checkChoice(where, 'schedule.type', c.type, NAMES);
+  checkKeys(where, 'schedule', c, KEYS[type]);
   const num = (key: string, dflt: number, lo: number, hi = Infinity): number =>
     c[key] === undefined ? dflt : checkNumber(where, `schedule.${key}`, c[key], lo, hi);
   const int = (key: string, dflt?: number): number =>
@@ -108,6 +110,7 @@ export function resolveSchedule(where: string, config: ScheduleName | ScheduleCo
   if (c.warmup !== undefined) {
     const w = c.warmup as Record<string, unknown>;
     if (typeof w !== 'object' || w === null) throw new TypeError(`${where}: schedule.warmup must be { steps, startFactor? }, got ${describe(w)}`);
+    checkKeys(where, 'schedule.warmup', w, KEYS.warmup);
     warmup = {
       steps: checkInt(where, 'schedule.warmup.steps', w.steps),
       startFactor: factor('schedule.warmup.startFactor', w.startFactor, 1 / 3),

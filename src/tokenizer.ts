@@ -7,7 +7,8 @@
 // when the vocabulary has one and refuse them otherwise, and save to plain JSON, which a
 // model file carries next to its config so that loading gives back the same ids.
 
-import { describe } from './validate.js';
+import { KEYS } from './keys.js';
+import { checkInt, checkKeys, checkObject, describe } from './validate.js';
 
 /** Which special tokens a vocabulary holds, and their strings. */
 export interface SpecialTokens {
@@ -113,6 +114,7 @@ abstract class Vocabulary {
   }
 
   protected encodeTokens(where: string, pieces: readonly string[], options: EncodeOptions): number[] {
+    checkObject(where, 'options', options, KEYS.encode);
     const out: number[] = [];
     if (options.bos) out.push(this.need(where, 'bos'));
     pieces.forEach((p, i) => {
@@ -128,6 +130,7 @@ abstract class Vocabulary {
 
   /** Ids → token strings, leaving out start/stop tokens and ending at the first stop token. */
   protected decodeTokens(where: string, ids: ArrayLike<number>, options: DecodeOptions): string[] {
+    checkObject(where, 'options', options, KEYS.decode);
     const skip = options.skipSpecial ?? true;
     const out: string[] = [];
     for (const i of Array.from(this.checkIds(where, ids))) {
@@ -233,6 +236,7 @@ export type Tokenizer = CharTokenizer | WordTokenizer;
 /** A tokenizer from its JSON (toJSON(), or a model file's metadata). */
 export function tokenizerFromJSON(json: TokenizerJSON): Tokenizer {
   if (typeof json !== 'object' || json === null) throw new TypeError(`tokenizerFromJSON: json must be an object, got ${describe(json)}`);
+  checkKeys('tokenizerFromJSON', 'json', json, KEYS.tokenizerJSON);
   if (json.kind === 'char') return new CharTokenizer(json);
   if (json.kind === 'word') return new WordTokenizer(json);
   throw new TypeError(`tokenizerFromJSON: kind must be 'char' or 'word', got ${describe(json.kind)}`);
@@ -244,13 +248,9 @@ export function isTokenizer(v: unknown): v is Tokenizer {
 
 /** Count pieces, filter and order them, and put the specials first. */
 function build(where: string, pieces: readonly string[], options: BuildOptions, sortByText: boolean): Omit<TokenizerJSON, 'kind'> {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-  const minCount = options.minCount ?? 1;
-  if (typeof minCount !== 'number' || !Number.isInteger(minCount) || minCount < 1) throw new RangeError(`${where}: minCount must be an integer ≥ 1, got ${describe(minCount)}`);
-  const maxTokens = options.maxTokens;
-  if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) {
-    throw new RangeError(`${where}: maxTokens must be an integer ≥ 1, got ${describe(maxTokens)}`);
-  }
+  checkObject(where, 'options', options, KEYS.tokenizerBuild);
+  const minCount = checkInt(where, 'minCount', options.minCount ?? 1);
+  const maxTokens = options.maxTokens === undefined ? undefined : checkInt(where, 'maxTokens', options.maxTokens);
   const specials: [keyof SpecialTokens, string][] = [];
   for (const name of ['unk', 'bos', 'eos'] as const) {
     const s = options[name] ?? DEFAULT_SPECIALS[name];

@@ -43,6 +43,13 @@ export function checkChoice<T extends string>(where: string, name: string, v: un
   return v as T;
 }
 
+/** A kernel build: 'auto', 'simd' or 'scalar'; undefined is 'auto'. */
+export function checkBackend(where: string, name: string, v: unknown): 'auto' | 'simd' | 'scalar' {
+  if (v === undefined) return 'auto';
+  if (v !== 'auto' && v !== 'simd' && v !== 'scalar') throw new TypeError(`${where}: ${name} must be 'auto', 'simd' or 'scalar', got ${describe(v)}`);
+  return v;
+}
+
 export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
@@ -57,4 +64,57 @@ export function checkFloats(where: string, name: string, v: unknown, length: num
     if (!Number.isFinite(x)) throw new RangeError(`${where}: ${name} must hold finite numbers, got ${x} at [${i}]`);
   }
   return v as ArrayLike<number>;
+}
+
+/** Run fn, labelling an error it throws with `where`, the function the user called, when its
+ *  message does not already start with it (errors of a step inside a loader, say). */
+export function labelled<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Error && !e.message.startsWith(`${where}:`)) e.message = `${where}: ${e.message}`;
+    throw e;
+  }
+}
+
+/** An options object (not null, not an array) with no keys but `keys`. */
+export function checkObject(where: string, name: string, v: unknown, keys: readonly string[]): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${where}: ${name} must be an object, got ${describe(v)}`);
+  checkKeys(where, name, v, keys);
+}
+
+/** Refuse keys of a config or options object that are not in `known` (a typo such as
+ *  `layer` for `layers` would otherwise be ignored), suggesting the closest known key. A key
+ *  whose value is undefined counts as absent, as it does for every default. */
+export function checkKeys(where: string, name: string, obj: object, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key) || (obj as Record<string, unknown>)[key] === undefined) continue;
+    const near = closest(key, known);
+    const hint = near ? `; did you mean ${near}?` : `; it takes ${known.join(', ')}`;
+    throw new TypeError(`${where}: ${name} has no field ${JSON.stringify(key)}${hint}`);
+  }
+}
+
+/** The known key nearest to `key` by edit distance (case ignored), if it is near enough to be
+ *  a typo: at most a third of the longer name, and at least 1, changed. */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined, bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3)) ? best : undefined;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
 }

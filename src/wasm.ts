@@ -8,9 +8,16 @@ import { modules } from './wasm/modules.js';
 /** Which kernel build to run: 'simd' (f32x4), 'scalar', or 'auto' (SIMD when supported). */
 export type Backend = 'auto' | 'simd' | 'scalar';
 
+/** What the kernels' WebAssembly.Memory offers, typed without the DOM or Node libraries so
+ *  that the published declarations compile in any TypeScript project. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(delta: number): number;
+}
+
 /** The kernels exported by assembly/index.ts. Pointers are byte offsets into memory. */
 export interface Kernels {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   alloc(bytes: number): number;
   free(ptr: number): void;
   zero_f32(ptr: number, n: number): void;

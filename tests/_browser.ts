@@ -1,20 +1,17 @@
-// Test helpers for real-browser tests: Debian's Chromium driven by playwright-core (it never
-// downloads a browser), and a static file server for dist/ and the pages in tests/browser/.
-// The server sends no COOP/COEP headers: pages are not cross-origin isolated, as most are.
+// Test helpers for real-browser tests of dist/: a static file server for dist/ and the pages in
+// tests/browser/, and a page run in headless Chromium (tests/_chromium.ts) until it sets
+// window.__result. The server sends no COOP/COEP headers: pages are not cross-origin isolated,
+// as most are not.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { chromiumMissing, launchChromium, watch } from './_chromium';
 
 const root = join(__dirname, '..');
-export const chromium = '/usr/bin/chromium';
-const chromiumArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 // URL prefix → folder served under it; everything else comes from tests/browser/.
 // Pages resolve dist/'s one bare import, '@assemblyscript/loader', with an import map.
@@ -58,7 +55,7 @@ export async function serve(extra: Mount[] = []): Promise<{ server: Server; orig
 /** Run `fn` as a uvu test when a browser is here. Without /usr/bin/chromium (or playwright-core)
  *  the test is skipped with a note naming `file`, except under CI, where that is a failure. */
 export function browserTest(file: string, name: string, fn: () => Promise<void>): void {
-  const reason = missing();
+  const reason = chromiumMissing();
   if (reason && !process.env.CI) {
     console.log(`${file}: the browser test was not run: ${reason}`);
     return;
@@ -68,32 +65,16 @@ export function browserTest(file: string, name: string, fn: () => Promise<void>)
   test.run();
 }
 
-/** Why a browser test cannot run here, or undefined when it can. */
-function missing(): string | undefined {
-  if (!existsSync(chromium)) return `${chromium} not found (apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  return undefined;
-}
-
 /** Open `page` (a file of tests/browser/, or of an `extra` mount) in headless Chromium and wait
  *  for window.__result; page errors, console errors, failed requests and HTTP errors come back
  *  with it. */
 export async function runPage(page: string, timeout = 60_000, extra: Mount[] = []): Promise<{ result: any; problems: string[] }> {
-  const { chromium: browserType } = await import('playwright-core');
   const { server, origin } = await serve(extra);
   let browser: Browser | undefined;
   try {
-    browser = await browserType.launch({ executablePath: chromium, args: chromiumArgs, timeout: 30_000 });
-    const tab: Page = await browser.newPage();
-    const problems: string[] = [];
-    tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    tab.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    tab.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-    tab.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+    browser = await launchChromium();
+    const tab = await browser.newPage();
+    const problems = watch(tab);
     await tab.goto(`${origin}/${page}`);
     await tab.waitForFunction(() => (window as any).__result !== undefined, undefined, { timeout })
       .catch((e) => { throw new Error(`${e.message}\n${problems.join('\n')}`); });

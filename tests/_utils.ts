@@ -112,3 +112,10 @@ export function randomTarget(rng: Random, output: 'softmax' | 'sigmoid' | 'linea
 export function randomStep(rng: Random, input: 'tokens' | 'dense', n_x: number): number | number[] {
   return input === 'tokens' ? rng.int(n_x) : uniforms(rng, n_x, 1.5);
 }
+
+/** A test's data spec as a model config: without the fields that describe the data (T, B,
+ *  lengths, withA0), which a model's config does not take. */
+export function modelConfig<S extends object>(spec: S): Omit<S, 'T' | 'B' | 'lengths' | 'withA0'> {
+  const { T: _T, B: _B, lengths: _l, withA0: _w, ...config } = spec as S & { T?: unknown; B?: unknown; lengths?: unknown; withA0?: unknown };
+  return config;
+}

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, createRNN, getEngine, Random } from '../dist/index.js';
-import { checkSame, randomBatch } from './_utils.js';
+import { checkSame, randomBatch, modelConfig } from './_utils.js';
 
 const Kernel = suite('dropout kernels');
 
@@ -74,7 +74,7 @@ const spec = { T: 6, B: 3, n_x: 3, n_a: 5, n_y: 4, input: 'dense', output: 'soft
 
 Model('inference never drops: forward equals the same model without dropout', async () => {
   for (const cell of cells) {
-    const base = { ...spec, cell, layers: 3, seed: 11 };
+    const base = { ...modelConfig(spec), cell, layers: 3, seed: 11 };
     const a = await createRNN({ ...base, dropout: 0.5, outputDropout: 0.5 }), b = await createRNN(base);
     const batch = randomBatch(new Random(1), spec);
     const fa = a.forward(batch), fb = b.forward(batch);
@@ -87,9 +87,9 @@ Model('inference never drops: forward equals the same model without dropout', as
 
 Model('training drops: a fresh mask per step, and p = 0 is no dropout at all', async () => {
   const batch = randomBatch(new Random(2), spec);
-  const m = await createRNN({ ...spec, cell: 'lstm', layers: 2, dropout: 0.4, outputDropout: 0.3, seed: 12 });
-  const plain = await createRNN({ ...spec, cell: 'lstm', layers: 2, seed: 12 });
-  const zero = await createRNN({ ...spec, cell: 'lstm', layers: 2, dropout: 0, outputDropout: 0, seed: 12 });
+  const m = await createRNN({ ...modelConfig(spec), cell: 'lstm', layers: 2, dropout: 0.4, outputDropout: 0.3, seed: 12 });
+  const plain = await createRNN({ ...modelConfig(spec), cell: 'lstm', layers: 2, seed: 12 });
+  const zero = await createRNN({ ...modelConfig(spec), cell: 'lstm', layers: 2, dropout: 0, outputDropout: 0, seed: 12 });
   const l1 = m.computeGradients(batch).loss, l2 = m.computeGradients(batch).loss;
   const lp = plain.computeGradients(batch);
   assert.ok(l1 !== l2, 'each step draws new masks');
@@ -128,7 +128,7 @@ function directionalCheck(m: any, batch: any, fixMask: boolean) {
 
 for (const cell of cells) {
   Model(`${cell}, 3 layers, dropout 0.3 between layers and 0.25 before the head: gradients hold with a fixed mask`, async () => {
-    const m = await createRNN({ ...spec, cell, layers: 3, dropout: 0.3, outputDropout: 0.25, seed: 21 });
+    const m = await createRNN({ ...modelConfig(spec), cell, layers: 3, dropout: 0.3, outputDropout: 0.25, seed: 21 });
     const batch = randomBatch(new Random(4), spec);
     const errors = directionalCheck(m, batch, true);
     for (const [name, err] of Object.entries(errors)) assert.ok(err < 1e-2, `${name}: relative error ${err.toExponential(2)}`);
@@ -140,7 +140,7 @@ for (const cell of cells) {
 }
 
 Model('bidirectional, dropout between layers: gradients hold with a fixed mask', async () => {
-  const m = await createRNN({ ...spec, cell: 'gru', layers: 2, bidirectional: true, dropout: 0.5, seed: 22 });
+  const m = await createRNN({ ...modelConfig(spec), cell: 'gru', layers: 2, bidirectional: true, dropout: 0.5, seed: 22 });
   const errors = directionalCheck(m, randomBatch(new Random(5), spec), true);
   for (const [name, err] of Object.entries(errors)) assert.ok(err < 1e-2, `${name}: relative error ${err.toExponential(2)}`);
   m.dispose();

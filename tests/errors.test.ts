@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, Random } from '../dist/index.js';
-import { checkSame, randomBatch, rejectsWith, throwsWith } from './_utils.js';
+import { checkSame, randomBatch, rejectsWith, throwsWith, modelConfig } from './_utils.js';
 
 const Config = suite('bad configuration');
 
@@ -33,7 +33,7 @@ const tokens = { T: 4, B: 2, n_x: 5, n_a: 6, n_y: 3, input: 'tokens', output: 's
 const dense = { T: 4, B: 2, n_x: 3, n_a: 6, n_y: 2, input: 'dense', output: 'sigmoid' } as const;
 
 async function withModel(spec: typeof tokens | typeof dense, check: (m: any, good: any) => void | Promise<unknown>) {
-  const m = await createRNN({ ...spec, seed: 1 });
+  const m = await createRNN({ ...modelConfig(spec), seed: 1 });
   const good = randomBatch(new Random(1), spec);
   const before = m.forward(good);
   const weights = m.getWeights();
@@ -101,7 +101,7 @@ Input('fit validates before the first step', () => withModel(tokens, (m, good) =
 }));
 
 Input('a non-finite gradient stops the step and names the tensor; weights stay as they were', async () => {
-  const m = await createRNN({ ...dense, output: 'linear', seed: 1 });
+  const m = await createRNN({ ...modelConfig(dense), output: 'linear', seed: 1 });
   const good = randomBatch(new Random(1), { ...dense, output: 'linear' });
   m.setParam('W_ya', new Float32Array(12).fill(3e38));     // the output overflows f32
   const weights = m.getWeights();

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, getEngine, Random, simdSupported } from '../dist/index.js';
 import { refForward } from './_reference.js';
-import { checkClose, checkSame, flat, randomBatch, refParams, uniforms } from './_utils.js';
+import { checkClose, checkSame, flat, randomBatch, refParams, uniforms, modelConfig } from './_utils.js';
 
 const configs = [
   { T: 7, B: 3, n_x: 5, n_a: 9, n_y: 4, layers: 1, input: 'tokens', output: 'softmax', activation: 'tanh', reduction: 'sum' },
@@ -17,7 +17,7 @@ const Parity = suite('forward parity with the f64 reference');
 
 for (const c of configs) {
   Parity(`${c.input}/${c.output}/${c.activation} T=${c.T} B=${c.B} n_a=${c.n_a} L=${c.layers}`, async () => {
-    const model = await createRNN({ ...c, seed: 3 });
+    const model = await createRNN({ ...modelConfig(c), seed: 3 });
     const rng = new Random(11);
     const batch = randomBatch(rng, c);
     const a0 = uniforms(rng, c.layers * c.B * c.n_a, 0.5);
@@ -38,7 +38,7 @@ for (const c of configs) {
 
 Parity('forward without targets gives the same outputs and no loss', async () => {
   const c = configs[1];
-  const model = await createRNN({ ...c, seed: 3 });
+  const model = await createRNN({ ...modelConfig(c), seed: 3 });
   const batch = randomBatch(new Random(5), c);
   const withY = model.forward(batch);
   const noY = model.forward({ x: batch.x });
@@ -49,7 +49,7 @@ Parity('forward without targets gives the same outputs and no loss', async () =>
 
 Parity('aT continues the sequence: two halves with a0 = aT equal one whole pass', async () => {
   const c = configs[0];
-  const model = await createRNN({ ...c, seed: 4 });
+  const model = await createRNN({ ...modelConfig(c), seed: 4 });
   const { x } = randomBatch(new Random(6), c);
   const whole = model.forward({ x });
   const first = model.forward({ x: x.map((s: number[]) => s.slice(0, 3)) });
@@ -74,8 +74,8 @@ Builds('this runtime supports SIMD, and auto picks it', async () => {
 
 for (const c of configs) {
   Builds(`agree within 1e-5 on forward and gradients: ${c.input}/${c.output} n_a=${c.n_a}`, async () => {
-    const simd = await createRNN({ ...c, seed: 8, backend: 'simd' });
-    const scalar = await createRNN({ ...c, seed: 8, backend: 'scalar' });
+    const simd = await createRNN({ ...modelConfig(c), seed: 8, backend: 'simd' });
+    const scalar = await createRNN({ ...modelConfig(c), seed: 8, backend: 'scalar' });
     checkSame('initial weights', simd.getWeights(), scalar.getWeights());
     const batch = randomBatch(new Random(9), c);
     const a = simd.computeGradients(batch), b = scalar.computeGradients(batch);

@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRNN, Random } from '../dist/index.js';
 import { refForward, refGradients, type RefConfig } from './_reference.js';
-import { checkClose, randomBatch, refParams, uniforms, worst } from './_utils.js';
+import { checkClose, randomBatch, refParams, uniforms, worst, modelConfig } from './_utils.js';
 
 interface Case extends RefConfig { T: number; B: number; seed: number; withA0: boolean }
 
@@ -35,7 +35,7 @@ const Grad = suite('gradient check (BPTT vs finite differences of the f64 refere
 for (const c of cases()) {
   const name = `T=${c.T} B=${c.B} n_x=${c.n_x} n_a=${c.n_a} n_y=${c.n_y} L=${c.layers} ${c.input}/${c.output}/${c.activation}/${c.reduction}${c.withA0 ? ' a0' : ''}`;
   Grad(name, async () => {
-    const model = await createRNN({ ...c, seed: c.seed });
+    const model = await createRNN({ ...modelConfig(c), seed: c.seed });
     try {
       const rng = new Random(c.seed);
       const batch = randomBatch(rng, c);
@@ -62,7 +62,7 @@ for (const c of cases()) {
 Grad('a wrong gradient is caught: the check fails when one weight is perturbed after the gradient', async () => {
   // guards the check itself: gradients at different weights must not pass as equal
   const c: Case = { ...cases()[2] };
-  const model = await createRNN({ ...c, seed: 7 });
+  const model = await createRNN({ ...modelConfig(c), seed: 7 });
   const batch = randomBatch(new Random(7), c);
   const got = model.computeGradients(batch);
   const p = refParams(model);

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, Random, type EncoderDecoderConfig } from '../dist/index.js';
 import { encDecLoss, finiteDifferences, lastStateLoss, oneToManyLoss } from './_reference_arch.js';
-import { checkGradient, randomStep, randomTarget, refParams, uniforms, worst } from './_utils.js';
+import { checkGradient, randomStep, randomTarget, refParams, uniforms, worst, modelConfig } from './_utils.js';
 
 type Output = 'softmax' | 'sigmoid' | 'linear';
 type Cell = 'rnn' | 'lstm' | 'gru';
@@ -25,7 +25,7 @@ const lastStateCases = [
 lastStateCases.forEach((c, i) => {
   Grad(`many-to-one ${c.cell} L=${c.layers}${c.bidirectional ? ' bi' : ''} ${c.input}/${c.output}/${c.reduction}, lengths ${c.lengths}`, async () => {
     const n_x = 3, n_a = 3, n_y = 3;
-    const model = await createModel({ architecture: 'many-to-one', ...c, n_x, n_a, n_y, seed: 10 + i });
+    const model = await createModel({ architecture: 'many-to-one', ...modelConfig(c), n_x, n_a, n_y, seed: 10 + i });
     const rng = new Random(20 + i);
     const x = c.lengths.map((T) => Array.from({ length: T }, () => randomStep(rng, c.input, n_x)));
     const y = c.lengths.map(() => randomTarget(rng, c.output, n_y));

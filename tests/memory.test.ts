@@ -3,14 +3,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, createRNN, getEngine, Random } from '../dist/index.js';
-import { checkSame, randomBatch } from './_utils.js';
+import { checkSame, randomBatch, modelConfig } from './_utils.js';
 
 const spec = { T: 6, B: 3, n_x: 5, n_a: 24, n_y: 5, input: 'tokens', output: 'softmax' } as const;
 
 const Memory = suite('memory');
 
 Memory('memory.grow between calls leaves results and weights unchanged', async () => {
-  const model = await createRNN({ ...spec, seed: 1 });
+  const model = await createRNN({ ...modelConfig(spec), seed: 1 });
   const batch = randomBatch(new Random(1), spec);
   const before = model.forward(batch);
   const weights = model.getWeights();
@@ -32,7 +32,7 @@ Memory('memory.grow between calls leaves results and weights unchanged', async (
 Memory('training across a memory.grow equals training without one', async () => {
   const batch = randomBatch(new Random(3), spec);
   const run = async (grow: boolean) => {
-    const model = await createRNN({ ...spec, seed: 5 });
+    const model = await createRNN({ ...modelConfig(spec), seed: 5 });
     const arena = new Arena((await getEngine('simd')).kernels);
     for (let i = 0; i < 6; i++) {
       model.trainStep(batch, { learningRate: 0.01 });
@@ -54,19 +54,19 @@ Memory('two models train independently, interleaved or not', async () => {
   const batchA = randomBatch(new Random(4), spec);
   const batchB = randomBatch(new Random(5), { ...spec, n_x: 5 });
   const alone = async (batch: typeof batchA, seed: number) => {
-    const m = await createRNN({ ...spec, seed });
+    const m = await createRNN({ ...modelConfig(spec), seed });
     for (let i = 0; i < 5; i++) m.trainStep(batch, { learningRate: 0.01 });
     const w = m.getWeights();
     m.dispose();
     return w;
   };
   const wA = await alone(batchA, 1), wB = await alone(batchB, 2);
-  const a = await createRNN({ ...spec, seed: 1 });
-  const b = await createRNN({ ...spec, seed: 2 });
+  const a = await createRNN({ ...modelConfig(spec), seed: 1 });
+  const b = await createRNN({ ...modelConfig(spec), seed: 2 });
   const bInitial = b.getWeights();
   for (let i = 0; i < 5; i++) a.trainStep(batchA, { learningRate: 0.01 });
   checkSame('b untouched while a trains', b.getWeights(), bInitial);
-  const a2 = await createRNN({ ...spec, seed: 1 });
+  const a2 = await createRNN({ ...modelConfig(spec), seed: 1 });
   for (let i = 0; i < 5; i++) {
     a2.trainStep(batchA, { learningRate: 0.01 });
     b.trainStep(batchB, { learningRate: 0.01 });
@@ -80,14 +80,14 @@ Memory('two models train independently, interleaved or not', async () => {
 Memory('dispose() returns the memory: creating and disposing many models does not grow it', async () => {
   const big = { ...spec, n_a: 256, n_x: 64, n_y: 64 };
   const batch = randomBatch(new Random(6), { ...big, T: 20, B: 8 });
-  const warm = await createRNN({ ...big, seed: 1 });
+  const warm = await createRNN({ ...modelConfig(big), seed: 1 });
   warm.trainStep(batch);
   const offset = warm.weightsView().byteOffset;
   warm.dispose();
   const { kernels } = await getEngine('simd');
   const bytes = kernels.memory.buffer.byteLength;
   for (let i = 0; i < 30; i++) {
-    const m = await createRNN({ ...big, seed: i });
+    const m = await createRNN({ ...modelConfig(big), seed: i });
     m.trainStep(batch);                                     // params, grads, Adam m and v, workspace
     if (i === 0) assert.is(m.weightsView().byteOffset, offset, 'the freed block is reused');
     m.dispose();
@@ -96,7 +96,7 @@ Memory('dispose() returns the memory: creating and disposing many models does no
 });
 
 Memory('a disposed model refuses use with a clear error', async () => {
-  const m = await createRNN({ ...spec, seed: 1 });
+  const m = await createRNN({ ...modelConfig(spec), seed: 1 });
   m.dispose();
   assert.ok(m.isDisposed);
   assert.throws(() => m.forward(randomBatch(new Random(1), spec)), /disposed/);
@@ -105,7 +105,7 @@ Memory('a disposed model refuses use with a clear error', async () => {
 });
 
 Memory('params reads are copies that outlive memory growth', async () => {
-  const m = await createRNN({ ...spec, seed: 1 });
+  const m = await createRNN({ ...modelConfig(spec), seed: 1 });
   const W = m.params.W_aa;
   const arena = new Arena((await getEngine('simd')).kernels);
   arena.alloc(arena.memoryBytes / 4 + 1024 * 1024, 'growth');

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRNN, learningRateAt, Random, resolveSchedule } from '../dist/index.js';
-import { checkClose, checkSame, randomBatch } from './_utils.js';
+import { checkClose, checkSame, randomBatch, modelConfig } from './_utils.js';
 
 const golden = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'schedule.json'), 'utf8'));
 
@@ -36,7 +36,7 @@ const spec = { T: 5, B: 3, n_x: 4, n_a: 6, n_y: 4, input: 'tokens', output: 'sof
 
 Use('trainStep follows the schedule: the same weights as passing each step\'s rate by hand', async () => {
   const schedule = { type: 'cosine', tMax: 8, etaMin: 0.01, warmup: { steps: 3, startFactor: 0.2 } } as const;
-  const a = await createRNN({ ...spec, seed: 3 }), b = await createRNN({ ...spec, seed: 3 });
+  const a = await createRNN({ ...modelConfig(spec), seed: 3 }), b = await createRNN({ ...modelConfig(spec), seed: 3 });
   const rng = new Random(1);
   const rates: number[] = [];
   for (let t = 0; t < 12; t++) {
@@ -53,7 +53,7 @@ Use('trainStep follows the schedule: the same weights as passing each step\'s ra
 });
 
 Use('the position is the optimizer\'s step count: it continues across calls and restarts with a new optimizer', async () => {
-  const m = await createRNN({ ...spec, seed: 4 });
+  const m = await createRNN({ ...modelConfig(spec), seed: 4 });
   const batch = randomBatch(new Random(2), spec);
   const schedule = { type: 'step', stepSize: 2, gamma: 0.5 } as const;
   const lrs = Array.from({ length: 5 }, () => m.trainStep(batch, { optimizer: 'sgd', learningRate: 1, schedule }).learningRate);
@@ -63,7 +63,7 @@ Use('the position is the optimizer\'s step count: it continues across calls and 
 });
 
 Use('bad schedules are refused before anything runs', async () => {
-  const m = await createRNN({ ...spec, seed: 5 });
+  const m = await createRNN({ ...modelConfig(spec), seed: 5 });
   const batch = randomBatch(new Random(3), spec);
   const w = m.getWeights();
   const bad: [unknown, RegExp][] = [

@@ -237,6 +237,7 @@ Fail('refused: a bad workers option, a busy pool, a worker script that does not 
   await rejectsWith(m.fit(lmData, { workers: '2' as never }), TypeError, /^fit: workers must be a number of worker threads or a pool from createWorkerPool\(\), got "2"$/);
   assert.throws(() => m.trainStep(lmData, { workers: 2 } as never), /^trainStep: workers is an option of fit\(\); trainStep runs on the calling thread$/);
   await rejectsWith(createWorkerPool({ size: 0 }), RangeError, /^createWorkerPool: size must be an integer ≥ 1, got 0$/);
+  await rejectsWith(createWorkerPool({ size: 2, workers: 2 } as never), TypeError, /^createWorkerPool: options has no field "workers"/);
   await rejectsWith(createWorkerPool({ size: 1, url: workerScript('missing.mjs') }), Error, /^createWorkerPool: the workers could not start: worker 1 of 1 /);
   await rejectsWith(createWorkerPool({ size: 2, url: 'not/a/path.mjs' }), Error, /^createWorkerPool: the workers could not start: /);
   const pool = pool2;

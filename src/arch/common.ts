@@ -13,7 +13,8 @@ import type { MetricName } from '../network.js';
 import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, checkNumber, describe, isArrayLike } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
 import type { Backend, Kernels } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
@@ -103,8 +104,10 @@ export function resolveCell(where: string, c: CellOptions, prefix = ''): Resolve
 
 /** One side of a two-stack model: its own fields, else the top-level ones (activation and
  *  resetAfter only where they apply to the side's cell). */
-export function resolveSide(where: string, top: CellOptions, side: CellOptions, prefix: string): ResolvedCell {
-  if (typeof side !== 'object' || side === null) throw new TypeError(`${where}: ${prefix.slice(0, -1)} must be an object, got ${describe(side)}`);
+export function resolveSide(where: string, top: CellOptions, side: CellOptions, prefix: 'encoder.' | 'decoder.'): ResolvedCell {
+  const name = prefix === 'encoder.' ? 'encoder' : 'decoder';
+  if (typeof side !== 'object' || side === null) throw new TypeError(`${where}: ${name} must be an object, got ${describe(side)}`);
+  checkKeys(where, name, side, KEYS[name]);
   const cell = side.cell ?? top.cell ?? 'rnn';
   return resolveCell(where, {
     cell,
@@ -117,6 +120,7 @@ export function resolveSide(where: string, top: CellOptions, side: CellOptions, 
 }
 
 export function resolveCommon(where: string, c: CommonConfig) {
+  checkBackend(where, 'backend', c.backend);
   return {
     reduction: checkChoice(where, 'reduction', c.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: c.seed === undefined ? randomSeed() : checkInt(where, 'seed', c.seed, 0),
@@ -150,6 +154,7 @@ export function checkTokenizer(where: string, name: string, t: unknown, size: nu
 export function inputTokenizer(where: string, t: { x?: Tokenizer } | undefined, c: { input: InputKind; n_x: number }): { x?: Tokenizer } {
   if (t === undefined) return {};
   if (typeof t !== 'object' || t === null) throw new TypeError(`${where}: tokenizers must be an object { x? }, got ${describe(t)}`);
+  checkKeys(where, 'tokenizers', t, KEYS.inputTokenizers);
   const x = checkTokenizer(where, 'x', t.x, c.n_x, 'n_x');
   if (x && c.input !== 'tokens') throw new TypeError(`${where}: tokenizers.x needs input 'tokens', got input '${c.input}'`);
   return x ? { x } : {};
@@ -226,7 +231,8 @@ export function packVector(where: string, name: string, v: unknown, n: number, s
   }
 }
 
-/** The factor the summed loss is multiplied by: 1 ('sum') or 1 / terms ('mean'). */
+/** The factor the summed loss is multiplied by: 1 ('sum') or 1 / terms ('mean'); 0 for a mean
+ *  of no terms, whose gradient is zero and whose loss Head.forward reports as NaN (as PyTorch). */
 export function lossScale(reduction: 'sum' | 'mean', output: OutputKind, targets: Int32Array | Float32Array, validRows: number, n_y: number): number {
   if (reduction === 'sum') return 1;
   let terms = validRows * n_y;
@@ -351,7 +357,7 @@ export class Head {
 
   /** ŷ for `rows` input rows at X; with targets, the loss Σ w·L · scale, and ∂(scale·L)/∂z
    *  kept for backward when training. mask (rows): per-row weights (0 = padding). Returns
-   *  NaN without targets. */
+   *  NaN without targets, and for a mean of no terms (scale 0). */
   forward(params: Region, X: number, rows: number, targets?: Int32Array | Float32Array,
           mask?: Float32Array, scale = 1, training = false): number {
     const ws = this.ws!, k = this.kernels, w = params.ptr, n = this.n_y;
@@ -369,7 +375,7 @@ export class Head {
     const loss = this.output === 'softmax' ? k.softmax_xent : this.output === 'sigmoid' ? k.sigmoid_bce : k.squared_error;
     const total = loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, Y, W, rows, n, scale);
     this.lastTotal = total;
-    return targets ? total * scale : NaN;
+    return targets && scale !== 0 ? total * scale : NaN;
   }
 
   /** Metric sums of the last forward with targets: the summed loss and its number of terms

@@ -24,12 +24,14 @@ import {
   beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
   type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
 } from '../decode.js';
-import { buildLayout, type Layout } from '../layout.js';
+import { KEYS } from '../keys.js';
+import { buildLayout, type Layout, type LayoutSpec } from '../layout.js';
+import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../limits.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, describe } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
@@ -112,19 +114,19 @@ export interface EncoderDecoderGenerateOptions<O extends OutputKind = OutputKind
   onToken?: (value: O extends 'softmax' ? number : Float32Array, index: number) => void | boolean;
 }
 
-export function resolveEncoderDecoder(config: EncoderDecoderConfig): { resolved: ResolvedEncoderDecoder; tokenizers: { x?: Tokenizer; y?: Tokenizer } } {
-  const where = 'createModel';
+export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'createModel'): { resolved: ResolvedEncoderDecoder; tokenizers: { x?: Tokenizer; y?: Tokenizer } } {
   rejectFields(where, config, 'encoder-decoder', ['bidirectional']);
+  checkKeys(where, 'config', config, KEYS['encoder-decoder']);
   const n_x = checkInt(where, 'n_x', config.n_x);
   const n_y = checkInt(where, 'n_y', config.n_y);
   const input = resolveInput(where, config.input);
   const output = resolveOutput(where, config.output);
   const enc = config.encoder ?? {};
   const encoder = { ...resolveSide(where, config, enc, 'encoder.'), bidirectional: checkBoolean(where, 'encoder.bidirectional', enc.bidirectional ?? false) };
-  const decoder = resolveSide(where, config, config.decoder ?? {}, 'decoder.');
   if ((config.decoder as { bidirectional?: unknown } | undefined)?.bidirectional !== undefined) {
     throw new TypeError(`${where}: the decoder generates forward in time; only the encoder can be bidirectional`);
   }
+  const decoder = resolveSide(where, config, config.decoder ?? {}, 'decoder.');
   const fits = encoder.layers === decoder.layers && encoder.n_a === decoder.n_a && !encoder.bidirectional;
   const bridge = checkChoice(where, 'bridge', config.bridge ?? (fits ? 'identity' : 'linear'), ['identity', 'linear'] as const);
   if (bridge === 'identity' && !fits) {
@@ -139,6 +141,7 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig): { resolved:
   }
   const t = config.tokenizers;
   if (t !== undefined && (typeof t !== 'object' || t === null)) throw new TypeError(`${where}: tokenizers must be an object { x?, y? }, got ${describe(t)}`);
+  if (t) checkKeys(where, 'tokenizers', t, KEYS.tokenizers);
   const x = checkTokenizer(where, 'x', t?.x, n_x, 'n_x');
   const y = checkTokenizer(where, 'y', t?.y, n_y, 'n_y');
   if (x && input !== 'tokens') throw new TypeError(`${where}: tokenizers.x needs input 'tokens', got input '${input}'`);
@@ -155,7 +158,24 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig): { resolved:
     stopToken: special('stopToken', y?.eos ?? null),
     ...resolveCommon(where, config),
   };
+  checkModelSize(where, resolved, encoderDecoderLayout);
   return { resolved, tokenizers: { ...(x ? { x } : {}), ...(y ? { y } : {}) } };
+}
+
+/** The parameter layout of an encoder-decoder: encoder and decoder stacks, the head, the linear
+ *  bridge (if any), then attention's matrices (if any). */
+export function encoderDecoderLayout(c: ResolvedEncoderDecoder): LayoutSpec {
+  const { encoder: e, decoder: d } = c;
+  const S_e = e.layers * (e.bidirectional ? 2 : 1);
+  return {
+    stacks: [
+      { prefix: 'encoder.', spec: { cell: e.cell, n_x: c.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional } },
+      { prefix: 'decoder.', spec: { cell: d.cell, n_x: c.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false } },
+    ],
+    head: { n_in: d.n_a, n_y: c.n_y },
+    linears: c.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],
+    matrices: attentionMatrices(c.attention, d.n_a, (e.bidirectional ? 2 : 1) * e.n_a),
+  };
 }
 
 export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Network<EncoderDecoderBatch<I, O>> {
@@ -174,16 +194,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Use createModel({ architecture: 'encoder-decoder', … }). */
   constructor(kernels: Kernels, config: ResolvedEncoderDecoder<I, O>, backend: 'simd' | 'scalar', tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
     const { encoder: e, decoder: d } = config;
-    const S_e = e.layers * (e.bidirectional ? 2 : 1);
-    super(kernels, backend, buildLayout({
-      stacks: [
-        { prefix: 'encoder.', spec: { cell: e.cell, n_x: config.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional } },
-        { prefix: 'decoder.', spec: { cell: d.cell, n_x: config.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false } },
-      ],
-      head: { n_in: d.n_a, n_y: config.n_y },
-      linears: config.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],
-      matrices: attentionMatrices(config.attention, d.n_a, (e.bidirectional ? 2 : 1) * e.n_a),
-    }), config.seed);
+    super(kernels, backend, buildLayout(encoderDecoderLayout(config)), config.seed);
     this.config = Object.freeze({ ...config, encoder: Object.freeze({ ...e }), decoder: Object.freeze({ ...d }) });
     this.tokenizers = Object.freeze({ ...tokenizers });
     this.encoder = new Stack(kernels, this.arena, this.layout, 0, stackConfig(e, config.n_x, config.input === 'tokens', e.bidirectional));
@@ -212,9 +223,9 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
    *  token (softmax; included in the result) or maxLength. */
   generate(x: Sequence<I>, options: EncoderDecoderGenerateOptions<O>): Generated<O> {
     const where = 'generate';
-    if (this.config.output !== 'softmax') return this.generateBatch([x], options)[0];
-    const o = this.checkGenerate(where, options);
+    const o = this.checkGenerate(where, options, KEYS.generate);
     const source = this.packOne(where, x, 'x');
+    if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
     const state = this.encode(source);
     const memory = this.remember(source);
     const out: number[] = [];
@@ -230,22 +241,19 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
    *  whole batch (greedy or sampled). */
   generateBatch(x: readonly Sequence<I>[], options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken' | 'prefix'> & Pick<EncoderDecoderGenerateOptions<O>, 'onToken'>): Generated<O>[] {
     const where = 'generateBatch';
-    const o = this.checkGenerate(where, options);
+    const o = this.checkGenerate(where, options, KEYS.generateBatch, Array.isArray(x) ? x.length : 1);
     const source = packInputs(where, x, this.config.input, this.config.n_x);
+    if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength);
+    if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
     const state = toState(this.encode(source));
     const memory = this.remember(source);
-    if (this.config.output === 'softmax') {
-      if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
-      return decodeBatch(this.decoder.stepper(this.weights, memory), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
-    }
-    const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
-    return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], o.maxLength, options, this.rng, onStep, memory) as Generated<O>[];
+    return decodeBatch(this.decoder.stepper(this.weights, memory), state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!) as Generated<O>[];
   }
 
   /** Generate lazily for one source, one decoder step per token (softmax). */
   stream(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: EncoderDecoderGenerateOptions<'softmax'>): Generator<number, void, unknown> {
     this.needSoftmax('stream');
-    const o = this.checkGenerate('stream', options);
+    const o = this.checkGenerate('stream', options, KEYS.stream, 1, true);
     const source = this.packOne('stream', x, 'x');
     const state = toState(this.encode(source));
     return streamTokens(this.decoder.stepper(this.weights, this.remember(source)), state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!);
@@ -256,13 +264,13 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const where = 'beamSearch';
     this.needSoftmax(where);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(where, 'options', options, KEYS.beamSearch);
     const V = this.config.n_y;
-    const width = checkInt(where, 'beamWidth', options.beamWidth);
-    const maxLength = checkInt(where, 'maxLength', options.maxLength);
+    const width = checkBeamWidth(where, options.beamWidth, V);
+    const maxLength = checkLength(where, 'maxLength', options.maxLength);
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
-    const alpha = options.lengthPenalty ?? 1;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
+    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     const source = this.packOne(where, x, 'x');
     const state = toState(this.encode(source));
     return beamSearch(this.decoder.stepper(this.weights, this.remember(source)), state, this.config.startToken!, prefix, width, maxLength, stop, alpha);
@@ -283,11 +291,15 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.memory = this.remember(packed);
   }
 
-  /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. */
+  /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. Needs
+   *  resetState(source) first: a decoder step means nothing without the source it decodes. */
   step(y: Label<O>): Float32Array {
     const where = 'step';
+    if (!this.state) {
+      throw new TypeError(`${where}: no source is encoded yet; call resetState(source) first (or resetState() to decode from a zero state)`);
+    }
     const x = packLabels(where, [y], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'y');
-    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state ?? this.decoder.zeroState(1), this.memory);
+    const { yhat, state } = this.decoder.step(this.weights, x, 1, this.state, this.memory);
     this.state = state;
     return yhat;
   }
@@ -398,15 +410,28 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     return { source, tf: this.decoder.teacherForce(where, first, batch.y) };
   }
 
+  /** Generate vector sequences (sigmoid, linear) for the packed sources, in lockstep. */
+  private generateVectors(where: string, source: PackedInput, options: EncoderDecoderGenerateOptions<O>, maxLength: number): Generated<O>[] {
+    const state = toState(this.encode(source));
+    const memory = this.remember(source);
+    const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
+    return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], maxLength,
+      options, this.rng, onStep, memory) as Generated<O>[];
+  }
+
   /** Token decoding (stream, beam search) needs a softmax output. */
   private needSoftmax(where: string): void {
     if (this.config.output !== 'softmax') throw new TypeError(`${where}: needs output 'softmax', got output '${this.config.output}'`);
   }
 
-  private checkGenerate(where: string, options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken'>) {
+  /** Options of a generating call, with its keys; `sequences` generated at once, or one
+   *  yielded lazily (stream: no bound on maxLength). */
+  private checkGenerate(where: string, options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken'>, keys: readonly string[],
+                        sequences = 1, lazy = false) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(where, 'options', options, keys);
     const c = this.config;
-    const maxLength = checkInt(where, 'maxLength', options.maxLength);
+    const maxLength = checkMaxLength(where, options.maxLength, sequences * (c.output === 'softmax' ? 1 : c.n_y), lazy);
     if (c.output !== 'softmax') {
       if (options.stop !== undefined) throw new TypeError(`${where}: stop is a token id; a ${c.output} output generates maxLength steps`);
       if (options.prefix !== undefined) throw new TypeError(`${where}: prefix is a list of target tokens (softmax output)`);

@@ -11,12 +11,21 @@
 
 import type { PackedInput } from '../data.js';
 import type { OutputKind } from '../data.js';
-import { buildLayout } from '../layout.js';
+import { buildLayout, type LayoutSpec } from '../layout.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type Examples, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Kernels } from '../wasm.js';
 import { Head, lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
+
+/** The parameter layout of a last-state model: its stack, then the output layer on D·n_a. */
+export function lastStateLayout(c: ResolvedCell & { n_x: number; n_y: number; bidirectional?: boolean }): LayoutSpec {
+  const bidirectional = c.bidirectional ?? false;
+  return {
+    stacks: [{ prefix: '', spec: { cell: c.cell, n_x: c.n_x, n_a: c.n_a, layers: c.layers, bidirectional } }],
+    head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y },
+  };
+}
 
 export abstract class LastStateNetwork<TBatch extends Examples> extends Network<TBatch> {
   protected readonly stack: Stack;
@@ -27,10 +36,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   protected constructor(kernels: Kernels, backend: 'simd' | 'scalar', seed: number, cell: ResolvedCell,
                         n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind) {
     const D = bidirectional ? 2 : 1;
-    super(kernels, backend, buildLayout({
-      stacks: [{ prefix: '', spec: { cell: cell.cell, n_x, n_a: cell.n_a, layers: cell.layers, bidirectional } }],
-      head: { n_in: D * cell.n_a, n_y },
-    }), seed);
+    super(kernels, backend, buildLayout(lastStateLayout({ ...cell, n_x, n_y, bidirectional })), seed);
     this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional));
     const head = this.layout.head()!;
     this.head = new Head(kernels, this.arena, head.weight, head.bias, D * cell.n_a, n_y, output);

@@ -7,7 +7,8 @@
 import type { InputKind, OutputKind, Sequence } from '../data.js';
 import { RNN, type Batch, type RNNConfig, type ResolvedConfig } from '../model.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { describe } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkKeys, describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import { checkState, checkTokenizer, toPredictions, tokenizersJSON, type Prediction, type State, type Step } from './common.js';
 
@@ -64,6 +65,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
     const where = 'resetState';
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be { a0?, c0? }, got ${describe(state)}`);
+    checkKeys(where, 'state', state, KEYS.state);
     const c = this.config, S = c.layers * (c.bidirectional ? 2 : 1);
     if (state.c0 !== undefined && c.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${c.cell}'`);
     const h = checkState(where, 'a0', state.a0, S, 1, c.n_a);

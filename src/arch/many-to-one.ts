@@ -16,8 +16,10 @@ import {
   checkState, inputTokenizer, packLabels, tokenizersJSON, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput,
   toPredictions, type CommonConfig, type Label, type Prediction, type ResolvedCell, type State, type Step,
 } from './common.js';
-import { LastStateNetwork } from './last-state.js';
-import { checkBoolean, checkInt } from '../validate.js';
+import { lastStateLayout, LastStateNetwork } from './last-state.js';
+import { KEYS } from '../keys.js';
+import { checkModelSize } from '../limits.js';
+import { checkBoolean, checkInt, checkKeys } from '../validate.js';
 
 export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
   architecture: 'many-to-one';
@@ -78,9 +80,9 @@ export interface ManyToOneResult {
 }
 
 /** Check a config and fill in its defaults; the tokenizers are checked against the sizes. */
-export function resolveManyToOne(config: ManyToOneConfig): { resolved: ResolvedManyToOne; tokenizers: { x?: Tokenizer } } {
-  const where = 'createModel';
+export function resolveManyToOne(config: ManyToOneConfig, where = 'createModel'): { resolved: ResolvedManyToOne; tokenizers: { x?: Tokenizer } } {
   rejectFields(where, config, 'many-to-one', ['startToken', 'stopToken', 'encoder', 'decoder', 'bridge']);
+  checkKeys(where, 'config', config, KEYS['many-to-one']);
   const resolved: ResolvedManyToOne = {
     architecture: 'many-to-one',
     ...resolveCell(where, config),
@@ -91,6 +93,7 @@ export function resolveManyToOne(config: ManyToOneConfig): { resolved: ResolvedM
     bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
     ...resolveCommon(where, config),
   };
+  checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
 
@@ -120,7 +123,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
       yhat: this.head.outputs(B), aT: hT,
     };
     if (cT) result.cT = cT;
-    if (!Number.isNaN(loss)) result.loss = loss;
+    if (p.targets) result.loss = loss;
     return result;
   }
 
@@ -158,6 +161,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
     const where = 'resetState';
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be { a0?, c0? }, got ${describe(state)}`);
+    checkKeys(where, 'state', state, KEYS.state);
     const S = this.stack.states, H = this.config.n_a;
     const h = checkState(where, 'a0', state.a0, S, 1, H) ?? new Float32Array(S * H);
     if (state.c0 !== undefined && this.config.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${this.config.cell}'`);

@@ -13,11 +13,13 @@ import {
   beamSearch, checkToken, checkTokens, decodeBatch, resolveSampling, streamTokens,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type SamplingOptions,
 } from '../decode.js';
-import { buildLayout } from '../layout.js';
+import { buildLayout, type LayoutSpec } from '../layout.js';
+import { KEYS } from '../keys.js';
+import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../limits.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkInt, describe, isArrayLike } from '../validate.js';
+import { checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
@@ -97,14 +99,15 @@ export interface OneToManyGenerateOptions<O extends OutputKind = OutputKind> ext
   c0?: ArrayLike<number>;
 }
 
-export function resolveOneToMany(config: OneToManyConfig): { resolved: ResolvedOneToMany; tokenizers: { y?: Tokenizer } } {
-  const where = 'createModel';
+export function resolveOneToMany(config: OneToManyConfig, where = 'createModel'): { resolved: ResolvedOneToMany; tokenizers: { y?: Tokenizer } } {
   rejectFields(where, config, 'one-to-many', ['n_x', 'input', 'bidirectional', 'encoder', 'decoder', 'bridge']);
+  checkKeys(where, 'config', config, KEYS['one-to-many']);
   const n_y = checkInt(where, 'n_y', config.n_y);
   const output = resolveOutput(where, config.output);
   const t = config.tokenizers;
   if (t !== undefined && (typeof t !== 'object' || t === null)) throw new TypeError(`${where}: tokenizers must be an object { y? }, got ${describe(t)}`);
   if (t && (t as { x?: unknown }).x !== undefined) throw new TypeError(`${where}: a one-to-many model reads its own outputs; give its vocabulary as tokenizers.y`);
+  if (t) checkKeys(where, 'tokenizers', t, KEYS.outputTokenizers);
   const y = checkTokenizer(where, 'y', t?.y, n_y, 'n_y');
   if (y && output !== 'softmax') throw new TypeError(`${where}: tokenizers.y needs output 'softmax', got output '${output}'`);
   const special = (name: 'startToken' | 'stopToken', fallback: number | undefined): number | null => {
@@ -121,7 +124,16 @@ export function resolveOneToMany(config: OneToManyConfig): { resolved: ResolvedO
     stopToken: special('stopToken', y?.eos),
     ...resolveCommon(where, config),
   };
+  checkModelSize(where, resolved, oneToManyLayout);
   return { resolved, tokenizers: y ? { y } : {} };
+}
+
+/** The parameter layout of a one-to-many model: its decoder stack (reading n_y), then the head. */
+export function oneToManyLayout(c: ResolvedOneToMany): LayoutSpec {
+  return {
+    stacks: [{ prefix: '', spec: { cell: c.cell, n_x: c.n_y, n_a: c.n_a, layers: c.layers, bidirectional: false } }],
+    head: { n_in: c.n_a, n_y: c.n_y },
+  };
 }
 
 export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToManyBatch<O>> {
@@ -135,10 +147,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Use createModel({ architecture: 'one-to-many', … }). */
   constructor(kernels: Kernels, config: ResolvedOneToMany<O>, backend: 'simd' | 'scalar', tokenizers: { y?: Tokenizer } = {}) {
-    super(kernels, backend, buildLayout({
-      stacks: [{ prefix: '', spec: { cell: config.cell, n_x: config.n_y, n_a: config.n_a, layers: config.layers, bidirectional: false } }],
-      head: { n_in: config.n_a, n_y: config.n_y },
-    }), config.seed);
+    super(kernels, backend, buildLayout(oneToManyLayout(config)), config.seed);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
     this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output);
@@ -165,7 +174,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
    *  the stop token (softmax, included in the result) or maxLength. */
   generate(options: OneToManyGenerateOptions<O>): Generated<O> {
     const where = 'generate';
-    const o = this.checkGenerate(where, options);
+    const o = this.checkGenerate(where, options, KEYS.generateFrom);
     if (this.config.output === 'softmax') {
       const out: number[] = [];
       const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
@@ -185,7 +194,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Generate tokens lazily, one model step per token (softmax). */
   stream(this: OneToMany<'softmax'>, options: OneToManyGenerateOptions<'softmax'>): Generator<number, void, unknown> {
     this.needSoftmax('stream');
-    return this.streamFrom(this.checkGenerate('stream', options));
+    return this.streamFrom(this.checkGenerate('stream', options, KEYS.streamFrom, 1, true));
   }
 
   /** Generate `count` sequences at once (one model step per token for all), each from x or
@@ -193,8 +202,8 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   generateMany(this: OneToMany<'softmax'>, count: number, options: Omit<OneToManyGenerateOptions<'softmax'>, 'onToken' | 'prefix' | 'a0' | 'c0'>): number[][] {
     const where = 'generateMany';
     this.needSoftmax(where);
-    const B = checkInt(where, 'count', count);
-    const o = this.checkGenerate(where, options);
+    const B = checkLength(where, 'count', count);
+    const o = this.checkGenerate(where, options, KEYS.generateMany, B);
     return decodeBatch(this.decoder.stepper(this.weights), this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!);
   }
 
@@ -203,14 +212,14 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const where = 'beamSearch';
     this.needSoftmax(where);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(where, 'options', options, KEYS.beamSearchFrom);
     const V = this.config.n_y;
-    const width = checkInt(where, 'beamWidth', options.beamWidth);
-    const maxLength = checkInt(where, 'maxLength', options.maxLength);
+    const width = checkBeamWidth(where, options.beamWidth, V);
+    const maxLength = checkLength(where, 'maxLength', options.maxLength);
     const start = this.startToken(where, options.x);
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
     const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
-    const alpha = options.lengthPenalty ?? 1;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new RangeError(`${where}: lengthPenalty must be a number ≥ 0, got ${describe(alpha)}`);
+    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     return beamSearch(this.decoder.stepper(this.weights), this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
   }
 
@@ -228,6 +237,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Start a new stream from state a<0> (and c<0>), (layers, 1, n_a); default zeros. */
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
+    if (typeof state === 'object' && state !== null) checkKeys('resetState', 'state', state, KEYS.state);
     this.state = this.initialState('resetState', state);
   }
 
@@ -284,10 +294,14 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     if (this.config.output !== 'softmax') throw new TypeError(`${where}: needs output 'softmax', got output '${this.config.output}'`);
   }
 
-  private checkGenerate(where: string, options: OneToManyGenerateOptions<O> | Omit<OneToManyGenerateOptions<'softmax'>, 'onToken'>) {
+  /** Options of a generating call, with its keys; `sequences` generated at once, or one
+   *  yielded lazily (stream: no bound on maxLength). */
+  private checkGenerate(where: string, options: OneToManyGenerateOptions<O> | Omit<OneToManyGenerateOptions<'softmax'>, 'onToken'>,
+                        keys: readonly string[], sequences = 1, lazy = false) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(where, 'options', options, keys);
     const c = this.config;
-    const maxLength = checkInt(where, 'maxLength', options.maxLength);
+    const maxLength = checkMaxLength(where, options.maxLength, sequences * (c.output === 'softmax' ? 1 : c.n_y), lazy);
     const o = options as OneToManyGenerateOptions<O>;
     const state = this.initialState(where, { a0: o.a0, c0: o.c0 });
     if (c.output !== 'softmax') {

@@ -8,7 +8,9 @@
 
 import type { InputKind, OutputKind } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkInt, describe } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkModelSize } from '../limits.js';
+import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
 import type { StatsWanted } from '../network.js';
@@ -16,7 +18,7 @@ import {
   inputTokenizer, packLabels, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput, toPredictions,
   tokenizersJSON, type CommonConfig, type Label, type Prediction, type ResolvedCell, type Step,
 } from './common.js';
-import { LastStateNetwork } from './last-state.js';
+import { lastStateLayout, LastStateNetwork } from './last-state.js';
 
 export interface OneToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig {
   architecture: 'one-to-one';
@@ -67,9 +69,9 @@ export interface OneToOneResult {
   loss?: number;
 }
 
-export function resolveOneToOne(config: OneToOneConfig): { resolved: ResolvedOneToOne; tokenizers: { x?: Tokenizer } } {
-  const where = 'createModel';
+export function resolveOneToOne(config: OneToOneConfig, where = 'createModel'): { resolved: ResolvedOneToOne; tokenizers: { x?: Tokenizer } } {
   rejectFields(where, config, 'one-to-one', ['bidirectional', 'startToken', 'stopToken', 'encoder', 'decoder', 'bridge']);
+  checkKeys(where, 'config', config, KEYS['one-to-one']);
   const resolved: ResolvedOneToOne = {
     architecture: 'one-to-one',
     ...resolveCell(where, config),
@@ -79,6 +81,7 @@ export function resolveOneToOne(config: OneToOneConfig): { resolved: ResolvedOne
     output: resolveOutput(where, config.output),
     ...resolveCommon(where, config),
   };
+  checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
 
@@ -102,7 +105,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
     const loss = this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false);
     const B = p.packed.B;
     const result: OneToOneResult = { B, yhat: this.head.outputs(B), a: this.stack.finalStates().hT };
-    if (!Number.isNaN(loss)) result.loss = loss;
+    if (p.targets) result.loss = loss;
     return result;
   }
 

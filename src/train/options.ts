@@ -2,7 +2,8 @@
 // runs: a bad option is refused with an error naming it, and nothing has changed.
 import { resolveOptimizer, type ResolvedOptimizer } from '../optim.js';
 import { resolveSchedule, type ResolvedSchedule } from '../schedule.js';
-import { checkBoolean, checkChoice, checkInt, checkNumber, describe } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, checkObject, describe } from '../validate.js';
 import { WorkerPool } from '../workers/pool.js';
 import { resolveMetrics } from './metrics.js';
 import type { Dataset, EarlyStoppingOptions, FitOptions, MetricName, Monitor, TrainOptions } from './types.js';
@@ -47,8 +48,8 @@ export interface FitPlan<D extends Dataset = Dataset> {
 
 /** trainStep's and fit's shared options. `current` is the optimizer the model has, if any. */
 export function resolveStep(where: string, options: TrainOptions | FitOptions, guards: readonly NonFiniteRule[],
-                            current?: ResolvedOptimizer): StepPlan {
-  checkObject(where, 'options', options);
+                            current?: ResolvedOptimizer, keys: readonly string[] = KEYS.trainStep): StepPlan {
+  checkObject(where, 'options', options, keys);
   const optimizer = resolveOptimizer(where, options.optimizer ?? current ?? 'adam');
   const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
   return {
@@ -66,7 +67,7 @@ export function resolveStep(where: string, options: TrainOptions | FitOptions, g
 export function resolveFit<D extends Dataset>(where: string, data: D, options: FitOptions, supported: readonly MetricName[],
                                               current?: ResolvedOptimizer): FitPlan<D> {
   checkDataset(where, 'data', data);
-  checkObject(where, 'options', options);
+  checkObject(where, 'options', options, KEYS.fit);
   const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
   const metrics = resolveMetrics(where, options.metrics, supported);
   const { train, val } = splitValidation(where, data, options);
@@ -85,7 +86,7 @@ export function resolveFit<D extends Dataset>(where: string, data: D, options: F
     early: options.earlyStopping === undefined ? undefined : resolveEarlyStopping(where, options.earlyStopping, val !== undefined, metrics),
     resume: checkBoolean(where, 'resume', options.resume ?? false),
     workers: resolveWorkers(where, options.workers),
-    step: resolveStep(where, options, ['throw', 'skip', 'stop'], current),
+    step: resolveStep(where, options, ['throw', 'skip', 'stop'], current, KEYS.fit),
   };
 }
 
@@ -96,10 +97,6 @@ export function checkDataset(where: string, name: string, data: unknown): assert
   }
   if (d.x.length === 0) throw new RangeError(`${where}: ${name}.x must hold at least one example, got none`);
   if (d.y.length !== d.x.length) throw new RangeError(`${where}: ${name}.y must have one target per input (${d.x.length}), got ${d.y.length}`);
-}
-
-export function checkObject(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'object' || v === null) throw new TypeError(`${where}: ${name} must be an object, got ${describe(v)}`);
 }
 
 /** The training examples, and the validation examples if any (a set, or a split off the end). */
@@ -123,6 +120,7 @@ function splitValidation<D extends Dataset>(where: string, data: D, options: Fit
 
 function resolveEarlyStopping(where: string, o: EarlyStoppingOptions, hasVal: boolean, metrics: MetricName[]): EarlyStoppingPlan {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: earlyStopping must be { patience, monitor?, minDelta?, restoreBestWeights? }, got ${describe(o)}`);
+  checkKeys(where, 'earlyStopping', o, KEYS.earlyStopping);
   const monitors = ['loss', 'val_loss', ...metrics, ...metrics.map((m) => `val_${m}`)] as Monitor[];
   const monitor = o.monitor ?? (hasVal ? 'val_loss' : 'loss');
   if (typeof monitor === 'string' && monitor.startsWith('val_') && !hasVal) {

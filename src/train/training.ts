@@ -4,12 +4,13 @@
 // (weights, gradients, forward and backward). Checkpoints save and restore all of it.
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
 import { Optimizer } from '../optim.js';
-import { checkInt } from '../validate.js';
+import { KEYS } from '../keys.js';
+import { checkInt, checkObject } from '../validate.js';
 import { Replicas } from '../workers/replicas.js';
 import { ShuffledBatches } from './batches.js';
 import { runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
 import { evaluateData, resolveMetrics } from './metrics.js';
-import { checkDataset, checkObject, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
+import { checkDataset, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
 import { localWindows, stepBatch } from './step.js';
 import type { Trainable } from './trainable.js';
 import type { Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
@@ -35,8 +36,8 @@ export class Training<TBatch extends Examples = Examples> {
   trainStep(batch: TBatch, options: TrainOptions): StepResult {
     const where = 'trainStep';
     this.assertIdle(where);
+    if ((options as FitOptions | undefined)?.workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
     const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
-    if ((options as FitOptions).workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
     const optimizer = this.ensureOptimizer(plan);
     const { problem, sums: _, ...result } = stepBatch(this.model, optimizer, plan, localWindows(this.model, where, batch, plan.tbptt));
     if (problem !== undefined && plan.onNonFinite === 'throw') {
@@ -74,7 +75,7 @@ export class Training<TBatch extends Examples = Examples> {
   evaluate(data: Dataset<TBatch>, options: { batchSize?: number; metrics?: readonly MetricName[] }): Metrics {
     const where = 'evaluate';
     checkDataset(where, 'data', data);
-    checkObject(where, 'options', options);
+    checkObject(where, 'options', options, KEYS.evaluate);
     const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
     const metrics = resolveMetrics(where, options.metrics, this.model.supportedMetrics());
     return evaluateData(this.model, where, data, batchSize, metrics);

@@ -140,7 +140,7 @@ export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   /** Called after every epoch; a returned promise is awaited (e.g. writing a checkpoint). */
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
   /** Stops training cleanly before the next batch. fit({ resume: true }) continues there. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /** Yield to the event loop at least this often, in ms, so pages and servers stay responsive. Default 50. */
   yieldEveryMs?: number;
   /** Continue where the last fit() stopped (aborted, or restored by setTrainingState), with
@@ -170,6 +170,12 @@ export interface FitResult {
   message?: string;
   /** With early stopping: the best epoch so far (its weights are restored when it stopped training). */
   bestEpoch?: number;
+}
+
+/** What fit() reads of an AbortSignal (any AbortSignal is one), typed without the DOM or
+ *  Node libraries so that the published declarations compile in any TypeScript project. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
 }
 
 /** A batch with targets: the shape every model's training data takes. */

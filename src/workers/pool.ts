@@ -3,7 +3,7 @@
 // fails (an uncaught error, an exit) fails every pending request, and the pool closes: its
 // workers are stopped and it refuses further use. Idle workers do not keep a Node process
 // alive; call dispose() to stop them.
-import { checkInt, describe } from '../validate.js';
+import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Reply, Request } from './protocol.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 
@@ -21,6 +21,7 @@ export interface WorkerPoolOptions {
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const where = 'createWorkerPool';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { size, url? }, got ${describe(options)}`);
+  checkKeys(where, 'options', options, ['size', 'url']);
   const size = checkInt(where, 'size', options.size);
   const url = options.url;
   if (url !== undefined && typeof url !== 'string' && typeof (url as { href?: unknown })?.href !== 'string') {

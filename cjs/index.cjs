@@ -1,0 +1,4 @@
+// require('rnn-wasm'): the ES module build itself, through require(esm) (see require-esm.cjs).
+'use strict';
+const { requireESM } = require('./require-esm.cjs');
+module.exports = requireESM(() => require('../dist/index.js'), 'rnn-wasm');

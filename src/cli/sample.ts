@@ -1,0 +1,90 @@
+/// <reference types="node" />
+// `rnn-wasm sample MODEL`: text from a language model, written to stdout token by token as it
+// is generated. The prime text sets the state (and is printed first); each next token is drawn
+// from the model's distribution reshaped by temperature, top-k and top-p (the library's
+// sampler), printed, and fed back. --temperature 0 is greedy. A seed fixes the text; without
+// one a seed is drawn and reported on stderr, so any sample can be made again.
+import { once } from 'node:events';
+import { pickToken, resolveSampling, Random, type Sampler, type Tokenizer } from '../index.js';
+import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
+import { loadLanguageModel } from './model-file.js';
+
+export const sampleSpec: CommandSpec = {
+  name: 'sample',
+  summary: 'Generate text from a model, streamed to stdout as it is generated.',
+  positionals: [{ name: 'model', help: 'a model file written by rnn-wasm train' }],
+  flags: {
+    length: { type: 'int', min: 0, default: 500, help: 'tokens to generate' },
+    temperature: { type: 'number', min: 0, default: 0.8, placeholder: 'T', help: 'below 1 safer, above 1 wilder; 0 always takes the most likely token' },
+    'top-k': { type: 'int', min: 1, placeholder: 'K', help: 'draw only among the K most likely tokens' },
+    'top-p': { type: 'number', min: 0, minExclusive: true, max: 1, placeholder: 'P', help: 'draw only among the most likely tokens that make up probability P' },
+    prime: { type: 'string', placeholder: 'TEXT', help: 'text to start from (default: a new line)' },
+    seed: { type: 'int', min: 0, max: 4294967295, help: 'fixes the text (default: drawn, and printed on stderr)' },
+  },
+  notes: 'example: rnn-wasm sample model.safetensors --length 300 --temperature 0.7 --prime "It is a truth"',
+};
+
+export async function sample(argv: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
+  const args = parseCommand(sampleSpec, argv);
+  if (args.help) {
+    out.write(helpText(sampleSpec));
+    return 0;
+  }
+  const f = args.flags;
+  const temperature = f.temperature as number;
+  if (temperature === 0 && (f['top-k'] !== undefined || f['top-p'] !== undefined)) {
+    throw new UsageError('rnn-wasm sample: --top-k and --top-p shape sampling, and --temperature 0 does not sample (it takes the most likely token); leave them out or set a temperature');
+  }
+  const { model, tokenizer } = await loadLanguageModel('sample', args.positionals[0]);
+  try {
+    const seed = f.seed !== undefined ? (f.seed as number) : temperature === 0 ? 0 : drawSeed(err);   // greedy draws nothing
+    const sampler = resolveSampling('sample', temperature === 0 ? {} : {
+      strategy: 'sample', temperature, topK: f['top-k'] as number | undefined, topP: f['top-p'] as number | undefined, seed,
+    }, tokenizer.size, new Random(seed));
+    const prime = f.prime === undefined ? defaultPrime(tokenizer) : (f.prime as string);
+    const ids = tokenizer.encode(prime);
+    if (ids.length === 0) throw new UsageError('rnn-wasm sample: --prime holds no token (a word model needs at least one word)');
+    await write(out, prime);
+    await generate(model.step.bind(model), ids, f.length as number, sampler, tokenizer, out);
+    await write(out, '\n');
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Feed the prime, then pick, print and feed back `length` tokens. Yields to the event loop
+ *  now and then so Ctrl-C and a closed pipe are noticed. */
+async function generate(step: (token: number) => Float32Array, prime: number[], length: number, sampler: Sampler,
+                        tokenizer: Tokenizer, out: NodeJS.WriteStream): Promise<void> {
+  let p: Float32Array = new Float32Array(0);
+  for (const t of prime) p = step(t);
+  const separator = tokenizer.kind === 'word' ? ' ' : '';
+  let lastYield = Date.now();
+  for (let i = 0; i < length; i++) {
+    const token = pickToken(p, sampler);
+    await write(out, separator + tokenizer.tokens[token]);
+    if (i + 1 < length) p = step(token);
+    if (Date.now() - lastYield > 30) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = Date.now();
+    }
+  }
+}
+
+/** Write, waiting when the stream's buffer is full. */
+async function write(out: NodeJS.WriteStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+/** A new line when the vocabulary has one, else a space, else its most frequent word. */
+function defaultPrime(tokenizer: Tokenizer): string {
+  if (tokenizer.kind === 'word') return tokenizer.tokens.find((_, i) => i !== tokenizer.unk)!;
+  return tokenizer.tokens.includes('\n') ? '\n' : ' ';
+}
+
+function drawSeed(err: NodeJS.WriteStream): number {
+  const seed = Math.floor(Math.random() * 2 ** 32);
+  err.write(`seed ${seed}\n`);
+  return seed;
+}

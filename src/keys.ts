@@ -1,0 +1,82 @@
+// The fields every config and options object takes, in one table: checkKeys (validate.ts)
+// refuses any other key, so a typo (`layer` for `layers`) is an error that names the closest
+// field instead of a silent default. A new field is one entry in its object's list here.
+//
+// Model files are read through the same lists: every key save() has ever written for an
+// architecture is in its list, so files from older versions still load.
+
+/** Fields of a recurrent cell (every architecture, and each side of an encoder-decoder). */
+const CELL = ['cell', 'n_a', 'layers', 'activation', 'resetAfter', 'dropout'] as const;
+/** Fields every model takes besides its cell. */
+const COMMON = [...CELL, 'reduction', 'seed', 'backend'] as const;
+/** createRNN's config (and many-to-many's, which is an RNN). */
+const RNN = [...COMMON, 'n_x', 'n_y', 'input', 'output', 'bidirectional', 'outputDropout'] as const;
+/** Sampling, as every generating call takes it. */
+const SAMPLING = ['strategy', 'temperature', 'topK', 'topP', 'seed'] as const;
+/** Where a loader finds a model's tensors in a file. */
+const LOAD = ['rnnPrefix', 'headPrefix', 'strict'] as const;
+/** A training step's options. */
+const TRAIN = ['optimizer', 'learningRate', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt'] as const;
+
+export const KEYS = {
+  // model configs, by architecture
+  rnn: RNN,
+  'many-to-many': [...RNN, 'architecture', 'tokenizers'],
+  'one-to-one': [...COMMON, 'architecture', 'n_x', 'n_y', 'input', 'output', 'tokenizers'],
+  'one-to-many': [...COMMON, 'architecture', 'n_y', 'output', 'startToken', 'stopToken', 'tokenizers'],
+  'many-to-one': [...COMMON, 'architecture', 'n_x', 'n_y', 'input', 'output', 'bidirectional', 'tokenizers'],
+  'encoder-decoder': [...COMMON, 'architecture', 'n_x', 'n_y', 'input', 'output', 'encoder', 'decoder', 'bridge',
+    'attention', 'startToken', 'stopToken', 'tokenizers'],
+  encoder: [...CELL, 'bidirectional'],
+  decoder: CELL,
+  /** tokenizers of the encoder-decoder and many-to-many: source / input (x) and target (y). */
+  tokenizers: ['x', 'y'],
+  /** tokenizers of the one-to-one and many-to-one (input only) and one-to-many (output only). */
+  inputTokenizers: ['x'],
+  outputTokenizers: ['y'],
+  // loading
+  loadWeights: LOAD,
+  loadRNN: [...LOAD, 'config', 'backend'],
+  loadModel: ['backend', 'architecture'],
+  // models in and out of other frameworks
+  toONNX: ['lengths'],
+  loadONNX: ['backend', 'seed'],
+  loadKerasModel: ['backend', 'seed', 'trainingSettings'],
+  // training
+  trainStep: TRAIN,
+  fit: [...TRAIN, 'epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'validationBatchSize', 'metrics',
+    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers'],
+  evaluate: ['batchSize', 'metrics'],
+  earlyStopping: ['patience', 'monitor', 'minDelta', 'restoreBestWeights'],
+  sgd: ['type', 'learningRate', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
+  adam: ['type', 'learningRate', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  adamw: ['type', 'learningRate', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  rmsprop: ['type', 'learningRate', 'alpha', 'eps', 'momentum', 'weightDecay'],
+  adagrad: ['type', 'learningRate', 'lrDecay', 'eps', 'weightDecay', 'initialAccumulatorValue'],
+  constant: ['type', 'warmup'],
+  step: ['type', 'warmup', 'stepSize', 'gamma'],
+  multistep: ['type', 'warmup', 'milestones', 'gamma'],
+  exponential: ['type', 'warmup', 'gamma'],
+  cosine: ['type', 'warmup', 'tMax', 'etaMin'],
+  linear: ['type', 'warmup', 'startFactor', 'endFactor', 'totalIters'],
+  warmup: ['steps', 'startFactor'],
+  // generating
+  sample: ['length', 'prime', 'temperature', 'topK', 'seed'],
+  generate: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'onToken'],
+  /** One-to-many's generate and stream: also the first input and the initial state. */
+  generateFrom: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'onToken', 'x', 'a0', 'c0'],
+  /** One-to-many's stream: generate's options but onToken (the caller reads each token). */
+  streamFrom: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'x', 'a0', 'c0'],
+  stream: [...SAMPLING, 'maxLength', 'prefix', 'stop'],
+  generateMany: [...SAMPLING, 'maxLength', 'stop', 'x'],
+  generateBatch: [...SAMPLING, 'maxLength', 'stop', 'onToken', 'prefix'],
+  beamSearch: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix'],
+  /** One-to-many's beam search: also the first input. */
+  beamSearchFrom: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix', 'x'],
+  state: ['a0', 'c0'],
+  // tokenizers
+  tokenizerJSON: ['kind', 'tokens', 'unk', 'bos', 'eos'],
+  tokenizerBuild: ['unk', 'bos', 'eos', 'minCount', 'maxTokens'],
+  encode: ['bos', 'eos'],
+  decode: ['skipSpecial'],
+} as const satisfies Record<string, readonly string[]>;

@@ -1,0 +1,82 @@
+// Lifetime: create / train / dispose cycles over every architecture leave WebAssembly memory
+// and the live regions flat after warm-up; models never disposed are freed once collected
+// (a FinalizationRegistry safety net), and a model disposed and then collected is not freed
+// twice.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Arena, createModel, createRNN, getEngine, Random } from '../dist/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** One small model of each architecture, trained a few steps. */
+async function cycle(rng: Random, dispose: boolean): Promise<void> {
+  const V = 5;
+  const models: any[] = [
+    await createRNN({ cell: 'lstm', n_x: V, n_a: 6, n_y: V, input: 'tokens', layers: 2, bidirectional: true, dropout: 0.1, seed: rng.int(1e6) }),
+    await createModel({ architecture: 'many-to-one', cell: 'gru', n_x: 3, n_a: 5, n_y: 2, seed: rng.int(1e6) }),
+    await createModel({ architecture: 'encoder-decoder', n_x: V, n_y: V, n_a: 4, input: 'tokens', attention: 'general', seed: rng.int(1e6) }),
+  ];
+  const T = 2 + rng.int(6);
+  const tokens = () => Array.from({ length: T }, () => rng.int(V));
+  models[0].trainStep({ x: [tokens(), tokens()], y: [tokens(), tokens()] }, { optimizer: 'adam' });
+  models[1].trainStep({ x: [[[0.1, 0.2, 0.3]], [[1, 0, 0], [0, 1, 0]]], y: [0, 1] }, { optimizer: 'rmsprop' });
+  models[2].trainStep({ x: [tokens()], y: [tokens()] }, { optimizer: 'sgd' });
+  models[2].generate(tokens(), { maxLength: 4 });
+  if (dispose) for (const m of models) m.dispose();
+}
+
+/** Collect garbage until `done` holds (finalizers run in later tasks), at most `rounds` times. */
+async function collectUntil(done: () => boolean, rounds = 100): Promise<boolean> {
+  for (let i = 0; i < rounds && !done(); i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return done();
+}
+
+const Soak = suite('soak');
+
+Soak('150 create / train / dispose cycles: memory and live regions flat after warm-up', async () => {
+  const { kernels } = await getEngine('auto');
+  const rng = new Random(1);
+  for (let i = 0; i < 20; i++) await cycle(rng, true);
+  const bytes = kernels.memory.buffer.byteLength, regions = Arena.liveRegions;
+  for (let i = 0; i < 150; i++) {
+    await cycle(rng, true);
+    assert.is(Arena.liveRegions, regions, `live regions after cycle ${i}`);
+  }
+  assert.is(kernels.memory.buffer.byteLength, bytes, 'WebAssembly memory');
+});
+
+Soak('models never disposed are freed once garbage-collected, and their memory is reused', async () => {
+  const { kernels } = await getEngine('auto');
+  const rng = new Random(2);
+  const regions = Arena.liveRegions;
+  for (let i = 0; i < 60; i++) await cycle(rng, false);
+  assert.ok(Arena.liveRegions > regions + 600, 'the models hold their regions');
+  assert.ok(await collectUntil(() => Arena.liveRegions === regions), `live regions back to ${regions}: ${Arena.liveRegions}`);
+  const bytes = kernels.memory.buffer.byteLength;
+  for (let i = 0; i < 60; i++) await cycle(rng, false);
+  assert.ok(await collectUntil(() => Arena.liveRegions === regions), 'and again');
+  assert.is(kernels.memory.buffer.byteLength, bytes, 'the second round reuses the memory of the first');
+});
+
+Soak('a model disposed, then collected, is not freed twice: later models get distinct regions', async () => {
+  const regions = Arena.liveRegions;
+  for (let i = 0; i < 50; i++) (await createRNN({ n_x: 4, n_a: 16, n_y: 4, seed: i })).dispose();
+  await collectUntil(() => false, 10);                      // every finalizer that would run has run
+  assert.is(Arena.liveRegions, regions);
+  const models = await Promise.all(Array.from({ length: 50 }, (_, i) => createRNN({ n_x: 4, n_a: 16, n_y: 4, seed: 100 + i })));
+  const starts = models.map((m) => m.weightsView().byteOffset);
+  assert.is(new Set(starts).size, starts.length, 'no two models share a parameter region');
+  const before = models.map((m) => m.getWeights());
+  models[0].setWeights(new Float32Array(models[0].numParams).fill(7));
+  models.slice(1).forEach((m, i) => assert.equal(m.getWeights(), before[i + 1], `model ${i + 1} untouched`));
+  for (const m of models) m.dispose();
+  assert.is(Arena.liveRegions, regions);
+});
+
+Soak.run();
