@@ -1,6 +1,5 @@
-// What the benchmark scripts share: a Markdown table, the median, a line describing the
-// machine, and writing one script's section of RESULTS.md (replacing that section from an
-// earlier run, keeping every other section).
+// What every benchmark script reports with: the machine, markdown tables, medians, number
+// formatting, and its own section of RESULTS.md (replaced on every run, the rest kept).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -8,14 +7,14 @@ export const RESULTS = new URL('./RESULTS.md', import.meta.url);
 
 export const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 export const mark = (ok) => (ok ? '✔' : '✘');
+export const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
 
 export function table(header, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
-
+/** CPU model, cores, platform and Node version. */
 export function machine() {
   let model = os.cpus()[0]?.model ?? 'unknown';
   try {
@@ -24,7 +23,17 @@ export function machine() {
   return `${model}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}`;
 }
 
-/** Replace the section that starts with `heading` in RESULTS.md (or append it), keeping every other section. */
+/** The CPU's SIMD flags that matter for f32 math (Linux; empty elsewhere). */
+export function simdFlags() {
+  try {
+    const flags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:\s*(.*)$/m)?.[1].split(/\s+/));
+    return ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512_vnni'].filter((f) => flags.has(f));
+  } catch {
+    return [];
+  }
+}
+
+/** Replace the section under `heading` in RESULTS.md (or append it), keeping every other one. */
 export function writeSection(heading, text) {
   const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# rnn-wasm benchmark results\n';
   const start = old.indexOf(`\n${heading}`);
@@ -36,4 +45,5 @@ export function writeSection(heading, text) {
     out = `${old.slice(0, start)}\n${text}${next < 0 ? '' : `\n${old.slice(next + 1)}`}`;
   }
   writeFileSync(RESULTS, out.endsWith('\n') ? out : `${out}\n`);
+  return RESULTS.pathname;
 }

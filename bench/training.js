@@ -74,7 +74,6 @@ async function epochMs(e, data) {
   return performance.now() - start;
 }
 
-
 // --- main ---
 
 const t0 = performance.now();
@@ -135,6 +134,6 @@ schedule and metrics as well ${pct(ratio(VARIANTS[4].name))}. Clipping is one pa
 computed for every step anyway, for the non-finite guard and onProgress); dropout is a mask draw and one multiply per
 activation it covers, forward and backward, in wasm. Differences of a few per cent are within the noise of a shared machine.
 `;
-writeSection(HEADING, text);
+const written = writeSection(HEADING, text);
 log(`\n${text}`);
-log('wrote bench/RESULTS.md');
+log(`wrote ${written}`);

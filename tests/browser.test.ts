@@ -4,54 +4,11 @@
 // stay within 1e-4 of Node's SIMD run over the same training.
 // Without /usr/bin/chromium (or playwright-core) this file is skipped with a note, except
 // under CI, where that is a failure.
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { join } from 'node:path';
 import * as rnnWasm from '../dist/index.js';
+import { browserTest, runPage } from './_browser';
 import { checkClose } from './_utils';
-import { chromiumMissing, launchChromium, watch } from './_chromium';
-
-const root = join(__dirname, '..');
-
-// URL prefix → folder served under it; everything else comes from tests/browser/.
-// The page resolves dist/'s one bare import, '@assemblyscript/loader', with an import map.
-// Module workers ignore the page's import map (Chromium 156 included), so the worker loads
-// /worker-dist/: dist/ with that import rewritten to a URL, as a bundler or dev server would.
-const mounts: { prefix: string; dir: string; rewrite?: boolean }[] = [
-  { prefix: '/dist/', dir: join(root, 'dist') },
-  { prefix: '/worker-dist/', dir: join(root, 'dist'), rewrite: true },
-  { prefix: '/loader/', dir: join(root, 'node_modules', '@assemblyscript', 'loader') },
-  { prefix: '/', dir: join(__dirname, 'browser') },
-];
-const types: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json', '.wasm': 'application/wasm',
-};
-
-/** A static file server on 127.0.0.1 at a free port; GET only, nothing outside the mounts. */
-async function serve(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;   // served names need no decoding
-    const { prefix, dir, rewrite } = mounts.find((m) => path.startsWith(m.prefix))!;
-    const file = resolve(dir, '.' + sep + path.slice(prefix.length));
-    if (req.method !== 'GET' || !file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    let body: string | Buffer = readFileSync(file);
-    if (rewrite && file.endsWith('.js')) {
-      body = body.toString('utf8').replace(/(from\s*['"])@assemblyscript\/loader(['"])/g, '$1/loader/index.js$2');
-    }
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(body);
-  });
-  await new Promise<void>((done, fail) => server.once('error', fail).listen(0, '127.0.0.1', done));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 /** What tests/browser/_workload.js returns (plain arrays, to cross postMessage). */
 interface Result {
@@ -87,54 +44,27 @@ function checkSameRun(label: string, actual: Result, expected: Result): void {
   checkClose(`${label}: weights after the text stream`, actual.streamed.weights, expected.streamed.weights, 1e-6);
 }
 
-const reason = chromiumMissing();
-if (reason && !process.env.CI) {
-  console.log(`browser.test.ts: the browser test was not run: ${reason}`);
-} else if (reason) {
-  test('a real browser is available (required under CI)', () => {
-    assert.unreachable(`the browser test cannot run: ${reason}`);
-  });
-  test.run();
-} else {
-  test('a page and a module worker in Chromium train exactly as Node does', async () => {
-    // the very module that the page and the worker run
-    const { workload } = await import(join(__dirname, 'browser', '_workload.js')) as { workload: Workload };
-    const node = await workload(rnnWasm);
-    assert.ok(node.losses[node.losses.length - 1] < node.losses[0] / 4, `Node: loss ${node.losses[0]} → ${node.losses.at(-1)}`);
-    const t = node.translator.losses;
-    assert.ok(t[t.length - 1] < t[0] / 2, `Node: encoder-decoder loss ${t[0]} → ${t.at(-1)}`);
-    const s = node.streamed;
-    assert.ok(s.steps === 3 * 4 && s.losses[2] < s.losses[0], `Node: ${s.steps} steps over the text stream, loss ${s.losses.join(' → ')}`);
+browserTest('browser.test.ts', 'a page and a module worker in Chromium train exactly as Node does', async () => {
+  // the very module that the page and the worker run
+  const { workload } = await import(join(__dirname, 'browser', '_workload.js')) as { workload: Workload };
+  const node = await workload(rnnWasm);
+  assert.ok(node.losses[node.losses.length - 1] < node.losses[0] / 4, `Node: loss ${node.losses[0]} → ${node.losses.at(-1)}`);
+  const t = node.translator.losses;
+  assert.ok(t[t.length - 1] < t[0] / 2, `Node: encoder-decoder loss ${t[0]} → ${t.at(-1)}`);
+  const s = node.streamed;
+  assert.ok(s.steps === 3 * 4 && s.losses[2] < s.losses[0], `Node: ${s.steps} steps over the text stream, loss ${s.losses.join(' → ')}`);
 
-    const { server, origin } = await serve();
-    let browser: Browser | undefined;
-    try {
-      browser = await launchChromium();
-      const page = await browser.newPage();
-      const problems = watch(page);
+  const { result: out, problems } = await runPage('index.html', 30_000);
+  assert.ok(out.ok, `in the browser: ${out.error}\n${problems.join('\n')}`);
 
-      await page.goto(`${origin}/index.html`);
-      await page.waitForFunction(() => (window as any).__result !== undefined, undefined, { timeout: 30_000 })
-        .catch((e) => { throw new Error(`${e.message}\n${problems.join('\n')}`); });
-      const out = await page.evaluate(() => (window as any).__result);
-      assert.ok(out.ok, `in the browser: ${out.error}\n${problems.join('\n')}`);
-
-      const { page: inPage, worker: inWorker, auto } = out as { page: Result; worker: Result; auto: Result };
-      assert.ok(inPage.losses.at(-1)! < inPage.losses[0] / 4, `page: loss ${inPage.losses[0]} → ${inPage.losses.at(-1)}`);
-      checkSameRun('page vs Node', inPage, node);
-      checkSameRun('worker vs Node', inWorker, node);
-      // the page and the worker each made models and disposed them all: no instance is left
-      assert.is(inPage.instances, 0, 'page: instances alive after every model is disposed');
-      assert.is(inWorker.instances, 0, 'worker: instances alive after every model is disposed');
-      assert.is(auto.backend, 'relaxed', "Chromium validates relaxed SIMD, so 'auto' picks it");
-      for (const key of ['losses', 'yhat', 'aT', 'weights'] as const) checkClose(`relaxed page vs Node: ${key}`, auto[key], node[key], 1e-4, 1e-2);
-      checkClose('relaxed page vs Node: encoder-decoder weights', auto.translator.weights, node.translator.weights, 1e-4, 1e-2);
-    } finally {
-      await browser?.close();
-      server.closeAllConnections();
-      await new Promise((done) => server.close(done));
-    }
-  });
-
-  test.run();
-}
+  const { page: inPage, worker: inWorker, auto } = out as { page: Result; worker: Result; auto: Result };
+  assert.ok(inPage.losses.at(-1)! < inPage.losses[0] / 4, `page: loss ${inPage.losses[0]} → ${inPage.losses.at(-1)}`);
+  checkSameRun('page vs Node', inPage, node);
+  checkSameRun('worker vs Node', inWorker, node);
+  // the page and the worker each made models and disposed them all: no instance is left
+  assert.is(inPage.instances, 0, 'page: instances alive after every model is disposed');
+  assert.is(inWorker.instances, 0, 'worker: instances alive after every model is disposed');
+  assert.is(auto.backend, 'relaxed', "Chromium validates relaxed SIMD, so 'auto' picks it");
+  for (const key of ['losses', 'yhat', 'aT', 'weights'] as const) checkClose(`relaxed page vs Node: ${key}`, auto[key], node[key], 1e-4, 1e-2);
+  checkClose('relaxed page vs Node: encoder-decoder weights', auto.translator.weights, node.translator.weights, 1e-4, 1e-2);
+});

@@ -7,16 +7,21 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
 import { checkClose, checkSame, rejectsWith, uniforms } from './_utils.js';
 
 // The stated tolerance. The gradient over workers is the batch's gradient up to the rounding of
 // a different summation order: within 5e-4 of each entry, entries below 1 % of their tensor's
-// largest measured against that 1 %. After a few epochs the weights agree within 2e-5 (SGD) or
-// 2e-4 (Adam, which divides by √v and so magnifies rounding where a gradient is near zero)
-// relative to max(|w|, 1e-3), and the losses within 1e-6.
+// largest measured against that 1 %. After a few epochs the weights agree within 2e-5 (SGD)
+// relative to max(|w|, 1e-3), and the losses within 1e-6. With Adam, which moves a weight by up
+// to lr whatever its gradient's size, these small models stay within 2e-4; a gradient at the
+// level of rounding can move a weight differently by up to about lr (bench/workers.js shows it
+// on larger models).
 const TOL = { gradient: 5e-4, sgd: 2e-5, adam: 2e-4, loss: 1e-6 };
 
 const rng = new Random(11);
@@ -48,7 +53,8 @@ Equal.before(async () => {
 
 Equal('the gradient over workers is the batch\'s gradient, for every architecture and both reductions', async () => {
   for (const { name, config, data } of architectures) {
-    for (const reduction of ['sum', 'mean'] as const) {
+    // 'sum' over 2 workers; 'mean' over 3, whose shards of 7 examples hold 2, 2 and 3
+    for (const [reduction, pool] of [['sum', pool2], ['mean', pool3]] as const) {
       // one SGD step with learning rate 2^20 moves the weights by −2^20 g: exactly, but for
       // the rounding of w − 2^20 g, which that factor makes small against g
       const lr = 2 ** 20;
@@ -56,39 +62,34 @@ Equal('the gradient over workers is the batch\'s gradient, for every architectur
       const here = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
       const { grads } = here.computeGradients(batch as never);
       const before = here.getWeights();
-      for (const pool of [pool2, pool3]) {
-        const there = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
-        await there.fit(batch as never, { batchSize: 7, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
-        const after = there.getWeights();
-        for (const e of there.layout.entries) {
-          const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
-          checkClose(`${name}, ${reduction}, ${pool.size} workers: ${e.name}`, moved, grads[e.name], TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
-        }
-        there.dispose();
+      const there = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
+      await there.fit(batch as never, { batchSize: 7, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
+      const after = there.getWeights();
+      for (const e of there.layout.entries) {
+        const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
+        checkClose(`${name}, ${reduction}, ${pool.size} workers: ${e.name}`, moved, grads[e.name], TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
       }
+      there.dispose();
       here.dispose();
     }
   }
 });
 
-Equal('fit over 2 and 3 workers ends where one thread does, within the tolerance, for every architecture', async () => {
+Equal('fit over workers ends where one thread does, within the tolerance, for every architecture (SGD over 2, Adam over 3)', async () => {
   for (const { name, config, data } of architectures) {
-    for (const optimizer of ['sgd', 'adam'] as const) {
+    for (const [optimizer, pool] of [['sgd', pool2], ['adam', pool3]] as const) {
       const options = { epochs: 3, batchSize: 8, learningRate: optimizer === 'sgd' ? 0.02 : 0.01, optimizer, metrics: ['accuracy'], validationSplit: 0.2 } as const;
       const fitOptions = config.output === 'linear' ? { ...options, metrics: [] } : options;
       const one = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
       const r1 = await one.fit(data as never, fitOptions);
-      for (const pool of [pool2, pool3]) {
-        const many = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
-        const rk = await many.fit(data as never, { ...fitOptions, workers: pool });
-        const label = `${name}, ${optimizer}, ${pool.size} workers`;
-        checkClose(`${label}: weights`, many.getWeights(), one.getWeights(), TOL[optimizer], 1e-3);
-        checkClose(`${label}: epoch losses`, rk.epochLosses, r1.epochLosses, TOL.loss);
-        checkClose(`${label}: validation losses`, rk.history.map((h) => h.val!.loss), r1.history.map((h) => h.val!.loss), TOL.loss);
-        if (config.output !== 'linear') assert.equal(rk.history.map((h) => h.metrics!.accuracy), r1.history.map((h) => h.metrics!.accuracy), `${label}: accuracy`);
-        many.dispose();
-      }
-      one.dispose();
+      const many = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
+      const rk = await many.fit(data as never, { ...fitOptions, workers: pool });
+      const label = `${name}, ${optimizer}, ${pool.size} workers`;
+      checkClose(`${label}: weights`, many.getWeights(), one.getWeights(), TOL[optimizer], 1e-3);
+      checkClose(`${label}: epoch losses`, rk.epochLosses, r1.epochLosses, TOL.loss);
+      checkClose(`${label}: validation losses`, rk.history.map((h) => h.val!.loss), r1.history.map((h) => h.val!.loss), TOL.loss);
+      if (config.output !== 'linear') assert.equal(rk.history.map((h) => h.metrics!.accuracy), r1.history.map((h) => h.metrics!.accuracy), `${label}: accuracy`);
+      one.dispose(); many.dispose();
     }
   }
 });
@@ -117,10 +118,6 @@ Equal('a batch smaller than the pool leaves the extra workers out', async () => 
   one.dispose(); many.dispose();
 });
 
-Equal.after(async () => {
-  await Promise.all([pool2.dispose(), pool3.dispose()]);
-});
-
 Equal.run();
 
 // ---
@@ -132,7 +129,6 @@ const lmData = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1)
 const lmOptions = { epochs: 3, batchSize: 6, learningRate: 0.02, clipNorm: 1, schedule: { type: 'cosine', tMax: 12 } } as const;
 
 Same('the same worker count gives the same weights, bit for bit, dropout and shuffling included', async () => {
-  const pool = await createWorkerPool({ size: 2 });
   const run = async (workers: number | WorkerPool) => {
     const m = await createRNN({ ...lm, seed: 7 });
     await m.fit(lmData, { ...lmOptions, workers });
@@ -140,16 +136,15 @@ Same('the same worker count gives the same weights, bit for bit, dropout and shu
     m.dispose();
     return w;
   };
-  const a = await run(pool), b = await run(pool), c = await run(2);
+  const a = await run(pool2), b = await run(pool2), c = await run(2);
   checkSame('a reused pool', b, a);
   checkSame('a pool of this call', c, a);
-  await pool.dispose();
 });
 
 Same('abort and resume over workers, in a new model, is bit-identical to the uninterrupted run', async () => {
+  const pool = pool2;
   const whole = await createRNN({ ...lm, seed: 8 });
-  await whole.fit(lmData, { ...lmOptions, workers: 2 });
-  const pool = await createWorkerPool({ size: 2 });
+  await whole.fit(lmData, { ...lmOptions, workers: pool });
   const first = await createRNN({ ...lm, seed: 8 });
   const controller = new AbortController();
   const part = await first.fit(lmData, { ...lmOptions, workers: pool, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 1) controller.abort(); } });
@@ -159,7 +154,6 @@ Same('abort and resume over workers, in a new model, is bit-identical to the uni
   second.setTrainingState(first.getTrainingState());
   await second.fit(lmData, { ...lmOptions, workers: pool, resume: true });
   checkSame('weights', second.getWeights(), whole.getWeights());
-  await pool.dispose();
   whole.dispose(); first.dispose(); second.dispose();
 });
 
@@ -173,16 +167,17 @@ Same('callbacks and the non-finite guard work over workers as on one thread', as
     return m;
   };
   const options = { epochs: 2, batchSize: 4, shuffle: false, optimizer: 'sgd', learningRate: 1e-4 } as const;
-  for (const workers of [0, 2]) {
+  for (const workers of [0, pool2]) {
     const m = await make();
     let good: Float32Array | undefined;
     const events: string[] = [];
     await rejectsWith(m.fit({ x, y }, { ...options, workers, onProgress: (p) => { good = m.getWeights(); events.push(`${p.epoch}.${p.batch}`); } }), RangeError,
       /^fit: the (loss is (NaN|Infinity)|gradient of \S+ has \S+ at index \d+) at optimizer step 3 \(epoch 1 of 2, batch 3 of 4\); training stopped with the weights of the last good step/);
-    checkSame(`workers ${workers}: weights of step 2`, m.getWeights(), good!);
-    assert.equal(events, ['0.0', '0.1'], `workers ${workers}: progress`);
+    const label = workers === 0 ? 'one thread' : 'workers';
+    checkSame(`${label}: weights of step 2`, m.getWeights(), good!);
+    assert.equal(events, ['0.0', '0.1'], `${label}: progress`);
     const skipped = await m.fit({ x, y }, { ...options, workers, onNonFinite: 'skip' });
-    assert.equal([skipped.steps, skipped.skippedSteps], [6, 2], `workers ${workers}: skipped`);
+    assert.equal([skipped.steps, skipped.skippedSteps], [6, 2], `${label}: skipped`);
     m.dispose();
   }
 });
@@ -196,7 +191,7 @@ const Fail = suite('workers: failures');
 const workerScript = (name: string) => pathToFileURL(join(__dirname, 'fixtures', 'workers', name));
 
 Fail('a bad example is refused with the error one thread gives, the worker and shard named; the model and the pool are unharmed', async () => {
-  const pool = await createWorkerPool({ size: 2 });
+  const pool = pool2;
   const data = { x: xs.slice(0, 8), y: xs.slice(0, 8).map((s) => s.map((t) => (t + 1) % 6)) };
   data.x[6] = [1, 2, 9];                             // token 9 of a 6-token vocabulary, in the second shard
   data.y[6] = [2, 3, 4];
@@ -209,13 +204,12 @@ Fail('a bad example is refused with the error one thread gives, the worker and s
   data.x[6] = [1, 2, 3];
   assert.is((await m.fit(data, { ...options, workers: pool })).steps, 1, 'the pool still trains');
   m.dispose();
-  await pool.dispose();
 });
 
 Fail('a worker that dies: a clear error, the model keeps its last step, and resuming gives the uninterrupted run', async () => {
   const options = { ...lmOptions, epochs: 2 };
   const whole = await createRNN({ ...lm, seed: 12 });
-  await whole.fit(lmData, { ...options, workers: 2 });
+  await whole.fit(lmData, { ...options, workers: pool2 });
   const dying = await createWorkerPool({ size: 2, url: workerScript('dies-on-third-shard.mjs') });
   const m = await createRNN({ ...lm, seed: 12 });
   let afterStep2: Float32Array | undefined;
@@ -241,17 +235,28 @@ Fail('refused: a bad workers option, a busy pool, a worker script that does not 
   const m = await createRNN({ ...lm, seed: 14 });
   await rejectsWith(m.fit(lmData, { workers: -1 }), RangeError, /^fit: workers must be an integer ≥ 0, got -1$/);
   await rejectsWith(m.fit(lmData, { workers: '2' as never }), TypeError, /^fit: workers must be a number of worker threads or a pool from createWorkerPool\(\), got "2"$/);
+  assert.throws(() => m.trainStep(lmData, { workers: 2 } as never), /^trainStep: workers is an option of fit\(\); trainStep runs on the calling thread$/);
   await rejectsWith(createWorkerPool({ size: 0 }), RangeError, /^createWorkerPool: size must be an integer ≥ 1, got 0$/);
+  await rejectsWith(createWorkerPool({ size: 2, workers: 2 } as never), TypeError, /^createWorkerPool: options has no field "workers"/);
   await rejectsWith(createWorkerPool({ size: 1, url: workerScript('missing.mjs') }), Error, /^createWorkerPool: the workers could not start: worker 1 of 1 /);
-  const pool = await createWorkerPool({ size: 2 });
+  await rejectsWith(createWorkerPool({ size: 2, url: 'not/a/path.mjs' }), Error, /^createWorkerPool: the workers could not start: /);
+  const pool = pool2;
   const other = await createRNN({ ...lm, seed: 15 });
   const running = m.fit(lmData, { ...lmOptions, workers: pool });
   await new Promise((r) => setTimeout(r, 0));
   await rejectsWith(other.fit(lmData, { workers: pool }), Error, /^fit: this worker pool is training another model; one fit\(\) at a time per pool$/);
   await running;
   await other.fit(lmData, { workers: pool });      // free again
-  await pool.dispose();
   m.dispose(); other.dispose();
+});
+
+Fail('dispose() during a fit over workers: the fit rejects saying where, and the pool is free again', async () => {
+  const m = await createRNN({ ...lm, seed: 16 });
+  await rejectsWith(m.fit(lmData, { ...lmOptions, workers: pool2, onProgress: (p) => { if (p.batch === 1) m.dispose(); } }), Error,
+    /^fit: the model was disposed during training \(epoch 1 of 3, before batch 3 of 4\)$/);
+  const other = await createRNN({ ...lm, seed: 16 });
+  assert.is((await other.fit(lmData, { ...lmOptions, epochs: 1, workers: pool2 })).steps, 4);
+  other.dispose();
 });
 
 Fail('an idle pool does not keep Node running, and a finished fit over workers leaves nothing behind', () => {
@@ -269,4 +274,39 @@ Fail('an idle pool does not keep Node running, and a finished fit over workers l
   assert.is(out, 'done');
 });
 
+Fail.after(async () => {
+  await Promise.all([pool2.dispose(), pool3.dispose()]);
+});
+
 Fail.run();
+
+// ---
+
+const Packaged = suite('workers: packaged');
+
+Packaged('bundled into one file by esbuild, the library still starts its workers, with no configuration', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-workers-'));
+  try {
+    const entry = join(dir, 'entry.js');
+    writeFileSync(entry, `
+      import { createRNN } from ${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))};
+      const m = await createRNN({ cell: 'gru', n_x: 4, n_a: 8, n_y: 4, input: 'tokens', seed: 2 });
+      const x = [[0, 1, 2, 3], [3, 2, 1], [1, 1], [2, 0, 3]];
+      await m.fit({ x, y: x.map((s) => s.map((t) => (t + 1) % 4)) }, { epochs: 2, batchSize: 4, workers: 2 });
+      process.stdout.write(JSON.stringify(Array.from(m.getWeights())));
+    `);
+    const out = join(dir, 'bundle.mjs');
+    buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'es2022', outfile: out, logLevel: 'silent' });
+    assert.not.match(readFileSync(out, 'utf8'), /from ['"]\.|import\(['"]\./, 'no relative imports left in the bundle');
+    const bundled = JSON.parse(execFileSync(process.execPath, [out], { cwd: dir, encoding: 'utf8', timeout: 30_000 }));
+    const m = await createRNN({ cell: 'gru', n_x: 4, n_a: 8, n_y: 4, input: 'tokens', seed: 2 });
+    const x = [[0, 1, 2, 3], [3, 2, 1], [1, 1], [2, 0, 3]];
+    await m.fit({ x, y: x.map((s) => s.map((t) => (t + 1) % 4)) }, { epochs: 2, batchSize: 4, workers: 2 });
+    checkSame('bundled vs the package', bundled, m.getWeights());
+    m.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+Packaged.run();

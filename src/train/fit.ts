@@ -44,7 +44,7 @@ const where = 'fit';
 
 /** Where a fit starts: epoch 0, or (resume) a copy of where the last one stopped. Nothing in
  *  the model changes here. */
-export function startPosition(source: BatchSource<any>, plan: FitPlan<any>, state: FitState, rng: Random): FitRun<any>['start'] {
+export function startPosition(source: BatchSource<Examples>, plan: FitPlan, state: FitState, rng: Random): FitRun<Examples>['start'] {
   const p = plan.resume ? state.position : undefined;
   if (!p) {
     return {
@@ -67,72 +67,121 @@ export function startPosition(source: BatchSource<any>, plan: FitPlan<any>, stat
 }
 
 /** Train epoch by epoch from run.start; the model's state follows as it goes. */
-export async function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Promise<FitResult> {
-  const { model, plan, options, source, state } = run;
-  const pos = run.start.position;
-  state.position = pos;
-  state.bestWeights = run.start.bestWeights;
-  const want: StatsWanted | undefined = plan.metrics.length > 0 ? { accuracy: plan.metrics.includes('accuracy') } : undefined;
-  const result: FitResult = { epochLosses: [], history: [], steps: 0, skippedSteps: 0, stopped: false };
-  const stop = (reason: FitResult['stopReason'], message?: string): FitResult => {
-    result.stopped = true;
-    result.stopReason = reason;
-    if (message) result.message = message;
-    if (reason === 'early-stopping' && state.bestWeights) model.arena.f32(model.weights).set(state.bestWeights);
-    return finish();
-  };
-  const finish = (): FitResult => {
-    if (pos.early && pos.early.bestEpoch >= 0) result.bestEpoch = pos.early.bestEpoch;
-    return result;
-  };
-  const clock = new Clock(plan.yieldEveryMs);
-  let learningRate = NaN;
-  while (pos.epoch < plan.epochs) {
-    const epoch = pos.epoch;
-    if (plan.early && pos.batch === 0 && pos.early!.wait >= plan.early.patience) return stop('early-stopping');
-    // before the epoch's order is drawn: a run that stops here and resumes draws it once
-    if (options.signal?.aborted) return stop('aborted');
+export function runFit<TBatch extends Examples>(run: FitRun<TBatch>): Promise<FitResult> {
+  return new FitLoop(run).run();
+}
+
+/** Why a run ends early, and what it says (a non-finite value and where). */
+type Stop = { reason: NonNullable<FitResult['stopReason']>; message?: string };
+
+class FitLoop<TBatch extends Examples> {
+  private readonly pos: FitPosition;
+  private readonly result: FitResult = { epochLosses: [], history: [], steps: 0, skippedSteps: 0, stopped: false };
+  private readonly want?: StatsWanted;
+  private readonly clock: Clock;
+  /** The learning rate of the last step taken. */
+  private learningRate = NaN;
+
+  constructor(private readonly r: FitRun<TBatch>) {
+    this.pos = r.start.position;
+    r.state.position = this.pos;
+    r.state.bestWeights = r.start.bestWeights;
+    const m = r.plan.metrics;
+    this.want = m.length > 0 ? { accuracy: m.includes('accuracy') } : undefined;
+    this.clock = new Clock(r.plan.yieldEveryMs);
+  }
+
+  async run(): Promise<FitResult> {
+    const { pos, r } = this;
+    let stop: Stop | undefined;
+    while (!stop && pos.epoch < r.plan.epochs) {
+      if (this.patienceSpent() && pos.batch === 0) stop = { reason: 'early-stopping' };
+      // before the epoch's order is drawn: a run that stops here and resumes draws it once
+      else if (r.options.signal?.aborted) stop = { reason: 'aborted' };
+      else stop = await this.epoch() ?? await this.endEpoch();
+    }
+    return this.finish(stop);
+  }
+
+  /** The rest of the epoch's batches; a Stop if the run must end. */
+  private async epoch(): Promise<Stop | undefined> {
+    const { pos, r } = this;
+    const { model, source } = r;
     // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
     if (pos.batch === 0) pos.orderRng = model.rng.getState();
     const batches = source.epoch(pos.batch === 0 ? model.rng : replay(pos.orderRng), pos.batch);
     for (let b = pos.batch; b < source.batches; b++) {
-      if (options.signal?.aborted) return stop('aborted');
-      checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, before batch ${b + 1}${of(source)}`);
+      if (r.options.signal?.aborted) return { reason: 'aborted' };
+      checkLive(model, `epoch ${pos.epoch + 1} of ${r.plan.epochs}, before batch ${b + 1}${of(source)}`);
       const next = await batches.next();
       if (next.done) break;
-      const r = await stepBatchAsync(model, run.optimizer, plan.step, run.gradients(next.value, want, [epoch, b]));
-      result.steps += r.steps;
-      result.skippedSteps += r.skipped;
-      if (!Number.isNaN(r.learningRate)) learningRate = r.learningRate;
-      if (r.problem !== undefined && plan.step.onNonFinite !== 'skip') {
-        const message = `${r.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1}${of(source)}); ` +
-          `training stopped with the weights of the last good step`;
-        if (plan.step.onNonFinite === 'stop') return stop('non-finite', message);
-        throw new RangeError(`${where}: ${message} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
-      }
-      recordBatch(pos, r);
-      pos.batch = b + 1;                          // = batches: only the epoch's end is left
-      await options.onProgress?.({
-        epoch, epochs: plan.epochs, batch: b, batches: source.batches, step: result.steps, loss: r.loss, epochLoss: pos.lossSum / pos.batches,
-        gradNorm: r.gradNorm, learningRate: r.learningRate, applied: r.applied,
-        stepsPerSecond: result.steps / Math.max(clock.elapsedMs() / 1000, 1e-9), elapsedMs: clock.elapsedMs(),
-      });
-      await clock.yieldIfDue();
+      const stop = await this.batch(next.value, b);
+      if (stop) return stop;
     }
+    return undefined;
+  }
 
-    // the epoch's end: metrics, validation, early stopping, then the callback
+  /** One batch: its step(s), the guard's verdict, the epoch's sums, the callback. */
+  private async batch(batch: TBatch, b: number): Promise<Stop | undefined> {
+    const { pos, r, result } = this;
+    const { plan, source } = r;
+    const epoch = pos.epoch;
+    const o = await stepBatchAsync(r.model, r.optimizer, plan.step, r.gradients(batch, this.want, [epoch, b]));
+    result.steps += o.steps;
+    result.skippedSteps += o.skipped;
+    if (!Number.isNaN(o.learningRate)) this.learningRate = o.learningRate;
+    if (o.problem !== undefined && plan.step.onNonFinite !== 'skip') {
+      const message = `${o.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1}${of(source)}); ` +
+        `training stopped with the weights of the last good step`;
+      if (plan.step.onNonFinite === 'stop') return { reason: 'non-finite', message };
+      throw new RangeError(`${where}: ${message} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
+    }
+    recordBatch(pos, o);
+    pos.batch = b + 1;                          // = batches: only the epoch's end is left
+    const elapsedMs = this.clock.elapsedMs();
+    await r.options.onProgress?.({
+      epoch, epochs: plan.epochs, batch: b, batches: source.batches, step: result.steps, loss: o.loss, epochLoss: pos.lossSum / pos.batches,
+      gradNorm: o.gradNorm, learningRate: o.learningRate, applied: o.applied,
+      stepsPerSecond: result.steps / Math.max(elapsedMs / 1000, 1e-9), elapsedMs,
+    });
+    await this.clock.yieldIfDue();
+    return undefined;
+  }
+
+  /** The epoch's end: metrics, validation, early stopping, then the callback. */
+  private async endEpoch(): Promise<Stop | undefined> {
+    const { pos, r, result } = this;
+    const { model, plan } = r;
+    const epoch = pos.epoch;
     checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, at its end`);
-    const logs: EpochLogs = { epoch, loss: pos.lossSum / pos.batches, learningRate, steps: result.steps, elapsedMs: clock.elapsedMs() };
+    const logs: EpochLogs = { epoch, loss: pos.lossSum / pos.batches, learningRate: this.learningRate, steps: result.steps, elapsedMs: this.clock.elapsedMs() };
     if (plan.metrics.length > 0) logs.metrics = metricsOf(pos.sums, plan.metrics);
     if (plan.val) logs.val = await evaluateAny(model, where, plan.val, plan.valBatchSize, plan.metrics);
-    if (plan.early) watch(plan.early, pos, logs, model, state);
+    if (plan.early) watch(plan.early, pos, logs, model, r.state);
     result.epochLosses.push(logs.loss);
     result.history.push(logs);
     Object.assign(pos, { epoch: epoch + 1, batch: 0, lossSum: 0, batches: 0, sums: zeroSums() });
-    await options.onEpochEnd?.(logs);
-    if (plan.early && pos.early!.wait >= plan.early.patience) return stop('early-stopping');
+    await r.options.onEpochEnd?.(logs);
+    return this.patienceSpent() ? { reason: 'early-stopping' } : undefined;
   }
-  return finish();
+
+  private patienceSpent(): boolean {
+    const early = this.r.plan.early;
+    return early !== undefined && this.pos.early!.wait >= early.patience;
+  }
+
+  /** The result; an early stop says why, and early stopping puts the best weights back. */
+  private finish(stop: Stop | undefined): FitResult {
+    const { result, pos, r } = this;
+    if (stop) {
+      result.stopped = true;
+      result.stopReason = stop.reason;
+      if (stop.message) result.message = stop.message;
+      if (stop.reason === 'early-stopping' && r.state.bestWeights) r.model.arena.f32(r.model.weights).set(r.state.bestWeights);
+    }
+    if (pos.early && pos.early.bestEpoch >= 0) result.bestEpoch = pos.early.bestEpoch;
+    return result;
+  }
 }
 
 /** Add an applied batch to the epoch's loss and metric sums (skipped batches are left out). */
@@ -144,7 +193,7 @@ function recordBatch(pos: FitPosition, r: Outcome): void {
 }
 
 /** Early stopping after an epoch: keep the best value (and weights), or count one more wait. */
-function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, model: Trainable<any>, state: FitState): void {
+function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, model: Trainable<Examples>, state: FitState): void {
   const e = pos.early!;
   const value = monitored(early.monitor, logs);
   const better = early.mode === 'max' ? value > e.best + early.minDelta : value < e.best - early.minDelta;
@@ -171,7 +220,7 @@ function replay(state: readonly number[]): Random {
 }
 
 /** A callback may dispose the model; the run then ends with an error saying where. */
-function checkLive(model: Trainable<any>, at: string): void {
+function checkLive(model: Trainable<Examples>, at: string): void {
   if (model.isDisposed()) throw new Error(`${where}: the model was disposed during training (${at})`);
 }
 

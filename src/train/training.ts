@@ -36,6 +36,7 @@ export class Training<TBatch extends Examples = Examples> {
   trainStep(batch: TBatch, options: TrainOptions): StepResult {
     const where = 'trainStep';
     this.assertIdle(where);
+    if ((options as FitOptions | undefined)?.workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
     const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
     const optimizer = this.ensureOptimizer(plan);
     const { problem, sums: _, ...result } = stepBatch(this.model, optimizer, plan, localWindows(this.model, where, batch, plan.tbptt));

@@ -3,7 +3,7 @@
 // fails (an uncaught error, an exit) fails every pending request, and the pool closes: its
 // workers are stopped and it refuses further use. Idle workers do not keep a Node process
 // alive; call dispose() to stop them.
-import { checkInt, describe } from '../validate.js';
+import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Reply, Request } from './protocol.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 
@@ -21,6 +21,7 @@ export interface WorkerPoolOptions {
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const where = 'createWorkerPool';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { size, url? }, got ${describe(options)}`);
+  checkKeys(where, 'options', options, ['size', 'url']);
   const size = checkInt(where, 'size', options.size);
   const url = options.url;
   if (url !== undefined && typeof url !== 'string' && typeof (url as { href?: unknown })?.href !== 'string') {
@@ -38,7 +39,6 @@ interface Pending {
 export class WorkerPool {
   private readonly workers: WorkerHandle[] = [];
   private readonly pending: (Pending | undefined)[];
-  private readonly started: Promise<void>[];
   /** Why the pool cannot be used: a worker failed, or it was disposed. */
   private closed?: Error;
   /** The fit() using the pool now. */
@@ -46,23 +46,23 @@ export class WorkerPool {
 
   private constructor(readonly size: number) {
     this.pending = new Array(size).fill(undefined);
-    this.started = [];
   }
 
   /** Start the workers and wait until each has loaded the library. */
   static async start(where: string, size: number, url?: WorkerPoolOptions['url']): Promise<WorkerPool> {
     const pool = new WorkerPool(size);
+    // each worker's first message says it has loaded; one promise holds them all (and their failures)
+    const started = Promise.all(Array.from({ length: size }, (_, k) => new Promise<Reply>((resolve, reject) => { pool.pending[k] = { resolve, reject }; })));
+    started.catch(() => {});
     try {
       for (let k = 0; k < size; k++) {
-        const hello = new Promise<Reply>((resolve, reject) => { pool.pending[k] = { resolve, reject }; });
         pool.workers.push(await spawnWorker(url, {
           message: (reply) => pool.receive(k, reply),
           failure: (reason) => pool.fail(k, reason),
         }));
         pool.workers[k].hold(true);
-        pool.started.push(hello.then(() => pool.workers[k].hold(false)));
       }
-      await Promise.all(pool.started);
+      await started;
     } catch (e) {
       await pool.dispose();
       throw new Error(`${where}: the workers could not start: ${(e as Error).message}`, { cause: e });
@@ -114,7 +114,7 @@ export class WorkerPool {
   private fail(k: number, reason: string): void {
     if (this.closed) return;
     this.closed = new Error(`worker ${k + 1} of ${this.size} ${reason}`);
-    void this.dispose();
+    this.dispose().catch(() => {});          // stopping what is left; nothing waits on it
   }
 
   private failPending(e: Error): void {

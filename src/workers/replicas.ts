@@ -15,6 +15,7 @@
 // deterministic for a given number of workers. Dropout: each worker draws its masks from its
 // own generator, seeded from the model's generator state, the batch and the shard, without
 // drawing from the model's generator; so shuffling is as on one thread, but the masks are not.
+import type { Region } from '../arena.js';
 import { addSums, zeroSums } from '../train/metrics.js';
 import type { GradientWindow } from '../train/step.js';
 import type { Trainable } from '../train/trainable.js';
@@ -37,6 +38,8 @@ export class Replicas<TBatch extends Examples = Examples> {
   /** Each worker's parameter-sized buffer, while it is here (it travels with every request). */
   private readonly buffers: (Float32Array | undefined)[];
   private readonly user = {};
+  /** Where a shard's gradient is scaled and added from (in the model's memory). */
+  private staging?: Region;
 
   private constructor(private readonly model: Trainable<TBatch>, private readonly pool: WorkerPool, private readonly owned: boolean) {
     this.buffers = new Array(pool.size).fill(undefined);
@@ -49,6 +52,7 @@ export class Replicas<TBatch extends Examples = Examples> {
     const replicas = new Replicas(model, pool, owned);
     try {
       pool.claim(where, replicas.user);
+      replicas.staging = model.arena.alloc(model.layout.size, 'the reduction of the workers\' gradients');
       await replicas.init(where);
     } catch (e) {
       await replicas.release();
@@ -59,6 +63,7 @@ export class Replicas<TBatch extends Examples = Examples> {
 
   /** Give the pool back (and stop it, if it was started for this fit). */
   async release(): Promise<void> {
+    if (!this.model.isDisposed()) this.model.arena.release(this.staging);
     this.pool.release(this.user);
     if (this.owned) await this.pool.dispose();
   }
@@ -96,7 +101,8 @@ export class Replicas<TBatch extends Examples = Examples> {
     const file = this.model.save();
     const expected = layoutKey(this.model.layout.entries);
     const replies = await Promise.all(Array.from({ length: this.pool.size }, (_, k) =>
-      this.pool.request(k, { type: 'init', file, backend: this.model.backend })));
+      this.pool.request(k, { type: 'init', file, backend: this.model.backend })))
+      .catch((e: Error) => { throw new Error(`${where}: ${e.message} while building the model's replicas; the worker pool is closed`, { cause: e }); });
     for (const r of replies) {
       if (r.type === 'error') throw new TypeError(`${where}: a worker could not rebuild this model from its file: ${r.message}`);
       if (r.type !== 'ready' || r.layout !== expected) {
@@ -161,14 +167,14 @@ export class Replicas<TBatch extends Examples = Examples> {
     const mean = this.model.reduction() === 'mean';
     const sums = zeroSums();
     for (const r of replies) addSums(sums, r.sums);
-    const N = sums.terms;
-    const g = this.model.arena.f32(this.model.grads);
+    const N = sums.terms, n = this.model.layout.size;
+    const { kernels: k, arena, grads } = this.model;
     replies.forEach((r, i) => {
       const w = mean && N > 0 ? r.sums.terms / N : 1;
-      const src = r.buffer;
-      if (i === 0 && w === 1) g.set(src);
-      else if (i === 0) for (let j = 0; j < g.length; j++) g[j] = w * src[j];
-      else for (let j = 0; j < g.length; j++) g[j] += w * src[j];
+      const into = i === 0 ? grads : this.staging!;
+      arena.f32(into).set(r.buffer);
+      if (w !== 1) k.scale(into.ptr, n, w);
+      if (i > 0) k.copy_rows(grads.ptr, n, into.ptr, n, 1, n, 1);      // grads += staging
     });
     const loss = mean && N > 0 ? sums.lossSum / N : replies.reduce((s, r) => s + r.loss, 0);
     const t1 = Math.max(...replies.map((r) => r.t1 ?? 0));
