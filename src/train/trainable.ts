@@ -6,7 +6,7 @@ import type { Arena, Region } from '../arena.js';
 import type { StatSums } from '../checkpoint.js';
 import type { Layout } from '../layout.js';
 import type { Random } from '../random.js';
-import type { Kernels } from '../wasm.js';
+import type { Build, Kernels } from '../wasm.js';
 import type { Examples, MetricName, StatsWanted, WindowLoss } from './types.js';
 
 export interface Trainable<TBatch extends Examples = Examples> {
@@ -19,7 +19,7 @@ export interface Trainable<TBatch extends Examples = Examples> {
   /** The model's generator: shuffling, dropout masks, sampling. */
   readonly rng: Random;
   /** The kernel build the model runs on (a replica must run on the same). */
-  readonly backend: string;
+  readonly backend: Build;
   /** How the loss sums its terms (the config's `reduction`). */
   reduction(): 'sum' | 'mean';
   /** The config as plain JSON (what a checkpoint must match). */

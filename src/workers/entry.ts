@@ -70,7 +70,7 @@ function serve(port: Port): void {
       case 'init': {
         replica?.model.dispose();
         replica = undefined;
-        const model = await loadModel(request.file, { backend: request.backend as 'simd' | 'scalar' }) as unknown as Network;
+        const model = await loadModel(request.file, { backend: request.backend }) as unknown as Network;
         replica = { model, t: trainableOf(model) };
         port.post({ type: 'ready', layout: layoutKey(model.layout.entries) });
         return;

@@ -8,10 +8,11 @@
 //   next  (weights, tbptt only)        → window (the next window)  | done
 import type { StatSums } from '../checkpoint.js';
 import type { Examples } from '../train/types.js';
+import type { Build } from '../wasm.js';
 
 export type Request =
   /** Build the replica from the model's file, on the model's kernel build. */
-  | { type: 'init'; file: Uint8Array; backend: string }
+  | { type: 'init'; file: Uint8Array; backend: Build }
   /** Start a batch's shard: set the weights and the generator, compute the first window. */
   | { type: 'step'; where: string; batch: Examples; buffer: Float32Array; rng: number[]; tbptt?: number; accuracy: boolean }
   /** With truncated BPTT: set the updated weights, compute the next window. */
