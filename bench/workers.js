@@ -2,7 +2,7 @@
 // (vocabulary 65, T 64, B 32, softmax and cross-entropy at every step, Adam), one RNN, LSTM or
 // GRU layer of n_a 128 or 512. Contenders, in ms per batch: rnn-wasm on the calling thread,
 // over 1 worker and over 2 workers (fit(data, { workers: pool })), and PyTorch with 1 and 2
-// threads when a Python with torch is present (bench/torch_w1.js).
+// threads when a Python with torch is present (bench/torch.js, the runner bench/index.js uses too).
 //
 // Validates first: for each model, the gradient of a batch over 1 and over 2 workers must equal
 // the calling thread's within the tolerance the tests state (read from one SGD step of rate
@@ -13,44 +13,37 @@
 // from elsewhere on a shared machine hits one round of one contender, not all. A rnn-wasm
 // round is one fit() of BATCHES batches; its ms per batch is the median interval between
 // consecutive onProgress calls, which leaves out the first batch (and with it the replicas'
-// set-up at the start of a fit). A PyTorch round is one process of TORCH_STEPS.
+// set-up at the start of a fit). A PyTorch round is TORCH_STEPS steps of a long-lived process
+// per thread count, set up (and warmed up by its check steps) once per model.
 // Reports the fastest round (the least disturbed by other work) and the median of the rounds,
 // the ratios of both, and the machine and its load.
 //
 //   node bench/workers.js          (after npm run build, and npm --prefix bench install)
 //   BENCH_ROUNDS=8 node bench/workers.js   (more rounds, for a machine others are using)
 import os from 'node:os';
-import { createRNN, createWorkerPool, Random } from 'rnn-wasm';
-import { findTorch, runTorch } from './torch_w1.js';
+import { createRNN, createWorkerPool } from 'rnn-wasm';
+import { PYTHON, scratchDir, Torch, torchMissing } from './torch.js';
+import { W1, tokenStream, torchW1 } from './workloads.js';
 import { fmt, machine, mark, median, simdFlags, table, writeSection } from './report.js';
 
-const W1 = { vocab: 65, T: 64, B: 32, lr: 2e-3 };
-const MODELS = ['rnn', 'lstm', 'gru'].flatMap((cell) => [128, 512].map((n_a) => ({ cell, n_a })));
+const MODELS = W1.cells.flatMap((cell) => W1.sizes.map((n_a) => ({ cell, n_a })));
 const BATCHES = 8;                      // per timed fit (7 intervals)
-const TORCH_STEPS = { warmup: 1, steps: 5 };
+const TORCH_STEPS = 5;                  // per round, after the check's W1.check steps as warm-up
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);       // more on a busy machine: the fastest round counts
-const CHECK_STEPS = 3;
 const CHECK_RATE = 2 ** 20;
 const TOL = 5e-4;                       // gradient entries, below 1 % of their tensor's largest against that 1 %: tests/workers.test.ts
 const HEADING = '## Training over workers';
 
 const log = (...args) => console.log(...args);
 
-/** A synthetic character stream: each token's successor is fixed 80 % of the time. */
-function charStream(sequences, seed) {
-  const rng = new Random(seed);
-  const next = Array.from({ length: W1.vocab }, () => rng.int(W1.vocab));
-  const x = [], y = [];
-  for (let i = 0; i < sequences; i++) {
-    const s = [rng.int(W1.vocab)];
-    for (let t = 1; t <= W1.T; t++) s.push(rng.uniform() < 0.8 ? next[s[t - 1]] : rng.int(W1.vocab));
-    x.push(s.slice(0, W1.T));
-    y.push(s.slice(1));
-  }
-  return { x, y };
+/** `sequences` windows of W1.T + 1 tokens of W1's learnable token stream, as x and y. */
+function w1Data(sequences, seed) {
+  const stream = tokenStream(sequences * (W1.T + 1), W1.V, seed);
+  const seqs = Array.from({ length: sequences }, (_, i) => Array.from(stream.subarray(i * (W1.T + 1), (i + 1) * (W1.T + 1))));
+  return { x: seqs.map((q) => q.slice(0, W1.T)), y: seqs.map((q) => q.slice(1)) };
 }
 
-const modelConfig = ({ cell, n_a }) => ({ cell, n_x: W1.vocab, n_a, n_y: W1.vocab, input: 'tokens', reduction: 'mean', seed: 1 });
+const modelConfig = ({ cell, n_a }) => ({ cell, n_x: W1.V, n_a, n_y: W1.V, input: 'tokens', reduction: 'mean', seed: 1 });
 const fitOptions = (workers) => ({ batchSize: W1.B, shuffle: false, optimizer: 'adam', learningRate: W1.lr, workers });
 
 /** The worst entry of `got` against `expected` per tensor, entries below 1 % of the tensor's
@@ -65,13 +58,13 @@ function worst(layout, got, expected) {
   return err;
 }
 
-/** rnn-wasm with Adam: a loss that falls over CHECK_STEPS steps; over 1 and 2 workers: the
+/** rnn-wasm with Adam: a loss that falls over W1.check steps; over 1 and 2 workers: the
  *  calling thread's gradient. */
 async function validateWorkers(spec, data, pools) {
   const batch = { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) };
   const m = await createRNN(modelConfig(spec));
   const losses = [];
-  await m.fit({ x: data.x.slice(0, CHECK_STEPS * W1.B), y: data.y.slice(0, CHECK_STEPS * W1.B) }, { ...fitOptions(0), onProgress: (p) => { losses.push(p.loss); } });
+  await m.fit({ x: data.x.slice(0, W1.check * W1.B), y: data.y.slice(0, W1.check * W1.B) }, { ...fitOptions(0), onProgress: (p) => { losses.push(p.loss); } });
   m.dispose();
   const checks = [{ ok: losses.at(-1) < losses[0], text: `loss ${losses.map((l) => fmt(l, 3)).join(' → ')}` }];
   const here = await createRNN(modelConfig(spec));
@@ -90,19 +83,24 @@ async function validateWorkers(spec, data, pools) {
   return checks;
 }
 
-/** PyTorch from rnn-wasm's weights: the same first loss, then a falling loss. */
-async function validateTorch(torch, spec, data) {
+/** PyTorch from rnn-wasm's weights, set up as workload `id` in each process: the same first
+ *  loss, then a falling loss over W1.check Adam steps. */
+async function validateTorch(procs, spec, data, dir) {
   const m = await createRNN(modelConfig(spec));
   const batch = { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) };
   const ours = m.forward(batch).loss;
-  const r = runTorch(torch, m, batch, { threads: 1, warmup: 0, steps: CHECK_STEPS, lr: W1.lr });
+  const checks = [];
+  for (const t of procs) {
+    const r = await torchW1(t, idOf(spec), m, batch, dir);
+    const err = Math.abs(r.initial_loss - ours) / ours;
+    checks.push({ ok: err < 1e-5, text: `PyTorch (${t.threads}) loss ${fmt(r.initial_loss, 5)} = rnn-wasm ${fmt(ours, 5)}` },
+      { ok: r.losses.at(-1) < r.losses[0], text: `PyTorch (${t.threads}) loss ${r.losses.map((l) => fmt(l, 3)).join(' → ')}` });
+  }
   m.dispose();
-  const err = Math.abs(r.first_loss - ours) / ours;
-  return [
-    { ok: err < 1e-5, text: `PyTorch loss ${fmt(r.first_loss, 5)} = rnn-wasm ${fmt(ours, 5)}` },
-    { ok: r.losses.at(-1) < r.losses[0], text: `PyTorch loss ${r.losses.map((l) => fmt(l, 3)).join(' → ')}` },
-  ];
+  return checks;
 }
+
+const idOf = (spec) => `${spec.cell}${spec.n_a}`;
 
 /** One rnn-wasm round: ms per batch of a fit over `workers`, and the cores the process had
  *  meanwhile (its CPU time, all threads, ÷ the time). */
@@ -117,36 +115,37 @@ async function wasmRound(spec, data, workers) {
   return { ms: median(times.slice(1).map((t, i) => t - times[i])), cores: (used.user + used.system) / 1000 / (times.at(-1) - times[0]) };
 }
 
-/** One PyTorch round: ms per step on `threads` threads. */
-async function torchRound(torch, spec, data, threads) {
-  const m = await createRNN(modelConfig(spec));
-  const r = runTorch(torch, m, { x: data.x.slice(0, W1.B), y: data.y.slice(0, W1.B) }, { threads, ...TORCH_STEPS, lr: W1.lr });
-  m.dispose();
-  return { ms: median(r.ms) };
+/** One PyTorch round: ms per step (the median of TORCH_STEPS) of the workload set up for `spec`. */
+async function torchRound(t, spec) {
+  const o = await t.request({ op: 'time', id: idOf(spec), samples: TORCH_STEPS, reps: 1 });
+  return { ms: median(o.ms) };
 }
 
 // --- main ---
 
 const t0 = performance.now();
 const loadAtStart = os.loadavg();
-const torch = findTorch();
+const missing = torchMissing();
+const procs = missing ? [] : [await Torch.start(1), await Torch.start(2)];
+const torch = missing ? undefined : { version: procs[0].info.torch, python: PYTHON };
+const scratch = scratchDir();
 log(`rnn-wasm training over workers — ${machine()}; SIMD flags: ${simdFlags().join(' ') || 'unknown'}`);
-log(torch ? `PyTorch ${torch.version} (${torch.python})` : 'PyTorch: not found (no Python with torch); its rows are skipped');
-const data = charStream(BATCHES * W1.B, 7);
+log(torch ? `PyTorch ${torch.version} (${torch.python})` : `PyTorch is skipped: ${missing}`);
+const data = w1Data(BATCHES * W1.B, 7);
 const pools = { 1: await createWorkerPool({ size: 1 }), 2: await createWorkerPool({ size: 2 }) };
 
 const contenders = [
   { name: 'one thread', run: (spec) => wasmRound(spec, data, 0) },
   { name: '1 worker', run: (spec) => wasmRound(spec, data, pools[1]) },
   { name: '2 workers', run: (spec) => wasmRound(spec, data, pools[2]) },
-  ...(torch ? [1, 2].map((threads) => ({ name: `PyTorch ${threads} thread${threads > 1 ? 's' : ''}`, torch: true, run: (spec) => torchRound(torch, spec, data, threads) })) : []),
+  ...procs.map((t) => ({ name: `PyTorch ${t.threads} thread${t.threads > 1 ? 's' : ''}`, torch: true, run: (spec) => torchRound(t, spec) })),
 ];
 
-log(`\nvalidating (gradients over workers against the calling thread; ${CHECK_STEPS} Adam steps; PyTorch from the same weights)`);
+log(`\nvalidating (gradients over workers against the calling thread; ${W1.check} Adam steps; PyTorch from the same weights)`);
 const results = [];
 for (const spec of MODELS) {
   const wasm = await validateWorkers(spec, data, pools);
-  const py = torch ? await validateTorch(torch, spec, data) : [];
+  const py = torch ? await validateTorch(procs, spec, data, scratch.dir) : [];
   const entry = { spec, checks: [...wasm, ...py], wasmOk: wasm.every((c) => c.ok), torchOk: torch !== undefined && py.every((c) => c.ok), rounds: {}, cores: [] };
   results.push(entry);
   log(`  ${spec.cell.toUpperCase().padEnd(4)} n_a ${String(spec.n_a).padEnd(4)} ${entry.checks.map((c) => `${mark(c.ok)} ${c.text}`).join('; ')}`);
@@ -167,6 +166,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 await Promise.all([pools[1].dispose(), pools[2].dispose()]);
+for (const t of procs) t.close();
+scratch.remove();
 const loadAtEnd = os.loadavg();
 
 // --- report ---
@@ -195,20 +196,20 @@ const ratioRows = results.map((e) => {
   ];
 });
 const checkRows = results.map((e) => [`${e.spec.cell.toUpperCase()} ${e.spec.n_a}`, e.checks.map((c) => `${mark(c.ok)} ${c.text}`).join('; ')]);
-const text = `${HEADING}: W1 (vocabulary ${W1.vocab}, T ${W1.T}, B ${W1.B}, Adam lr ${W1.lr}), ms per batch
+const text = `${HEADING}: W1 (vocabulary ${W1.V}, T ${W1.T}, B ${W1.B}, Adam lr ${W1.lr}), ms per batch
 
 Written by \`bench/workers.js\` (run by \`npm run bench\`); replaces its own section on every run.
 ${new Date().toISOString()}; ${machine()}; SIMD flags: ${simdFlags().join(' ') || 'unknown'};
 PyTorch: ${torch ? `${torch.version}, ${torch.python}` : 'not found, its columns are skipped'};
 load average (1, 5, 15 min) ${loadAtStart.map((l) => fmt(l)).join(', ')} at the start, ${loadAtEnd.map((l) => fmt(l)).join(', ')} at the end; whole run ${fmt((performance.now() - t0) / 1000, 0)} s.
 
-The model: \`createRNN({ cell, n_x: ${W1.vocab}, n_a, n_y: ${W1.vocab}, input: 'tokens', reduction: 'mean' })\`, one layer; the data, a
+The model: \`createRNN({ cell, n_x: ${W1.V}, n_a, n_y: ${W1.V}, input: 'tokens', reduction: 'mean' })\`, one layer; the data, a
 synthetic token stream whose successor is fixed 80 % of the time. rnn-wasm trains with \`fit(data, { batchSize: ${W1.B},
 optimizer: 'adam', learningRate: ${W1.lr}, workers })\`, \`workers\` being 0 (the calling thread) or a pool of 1 or 2
 workers; its ms per batch is the median interval between consecutive \`onProgress\` calls over ${BATCHES} batches (the
 first batch, with the replicas' set-up, left out). PyTorch ${torch?.version ?? ''} is \`nn.${'{RNN,LSTM,GRU}'}\` + \`nn.Linear\` on one-hot
 inputs with \`CrossEntropyLoss\` and \`torch.optim.Adam\`, from the same weights, \`torch.set_num_threads(1 | 2)\`, the median
-of ${TORCH_STEPS.steps} steps after ${TORCH_STEPS.warmup} of warm-up. Each cell: the fastest of ${ROUNDS} interleaved rounds (the least disturbed by other
+of ${TORCH_STEPS} steps (after the check's ${W1.check} as warm-up). Each cell: the fastest of ${ROUNDS} interleaved rounds (the least disturbed by other
 work on a shared machine) / their median.
 
 ${table(['model', ...contenders.map((c) => c.name)], timeRows)}
@@ -222,7 +223,7 @@ between sessions, not threads, so a busy machine gives a session about one core 
 
 ${table(['model', '1 worker ÷ 2 workers', 'cores the 2-worker rounds had', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers'], ratioRows)}
 
-Checks, before timing (rnn-wasm: the loss falls over ${CHECK_STEPS} Adam steps; over workers, a batch's gradient against the
+Checks, before timing (rnn-wasm: the loss falls over ${W1.check} Adam steps; over workers, a batch's gradient against the
 calling thread's, its worst entry relative to max(|g|, 1 % of the tensor's largest); PyTorch: the loss from the same weights
 and batch):
 
