@@ -15,8 +15,9 @@
 // consecutive onProgress calls, which leaves out the first batch (and with it the replicas'
 // set-up at the start of a fit). A PyTorch round is TORCH_STEPS steps of a long-lived process
 // per thread count, set up (and warmed up by its check steps) once per model.
-// Reports the fastest round (the least disturbed by other work) and the median of the rounds,
-// the ratios of both, and the machine and its load.
+// Reports each contender's fastest round and the median of its rounds; ratios are taken within
+// a round (the two runs seconds apart) and summarised by their median over the rounds, since
+// a shared VM's speed drifts between rounds. And the machine and its load.
 //
 //   node bench/workers.js          (after npm run build, and npm --prefix bench install)
 //   BENCH_ROUNDS=8 node bench/workers.js   (more rounds, for a machine others are using)
@@ -29,7 +30,7 @@ import { fmt, machine, mark, median, simdFlags, table, writeSection } from './re
 const MODELS = W1.cells.flatMap((cell) => W1.sizes.map((n_a) => ({ cell, n_a })));
 const BATCHES = 8;                      // per timed fit (7 intervals)
 const TORCH_STEPS = 5;                  // per round, after the check's W1.check steps as warm-up
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);       // more on a busy machine: the fastest round counts
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);       // more on a busy machine
 const CHECK_RATE = 2 ** 20;
 const TOL = 5e-4;                       // gradient entries, below 1 % of their tensor's largest against that 1 %: tests/workers.test.ts
 const HEADING = '## Training over workers';
@@ -155,7 +156,9 @@ log(`\nmeasuring ms per batch: ${ROUNDS} interleaved rounds of ${BATCHES} batche
 for (let round = 1; round <= ROUNDS; round++) {
   for (const entry of results) {
     const line = [];
-    for (const c of contenders) {
+    // the order alternates between rounds, so a drift of the machine's speed during a round
+    // favours no contender
+    for (const c of round % 2 === 1 ? contenders : [...contenders].reverse()) {
       if (!(c.torch ? entry.torchOk : entry.wasmOk)) continue;
       const { ms, cores } = await c.run(entry.spec);
       (entry.rounds[c.name] ??= []).push(ms);
@@ -172,21 +175,21 @@ const loadAtEnd = os.loadavg();
 
 // --- report ---
 
-const fastest = (entry, name) => (entry.rounds[name] ? Math.min(...entry.rounds[name]) : NaN);
-const middle = (entry, name) => (entry.rounds[name] ? median(entry.rounds[name]) : NaN);
 const cellText = (entry, name) => {
   const r = entry.rounds[name];
   return r ? `${fmt(Math.min(...r), 1)} / ${fmt(median(r), 1)}` : 'skipped';
 };
-/** a ÷ b of the fastest rounds / of the medians. */
+/** a ÷ b within each round (the two runs seconds apart), one per round. */
+const paired = (e, a, b) => (e.rounds[a] && e.rounds[b] ? e.rounds[a].map((t, i) => t / e.rounds[b][i]) : []);
+/** The median of the rounds' a ÷ b, with their range. */
 const ratio = (e, a, b) => {
-  const f = fastest(e, a) / fastest(e, b), m = middle(e, a) / middle(e, b);
-  return Number.isFinite(f) ? `${fmt(f)}× / ${fmt(m)}×` : '—';
+  const r = paired(e, a, b);
+  return r.length ? `${fmt(median(r))}× (${fmt(Math.min(...r))}–${fmt(Math.max(...r))})` : '—';
 };
 const timeRows = results.map((e) => [`${e.spec.cell.toUpperCase()} ${e.spec.n_a}`, ...contenders.map((c) => cellText(e, c.name))]);
 const ratioRows = results.map((e) => {
   const target = e.spec.n_a >= 512 ? 1.7 : 1.4;
-  const met = fastest(e, '1 worker') / fastest(e, '2 workers') >= target;
+  const met = median(paired(e, '1 worker', '2 workers')) >= target;
   return [
     `${e.spec.cell.toUpperCase()} ${e.spec.n_a}`,
     `${ratio(e, '1 worker', '2 workers')} ${mark(met)} (≥ ${target}×)`,
@@ -209,17 +212,18 @@ optimizer: 'adam', learningRate: ${W1.lr}, workers })\`, \`workers\` being 0 (th
 workers; its ms per batch is the median interval between consecutive \`onProgress\` calls over ${BATCHES} batches (the
 first batch, with the replicas' set-up, left out). PyTorch ${torch?.version ?? ''} is \`nn.${'{RNN,LSTM,GRU}'}\` + \`nn.Linear\` on one-hot
 inputs with \`CrossEntropyLoss\` and \`torch.optim.Adam\`, from the same weights, \`torch.set_num_threads(1 | 2)\`, the median
-of ${TORCH_STEPS} steps (after the check's ${W1.check} as warm-up). Each cell: the fastest of ${ROUNDS} interleaved rounds (the least disturbed by other
-work on a shared machine) / their median.
+of ${TORCH_STEPS} steps (after the check's ${W1.check} as warm-up). Each cell: the fastest of ${ROUNDS} interleaved rounds / their median
+(the contenders' order alternates from round to round).
 
 ${table(['model', ...contenders.map((c) => c.name)], timeRows)}
 
-Ratios of the times, fastest rounds / medians (above 1: the second is faster): 1 worker ÷ 2 workers is the speed-up of
-a second worker (the targets: ≥ 1.7× at n_a 512, ≥ 1.4× at 128, judged on the fastest rounds), beside the cores the
-process had during each 2-worker round (its CPU time over all threads ÷ the time): below 2, other work took the rest,
-and the speed-up measured is not the one this machine gives when idle (Linux's autogroup scheduling shares the CPUs
-between sessions, not threads, so a busy machine gives a session about one core however many threads it runs). Then
-2 workers and 1 worker against the calling thread, and PyTorch against rnn-wasm.
+Ratios of the times (above 1: the second is faster), each taken within one round, where the two runs are seconds
+apart, then the median of the ${ROUNDS} rounds' ratios with their range: this VM's speed drifts by up to 2× between rounds,
+so a ratio of two separate rounds' times (say, each contender's fastest) says more about the drift than about the
+contenders. 1 worker ÷ 2 workers is the speed-up of a second worker (the targets: ≥ 1.7× at n_a 512, ≥ 1.4× at 128,
+judged on the median), beside the cores the process had during each 2-worker round (its CPU time over all threads ÷
+the time): below 2, other work took the rest. Then 2 workers and 1 worker against the calling thread, and PyTorch
+against rnn-wasm.
 
 ${table(['model', '1 worker ÷ 2 workers', 'cores the 2-worker rounds had', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers'], ratioRows)}
 
