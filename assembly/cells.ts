@@ -1,6 +1,6 @@
 // Pieces every cell shares: the input projection of all steps, the weight gradients summed
-// over all steps, the row copies that stack and reverse sequences, and the clearing of padded
-// rows.
+// over all steps, the row copies that stack, reverse and reorder sequences, the clearing of
+// padded rows, and the count of rows each step computes.
 //
 // T = time steps, B = batch, n_x = input size, n_a = hidden size, G = gates · n_a (rows of
 // W_ih and W_hh). Step-major layout: row t·B + b is step t of sequence b. Byte pointers.
@@ -10,6 +10,9 @@
 // write exact zeros into every per-step buffer row of a padded step (never a product with 0,
 // which is NaN for an overflowed value), and the backward kernels clear the incoming gradient
 // of padded rows, so whatever the weights make of a padded step, it reaches no result.
+// Skipping: step t computes only rows 0 .. M_t − 1, M_t = active_rows(lens, t, B); every row
+// from M_t on is padding there, and is only cleared. With the batch sorted by length, longest
+// first (src/stack.ts does that), no padded row is computed at all.
 
 import { gemm } from "./gemm";
 
@@ -30,6 +33,27 @@ export function clear_padded(block: usize, lens: usize, t: i32, B: i32, n: i32):
   for (let b = 0; b < B; b++) {
     if (load<i32>(lens + (<usize>b << 2)) <= t) memory.fill(block + (<usize>b * n << 2), 0, <usize>n << 2);
   }
+}
+
+/** Rows computed by the recurrence since the last recurrent_rows(1): Σ over calls and steps of
+ *  M_t (wraps at 2³²). A counter for tests, so they can see the padding skipped. */
+let stepped_rows: u32 = 0;
+
+/** The rows step t computes: 1 + the largest b with len_b > t (0 when there is none), or B
+ *  when lens = 0. Counted into stepped_rows. */
+export function active_rows(lens: usize, t: i32, B: i32): i32 {
+  let m = B;
+  if (lens) while (m > 0 && load<i32>(lens + (<usize>(m - 1) << 2)) <= t) m--;
+  stepped_rows += <u32>m;
+  return m;
+}
+
+/** Rows the recurrent kernels computed (Σ M_t over calls and steps); reset = 1 starts the
+ *  count again from 0. */
+export function recurrent_rows(reset: i32): u32 {
+  const n = stepped_rows;
+  if (reset) stepped_rows = 0;
+  return n;
 }
 
 /** dst[i] += src[i] for n values, four at a time. */
@@ -136,6 +160,19 @@ export function copy_rows(dst: usize, ldd: i32, src: usize, lds: i32, rows: i32,
     const d = dst + (<usize>r * ldd << 2), s = src + (<usize>r * lds << 2);
     if (accumulate) add_into(d, s, n);
     else memory.copy(d, s, <usize>n << 2);
+  }
+}
+
+/** Reorder the sequences of every step: dst row t·B + i = src row t·B + order_i, for t < T and
+ *  i < B; order (B) i32 holds sequence indices. Rows are n 4-byte values (f32 or i32 ids). */
+export function gather_steps(dst: usize, src: usize, order: usize, T: i32, B: i32, n: i32): void {
+  const row = <usize>n << 2;
+  for (let t = 0; t < T; t++) {
+    const base = <usize>t * B;
+    for (let i = 0; i < B; i++) {
+      const from = base + <usize>load<i32>(order + (<usize>i << 2));
+      memory.copy(dst + (base + i) * row, src + from * row, row);
+    }
   }
 }
 

@@ -17,7 +17,7 @@
 
 import { gemm } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
-import { add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 import { madd } from "./simd";
 
 /** The reset and update gates of one row, r z = σ(input part + recurrent part), from gr and
@@ -155,18 +155,19 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
     const hp = A + <usize>t * block, hn = Hn + <usize>t * block;
     const g = Gt + <usize>t * gblock;
     // S[:, r z] = W_h{r,z} h<t-1> + b_h{r,z}; reset_after: also S[:, n] = W_hn h<t-1> + b_hn
+    const rows = active_rows(lens, t, B);                               // rows `rows`.. are padding
     const m = reset_after ? G : 2 * H;
-    gemm(0, 1, B, m, H, hp, H, W_hh, H, S, G, 0);
-    add_bias_rows(S, b_hh, B, m, G);
-    for (let b = 0; b < B; b++) {
+    gemm(0, 1, rows, m, H, hp, H, W_hh, H, S, G, 0);
+    add_bias_rows(S, b_hh, rows, m, G);
+    for (let b = 0; b < rows; b++) {
       const row = <usize>b * H << 2;
       gru_gates(g + (<usize>b * G << 2), S + (<usize>b * G << 2), hn + row, hp + row, H, reset_after);   // r, z; Hn
     }
     if (!reset_after) {
-      gemm(0, 1, B, H, H, hn, H, W_hn, H, S + nOff, G, 0);               // S[:, n] = W_hn (r ⊙ h)
-      add_bias_rows(S + nOff, b_hh + nOff, B, H, G);                      //          + b_hn
+      gemm(0, 1, rows, H, H, hn, H, W_hn, H, S + nOff, G, 0);            // S[:, n] = W_hn (r ⊙ h)
+      add_bias_rows(S + nOff, b_hh + nOff, rows, H, G);                   //          + b_hn
     }
-    for (let b = 0; b < B; b++) {
+    for (let b = 0; b < rows; b++) {
       const row = <usize>b * H << 2;
       gru_state(g + (<usize>b * G << 2), S + (<usize>b * G << 2) + nOff, hn + row, hp + row, hp + block + row, H, reset_after);
     }
@@ -194,19 +195,21 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     clear_padded(dh, lens, t - 1, B, H);                                   // padding takes no gradient
     const hp = A + <usize>(t - 1) * block, hn = Hn + <usize>(t - 1) * block;
     const g = Gt + <usize>(t - 1) * gblock, d = D + <usize>(t - 1) * gblock;
-    for (let b = 0; b < B; b++) {
+    const m = active_rows(lens, t - 1, B);                                 // rows m.. are padding
+    for (let b = 0; b < m; b++) {
       const row = <usize>b * H << 2;
       gru_row_backward(g + (<usize>b * G << 2), d + (<usize>b * G << 2), dh + row, dhp + row, hp + row, hn + row, H, reset_after);
     }
+    memory.fill(d + <usize>m * (<usize>G << 2), 0, <usize>(B - m) * (<usize>G << 2));   // their D rows: zero
     if (reset_after) {
-      gemm(0, 0, B, H, G, d, G, W_hh, H, dhp, H, 1);                       // dh<t-1> += W_hhᵀ d
+      gemm(0, 0, m, H, G, d, G, W_hh, H, dhp, H, 1);                       // dh<t-1> += W_hhᵀ d
     } else {
-      gemm(0, 0, B, H, H, d + nOff, G, W_hn, H, S, H, 0);                  // S = ∂L/∂(r ⊙ h<t-1>)
-      for (let b = 0; b < B; b++) {
+      gemm(0, 0, m, H, H, d + nOff, G, W_hn, H, S, H, 0);                  // S = ∂L/∂(r ⊙ h<t-1>)
+      for (let b = 0; b < m; b++) {
         const row = <usize>b * H << 2;
         gru_reset_backward(g + (<usize>b * G << 2), d + (<usize>b * G << 2), S + row, dhp + row, hp + row, H);
       }
-      gemm(0, 0, B, H, 2 * H, d, G, W_hh, H, dhp, H, 1);                   // dh<t-1> += W_h{r,z}ᵀ d
+      gemm(0, 0, m, H, 2 * H, d, G, W_hh, H, dhp, H, 1);                   // dh<t-1> += W_h{r,z}ᵀ d
     }
   }
   const rows = T * B;

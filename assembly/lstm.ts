@@ -14,7 +14,7 @@
 
 import { gemm } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
-import { add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { active_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 import { madd } from "./simd";
 
 /** One row of one step, in one pass: the gates gr (4·H; pre-activations in, activated out),
@@ -92,8 +92,9 @@ export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize,
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, cp = C + <usize>t * block;
     const g = Gt + <usize>t * gblock;
-    gemm(0, 1, B, G, H, hp, H, W_hh, H, g, G, 1);                       // += W_hh h<t-1>
-    for (let b = 0; b < B; b++) {
+    const m = active_rows(lens, t, B);                                  // rows m.. are padding
+    gemm(0, 1, m, G, H, hp, H, W_hh, H, g, G, 1);                       // += W_hh h<t-1>
+    for (let b = 0; b < m; b++) {
       const row = <usize>b * H << 2;
       lstm_row(g + (<usize>b * G << 2), cp + row, cp + block + row, TC + <usize>t * block + row, hp + block + row, H);
     }
@@ -133,11 +134,12 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
     clear_padded(dh, lens, t - 1, B, H);                               // padding takes no gradient
     const cp = C + <usize>(t - 1) * block, tcs = TC + <usize>(t - 1) * block;
     const g = Gt + <usize>(t - 1) * gblock;
-    for (let b = 0; b < B; b++) {
+    const m = active_rows(lens, t - 1, B);     // rows m.. are padding: zero gates, dC stays 0
+    for (let b = 0; b < m; b++) {
       const row = <usize>b * H << 2;
       lstm_row_backward(g + (<usize>b * G << 2), dh + row, dC + row, cp + row, tcs + row, H);
     }
-    gemm(0, 0, B, H, G, g, G, W_hh, H, dh - block, H, 1);              // dh<t-1> += W_hhᵀ dz<t>
+    gemm(0, 0, m, H, G, g, G, W_hh, H, dh - block, H, 1);              // dh<t-1> += W_hhᵀ dz<t>
   }
   const rows = T * B;
   gemm(1, 0, G, H, rows, Gt, G, A, H, dW_hh, H, 1);                    // dW_hh += Σ_t dz<t> h<t-1>ᵀ

@@ -15,7 +15,7 @@
 
 import { gemm } from "./gemm";
 import { tanh_to } from "./activations";
-import { add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
 export function activation_forward(h: usize, n: i32, relu: i32): void {
@@ -63,8 +63,9 @@ export function rnn_forward(A: usize, X: usize, tokens: i32, WT: usize,
   input_projection(A + block, X, tokens, WT, W_ax, b_x, b_a, T * B, n_x, n_a);   // W_ax x<t> + b_x + b_a
   for (let t = 0; t < T; t++) {
     const prev = A + <usize>t * block, next = prev + block;
-    gemm(0, 1, B, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
-    activation_forward(next, B * n_a, relu);                          // a<t> = act(·)
+    const m = active_rows(lens, t, B);                                // rows m.. are padding
+    gemm(0, 1, m, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
+    activation_forward(next, m * n_a, relu);                          // a<t> = act(·)
     clear_padded(next, lens, t, B, n_a);                              // padding: a<t> = 0
   }
 }
@@ -81,9 +82,10 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
   const block = <usize>B * n_a << 2;
   for (let t = T; t >= 1; t--) {
     const dz = dA + <usize>t * block;
+    const m = active_rows(lens, t - 1, B);                          // rows m.. are padding
     clear_padded(dz, lens, t - 1, B, n_a);                          // padding takes no gradient
-    activation_backward(dz, A + <usize>t * block, B * n_a, relu);  // backprop through act
-    gemm(0, 0, B, n_a, n_a, dz, n_a, W_aa, n_a, dz - block, n_a, 1); // da<t-1> += W_aaᵀ dz<t>
+    activation_backward(dz, A + <usize>t * block, m * n_a, relu);  // backprop through act
+    gemm(0, 0, m, n_a, n_a, dz, n_a, W_aa, n_a, dz - block, n_a, 1); // da<t-1> += W_aaᵀ dz<t>
   }
   const dZ = dA + block;                   // (T·B, n_a), all steps
   const rows = T * B;

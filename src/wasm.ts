@@ -50,6 +50,8 @@ export interface Kernels {
   copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
                 T: number, B: number, n: number, accumulate: number): void;
+  gather_steps(dst: number, src: number, order: number, T: number, B: number, n: number): void;
+  recurrent_rows(reset: number): number;
   activation_forward(h: number, n: number, relu: number): void;
   sigmoid_to(dst: number, src: number, n: number): void;
   tanh_to(dst: number, src: number, n: number): void;
