@@ -15,9 +15,16 @@
 // Dropout between layers (PyTorch's `dropout` argument): in training, layer l > 0 reads
 // Xd = M ⊙ (output of layer l−1) with a fresh mask M per forward pass, and BPTT sends
 // ∂L/∂Xd ⊙ M down to layer l−1 (assembly/dropout.ts).
+//
+// Ragged batches run longest first: when the lengths are not in non-increasing order, the
+// sequences are reordered by length (stable) on the way in — the input, the lengths, h0 / c0,
+// and in backward ∂L/∂output and dhT / dcT — and put back in the caller's order on the way out
+// (outputs, final states, ∂L/∂x, ∂L/∂h0 / c0), so each step's kernels skip the finished
+// sequences (src/length-order.ts). Everything between, dropout masks included, is in run order.
 import type { Arena, Region } from './arena.js';
 import { embeddingBackward, embeddingForward, type EmbeddingTable } from './embedding.js';
 import type { CellKind, CellParams, Layout } from './layout.js';
+import { copyRowsBy, invertOrder, lengthOrder } from './length-order.js';
 import type { Random } from './random.js';
 import type { Kernels } from './wasm.js';
 
@@ -64,6 +71,15 @@ interface LayerWork {
   dXd?: Region;             // l > 0 with dropout: its gradient
 }
 
+/** A batch run in length order: the caller's-order side of what enters and leaves the stack. */
+interface Reorder {
+  Xin: Region;              // (T·B) ids or (T·B, n_x) features, in the caller's order
+  Out: Region;              // (T·B, D·n_a) the top layer's output, in the caller's order
+  dOut: Region;             // (T·B, D·n_a) ∂L/∂output, in the caller's order
+  order: Region;            // (B) i32: row i runs the caller's sequence order[i]
+  inverse: Region;          // (B) i32: the caller's sequence b runs at row inverse[b]
+}
+
 interface Workspace {
   T: number;
   B: number;
@@ -76,6 +92,7 @@ interface Workspace {
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
+  reorder?: Reorder;        // made on the first batch that needs reordering
   layers: LayerWork[];
 }
 
@@ -88,6 +105,9 @@ export class Stack {
   private hasLens = false;
   /** Whether the last forward pass applied dropout (so backward applies the same masks). */
   private dropped = false;
+  /** The last forward pass's length order and its inverse (lengthOrder), when it reordered. */
+  private order?: Int32Array;
+  private inverse?: Int32Array;
 
   /** Layer 0 reads one-hot ids (tokens without an embedding). */
   private readonly oneHot: boolean;
@@ -113,18 +133,22 @@ export class Stack {
 
   /** Forward over all layers and steps. x is packed time-major; lens (B) gives each
    *  sequence's length (all T when omitted); h0 / c0 are (L·D, B, n_a). Training: pass the
-   *  generator that dropout masks are drawn from (inference, the default, applies none). */
+   *  generator that dropout masks are drawn from (inference, the default, applies none; masks
+   *  are drawn over the rows in length order). */
   forward(params: Region, x: Int32Array | Float32Array, T: number, B: number,
           lens?: Int32Array, h0?: Float32Array, c0?: Float32Array, rng?: Random): void {
-    const ws = this.ensure(T, B);       // the only allocation: views are made after it
+    const ws = this.ensure(T, B);       // the only allocations: views are made after them
+    const order = lens && lengthOrder(lens);
+    if (order) this.ensureReorder(ws);
     const c = this.config, k = this.kernels, a = this.arena;
     const H = c.n_a, rows = T * B;
     ws.T = T; ws.B = B;
+    this.order = order;
+    this.inverse = order && invertOrder(order);
     this.dropped = rng !== undefined && (c.dropout ?? 0) > 0 && c.layers > 1;
-    if (c.tokens) a.i32(ws.X, 0, rows).set(x);
-    else a.f32(ws.X, 0, rows * c.n_x).set(x);
+    this.writeInput(ws, x, T, B);
     this.hasLens = lens !== undefined;
-    if (lens) a.i32(ws.lens, 0, B).set(lens);
+    if (lens) a.i32(ws.lens, 0, B).set(order ? Array.from(order, (b) => lens[b]) : lens);
     const lensPtr = lens ? ws.lens.ptr : 0;
     if (c.embedding) embeddingForward(k, params, c.embedding, ws.Emb!.ptr, ws.X.ptr, rows);
     for (let l = 0; l < c.layers; l++) {
@@ -142,8 +166,8 @@ export class Stack {
         const s = l * this.D + d;
         const cw = lw.cells[d];
         const h = a.f32(cw.A, 0, B * H), cs = cw.C && a.f32(cw.C, 0, B * H);
-        if (h0) h.set(h0.subarray(s * B * H, (s + 1) * B * H)); else h.fill(0);
-        if (cs) { if (c0) cs.set(c0.subarray(s * B * H, (s + 1) * B * H)); else cs.fill(0); }
+        if (h0) copyRowsBy(h, 0, h0, s * B, B, H, order); else h.fill(0);
+        if (cs) { if (c0) copyRowsBy(cs, 0, c0, s * B, B, H, order); else cs.fill(0); }
         let X = input;
         if (d === 1) {
           k.reverse_steps(lw.Xr!.ptr, width, input, width, lensPtr, T, B, width, 0);
@@ -157,16 +181,20 @@ export class Stack {
         k.reverse_steps(lw.O!.ptr + 4 * H, 2 * H, lw.cells[1].A.ptr + block, H, lensPtr, T, B, H, 0);
       }
     }
+    if (ws.reorder && this.inverse) {   // the output, back in the caller's order
+      k.gather_steps(ws.reorder.Out.ptr, this.outPtrOf(c.layers - 1), ws.reorder.inverse.ptr, T, B, this.n_out);
+    }
   }
 
-  /** Pointer to the top layer's output, (T·B, D·n_a). */
+  /** Pointer to the top layer's output, (T·B, D·n_a), in the caller's order. */
   outPtr(): number {
-    return this.outPtrOf(this.config.layers - 1);
+    return this.order ? this.ws!.reorder!.Out.ptr : this.outPtrOf(this.config.layers - 1);
   }
 
-  /** Pointer where the caller writes ∂L/∂output of the top layer, (T·B, D·n_a), before backward(). */
+  /** Pointer where the caller writes ∂L/∂output of the top layer, (T·B, D·n_a), in the
+   *  caller's order, before backward(). */
   dOutPtr(): number {
-    return this.dOutPtrOf(this.config.layers - 1);
+    return this.order ? this.ws!.reorder!.dOut.ptr : this.dOutPtrOf(this.config.layers - 1);
   }
 
   /** Final states hT (and cT for LSTM) at each sequence's last step, (L·D, B, n_a). */
@@ -174,14 +202,15 @@ export class Stack {
     const ws = this.ws!;
     const c = this.config, H = c.n_a, B = ws.B;
     const lens = this.hasLens ? this.arena.i32(ws.lens, 0, B).slice() : undefined;
+    const inverse = this.inverse;
     const read = (key: 'A' | 'C'): Float32Array => {
       const out = new Float32Array(this.states * B * H);
       for (let l = 0; l < c.layers; l++) {
         for (let d = 0; d < this.D; d++) {
           const region = ws.layers[l].cells[d][key]!;
           for (let b = 0; b < B; b++) {
-            const t = lens ? lens[b] : ws.T;
-            out.set(this.arena.f32(region, (t * B + b) * H, H), ((l * this.D + d) * B + b) * H);
+            const i = inverse ? inverse[b] : b, t = lens ? lens[i] : ws.T;
+            out.set(this.arena.f32(region, (t * B + i) * H, H), ((l * this.D + d) * B + b) * H);
           }
         }
       }
@@ -197,7 +226,8 @@ export class Stack {
   }
 
   /** BPTT through every layer. ∂L/∂output must be in dOutPtr(); dhT / dcT, (L·D, B, n_a), are
-   *  gradients arriving at the final states. Adds into the gradient region. */
+   *  gradients arriving at the final states, in the caller's order. Adds into the gradient
+   *  region. */
   backward(params: Region, grads: Region, dhT?: Float32Array, dcT?: Float32Array): void {
     const ws = this.ws!;
     const c = this.config, k = this.kernels, a = this.arena;
@@ -205,6 +235,10 @@ export class Stack {
     const H = c.n_a, rows = T * B, block = 4 * B * H;
     const lensPtr = this.hasLens ? ws.lens.ptr : 0;
     const lens = this.hasLens ? a.i32(ws.lens, 0, B).slice() : undefined;
+    const order = this.order;
+    if (ws.reorder && order) {          // ∂L/∂output, into length order
+      k.gather_steps(this.dOutPtrOf(c.layers - 1), ws.reorder.dOut.ptr, ws.reorder.order.ptr, T, B, this.n_out);
+    }
     for (let l = c.layers - 1; l >= 0; l--) {
       const lw = ws.layers[l];
       if (this.D === 2) {
@@ -233,16 +267,16 @@ export class Stack {
         k.zero_f32(cw.dA.ptr, B * H);
         if (dhT) {
           const dA = a.f32(cw.dA);
-          for (let b = 0; b < B; b++) {
-            const t = lens ? lens[b] : T;
-            for (let j = 0; j < H; j++) dA[(t * B + b) * H + j] += dhT[(s * B + b) * H + j];
+          for (let i = 0; i < B; i++) {
+            const b = order ? order[i] : i, t = lens ? lens[i] : T;
+            for (let j = 0; j < H; j++) dA[(t * B + i) * H + j] += dhT[(s * B + b) * H + j];
           }
         }
         let dcTPtr = 0;
         if (cw.dC) {
           k.zero_f32(cw.dC.ptr, B * H);
           if (dcT) {
-            a.f32(ws.dcT!, 0, B * H).set(dcT.subarray(s * B * H, (s + 1) * B * H));
+            copyRowsBy(a.f32(ws.dcT!, 0, B * H), 0, dcT, s * B, B, H, order);
             dcTPtr = ws.dcT!.ptr;
           }
         }
@@ -266,7 +300,7 @@ export class Stack {
   readInputGrad(): Float32Array | undefined {
     const ws = this.ws!;
     if (!ws.dX || this.config.tokens) return undefined;
-    return toBatchMajor(this.arena.f32(ws.dX, 0, ws.T * ws.B * this.config.n_x), ws.T, ws.B, this.config.n_x);
+    return toBatchMajor(this.arena.f32(ws.dX, 0, ws.T * ws.B * this.config.n_x), ws.T, ws.B, this.config.n_x, this.inverse);
   }
 
   /** ∂L/∂h0 (and ∂L/∂c0), (L·D, B, n_a). Valid after backward(). */
@@ -278,8 +312,8 @@ export class Stack {
     for (let l = 0; l < c.layers; l++) {
       for (let d = 0; d < this.D; d++) {
         const s = l * this.D + d, cw = ws.layers[l].cells[d];
-        dh0.set(this.arena.f32(cw.dA, 0, B * H), s * B * H);
-        if (dc0) dc0.set(this.arena.f32(cw.dC!, 0, B * H), s * B * H);
+        copyRowsBy(dh0, s * B, this.arena.f32(cw.dA, 0, B * H), 0, B, H, this.inverse);
+        if (dc0) copyRowsBy(dc0, s * B, this.arena.f32(cw.dC!, 0, B * H), 0, B, H, this.inverse);
       }
     }
     return { dh0, dc0 };
@@ -298,6 +332,7 @@ export class Stack {
     if (!ws) return;
     const a = this.arena;
     for (const r of [ws.X, ws.Emb, ws.dX, ws.lens, ws.dcT, ws.WT]) a.release(r);
+    if (ws.reorder) for (const r of Object.values(ws.reorder)) a.release(r);
     for (const lw of ws.layers) {
       for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
       for (const cw of lw.cells) for (const r of Object.values(cw)) a.release(r);
@@ -306,6 +341,40 @@ export class Stack {
   }
 
   // --- internals ---
+
+  /** Write x into the input workspace: as it is, or in length order through the caller's-order
+   *  copy (with the order and its inverse, for the kernels). */
+  private writeInput(ws: Workspace, x: Int32Array | Float32Array, T: number, B: number): void {
+    const c = this.config, a = this.arena, rows = T * B;
+    const r = this.order && ws.reorder;
+    const dst = r ? r.Xin : ws.X;
+    if (c.tokens) a.i32(dst, 0, rows).set(x);
+    else a.f32(dst, 0, rows * c.n_x).set(x);
+    if (!r) return;
+    a.i32(r.order, 0, B).set(this.order!);
+    a.i32(r.inverse, 0, B).set(this.inverse!);
+    this.kernels.gather_steps(ws.X.ptr, r.Xin.ptr, r.order.ptr, T, B, c.tokens ? 1 : c.n_x);
+  }
+
+  /** Make the regions a batch run in length order needs, once per workspace; a failed
+   *  allocation frees those already made. */
+  private ensureReorder(ws: Workspace): void {
+    if (ws.reorder) return;
+    const made: Region[] = [];
+    const alloc = (length: number, what: string): Region => { const r = this.arena.alloc(length, what); made.push(r); return r; };
+    try {
+      ws.reorder = {
+        Xin: alloc(ws.rows * (this.config.tokens ? 1 : this.config.n_x), 'the input workspace'),
+        Out: alloc(ws.rows * this.n_out, 'the output workspace'),
+        dOut: alloc(ws.rows * this.n_out, 'the output workspace'),
+        order: alloc(ws.batch, 'the length order'),
+        inverse: alloc(ws.batch, 'the length order'),
+      };
+    } catch (e) {
+      for (const r of made) this.arena.release(r);
+      throw e;
+    }
+  }
 
   /** What layer l reads: the input, or the output of layer l − 1 (after dropout, if applied). */
   private inputPtrOf(l: number): number {
@@ -439,11 +508,15 @@ export function dropoutMask(kernels: Kernels, M: number, n: number, p: number, r
   kernels.dropout_mask(M, n, p, 1 / (1 - p), s[0], s[1], s[2], s[3]);
 }
 
-/** (T, B, n) time-major → (B, T, n) batch-major copy. */
-export function toBatchMajor(src: Float32Array, T: number, B: number, n: number): Float32Array {
+/** (T, B, n) time-major → (B, T, n) batch-major copy; sequence b read from column rows[b] of
+ *  src when rows is given. */
+export function toBatchMajor(src: Float32Array, T: number, B: number, n: number, rows?: Int32Array): Float32Array {
   const out = new Float32Array(T * B * n);
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) out.set(src.subarray((t * B + b) * n, (t * B + b + 1) * n), (b * T + t) * n);
+    for (let b = 0; b < B; b++) {
+      const from = (t * B + (rows ? rows[b] : b)) * n;
+      out.set(src.subarray(from, from + n), (b * T + t) * n);
+    }
   }
   return out;
 }
