@@ -12,7 +12,10 @@
 // of padded rows, so whatever the weights make of a padded step, it reaches no result.
 // Skipping: step t computes only rows 0 .. M_t − 1, M_t = active_rows(lens, t, B); every row
 // from M_t on is padding there, and is only cleared. With the batch sorted by length, longest
-// first (src/stack.ts does that), no padded row is computed at all.
+// first (src/stack.ts does that), no padded row is computed at all. The products over all steps
+// at once (the input projection, the weight gradients, ∂L/∂x) run over the same rows, as runs
+// of contiguous rows (run_end): steps where every row runs join one run, so equal lengths (or
+// lens = 0) make one product over all T·B rows, as without lengths.
 
 import { gemm } from "./gemm";
 
@@ -39,13 +42,45 @@ export function clear_padded(block: usize, lens: usize, t: i32, B: i32, n: i32):
  *  M_t (wraps at 2³²). A counter for tests, so they can see the padding skipped. */
 let stepped_rows: u32 = 0;
 
-/** The rows step t computes: 1 + the largest b with len_b > t (0 when there is none), or B
- *  when lens = 0. Counted into stepped_rows. */
-export function active_rows(lens: usize, t: i32, B: i32): i32 {
+/** M_t: 1 + the largest b with len_b > t (0 when there is none), or B when lens = 0. Never
+ *  grows with t. */
+// @ts-ignore: decorator
+@inline function running(lens: usize, t: i32, B: i32): i32 {
   let m = B;
   if (lens) while (m > 0 && load<i32>(lens + (<usize>(m - 1) << 2)) <= t) m--;
+  return m;
+}
+
+/** The rows the recurrence computes at step t, M_t; counted into stepped_rows. */
+export function active_rows(lens: usize, t: i32, B: i32): i32 {
+  const m = running(lens, t, B);
   stepped_rows += <u32>m;
   return m;
+}
+
+/** End row (exclusive) of the run of rows from row t·B that the products over all steps
+ *  compute: step t's rows 0 .. M_t − 1, and on through the next steps while every row of a
+ *  step runs (M = B). The next run starts at step ceil(end / B); end = t·B means no row runs
+ *  from step t on. */
+export function run_end(lens: usize, t: i32, T: i32, B: i32): i32 {
+  let end = t * B;
+  for (; t < T; t++) {
+    const m = running(lens, t, B);
+    end = t * B + m;
+    if (m < B) break;
+  }
+  return end;
+}
+
+/** dW (n, H) += Σ_rows dZᵀ A over the rows that run (run_end): the recurrent weights'
+ *  gradient from dZ ((T·B) rows ldz apart) and the states A ((T·B, H), h<t-1> beside dz<t>). */
+export function outer_rows(dW: usize, dZ: usize, ldz: i32, A: usize, n: i32, H: i32, lens: usize, T: i32, B: i32): void {
+  for (let t = 0; t < T;) {
+    const r0 = t * B, r1 = run_end(lens, t, T, B);
+    if (r1 == r0) break;
+    gemm(1, 0, n, H, r1 - r0, dZ + (<usize>r0 * ldz << 2), ldz, A + (<usize>r0 * H << 2), H, dW, H, 1);
+    t = (r1 + B - 1) / B;
+  }
 }
 
 /** Rows the recurrent kernels computed (Σ M_t over calls and steps); reset = 1 starts the
@@ -93,14 +128,28 @@ function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
   return WT != 0 && rows > n_x;
 }
 
-/** The input projection of every step at once: H (rows, G) = W_ih x<t> + b_ih (+ b_hh when
- *  b_hh != 0). Dense X is (rows, n_x) f32 and costs one GEMM; token X is (rows) i32 ids and
- *  is a gather of W_ih's columns (x<t> is one-hot), never a multiply: from WT = W_ihᵀ (n_x, G)
- *  when the caller gives that scratch (0: none), so each row is one contiguous read. */
+/** The input projection of every step at once: H (T·B, G) = W_ih x<t> + b_ih (+ b_hh when
+ *  b_hh != 0), over the rows that run (run_end; the rest are left as they are). Dense X is
+ *  (T·B, n_x) f32 and costs one GEMM per run; token X is (T·B) i32 ids and is a gather of W_ih's
+ *  columns (x<t> is one-hot), never a multiply: from WT = W_ihᵀ (n_x, G) when the caller gives
+ *  that scratch (0: none), so each row is one contiguous read. */
 export function input_projection(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
-                                 rows: i32, n_x: i32, G: i32): void {
-  if (tokens && via_transpose(WT, rows, n_x)) {
-    transpose_into(WT, W_ih, G, n_x);
+                                 lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
+  const transposed = tokens && via_transpose(WT, T * B, n_x);
+  if (transposed) transpose_into(WT, W_ih, G, n_x);
+  const width = tokens ? 1 : n_x;
+  for (let t = 0; t < T;) {
+    const r0 = t * B, r1 = run_end(lens, t, T, B);
+    if (r1 == r0) break;
+    project_rows(H + (<usize>r0 * G << 2), X + (<usize>r0 * width << 2), tokens, transposed ? WT : 0, W_ih, b_ih, b_hh, r1 - r0, n_x, G);
+    t = (r1 + B - 1) / B;
+  }
+}
+
+/** input_projection over `rows` contiguous rows; WT holds W_ihᵀ already, or is 0. */
+function project_rows(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
+                      rows: i32, n_x: i32, G: i32): void {
+  if (tokens && WT) {
     for (let r = 0; r < rows; r++) {
       const id = <usize>load<i32>(X + (<usize>r << 2));
       const h = H + (<usize>r * G << 2);
@@ -120,23 +169,42 @@ export function input_projection(H: usize, X: usize, tokens: i32, WT: usize, W_i
   if (b_hh) add_bias_rows(H, b_hh, rows, G, G);
 }
 
-/** Gradients of the input side over all steps, from dZ (rows, G) = ∂L/∂(W_ih x<t> + b_ih):
- *  dW_ih += dZᵀ X, db_ih += Σ dZ, and dX (rows, n_x) += dZ W_ih when dX != 0 (dense only).
- *  Tokens with scratch WT (n_x, G): each row adds into its token's contiguous row of WT, which
- *  is added into dW_ih transposed at the end. */
+/** Gradients of the input side over all steps, from dZ (T·B, G) = ∂L/∂(W_ih x<t> + b_ih), over
+ *  the rows that run (run_end; the rest of dZ is zero): dW_ih += dZᵀ X, db_ih += Σ dZ, and
+ *  dX (T·B, n_x) += dZ W_ih when dX != 0 (dense only). Tokens with scratch WT (n_x, G): each
+ *  row adds into its token's contiguous row of WT, which is added into dW_ih transposed at the
+ *  end. */
 export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
-                            W_ih: usize, rows: i32, n_x: i32, G: i32): void {
-  if (tokens && via_transpose(WT, rows, n_x)) {
-    memory.fill(WT, 0, <usize>n_x * G << 2);
-    for (let r = 0; r < rows; r++) {                                  // dW_ihᵀ[x<t>, :] += dz<t>
-      const id = <usize>load<i32>(X + (<usize>r << 2));
-      add_into(WT + (id * G << 2), dZ + (<usize>r * G << 2), G);
-    }
+                            W_ih: usize, lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
+  const transposed = tokens && via_transpose(WT, T * B, n_x);
+  if (transposed) memory.fill(WT, 0, <usize>n_x * G << 2);
+  const width = tokens ? 1 : n_x;
+  for (let t = 0; t < T;) {
+    const r0 = t * B, r1 = run_end(lens, t, T, B);
+    if (r1 == r0) break;
+    grads_rows(dW_ih, dX ? dX + (<usize>r0 * n_x << 2) : 0, dZ + (<usize>r0 * G << 2), X + (<usize>r0 * width << 2),
+      tokens, transposed ? WT : 0, W_ih, r1 - r0, n_x, G);
+    t = (r1 + B - 1) / B;
+  }
+  if (transposed) {
     for (let i = 0; i < G; i++) {
       for (let v = 0; v < n_x; v++) {
         const o = <usize>i * n_x + v;
         set_f32(dW_ih, o, f32_at(dW_ih, o) + f32_at(WT, <usize>v * G + i));
       }
+    }
+  }
+  add_col_sums(db_ih, dZ, T * B, G, G);
+}
+
+/** input_grads' weight and input gradients over `rows` contiguous rows; WT (zeroed before the
+ *  first run) gathers the token rows, or is 0. */
+function grads_rows(dW_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
+                    W_ih: usize, rows: i32, n_x: i32, G: i32): void {
+  if (tokens && WT) {
+    for (let r = 0; r < rows; r++) {                                  // dW_ihᵀ[x<t>, :] += dz<t>
+      const id = <usize>load<i32>(X + (<usize>r << 2));
+      add_into(WT + (id * G << 2), dZ + (<usize>r * G << 2), G);
     }
   } else if (tokens) {
     for (let r = 0; r < rows; r++) {                                  // dW_ih[:, x<t>] += dz<t>
@@ -151,7 +219,6 @@ export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X:
     gemm(1, 0, G, n_x, rows, dZ, G, X, n_x, dW_ih, n_x, 1);           // dW_ih += Σ_t dz<t> x<t>ᵀ
     if (dX) gemm(0, 0, rows, n_x, G, dZ, G, W_ih, n_x, dX, n_x, 1);   // dx<t> += W_ihᵀ dz<t>
   }
-  add_col_sums(db_ih, dZ, rows, G, G);
 }
 
 /** Copy rows: dst row r (+)= src row r for r < rows, n values each, rows ldd / lds apart. */

@@ -17,7 +17,7 @@
 
 import { gemm } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
-import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
 
 /** The reset and update gates of one row, r z = σ(input part + recurrent part), from gr and
@@ -150,7 +150,7 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   const nOff = <usize>(2 * H) << 2;                                      // bytes to the n part of a row
   const W_hn = W_hh + (<usize>(2 * H * H) << 2);
-  input_projection(Gt, X, tokens, WT, W_ih, b_ih, 0, T * B, n_x, G);         // W_ih x<t> + b_ih
+  input_projection(Gt, X, tokens, WT, W_ih, b_ih, 0, lens, T, B, n_x, G);         // W_ih x<t> + b_ih
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, hn = Hn + <usize>t * block;
     const g = Gt + <usize>t * gblock;
@@ -212,13 +212,12 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
       gemm(0, 0, m, H, 2 * H, d, G, W_hh, H, dhp, H, 1);                   // dh<t-1> += W_h{r,z}ᵀ d
     }
   }
-  const rows = T * B;
   if (reset_after) {
-    gemm(1, 0, G, H, rows, D, G, A, H, dW_hh, H, 1);                       // dW_hh += Σ_t d<t> h<t-1>ᵀ
+    outer_rows(dW_hh, D, G, A, G, H, lens, T, B);                          // dW_hh += Σ_t d<t> h<t-1>ᵀ
   } else {
-    gemm(1, 0, 2 * H, H, rows, D, G, A, H, dW_hh, H, 1);                   // dW_h{r,z}
-    gemm(1, 0, H, H, rows, D + nOff, G, Hn, H, dW_hh + (<usize>(2 * H * H) << 2), H, 1); // dW_hn += Σ d (r h)ᵀ
+    outer_rows(dW_hh, D, G, A, 2 * H, H, lens, T, B);                      // dW_h{r,z}
+    outer_rows(dW_hh + (<usize>(2 * H * H) << 2), D + nOff, G, Hn, H, H, lens, T, B);   // dW_hn += Σ d (r h)ᵀ
   }
-  add_col_sums(db_hh, D, rows, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, rows, n_x, G);
+  add_col_sums(db_hh, D, T * B, G, G);
+  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

@@ -14,7 +14,7 @@
 
 import { gemm } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
-import { active_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { active_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
 
 /** One row of one step, in one pass: the gates gr (4·H; pre-activations in, activated out),
@@ -88,7 +88,7 @@ export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
-  input_projection(Gt, X, tokens, WT, W_ih, b_ih, b_hh, T * B, n_x, G);   // W_ih x<t> + b_ih + b_hh
+  input_projection(Gt, X, tokens, WT, W_ih, b_ih, b_hh, lens, T, B, n_x, G);   // W_ih x<t> + b_ih + b_hh
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, cp = C + <usize>t * block;
     const g = Gt + <usize>t * gblock;
@@ -141,8 +141,7 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
     }
     gemm(0, 0, m, H, G, g, G, W_hh, H, dh - block, H, 1);              // dh<t-1> += W_hhᵀ dz<t>
   }
-  const rows = T * B;
-  gemm(1, 0, G, H, rows, Gt, G, A, H, dW_hh, H, 1);                    // dW_hh += Σ_t dz<t> h<t-1>ᵀ
-  add_col_sums(db_hh, Gt, rows, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, rows, n_x, G);
+  outer_rows(dW_hh, Gt, G, A, G, H, lens, T, B);                       // dW_hh += Σ_t dz<t> h<t-1>ᵀ
+  add_col_sums(db_hh, Gt, T * B, G, G);
+  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

@@ -15,7 +15,7 @@
 
 import { gemm } from "./gemm";
 import { tanh_to } from "./activations";
-import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, set_f32 } from "./cells";
+import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
 export function activation_forward(h: usize, n: i32, relu: i32): void {
@@ -60,7 +60,7 @@ export function rnn_forward(A: usize, X: usize, tokens: i32, WT: usize,
                             W_ax: usize, W_aa: usize, b_x: usize, b_a: usize, lens: usize,
                             T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;       // bytes in one (B, n_a) step
-  input_projection(A + block, X, tokens, WT, W_ax, b_x, b_a, T * B, n_x, n_a);   // W_ax x<t> + b_x + b_a
+  input_projection(A + block, X, tokens, WT, W_ax, b_x, b_a, lens, T, B, n_x, n_a);   // W_ax x<t> + b_x + b_a
   for (let t = 0; t < T; t++) {
     const prev = A + <usize>t * block, next = prev + block;
     const m = active_rows(lens, t, B);                                // rows m.. are padding
@@ -88,10 +88,9 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
     gemm(0, 0, m, n_a, n_a, dz, n_a, W_aa, n_a, dz - block, n_a, 1); // da<t-1> += W_aaᵀ dz<t>
   }
   const dZ = dA + block;                   // (T·B, n_a), all steps
-  const rows = T * B;
-  gemm(1, 0, n_a, n_a, rows, dZ, n_a, A, n_a, dW_aa, n_a, 1);        // dW_aa += Σ_t dz<t> a<t-1>ᵀ
-  add_col_sums(db_a, dZ, rows, n_a, n_a);                             // db_a += Σ_t dz<t>
-  input_grads(dW_ax, db_x, dX, dZ, X, tokens, WT, W_ax, rows, n_x, n_a);  // dW_ax, db_x, dx<t>
+  outer_rows(dW_aa, dZ, n_a, A, n_a, n_a, lens, T, B);                 // dW_aa += Σ_t dz<t> a<t-1>ᵀ
+  add_col_sums(db_a, dZ, T * B, n_a, n_a);                             // db_a += Σ_t dz<t>
+  input_grads(dW_ax, db_x, dX, dZ, X, tokens, WT, W_ax, lens, T, B, n_x, n_a);  // dW_ax, db_x, dx<t>
 }
 
 /** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */

@@ -21,8 +21,8 @@ for (const backend of ['simd', 'scalar'] as const) {
     const out: Float32Array[][] = [];
     for (const scratch of [0, WT.ptr]) {
       const H = f(rows * G), dW = f(G * n_x), db = f(G);
-      k.input_projection(H.ptr, X.ptr, 1, scratch, W.ptr, b_ih.ptr, b_hh.ptr, rows, n_x, G);
-      k.input_grads(dW.ptr, db.ptr, 0, dZ.ptr, X.ptr, 1, scratch, W.ptr, rows, n_x, G);
+      k.input_projection(H.ptr, X.ptr, 1, scratch, W.ptr, b_ih.ptr, b_hh.ptr, 0, rows, 1, n_x, G);
+      k.input_grads(dW.ptr, db.ptr, 0, dZ.ptr, X.ptr, 1, scratch, W.ptr, 0, rows, 1, n_x, G);
       out.push([arena.f32(H).slice(), arena.f32(dW).slice(), arena.f32(db).slice()]);
     }
     ['H', 'dW_ih', 'db_ih'].forEach((name, i) => checkSame(name, out[1][i], out[0][i]));
