@@ -224,10 +224,11 @@ direction; the embedding's table is V × E, once.
 ${table(['model', 'check', 'ms/epoch (fastest)', 'ms/epoch (median)', 'speed-up (fastest)', 'speed-up (median)'], timeRows(tag, onehot))}
 
 Time per epoch: **${fmt(ratio(onehot, embedded, 'fastest'))}× faster** with the embedding (target ≥ 2×). Every step zeroes, clips and updates
-(Adam) ${fmt(onehot.params / embedded.params, 1)}× fewer values; but the forward and backward passes do not shrink: one-hot input is a gather of one
-column of W_ih per token, while the embedding's input is E = ${E} values per token that the input projection multiplies (a
-GEMM of T·B × ${E} by ${E} × 4·n_a per direction, and two more in BPTT), and the recurrence, the same in both, takes most of an
-epoch. With length bucketing as well (section 2), an epoch of the embedding tagger takes ${fmt(buckets[1].best?.fastest, 0)} ms against the
+(Adam) ${fmt(onehot.params / embedded.params, 1)}× fewer values, which is most of what is left of the one-hot model's epoch; but the forward and
+backward passes cost the embedding more: one-hot input is a gather of one column of W_ih per token, while the embedding's
+input is E = ${E} values per token that the input projection multiplies (a GEMM of T·B × ${E} by ${E} × 4·n_a per direction, and
+two more in BPTT). Padding costs neither model its compute: the stack runs each batch longest first and every product skips
+the sequences that have ended (packed sequences, docs/DESIGN.md "Ragged batches"). With length bucketing as well (section 2), an epoch of the embedding tagger takes ${fmt(buckets[1].best?.fastest, 0)} ms against the
 one-hot model's ${fmt(onehot.best?.fastest, 0)} ms unbucketed: ${fmt(onehot.best?.fastest / buckets[1].best?.fastest)}× (fastest epochs of separate rounds).
 
 computeGradients of one sentence: copying the 20.6 M gradients out costs ${fmt(onehot.copies.all - onehot.copies.none, 0)} ms over the pass itself;
@@ -239,6 +240,8 @@ ${table(['batches', 'check', 'ms/epoch (fastest)', 'ms/epoch (median)', 'speed-u
 
 \`bucketByLength\`: **${fmt(ratio(buckets[0], buckets[1], 'fastest'))}× faster** per epoch (target ≥ 1.5×). Padded steps per real step: ${fmt(padding.shuffled)} in shuffled batches,
 ${fmt(padding.bucketed)} bucketed (pools of 100 batches sorted by length, batch order shuffled).
+Padded steps are not computed either way; what bucketing still saves is steps: each step reads the recurrent weights whatever
+its number of rows, and a batch runs as many steps as its longest sentence.
 
 ### 3. Streaming a text file: memory against its size
 
