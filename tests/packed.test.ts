@@ -84,6 +84,28 @@ function checkGrads(label: string, got: Record<string, Float32Array>, expected: 
   }
 }
 
+/** A batch's outputs, its loss and every gradient against the sums over its examples run alone. */
+function checkAgainstAlone(label: string, model: Model, data: Data): void {
+  const B = data.x.length;
+  const batch = model.forward(data);
+  const grads = model.computeGradients(data);
+  let loss = 0;
+  const summed: Record<string, Float64Array> = {};
+  for (let b = 0; b < B; b++) {
+    const one = pick(data, [b]);
+    const alone = model.forward(one);
+    checkClose(`${label}: yhat of example ${b}`, slot(batch.yhat, B, b, alone.yhat.length), alone.yhat, 1e-5, 1e-3);
+    const g = model.computeGradients(one);
+    loss += g.loss;
+    for (const [name, values] of Object.entries(g.grads)) {
+      summed[name] ??= new Float64Array(values.length);
+      values.forEach((u, i) => { summed[name][i] += u; });
+    }
+  }
+  checkClose(`${label}: loss`, [grads.loss, batch.loss!], [loss, loss], 1e-5);
+  checkGrads(label, grads.grads, summed, 1e-5);
+}
+
 for (const arch of architectures) {
   for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     for (const bidirectional of arch.directions) {
@@ -91,25 +113,7 @@ for (const arch of architectures) {
 
       Packed(`${label}: lengths in no order = each example alone`, async () => {
         const model = await createModel({ ...arch.config(cell, bidirectional), seed: 3 } as never) as unknown as Model;
-        const data = arch.data(new Random(7));
-        const B = data.x.length;
-        const batch = model.forward(data);
-        const grads = model.computeGradients(data);
-        let loss = 0;
-        const summed: Record<string, Float64Array> = {};
-        for (let b = 0; b < B; b++) {
-          const one = pick(data, [b]);
-          const alone = model.forward(one);
-          checkClose(`${label}: yhat of example ${b}`, slot(batch.yhat, B, b, alone.yhat.length), alone.yhat, 1e-5, 1e-3);
-          const g = model.computeGradients(one);
-          loss += g.loss;
-          for (const [name, values] of Object.entries(g.grads)) {
-            summed[name] ??= new Float64Array(values.length);
-            values.forEach((u, i) => { summed[name][i] += u; });
-          }
-        }
-        checkClose(`${label}: loss`, [grads.loss, batch.loss!], [loss, loss], 1e-5);
-        checkGrads(label, grads.grads, summed, 1e-5);
+        checkAgainstAlone(label, model, arch.data(new Random(7)));
         model.dispose();
       });
 
@@ -143,6 +147,36 @@ Packed('many-to-many with dropout between layers and before the head: a seed fix
   const [a, b] = [await run(), await run()];
   checkSame('loss', [a.loss], [b.loss]);
   for (const name of Object.keys(a.grads)) checkSame(`grad ${name}`, a.grads[name], b.grads[name]);
+});
+
+Packed('truncated BPTT: each window runs in its own length order, the carried state in the caller\'s order', async () => {
+  // windows of 2 steps cut the lengths [2, 6, 1, 4, 6, 3] into [2, 2, 1, 2, 2, 2], [0, 2, 0, 2, 2, 1], …:
+  // a different order in every window, so the state carried between them must cross in the caller's order
+  const config = { architecture: 'many-to-many', cell: 'lstm', layers: 2, n_x, n_a, n_y, input: 'dense', reduction: 'mean', seed: 6 };
+  const data = architectures[0].data(new Random(10));
+  const longest = lengths.map((_, b) => b).sort((p, q) => lengths[q] - lengths[p] || p - q);
+  const options = { optimizer: 'sgd', learningRate: 0.5, tbptt: 2 };
+  type Trainable = Model & { trainStep(batch: Data, options: object): { loss: number; steps: number }; getWeights(): Float32Array };
+  const [a, b] = [await createModel(config as never), await createModel(config as never)] as unknown as Trainable[];
+  for (let step = 0; step < 2; step++) {
+    const ra = a.trainStep(data, options), rb = b.trainStep(pick(data, longest), options);
+    assert.is(ra.steps, 3);
+    checkClose(`step ${step}: loss`, [ra.loss], [rb.loss], 1e-6);
+  }
+  checkClose('weights', a.getWeights(), b.getWeights(), 1e-5, 1e-2);
+  a.dispose(); b.dispose();
+});
+
+Packed('a batch of 70 (past the 64 rows of the dot-product path) with lengths in no order = each example alone', async () => {
+  const model = await createModel({ architecture: 'many-to-many', cell: 'gru', layers: 2, bidirectional: true, n_x, n_a, n_y, reduction: 'sum', seed: 8 } as never) as unknown as Model;
+  const rng = new Random(11);
+  const lens = Array.from({ length: 70 }, () => 1 + rng.int(9));
+  const data = {
+    x: lens.map((T) => Array.from({ length: T }, () => randomStep(rng, 'dense', n_x))),
+    y: lens.map((T) => Array.from({ length: T }, () => randomTarget(rng, 'softmax', n_y))),
+  };
+  checkAgainstAlone('B = 70', model, data);
+  model.dispose();
 });
 
 // ---
