@@ -813,7 +813,8 @@ ${versusSection(versus)}
 ## Notes
 
 ${findings(gemm, rnn)}
-- Everything runs on one thread: tfjs's wasm backend has no threads in Node here, and rnn-wasm has none. tfjs-node
+- Everything above runs on one thread: tfjs's wasm backend has no threads in Node here, and rnn-wasm's workers are
+  measured on their own ("Training over workers", written by bench/workers.js). tfjs-node
   (native TensorFlow) is not included: it downloads a native library at install time.
 - tfjs-layers runs the recurrence as a few small ops per step, forward and backward, so its time includes per-op
   dispatch and autograd-tape overhead, which is what its users pay; rnn-wasm runs a whole sequence per wasm call.
