@@ -1,8 +1,9 @@
 // The rnn-wasm command, run as a user runs it: the real bin/rnn-wasm.js in a child process, on
 // a small text (the first 20 000 characters of the shipped novel). Exit codes, the files it
 // writes (the model loads, the SVG parses and has one point per logged step, the CSV matches
-// it), Ctrl-C then --resume equal to an uninterrupted run, sampling, scoring, info, --help,
-// and clear errors for bad flags.
+// it), Ctrl-C then --resume equal to an uninterrupted run, learning-rate schedules (the rates
+// recorded against their formulas, resumed bit for bit, old checkpoints), sampling, scoring,
+// info, --help, and clear errors for bad flags.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { loadModel } from '../dist/index.js';
+import { decodeSafetensors, encodeSafetensors, loadModel } from '../dist/index.js';
 import { main } from '../dist/cli/main.js';
 import { windowCount, windows } from '../dist/cli/windows.js';
 import { Progress } from '../dist/cli/progress.js';
@@ -127,7 +128,8 @@ Help('rnn-wasm --help lists the commands; every command has --help', async () =>
   assert.is(top.code, 0);
   for (const c of ['train', 'sample', 'eval', 'info']) assert.match(top.stdout, new RegExp(`^  ${c} `, 'm'));
   const flags: Record<string, string[]> = {
-    train: ['--cell rnn|lstm|gru', '--hidden', '--layers', '--seq', '--batch', '--epochs', '--steps', '--lr', '--workers', '--out', '--resume', '--tokens chars|words'],
+    train: ['--cell rnn|lstm|gru', '--hidden', '--layers', '--seq', '--batch', '--epochs', '--steps', '--lr', '--workers', '--out', '--resume', '--tokens chars|words',
+      '--warmup N', '--decay constant|cosine|linear', '--min-lr RATE', 'schedule spans the run\'s length as it was when the run started'],
     sample: ['--length', '--temperature', '--top-k', '--top-p', '--prime', '--seed'],
     eval: ['--seq', '--batch'],
     info: ['--help'],
@@ -272,6 +274,111 @@ Train('--tokens words trains a word model', async () => {
 });
 
 Train.run();
+
+// ---
+const Schedule = suite('train: learning-rate schedules');
+
+/** Small enough that a step takes milliseconds, with one held-out window scored per row. */
+const fast = ['--hidden', '8', '--layers', '1', '--seq', '16', '--batch', '8', '--eval-tokens', '16'];
+/** The CSV's learning_rate column, by step. */
+const csvRates = (name: string) => csvRows(name).map((r) => [Number(r[0]), Number(r[7])]);
+/** |a − b| within 1e-12 of b, or the message. */
+const near = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b) + 1e-18, `${what}: ${a}, expected ${b}`);
+
+Schedule('the recorded rates follow the warm-up and the cosine formula; the log lines show the same rates', async () => {
+  const lr = 0.004, min = 0.0005, W = 5, S = 30;
+  const r = await rnnWasm(['train', 'small.txt', ...fast, '--log-every', '1', '--steps', String(S), '--lr', String(lr),
+    '--warmup', String(W), '--decay', 'cosine', '--min-lr', String(min), '--out', 'cos/m.safetensors']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'Adam lr 0.004 (warm-up 5 steps, cosine decay to 0.0005 by step 30)');
+  const rates = csvRates('cos/m.csv');
+  assert.equal(rates.map(([step]) => step), Array.from({ length: S }, (_, i) => i + 1));
+  for (const [step, rate] of rates) {
+    const t = step - 1;                       // the rate of step s is the schedule at position s − 1
+    const expected = t < W ? lr * (1 / 3 + (2 / 3) * t / W) : min + (lr - min) * (1 + Math.cos(Math.PI * (t - W) / (S - W))) / 2;
+    near(rate, expected, `step ${step}`);
+  }
+  assert.ok(rates[W][1] === lr, 'the peak comes right after the warm-up');
+  const logged = [...r.stdout.matchAll(/^step (\d+)\/30 .*\| lr ([\d.e-]+) \|/gm)].map((m) => [Number(m[1]), m[2]]);
+  assert.equal(logged, rates.map(([step, rate]) => [step, rate.toPrecision(3)]), 'the log line shows the scheduled rate');
+});
+
+Schedule('--decay linear spans --epochs × batches per epoch, from --lr down to --min-lr', async () => {
+  writeFileSync(file('short.txt'), readFileSync(text, 'utf8').slice(0, 2000));
+  // 2 000 characters: 125 windows of 16, 6 held out, 119 to train on: 15 batches of 8 per epoch
+  const lr = 0.002, min = 0.0002, S = 30;
+  const r = await rnnWasm(['train', 'short.txt', ...fast, '--log-every', '1', '--epochs', '2', '--decay', 'linear', '--min-lr', String(min), '--out', 'lin/m.safetensors']);
+  assert.is(r.code, 0, r.stderr);
+  const rates = csvRates('lin/m.csv');
+  assert.is(rates.length, S);
+  for (const [step, rate] of rates) near(rate, lr + (min - lr) * (step - 1) / S, `step ${step}`);
+});
+
+Schedule('Ctrl-C and --resume continue the schedule: the same model file and the same rates as the uninterrupted run', async () => {
+  // long enough (600 steps) that Ctrl-C lands well before the end on a busy machine
+  const args = ['train', 'small.txt', ...fast, '--log-every', '10', '--steps', '600', '--warmup', '50', '--decay', 'cosine'];
+  const whole = await rnnWasm([...args, '--out', 'swhole/m.safetensors']);
+  assert.is(whole.code, 0, whole.stderr);
+  const first = await rnnWasm([...args, '--out', 'scut/m.safetensors'], (line) => /^step 10\//.test(line));
+  assert.is(first.code, 130, `exit code ${first.code}: ${first.stderr}`);
+  const at = Number(/interrupted at step (\d+)\/600/.exec(first.stdout)?.[1]);
+  assert.ok(at >= 10 && at < 600, first.stdout);
+  const rest = await rnnWasm(['train', 'small.txt', '--out', 'scut/m.safetensors', '--resume']);
+  assert.is(rest.code, 0, rest.stderr);
+  assert.match(rest.stdout, `resuming  at step ${at} from scut/m.ckpt`);
+  assert.match(rest.stdout, '(warm-up 50 steps, cosine decay to 0 by step 600)');
+  assert.ok(Buffer.compare(readFileSync(file('scut/m.safetensors')), readFileSync(file('swhole/m.safetensors'))) === 0, 'the same model file, byte for byte');
+  assert.equal(csvNumbers('scut/m.csv'), csvNumbers('swhole/m.csv'), 'the same curve and rates');
+  // the schedule is the run's: not changed on resume, and a cosine curve is not extended past its end
+  const changed = await rnnWasm(['train', 'small.txt', '--decay', 'linear', '--out', 'scut/m.safetensors', '--resume']);
+  assert.is(changed.code, 2);
+  assert.match(changed.stderr, "--decay linear differs from the checkpoint's cosine");
+  const longer = await rnnWasm(['train', 'small.txt', '--steps', '700', '--out', 'scut/m.safetensors', '--resume']);
+  assert.is(longer.code, 2);
+  assert.match(longer.stderr, "this run's cosine schedule spans 600 steps, fixed when the run started, and the rate would rise again past them");
+});
+
+Schedule('a checkpoint from before the schedule flags resumes at a constant rate', async () => {
+  const args = ['train', 'small.txt', ...fast, '--log-every', '5'];
+  assert.is((await rnnWasm([...args, '--steps', '40', '--out', 'plain/m.safetensors'])).code, 0);
+  assert.is((await rnnWasm([...args, '--steps', '20', '--out', 'old/m.safetensors'])).code, 0);
+  // rewrite the checkpoint as the version-1 run state, which had no schedule fields
+  const ckpt = decodeSafetensors(new Uint8Array(readFileSync(file('old/m.ckpt'))));
+  const run = JSON.parse(ckpt.metadata.rnn_wasm_train);
+  for (const key of ['warmup', 'decay', 'minLr', 'scheduleSteps']) {
+    assert.ok(key in run.settings, `a new checkpoint stores ${key}`);
+    delete run.settings[key];
+  }
+  const tensors = [...ckpt.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  writeFileSync(file('old/m.ckpt'), encodeSafetensors(tensors, { ...ckpt.metadata, rnn_wasm_train: JSON.stringify({ ...run, version: 1 }) }));
+
+  const more = await rnnWasm(['train', 'small.txt', '--steps', '40', '--decay', 'constant', '--warmup', '0', '--out', 'old/m.safetensors', '--resume']);
+  assert.is(more.code, 0, more.stderr);
+  assert.ok(Buffer.compare(readFileSync(file('old/m.safetensors')), readFileSync(file('plain/m.safetensors'))) === 0, 'the same model file');
+  assert.equal(csvNumbers('old/m.csv'), csvNumbers('plain/m.csv'));
+  assert.ok(csvRates('old/m.csv').every(([, rate]) => rate === 0.002));
+});
+
+Schedule('bad schedule flags exit with 2 and say what is expected', async () => {
+  const cases: [string[], string][] = [
+    [['--warmup', '-1'], 'rnn-wasm train: --warmup expects a whole number ≥ 0, got "-1"'],
+    [['--warmup', '2.5'], 'rnn-wasm train: --warmup expects a whole number ≥ 0, got "2.5"'],
+    [['--decay', 'step'], 'rnn-wasm train: --decay expects one of constant, cosine, linear, got "step"'],
+    [['--min-lr', '-0.1', '--decay', 'cosine'], 'rnn-wasm train: --min-lr expects a number ≥ 0, got "-0.1"'],
+    [['--min-lr', '0.0001'], 'rnn-wasm train: --min-lr is where --decay cosine or linear ends; with --decay constant the rate stays at --lr'],
+    [['--min-lr', '0.01', '--decay', 'linear'], 'rnn-wasm train: --min-lr 0.01 is more than --lr 0.002'],
+    [['--warmup', '30'], "rnn-wasm train: --warmup 30 must be less than the run's 30 optimizer steps"],
+    [['--warmup', '40', '--decay', 'cosine'], "rnn-wasm train: --warmup 40 must be less than the run's 30 optimizer steps"],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await inProcess(['train', 'small.txt', ...fast, '--steps', '30', ...flags, '--out', 'bad/m.safetensors']);
+    assert.is(r.code, 2, `${flags.join(' ')} exits with 2 (got ${r.code}: ${r.stderr})`);
+    assert.ok(r.stderr.includes(message), `${flags.join(' ')}:\n  expected ${message}\n  got      ${r.stderr}`);
+  }
+  assert.not.ok(existsSync(file('bad')), 'nothing written');
+});
+
+Schedule.run();
 
 // ---
 const Use = suite('sample, eval, info');

@@ -4,11 +4,15 @@
 // trains on (size and sha256), the logged rows and the partial sums since the last one — so
 // `rnn-wasm train --resume` continues the run, and its learning curve, bit for bit. The file
 // is still a training-state file: setTrainingState reads it and ignores the extra key.
+// Version 2 added the learning-rate schedule; a version-1 file resumes with none (the
+// constant --lr it was trained with).
 import { decodeSafetensors, encodeSafetensors } from '../index.js';
 import type { Row } from './curve.js';
 
 const KEY = 'rnn_wasm_train';
-const VERSION = 1;
+const VERSION = 2;
+/** What a version-1 checkpoint, written before the schedule flags, was trained with. */
+const BEFORE_SCHEDULES = { warmup: 0, decay: 'constant', minLr: 0, scheduleSteps: 0 } as const;
 
 /** The settings a run is made of (each is the `rnn-wasm train` flag of that name); a resumed
  *  run keeps them. */
@@ -43,6 +47,14 @@ export interface Settings {
   seed: number;
   /** --workers: threads each batch is split among; 1 trains on the main thread. */
   workers: number;
+  /** --warmup: optimizer steps of linear warm-up; 0 is none. */
+  warmup: number;
+  /** --decay: how the rate falls from --lr to --min-lr over the run after the warm-up. */
+  decay: 'constant' | 'cosine' | 'linear';
+  /** --min-lr: the rate a decay ends at. */
+  minLr: number;
+  /** The optimizer steps the schedule spans: the run's length when it started. */
+  scheduleSteps: number;
 }
 
 /** How long the run is: a number of epochs, or of optimizer steps. */
@@ -75,9 +87,11 @@ export function decodeRunFile(bytes: Uint8Array): RunState {
   const meta = decodeSafetensors(bytes).metadata;
   if (meta[KEY] === undefined) throw new Error('the file is not a checkpoint of rnn-wasm train (it has no run state)');
   // JSON writes NaN (a loss without held-out text) as null; no field of a run is ever null
-  const run = JSON.parse(meta[KEY], (_, v) => (v === null ? NaN : v)) as RunState & { version: number };
-  if (run.version !== VERSION) throw new Error(`the checkpoint is of run-state version ${run.version}; this rnn-wasm reads version ${VERSION}`);
-  return run;
+  const { version, ...run } = JSON.parse(meta[KEY], (_, v) => (v === null ? NaN : v)) as RunState & { version: number };
+  if (version !== 1 && version !== VERSION) {
+    throw new Error(`the checkpoint is of run-state version ${version}; this rnn-wasm reads versions 1 to ${VERSION}`);
+  }
+  return { ...run, settings: { ...BEFORE_SCHEDULES, ...run.settings } };
 }
 
 /** The model config a checkpoint was made with (its "config" metadata). */

@@ -7,6 +7,7 @@
 //             --holdout of the windows (the end of the text) is held out
 //   logging   every --log-every steps a row: mean training loss since the last row, loss on
 //             a fixed held-out sample (--eval-tokens), tokens/s (curve.ts)
+//   rate      Adam at --lr, or on a schedule: --warmup, --decay, --min-lr (lr-schedule.ts)
 //   stopping  Ctrl-C (SIGINT) or SIGTERM aborts fit before its next batch; the checkpoint is
 //             written and the command exits with 130. --resume continues from it bit for bit.
 //   files     OUT (the model), OUT.loss.svg and OUT.csv (the curve), OUT.ckpt (the checkpoint,
@@ -22,6 +23,7 @@ import { windowCount, windows, type TokenIds } from './windows.js';
 import { curveCSV, curveSVG } from './curve.js';
 import { count, duration, grouped, size } from './format.js';
 import { Progress, type Status } from './progress.js';
+import { checkScheduleFlags, checkScheduleLength, describeSchedule, scheduleOf } from './lr-schedule.js';
 import { decodeRunFile, encodeRunFile, type Length, type RunState, type Settings } from './run-file.js';
 
 export const trainSpec: CommandSpec = {
@@ -37,7 +39,10 @@ export const trainSpec: CommandSpec = {
     batch: { type: 'int', min: 1, max: 100000, default: 32, help: 'windows per batch' },
     epochs: { type: 'int', min: 1, default: 10, help: 'passes over the training text' },
     steps: { type: 'int', min: 1, placeholder: 'N', help: 'train for N optimizer steps instead of --epochs' },
-    lr: { type: 'number', min: 0, minExclusive: true, default: 0.002, placeholder: 'RATE', help: 'Adam learning rate' },
+    lr: { type: 'number', min: 0, minExclusive: true, default: 0.002, placeholder: 'RATE', help: 'Adam learning rate (the peak of a schedule)' },
+    warmup: { type: 'int', min: 0, default: 0, placeholder: 'N', help: 'raise the rate linearly from lr/3 to --lr over the first N optimizer steps' },
+    decay: { type: 'choice', choices: ['constant', 'cosine', 'linear'], default: 'constant', help: 'after the warm-up, lower the rate to --min-lr over the rest of the run' },
+    'min-lr': { type: 'number', min: 0, default: 0, placeholder: 'RATE', help: 'the rate --decay cosine or linear ends at' },
     clip: { type: 'number', min: 0, default: 5, placeholder: 'NORM', help: 'clip the gradient to this global norm (0: off)' },
     dropout: { type: 'number', min: 0, max: 0.9, default: 0, placeholder: 'P', help: 'dropout between layers and before the output layer' },
     holdout: { type: 'number', min: 0, max: 0.5, default: 0.05, placeholder: 'FRACTION', help: 'fraction of the text (its end) held out to measure generalisation' },
@@ -56,6 +61,11 @@ per token, training and held-out, against steps) and OUT.csv (the same numbers),
 every epoch's end and on Ctrl-C; --resume continues from it exactly as if the run had not
 stopped (the other flags are taken from the checkpoint; a larger --epochs or --steps trains on).
 
+A --decay schedule spans the run's length as it was when the run started (--steps, or --epochs
+× batches per epoch), and --resume keeps it: a run extended past its end trains on at its final
+rate (--min-lr) with --decay linear, and is refused with --decay cosine, whose rate would rise
+again there.
+
 Exit codes: 0 done, 1 failed, 2 bad command line, 130 interrupted (checkpoint written).
 
 example: rnn-wasm train data/pride-and-prejudice.txt --cell gru --hidden 128 --steps 2000`,
@@ -66,6 +76,7 @@ const SETTING_FLAGS: [keyof Settings, string][] = [
   ['tokens', 'tokens'], ['cell', 'cell'], ['hidden', 'hidden'], ['layers', 'layers'], ['seq', 'seq'], ['batch', 'batch'],
   ['lr', 'lr'], ['dropout', 'dropout'], ['clip', 'clip'], ['holdout', 'holdout'], ['maxVocab', 'max-vocab'],
   ['evalTokens', 'eval-tokens'], ['logEvery', 'log-every'], ['seed', 'seed'], ['workers', 'workers'],
+  ['warmup', 'warmup'], ['decay', 'decay'], ['minLr', 'min-lr'],
 ];
 
 /** The files of a run. */
@@ -170,6 +181,8 @@ function resolveRun(args: ParsedArgs, prior?: RunState): { settings: Settings; l
   const settings = Object.fromEntries(SETTING_FLAGS.map(([key, flag]) => [key, f[flag]])) as unknown as Settings;
   settings.maxVocab ??= settings.tokens === 'words' ? 10000 : 0;    // 0: every character
   settings.logEvery ??= 0;                             // chosen once the run's length is known
+  settings.scheduleSteps = 0;                          // the same
+  checkScheduleFlags(settings, args.given.has('min-lr'));
   return { settings, length };
 }
 
@@ -214,6 +227,8 @@ class TrainingRun {
     this.totalSteps = 'steps' in length ? length.steps : length.epochs * this.batches;
     this.epochs = Math.ceil(this.totalSteps / this.batches);
     if (settings.logEvery === 0) settings.logEvery = Math.max(1, Math.round(this.totalSteps / 100));
+    if (settings.scheduleSteps === 0) settings.scheduleSteps = this.totalSteps;
+    checkScheduleLength(settings, this.totalSteps);
     this.state = prior ? { ...prior, length } : {
       settings, length, corpus: { bytes: data.scan.bytes, sha256: data.scan.sha256 }, rows: [],
       pending: { lossSum: 0, steps: 0 }, steps: 0, tokens: 0, elapsedMs: 0,
@@ -234,7 +249,7 @@ class TrainingRun {
     await mkdir(dirname(this.paths.model) || '.', { recursive: true });
     const stopAtEnd = new AbortController();
     const result = await this.model.fit(this.data.train, {
-      epochs: this.epochs, batchSize: this.settings.batch, optimizer: 'adam', learningRate: this.settings.lr,
+      epochs: this.epochs, batchSize: this.settings.batch, optimizer: 'adam', learningRate: this.settings.lr, schedule: scheduleOf(this.settings),
       clipNorm: this.settings.clip > 0 ? this.settings.clip : undefined, onNonFinite: 'stop', resume: this.stepsBefore > 0,
       workers: this.settings.workers > 1 ? this.settings.workers : 0,
       signal: { get aborted() { return signal.aborted || stopAtEnd.signal.aborted; } },
@@ -358,7 +373,7 @@ class TrainingRun {
       `model     ${c.cell.toUpperCase()}, ${c.layers} layer${c.layers > 1 ? 's' : ''} × ${c.n_a}, ${grouped(this.model.numParams)} parameters, ` +
         `${this.model.backend} kernels, seed ${c.seed}`,
       `training  ${this.epochs} epoch${this.epochs > 1 ? 's' : ''} of ${this.batches} steps, ${this.totalSteps} steps in all, batch ${s.batch}, ` +
-        `Adam lr ${s.lr}, clip ${s.clip || 'off'}${s.dropout ? `, dropout ${s.dropout}` : ''}${s.workers > 1 ? `, ${s.workers} workers` : ''}; ` +
+        `Adam lr ${s.lr}${describeSchedule(s)}, clip ${s.clip || 'off'}${s.dropout ? `, dropout ${s.dropout}` : ''}${s.workers > 1 ? `, ${s.workers} workers` : ''}; ` +
         `a row every ${s.logEvery} steps`,
     ];
     if (this.stepsBefore > 0) lines.push(`resuming  at step ${this.stepsBefore} from ${this.paths.checkpoint}`);
