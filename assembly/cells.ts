@@ -16,6 +16,12 @@
 // at once (the input projection, the weight gradients, ∂L/∂x) run over the same rows, as runs
 // of contiguous rows (run_end): steps where every row runs join one run, so equal lengths (or
 // lens = 0) make one product over all T·B rows, as without lengths.
+//
+// Token input comes in two kinds (the kernels' `tokens` argument): 1, one-hot ids, columns of
+// W_ih (n_x = the vocabulary); 2, slots into a table WT (n_x rows of G) that the caller has
+// filled with W_ih x for each distinct input x of the batch (an embedding's distinct tokens,
+// src/embedding-rows.ts). A slot row is a gather plus the biases; its gradient is the sum of
+// dz<t> over the rows of that slot, left in WT for the caller to turn into dW_ih and ∂L/∂x.
 
 import { gemm } from "./gemm";
 
@@ -128,25 +134,34 @@ function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
   return WT != 0 && rows > n_x;
 }
 
+/** Whether token rows read the contiguous rows of WT: slots (tokens = 2) always; one-hot ids
+ *  (tokens = 1) when the caller gives WT as scratch for W_ihᵀ and there are more rows than
+ *  transposing costs. */
+// @ts-ignore: decorator
+@inline function reads_table(tokens: i32, WT: usize, rows: i32, n_x: i32): bool {
+  return tokens == 2 || (tokens == 1 && via_transpose(WT, rows, n_x));
+}
+
 /** The input projection of every step at once: H (T·B, G) = W_ih x<t> + b_ih (+ b_hh when
  *  b_hh != 0), over the rows that run (run_end; the rest are left as they are). Dense X is
- *  (T·B, n_x) f32 and costs one GEMM per run; token X is (T·B) i32 ids and is a gather of W_ih's
- *  columns (x<t> is one-hot), never a multiply: from WT = W_ihᵀ (n_x, G) when the caller gives
- *  that scratch (0: none), so each row is one contiguous read. */
+ *  (T·B, n_x) f32 and costs one GEMM per run; token X is (T·B) i32 ids and is a gather, never a
+ *  multiply: one-hot ids (tokens = 1) gather W_ih's columns, from WT = W_ihᵀ (n_x, G) when the
+ *  caller gives that scratch (0: none), so each row is one contiguous read; slots (tokens = 2)
+ *  gather the rows of WT (n_x, G) = W_ih x as the caller filled it. */
 export function input_projection(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
                                  lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
-  const transposed = tokens && via_transpose(WT, T * B, n_x);
-  if (transposed) transpose_into(WT, W_ih, G, n_x);
+  const table = reads_table(tokens, WT, T * B, n_x);
+  if (table && tokens == 1) transpose_into(WT, W_ih, G, n_x);
   const width = tokens ? 1 : n_x;
   for (let t = 0; t < T;) {
     const r0 = t * B, r1 = run_end(lens, t, T, B);
     if (r1 == r0) break;
-    project_rows(H + (<usize>r0 * G << 2), X + (<usize>r0 * width << 2), tokens, transposed ? WT : 0, W_ih, b_ih, b_hh, r1 - r0, n_x, G);
+    project_rows(H + (<usize>r0 * G << 2), X + (<usize>r0 * width << 2), tokens, table ? WT : 0, W_ih, b_ih, b_hh, r1 - r0, n_x, G);
     t = (r1 + B - 1) / B;
   }
 }
 
-/** input_projection over `rows` contiguous rows; WT holds W_ihᵀ already, or is 0. */
+/** input_projection over `rows` contiguous rows; WT holds W_ihᵀ or the slots' rows, or is 0. */
 function project_rows(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
                       rows: i32, n_x: i32, G: i32): void {
   if (tokens && WT) {
@@ -171,19 +186,20 @@ function project_rows(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b
 
 /** Gradients of the input side over all steps, from dZ (T·B, G) = ∂L/∂(W_ih x<t> + b_ih), over
  *  the rows that run (run_end; the rest of dZ is zero): dW_ih += dZᵀ X, db_ih += Σ dZ, and
- *  dX (T·B, n_x) += dZ W_ih when dX != 0 (dense only). Tokens with scratch WT (n_x, G): each
- *  row adds into its token's contiguous row of WT, which is added into dW_ih transposed at the
- *  end. */
+ *  dX (T·B, n_x) += dZ W_ih when dX != 0 (dense only). One-hot ids with scratch WT (n_x, G):
+ *  each row adds into its token's contiguous row of WT, which is added into dW_ih transposed
+ *  at the end. Slots (tokens = 2): WT (n_x, G) ends as Σ dz<t> over each slot's rows, and
+ *  dW_ih is left to the caller. */
 export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
                             W_ih: usize, lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
-  const transposed = tokens && via_transpose(WT, T * B, n_x);
-  if (transposed) memory.fill(WT, 0, <usize>n_x * G << 2);
+  const table = reads_table(tokens, WT, T * B, n_x), transposed = table && tokens == 1;
+  if (table) memory.fill(WT, 0, <usize>n_x * G << 2);
   const width = tokens ? 1 : n_x;
   for (let t = 0; t < T;) {
     const r0 = t * B, r1 = run_end(lens, t, T, B);
     if (r1 == r0) break;
     grads_rows(dW_ih, dX ? dX + (<usize>r0 * n_x << 2) : 0, dZ + (<usize>r0 * G << 2), X + (<usize>r0 * width << 2),
-      tokens, transposed ? WT : 0, W_ih, r1 - r0, n_x, G);
+      tokens, table ? WT : 0, W_ih, r1 - r0, n_x, G);
     t = (r1 + B - 1) / B;
   }
   if (transposed) {
@@ -198,7 +214,7 @@ export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X:
 }
 
 /** input_grads' weight and input gradients over `rows` contiguous rows; WT (zeroed before the
- *  first run) gathers the token rows, or is 0. */
+ *  first run) sums the token or slot rows, or is 0. */
 function grads_rows(dW_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
                     W_ih: usize, rows: i32, n_x: i32, G: i32): void {
   if (tokens && WT) {

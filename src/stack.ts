@@ -9,8 +9,9 @@
 // index l·D + d, PyTorch's order.
 //
 // Token input reaches layer 0 as one-hot columns of W_ih, or through an embedding table: the
-// ids are gathered into a dense (T·B, E) input Emb, and BPTT's ∂L/∂Emb is scattered back into
-// the table's rows (src/embedding.ts).
+// batch's distinct ids are gathered into a dense (U, E) input Emb, layer 0 projects each of them
+// once and gathers the projections by row, and BPTT's ∂L/∂Emb is scattered back into the
+// table's rows (src/embedding-rows.ts, src/embedding.ts).
 //
 // Dropout between layers (PyTorch's `dropout` argument): in training, layer l > 0 reads
 // Xd = M ⊙ (output of layer l−1) with a fresh mask M per forward pass, and BPTT sends
@@ -23,6 +24,7 @@
 // sequences (src/length-order.ts). Everything between, dropout masks included, is in run order.
 import type { Arena, Region } from './arena.js';
 import { embeddingBackward, embeddingForward, type EmbeddingTable } from './embedding.js';
+import { projectSlots, slotGrads, TokenSlots } from './embedding-rows.js';
 import type { CellKind, CellParams, Layout } from './layout.js';
 import { copyRowsBy, invertOrder, lengthOrder } from './length-order.js';
 import type { Random } from './random.js';
@@ -87,8 +89,12 @@ interface Workspace {
   blocks: number;           // capacity: (T+1)·B
   batch: number;            // capacity: B
   X: Region;                // (T·B) ids or (T·B, n_x) features
-  Emb?: Region;             // embedding: (T·B, E) the ids' rows
-  dX?: Region;              // dense input: (T·B, n_x); embedding: (T·B, E)
+  Emb?: Region;             // embedding: (U, E) the distinct ids' rows, U ≤ min(T·B, V)
+  dX?: Region;              // dense input: (T·B, n_x); embedding: (U, E)
+  slot?: Region;            // embedding: (T·B) i32, each row's index into uniq
+  uniq?: Region;            // embedding: (U) i32, the distinct ids of the rows that run
+  P?: Region;               // embedding: (U, G) W_ih x per distinct id, then its gradient
+  U?: number;               // embedding: distinct ids of the last forward pass
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
@@ -113,12 +119,15 @@ export class Stack {
   private readonly oneHot: boolean;
   /** Width of layer 0's input: n_x, or E with an embedding. */
   private readonly n_in0: number;
+  /** The distinct ids of a batch read through an embedding. */
+  private readonly slots?: TokenSlots;
 
   constructor(private kernels: Kernels, private arena: Arena, private layout: Layout,
               private index: number, readonly config: StackConfig) {
     this.D = config.bidirectional ? 2 : 1;
     this.oneHot = config.tokens && !config.embedding;
     this.n_in0 = config.embedding ? config.embedding.entry.shape[1] : config.n_x;
+    if (config.embedding) this.slots = new TokenSlots(config.embedding.entry.shape[0]);
   }
 
   /** Width of the output per step: D·n_a. */
@@ -150,7 +159,7 @@ export class Stack {
     this.hasLens = lens !== undefined;
     if (lens) a.i32(ws.lens, 0, B).set(order ? Array.from(order, (b) => lens[b]) : lens);
     const lensPtr = lens ? ws.lens.ptr : 0;
-    if (c.embedding) embeddingForward(k, params, c.embedding, ws.Emb!.ptr, ws.X.ptr, rows);
+    if (c.embedding) this.embedDistinct(params, ws, c.embedding, T, B, lens !== undefined);
     for (let l = 0; l < c.layers; l++) {
       const lw = ws.layers[l];
       const n_in = l === 0 ? this.n_in0 : this.n_out;
@@ -160,7 +169,7 @@ export class Stack {
         k.mul_mask(lw.Xd!.ptr, this.outPtrOf(l - 1), lw.M!.ptr, rows * n_in);
       }
       const input = this.inputPtrOf(l);
-      const tokens = l === 0 && this.oneHot ? 1 : 0;
+      const tokens = this.tokenKind(l);
       const width = tokens ? 1 : n_in;
       for (let d = 0; d < this.D; d++) {
         const s = l * this.D + d;
@@ -173,7 +182,9 @@ export class Stack {
           k.reverse_steps(lw.Xr!.ptr, width, input, width, lensPtr, T, B, width, 0);
           X = lw.Xr!.ptr;
         }
-        this.cellForward(this.layout.cell(this.index, l, d), params.ptr, cw, X, tokens, lensPtr, T, B, n_in);
+        const cell = this.layout.cell(this.index, l, d);
+        if (tokens === 2) projectSlots(k, ws.P!.ptr, ws.Emb!.ptr, params.ptr + 4 * cell.weight_ih.offset, ws.U!, n_in, this.gates * H);
+        this.cellForward(cell, params.ptr, cw, X, tokens, lensPtr, T, B, tokens === 2 ? ws.U! : n_in);
       }
       if (this.D === 2) {
         const block = 4 * B * H;
@@ -246,9 +257,9 @@ export class Stack {
         k.reverse_steps(lw.cells[1].dA.ptr + block, H, lw.dO!.ptr + 4 * H, 2 * H, lensPtr, T, B, H, 0);
       }
       const n_in = l === 0 ? this.n_in0 : this.n_out;
-      const tokens = l === 0 && this.oneHot ? 1 : 0;
+      const tokens = this.tokenKind(l);
       // where ∂L/∂input goes: the layer below's output gradient (through the dropout mask),
-      // or dX for dense input and a trainable embedding
+      // or dX for dense input (an embedding's comes from its distinct ids, below)
       let dIn = 0;
       if (l > 0 && this.dropped) {
         dIn = lw.dXd!.ptr;
@@ -257,7 +268,7 @@ export class Stack {
         dIn = this.dOutPtrOf(l - 1);
         if (this.D === 1) k.zero_f32(ws.layers[l - 1].cells[0].dA.ptr, (T + 1) * B * H);
         else k.zero_f32(dIn, rows * n_in);
-      } else if (ws.dX) {
+      } else if (ws.dX && !tokens) {
         dIn = ws.dX.ptr;
         k.zero_f32(dIn, rows * n_in);
       }
@@ -286,14 +297,19 @@ export class Stack {
           dX = lw.dXr!.ptr;
           k.zero_f32(dX, rows * n_in);
         }
-        this.cellBackward(this.layout.cell(this.index, l, d), params.ptr, grads.ptr, cw, X, tokens, dX, dcTPtr, lensPtr, T, B, n_in);
+        const cell = this.layout.cell(this.index, l, d);
+        this.cellBackward(cell, params.ptr, grads.ptr, cw, X, tokens, dX, dcTPtr, lensPtr, T, B, tokens === 2 ? ws.U! : n_in);
         if (d === 1 && dIn) k.reverse_steps(dIn, n_in, dX, n_in, lensPtr, T, B, n_in, 1);
+        if (tokens === 2) {
+          slotGrads(k, grads.ptr + 4 * cell.weight_ih.offset, ws.dX?.ptr ?? 0, ws.P!.ptr, ws.Emb!.ptr,
+            params.ptr + 4 * cell.weight_ih.offset, ws.U!, n_in, this.gates * H, d > 0);
+        }
       }
       // ∂L/∂(output of layer l−1) = ∂L/∂Xd ⊙ M (overwrites the layer below's dOut)
       if (l > 0 && this.dropped) k.mul_mask(this.dOutPtrOf(l - 1), dIn, lw.M!.ptr, rows * n_in);
     }
-    // ∂L/∂W_e[id<t>] += ∂L/∂x<t>: into the rows the batch used
-    if (ws.dX && c.embedding) embeddingBackward(k, grads, c.embedding, ws.dX.ptr, ws.X.ptr, rows);
+    // ∂L/∂W_e[id] += ∂L/∂x summed over the rows of id: into the rows the batch used
+    if (ws.dX && c.embedding) embeddingBackward(k, grads, c.embedding, ws.dX.ptr, ws.uniq!.ptr, ws.U!);
   }
 
   /** ∂L/∂x for dense input, batch-major (B, T, n_x). Valid after backward(). */
@@ -331,7 +347,7 @@ export class Stack {
     const ws = this.ws;
     if (!ws) return;
     const a = this.arena;
-    for (const r of [ws.X, ws.Emb, ws.dX, ws.lens, ws.dcT, ws.WT]) a.release(r);
+    for (const r of [ws.X, ws.Emb, ws.dX, ws.slot, ws.uniq, ws.P, ws.lens, ws.dcT, ws.WT]) a.release(r);
     if (ws.reorder) for (const r of Object.values(ws.reorder)) a.release(r);
     for (const lw of ws.layers) {
       for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
@@ -376,9 +392,35 @@ export class Stack {
     }
   }
 
-  /** What layer l reads: the input, or the output of layer l − 1 (after dropout, if applied). */
+  /** Gather the rows of the batch's distinct ids into Emb, and note each row's slot (the ids and
+   *  lengths are in the workspace, in length order). */
+  private embedDistinct(params: Region, ws: Workspace, table: EmbeddingTable, T: number, B: number, hasLens: boolean): void {
+    const a = this.arena, rows = T * B;
+    const ids = a.i32(ws.X, 0, rows).slice(), lens = hasLens ? a.i32(ws.lens, 0, B).slice() : undefined;
+    const slot = new Int32Array(rows), uniq = new Int32Array(rows);
+    ws.U = this.slots!.assign(ids, lens, T, B, slot, uniq);
+    a.i32(ws.slot!, 0, rows).set(slot);
+    a.i32(ws.uniq!, 0, ws.U).set(uniq.subarray(0, ws.U));
+    embeddingForward(this.kernels, params, table, ws.Emb!.ptr, ws.uniq!.ptr, ws.U);
+  }
+
+  /** How layer l reads its input, as the cell kernels' `tokens`: 0 dense, 1 one-hot ids,
+   *  2 slots into the projections of an embedding's distinct ids. */
+  private tokenKind(l: number): 0 | 1 | 2 {
+    if (l > 0) return 0;
+    return this.oneHot ? 1 : this.config.embedding ? 2 : 0;
+  }
+
+  /** Gates per hidden unit (W_ih and W_hh have gates · n_a rows): 4 LSTM, 3 GRU, 1 vanilla. */
+  private get gates(): number {
+    const cell = this.config.cell;
+    return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  }
+
+  /** What layer l reads: the input (ids, or an embedding's slots), or the output of layer
+   *  l − 1 (after dropout, if applied). */
   private inputPtrOf(l: number): number {
-    if (l === 0) return this.ws!.Emb?.ptr ?? this.ws!.X.ptr;
+    if (l === 0) return this.ws!.slot?.ptr ?? this.ws!.X.ptr;
     return this.dropped ? this.ws!.layers[l].Xd!.ptr : this.outPtrOf(l - 1);
   }
 
@@ -412,11 +454,18 @@ export class Stack {
         lens: a.alloc(B, 'sequence lengths'),
         layers: [],
       };
-      if (c.embedding) ws.Emb = a.alloc(cap * this.n_in0, 'the embedding workspace');
-      if (!this.oneHot && !c.embedding?.frozen) ws.dX = a.alloc(cap * this.n_in0, 'the input-gradient workspace');
+      // an embedding's distinct ids: at most one per row, and at most V
+      const distinct = c.embedding ? Math.min(cap, c.embedding.entry.shape[0]) : 0;
+      const gates = this.gates;
+      if (c.embedding) {
+        ws.Emb = a.alloc(distinct * this.n_in0, 'the embedding workspace');
+        ws.slot = a.alloc(cap, 'the embedding workspace');
+        ws.uniq = a.alloc(distinct, 'the embedding workspace');
+        ws.P = a.alloc(distinct * gates * H, 'the embedding workspace');
+      }
+      if (!this.oneHot && !c.embedding?.frozen) ws.dX = a.alloc((c.embedding ? distinct : cap) * this.n_in0, 'the input-gradient workspace');
       // one-hot rows read W_ihᵀ's contiguous rows instead of W_ih's columns (assembly/cells.ts),
       // up to TRANSPOSE_LIMIT values; a larger vocabulary keeps the strided gather
-      const gates = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
       if (this.oneHot && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = a.alloc(c.n_x * gates * H, 'the input workspace');
       if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
       for (let l = 0; l < c.layers; l++) {
@@ -441,8 +490,8 @@ export class Stack {
         if (this.D === 2) {
           lw.O = a.alloc(cap * 2 * H, 'the BPTT workspace');
           lw.dO = a.alloc(cap * 2 * H, 'the BPTT workspace');
-          lw.Xr = a.alloc(cap * (l === 0 && this.oneHot ? 1 : n_in), 'the BPTT workspace');
-          if (!(l === 0 && this.oneHot)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
+          lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
+          if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
         }
         if (l > 0 && (c.dropout ?? 0) > 0) {
           lw.M = a.alloc(cap * n_in, 'the dropout workspace');
@@ -458,12 +507,19 @@ export class Stack {
     return ws;
   }
 
+  /** The table token rows read (cells.ts): W_ihᵀ scratch for one-hot ids (0: none), the
+   *  distinct ids' projections for slots. */
+  private tokenTable(tokens: number): number {
+    if (tokens === 2) return this.ws!.P!.ptr;
+    return tokens ? this.ws!.WT?.ptr ?? 0 : 0;
+  }
+
   private cellForward(p: CellParams, w: number, cw: CellWork, X: number, tokens: number, lens: number,
                       T: number, B: number, n_in: number): void {
     const k = this.kernels, c = this.config;
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const b_ih = w + 4 * p.bias_ih.offset, b_hh = w + 4 * p.bias_hh.offset;
-    const WT = tokens ? this.ws!.WT?.ptr ?? 0 : 0;
+    const WT = this.tokenTable(tokens);
     switch (c.cell) {
       case 'rnn':
         k.rnn_forward(cw.A.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
@@ -483,7 +539,7 @@ export class Stack {
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const dW_ih = g + 4 * p.weight_ih.offset, dW_hh = g + 4 * p.weight_hh.offset;
     const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
-    const WT = tokens ? this.ws!.WT?.ptr ?? 0 : 0;
+    const WT = this.tokenTable(tokens);
     switch (c.cell) {
       case 'rnn':
         k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, WT, W_ih, W_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
