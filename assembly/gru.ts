@@ -11,8 +11,9 @@
 // W_hh (3·n_a, n_a), b_ih and b_hh (3·n_a). Step-major buffers: A ((T+1)·B, n_a) with
 // block 0 = h<0>; Gt (T·B, 3·n_a) the gates r, z, n; Hn (T·B, n_a) holds W_hn h<t-1> + b_hn
 // (reset_after) or r ⊙ h<t-1> (reset before); S (B, 3·n_a) is scratch.
-// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0
-// (cells.ts: input_projection).
+// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0;
+// slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
+// input_projection).
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
 import { gemm } from "./gemm";

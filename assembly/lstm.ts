@@ -8,8 +8,9 @@
 // W_hh (4·n_a, n_a), b_ih and b_hh (4·n_a); rows are the gates i, f, g, o in that order.
 // Step-major buffers: A and C ((T+1)·B, n_a) with block 0 = h<0>, c<0>; TC (T·B, n_a) holds
 // tanh(c<t>) for the backward pass; Gt (T·B, 4·n_a).
-// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0
-// (cells.ts: input_projection).
+// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0;
+// slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
+// input_projection).
 // see: Hochreiter & Schmidhuber (1997); PyTorch nn.LSTM.
 
 import { gemm } from "./gemm";

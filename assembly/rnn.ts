@@ -8,8 +8,9 @@
 // W_ya (n_y, n_a). Activations are time-major: step t of the batch is one (B, n) block.
 // One call runs all T steps; backward passes ADD into gradient buffers (zeroing is the
 // caller's), so stacked layers and several losses can share them.
-// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0
-// (cells.ts: input_projection).
+// Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0;
+// slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
+// input_projection).
 // see: Elman (1990); PyTorch nn.RNN (same parameters: weight_ih = W_ax, weight_hh = W_aa,
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 

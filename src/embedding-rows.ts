@@ -27,10 +27,16 @@ export class TokenSlots {
     this.seen = new Int32Array(V).fill(-1);
   }
 
+  /** U for a batch: the distinct ids of the rows that run, in any row order (lens, B, then in
+   *  the same order; undefined: all T steps). */
+  count(ids: Int32Array, lens: Int32Array | undefined, T: number, B: number): number {
+    return this.assign(ids, lens, T, B, new Int32Array(T * B), new Int32Array(T * B));
+  }
+
   /** Write each row's slot into `slot` (T·B) and the distinct ids, in order of first use, into
-   *  `uniq`; returns U. Rows are step-major, sequences longest first by `lens` (B, non-increasing;
-   *  undefined: all T steps); padded rows (t ≥ len_b) run nowhere, so their ids are not counted
-   *  and their slot is 0. */
+   *  `uniq`; returns U. Rows are step-major, sequence b running len_b steps (lens, B; undefined:
+   *  all T); padded rows (t ≥ len_b) run nowhere, so their ids are not counted and their slot
+   *  is 0. */
   assign(ids: Int32Array, lens: Int32Array | undefined, T: number, B: number, slot: Int32Array, uniq: Int32Array): number {
     const seen = this.seen;
     let U = 0;

@@ -95,6 +95,7 @@ interface Workspace {
   uniq?: Region;            // embedding: (U) i32, the distinct ids of the rows that run
   P?: Region;               // embedding: (U, G) W_ih x per distinct id, then its gradient
   U?: number;               // embedding: distinct ids of the last forward pass
+  distinct: number;         // embedding: capacity in distinct ids
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
@@ -146,7 +147,8 @@ export class Stack {
    *  are drawn over the rows in length order). */
   forward(params: Region, x: Int32Array | Float32Array, T: number, B: number,
           lens?: Int32Array, h0?: Float32Array, c0?: Float32Array, rng?: Random): void {
-    const ws = this.ensure(T, B);       // the only allocations: views are made after them
+    const U = this.slots?.count(x as Int32Array, lens, T, B) ?? 0;
+    const ws = this.ensure(T, B, U);    // the only allocations: views are made after them
     const order = lens && lengthOrder(lens);
     if (order) this.ensureReorder(ws);
     const c = this.config, k = this.kernels, a = this.arena;
@@ -434,10 +436,10 @@ export class Stack {
     return this.D === 2 ? lw.dO!.ptr : lw.cells[0].dA.ptr + 4 * this.ws!.B * this.config.n_a;
   }
 
-  private ensure(T: number, B: number): Workspace {
+  private ensure(T: number, B: number, U: number): Workspace {
     const rows = T * B, blocks = (T + 1) * B;
     const old = this.ws;
-    if (old && old.batch >= B && old.rows >= rows && old.blocks >= blocks) return old;
+    if (old && old.batch >= B && old.rows >= rows && old.blocks >= blocks && old.distinct >= U) return old;
     this.release();
     const c = this.config, H = c.n_a;
     // every region made here is remembered, so a failed allocation frees the rest and leaves
@@ -448,14 +450,14 @@ export class Stack {
     try {
       const cap = Math.max(rows, old?.rows ?? 0), capBlocks = Math.max(blocks, old?.blocks ?? 0);
       B = Math.max(B, old?.batch ?? 0);
+      // an embedding's distinct ids: as many as the largest batch so far held
+      const distinct = Math.max(U, old?.distinct ?? 0);
       ws = {
-        T, B, rows: cap, blocks: capBlocks, batch: B,
+        T, B, rows: cap, blocks: capBlocks, batch: B, distinct,
         X: a.alloc(cap * (c.tokens ? 1 : c.n_x), 'the input workspace'),
         lens: a.alloc(B, 'sequence lengths'),
         layers: [],
       };
-      // an embedding's distinct ids: at most one per row, and at most V
-      const distinct = c.embedding ? Math.min(cap, c.embedding.entry.shape[0]) : 0;
       const gates = this.gates;
       if (c.embedding) {
         ws.Emb = a.alloc(distinct * this.n_in0, 'the embedding workspace');
