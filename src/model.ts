@@ -319,7 +319,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   forward(batch: Batch<I, O>): ForwardResult {
     const where = 'forward';
     const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
-    const loss = this.run(packed, targets, a0, c0, false);
+    const loss = labelled(where, () => this.run(packed, targets, a0, c0, false));
     return this.readForward(packed, targets ? loss : undefined);
   }
 

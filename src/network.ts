@@ -14,7 +14,7 @@ import { Training } from './train/training.js';
 import type {
   DataStream, Dataset, Example, Examples, FitOptions, FitResult, MetricName, Metrics, StatsWanted, StepResult, TrainOptions, WindowLoss,
 } from './train/types.js';
-import { checkFloats, checkObject, describe } from './validate.js';
+import { checkFloats, checkObject, describe, labelled } from './validate.js';
 import type { Build, Kernels } from './wasm.js';
 
 export type {
@@ -189,7 +189,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
     const where = 'computeGradients';
     this.training.assertIdle(where);
     const wanted = this.gradientEntries(where, options);
-    const loss = this.lossAndGradients(where, batch);
+    const loss = labelled(where, () => this.lossAndGradients(where, batch));
     const g = this.arena.f32(this.grads);
     const grads: Record<string, Float32Array> = {};
     for (const [name, e] of wanted) grads[name] = g.slice(e.offset, e.offset + e.length);
@@ -275,10 +275,12 @@ export abstract class Network<TBatch extends Examples = Examples> {
       config,
       save: () => this.save(),
       isDisposed: () => this.isDisposed,
-      lossAndGradients: (where, batch) => this.lossAndGradients(where, batch),
+      // a workspace too large for memory is refused in the kernels' allocator, which does not
+      // know the function called: its error gets that name here
+      lossAndGradients: (where, batch) => labelled(where, () => this.lossAndGradients(where, batch)),
       truncatedWindows: (where, batch, k) => this.truncatedWindows(where, batch, k),
       batchStats: (want) => this.batchStats(want),
-      evaluateBatch: (where, batch, want) => this.evaluateBatch(where, batch, want),
+      evaluateBatch: (where, batch, want) => labelled(where, () => this.evaluateBatch(where, batch, want)),
       supportedMetrics: () => this.supportedMetrics(),
     };
   }

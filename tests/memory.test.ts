@@ -130,8 +130,20 @@ TooBig('is refused with a RangeError, leaves nothing half-built, and the model w
   const weights = model.getWeights();
   // a<t> for 200 000 steps × 2048 units is 1.6 GB: more than one region may hold
   const long = { x: [new Int32Array(200_000)] };
-  assert.throws(() => model.forward(long), (e: Error) => e instanceof RangeError && /BPTT workspace needs .* one region holds at most/.test(e.message));
+  // the error names the function called, as every other refusal does
+  assert.throws(() => model.forward(long), (e: Error) => e instanceof RangeError && /^forward: the BPTT workspace needs .* one region holds at most/.test(e.message));
   assert.throws(() => model.forward(long), RangeError);                     // and again: no stale state
+  const labeled = { x: long.x, y: [Array.from({ length: 200_000 }, () => [1])] };
+  for (const [name, call] of [
+    ['trainStep', () => model.trainStep(labeled, { learningRate: 0.1 })],
+    ['computeGradients', () => model.computeGradients(labeled)],
+    ['evaluate', () => model.evaluate(labeled)],
+  ] as const) {
+    assert.throws(call, (e: Error) => e instanceof RangeError && new RegExp(`^${name}: the BPTT workspace needs`).test(e.message), name);
+  }
+  await model.fit(labeled, { epochs: 1, batchSize: 1 }).then(
+    () => assert.unreachable('fit on a batch too large for memory'),
+    (e: Error) => assert.ok(e instanceof RangeError && /^fit: the BPTT workspace needs/.test(e.message), e.message));
   checkSame('weights', model.getWeights(), weights);
   checkSame('forward after', model.forward(small).yhat, before);
   model.trainStep(small);

@@ -34,7 +34,7 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, labelled } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
@@ -230,8 +230,10 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Teacher-forced outputs ŷ<t> for each target sequence, and the loss. */
   forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
     const p = this.prepare('forward', batch);
-    const { h0, c0 } = this.encode(p.source);
-    const loss = this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
+    const loss = labelled('forward', () => {
+      const { h0, c0 } = this.encode(p.source);
+      return this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
+    });
     const { T, B, lens } = p.tf.packed;
     return {
       B, T, lengths: lens ? Array.from(lens) : new Array<number>(B).fill(T),

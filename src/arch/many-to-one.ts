@@ -20,7 +20,7 @@ import { lastStateLayout, LastStateNetwork } from './last-state.js';
 import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
-import { checkBoolean, checkInt, checkKeys } from '../validate.js';
+import { checkBoolean, checkInt, checkKeys, labelled } from '../validate.js';
 
 export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'many-to-one';
@@ -119,7 +119,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   /** ŷ for each sequence, and the loss if y is given. */
   forward(batch: ManyToOneBatch<I, O>): ManyToOneResult {
     const p = this.prepare('forward', batch, false);
-    const loss = this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false);
+    const loss = labelled('forward', () => this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false));
     const { hT, cT } = this.stack.finalStates();
     const B = p.packed.B;
     const result: ManyToOneResult = {

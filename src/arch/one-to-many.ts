@@ -19,7 +19,7 @@ import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../
 import type { StatSums } from '../checkpoint.js';
 import { Network, type GradientOptions, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
+import { checkInt, checkKeys, checkNumber, describe, isArrayLike, labelled } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
@@ -167,7 +167,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Teacher-forced outputs ŷ<t> and the loss: inputs [x, y<1..T−1>], targets y<1..T>. */
   forward(batch: OneToManyBatch<O>): SequenceResult {
     const p = this.prepare('forward', batch);
-    const loss = this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, false);
+    const loss = labelled('forward', () => this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, false));
     const { T, B, lens } = p.tf.packed;
     return { B, T, lengths: lens ? Array.from(lens) : new Array<number>(B).fill(T), yhat: this.decoder.readOutputs(p.tf), loss };
   }

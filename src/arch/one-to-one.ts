@@ -10,7 +10,7 @@ import type { InputKind, OutputKind } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
-import { checkInt, checkKeys, describe } from '../validate.js';
+import { checkInt, checkKeys, describe, labelled } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
 import type { StatsWanted } from '../network.js';
@@ -105,7 +105,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
   /** ŷ for each example, and the loss if y is given. */
   forward(batch: OneToOneBatch<I, O>): OneToOneResult {
     const p = this.prepare('forward', batch, false);
-    const loss = this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false);
+    const loss = labelled('forward', () => this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false));
     const B = p.packed.B;
     const result: OneToOneResult = { B, yhat: this.head.outputs(B), a: this.stack.finalStates().hT };
     if (p.targets) result.loss = loss;
