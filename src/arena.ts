@@ -80,6 +80,23 @@ export class Arena {
     return { ptr, length };
   }
 
+  /** Several regions as one reservation: `make` reserves them through the function it is given;
+   *  if one fails, those already made are released and the error is rethrown, so nothing is
+   *  left half-built. */
+  allocAll<T>(make: (alloc: (length: number, what: string) => Region) => T): T {
+    const made: Region[] = [];
+    try {
+      return make((length, what) => {
+        const r = this.alloc(length, what);
+        made.push(r);
+        return r;
+      });
+    } catch (e) {
+      for (const r of made) this.release(r);
+      throw e;
+    }
+  }
+
   /** Return one region to the allocator. */
   release(region: Region | undefined): void {
     const bytes = region && this.regions.get(region.ptr);

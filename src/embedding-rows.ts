@@ -27,31 +27,27 @@ export class TokenSlots {
     this.seen = new Int32Array(V).fill(-1);
   }
 
-  /** U for a batch: the distinct ids of the rows that run, in any row order (lens, B, then in
-   *  the same order; undefined: all T steps). */
-  count(ids: Int32Array, lens: Int32Array | undefined, T: number, B: number): number {
-    return this.assign(ids, lens, T, B, new Int32Array(T * B), new Int32Array(T * B));
-  }
-
-  /** Write each row's slot into `slot` (T·B) and the distinct ids, in order of first use, into
-   *  `uniq`; returns U. Rows are step-major, sequence b running len_b steps (lens, B; undefined:
-   *  all T); padded rows (t ≥ len_b) run nowhere, so their ids are not counted and their slot
-   *  is 0. */
-  assign(ids: Int32Array, lens: Int32Array | undefined, T: number, B: number, slot: Int32Array, uniq: Int32Array): number {
+  /** Each row's slot (T·B) and the U distinct ids, in order of first use (uniq), with the rows
+   *  in run order: row i of a step runs the caller's sequence order[i] (src/length-order.ts;
+   *  undefined: the caller's order). ids are step-major in the caller's order, sequence b running
+   *  len_b steps (lens, B; undefined: all T); padded rows (t ≥ len_b) run nowhere, so their ids
+   *  are not counted and their slot is 0. */
+  assign(ids: Int32Array, lens: Int32Array | undefined, T: number, B: number, order?: Int32Array): { U: number; slot: Int32Array; uniq: Int32Array } {
     const seen = this.seen;
+    const slot = new Int32Array(T * B), uniq = new Int32Array(T * B);
     let U = 0;
     for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        if (lens && t >= lens[b]) { slot[r] = 0; continue; }
-        const id = ids[r];
+      for (let i = 0; i < B; i++) {
+        const b = order ? order[i] : i;
+        if (lens && t >= lens[b]) continue;
+        const id = ids[t * B + b];
         let s = seen[id];
         if (s < 0) { s = seen[id] = U; uniq[U++] = id; }
-        slot[r] = s;
+        slot[t * B + i] = s;
       }
     }
     for (let u = 0; u < U; u++) seen[uniq[u]] = -1;
-    return U;
+    return { U, slot, uniq: uniq.subarray(0, U) };
   }
 }
 

@@ -147,9 +147,9 @@ export class Stack {
    *  are drawn over the rows in length order). */
   forward(params: Region, x: Int32Array | Float32Array, T: number, B: number,
           lens?: Int32Array, h0?: Float32Array, c0?: Float32Array, rng?: Random): void {
-    const U = this.slots?.count(x as Int32Array, lens, T, B) ?? 0;
-    const ws = this.ensure(T, B, U);    // the only allocations: views are made after them
     const order = lens && lengthOrder(lens);
+    const slots = this.slots?.assign(x as Int32Array, lens, T, B, order);
+    const ws = this.ensure(T, B, slots?.U ?? 0);    // the only allocations: views are made after them
     if (order) this.ensureReorder(ws);
     const c = this.config, k = this.kernels, a = this.arena;
     const H = c.n_a, rows = T * B;
@@ -161,7 +161,7 @@ export class Stack {
     this.hasLens = lens !== undefined;
     if (lens) a.i32(ws.lens, 0, B).set(order ? Array.from(order, (b) => lens[b]) : lens);
     const lensPtr = lens ? ws.lens.ptr : 0;
-    if (c.embedding) this.embedDistinct(params, ws, c.embedding, T, B, lens !== undefined);
+    if (slots) this.embedDistinct(params, ws, c.embedding!, slots);
     for (let l = 0; l < c.layers; l++) {
       const lw = ws.layers[l];
       const n_in = l === 0 ? this.n_in0 : this.n_out;
@@ -377,32 +377,22 @@ export class Stack {
   /** Make the regions a batch run in length order needs, once per workspace; a failed
    *  allocation frees those already made. */
   private ensureReorder(ws: Workspace): void {
-    if (ws.reorder) return;
-    const made: Region[] = [];
-    const alloc = (length: number, what: string): Region => { const r = this.arena.alloc(length, what); made.push(r); return r; };
-    try {
-      ws.reorder = {
-        Xin: alloc(ws.rows * (this.config.tokens ? 1 : this.config.n_x), 'the input workspace'),
-        Out: alloc(ws.rows * this.n_out, 'the output workspace'),
-        dOut: alloc(ws.rows * this.n_out, 'the output workspace'),
-        order: alloc(ws.batch, 'the length order'),
-        inverse: alloc(ws.batch, 'the length order'),
-      };
-    } catch (e) {
-      for (const r of made) this.arena.release(r);
-      throw e;
-    }
+    ws.reorder ??= this.arena.allocAll((alloc) => ({
+      Xin: alloc(ws.rows * (this.config.tokens ? 1 : this.config.n_x), 'the input workspace'),
+      Out: alloc(ws.rows * this.n_out, 'the output workspace'),
+      dOut: alloc(ws.rows * this.n_out, 'the output workspace'),
+      order: alloc(ws.batch, 'the length order'),
+      inverse: alloc(ws.batch, 'the length order'),
+    }));
   }
 
-  /** Gather the rows of the batch's distinct ids into Emb, and note each row's slot (the ids and
-   *  lengths are in the workspace, in length order). */
-  private embedDistinct(params: Region, ws: Workspace, table: EmbeddingTable, T: number, B: number, hasLens: boolean): void {
-    const a = this.arena, rows = T * B;
-    const ids = a.i32(ws.X, 0, rows).slice(), lens = hasLens ? a.i32(ws.lens, 0, B).slice() : undefined;
-    const slot = new Int32Array(rows), uniq = new Int32Array(rows);
-    ws.U = this.slots!.assign(ids, lens, T, B, slot, uniq);
-    a.i32(ws.slot!, 0, rows).set(slot);
-    a.i32(ws.uniq!, 0, ws.U).set(uniq.subarray(0, ws.U));
+  /** Note each row's slot and gather the rows of the batch's distinct ids into Emb (slots from
+   *  TokenSlots.assign, in run order). */
+  private embedDistinct(params: Region, ws: Workspace, table: EmbeddingTable, slots: { U: number; slot: Int32Array; uniq: Int32Array }): void {
+    const a = this.arena;
+    ws.U = slots.U;
+    a.i32(ws.slot!, 0, slots.slot.length).set(slots.slot);
+    a.i32(ws.uniq!, 0, ws.U).set(slots.uniq);
     embeddingForward(this.kernels, params, table, ws.Emb!.ptr, ws.uniq!.ptr, ws.U);
   }
 
@@ -442,69 +432,64 @@ export class Stack {
     if (old && old.batch >= B && old.rows >= rows && old.blocks >= blocks && old.distinct >= U) return old;
     this.release();
     const c = this.config, H = c.n_a;
-    // every region made here is remembered, so a failed allocation frees the rest and leaves
-    // no half-built workspace behind (the next call starts again from nothing)
-    const made: Region[] = [];
-    const a = { alloc: (length: number, what: string): Region => { const r = this.arena.alloc(length, what); made.push(r); return r; } };
-    let ws: Workspace;
-    try {
+    // a failed allocation frees the regions already made and leaves no half-built workspace
+    // behind (the next call starts again from nothing)
+    const ws = this.arena.allocAll((alloc): Workspace => {
       const cap = Math.max(rows, old?.rows ?? 0), capBlocks = Math.max(blocks, old?.blocks ?? 0);
       B = Math.max(B, old?.batch ?? 0);
       // an embedding's distinct ids: as many as the largest batch so far held
       const distinct = Math.max(U, old?.distinct ?? 0);
-      ws = {
+      const ws: Workspace = {
         T, B, rows: cap, blocks: capBlocks, batch: B, distinct,
-        X: a.alloc(cap * (c.tokens ? 1 : c.n_x), 'the input workspace'),
-        lens: a.alloc(B, 'sequence lengths'),
+        X: alloc(cap * (c.tokens ? 1 : c.n_x), 'the input workspace'),
+        lens: alloc(B, 'sequence lengths'),
         layers: [],
       };
       const gates = this.gates;
       if (c.embedding) {
-        ws.Emb = a.alloc(distinct * this.n_in0, 'the embedding workspace');
-        ws.slot = a.alloc(cap, 'the embedding workspace');
-        ws.uniq = a.alloc(distinct, 'the embedding workspace');
-        ws.P = a.alloc(distinct * gates * H, 'the embedding workspace');
+        ws.Emb = alloc(distinct * this.n_in0, 'the embedding workspace');
+        ws.slot = alloc(cap, 'the embedding workspace');
+        ws.uniq = alloc(distinct, 'the embedding workspace');
+        ws.P = alloc(distinct * gates * H, 'the embedding workspace');
       }
-      if (!this.oneHot && !c.embedding?.frozen) ws.dX = a.alloc((c.embedding ? distinct : cap) * this.n_in0, 'the input-gradient workspace');
+      if (!this.oneHot && !c.embedding?.frozen) ws.dX = alloc((c.embedding ? distinct : cap) * this.n_in0, 'the input-gradient workspace');
       // one-hot rows read W_ihᵀ's contiguous rows instead of W_ih's columns (assembly/cells.ts),
       // up to TRANSPOSE_LIMIT values; a larger vocabulary keeps the strided gather
-      if (this.oneHot && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = a.alloc(c.n_x * gates * H, 'the input workspace');
-      if (c.cell === 'lstm') ws.dcT = a.alloc(B * H, 'the BPTT workspace');
+      if (this.oneHot && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = alloc(c.n_x * gates * H, 'the input workspace');
+      if (c.cell === 'lstm') ws.dcT = alloc(B * H, 'the BPTT workspace');
       for (let l = 0; l < c.layers; l++) {
         const n_in = l === 0 ? this.n_in0 : this.n_out;
         const lw: LayerWork = { cells: [] };
         ws.layers.push(lw);
         for (let d = 0; d < this.D; d++) {
-          const cw: CellWork = { A: a.alloc(capBlocks * H, 'the BPTT workspace'), dA: a.alloc(capBlocks * H, 'the BPTT workspace') };
+          const cw: CellWork = { A: alloc(capBlocks * H, 'the BPTT workspace'), dA: alloc(capBlocks * H, 'the BPTT workspace') };
           lw.cells.push(cw);
           if (c.cell === 'lstm') {
-            cw.C = a.alloc(capBlocks * H, 'the BPTT workspace');
-            cw.TC = a.alloc(cap * H, 'the BPTT workspace');
-            cw.dC = a.alloc(B * H, 'the BPTT workspace');
+            cw.C = alloc(capBlocks * H, 'the BPTT workspace');
+            cw.TC = alloc(cap * H, 'the BPTT workspace');
+            cw.dC = alloc(B * H, 'the BPTT workspace');
           }
-          if (c.cell !== 'rnn') cw.Gt = a.alloc(cap * gates * H, 'the BPTT workspace');
+          if (c.cell !== 'rnn') cw.Gt = alloc(cap * gates * H, 'the BPTT workspace');
           if (c.cell === 'gru') {
-            cw.Hn = a.alloc(cap * H, 'the BPTT workspace');
-            cw.D = a.alloc(cap * 3 * H, 'the BPTT workspace');
-            cw.S = a.alloc(B * 3 * H, 'the BPTT workspace');
+            cw.Hn = alloc(cap * H, 'the BPTT workspace');
+            cw.D = alloc(cap * 3 * H, 'the BPTT workspace');
+            cw.S = alloc(B * 3 * H, 'the BPTT workspace');
           }
         }
         if (this.D === 2) {
-          lw.O = a.alloc(cap * 2 * H, 'the BPTT workspace');
-          lw.dO = a.alloc(cap * 2 * H, 'the BPTT workspace');
-          lw.Xr = a.alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
-          if (!(l === 0 && c.tokens)) lw.dXr = a.alloc(cap * n_in, 'the BPTT workspace');
+          lw.O = alloc(cap * 2 * H, 'the BPTT workspace');
+          lw.dO = alloc(cap * 2 * H, 'the BPTT workspace');
+          lw.Xr = alloc(cap * (l === 0 && c.tokens ? 1 : n_in), 'the BPTT workspace');
+          if (!(l === 0 && c.tokens)) lw.dXr = alloc(cap * n_in, 'the BPTT workspace');
         }
         if (l > 0 && (c.dropout ?? 0) > 0) {
-          lw.M = a.alloc(cap * n_in, 'the dropout workspace');
-          lw.Xd = a.alloc(cap * n_in, 'the dropout workspace');
-          lw.dXd = a.alloc(cap * n_in, 'the dropout workspace');
+          lw.M = alloc(cap * n_in, 'the dropout workspace');
+          lw.Xd = alloc(cap * n_in, 'the dropout workspace');
+          lw.dXd = alloc(cap * n_in, 'the dropout workspace');
         }
       }
-    } catch (e) {
-      for (const r of made) this.arena.release(r);
-      throw e;
-    }
+      return ws;
+    });
     this.ws = ws;
     return ws;
   }

@@ -164,23 +164,19 @@ export class Attention {
     keys = Math.max(keys, old?.keys ?? 0);
     batch = Math.max(batch, old?.batch ?? 0);
     this.release();
-    // every region made here is remembered, so a failed allocation frees the rest
-    const made: Region[] = [];
-    const alloc = (n: number): Region => { const r = this.arena.alloc(n, 'the attention workspace'); made.push(r); return r; };
-    try {
+    // a failed allocation frees the regions already made
+    this.ws = this.arena.allocAll((reserve) => {
+      const alloc = (n: number): Region => reserve(n, 'the attention workspace');
       const { n_q, E } = this;
       const general = this.kind === 'general';
-      this.ws = {
+      return {
         rows, scores, keys, batch,
         P: alloc(scores), dP: alloc(scores), C: alloc(rows * E), dC: alloc(rows * E),
         Ht: alloc(rows * n_q), dHt: alloc(rows * n_q),
         K: general ? alloc(keys * n_q) : undefined, dK: general ? alloc(keys * n_q) : undefined,
         M: alloc(keys * E), lens: alloc(batch), src: alloc(batch),
       };
-    } catch (e) {
-      for (const r of made) this.arena.release(r);
-      throw e;
-    }
+    });
     return this.ws;
   }
 }
