@@ -23,7 +23,7 @@
 // src/embedding-rows.ts). A slot row is a gather plus the biases; its gradient is the sum of
 // dz<t> over the rows of that slot, left in WT for the caller to turn into dW_ih and ∂L/∂x.
 
-import { gemm } from "./gemm";
+import { gemm, transpose } from "./gemm";
 
 // @ts-ignore: decorator
 @inline export function f32_at(p: usize, i: usize): f32 { return load<f32>(p + (i << 2)); }
@@ -120,13 +120,6 @@ export function add_col_sums(db: usize, dX: usize, rows: i32, n: i32, ld: i32): 
   for (let r = 0; r < rows; r++) add_into(db, dX + (<usize>r * ld << 2), n);
 }
 
-/** WT (n_x, G) = W (G, n_x) transposed. */
-function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
-  for (let i = 0; i < G; i++) {
-    for (let v = 0; v < n_x; v++) set_f32(WT, <usize>v * G + i, f32_at(W, <usize>i * n_x + v));
-  }
-}
-
 /** Whether the token rows go through W_ihᵀ in WT (contiguous rows) rather than gather W_ih's
  *  columns at a stride: with scratch, and more rows than transposing costs. */
 // @ts-ignore: decorator
@@ -151,7 +144,7 @@ function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
 export function input_projection(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
                                  lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
   const table = reads_table(tokens, WT, T * B, n_x);
-  if (table && tokens == 1) transpose_into(WT, W_ih, G, n_x);
+  if (table && tokens == 1) transpose(WT, W_ih, G, n_x);         // WT (n_x, G) = W_ihᵀ
   const width = tokens ? 1 : n_x;
   for (let t = 0; t < T;) {
     const r0 = t * B, r1 = run_end(lens, t, T, B);

@@ -19,7 +19,10 @@
 // measured (the transposing pack costs most at K = 512). A·B with M ≤ SMALL_M reads the panel
 // from B in place. Each C entry is then summed in an order that does not depend on M, so a row
 // of A gives the same bits alone as in a batch (up to DOT_M rows for A·Bᵀ).
-// gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
+// A·B with few rows of A and Bᵀ at hand too (the backward recurrent product, dh += dz·W_hh, with
+// W_hhᵀ made once per batch by transpose_for_rows) is the same dot products over Bᵀ's rows:
+// gemm_nn_by_t. gemm_naive() is the plain triple loop, kept as the reference the tests compare
+// against.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
 
 import { gemm_nt_dots } from "./dot";
@@ -30,6 +33,7 @@ const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
 const MR: i32 = 4;       // rows of C per micro-tile
 const SMALL_M: i32 = 4;  // A·B with up to this many rows of A reads B's panel in place
 const DOT_M: i32 = 64;   // A·Bᵀ with up to this many rows of A is dot products (dot.ts)
+const TILE: i32 = 32;    // rows and columns of a block of transpose()
 const MC: i32 = 128;     // rows of op(A) per block (a packed Aᵀ block: 128 KB, in L2)
 const PACK: usize = memory.data(KC * NR * 4, 16);  // (KC, NR) packed panel of op(B)
 const APACK: usize = memory.data(MC * KC * 4, 16); // (MC, KC) packed block of op(A) = Aᵀ
@@ -82,6 +86,36 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
           const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
           tile_1x8(a, sak, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
         }
+      }
+    }
+  }
+}
+
+/** C (M, N) (+)= A (M, K) · B (K, N), given also BT = Bᵀ (N, K), rows ldbt apart, or 0: with few
+ *  rows of A, dot products over BT's contiguous rows (no panel packed per call); else gemm(). */
+export function gemm_nn_by_t(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
+                             BT: usize, ldbt: i32, C: usize, ldc: i32, accumulate: i32): void {
+  if (BT && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_dots(M, N, K, A, lda, BT, ldbt, C, ldc, accumulate);
+  else gemm(0, 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** WT = W_hhᵀ (H, G) from W_hh (G, H) when WT != 0 and the batch's B rows per step take
+ *  gemm_nn_by_t's dot products; returns WT then, else 0 (the products pack W_hh themselves). */
+export function transpose_for_rows(WT: usize, W: usize, G: i32, H: i32, B: i32): usize {
+  if (!WT || B > DOT_M) return 0;
+  transpose(WT, W, G, H);
+  return WT;
+}
+
+/** dst (cols, rows) = src (rows, cols) transposed, in TILE × TILE blocks (both sides in L1). */
+export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += TILE) {
+    const i1 = min(rows, i0 + TILE);
+    for (let j0 = 0; j0 < cols; j0 += TILE) {
+      const j1 = min(cols, j0 + TILE);
+      for (let i = i0; i < i1; i++) {
+        const s = src + (<usize>i * cols << 2);
+        for (let j = j0; j < j1; j++) store<f32>(dst + ((<usize>j * rows + i) << 2), load<f32>(s + (<usize>j << 2)));
       }
     }
   }
