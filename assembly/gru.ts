@@ -223,5 +223,5 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     outer_rows(dW_hh + (<usize>(2 * H * H) << 2), D + nOff, G, Hn, H, H, lens, T, B);   // dW_hn += Σ d (r h)ᵀ
   }
   add_col_sums(db_hh, D, T * B, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
+  input_grads(dW_ih, db_ih, 0, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

@@ -16,7 +16,7 @@
 
 import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
-import { active_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
+import { active_rows, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
 
 /** One row of one step, in one pass: the gates gr (4·H; pre-activations in, activated out),
@@ -145,6 +145,5 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
     gemm_nn_by_t(m, H, G, g, G, W_hh, H, W_hhT, G, dh - block, H, 1);  // dh<t-1> += W_hhᵀ dz<t>
   }
   outer_rows(dW_hh, Gt, G, A, G, H, lens, T, B);                       // dW_hh += Σ_t dz<t> h<t-1>ᵀ
-  add_col_sums(db_hh, Gt, T * B, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
+  input_grads(dW_ih, db_ih, db_hh, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

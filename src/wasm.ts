@@ -46,6 +46,7 @@ export interface Kernels {
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
   add_col_sums(db: number, dX: number, rows: number, n: number, ld: number): void;
+  add_col_sums_twice(db_a: number, db_b: number, dX: number, rows: number, n: number, ld: number): void;
   input_projection(H: number, X: number, tokens: number, WT: number, W_ih: number, b_ih: number, b_hh: number,
                    lens: number, T: number, B: number, n_x: number, G: number): void;
   input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number, WT: number,

@@ -3,7 +3,8 @@
 // ragged sizes, strides and both write modes, the same bits in the SIMD and scalar builds; the
 // scratch rebuilt from the weights of every call (a model trained a step gives the gradient of
 // its new weights, layer by layer and direction by direction); and batches above the rows that
-// take this path (which pack W_hh instead) agreeing with the halves that take it.
+// take this path (which pack W_hh instead) agreeing with the halves that take it. And the bias
+// gradients of the vanilla and LSTM cells, whose two biases share one column sum of ∂L/∂z.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, createRNN, getEngine, Random } from '../dist/index.js';
@@ -117,3 +118,34 @@ Fresh('a batch above the rows that read W_hhᵀ (66) agrees with its two halves 
 
 Products.run();
 Fresh.run();
+
+// ---
+
+const Bias = suite('bias gradients: one column sum for two biases');
+
+Bias('add_col_sums_twice = add_col_sums into each bias (bits from zero, close from any start); SIMD = scalar', async () => {
+  const got: Float32Array[] = [];
+  for (const backend of ['simd', 'scalar'] as const) {
+    const { kernels: k } = await getEngine(backend);
+    const arena = new Arena(k);
+    const rng = new Random(5);
+    for (const [rows, n, ld] of [[1, 1, 1], [3, 5, 7], [7, 16, 16], [33, 23, 29], [130, 37, 40]]) {
+      const dX = arena.alloc(rows * ld, 'dX');
+      arena.f32(dX).set(uniforms(rng, rows * ld));
+      const start = uniforms(rng, n);
+      const regions = [0, 1, 2, 3].map(() => arena.alloc(n, 'db'));
+      arena.f32(regions[2]).set(start); arena.f32(regions[3]).set(start);
+      const [a, b, c, d] = regions;
+      k.add_col_sums(a.ptr, dX.ptr, rows, n, ld);
+      k.add_col_sums_twice(b.ptr, c.ptr, dX.ptr, rows, n, ld);
+      k.add_col_sums(d.ptr, dX.ptr, rows, n, ld);
+      checkSame(`${backend} rows=${rows} n=${n}: from zero`, arena.f32(b), arena.f32(a));
+      checkClose(`${backend} rows=${rows} n=${n}: from a start`, arena.f32(c), arena.f32(d), 1e-5, 1e-3);
+      got.push(arena.f32(b).slice(), arena.f32(c).slice());
+    }
+    arena.dispose();
+  }
+  got.slice(0, got.length / 2).forEach((g, i) => checkSame(`simd vs scalar ${i}`, g, got[got.length / 2 + i]));
+});
+
+Bias.run();
