@@ -230,12 +230,12 @@ function project_rows(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b
 
 /** Gradients of the input side over all steps, from dZ (T·B, G) = ∂L/∂(W_ih x<t> + b_ih), over
  *  the rows that run (run_end; the rest of dZ is zero): dW_ih += dZᵀ X, db_ih += Σ dZ (and
- *  db_hh += the same sums when db_hh != 0: cells whose two biases see the same dZ), and
+ *  db_hh += the same sums of dZ's first `shared` columns, whose gradient both biases share), and
  *  dX (T·B, n_x) += dZ W_ih when dX != 0 (dense only). One-hot ids with scratch WT (n_x, G):
  *  each row adds into its token's contiguous row of WT, which is added into dW_ih transposed
  *  at the end. Slots (tokens = 2): WT (n_x, G) ends as Σ dz<t> over each slot's rows, and
  *  dW_ih is left to the caller. */
-export function input_grads(dW_ih: usize, db_ih: usize, db_hh: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
+export function input_grads(dW_ih: usize, db_ih: usize, db_hh: usize, shared: i32, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
                             W_ih: usize, lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
   const table = reads_table(tokens, WT, T * B, n_x), transposed = table && tokens == 1;
   if (table) memory.fill(WT, 0, <usize>n_x * G << 2);
@@ -255,8 +255,9 @@ export function input_grads(dW_ih: usize, db_ih: usize, db_hh: usize, dX: usize,
       }
     }
   }
-  if (db_hh) add_col_sums_twice(db_ih, db_hh, dZ, T * B, G, G);
-  else add_col_sums(db_ih, dZ, T * B, G, G);
+  const s = <usize>shared << 2;
+  add_col_sums_twice(db_ih, db_hh, dZ, T * B, shared, G);
+  add_col_sums(db_ih + s, dZ + s, T * B, G - shared, G);
 }
 
 /** input_grads' weight and input gradients over `rows` contiguous rows; WT (zeroed before the

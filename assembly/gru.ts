@@ -222,6 +222,7 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     outer_rows(dW_hh, D, G, A, 2 * H, H, lens, T, B);                      // dW_h{r,z}
     outer_rows(dW_hh + (<usize>(2 * H * H) << 2), D + nOff, G, Hn, H, H, lens, T, B);   // dW_hn += Σ d (r h)ᵀ
   }
-  add_col_sums(db_hh, D, T * B, G, G);
-  input_grads(dW_ih, db_ih, 0, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
+  add_col_sums(db_hh + nOff, D + nOff, T * B, H, G);                     // db_hn += Σ d[:, n]
+  // D and Gt hold the same r and z columns: db_h{r,z} takes input_grads' sums of them
+  input_grads(dW_ih, db_ih, db_hh, 2 * H, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

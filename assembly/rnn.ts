@@ -92,7 +92,7 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
   }
   const dZ = dA + block;                   // (T·B, n_a), all steps
   outer_rows(dW_aa, dZ, n_a, A, n_a, n_a, lens, T, B);                 // dW_aa += Σ_t dz<t> a<t-1>ᵀ
-  input_grads(dW_ax, db_x, db_a, dX, dZ, X, tokens, WT, W_ax, lens, T, B, n_x, n_a);  // dW_ax, db_x = db_a, dx<t>
+  input_grads(dW_ax, db_x, db_a, n_a, dX, dZ, X, tokens, WT, W_ax, lens, T, B, n_x, n_a);  // dW_ax, db_x = db_a, dx<t>
 }
 
 /** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */

@@ -49,7 +49,7 @@ export interface Kernels {
   add_col_sums_twice(db_a: number, db_b: number, dX: number, rows: number, n: number, ld: number): void;
   input_projection(H: number, X: number, tokens: number, WT: number, W_ih: number, b_ih: number, b_hh: number,
                    lens: number, T: number, B: number, n_x: number, G: number): void;
-  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
+  input_grads(dW_ih: number, db_ih: number, db_hh: number, shared: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
               W_ih: number, lens: number, T: number, B: number, n_x: number, G: number): void;
   copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
