@@ -15,7 +15,7 @@
 //
 // T = time steps, B = sequences per batch, n_x = input size (vocabulary), n_a = hidden size,
 // n_y = output size (vocabulary).
-import { execFileSync, execSync, spawnSync } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -25,6 +25,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Arena, createModel, createRNN, getEngine, pickToken, Random, relaxedSimdSupported, simdSupported } from 'rnn-wasm';
+import { rerunWithRelaxedSimd } from './report.js';
 import { scratchDir, Torch, torchMissing } from './torch.js';
 import { rounds, spread, timed, tokenStream, torchW1, torchW2, W1, W2, w1Batch, w1Model, xorshift } from './workloads.js';
 
@@ -829,20 +830,7 @@ ${findings(gemm, rnn)}
 
 // Node 20 validates relaxed SIMD only behind a flag: run again with it, so the relaxed build is
 // measured beside the SIMD one (Node 22+ and Chrome 114+ have it without a flag).
-const FLAG = '--experimental-wasm-relaxed-simd';
-if (!relaxedSimdSupported() && !process.execArgv.includes(FLAG) && acceptsFlag(FLAG)) {
-  const again = spawnSync(process.execPath, [FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(again.status ?? 1);
-}
-
-function acceptsFlag(flag) {
-  try {
-    execFileSync(process.execPath, [flag, '-e', ''], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+rerunWithRelaxedSimd(relaxedSimdSupported());
 
 const startedAt = new Date();
 const loadAtStart = os.loadavg()[0];

@@ -1,5 +1,6 @@
 // What every benchmark script reports with: the machine, markdown tables, medians, number
 // formatting, and its own section of RESULTS.md (replaced on every run, the rest kept).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -46,4 +47,20 @@ export function writeSection(heading, text) {
   }
   writeFileSync(RESULTS, out.endsWith('\n') ? out : `${out}\n`);
   return RESULTS.pathname;
+}
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+
+/** Node 20 validates relaxed SIMD only behind a flag: unless `supported`, run this script again
+ *  with the flag (when this Node accepts it) and exit with its status, so the relaxed build is
+ *  measured too. Node 22+ and Chrome 114+ validate it without a flag. */
+export function rerunWithRelaxedSimd(supported) {
+  if (supported || process.execArgv.includes(RELAXED_FLAG)) return;
+  try {
+    execFileSync(process.execPath, [RELAXED_FLAG, '-e', ''], { stdio: 'ignore' });
+  } catch {
+    return;   // this Node does not know the flag
+  }
+  const again = spawnSync(process.execPath, [RELAXED_FLAG, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
 }

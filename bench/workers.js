@@ -1,7 +1,9 @@
 // Data-parallel training over worker threads, on the W1 workload: a character language model
 // (vocabulary 65, T 64, B 32, softmax and cross-entropy at every step, Adam), one RNN, LSTM or
 // GRU layer of n_a 128 or 512. Contenders, in ms per batch: rnn-wasm on the calling thread,
-// over 1 worker and over 2 workers (fit(data, { workers: pool })), and PyTorch with 1 and 2
+// over 1 worker and over 2 workers (fit(data, { workers: pool })), on the 'simd' build; on the
+// 'relaxed' build (fused multiply-add) on the calling thread and over 2 workers, where this runtime
+// validates it (Node 20 is run again with its flag, as bench/index.js is); and PyTorch with 1 and 2
 // threads when a Python with torch is present (bench/torch.js, the runner bench/index.js uses too).
 //
 // Validates first: for each model, the gradient of a batch over 1 and over 2 workers must equal
@@ -22,10 +24,10 @@
 //   node bench/workers.js          (after npm run build, and npm --prefix bench install)
 //   BENCH_ROUNDS=8 node bench/workers.js   (more rounds, for a machine others are using)
 import os from 'node:os';
-import { createRNN, createWorkerPool } from 'rnn-wasm';
+import { createRNN, createWorkerPool, relaxedSimdSupported } from 'rnn-wasm';
 import { PYTHON, scratchDir, Torch, torchMissing } from './torch.js';
 import { W1, tokenStream, torchW1 } from './workloads.js';
-import { fmt, machine, mark, median, simdFlags, table, writeSection } from './report.js';
+import { fmt, machine, mark, median, rerunWithRelaxedSimd, simdFlags, table, writeSection } from './report.js';
 
 const MODELS = W1.cells.flatMap((cell) => W1.sizes.map((n_a) => ({ cell, n_a })));
 const BATCHES = 8;                      // per timed fit (7 intervals)
@@ -37,6 +39,9 @@ const HEADING = '## Training over workers';
 
 const log = (...args) => console.log(...args);
 
+rerunWithRelaxedSimd(relaxedSimdSupported());
+const RELAXED = relaxedSimdSupported();
+
 /** `sequences` windows of W1.T + 1 tokens of W1's learnable token stream, as x and y. */
 function w1Data(sequences, seed) {
   const stream = tokenStream(sequences * (W1.T + 1), W1.V, seed);
@@ -44,7 +49,7 @@ function w1Data(sequences, seed) {
   return { x: seqs.map((q) => q.slice(0, W1.T)), y: seqs.map((q) => q.slice(1)) };
 }
 
-const modelConfig = ({ cell, n_a }) => ({ cell, n_x: W1.V, n_a, n_y: W1.V, input: 'tokens', reduction: 'mean', seed: 1 });
+const modelConfig = ({ cell, n_a }, backend = 'simd') => ({ cell, n_x: W1.V, n_a, n_y: W1.V, input: 'tokens', reduction: 'mean', seed: 1, backend });
 const fitOptions = (workers) => ({ batchSize: W1.B, shuffle: false, optimizer: 'adam', learningRate: W1.lr, workers });
 
 /** The worst entry of `got` against `expected` per tensor, entries below 1 % of the tensor's
@@ -71,8 +76,10 @@ async function validateWorkers(spec, data, pools) {
   const here = await createRNN(modelConfig(spec));
   const { grads } = here.computeGradients(batch);
   const before = here.getWeights();
-  for (const [name, workers] of [['1 worker', pools[1]], ['2 workers', pools[2]]]) {
-    const there = await createRNN(modelConfig(spec));
+  const runs = [['1 worker', pools[1], 'simd'], ['2 workers', pools[2], 'simd']];
+  if (RELAXED) runs.push(['2 workers, relaxed', pools[2], 'relaxed']);
+  for (const [name, workers, backend] of runs) {
+    const there = await createRNN(modelConfig(spec, backend));
     await there.fit(batch, { ...fitOptions(workers), optimizer: 'sgd', learningRate: CHECK_RATE });
     const after = there.getWeights();
     const moved = before.map((w, i) => (w - after[i]) / CHECK_RATE);
@@ -105,8 +112,8 @@ const idOf = (spec) => `${spec.cell}${spec.n_a}`;
 
 /** One rnn-wasm round: ms per batch of a fit over `workers`, and the cores the process had
  *  meanwhile (its CPU time, all threads, ÷ the time). */
-async function wasmRound(spec, data, workers) {
-  const m = await createRNN(modelConfig(spec));
+async function wasmRound(spec, data, workers, backend = 'simd') {
+  const m = await createRNN(modelConfig(spec, backend));
   const times = [], cpu = [];
   await m.fit({ x: data.x.slice(0, BATCHES * W1.B), y: data.y.slice(0, BATCHES * W1.B) }, {
     ...fitOptions(workers), onProgress: () => { times.push(performance.now()); cpu.push(process.cpuUsage()); },
@@ -139,6 +146,10 @@ const contenders = [
   { name: 'one thread', run: (spec) => wasmRound(spec, data, 0) },
   { name: '1 worker', run: (spec) => wasmRound(spec, data, pools[1]) },
   { name: '2 workers', run: (spec) => wasmRound(spec, data, pools[2]) },
+  ...(RELAXED ? [
+    { name: 'one thread, relaxed', run: (spec) => wasmRound(spec, data, 0, 'relaxed') },
+    { name: '2 workers, relaxed', run: (spec) => wasmRound(spec, data, pools[2], 'relaxed') },
+  ] : []),
   ...procs.map((t) => ({ name: `PyTorch ${t.threads} thread${t.threads > 1 ? 's' : ''}`, torch: true, run: (spec) => torchRound(t, spec) })),
 ];
 
@@ -196,6 +207,7 @@ const ratioRows = results.map((e) => {
     e.cores.map((c) => fmt(c, 2)).join(', '),
     ratio(e, 'one thread', '2 workers'), ratio(e, 'one thread', '1 worker'),
     ratio(e, 'PyTorch 1 thread', 'one thread'), ratio(e, 'PyTorch 1 thread', '2 workers'), ratio(e, 'PyTorch 2 threads', '2 workers'),
+    ...(RELAXED ? [ratio(e, 'PyTorch 1 thread', 'one thread, relaxed'), ratio(e, 'PyTorch 1 thread', '2 workers, relaxed')] : []),
   ];
 });
 const checkRows = results.map((e) => [`${e.spec.cell.toUpperCase()} ${e.spec.n_a}`, e.checks.map((c) => `${mark(c.ok)} ${c.text}`).join('; ')]);
@@ -209,7 +221,8 @@ load average (1, 5, 15 min) ${loadAtStart.map((l) => fmt(l)).join(', ')} at the 
 The model: \`createRNN({ cell, n_x: ${W1.V}, n_a, n_y: ${W1.V}, input: 'tokens', reduction: 'mean' })\`, one layer; the data, a
 synthetic token stream whose successor is fixed 80 % of the time. rnn-wasm trains with \`fit(data, { batchSize: ${W1.B},
 optimizer: 'adam', learningRate: ${W1.lr}, workers })\`, \`workers\` being 0 (the calling thread) or a pool of 1 or 2
-workers; its ms per batch is the median interval between consecutive \`onProgress\` calls over ${BATCHES} batches (the
+workers, on the \`backend: 'simd'\` build (the same bits everywhere)${RELAXED ? `; the rows marked relaxed use \`backend: 'relaxed'\`
+(f32x4.relaxed_madd, fused on this CPU), which \`'auto'\` picks on Node 22+ and in Chrome 114+ (here: ${process.version}${process.execArgv.length ? ` run with ${process.execArgv.join(' ')}` : ''})` : ' (relaxed SIMD does not validate here, so it is not measured)'}; its ms per batch is the median interval between consecutive \`onProgress\` calls over ${BATCHES} batches (the
 first batch, with the replicas' set-up, left out). PyTorch ${torch?.version ?? ''} is \`nn.${'{RNN,LSTM,GRU}'}\` + \`nn.Linear\` on one-hot
 inputs with \`CrossEntropyLoss\` and \`torch.optim.Adam\`, from the same weights, \`torch.set_num_threads(1 | 2)\`, the median
 of ${TORCH_STEPS} steps (after the check's ${W1.check} as warm-up). Each cell: the fastest of ${ROUNDS} interleaved rounds / their median
@@ -225,7 +238,8 @@ judged on the median), beside the cores the process had during each 2-worker rou
 the time): below 2, other work took the rest. Then 2 workers and 1 worker against the calling thread, and PyTorch
 against rnn-wasm.
 
-${table(['model', '1 worker ÷ 2 workers', 'cores the 2-worker rounds had', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers'], ratioRows)}
+${table(['model', '1 worker ÷ 2 workers', 'cores the 2-worker rounds had', 'one thread ÷ 2 workers', 'one thread ÷ 1 worker', 'PyTorch 1 thread ÷ one thread', 'PyTorch 1 thread ÷ 2 workers', 'PyTorch 2 threads ÷ 2 workers',
+  ...(RELAXED ? ['PyTorch 1 thread ÷ one thread, relaxed', 'PyTorch 1 thread ÷ 2 workers, relaxed'] : [])], ratioRows)}
 
 Checks, before timing (rnn-wasm: the loss falls over ${W1.check} Adam steps; over workers, a batch's gradient against the
 calling thread's, its worst entry relative to max(|g|, 1 % of the tensor's largest); PyTorch: the loss from the same weights
