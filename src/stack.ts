@@ -110,6 +110,9 @@ const TRANSPOSE_LIMIT = 1 << 20;
 /** Most rows per step whose backward recurrent product reads W_hhᵀ (assembly/gemm.ts: DOT_M);
  *  larger batches pack W_hh on every step instead, and need no scratch. */
 const TRANSPOSED_ROWS = 64;
+/** Most values of a W_hh whose backward product packs it rather than read a W_hhᵀ: 64 KB pack
+ *  from L2 for less than the dot products gain (bench/recurrent.js, n_a 128 vanilla cell). */
+const PACKED_VALUES = 16384;
 
 export class Stack {
   readonly D: number;
@@ -395,7 +398,8 @@ export class Stack {
   /** Make the W_hhᵀ scratch the backward pass's per-step products read, once per workspace
    *  and only for training; every cell's backward call rewrites it from its own W_hh. */
   private ensureTransposed(ws: Workspace): void {
-    if (ws.B <= TRANSPOSED_ROWS) ws.WhT ??= this.arena.alloc(this.gates * this.config.n_a ** 2, 'the BPTT workspace');
+    const values = this.gates * this.config.n_a ** 2;
+    if (ws.B <= TRANSPOSED_ROWS && values > PACKED_VALUES) ws.WhT ??= this.arena.alloc(values, 'the BPTT workspace');
   }
 
   /** Note each row's slot and gather the rows of the batch's distinct ids into Emb (slots from

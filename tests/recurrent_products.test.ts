@@ -79,7 +79,7 @@ for (const extra of cells) {
   const label = `${extra.cell}${'resetAfter' in extra ? ' (reset before)' : ''}`;
   Fresh(`${label}, 2 layers, bidirectional: after a trainStep, the gradient is that of the new weights`, async () => {
     const spec = { T: 5, B: 3, n_x: 4, n_y: 3, input: 'tokens' as const, output: 'softmax' as const };
-    const config = { ...extra, n_x: spec.n_x, n_a: 6, n_y: spec.n_y, layers: 2, bidirectional: true, input: spec.input, output: spec.output, seed: 4 };
+    const config = { ...extra, n_x: spec.n_x, n_a: 130, n_y: spec.n_y, layers: 2, bidirectional: true, input: spec.input, output: spec.output, seed: 4 };
     const rng = new Random(9);
     const first = randomBatch(rng, spec), second = randomBatch(rng, spec);
     const trained = await createRNN(config);
@@ -102,7 +102,7 @@ for (const extra of cells) {
 Fresh('a batch above the rows that read W_hhᵀ (66) agrees with its two halves that do', async () => {
   for (const extra of cells) {
     const spec = { T: 4, B: 66, n_x: 5, n_y: 4, input: 'tokens' as const, output: 'softmax' as const };
-    const model = await createRNN({ ...extra, n_x: spec.n_x, n_a: 9, n_y: spec.n_y, input: spec.input, output: spec.output, reduction: 'sum', seed: 2 });
+    const model = await createRNN({ ...extra, n_x: spec.n_x, n_a: 130, n_y: spec.n_y, input: spec.input, output: spec.output, reduction: 'sum', seed: 2 });
     const batch = randomBatch(new Random(3), spec);
     const whole = model.computeGradients(batch).grads;
     const half = (a: number, b: number) => model.computeGradients({ x: batch.x.slice(a, b), y: batch.y.slice(a, b) }).grads;
@@ -110,7 +110,7 @@ Fresh('a batch above the rows that read W_hhᵀ (66) agrees with its two halves 
     for (const name of Object.keys(whole)) {
       const sum = Array.from(lo[name], (v, i) => v + hi[name][i]);
       const scale = Math.max(...sum.map(Math.abs), 1e-6);
-      checkClose(`${extra.cell} ${name}`, whole[name], sum, 1e-4, 1e-3 * scale);
+      checkClose(`${extra.cell} ${name}`, whole[name], sum, 1e-4, 1e-2 * scale);
     }
     model.dispose();
   }
