@@ -23,7 +23,9 @@
 // src/embedding-rows.ts). A slot row is a gather plus the biases; its gradient is the sum of
 // dz<t> over the rows of that slot, left in WT for the caller to turn into dW_ih and ∂L/∂x.
 
-import { gemm } from "./gemm";
+import { gemm, transpose } from "./gemm";
+
+const COLS: i32 = 16;   // columns add_col_sums_twice sums at once (four f32x4 in registers)
 
 // @ts-ignore: decorator
 @inline export function f32_at(p: usize, i: usize): f32 { return load<f32>(p + (i << 2)); }
@@ -120,11 +122,53 @@ export function add_col_sums(db: usize, dX: usize, rows: i32, n: i32, ld: i32): 
   for (let r = 0; r < rows; r++) add_into(db, dX + (<usize>r * ld << 2), n);
 }
 
-/** WT (n_x, G) = W (G, n_x) transposed. */
-function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
-  for (let i = 0; i < G; i++) {
-    for (let v = 0; v < n_x; v++) set_f32(WT, <usize>v * G + i, f32_at(W, <usize>i * n_x + v));
+/** db_a (n) and db_b (n) += the column sums of dX (rows, n), rows ld apart, each sum taken once
+ *  (the two biases of the vanilla and LSTM cells see the same ∂L/∂z): COLS columns at a time,
+ *  summed down all rows in row order, then added into both. */
+export function add_col_sums_twice(db_a: usize, db_b: usize, dX: usize, rows: i32, n: i32, ld: i32): void {
+  const row = <usize>ld << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + COLS <= n; j += COLS) {
+      let p = dX + (<usize>j << 2);
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      for (let r = 0; r < rows; r++, p += row) {
+        s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+        s2 = f32x4.add(s2, v128.load(p, 32)); s3 = f32x4.add(s3, v128.load(p, 48));
+      }
+      const o = <usize>j << 2;
+      add_sums(db_a + o, s0, s1, s2, s3);
+      add_sums(db_b + o, s0, s1, s2, s3);
+    }
   }
+  for (; j + 4 <= n; j += 4) {                        // the scalar build: four columns at a time
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0, p = dX + (<usize>j << 2);
+    for (let r = 0; r < rows; r++, p += row) {
+      s0 += load<f32>(p); s1 += load<f32>(p, 4); s2 += load<f32>(p, 8); s3 += load<f32>(p, 12);
+    }
+    add_four(db_a + (<usize>j << 2), s0, s1, s2, s3);
+    add_four(db_b + (<usize>j << 2), s0, s1, s2, s3);
+  }
+  for (; j < n; j++) {
+    let s: f32 = 0, p = dX + (<usize>j << 2);
+    for (let r = 0; r < rows; r++, p += row) s += load<f32>(p);
+    set_f32(db_a, j, f32_at(db_a, j) + s);
+    set_f32(db_b, j, f32_at(db_b, j) + s);
+  }
+}
+
+/** db[0 .. 16) += s0 s1 s2 s3. */
+// @ts-ignore: decorator
+@inline function add_sums(db: usize, s0: v128, s1: v128, s2: v128, s3: v128): void {
+  v128.store(db, f32x4.add(v128.load(db), s0)); v128.store(db, f32x4.add(v128.load(db, 16), s1), 16);
+  v128.store(db, f32x4.add(v128.load(db, 32), s2), 32); v128.store(db, f32x4.add(v128.load(db, 48), s3), 48);
+}
+
+/** db[0 .. 4) += s0 s1 s2 s3. */
+// @ts-ignore: decorator
+@inline function add_four(db: usize, s0: f32, s1: f32, s2: f32, s3: f32): void {
+  store<f32>(db, load<f32>(db) + s0); store<f32>(db, load<f32>(db, 4) + s1, 4);
+  store<f32>(db, load<f32>(db, 8) + s2, 8); store<f32>(db, load<f32>(db, 12) + s3, 12);
 }
 
 /** Whether the token rows go through W_ihᵀ in WT (contiguous rows) rather than gather W_ih's
@@ -151,7 +195,7 @@ function transpose_into(WT: usize, W: usize, G: i32, n_x: i32): void {
 export function input_projection(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b_ih: usize, b_hh: usize,
                                  lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
   const table = reads_table(tokens, WT, T * B, n_x);
-  if (table && tokens == 1) transpose_into(WT, W_ih, G, n_x);
+  if (table && tokens == 1) transpose(WT, W_ih, G, n_x);         // WT (n_x, G) = W_ihᵀ
   const width = tokens ? 1 : n_x;
   for (let t = 0; t < T;) {
     const r0 = t * B, r1 = run_end(lens, t, T, B);
@@ -185,12 +229,13 @@ function project_rows(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b
 }
 
 /** Gradients of the input side over all steps, from dZ (T·B, G) = ∂L/∂(W_ih x<t> + b_ih), over
- *  the rows that run (run_end; the rest of dZ is zero): dW_ih += dZᵀ X, db_ih += Σ dZ, and
+ *  the rows that run (run_end; the rest of dZ is zero): dW_ih += dZᵀ X, db_ih += Σ dZ (and
+ *  db_hh += the same sums of dZ's first `shared` columns, whose gradient both biases share), and
  *  dX (T·B, n_x) += dZ W_ih when dX != 0 (dense only). One-hot ids with scratch WT (n_x, G):
  *  each row adds into its token's contiguous row of WT, which is added into dW_ih transposed
  *  at the end. Slots (tokens = 2): WT (n_x, G) ends as Σ dz<t> over each slot's rows, and
  *  dW_ih is left to the caller. */
-export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
+export function input_grads(dW_ih: usize, db_ih: usize, db_hh: usize, shared: i32, dX: usize, dZ: usize, X: usize, tokens: i32, WT: usize,
                             W_ih: usize, lens: usize, T: i32, B: i32, n_x: i32, G: i32): void {
   const table = reads_table(tokens, WT, T * B, n_x), transposed = table && tokens == 1;
   if (table) memory.fill(WT, 0, <usize>n_x * G << 2);
@@ -210,7 +255,9 @@ export function input_grads(dW_ih: usize, db_ih: usize, dX: usize, dZ: usize, X:
       }
     }
   }
-  add_col_sums(db_ih, dZ, T * B, G, G);
+  const s = <usize>shared << 2;
+  add_col_sums_twice(db_ih, db_hh, dZ, T * B, shared, G);
+  add_col_sums(db_ih + s, dZ + s, T * B, G - shared, G);
 }
 
 /** input_grads' weight and input gradients over `rows` contiguous rows; WT (zeroed before the

@@ -19,7 +19,10 @@
 // measured (the transposing pack costs most at K = 512). A·B with M ≤ SMALL_M reads the panel
 // from B in place. Each C entry is then summed in an order that does not depend on M, so a row
 // of A gives the same bits alone as in a batch (up to DOT_M rows for A·Bᵀ).
-// gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
+// A·B with few rows of A and Bᵀ at hand too (the backward recurrent product, dh += dz·W_hh, with
+// W_hhᵀ made once per batch by transpose_for_rows) is the same dot products over Bᵀ's rows:
+// gemm_nn_by_t. gemm_naive() is the plain triple loop, kept as the reference the tests compare
+// against.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
 
 import { gemm_nt_dots } from "./dot";
@@ -30,6 +33,7 @@ const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
 const MR: i32 = 4;       // rows of C per micro-tile
 const SMALL_M: i32 = 4;  // A·B with up to this many rows of A reads B's panel in place
 const DOT_M: i32 = 64;   // A·Bᵀ with up to this many rows of A is dot products (dot.ts)
+const TILE: i32 = 32;    // rows and columns of a block of transpose()
 const MC: i32 = 128;     // rows of op(A) per block (a packed Aᵀ block: 128 KB, in L2)
 const PACK: usize = memory.data(KC * NR * 4, 16);  // (KC, NR) packed panel of op(B)
 const APACK: usize = memory.data(MC * KC * 4, 16); // (MC, KC) packed block of op(A) = Aᵀ
@@ -85,6 +89,68 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
       }
     }
   }
+}
+
+/** C (M, N) (+)= A (M, K) · B (K, N), given also BT = Bᵀ (N, K), rows ldbt apart, or 0: with few
+ *  rows of A, dot products over BT's contiguous rows (no panel packed per call); else gemm(). */
+export function gemm_nn_by_t(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
+                             BT: usize, ldbt: i32, C: usize, ldc: i32, accumulate: i32): void {
+  if (BT && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_dots(M, N, K, A, lda, BT, ldbt, C, ldc, accumulate);
+  else gemm(0, 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** WT = W_hhᵀ (H, G) from W_hh (G, H) when WT != 0 and the batch's B rows per step take
+ *  gemm_nn_by_t's dot products; returns WT then, else 0 (the products pack W_hh themselves). */
+export function transpose_for_rows(WT: usize, W: usize, G: i32, H: i32, B: i32): usize {
+  if (!WT || B > DOT_M) return 0;
+  transpose(WT, W, G, H);
+  return WT;
+}
+
+/** dst (cols, rows) = src (rows, cols) transposed, in TILE × TILE blocks (both sides in L1),
+ *  4 × 4 at a time where both sizes allow. */
+export function transpose(dst: usize, src: usize, rows: i32, cols: i32): void {
+  const r4 = ASC_FEATURE_SIMD ? rows & ~3 : 0, c4 = ASC_FEATURE_SIMD ? cols & ~3 : 0;
+  if (ASC_FEATURE_SIMD) {
+    for (let i0 = 0; i0 < r4; i0 += TILE) {
+      const i1 = min(r4, i0 + TILE);
+      for (let j0 = 0; j0 < c4; j0 += TILE) {
+        const j1 = min(c4, j0 + TILE);
+        for (let i = i0; i < i1; i += 4) {
+          for (let j = j0; j < j1; j += 4) transpose_4x4(dst + ((<usize>j * rows + i) << 2), rows, src + ((<usize>i * cols + j) << 2), cols);
+        }
+      }
+    }
+  }
+  transpose_rect(dst, src, rows, cols, 0, r4, c4, cols);      // the right edge of the 4 × 4 part
+  transpose_rect(dst, src, rows, cols, r4, rows, 0, cols);    // the rows below it
+}
+
+/** dst[j, i] = src[i, j] for i in [i0, i1), j in [j0, j1), one value at a time, in TILE blocks. */
+function transpose_rect(dst: usize, src: usize, rows: i32, cols: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  for (let ib = i0; ib < i1; ib += TILE) {
+    const ie = min(i1, ib + TILE);
+    for (let jb = j0; jb < j1; jb += TILE) {
+      const je = min(j1, jb + TILE);
+      for (let i = ib; i < ie; i++) {
+        const s = src + (<usize>i * cols << 2);
+        for (let j = jb; j < je; j++) store<f32>(dst + ((<usize>j * rows + i) << 2), load<f32>(s + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+/** The 4 × 4 block at s (rows lds values apart) transposed into d (rows ldd apart). */
+// @ts-ignore: decorator
+@inline function transpose_4x4(d: usize, ldd: i32, s: usize, lds: i32): void {
+  const rs = <usize>lds << 2, rd = <usize>ldd << 2;
+  const r0 = v128.load(s), r1 = v128.load(s + rs), r2 = v128.load(s + 2 * rs), r3 = v128.load(s + 3 * rs);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d + rd, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * rd, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * rd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /** Copy `tiles` tiles of MR rows of op(A) = Aᵀ, rows i1 .. and depths k0 .. k0+kc, into APACK:

@@ -13,10 +13,11 @@
 // (reset_after) or r ⊙ h<t-1> (reset before); S (B, 3·n_a) is scratch.
 // Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0;
 // slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
-// input_projection).
+// input_projection). Backward may pass WhT, scratch for W_hhᵀ (n_a, 3·n_a), or 0: it is made
+// from W_hh at every call and read by the per-step products (gemm.ts: gemm_nn_by_t).
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
-import { gemm } from "./gemm";
+import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
@@ -186,11 +187,13 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
                              dA: usize, D: usize, A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32, WT: usize,
-                             W_ih: usize, W_hh: usize, lens: usize, T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
+                             W_ih: usize, W_hh: usize, WhT: usize, lens: usize, T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
   const H = n_a, G = 3 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   const nOff = <usize>(2 * H) << 2;
   const W_hn = W_hh + (<usize>(2 * H * H) << 2);
+  const W_hhT = transpose_for_rows(WhT, W_hh, G, H, B);                    // W_hhᵀ (H, G) of these weights, or 0
+  const W_hnT = W_hhT ? W_hhT + nOff : 0;                                  // its columns 2H.. = W_hnᵀ
   for (let t = T; t >= 1; t--) {
     const dh = dA + <usize>t * block, dhp = dh - block;
     clear_padded(dh, lens, t - 1, B, H);                                   // padding takes no gradient
@@ -203,14 +206,14 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     }
     memory.fill(d + <usize>m * (<usize>G << 2), 0, <usize>(B - m) * (<usize>G << 2));   // their D rows: zero
     if (reset_after) {
-      gemm(0, 0, m, H, G, d, G, W_hh, H, dhp, H, 1);                       // dh<t-1> += W_hhᵀ d
+      gemm_nn_by_t(m, H, G, d, G, W_hh, H, W_hhT, G, dhp, H, 1);             // dh<t-1> += W_hhᵀ d
     } else {
-      gemm(0, 0, m, H, H, d + nOff, G, W_hn, H, S, H, 0);                  // S = ∂L/∂(r ⊙ h<t-1>)
+      gemm_nn_by_t(m, H, H, d + nOff, G, W_hn, H, W_hnT, G, S, H, 0);        // S = ∂L/∂(r ⊙ h<t-1>)
       for (let b = 0; b < m; b++) {
         const row = <usize>b * H << 2;
         gru_reset_backward(g + (<usize>b * G << 2), d + (<usize>b * G << 2), S + row, dhp + row, hp + row, H);
       }
-      gemm(0, 0, m, H, 2 * H, d, G, W_hh, H, dhp, H, 1);                   // dh<t-1> += W_h{r,z}ᵀ d
+      gemm_nn_by_t(m, H, 2 * H, d, G, W_hh, H, W_hhT, G, dhp, H, 1);         // dh<t-1> += W_h{r,z}ᵀ d
     }
   }
   if (reset_after) {
@@ -219,6 +222,7 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     outer_rows(dW_hh, D, G, A, 2 * H, H, lens, T, B);                      // dW_h{r,z}
     outer_rows(dW_hh + (<usize>(2 * H * H) << 2), D + nOff, G, Hn, H, H, lens, T, B);   // dW_hn += Σ d (r h)ᵀ
   }
-  add_col_sums(db_hh, D, T * B, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
+  add_col_sums(db_hh + nOff, D + nOff, T * B, H, G);                     // db_hn += Σ d[:, n]
+  // D and Gt hold the same r and z columns: db_h{r,z} takes input_grads' sums of them
+  input_grads(dW_ih, db_ih, db_hh, 2 * H, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

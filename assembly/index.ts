@@ -1,9 +1,9 @@
 // rnn-wasm kernels: the export list. Every function is pure over (pointer, size) arguments;
 // see the file of each for shapes and math.
 export { alloc, free, zero_f32, copy_f32 } from "./memory";
-export { gemm, gemm_naive } from "./gemm";
+export { gemm, gemm_naive, gemm_nn_by_t, transpose } from "./gemm";
 export { softmax_xent, sigmoid_bce, squared_error } from "./loss";
-export { add_bias_rows, add_col_sums, input_projection, input_grads, copy_rows, reverse_steps, gather_steps, recurrent_rows } from "./cells";
+export { add_bias_rows, add_col_sums, add_col_sums_twice, input_projection, input_grads, copy_rows, reverse_steps, gather_steps, recurrent_rows } from "./cells";
 export { activation_forward, activation_backward, rnn_forward, rnn_backward, linear_forward, linear_backward } from "./rnn";
 export { sigmoid_to, tanh_to } from "./activations";
 export { lstm_forward, lstm_backward } from "./lstm";

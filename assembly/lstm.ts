@@ -10,12 +10,13 @@
 // tanh(c<t>) for the backward pass; Gt (T·B, 4·n_a).
 // Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0;
 // slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
-// input_projection).
+// input_projection). Backward may pass WhT, scratch for W_hhᵀ (n_a, 4·n_a), or 0: it is made
+// from W_hh at every call and read by the per-step products (gemm.ts: gemm_nn_by_t).
 // see: Hochreiter & Schmidhuber (1997); PyTorch nn.LSTM.
 
-import { gemm } from "./gemm";
+import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
-import { active_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
+import { active_rows, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
 
 /** One row of one step, in one pass: the gates gr (4·H; pre-activations in, activated out),
@@ -116,10 +117,11 @@ export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize,
  *  Adds into dW_ih, dW_hh, db_ih, db_hh and dX (T·B, n_x) when dX != 0. */
 export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: usize, dX: usize,
                               dA: usize, dC: usize, A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32, WT: usize,
-                              W_ih: usize, W_hh: usize, dcT: usize, lens: usize,
+                              W_ih: usize, W_hh: usize, WhT: usize, dcT: usize, lens: usize,
                               T: i32, B: i32, n_x: i32, n_a: i32): void {
   const H = n_a, G = 4 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
+  const W_hhT = transpose_for_rows(WhT, W_hh, G, H, B);                 // W_hhᵀ of these weights, or 0
   for (let t = T; t >= 1; t--) {
     if (dcT) {
       // ∂L/∂c at each sequence's last step (len_b, or T) enters the carried gradient there
@@ -140,9 +142,8 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
       const row = <usize>b * H << 2;
       lstm_row_backward(g + (<usize>b * G << 2), dh + row, dC + row, cp + row, tcs + row, H);
     }
-    gemm(0, 0, m, H, G, g, G, W_hh, H, dh - block, H, 1);              // dh<t-1> += W_hhᵀ dz<t>
+    gemm_nn_by_t(m, H, G, g, G, W_hh, H, W_hhT, G, dh - block, H, 1);  // dh<t-1> += W_hhᵀ dz<t>
   }
   outer_rows(dW_hh, Gt, G, A, G, H, lens, T, B);                       // dW_hh += Σ_t dz<t> h<t-1>ᵀ
-  add_col_sums(db_hh, Gt, T * B, G, G);
-  input_grads(dW_ih, db_ih, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
+  input_grads(dW_ih, db_ih, db_hh, G, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);
 }

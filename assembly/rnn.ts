@@ -10,11 +10,12 @@
 // caller's), so stacked layers and several losses can share them.
 // Token input (tokens = 1) may pass WT, scratch for W_ihᵀ (n_x, G = gates · n_a), or 0;
 // slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
-// input_projection).
+// input_projection). Backward may pass WhT, scratch for W_hhᵀ (n_a, G), or 0: it is made from
+// W_hh at every call and read by the per-step products (gemm.ts: gemm_nn_by_t).
 // see: Elman (1990); PyTorch nn.RNN (same parameters: weight_ih = W_ax, weight_hh = W_aa,
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 
-import { gemm } from "./gemm";
+import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
 import { tanh_to } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 
@@ -78,20 +79,20 @@ export function rnn_forward(A: usize, X: usize, tokens: i32, WT: usize,
  *  and into dX (T·B, n_x) when dX != 0 (dense input only). */
 export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usize, dX: usize,
                              dA: usize, A: usize, X: usize, tokens: i32, WT: usize,
-                             W_ax: usize, W_aa: usize, lens: usize,
+                             W_ax: usize, W_aa: usize, WhT: usize, lens: usize,
                              T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
   const block = <usize>B * n_a << 2;
+  const W_aaT = transpose_for_rows(WhT, W_aa, n_a, n_a, B);       // W_aaᵀ of these weights, or 0
   for (let t = T; t >= 1; t--) {
     const dz = dA + <usize>t * block;
     const m = active_rows(lens, t - 1, B);                          // rows m.. are padding
     clear_padded(dz, lens, t - 1, B, n_a);                          // padding takes no gradient
     activation_backward(dz, A + <usize>t * block, m * n_a, relu);  // backprop through act
-    gemm(0, 0, m, n_a, n_a, dz, n_a, W_aa, n_a, dz - block, n_a, 1); // da<t-1> += W_aaᵀ dz<t>
+    gemm_nn_by_t(m, n_a, n_a, dz, n_a, W_aa, n_a, W_aaT, n_a, dz - block, n_a, 1);   // da<t-1> += W_aaᵀ dz<t>
   }
   const dZ = dA + block;                   // (T·B, n_a), all steps
   outer_rows(dW_aa, dZ, n_a, A, n_a, n_a, lens, T, B);                 // dW_aa += Σ_t dz<t> a<t-1>ᵀ
-  add_col_sums(db_a, dZ, T * B, n_a, n_a);                             // db_a += Σ_t dz<t>
-  input_grads(dW_ax, db_x, dX, dZ, X, tokens, WT, W_ax, lens, T, B, n_x, n_a);  // dW_ax, db_x, dx<t>
+  input_grads(dW_ax, db_x, db_a, n_a, dX, dZ, X, tokens, WT, W_ax, lens, T, B, n_x, n_a);  // dW_ax, db_x = db_a, dx<t>
 }
 
 /** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */

@@ -99,12 +99,20 @@ interface Workspace {
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
+  WhT?: Region;             // backward: W_hhᵀ (n_a, gates · n_a) of the cell in hand, scratch
   reorder?: Reorder;        // made on the first batch that needs reordering
   layers: LayerWork[];
 }
 
 /** Most values of the W_ihᵀ scratch for token input (4 MB); beyond it, rows gather W_ih's columns. */
 const TRANSPOSE_LIMIT = 1 << 20;
+
+/** Most rows per step whose backward recurrent product reads W_hhᵀ (assembly/gemm.ts: DOT_M);
+ *  larger batches pack W_hh on every step instead, and need no scratch. */
+const TRANSPOSED_ROWS = 64;
+/** Most values of a W_hh whose backward product packs it rather than read a W_hhᵀ: 64 KB pack
+ *  from L2 for less than the dot products gain (bench/recurrent.js, n_a 128 vanilla cell). */
+const PACKED_VALUES = 16384;
 
 export class Stack {
   readonly D: number;
@@ -243,6 +251,7 @@ export class Stack {
    *  region. */
   backward(params: Region, grads: Region, dhT?: Float32Array, dcT?: Float32Array): void {
     const ws = this.ws!;
+    this.ensureTransposed(ws);       // the only allocation: views are made after it
     const c = this.config, k = this.kernels, a = this.arena;
     const { T, B } = ws;
     const H = c.n_a, rows = T * B, block = 4 * B * H;
@@ -349,7 +358,7 @@ export class Stack {
     const ws = this.ws;
     if (!ws) return;
     const a = this.arena;
-    for (const r of [ws.X, ws.Emb, ws.dX, ws.slot, ws.uniq, ws.P, ws.lens, ws.dcT, ws.WT]) a.release(r);
+    for (const r of [ws.X, ws.Emb, ws.dX, ws.slot, ws.uniq, ws.P, ws.lens, ws.dcT, ws.WT, ws.WhT]) a.release(r);
     if (ws.reorder) for (const r of Object.values(ws.reorder)) a.release(r);
     for (const lw of ws.layers) {
       for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
@@ -384,6 +393,13 @@ export class Stack {
       order: alloc(ws.batch, 'the length order'),
       inverse: alloc(ws.batch, 'the length order'),
     }));
+  }
+
+  /** Make the W_hhᵀ scratch the backward pass's per-step products read, once per workspace
+   *  and only for training; every cell's backward call rewrites it from its own W_hh. */
+  private ensureTransposed(ws: Workspace): void {
+    const values = this.gates * this.config.n_a ** 2;
+    if (ws.B <= TRANSPOSED_ROWS && values > PACKED_VALUES) ws.WhT ??= this.arena.alloc(values, 'the BPTT workspace');
   }
 
   /** Note each row's slot and gather the rows of the batch's distinct ids into Emb (slots from
@@ -526,18 +542,18 @@ export class Stack {
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const dW_ih = g + 4 * p.weight_ih.offset, dW_hh = g + 4 * p.weight_hh.offset;
     const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
-    const WT = this.tokenTable(tokens);
+    const WT = this.tokenTable(tokens), WhT = this.ws!.WhT?.ptr ?? 0;
     switch (c.cell) {
       case 'rnn':
-        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, WT, W_ih, W_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, WT, W_ih, W_hh, WhT, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
         break;
       case 'lstm':
         k.lstm_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.dC!.ptr, cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT,
-          W_ih, W_hh, dcT, lens, T, B, n_in, c.n_a);
+          W_ih, W_hh, WhT, dcT, lens, T, B, n_in, c.n_a);
         break;
       case 'gru':
         k.gru_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.D!.ptr, cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT,
-          W_ih, W_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+          W_ih, W_hh, WhT, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
         break;
     }
   }

@@ -38,14 +38,18 @@ export interface Kernels {
        A: number, lda: number, B: number, ldb: number, C: number, ldc: number, accumulate: number): void;
   gemm_naive(transA: number, transB: number, M: number, N: number, K: number,
              A: number, lda: number, B: number, ldb: number, C: number, ldc: number, accumulate: number): void;
+  gemm_nn_by_t(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number,
+               BT: number, ldbt: number, C: number, ldc: number, accumulate: number): void;
+  transpose(dst: number, src: number, rows: number, cols: number): void;
   softmax_xent(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   sigmoid_bce(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
   add_col_sums(db: number, dX: number, rows: number, n: number, ld: number): void;
+  add_col_sums_twice(db_a: number, db_b: number, dX: number, rows: number, n: number, ld: number): void;
   input_projection(H: number, X: number, tokens: number, WT: number, W_ih: number, b_ih: number, b_hh: number,
                    lens: number, T: number, B: number, n_x: number, G: number): void;
-  input_grads(dW_ih: number, db_ih: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
+  input_grads(dW_ih: number, db_ih: number, db_hh: number, shared: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
               W_ih: number, lens: number, T: number, B: number, n_x: number, G: number): void;
   copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
@@ -59,19 +63,19 @@ export interface Kernels {
   rnn_forward(A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, relu: number): void;
   rnn_backward(dW_ax: number, dW_aa: number, db_x: number, db_a: number, dX: number,
-               dA: number, A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, lens: number,
+               dA: number, A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, WhT: number, lens: number,
                T: number, B: number, n_x: number, n_a: number, relu: number): void;
   lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
                W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
                 dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
-                W_ih: number, W_hh: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
+                W_ih: number, W_hh: number, WhT: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number,
               T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
                dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
-               W_ih: number, W_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
+               W_ih: number, W_hh: number, WhT: number, lens: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
   linear_forward(Y: number, X: number, W: number, b: number, rows: number, n_in: number, n_out: number): void;
   linear_backward(dX: number, dW: number, db: number, dY: number, X: number, W: number,
                   rows: number, n_in: number, n_out: number, accumulate_dX: number): void;

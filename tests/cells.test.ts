@@ -18,12 +18,15 @@ for (const backend of ['simd', 'scalar'] as const) {
     arena.i32(X).set(Array.from({ length: rows }, () => rng.int(n_x)));
     const dZ = f(rows * G, uniforms(rng, rows * G));
     const WT = arena.alloc(n_x * G, 'scratch');
+    const shared = 5;
     const out: Float32Array[][] = [];
     for (const scratch of [0, WT.ptr]) {
-      const H = f(rows * G), dW = f(G * n_x), db = f(G);
+      const H = f(rows * G), dW = f(G * n_x), db = f(G), db_hh = f(G);
       k.input_projection(H.ptr, X.ptr, 1, scratch, W.ptr, b_ih.ptr, b_hh.ptr, 0, rows, 1, n_x, G);
-      k.input_grads(dW.ptr, db.ptr, 0, dZ.ptr, X.ptr, 1, scratch, W.ptr, 0, rows, 1, n_x, G);
+      k.input_grads(dW.ptr, db.ptr, db_hh.ptr, shared, 0, dZ.ptr, X.ptr, 1, scratch, W.ptr, 0, rows, 1, n_x, G);
       out.push([arena.f32(H).slice(), arena.f32(dW).slice(), arena.f32(db).slice()]);
+      // db_hh takes the same sums of the first `shared` columns, and nothing else
+      checkSame('db_hh', arena.f32(db_hh), [...arena.f32(db).subarray(0, shared), ...new Array(G - shared).fill(0)]);
     }
     ['H', 'dW_ih', 'db_ih'].forEach((name, i) => checkSame(name, out[1][i], out[0][i]));
     arena.dispose();

@@ -186,7 +186,7 @@ async function runCell(cell: KernelCell, pad: number) {
   const X = f(T * B * n_x, x), L = arena.alloc(B, 'lens');
   arena.i32(L).set(lens);
   const A = f((T + 1) * B * H, [...uniforms(rng, B * H), ...new Array(T * B * H).fill(0)]);
-  const C = f((T + 1) * B * H), TC = f(T * B * H), Gt = f(T * B * G), Hn = f(T * B * H), S = f(B * G), D = f(T * B * G), dC = f(B * H);
+  const C = f((T + 1) * B * H), TC = f(T * B * H), Gt = f(T * B * G), Hn = f(T * B * H), S = f(B * G), D = f(T * B * G), dC = f(B * H), WhT = f(G * H);
   const dW_ih = f(G * n_x), dW_hh = f(G * H), db_ih = f(G), db_hh = f(G), dX = f(T * B * n_x);
   const dh = uniforms(rng, T * B * H);
   for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t >= lens[b]) dh.fill(pad, (t * B + b) * H, (t * B + b + 1) * H);
@@ -195,9 +195,9 @@ async function runCell(cell: KernelCell, pad: number) {
   if (cell === 'lstm') k.lstm_forward(A.ptr, C.ptr, TC.ptr, Gt.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H);
   if (cell === 'gru') k.gru_forward(A.ptr, Gt.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H, 1);
   const forward = { A: arena.f32(A).slice(), C: arena.f32(C).slice(), TC: arena.f32(TC).slice(), Gt: arena.f32(Gt).slice(), Hn: arena.f32(Hn).slice() };
-  if (cell === 'rnn') k.rnn_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, A.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, L.ptr, T, B, n_x, H, 0);
-  if (cell === 'lstm') k.lstm_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, dC.ptr, A.ptr, C.ptr, TC.ptr, Gt.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, 0, L.ptr, T, B, n_x, H);
-  if (cell === 'gru') k.gru_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, D.ptr, A.ptr, Gt.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, L.ptr, T, B, n_x, H, 1);
+  if (cell === 'rnn') k.rnn_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, A.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, WhT.ptr, L.ptr, T, B, n_x, H, 0);
+  if (cell === 'lstm') k.lstm_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, dC.ptr, A.ptr, C.ptr, TC.ptr, Gt.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, WhT.ptr, 0, L.ptr, T, B, n_x, H);
+  if (cell === 'gru') k.gru_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, D.ptr, A.ptr, Gt.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, WhT.ptr, L.ptr, T, B, n_x, H, 1);
   const grads = [dW_ih, dW_hh, db_ih, db_hh, dX, dC].map((r) => arena.f32(r).slice());
   grads.push(arena.f32(dA, 0, B * H).slice());      // ∂L/∂h<0>
   arena.dispose();

@@ -1,0 +1,194 @@
+// The per-step recurrent products of BPTT, measured by shape, and whole W1 training steps: this
+// build against a baseline build of the project, interleaved in one process (this VM's speed
+// drifts up to 2× from minute to minute, so only ratios taken seconds apart mean anything).
+//
+//   forward, per step:   g (m, G) += h (m, H) · W_hhᵀ        gemm(0, 1, m, G, H, …)
+//   backward, per step:  dh (m, H) += dz (m, G) · W_hh        through W_hhᵀ (H, G), made once per
+//                        batch: transpose, then gemm_nn_by_t(m, H, G, …) — dot products over
+//                        contiguous rows; the baseline runs gemm(0, 0, …), which packs W_hh.
+//
+// m = rows (the batch, or a worker's shard), H = n_a, G = gates · n_a. Each product is timed over
+// REPS alternating rounds (baseline, this build, or the reverse); a round's figure is the best of
+// CALLS timed loops, and the ratio is taken within the round. Prints, and writes its section of
+// RESULTS.md (replacing an earlier run's, keeping the rest):
+//
+//   node bench/recurrent.js --base <root of a built copy of the baseline>   (after npm run build)
+//   node bench/recurrent.js                                                  (this build alone)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import os from 'node:os';
+import { createRNN } from 'rnn-wasm';
+import { W1, w1Batch, w1Model } from './workloads.js';
+
+const RESULTS = new URL('./RESULTS.md', import.meta.url);
+const HEADING = '## Per-step recurrent products: the shapes of BPTT';
+const ROWS = [1, 4, 16, 32, 64];
+const SIZES = [128, 512];
+const GATES = [1, 3, 4];
+const REPS = Number(process.env.REPS ?? 9);            // alternating rounds per shape
+const LOOP_MS = 12;                                      // one timed loop of calls
+const STEP_REPS = Number(process.env.STEP_REPS ?? 7);   // alternating rounds of trainStep
+const STEPS = 3;                                         // trainSteps per round (the median taken)
+const PACKED_VALUES = 16384;                             // a W_hh this small packs (src/stack.ts)
+
+const baseRoot = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : null;
+const here = new URL('..', import.meta.url).pathname;
+
+/** The release build at root, instantiated, with a bump allocator over fresh pages. */
+async function kernels(root) {
+  const { instance } = await WebAssembly.instantiate(readFileSync(`${root}/build/release.wasm`));
+  const k = instance.exports;
+  return { k, alloc: (n) => k.alloc(4 * n), view: () => new Float32Array(k.memory.buffer) };
+}
+
+/** Matrices for one shape, filled from a fixed sequence, in build `w`. */
+function operands(w, m, H, G) {
+  const p = { h: w.alloc(m * H), W: w.alloc(G * H), WT: w.alloc(G * H), g: w.alloc(m * G), dz: w.alloc(m * G), dh: w.alloc(m * H) };
+  const f = w.view();
+  let s = 1;
+  for (const [name, n] of [['h', m * H], ['W', G * H], ['dz', m * G]]) {
+    for (let i = 0; i < n; i++) { s = (s * 16807) % 2147483647; f[p[name] / 4 + i] = s / 2147483647 - 0.5; }
+  }
+  return p;
+}
+
+/** The product under test as a thunk: which = 'fwd' or 'bwd'; base = the baseline's path. */
+function product(w, p, which, m, H, G, base) {
+  const k = w.k;
+  if (which === 'fwd') return () => k.gemm(0, 1, m, G, H, p.h, H, p.W, H, p.g, G, 1);
+  if (base || G * H <= PACKED_VALUES) return () => k.gemm(0, 0, m, H, G, p.dz, G, p.W, H, p.dh, H, 1);
+  k.transpose(p.WT, p.W, G, H);
+  return () => k.gemm_nn_by_t(m, H, G, p.dz, G, p.W, H, p.WT, G, p.dh, H, 1);
+}
+
+/** GFLOP/s of fn (flops per call): the best of a few timed loops of LOOP_MS. */
+function rate(fn, flops) {
+  let calls = 1;
+  for (let t0 = performance.now(); performance.now() - t0 < 2; calls++) fn();
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    best = Math.min(best, (performance.now() - t0) / calls);
+    calls = Math.max(1, Math.round((calls * LOOP_MS) / Math.max(performance.now() - t0, 0.01)));
+  }
+  return flops / best / 1e6;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const fmt = (x, d = 1) => x.toFixed(d);
+
+/** The backward through W_hhᵀ equals the baseline's product (the same sums, up to order). */
+function check(base, mine, m, H, G) {
+  const worst = [base, mine].map((w) => { const p = operands(w, m, H, G); product(w, p, 'bwd', m, H, G, w === base)(); return w.view().slice(p.dh / 4, p.dh / 4 + m * H); });
+  let err = 0;
+  for (let i = 0; i < worst[0].length; i++) err = Math.max(err, Math.abs(worst[0][i] - worst[1][i]));
+  if (err > 1e-4) throw new Error(`backward product (m ${m}, H ${H}, G ${G}): differs from the baseline by ${err}`);
+}
+
+async function shapes(base, mine) {
+  const rows = [];
+  for (const H of SIZES) {
+    for (const gates of GATES) {
+      const G = gates * H;
+      for (const m of ROWS) {
+        if (base) check(base, mine, m, H, G);
+        const row = { H, G, m };
+        for (const which of ['fwd', 'bwd']) {
+          const runs = [mine, base].filter(Boolean).map((w) => product(w, operands(w, m, H, G), which, m, H, G, w === base));
+          const flops = 2 * m * H * G, mineR = [], baseR = [], ratio = [];
+          for (let r = 0; r < REPS; r++) {
+            const order = r % 2 ? [0, 1] : [1, 0];
+            const got = [];
+            for (const i of order) if (runs[i]) got[i] = rate(runs[i], flops);
+            mineR.push(got[0]);
+            if (base) { baseR.push(got[1]); ratio.push(got[0] / got[1]); }
+          }
+          row[which] = { mine: median(mineR), base: base ? median(baseR) : null, ratio: base ? median(ratio) : null, lo: Math.min(...ratio), hi: Math.max(...ratio) };
+        }
+        rows.push(row);
+        process.stdout.write(`H ${H} G ${G} m ${m}: fwd ${fmt(row.fwd.mine)} GFLOP/s${base ? ` (${fmt(row.fwd.ratio, 2)}×)` : ''}, bwd ${fmt(row.bwd.mine)}${base ? ` (${fmt(row.bwd.ratio, 2)}×)` : ''}\n`);
+      }
+    }
+  }
+  return rows;
+}
+
+/** ms per trainStep of W1 for each cell and size, baseline and this build in alternating rounds. */
+async function steps(baseLib) {
+  const out = [];
+  const libs = [createRNN, baseLib?.createRNN].filter(Boolean);
+  for (const B of [32, 16]) {
+    const full = w1Batch();
+    const batch = { x: full.x.slice(0, B), y: full.y.slice(0, B) };
+    for (const n_a of SIZES) {
+      for (const cell of W1.cells) {
+        const models = await Promise.all(libs.map((make) => w1Model(make, cell, n_a, 'simd')));
+        const options = { optimizer: 'adam', learningRate: W1.lr };
+        const losses = models.map((mdl) => mdl.trainStep(batch, options));
+        if (losses.length === 2 && Math.abs(losses[0] - losses[1]) > 1e-5) throw new Error(`${cell} ${n_a}: loss ${losses[0]} ≠ baseline ${losses[1]}`);
+        const ms = models.map(() => []), ratio = [];
+        for (let r = 0; r < STEP_REPS; r++) {
+          const order = r % 2 ? [0, 1] : [1, 0];
+          const got = [];
+          for (const i of order) {
+            if (!models[i]) continue;
+            const t = [];
+            for (let s = 0; s < STEPS; s++) { const t0 = performance.now(); models[i].trainStep(batch, options); t.push(performance.now() - t0); }
+            got[i] = median(t);
+            ms[i].push(got[i]);
+          }
+          if (models[1]) ratio.push(got[1] / got[0]);
+        }
+        for (const mdl of models) mdl.dispose?.();
+        const row = { cell, n_a, B, mine: median(ms[0]), base: models[1] ? median(ms[1]) : null, ratio: ratio.length ? median(ratio) : null, lo: Math.min(...ratio), hi: Math.max(...ratio) };
+        out.push(row);
+        process.stdout.write(`${cell} ${n_a} B ${B}: ${fmt(row.mine)} ms${row.base ? ` vs ${fmt(row.base)} (${fmt(row.ratio, 2)}×)` : ''}\n`);
+      }
+    }
+  }
+  return out;
+}
+
+function section(shapeRows, stepRows, started, load) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const cmp = baseRoot != null;
+  const ratio = (x) => (x.ratio == null ? '' : ` | ${fmt(x.ratio, 2)}× (${fmt(x.lo, 2)}–${fmt(x.hi, 2)})`);
+  const lines = [HEADING, '',
+    `Written by \`bench/recurrent.js${cmp ? ' --base <baseline>' : ''}\`; replaces its own section on every run. ${started}; ${cpu},`,
+    `${os.cpus().length} cores, Node ${process.version}, the 'simd' build; load average (1 min) ${load[0].toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
+    cmp ? 'Baseline: the same project before the per-batch W_hhᵀ (backward through gemm(0, 0, …), which packs W_hh into panels on every step), built from a copy of its tree; both builds run in this process, in alternating rounds; a ratio is this build ÷ baseline in GFLOP/s (or baseline ÷ this build in ms), taken within a round, then the median over the rounds with its range.' : '',
+    '',
+    `Per-step products, GFLOP/s (2·m·H·G flops per call; the median of ${REPS} rounds, each the best of three loops of ~${LOOP_MS} ms). Forward: g (m, G) += h (m, H) · W_hhᵀ; backward: dh (m, H) += dz (m, G) · W_hh, here through W_hhᵀ made once per batch (its cost is not in these figures: one H·G copy per batch, against T products) except for a W_hh of at most ${PACKED_VALUES} values, which packs as the baseline does.${cmp ? ' The forward product is the same kernel in both builds: its ratios show what this method reads as noise.' : ''}`,
+    '',
+    cmp ? '| H | G | m | forward | baseline | ratio | backward | baseline | ratio |' : '| H | G | m | forward | backward |',
+    cmp ? '| --- | --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- |',
+    ...shapeRows.map((r) => cmp
+      ? `| ${r.H} | ${r.G} | ${r.m} | ${fmt(r.fwd.mine)} | ${fmt(r.fwd.base)}${ratio(r.fwd)} | ${fmt(r.bwd.mine)} | ${fmt(r.bwd.base)}${ratio(r.bwd)} |`
+      : `| ${r.H} | ${r.G} | ${r.m} | ${fmt(r.fwd.mine)} | ${fmt(r.bwd.mine)} |`),
+    '',
+    `Whole \`trainStep\` of W1 (vocabulary ${W1.V}, T ${W1.T}, Adam, one layer, one thread), ms: the median of ${STEP_REPS} rounds, each the median of ${STEPS} steps. B 16 is one worker's shard of the 2-worker rows.`,
+    '',
+    cmp ? '| cell | n_a | B | this build | baseline | speed-up |' : '| cell | n_a | B | ms |',
+    cmp ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- |',
+    ...stepRows.map((r) => cmp ? `| ${r.cell.toUpperCase()} | ${r.n_a} | ${r.B} | ${fmt(r.mine)} | ${fmt(r.base)}${ratio(r)} |` : `| ${r.cell.toUpperCase()} | ${r.n_a} | ${r.B} | ${fmt(r.mine)} |`),
+    '',
+  ].filter((l, i, a) => l !== '' || a[i - 1] !== '');
+  return lines.join('\n');
+}
+
+function writeSection(text) {
+  const old = readFileSync(RESULTS, 'utf8');
+  const start = old.indexOf(HEADING);
+  if (start < 0) { writeFileSync(RESULTS, `${old.trimEnd()}\n\n${text}`); return; }
+  const next = old.indexOf('\n## ', start + HEADING.length);
+  writeFileSync(RESULTS, `${old.slice(0, start)}${text}${next < 0 ? '' : `\n${old.slice(next + 1)}`}`);
+}
+
+const started = new Date().toISOString(), load = os.loadavg();
+const mine = await kernels(here);
+const base = baseRoot ? await kernels(baseRoot) : null;
+const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
+const shapeRows = await shapes(base, mine);
+const stepRows = process.env.SHAPES_ONLY ? [] : await steps(baseLib);
+writeSection(section(shapeRows, stepRows, started, load));
