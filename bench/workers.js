@@ -23,6 +23,7 @@
 //
 //   node bench/workers.js          (after npm run build, and npm --prefix bench install)
 //   BENCH_ROUNDS=8 node bench/workers.js   (more rounds, for a machine others are using)
+//   BENCH_LABEL="Node 22" node22 bench/workers.js   (another runtime, in a section of its own)
 import os from 'node:os';
 import { createRNN, createWorkerPool, relaxedSimdSupported } from 'rnn-wasm';
 import { PYTHON, scratchDir, Torch, torchMissing } from './torch.js';
@@ -35,7 +36,8 @@ const TORCH_STEPS = 5;                  // per round, after the check's W1.check
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);       // more on a busy machine
 const CHECK_RATE = 2 ** 20;
 const TOL = 5e-4;                       // gradient entries, below 1 % of their tensor's largest against that 1 %: tests/workers.test.ts
-const HEADING = '## Training over workers';
+// BENCH_LABEL names a run on another runtime (say "Node 22"): its own section, beside this one
+const HEADING = process.env.BENCH_LABEL ? `## ${process.env.BENCH_LABEL}: training over workers` : '## Training over workers';
 
 const log = (...args) => console.log(...args);
 
