@@ -10,11 +10,42 @@ import { madd } from "./simd";
 // @ts-ignore: decorator
 @inline function put(p: usize, i: i32, v: f32): void { store<f32>(p + (<usize>i << 2), v); }
 
-/** Σ g² over n values, in f64. Not finite when any gradient is not. */
+/** Σ g² over n values, in f64. Not finite when any gradient is not. Eight partial sums, one
+ *  per i mod 8 (two lanes of four f64x2; eight scalars in the scalar build), added as
+ *  ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the tail in order: independent chains
+ *  instead of one f64 add after another, and the same bits in every build (each g² is exact in
+ *  f64). */
 export function sum_squares(g: usize, n: i32): f64 {
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) { const x = <f64>at(g, i); s += x * x; }
-  return s;
+  let i = 0, r: f64 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let a = f64x2.splat(0), b = f64x2.splat(0), c = f64x2.splat(0), d = f64x2.splat(0);
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const x = v128.load(g + o), y = v128.load(g + o, 16);
+      const x0 = f64x2.promote_low_f32x4(x), x1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+      const y0 = f64x2.promote_low_f32x4(y), y1 = f64x2.promote_low_f32x4(v128.shuffle<f32>(y, y, 2, 3, 0, 1));
+      a = f64x2.add(a, f64x2.mul(x0, x0)); b = f64x2.add(b, f64x2.mul(x1, x1));
+      c = f64x2.add(c, f64x2.mul(y0, y0)); d = f64x2.add(d, f64x2.mul(y1, y1));
+    }
+    r = ((f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1)) + (f64x2.extract_lane(b, 0) + f64x2.extract_lane(b, 1)))
+      + ((f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1)) + (f64x2.extract_lane(d, 0) + f64x2.extract_lane(d, 1)));
+  } else {
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0, s4: f64 = 0, s5: f64 = 0, s6: f64 = 0, s7: f64 = 0;
+    for (; i + 8 <= n; i += 8) {
+      const p = g + (<usize>i << 2);
+      let x = <f64>load<f32>(p); s0 += x * x;
+      x = <f64>load<f32>(p, 4); s1 += x * x;
+      x = <f64>load<f32>(p, 8); s2 += x * x;
+      x = <f64>load<f32>(p, 12); s3 += x * x;
+      x = <f64>load<f32>(p, 16); s4 += x * x;
+      x = <f64>load<f32>(p, 20); s5 += x * x;
+      x = <f64>load<f32>(p, 24); s6 += x * x;
+      x = <f64>load<f32>(p, 28); s7 += x * x;
+    }
+    r = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
+  }
+  for (; i < n; i++) { const x = <f64>at(g, i); r += x * x; }
+  return r;
 }
 
 /** g *= c over n values (clipping by global norm: c = max_norm / (norm + 1e-6)). */

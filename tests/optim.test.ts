@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Arena, getEngine } from '../dist/index.js';
+import { Arena, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer } from '../dist/optim.js';
 import { checkClose, worst } from './_utils.js';
 
@@ -80,6 +80,33 @@ Clip('clip_grad_value_', async () => {
   clipGradients(kernels, g, gradientNorm(kernels, g), undefined, golden.clipValue.clipValue);
   checkClose('clipped', arena.f32(g), golden.clipValue.clipped, 0);
   arena.dispose();
+});
+
+Clip('the gradient norm: Σ g² in f64 within 1e-15 of an ordered sum, the same bits in every build, not finite with any non-finite value', async () => {
+  const builds = (['simd', 'relaxed', 'scalar'] as const).filter((b) => b !== 'relaxed' || relaxedSimdSupported());
+  const arenas = await Promise.all(builds.map(async (b) => new Arena((await getEngine(b)).kernels)));
+  const normOf = (arena: Arena, values: Float32Array) => {
+    const g = arena.alloc(values.length, 'grads');
+    arena.f32(g).set(values);
+    const norm = gradientNorm(arena.kernels, g);
+    arena.release(g);
+    return norm;
+  };
+  const rng = new Random(5);
+  for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 1000, 4099]) {
+    const values = Float32Array.from({ length: n }, () => (rng.uniform() - 0.5) * 2 ** (rng.uniform() * 40 - 20));
+    let ordered = 0;
+    for (const v of values) ordered += v * v;
+    const norms = arenas.map((arena) => normOf(arena, values));
+    assert.ok(Math.abs(norms[0] ** 2 - ordered) <= 1e-15 * ordered, `n ${n}: ${norms[0] ** 2} against ${ordered}`);
+    for (const norm of norms) assert.ok(Object.is(norm, norms[0]), `n ${n}: ${builds.join(', ')} gave ${norms.join(', ')}`);
+  }
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const values = new Float32Array(21).fill(0.5);
+    values[13] = bad;
+    for (const arena of arenas) assert.is(Number.isFinite(normOf(arena, values)), false, `${bad} at index 13`);
+  }
+  for (const arena of arenas) arena.dispose();
 });
 
 Clip.run();
