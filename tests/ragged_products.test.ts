@@ -126,7 +126,7 @@ for (const extra of cells) {
     const model = await createModel({ architecture: 'many-to-many', ...extra, n_x, n_a: 5, n_y, bidirectional: true, input: 'dense', reduction: 'sum', seed: 6 } as never) as unknown as Model;
     const rng = new Random(11);
     checkAgainstAlone(`${label} short`, model, batch(rng, [2, 7, 1, 4, 7, 3, 5], n_x, n_y));
-    const long = Array.from({ length: 26 }, () => 1 + rng.int(80));
+    const long = Array.from({ length: 30 }, () => 1 + rng.int(90));
     assert.ok(long.reduce((a, b) => a + b) > 4 * KC, 'the rows that run fill more than one list');
     checkAgainstAlone(`${label} long`, model, batch(rng, long, n_x, n_y));
     model.dispose();
