@@ -20,11 +20,12 @@
 //
 //   node bench/recurrent.js --base <root of a built copy of the baseline>   (after npm run build)
 //   node bench/recurrent.js                                                  (this build alone)
-//   node bench/recurrent.js --ragged                                         (the ragged rows only)
+//   node bench/recurrent.js --ragged [--base <root>]                         (the ragged rows only;
+//                                                     with a baseline, the tagger's computeGradients too)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
-import { createRNN, Random, splitWords } from 'rnn-wasm';
+import { createModel, createRNN, Random, splitWords, WordTokenizer } from 'rnn-wasm';
 import { W1, w1Batch, w1Model } from './workloads.js';
 
 const RESULTS = new URL('./RESULTS.md', import.meta.url);
@@ -200,15 +201,43 @@ function writeSection(text, heading) {
 
 // --- ragged batches: the recurrent weight gradient over the rows that run ---
 
-/** One epoch of shuffled batches of the sentences of bench/data.js, each as its lengths sorted
- *  longest first (as src/stack.ts runs them). */
-function raggedBatches() {
+/** The sentences of bench/data.js as lower-cased words, in one epoch's shuffled batches. */
+function sentenceBatches() {
   const text = readFileSync(TEXT, 'utf8').replace(/_/g, '').replace(/\s+/g, ' ');
-  const lens = text.split(/(?<=[.!?]["']?)\s+/).map((x) => splitWords(x, 'words').length).filter((n) => n > 0);
-  const order = new Random(1).shuffle(lens.map((_, i) => i));
+  const words = text.split(/(?<=[.!?]["']?)\s+/).map((x) => splitWords(x, 'words').map((w) => w.toLowerCase())).filter((x) => x.length > 0);
+  const order = new Random(1).shuffle(words.map((_, i) => i));
   const out = [];
-  for (let b = 0; b < order.length; b += RAGGED_B) out.push(order.slice(b, b + RAGGED_B).map((i) => lens[i]).sort((p, q) => q - p));
+  for (let b = 0; b < order.length; b += RAGGED_B) out.push(order.slice(b, b + RAGGED_B).map((i) => words[i]));
   return out;
+}
+
+/** Each batch as its lengths sorted longest first (as src/stack.ts runs them). */
+function raggedBatches() {
+  return sentenceBatches().map((b) => b.map((x) => x.length).sort((p, q) => q - p));
+}
+
+/** computeGradients of bench/data.js's tagger (BiLSTM n_a 128, embedding 100, tags read off each
+ *  lower-cased word) over the shuffled batches: this build against the baseline, alternating batch by
+ *  batch, REPS rounds; ms per epoch (medians) and the per-round ratio. */
+async function taggerGradients(libs) {
+  const batches = sentenceBatches();
+  const vocab = WordTokenizer.fromTokens(batches.flat(), { bos: false, eos: false });
+  const tag = (w) => (/^[^\p{L}\p{N}]+$/u.test(w) ? 0 : /ed$/.test(w) ? 1 : /ing$/.test(w) ? 2 : 3);
+  const data = batches.map((b) => ({ x: b.map((x) => vocab.encode(x)), y: b.map((x) => x.map(tag)) }));
+  const config = { architecture: 'many-to-many', cell: 'lstm', bidirectional: true, n_x: vocab.size, n_a: 128, n_y: 4, input: 'tokens', reduction: 'mean', seed: 1, embedding: 100 };
+  const models = await Promise.all(libs.map((l) => l.createModel(config)));
+  const losses = models.map((m) => m.computeGradients(data[0]).loss);
+  if (Math.abs(losses[0] - losses[1]) > 1e-6) throw new Error(`tagger: loss ${losses[0]} ≠ baseline ${losses[1]}`);
+  const ms = [[], []], ratio = [];
+  for (let r = 0; r < REPS; r++) {
+    const t = [0, 0];
+    data.forEach((b, i) => {
+      for (const j of (i + r) % 2 ? [0, 1] : [1, 0]) { const t0 = performance.now(); models[j].computeGradients(b, { names: [] }); t[j] += performance.now() - t0; }
+    });
+    ms[0].push(t[0]); ms[1].push(t[1]); ratio.push(t[1] / t[0]);
+  }
+  for (const m of models) m.dispose();
+  return { mine: median(ms[0]), base: median(ms[1]), ratio: median(ratio), lo: Math.min(...ratio), hi: Math.max(...ratio) };
 }
 
 /** A batch's rows that run (t·B + b for b < M_t), and its runs of contiguous rows as the earlier
@@ -263,7 +292,7 @@ function ragged(w, H, G, batches) {
   return { H, G, calls, rows, perRun: median(runMs), listed: median(listMs), ratio: median(ratio), lo: Math.min(...ratio), hi: Math.max(...ratio) };
 }
 
-function raggedSection(rows, started, load) {
+function raggedSection(rows, tagger, started, load) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   return [RAGGED_HEADING, '',
     `Written by \`bench/recurrent.js --ragged\`; replaces its own section on every run. ${started}; ${cpu}, ${os.cpus().length} cores, Node ${process.version}, the 'simd' build; load average (1 min) ${load[0].toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
@@ -274,7 +303,9 @@ function raggedSection(rows, started, load) {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.H} | ${r.G} | ${r.calls} | ${fmt(r.perRun)} | ${fmt(r.listed)} | ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)}) |`),
     '',
-  ].join('\n');
+    tagger ? `Whole \`computeGradients\` of the tagger (BiLSTM n_a 128, embedding 100) over the same batches, against the baseline given by --base, alternating batch by batch: ${fmt(tagger.mine, 0)} ms per epoch against ${fmt(tagger.base, 0)} (medians of ${REPS} rounds), ${fmt(tagger.ratio, 3)}× (${fmt(tagger.lo, 3)}–${fmt(tagger.hi, 3)}).` : '',
+    '',
+  ].filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n');
 }
 
 const started = new Date().toISOString(), load = os.loadavg();
@@ -286,7 +317,10 @@ if (process.argv.includes('--ragged')) {
     const r = rows.at(-1);
     process.stdout.write(`ragged H ${H} G ${r.G}: per run ${fmt(r.perRun)} ms (${r.calls} calls), one product ${fmt(r.listed)} ms: ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)})\n`);
   }
-  writeSection(raggedSection(rows, started, load), RAGGED_HEADING);
+  const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
+  const tagger = baseLib ? await taggerGradients([{ createModel }, baseLib]) : null;
+  if (tagger) process.stdout.write(`tagger computeGradients: ${fmt(tagger.mine, 0)} ms per epoch against ${fmt(tagger.base, 0)}: ${fmt(tagger.ratio, 3)}×\n`);
+  writeSection(raggedSection(rows, tagger, started, load), RAGGED_HEADING);
 } else {
   const base = baseRoot ? await kernels(baseRoot) : null;
   const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
