@@ -23,9 +23,11 @@
 // src/embedding-rows.ts). A slot row is a gather plus the biases; its gradient is the sum of
 // dz<t> over the rows of that slot, left in WT for the caller to turn into dW_ih and ∂L/∂x.
 
-import { gemm, transpose } from "./gemm";
+import { gemm, gemm_tn_rows, KC, transpose } from "./gemm";
 
 const COLS: i32 = 16;   // columns add_col_sums_twice sums at once (four f32x4 in registers)
+const ROWS: i32 = 4 * KC;   // running rows listed per gemm_tn_rows call (a multiple of KC: same sums as one call)
+const RUNNING: usize = memory.data(ROWS * 4, 16);   // (ROWS) i32 indices of rows that run
 
 // @ts-ignore: decorator
 @inline export function f32_at(p: usize, i: usize): f32 { return load<f32>(p + (i << 2)); }
@@ -80,15 +82,25 @@ export function run_end(lens: usize, t: i32, T: i32, B: i32): i32 {
   return end;
 }
 
-/** dW (n, H) += Σ_rows dZᵀ A over the rows that run (run_end): the recurrent weights'
- *  gradient from dZ ((T·B) rows ldz apart) and the states A ((T·B, H), h<t-1> beside dz<t>). */
+/** dW (n, H) += Σ_rows dZᵀ A over the rows that run: the recurrent weights' gradient from dZ
+ *  ((T·B) rows ldz apart) and the states A ((T·B, H), h<t-1> beside dz<t>). One run (run_end:
+ *  equal lengths, or lens = 0) is one gemm over its contiguous rows; more runs are one product
+ *  over the listed rows (gemm_tn_rows), the list built ROWS at a time into RUNNING. */
 export function outer_rows(dW: usize, dZ: usize, ldz: i32, A: usize, n: i32, H: i32, lens: usize, T: i32, B: i32): void {
-  for (let t = 0; t < T;) {
-    const r0 = t * B, r1 = run_end(lens, t, T, B);
-    if (r1 == r0) break;
-    gemm(1, 0, n, H, r1 - r0, dZ + (<usize>r0 * ldz << 2), ldz, A + (<usize>r0 * H << 2), H, dW, H, 1);
-    t = (r1 + B - 1) / B;
+  const end = run_end(lens, 0, T, B), next = (end + B - 1) / B;
+  if (next >= T || run_end(lens, next, T, B) == next * B) {
+    if (end > 0) gemm(1, 0, n, H, end, dZ, ldz, A, H, dW, H, 1);
+    return;
   }
+  let k = 0;
+  for (let t = 0; t < T; t++) {
+    const m = running(lens, t, B);
+    for (let b = 0; b < m; b++) {
+      store<i32>(RUNNING + (<usize>k << 2), t * B + b);
+      if (++k == ROWS) { gemm_tn_rows(n, H, k, RUNNING, dZ, ldz, A, H, dW, H, 1); k = 0; }
+    }
+  }
+  if (k) gemm_tn_rows(n, H, k, RUNNING, dZ, ldz, A, H, dW, H, 1);
 }
 
 /** Rows the recurrent kernels computed (Σ M_t over calls and steps); reset = 1 starts the

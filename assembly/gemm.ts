@@ -21,14 +21,16 @@
 // of A gives the same bits alone as in a batch (up to DOT_M rows for A·Bᵀ).
 // A·B with few rows of A and Bᵀ at hand too (the backward recurrent product, dh += dz·W_hh, with
 // W_hhᵀ made once per batch by transpose_for_rows) is the same dot products over Bᵀ's rows:
-// gemm_nn_by_t. gemm_naive() is the plain triple loop, kept as the reference the tests compare
-// against.
+// gemm_nn_by_t. gemm_tn_rows is Aᵀ·B whose depth walks a list of rows of A and B (the rows of
+// a ragged batch that run, cells.ts: outer_rows): the same packed blocks, each depth k packed
+// from row rows[k], so a weight gradient over scattered rows is one product, not one per run.
+// gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
 
 import { gemm_nt_dots } from "./dot";
 import { madd } from "./simd";
 
-const KC: i32 = 256;     // depth of one packed panel of B
+export const KC: i32 = 256;  // depth of one packed panel of B
 const NR: i32 = 8;       // columns of C per micro-tile (two f32x4)
 const MR: i32 = 4;       // rows of C per micro-tile
 const SMALL_M: i32 = 4;  // A·B with up to this many rows of A reads B's panel in place
@@ -52,17 +54,40 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
     gemm_nt_dots(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
+  blocked(transA, transB, M, N, K, 0, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** C (M, N) = or += Σ_k A[rows[k]]ᵀ B[rows[k]]: op(A)(i, k) = A[rows[k]·lda + i] and
+ *  op(B)(k, j) = B[rows[k]·ldb + j], rows (K) i32 row indices. One product over the listed rows,
+ *  summed in the order gemm(1, 0) sums K contiguous rows (so a list split at multiples of KC
+ *  into calls that accumulate gives the same bits as one call). */
+export function gemm_tn_rows(M: i32, N: i32, K: i32, rows: usize, A: usize, lda: i32, B: usize, ldb: i32,
+                             C: usize, ldc: i32, accumulate: i32): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * ldc << 2), 0, <usize>N << 2);
+    return;
+  }
+  blocked(1, 0, M, N, K, rows, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** The register-blocked product of gemm() (K > 0); rows != 0 lists the depth's rows of A and B
+ *  (transA, !transB only), and then the rows of op(A) past the last whole tile are packed too. */
+function blocked(transA: i32, transB: i32, M: i32, N: i32, K: i32, rows: usize,
+                 A: usize, lda: i32, B: usize, ldb: i32, C: usize, ldc: i32, accumulate: i32): void {
   // element strides of op(A) along its rows (i) and its depth (k)
   const sai: usize = transA ? 1 : <usize>lda;
   const sak: usize = transA ? <usize>lda : 1;
-  const direct = M <= SMALL_M && !transB;
+  const direct = M <= SMALL_M && !transB && !rows;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const add = accumulate != 0 || k0 > 0;
+    const list = rows ? rows + (<usize>k0 << 2) : 0;    // the rows of depths k0 .., or 0
     for (let i1 = 0; i1 < M; i1 += MC) {
       // a block of MC rows of op(A); Aᵀ is packed, as its rows are a power-of-two stride apart
       const mc = min(MC, M - i1), tiles = transA ? mc / MR : 0;
-      if (tiles) pack_at(A, lda, i1, tiles, k0, kc);
+      const part = list ? mc - tiles * MR : 0;         // listed rows past the whole tiles
+      if (tiles || part) pack_at(A, lda, list, i1, tiles, part, k0, kc);
       for (let j0 = 0; j0 < N; j0 += NR) {
         const nr = min(NR, N - j0);
         // the (kc, NR) panel of op(B): B itself when few rows of A read it, else packed
@@ -71,12 +96,16 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
           p = B + ((<usize>k0 * ldb + j0) << 2);
           pstep = <usize>ldb << 2;
         } else {
-          pack_b(transB, B, ldb, k0, kc, j0, nr);
+          pack_b(transB, B, ldb, list, k0, kc, j0, nr);
         }
         let i0 = i1;
         for (let t = 0; t < tiles; t++, i0 += MR) {
           const a = APACK + (<usize>(t * kc * MR) << 2);
           tile_4x8(a, 1, MR, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), ldc, nr, add);
+        }
+        for (let r = 0; r < part; r++, i0++) {
+          const a = APACK + (<usize>(tiles * kc * MR + r) << 2);
+          tile_1x8(a, MR, kc, p, pstep, C + ((<usize>i0 * ldc + j0) << 2), nr, add);
         }
         for (; i0 + MR <= i1 + mc; i0 += MR) {
           const a = A + ((<usize>i0 * sai + <usize>k0 * sak) << 2);
@@ -154,24 +183,34 @@ function transpose_rect(dst: usize, src: usize, rows: i32, cols: i32, i0: i32, i
 }
 
 /** Copy `tiles` tiles of MR rows of op(A) = Aᵀ, rows i1 .. and depths k0 .. k0+kc, into APACK:
- *  tile t holds (kc, MR), op(A)(i1 + t·MR + r, k0 + k) at (t·kc + k)·MR + r. Row k of A gives
- *  MR·tiles contiguous values. */
-function pack_at(A: usize, lda: i32, i1: i32, tiles: i32, k0: i32, kc: i32): void {
+ *  tile t holds (kc, MR), op(A)(i1 + t·MR + r, k0 + k) at (t·kc + k)·MR + r; then `part` < MR
+ *  more rows into tile `tiles` the same way (its other rows are left as they are). Depth k reads
+ *  row list[k] of A when list != 0 (i32 row indices for depths k0 ..), else row k0 + k; a row
+ *  gives MR·tiles + part contiguous values. */
+function pack_at(A: usize, lda: i32, list: usize, i1: i32, tiles: i32, part: i32, k0: i32, kc: i32): void {
+  const step: usize = <usize>(kc * MR) << 2;
   for (let k = 0; k < kc; k++) {
-    let src = A + ((<usize>(k0 + k) * lda + i1) << 2);
+    let src = A + ((<usize>depth_row(list, k0, k) * lda + i1) << 2);
     let dst = APACK + (<usize>(k * MR) << 2);
-    const step: usize = <usize>(kc * MR) << 2;
     for (let t = 0; t < tiles; t++) {
       if (ASC_FEATURE_SIMD) v128.store(dst, v128.load(src));
       else memory.copy(dst, src, MR << 2);
       src += MR << 2;
       dst += step;
     }
+    if (part) memory.copy(dst, src, <usize>part << 2);
   }
 }
 
-/** Copy op(B)[k0 .. k0+kc, j0 .. j0+nr] into PACK as (kc, NR), zero-padding columns ≥ nr. */
-function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: i32): void {
+/** The row of A and B that depth k0 + k reads: list[k] when list != 0, else k0 + k. */
+// @ts-ignore: decorator
+@inline function depth_row(list: usize, k0: i32, k: i32): i32 {
+  return list ? load<i32>(list + (<usize>k << 2)) : k0 + k;
+}
+
+/** Copy op(B)[k0 .. k0+kc, j0 .. j0+nr] into PACK as (kc, NR), zero-padding columns ≥ nr.
+ *  With list != 0 (only for B not transposed) depth k reads row list[k] of B (depth_row). */
+function pack_b(transB: i32, B: usize, ldb: i32, list: usize, k0: i32, kc: i32, j0: i32, nr: i32): void {
   if (nr < NR) memory.fill(PACK, 0, <usize>(kc * NR) << 2);
   if (transB) {
     for (let c = 0; c < nr; c++) {
@@ -181,16 +220,15 @@ function pack_b(transB: i32, B: usize, ldb: i32, k0: i32, kc: i32, j0: i32, nr: 
       }
     }
   } else if (ASC_FEATURE_SIMD && nr == NR) {
-    let src = B + ((<usize>k0 * ldb + j0) << 2), dst = PACK;
-    const stride = <usize>ldb << 2;
+    let dst = PACK;
     for (let k = 0; k < kc; k++) {
+      const src = B + ((<usize>depth_row(list, k0, k) * ldb + j0) << 2);
       v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
-      src += stride;
       dst += NR << 2;
     }
   } else {
     for (let k = 0; k < kc; k++) {
-      memory.copy(PACK + (<usize>(k * NR) << 2), B + ((<usize>(k0 + k) * ldb + j0) << 2), <usize>nr << 2);
+      memory.copy(PACK + (<usize>(k * NR) << 2), B + ((<usize>depth_row(list, k0, k) * ldb + j0) << 2), <usize>nr << 2);
     }
   }
 }

@@ -1,7 +1,7 @@
 // rnn-wasm kernels: the export list. Every function is pure over (pointer, size) arguments;
 // see the file of each for shapes and math.
 export { alloc, free, zero_f32, copy_f32 } from "./memory";
-export { gemm, gemm_naive, gemm_nn_by_t, transpose } from "./gemm";
+export { gemm, gemm_naive, gemm_nn_by_t, gemm_tn_rows, transpose } from "./gemm";
 export { softmax_xent, sigmoid_bce, squared_error } from "./loss";
 export { add_bias_rows, add_col_sums, add_col_sums_twice, input_projection, input_grads, copy_rows, reverse_steps, gather_steps, recurrent_rows } from "./cells";
 export { activation_forward, activation_backward, rnn_forward, rnn_backward, linear_forward, linear_backward } from "./rnn";

@@ -7,6 +7,12 @@
 //                        batch: transpose, then gemm_nn_by_t(m, H, G, …) — dot products over
 //                        contiguous rows; the baseline runs gemm(0, 0, …), which packs W_hh.
 //
+//   ragged, per batch:   dW_hh (G, H) += Σ_t dz<t>ᵀ h<t-1> over the rows that run in a batch of
+//                        sentences of different lengths: one gemm_tn_rows over the list of
+//                        those rows, against one gemm(1, 0, …) per run of contiguous rows (the
+//                        earlier outer_rows). Both are in this build; --ragged measures only
+//                        this, and writes only its own section.
+//
 // m = rows (the batch, or a worker's shard), H = n_a, G = gates · n_a. Each product is timed over
 // REPS alternating rounds (baseline, this build, or the reverse); a round's figure is the best of
 // CALLS timed loops, and the ratio is taken within the round. Prints, and writes its section of
@@ -14,10 +20,12 @@
 //
 //   node bench/recurrent.js --base <root of a built copy of the baseline>   (after npm run build)
 //   node bench/recurrent.js                                                  (this build alone)
+//   node bench/recurrent.js --ragged [--base <root>]                         (the ragged rows only;
+//                                                     with a baseline, the tagger's computeGradients too)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
-import { createRNN } from 'rnn-wasm';
+import { createModel, createRNN, Random, splitWords, WordTokenizer } from 'rnn-wasm';
 import { W1, w1Batch, w1Model } from './workloads.js';
 
 const RESULTS = new URL('./RESULTS.md', import.meta.url);
@@ -30,6 +38,11 @@ const LOOP_MS = 12;                                      // one timed loop of ca
 const STEP_REPS = Number(process.env.STEP_REPS ?? 7);   // alternating rounds of trainStep
 const STEPS = 3;                                         // trainSteps per round (the median taken)
 const PACKED_VALUES = 16384;                             // a W_hh this small packs (src/stack.ts)
+const RAGGED = [[128, 1], [128, 3], [128, 4], [256, 4]];  // (n_a, gates) of the ragged rows
+const RAGGED_B = 32;                                     // sentences per batch, as fit() cuts them
+const LIST = 1024;                                       // rows per gemm_tn_rows call (cells.ts: ROWS)
+const RAGGED_HEADING = '## Ragged weight gradients: one product over the rows that run';
+const TEXT = new URL('../data/pride-and-prejudice.txt', import.meta.url);
 
 const baseRoot = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : null;
 const here = new URL('..', import.meta.url).pathname;
@@ -177,18 +190,141 @@ function section(shapeRows, stepRows, started, load) {
   return lines.join('\n');
 }
 
-function writeSection(text) {
+/** Replace the section under `heading` in RESULTS.md with text (or add it at the end). */
+function writeSection(text, heading) {
   const old = readFileSync(RESULTS, 'utf8');
-  const start = old.indexOf(HEADING);
+  const start = old.indexOf(heading);
   if (start < 0) { writeFileSync(RESULTS, `${old.trimEnd()}\n\n${text}`); return; }
-  const next = old.indexOf('\n## ', start + HEADING.length);
+  const next = old.indexOf('\n## ', start + heading.length);
   writeFileSync(RESULTS, `${old.slice(0, start)}${text}${next < 0 ? '' : `\n${old.slice(next + 1)}`}`);
+}
+
+// --- ragged batches: the recurrent weight gradient over the rows that run ---
+
+/** The sentences of bench/data.js as lower-cased words, in one epoch's shuffled batches. */
+function sentenceBatches() {
+  const text = readFileSync(TEXT, 'utf8').replace(/_/g, '').replace(/\s+/g, ' ');
+  const words = text.split(/(?<=[.!?]["']?)\s+/).map((x) => splitWords(x, 'words').map((w) => w.toLowerCase())).filter((x) => x.length > 0);
+  const order = new Random(1).shuffle(words.map((_, i) => i));
+  const out = [];
+  for (let b = 0; b < order.length; b += RAGGED_B) out.push(order.slice(b, b + RAGGED_B).map((i) => words[i]));
+  return out;
+}
+
+/** Each batch as its lengths sorted longest first (as src/stack.ts runs them). */
+function raggedBatches() {
+  return sentenceBatches().map((b) => b.map((x) => x.length).sort((p, q) => q - p));
+}
+
+/** computeGradients of bench/data.js's tagger (BiLSTM n_a 128, embedding 100, tags read off each
+ *  lower-cased word) over the shuffled batches: this build against the baseline, alternating batch by
+ *  batch, REPS rounds; ms per epoch (medians) and the per-round ratio. */
+async function taggerGradients(libs) {
+  const batches = sentenceBatches();
+  const vocab = WordTokenizer.fromTokens(batches.flat(), { bos: false, eos: false });
+  const tag = (w) => (/^[^\p{L}\p{N}]+$/u.test(w) ? 0 : /ed$/.test(w) ? 1 : /ing$/.test(w) ? 2 : 3);
+  const data = batches.map((b) => ({ x: b.map((x) => vocab.encode(x)), y: b.map((x) => x.map(tag)) }));
+  const config = { architecture: 'many-to-many', cell: 'lstm', bidirectional: true, n_x: vocab.size, n_a: 128, n_y: 4, input: 'tokens', reduction: 'mean', seed: 1, embedding: 100 };
+  const models = await Promise.all(libs.map((l) => l.createModel(config)));
+  const losses = models.map((m) => m.computeGradients(data[0]).loss);
+  if (Math.abs(losses[0] - losses[1]) > 1e-6) throw new Error(`tagger: loss ${losses[0]} ≠ baseline ${losses[1]}`);
+  const ms = [[], []], ratio = [];
+  for (let r = 0; r < REPS; r++) {
+    const t = [0, 0];
+    data.forEach((b, i) => {
+      for (const j of (i + r) % 2 ? [0, 1] : [1, 0]) { const t0 = performance.now(); models[j].computeGradients(b, { names: [] }); t[j] += performance.now() - t0; }
+    });
+    ms[0].push(t[0]); ms[1].push(t[1]); ratio.push(t[1] / t[0]);
+  }
+  for (const m of models) m.dispose();
+  return { mine: median(ms[0]), base: median(ms[1]), ratio: median(ratio), lo: Math.min(...ratio), hi: Math.max(...ratio) };
+}
+
+/** A batch's rows that run (t·B + b for b < M_t), and its runs of contiguous rows as the earlier
+ *  outer_rows cut them (a step where every row runs joins the next). */
+function rowsOf(lens) {
+  const B = lens.length, T = lens[0], list = [], runs = [];
+  const running = (t) => lens.filter((n) => n > t).length;
+  for (let t = 0; t < T; t++) for (let b = 0; b < running(t); b++) list.push(t * B + b);
+  for (let t = 0; t < T;) {
+    const r0 = t * B;
+    let end = r0;
+    for (; t < T; t++) { const m = running(t); end = t * B + m; if (m < B) break; }
+    runs.push([r0, end]);
+    t = Math.ceil(end / B);
+  }
+  return { list, runs };
+}
+
+/** ms per epoch of dW_hh (G, H) += Σ dz<t>ᵀ h<t-1> over every batch: per run, and one listed
+ *  product; checks first that the two agree. */
+function ragged(w, H, G, batches) {
+  const k = w.k, most = Math.max(...batches.map((b) => b[0])) * RAGGED_B;
+  const dZ = w.alloc(most * G), A = w.alloc(most * H), dW = w.alloc(G * H);
+  const f = w.view();
+  let s = 7;
+  for (const [p, n] of [[dZ, most * G], [A, most * H]]) {
+    for (let i = 0; i < n; i++) { s = (s * 16807) % 2147483647; f[p / 4 + i] = s / 2147483647 - 0.5; }
+  }
+  const sets = batches.map(rowsOf);
+  const lists = sets.map(({ list }) => { const p = k.alloc(4 * list.length); new Int32Array(k.memory.buffer, p, list.length).set(list); return p; });
+  const perRun = () => {
+    for (const { runs } of sets) for (const [r0, r1] of runs) k.gemm(1, 0, G, H, r1 - r0, dZ + 4 * r0 * G, G, A + 4 * r0 * H, H, dW, H, 1);
+  };
+  const listed = () => {
+    sets.forEach(({ list }, i) => {
+      for (let r = 0; r < list.length; r += LIST) k.gemm_tn_rows(G, H, Math.min(LIST, list.length - r), lists[i] + 4 * r, dZ, G, A, H, dW, H, 1);
+    });
+  };
+  const result = (fn) => { w.view().fill(0, dW / 4, dW / 4 + G * H); fn(); return w.view().slice(dW / 4, dW / 4 + G * H); };
+  const a = result(perRun), b = result(listed);
+  let err = 0, top = 0;
+  for (let i = 0; i < a.length; i++) { err = Math.max(err, Math.abs(a[i] - b[i])); top = Math.max(top, Math.abs(a[i])); }
+  if (err > 1e-5 * top) throw new Error(`ragged dW_hh (H ${H}, G ${G}): one product differs from the runs by ${err} (largest ${top})`);
+  const time = (fn) => { const t0 = performance.now(); fn(); return performance.now() - t0; };
+  const runMs = [], listMs = [], ratio = [];
+  for (let r = 0; r < REPS; r++) {
+    const order = r % 2 ? [perRun, listed] : [listed, perRun];
+    const got = new Map(order.map((fn) => [fn, time(fn)]));
+    runMs.push(got.get(perRun)); listMs.push(got.get(listed)); ratio.push(got.get(perRun) / got.get(listed));
+  }
+  const calls = sets.reduce((n, x) => n + x.runs.length, 0), rows = sets.reduce((n, x) => n + x.list.length, 0);
+  return { H, G, calls, rows, perRun: median(runMs), listed: median(listMs), ratio: median(ratio), lo: Math.min(...ratio), hi: Math.max(...ratio) };
+}
+
+function raggedSection(rows, tagger, started, load) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return [RAGGED_HEADING, '',
+    `Written by \`bench/recurrent.js --ragged\`; replaces its own section on every run. ${started}; ${cpu}, ${os.cpus().length} cores, Node ${process.version}, the 'simd' build; load average (1 min) ${load[0].toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
+    '',
+    `The recurrent weights' gradient dW_hh (G, H) += Σ_t dz<t>ᵀ h<t-1> of one epoch of bench/data.js's shuffled batches (${rows[0]?.rows ?? 0} rows that run in ${raggedBatches().length} batches of ${RAGGED_B} sentences of 1–101 tokens): one gemm(1, 0, …) per run of contiguous rows, against one gemm_tn_rows over the list of the rows that run (up to ${LIST} rows a call). ms per epoch, the median of ${REPS} alternating rounds; the ratio is taken within a round (median, range).`,
+    '',
+    '| H | G | gemm calls per epoch | per run, ms | one product, ms | speed-up |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.H} | ${r.G} | ${r.calls} | ${fmt(r.perRun)} | ${fmt(r.listed)} | ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)}) |`),
+    '',
+    tagger ? `Whole \`computeGradients\` of the tagger (BiLSTM n_a 128, embedding 100) over the same batches, against the baseline given by --base, alternating batch by batch: ${fmt(tagger.mine, 0)} ms per epoch against ${fmt(tagger.base, 0)} (medians of ${REPS} rounds), ${fmt(tagger.ratio, 3)}× (${fmt(tagger.lo, 3)}–${fmt(tagger.hi, 3)}).` : '',
+    '',
+  ].filter((l, i, a) => l !== '' || a[i - 1] !== '').join('\n');
 }
 
 const started = new Date().toISOString(), load = os.loadavg();
 const mine = await kernels(here);
-const base = baseRoot ? await kernels(baseRoot) : null;
-const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
-const shapeRows = await shapes(base, mine);
-const stepRows = process.env.SHAPES_ONLY ? [] : await steps(baseLib);
-writeSection(section(shapeRows, stepRows, started, load));
+if (process.argv.includes('--ragged')) {
+  const batches = raggedBatches(), rows = [];
+  for (const [H, gates] of RAGGED) {
+    rows.push(ragged(mine, H, gates * H, batches));
+    const r = rows.at(-1);
+    process.stdout.write(`ragged H ${H} G ${r.G}: per run ${fmt(r.perRun)} ms (${r.calls} calls), one product ${fmt(r.listed)} ms: ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)})\n`);
+  }
+  const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
+  const tagger = baseLib ? await taggerGradients([{ createModel }, baseLib]) : null;
+  if (tagger) process.stdout.write(`tagger computeGradients: ${fmt(tagger.mine, 0)} ms per epoch against ${fmt(tagger.base, 0)}: ${fmt(tagger.ratio, 3)}×\n`);
+  writeSection(raggedSection(rows, tagger, started, load), RAGGED_HEADING);
+} else {
+  const base = baseRoot ? await kernels(baseRoot) : null;
+  const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
+  const shapeRows = await shapes(base, mine);
+  const stepRows = process.env.SHAPES_ONLY ? [] : await steps(baseLib);
+  writeSection(section(shapeRows, stepRows, started, load), HEADING);
+}

@@ -40,6 +40,8 @@ export interface Kernels {
              A: number, lda: number, B: number, ldb: number, C: number, ldc: number, accumulate: number): void;
   gemm_nn_by_t(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number,
                BT: number, ldbt: number, C: number, ldc: number, accumulate: number): void;
+  gemm_tn_rows(M: number, N: number, K: number, rows: number, A: number, lda: number, B: number, ldb: number,
+               C: number, ldc: number, accumulate: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   softmax_xent(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   sigmoid_bce(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
