@@ -20,8 +20,9 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bucketBatches, createModel, getMemoryStats, Random, splitWords, WordTokenizer } from 'rnn-wasm';
+import { bucketBatches, createModel, getMemoryStats, Random, WordTokenizer } from 'rnn-wasm';
 import { fmt, machine, mark, median, table, writeSection } from './report.js';
+import { prideSentences } from './workloads.js';
 
 const TEXT = new URL('../data/pride-and-prejudice.txt', import.meta.url);
 const TAGGER = { architecture: 'many-to-many', cell: 'lstm', bidirectional: true, n_x: 20000, n_a: 128, n_y: 6, input: 'tokens', reduction: 'mean', seed: 1 };
@@ -35,8 +36,7 @@ const log = (...args) => console.log(...args);
 
 /** The sentences as word ids (lower-cased) and surface tags. */
 function sentences() {
-  const text = readFileSync(TEXT, 'utf8').replace(/_/g, '').replace(/\s+/g, ' ');
-  const words = text.split(/(?<=[.!?]["']?)\s+/).map((s) => splitWords(s, 'words')).filter((s) => s.length > 0);
+  const words = prideSentences();
   const vocab = WordTokenizer.fromTokens(words.map((s) => s.map((w) => w.toLowerCase())), { bos: false, eos: false });
   const tag = (w) => (/^[^\p{L}\p{N}]+$/u.test(w) ? 0 : /^\p{Lu}/u.test(w) ? 1 : /ed$/.test(w) ? 2 : /ing$/.test(w) ? 3 : /ly$/.test(w) ? 4 : 5);
   return { x: words.map((s) => vocab.encode(s.map((w) => w.toLowerCase()))), y: words.map((s) => s.map(tag)), vocab: vocab.size };

@@ -22,13 +22,13 @@
 //   node bench/recurrent.js                                                  (this build alone)
 //   node bench/recurrent.js --ragged [--base <root>]                         (the ragged rows only;
 //                                                     with a baseline, the tagger's computeGradients too)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import os from 'node:os';
-import { createModel, createRNN, Random, splitWords, WordTokenizer } from 'rnn-wasm';
-import { W1, w1Batch, w1Model } from './workloads.js';
+import { createModel, createRNN, Random, WordTokenizer } from 'rnn-wasm';
+import { fmt, median, writeSection } from './report.js';
+import { prideSentences, W1, w1Batch, w1Model } from './workloads.js';
 
-const RESULTS = new URL('./RESULTS.md', import.meta.url);
 const HEADING = '## Per-step recurrent products: the shapes of BPTT';
 const ROWS = [1, 4, 16, 32, 64];
 const SIZES = [128, 512];
@@ -42,7 +42,6 @@ const RAGGED = [[128, 1], [128, 3], [128, 4], [256, 4]];  // (n_a, gates) of the
 const RAGGED_B = 32;                                     // sentences per batch, as fit() cuts them
 const LIST = 1024;                                       // rows per gemm_tn_rows call (cells.ts: ROWS)
 const RAGGED_HEADING = '## Ragged weight gradients: one product over the rows that run';
-const TEXT = new URL('../data/pride-and-prejudice.txt', import.meta.url);
 
 const baseRoot = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : null;
 const here = new URL('..', import.meta.url).pathname;
@@ -88,8 +87,6 @@ function rate(fn, flops) {
   return flops / best / 1e6;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const fmt = (x, d = 1) => x.toFixed(d);
 
 /** The backward through W_hhᵀ equals the baseline's product (the same sums, up to order). */
 function check(base, mine, m, H, G) {
@@ -120,7 +117,7 @@ async function shapes(base, mine) {
           row[which] = { mine: median(mineR), base: base ? median(baseR) : null, ratio: base ? median(ratio) : null, lo: Math.min(...ratio), hi: Math.max(...ratio) };
         }
         rows.push(row);
-        process.stdout.write(`H ${H} G ${G} m ${m}: fwd ${fmt(row.fwd.mine)} GFLOP/s${base ? ` (${fmt(row.fwd.ratio, 2)}×)` : ''}, bwd ${fmt(row.bwd.mine)}${base ? ` (${fmt(row.bwd.ratio, 2)}×)` : ''}\n`);
+        process.stdout.write(`H ${H} G ${G} m ${m}: fwd ${fmt(row.fwd.mine, 1)} GFLOP/s${base ? ` (${fmt(row.fwd.ratio, 2)}×)` : ''}, bwd ${fmt(row.bwd.mine, 1)}${base ? ` (${fmt(row.bwd.ratio, 2)}×)` : ''}\n`);
       }
     }
   }
@@ -156,7 +153,7 @@ async function steps(baseLib) {
         for (const mdl of models) mdl.dispose?.();
         const row = { cell, n_a, B, mine: median(ms[0]), base: models[1] ? median(ms[1]) : null, ratio: ratio.length ? median(ratio) : null, lo: Math.min(...ratio), hi: Math.max(...ratio) };
         out.push(row);
-        process.stdout.write(`${cell} ${n_a} B ${B}: ${fmt(row.mine)} ms${row.base ? ` vs ${fmt(row.base)} (${fmt(row.ratio, 2)}×)` : ''}\n`);
+        process.stdout.write(`${cell} ${n_a} B ${B}: ${fmt(row.mine, 1)} ms${row.base ? ` vs ${fmt(row.base, 1)} (${fmt(row.ratio, 2)}×)` : ''}\n`);
       }
     }
   }
@@ -177,34 +174,24 @@ function section(shapeRows, stepRows, started, load) {
     cmp ? '| H | G | m | forward | baseline | ratio | backward | baseline | ratio |' : '| H | G | m | forward | backward |',
     cmp ? '| --- | --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- |',
     ...shapeRows.map((r) => cmp
-      ? `| ${r.H} | ${r.G} | ${r.m} | ${fmt(r.fwd.mine)} | ${fmt(r.fwd.base)}${ratio(r.fwd)} | ${fmt(r.bwd.mine)} | ${fmt(r.bwd.base)}${ratio(r.bwd)} |`
-      : `| ${r.H} | ${r.G} | ${r.m} | ${fmt(r.fwd.mine)} | ${fmt(r.bwd.mine)} |`),
+      ? `| ${r.H} | ${r.G} | ${r.m} | ${fmt(r.fwd.mine, 1)} | ${fmt(r.fwd.base, 1)}${ratio(r.fwd)} | ${fmt(r.bwd.mine, 1)} | ${fmt(r.bwd.base, 1)}${ratio(r.bwd)} |`
+      : `| ${r.H} | ${r.G} | ${r.m} | ${fmt(r.fwd.mine, 1)} | ${fmt(r.bwd.mine, 1)} |`),
     '',
     `Whole \`trainStep\` of W1 (vocabulary ${W1.V}, T ${W1.T}, Adam, one layer, one thread), ms: the median of ${STEP_REPS} rounds, each the median of ${STEPS} steps. B 16 is one worker's shard of the 2-worker rows.`,
     '',
     cmp ? '| cell | n_a | B | this build | baseline | speed-up |' : '| cell | n_a | B | ms |',
     cmp ? '| --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- |',
-    ...stepRows.map((r) => cmp ? `| ${r.cell.toUpperCase()} | ${r.n_a} | ${r.B} | ${fmt(r.mine)} | ${fmt(r.base)}${ratio(r)} |` : `| ${r.cell.toUpperCase()} | ${r.n_a} | ${r.B} | ${fmt(r.mine)} |`),
+    ...stepRows.map((r) => cmp ? `| ${r.cell.toUpperCase()} | ${r.n_a} | ${r.B} | ${fmt(r.mine, 1)} | ${fmt(r.base, 1)}${ratio(r)} |` : `| ${r.cell.toUpperCase()} | ${r.n_a} | ${r.B} | ${fmt(r.mine, 1)} |`),
     '',
   ].filter((l, i, a) => l !== '' || a[i - 1] !== '');
   return lines.join('\n');
-}
-
-/** Replace the section under `heading` in RESULTS.md with text (or add it at the end). */
-function writeSection(text, heading) {
-  const old = readFileSync(RESULTS, 'utf8');
-  const start = old.indexOf(heading);
-  if (start < 0) { writeFileSync(RESULTS, `${old.trimEnd()}\n\n${text}`); return; }
-  const next = old.indexOf('\n## ', start + heading.length);
-  writeFileSync(RESULTS, `${old.slice(0, start)}${text}${next < 0 ? '' : `\n${old.slice(next + 1)}`}`);
 }
 
 // --- ragged batches: the recurrent weight gradient over the rows that run ---
 
 /** The sentences of bench/data.js as lower-cased words, in one epoch's shuffled batches. */
 function sentenceBatches() {
-  const text = readFileSync(TEXT, 'utf8').replace(/_/g, '').replace(/\s+/g, ' ');
-  const words = text.split(/(?<=[.!?]["']?)\s+/).map((x) => splitWords(x, 'words').map((w) => w.toLowerCase())).filter((x) => x.length > 0);
+  const words = prideSentences().map((x) => x.map((w) => w.toLowerCase()));
   const order = new Random(1).shuffle(words.map((_, i) => i));
   const out = [];
   for (let b = 0; b < order.length; b += RAGGED_B) out.push(order.slice(b, b + RAGGED_B).map((i) => words[i]));
@@ -301,7 +288,7 @@ function raggedSection(rows, tagger, started, load) {
     '',
     '| H | G | gemm calls per epoch | per run, ms | one product, ms | speed-up |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.H} | ${r.G} | ${r.calls} | ${fmt(r.perRun)} | ${fmt(r.listed)} | ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)}) |`),
+    ...rows.map((r) => `| ${r.H} | ${r.G} | ${r.calls} | ${fmt(r.perRun, 1)} | ${fmt(r.listed, 1)} | ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)}) |`),
     '',
     tagger ? `Whole \`computeGradients\` of the tagger (BiLSTM n_a 128, embedding 100) over the same batches, against the baseline given by --base, alternating batch by batch: ${fmt(tagger.mine, 0)} ms per epoch against ${fmt(tagger.base, 0)} (medians of ${REPS} rounds), ${fmt(tagger.ratio, 3)}× (${fmt(tagger.lo, 3)}–${fmt(tagger.hi, 3)}).` : '',
     '',
@@ -315,16 +302,16 @@ if (process.argv.includes('--ragged')) {
   for (const [H, gates] of RAGGED) {
     rows.push(ragged(mine, H, gates * H, batches));
     const r = rows.at(-1);
-    process.stdout.write(`ragged H ${H} G ${r.G}: per run ${fmt(r.perRun)} ms (${r.calls} calls), one product ${fmt(r.listed)} ms: ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)})\n`);
+    process.stdout.write(`ragged H ${H} G ${r.G}: per run ${fmt(r.perRun, 1)} ms (${r.calls} calls), one product ${fmt(r.listed, 1)} ms: ${fmt(r.ratio, 2)}× (${fmt(r.lo, 2)}–${fmt(r.hi, 2)})\n`);
   }
   const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
   const tagger = baseLib ? await taggerGradients([{ createModel }, baseLib]) : null;
   if (tagger) process.stdout.write(`tagger computeGradients: ${fmt(tagger.mine, 0)} ms per epoch against ${fmt(tagger.base, 0)}: ${fmt(tagger.ratio, 3)}×\n`);
-  writeSection(raggedSection(rows, tagger, started, load), RAGGED_HEADING);
+  writeSection(RAGGED_HEADING, raggedSection(rows, tagger, started, load));
 } else {
   const base = baseRoot ? await kernels(baseRoot) : null;
   const baseLib = baseRoot ? await import(pathToFileURL(`${baseRoot}/dist/index.js`).href) : null;
   const shapeRows = await shapes(base, mine);
   const stepRows = process.env.SHAPES_ONLY ? [] : await steps(baseLib);
-  writeSection(section(shapeRows, stepRows, started, load), HEADING);
+  writeSection(HEADING, section(shapeRows, stepRows, started, load));
 }

@@ -9,11 +9,22 @@
 //   W2  generation: an LSTM of n_a 256 over the same vocabulary, batch 1, one token at a time
 //       (the state carried, softmax, the next token drawn and fed back).
 //
+// And the sentences of the real-data workload (bench/data.js, bench/recurrent.js --ragged).
+//
 // T = steps, B = sequences per batch, V = vocabulary, n_a = hidden size.
+import { readFileSync } from 'node:fs';
+import { splitWords } from 'rnn-wasm';
 import { weightsFor } from './torch.js';
 
 export const W1 = { V: 65, T: 64, B: 32, lr: 2e-3, cells: ['rnn', 'lstm', 'gru'], sizes: [128, 512], check: 3 };
 export const W2 = { cell: 'lstm', n_a: 256, V: 65, prime: [0], check: 50, tokens: 200 };
+
+/** The sentences of data/pride-and-prejudice.txt (cut after . ! or ?, with a closing quote),
+ *  each as its words and punctuation (splitWords), in the file's order. */
+export function prideSentences() {
+  const text = readFileSync(new URL('../data/pride-and-prejudice.txt', import.meta.url), 'utf8').replace(/_/g, '').replace(/\s+/g, ' ');
+  return text.split(/(?<=[.!?]["']?)\s+/).map((s) => splitWords(s, 'words')).filter((s) => s.length > 0);
+}
 
 /** Deterministic uniform numbers in [0, 1) (xorshift32). */
 export function xorshift(seed) {
