@@ -45,11 +45,7 @@ const EDGE: usize = memory.data(MR * NR * 4, 16);  // (MR, NR) tile for ragged r
 export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
                      A: usize, lda: i32, B: usize, ldb: i32,
                      C: usize, ldc: i32, accumulate: i32): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * ldc << 2), 0, <usize>N << 2);
-    return;
-  }
+  if (empty(M, N, K, C, ldc, accumulate)) return;
   if (!transA && transB && M <= DOT_M) {
     gemm_nt_dots(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
@@ -63,12 +59,17 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32,
  *  into calls that accumulate gives the same bits as one call). */
 export function gemm_tn_rows(M: i32, N: i32, K: i32, rows: usize, A: usize, lda: i32, B: usize, ldb: i32,
                              C: usize, ldc: i32, accumulate: i32): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * ldc << 2), 0, <usize>N << 2);
-    return;
-  }
+  if (empty(M, N, K, C, ldc, accumulate)) return;
   blocked(1, 0, M, N, K, rows, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** Whether the product has no terms (M, N or K ≤ 0), having done what it means then: C = 0 for
+ *  K ≤ 0 unless accumulating. */
+function empty(M: i32, N: i32, K: i32, C: usize, ldc: i32, accumulate: i32): bool {
+  if (M <= 0 || N <= 0) return true;
+  if (K > 0) return false;
+  if (!accumulate) for (let i = 0; i < M; i++) memory.fill(C + (<usize>i * ldc << 2), 0, <usize>N << 2);
+  return true;
 }
 
 /** The register-blocked product of gemm() (K > 0); rows != 0 lists the depth's rows of A and B
