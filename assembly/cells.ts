@@ -24,6 +24,7 @@
 // dz<t> over the rows of that slot, left in WT for the caller to turn into dW_ih and ∂L/∂x.
 
 import { gemm, gemm_tn_rows, KC, transpose } from "./gemm";
+import { pack_rows4 } from "./dot";
 
 const COLS: i32 = 16;   // columns add_col_sums_twice sums at once (four f32x4 in registers)
 const ROWS: i32 = 4 * KC;   // running rows listed per gemm_tn_rows call (a multiple of KC: same sums as one call)
@@ -101,6 +102,20 @@ export function outer_rows(dW: usize, dZ: usize, ldz: i32, A: usize, n: i32, H: 
     }
   }
   if (k) gemm_tn_rows(n, H, k, RUNNING, dZ, ldz, A, H, dW, H, 1);
+}
+
+/** PW (G·H values) = W_hh (G, H) of a cell (0 rnn, 1 lstm, 2 gru) copied in groups of four rows
+ *  (dot.ts: pack_rows4) as the cell's forward reads it: one matrix for the vanilla and LSTM
+ *  cells; for GRU, its rows r and z, then its rows n (W_hn), each a matrix of its own, since the
+ *  reset-before cell multiplies W_hn by r ⊙ h<t-1>. */
+export function pack_recurrent(PW: usize, W_hh: usize, cell: i32, H: i32): void {
+  if (cell == 2) {
+    const n = <usize>(2 * H * H) << 2;
+    pack_rows4(PW, W_hh, H, 2 * H, H);
+    pack_rows4(PW + n, W_hh + n, H, H, H);
+  } else {
+    pack_rows4(PW, W_hh, H, cell == 1 ? 4 * H : H, H);
+  }
 }
 
 /** Rows the recurrent kernels computed (Σ M_t over calls and steps); reset = 1 starts the

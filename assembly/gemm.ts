@@ -24,10 +24,12 @@
 // gemm_nn_by_t. gemm_tn_rows is Aᵀ·B whose depth walks a list of rows of A and B (the rows of
 // a ragged batch that run, cells.ts: outer_rows): the same packed blocks, each depth k packed
 // from row rows[k], so a weight gradient over scattered rows is one product, not one per run.
+// gemm_nt_w is a recurrent product A·W_hhᵀ that reads W_hh's copy in groups of four rows
+// (dot.ts: pack_rows4) when its caller made one: the batch-1 steps of a whole generation.
 // gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
 
-import { gemm_nt_dots } from "./dot";
+import { gemm_nt_dots, gemm_nt_packed } from "./dot";
 import { madd } from "./simd";
 
 export const KC: i32 = 256;  // depth of one packed panel of B
@@ -127,6 +129,15 @@ export function gemm_nn_by_t(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usiz
                              BT: usize, ldbt: i32, C: usize, ldc: i32, accumulate: i32): void {
   if (BT && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_dots(M, N, K, A, lda, BT, ldbt, C, ldc, accumulate);
   else gemm(0, 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** C (M, N) (+)= A (M, K) · Wᵀ for a weight W (N, K) stored (out, in), rows K apart: from PW, W
+ *  copied by pack_rows4 (dot.ts), when the caller has one and M ≤ DOT_M (the same bits as the
+ *  dot products over W); else gemm(). */
+export function gemm_nt_w(M: i32, N: i32, K: i32, A: usize, lda: i32, W: usize, PW: usize,
+                          C: usize, ldc: i32, accumulate: i32): void {
+  if (PW && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_packed(M, N, K, A, lda, PW, C, ldc, accumulate);
+  else gemm(0, 1, M, N, K, A, lda, W, K, C, ldc, accumulate);
 }
 
 /** WT = W_hhᵀ (H, G) from W_hh (G, H) when WT != 0 and the batch's B rows per step take

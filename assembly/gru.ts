@@ -15,9 +15,11 @@
 // slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
 // input_projection). Backward may pass WhT, scratch for W_hhᵀ (n_a, 3·n_a), or 0: it is made
 // from W_hh at every call and read by the per-step products (gemm.ts: gemm_nn_by_t).
+// Forward may pass PW, W_hh as cells.ts: pack_recurrent copies it, or 0: the per-step products
+// read that copy (gemm.ts: gemm_nt_w), with the same bits.
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
-import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
+import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
@@ -147,11 +149,12 @@ import { madd } from "./simd";
  *  padded step is zero (lens, see cells.ts). */
 export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, tokens: i32, WT: usize,
                             W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, lens: usize,
-                            T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32): void {
+                            T: i32, B: i32, n_x: i32, n_a: i32, reset_after: i32, PW: usize): void {
   const H = n_a, G = 3 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   const nOff = <usize>(2 * H) << 2;                                      // bytes to the n part of a row
   const W_hn = W_hh + (<usize>(2 * H * H) << 2);
+  const PWn = PW ? PW + (<usize>(2 * H * H) << 2) : 0;                  // W_hn's own copy (cells.ts: pack_recurrent)
   input_projection(Gt, X, tokens, WT, W_ih, b_ih, 0, lens, T, B, n_x, G);         // W_ih x<t> + b_ih
   for (let t = 0; t < T; t++) {
     const hp = A + <usize>t * block, hn = Hn + <usize>t * block;
@@ -159,14 +162,19 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
     // S[:, r z] = W_h{r,z} h<t-1> + b_h{r,z}; reset_after: also S[:, n] = W_hn h<t-1> + b_hn
     const rows = active_rows(lens, t, B);                               // rows `rows`.. are padding
     const m = reset_after ? G : 2 * H;
-    gemm(0, 1, rows, m, H, hp, H, W_hh, H, S, G, 0);
+    if (PW) {                                                            // r, z then n: each entry the same sum
+      gemm_nt_w(rows, 2 * H, H, hp, H, W_hh, PW, S, G, 0);
+      if (reset_after) gemm_nt_w(rows, H, H, hp, H, W_hn, PWn, S + nOff, G, 0);
+    } else {
+      gemm(0, 1, rows, m, H, hp, H, W_hh, H, S, G, 0);
+    }
     add_bias_rows(S, b_hh, rows, m, G);
     for (let b = 0; b < rows; b++) {
       const row = <usize>b * H << 2;
       gru_gates(g + (<usize>b * G << 2), S + (<usize>b * G << 2), hn + row, hp + row, H, reset_after);   // r, z; Hn
     }
     if (!reset_after) {
-      gemm(0, 1, rows, H, H, hn, H, W_hn, H, S + nOff, G, 0);            // S[:, n] = W_hn (r ⊙ h)
+      gemm_nt_w(rows, H, H, hn, H, W_hn, PWn, S + nOff, G, 0);            // S[:, n] = W_hn (r ⊙ h)
       add_bias_rows(S + nOff, b_hh + nOff, rows, H, G);                   //          + b_hn
     }
     for (let b = 0; b < rows; b++) {

@@ -12,9 +12,11 @@
 // slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
 // input_projection). Backward may pass WhT, scratch for W_hhᵀ (n_a, 4·n_a), or 0: it is made
 // from W_hh at every call and read by the per-step products (gemm.ts: gemm_nn_by_t).
+// Forward may pass PW, W_hh as cells.ts: pack_recurrent copies it, or 0: the per-step products
+// read that copy (gemm.ts: gemm_nt_w), with the same bits.
 // see: Hochreiter & Schmidhuber (1997); PyTorch nn.LSTM.
 
-import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
+import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
 import { active_rows, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
@@ -87,7 +89,7 @@ import { madd } from "./simd";
  *  with the activated gates; every row of a padded step is zero (lens, see cells.ts). */
 export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize, tokens: i32, WT: usize,
                              W_ih: usize, W_hh: usize, b_ih: usize, b_hh: usize, lens: usize,
-                             T: i32, B: i32, n_x: i32, n_a: i32): void {
+                             T: i32, B: i32, n_x: i32, n_a: i32, PW: usize): void {
   const H = n_a, G = 4 * n_a;
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   input_projection(Gt, X, tokens, WT, W_ih, b_ih, b_hh, lens, T, B, n_x, G);   // W_ih x<t> + b_ih + b_hh
@@ -95,7 +97,7 @@ export function lstm_forward(A: usize, C: usize, TC: usize, Gt: usize, X: usize,
     const hp = A + <usize>t * block, cp = C + <usize>t * block;
     const g = Gt + <usize>t * gblock;
     const m = active_rows(lens, t, B);                                  // rows m.. are padding
-    gemm(0, 1, m, G, H, hp, H, W_hh, H, g, G, 1);                       // += W_hh h<t-1>
+    gemm_nt_w(m, G, H, hp, H, W_hh, PW, g, G, 1);                       // += W_hh h<t-1>
     for (let b = 0; b < m; b++) {
       const row = <usize>b * H << 2;
       lstm_row(g + (<usize>b * G << 2), cp + row, cp + block + row, TC + <usize>t * block + row, hp + block + row, H);

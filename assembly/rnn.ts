@@ -12,10 +12,12 @@
 // slots (tokens = 2) pass WT holding W_ih x for each of n_x distinct inputs (cells.ts:
 // input_projection). Backward may pass WhT, scratch for W_hhᵀ (n_a, G), or 0: it is made from
 // W_hh at every call and read by the per-step products (gemm.ts: gemm_nn_by_t).
+// Forward may pass PW, W_hh as cells.ts: pack_recurrent copies it, or 0: the per-step products
+// read that copy (gemm.ts: gemm_nt_w), with the same bits.
 // see: Elman (1990); PyTorch nn.RNN (same parameters: weight_ih = W_ax, weight_hh = W_aa,
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 
-import { gemm, gemm_nn_by_t, transpose_for_rows } from "./gemm";
+import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
 import { tanh_to } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 
@@ -60,13 +62,13 @@ export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): voi
  *  padded steps (lens, see cells.ts). */
 export function rnn_forward(A: usize, X: usize, tokens: i32, WT: usize,
                             W_ax: usize, W_aa: usize, b_x: usize, b_a: usize, lens: usize,
-                            T: i32, B: i32, n_x: i32, n_a: i32, relu: i32): void {
+                            T: i32, B: i32, n_x: i32, n_a: i32, relu: i32, PW: usize): void {
   const block = <usize>B * n_a << 2;       // bytes in one (B, n_a) step
   input_projection(A + block, X, tokens, WT, W_ax, b_x, b_a, lens, T, B, n_x, n_a);   // W_ax x<t> + b_x + b_a
   for (let t = 0; t < T; t++) {
     const prev = A + <usize>t * block, next = prev + block;
     const m = active_rows(lens, t, B);                                // rows m.. are padding
-    gemm(0, 1, m, n_a, n_a, prev, n_a, W_aa, n_a, next, n_a, 1);   // += W_aa a<t-1>
+    gemm_nt_w(m, n_a, n_a, prev, n_a, W_aa, PW, next, n_a, 1);      // += W_aa a<t-1>
     activation_forward(next, m * n_a, relu);                          // a<t> = act(·)
     clear_padded(next, lens, t, B, n_a);                              // padding: a<t> = 0
   }

@@ -17,6 +17,7 @@ import { gru_forward } from "./gru";
 import { head_loss } from "./head";
 import { embedding_forward } from "./embedding";
 import { sample_token } from "./sample";
+import { pack_recurrent } from "./cells";
 
 // header fields
 const L_: i32 = 0;         // layers
@@ -51,6 +52,7 @@ const TC: i32 = 10;        // LSTM (cap, n_a)
 const GT: i32 = 11;        // LSTM (cap, 4·n_a), GRU (cap, 3·n_a)
 const HN: i32 = 12;        // GRU (cap, n_a)
 const S_: i32 = 13;        // GRU (cap, 3·n_a)
+const PW_: i32 = 14;       // W_hh copied by pack_recurrent (G·n_a), or 0: read while this field is set
 const LAYER: i32 = 16;
 
 // @ts-ignore: decorator
@@ -65,14 +67,14 @@ function layer_step(p: usize, X: usize, tokens: i32, B: i32): void {
   const n_a = field(p, N_A), n_in = field(p, N_IN);
   const A = ptr(p, A_), block = <usize>B * n_a << 2;
   const W_ih = ptr(p, W_IH), W_hh = ptr(p, W_HH), b_ih = ptr(p, B_IH), b_hh = ptr(p, B_HH);
-  const cell = field(p, CELL);
+  const cell = field(p, CELL), PW = ptr(p, PW_);
   if (cell == 0) {
-    rnn_forward(A, X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG));
+    rnn_forward(A, X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG), PW);
   } else if (cell == 1) {
-    lstm_forward(A, ptr(p, C_), ptr(p, TC), ptr(p, GT), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a);
+    lstm_forward(A, ptr(p, C_), ptr(p, TC), ptr(p, GT), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, PW);
     memory.copy(ptr(p, C_), ptr(p, C_) + block, block);              // c<t-1> ← c<t>
   } else {
-    gru_forward(A, ptr(p, GT), ptr(p, HN), ptr(p, S_), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG));
+    gru_forward(A, ptr(p, GT), ptr(p, HN), ptr(p, S_), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG), PW);
   }
   memory.copy(A, A + block, block);                                  // h<t-1> ← h<t>
 }
@@ -98,6 +100,17 @@ export function plan_step(plan: usize, B: i32): void {
   const output = field(plan, OUTPUT), n_y = field(plan, N_Y);
   if (output < 0) return;
   head_loss(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
+}
+
+/** Every layer with a PW field: W_hh copied into it now (cells.ts: pack_recurrent). The copy
+ *  is read until the caller clears the field, so the caller makes it where the weights cannot
+ *  change before then (one generation run to its end in one call). */
+export function plan_pack(plan: usize): void {
+  const L = field(plan, L_);
+  for (let l = 0; l < L; l++) {
+    const p = layer_at(plan, l), PW = ptr(p, PW_);
+    if (PW) pack_recurrent(PW, ptr(p, W_HH), field(p, CELL), field(p, N_A));
+  }
 }
 
 /** The token chosen from row `row` of the outputs (softmax heads), by sample.ts's rules. */

@@ -15,6 +15,7 @@
 // on a shared machine hits one epoch of one variant. Writes its section of RESULTS.md.
 //
 //   node bench/data.js          (after npm run build, and npm --prefix bench install)
+//   BENCH_LABEL="Node 22" node22 bench/data.js   (another runtime, in a section of its own)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ const E = 100;
 const FIT = { batchSize: 32, optimizer: 'adam', learningRate: 2e-3 };
 const ROUNDS = 3;
 const STREAM_MB = [4, 16, 64];
-const HEADING = '## Real data at scale';
+// BENCH_LABEL names a run on another runtime (say "Node 22"): its own section, beside this one
+const HEADING = process.env.BENCH_LABEL ? `## ${process.env.BENCH_LABEL}: real data at scale` : '## Real data at scale';
 const MiB = 2 ** 20;
 const log = (...args) => console.log(...args);
 
@@ -131,7 +133,7 @@ async function memoryAfterOneStep(config, data) {
   const longest = data.x.map((s, i) => [s.length, i]).sort((a, b) => b[0] - a[0]).slice(0, FIT.batchSize).map(([, i]) => i);
   model.trainStep({ x: longest.map((i) => data.x[i]), y: longest.map((i) => data.y[i]) }, { optimizer: FIT.optimizer, learningRate: FIT.learningRate });
   const s = getMemoryStats();
-  const out = { reserved: s.reservedBytes, used: model.memoryBytes, instances: s.instances, models: s.models.length };
+  const out = { reserved: s.reservedBytes, used: model.memoryBytes, instances: s.instances, models: s.models.length, backend: s.models[0]?.backend };
   model.dispose();
   return out;
 }
@@ -218,7 +220,7 @@ const memRatio = onehot.memory.reserved / embedded.memory.reserved;
 const text = `${HEADING}: embedding, length bucketing, streaming
 
 Written by \`bench/data.js\` (\`node bench/data.js\` after \`npm run build\`); replaces its own section on every run.
-${new Date().toISOString()}; ${machine()}; whole run ${fmt((performance.now() - t0) / 1000, 0)} s.
+${new Date().toISOString()}; ${machine()}; kernels: '${onehot.memory.backend}' (the default, \`backend: 'auto'\`); whole run ${fmt((performance.now() - t0) / 1000, 0)} s.
 
 Data: the ${data.x.length} sentences of *Pride and Prejudice* chapters 1–12 (\`data/\`), ${lengths[0]}–${lengths.at(-1)} tokens (median
 ${median(lengths)}, mean ${fmt(lengths.reduce((s, n) => s + n, 0) / lengths.length, 1)}), lower-cased words and punctuation; each token tagged by its surface form

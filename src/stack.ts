@@ -525,13 +525,13 @@ export class Stack {
     const WT = this.tokenTable(tokens);
     switch (c.cell) {
       case 'rnn':
-        k.rnn_forward(cw.A.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
+        k.rnn_forward(cw.A.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0, 0);
         break;
       case 'lstm':
-        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a);
+        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, 0);
         break;
       case 'gru':
-        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0);
+        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0, 0);
         break;
     }
   }

@@ -2,7 +2,9 @@
 // layer stepped for B rows (1 for a stream, a few for a beam), the state kept in wasm memory.
 // Token ids reach layer 0 as one-hot columns or through the stack's embedding table.
 // One wasm call advances every layer and the head (assembly/step.ts); for one token stream one
-// call also chooses the next token, so generating allocates nothing per token. A pool hands
+// call also chooses the next token, so generating allocates nothing per token. A generation run
+// to its end in one call (sample(), generateMany(), beam search) first copies each W_hh into
+// groups of four rows, which the per-token products read as one stream (withPackedWeights). A pool hands
 // each generation in progress a stepper of its own, so generations never share a state.
 //
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
@@ -17,8 +19,10 @@ import { OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 16, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15 } as const;
-const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13 } as const;
+const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13, PW: 14 } as const;
 const CELLS = { rnn: 0, lstm: 1, gru: 2 } as const;
+/** Steps from which a generation copies W_hh for withPackedWeights: the copy costs about one. */
+export const PACK_STEPS = 8;
 
 /** The output layer a stepper runs after the stack. */
 export interface StepperHead {
@@ -36,6 +40,7 @@ interface Work {
   X: Region;
   P?: Region;
   R: Region;
+  PW?: Region[];           // per layer, W_hh copied in groups of four rows (made on first use)
 }
 
 export class Stepper implements TokenSource {
@@ -76,6 +81,38 @@ export class Stepper implements TokenSource {
     this.arena.i32(ws.R, 0, rows.length).set(rows);
     this.kernels.plan_select(ws.plan.ptr, rows.length);
     this.B = rows.length;
+  }
+
+  /** fn() run with every layer's recurrent product reading a copy of W_hh made now, in groups
+   *  of four rows (assembly/dot.ts: pack_rows4): the same bits, read as one stream instead of
+   *  four rows at a time. The copy is read only inside fn, so fn must run the generation to its
+   *  end without a chance for the weights to change: no user code, no await. The copy's region
+   *  stays with the workspace for the next call. */
+  withPackedWeights<T>(fn: () => T): T {
+    const ws = this.work(), c = this.config, L = c.layers;
+    if (!ws.PW) {
+      const G = { rnn: 1, lstm: 4, gru: 3 }[c.cell] * c.n_a;
+      const made: Region[] = [];
+      try {
+        for (let l = 0; l < L; l++) made.push(this.arena.alloc(G * c.n_a, 'the generation workspace'));
+      } catch (e) {
+        for (const r of made) this.arena.release(r);
+        throw e;
+      }
+      ws.regions.push(...made);
+      ws.PW = made;
+    }
+    const fields = (on: boolean) => {
+      const plan = this.arena.i32(ws.plan);
+      ws.PW!.forEach((r, l) => { plan[HEADER + l * LAYER + F.PW] = on ? r.ptr : 0; });
+    };
+    fields(true);
+    try {
+      this.kernels.plan_pack(ws.plan.ptr);
+      return fn();
+    } finally {
+      if (this.ws === ws) fields(false);
+    }
   }
 
   /** One step for every row: x holds B token ids or B vectors of n_x values. */

@@ -42,6 +42,8 @@ export interface Kernels {
                BT: number, ldbt: number, C: number, ldc: number, accumulate: number): void;
   gemm_tn_rows(M: number, N: number, K: number, rows: number, A: number, lda: number, B: number, ldb: number,
                C: number, ldc: number, accumulate: number): void;
+  gemm_nt_w(M: number, N: number, K: number, A: number, lda: number, W: number, PW: number, C: number, ldc: number, accumulate: number): void;
+  pack_rows4(P: number, B: number, ldb: number, N: number, K: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   softmax_xent(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   sigmoid_bce(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
@@ -53,6 +55,7 @@ export interface Kernels {
                    lens: number, T: number, B: number, n_x: number, G: number): void;
   input_grads(dW_ih: number, db_ih: number, db_hh: number, shared: number, dX: number, dZ: number, X: number, tokens: number, WT: number,
               W_ih: number, lens: number, T: number, B: number, n_x: number, G: number): void;
+  pack_recurrent(PW: number, W_hh: number, cell: number, H: number): void;
   copy_rows(dst: number, ldd: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   reverse_steps(dst: number, ldd: number, src: number, lds: number, lens: number,
                 T: number, B: number, n: number, accumulate: number): void;
@@ -63,18 +66,18 @@ export interface Kernels {
   tanh_to(dst: number, src: number, n: number): void;
   activation_backward(dh: number, a: number, n: number, relu: number): void;
   rnn_forward(A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, b_x: number, b_a: number, lens: number,
-              T: number, B: number, n_x: number, n_a: number, relu: number): void;
+              T: number, B: number, n_x: number, n_a: number, relu: number, PW: number): void;
   rnn_backward(dW_ax: number, dW_aa: number, db_x: number, db_a: number, dX: number,
                dA: number, A: number, X: number, tokens: number, WT: number, W_ax: number, W_aa: number, WhT: number, lens: number,
                T: number, B: number, n_x: number, n_a: number, relu: number): void;
   lstm_forward(A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
-               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
+               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number, T: number, B: number, n_x: number, n_a: number, PW: number): void;
   lstm_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
                 dA: number, dC: number, A: number, C: number, TC: number, Gt: number, X: number, tokens: number, WT: number,
                 W_ih: number, W_hh: number, WhT: number, dcT: number, lens: number, T: number, B: number, n_x: number, n_a: number): void;
   gru_forward(A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
               W_ih: number, W_hh: number, b_ih: number, b_hh: number, lens: number,
-              T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
+              T: number, B: number, n_x: number, n_a: number, reset_after: number, PW: number): void;
   gru_backward(dW_ih: number, dW_hh: number, db_ih: number, db_hh: number, dX: number,
                dA: number, D: number, A: number, Gt: number, Hn: number, S: number, X: number, tokens: number, WT: number,
                W_ih: number, W_hh: number, WhT: number, lens: number, T: number, B: number, n_x: number, n_a: number, reset_after: number): void;
@@ -113,6 +116,7 @@ export interface Kernels {
   plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
   plan_token(plan: number, token: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
   plan_select(plan: number, B: number): void;
+  plan_pack(plan: number): void;
   embedding_forward(X: number, ids: number, W_e: number, rows: number, E: number): void;
   embedding_backward(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;
   embedding_backward_naive(dW_e: number, dX: number, ids: number, rows: number, E: number, padding_idx: number): void;

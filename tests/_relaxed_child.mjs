@@ -2,7 +2,8 @@
 // node --experimental-wasm-relaxed-simd where the runtime needs the flag). Compares the
 // relaxed build with the SIMD build on the same inputs and prints the largest differences as
 // JSON: GEMM (every transpose, small and large M), a forward pass, gradients and training
-// steps of every cell, and batch-1 steps.
+// steps of every cell, and batch-1 steps; and, within the relaxed build, the products over a
+// copy of W in groups of four rows against those over W.
 import { Arena, createRNN, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
 
 const rng = new Random(5);
@@ -14,7 +15,24 @@ function diff(a, b) {
   return Number.isFinite(worst) ? worst / Math.max(scale, 1e-30) : Infinity;
 }
 
-const result = { supported: relaxedSimdSupported(), auto: (await getEngine('auto')).backend, gemm: 0, forward: 0, grads: 0, loss: 0, step: 0 };
+const result = { supported: relaxedSimdSupported(), auto: (await getEngine('auto')).backend, gemm: 0, forward: 0, grads: 0, loss: 0, step: 0, packed: 0 };
+
+// within the relaxed build, products over W_hh's copy in groups of four rows (pack_rows4) give
+// the bits of the dot products over W_hh itself: the largest difference, 0 when they agree
+{
+  const { kernels } = await getEngine('relaxed');
+  const arena = new Arena(kernels);
+  for (const [M, N, K] of [[1, 1024, 256], [2, 515, 130], [7, 40, 33], [64, 96, 64]]) {
+    const rA = arena.alloc(M * K, 'A'), rW = arena.alloc(N * K, 'W'), rP = arena.alloc(N * K, 'P'), rC = arena.alloc(M * N, 'C'), rD = arena.alloc(M * N, 'D');
+    arena.f32(rA).set(uniforms(M * K)); arena.f32(rW).set(uniforms(N * K));
+    kernels.pack_rows4(rP.ptr, rW.ptr, K, N, K);
+    kernels.gemm(0, 1, M, N, K, rA.ptr, K, rW.ptr, K, rC.ptr, N, 0);
+    kernels.gemm_nt_w(M, N, K, rA.ptr, K, rW.ptr, rP.ptr, rD.ptr, N, 0);
+    const C = arena.f32(rC), D = arena.f32(rD);
+    for (let i = 0; i < C.length; i++) result.packed = Math.max(result.packed, Math.abs(C[i] - D[i]));
+  }
+  arena.dispose();
+}
 
 for (const [tA, tB, M, N, K] of [[0, 1, 1, 1024, 256], [0, 1, 32, 512, 128], [0, 0, 3, 70, 513], [0, 0, 64, 128, 512], [1, 0, 512, 128, 2048], [0, 1, 200, 65, 128]]) {
   const A = uniforms(M * K), B = uniforms(K * N);

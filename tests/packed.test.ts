@@ -209,9 +209,9 @@ Kernels('each cell kernel, called with lengths in no order, computes M_t = 1 + t
   const X = f32(T * B * nx), W = f32(4 * H * Math.max(nx, H)), b = f32(4 * H);
   const A = f32((T + 1) * B * H), C = f32((T + 1) * B * H), TC = f32(T * B * H), G = f32(T * B * 4 * H), Hn = f32(T * B * H), S = f32(B * 3 * H);
   const runs: Record<string, () => void> = {
-    rnn: () => k.rnn_forward(A.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, L.ptr, T, B, nx, H, 0),
-    lstm: () => k.lstm_forward(A.ptr, C.ptr, TC.ptr, G.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, L.ptr, T, B, nx, H),
-    gru: () => k.gru_forward(A.ptr, G.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, L.ptr, T, B, nx, H, 1),
+    rnn: () => k.rnn_forward(A.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, L.ptr, T, B, nx, H, 0, 0),
+    lstm: () => k.lstm_forward(A.ptr, C.ptr, TC.ptr, G.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, L.ptr, T, B, nx, H, 0),
+    gru: () => k.gru_forward(A.ptr, G.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, L.ptr, T, B, nx, H, 1, 0),
   };
   for (const [name, run] of Object.entries(runs)) {
     k.recurrent_rows(1);
@@ -219,7 +219,7 @@ Kernels('each cell kernel, called with lengths in no order, computes M_t = 1 + t
     assert.is(k.recurrent_rows(1) >>> 0, expected, name);
   }
   k.recurrent_rows(1);
-  k.rnn_forward(A.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, 0, T, B, nx, H, 0);
+  k.rnn_forward(A.ptr, X.ptr, 0, 0, W.ptr, W.ptr, b.ptr, b.ptr, 0, T, B, nx, H, 0, 0);
   assert.is(k.recurrent_rows(1) >>> 0, T * B, 'no lengths: every row');
   arena.dispose();
 });

@@ -191,9 +191,9 @@ async function runCell(cell: KernelCell, pad: number) {
   const dh = uniforms(rng, T * B * H);
   for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t >= lens[b]) dh.fill(pad, (t * B + b) * H, (t * B + b + 1) * H);
   const dA = f((T + 1) * B * H, [...new Array(B * H).fill(0), ...dh]);
-  if (cell === 'rnn') k.rnn_forward(A.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H, 0);
-  if (cell === 'lstm') k.lstm_forward(A.ptr, C.ptr, TC.ptr, Gt.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H);
-  if (cell === 'gru') k.gru_forward(A.ptr, Gt.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H, 1);
+  if (cell === 'rnn') k.rnn_forward(A.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H, 0, 0);
+  if (cell === 'lstm') k.lstm_forward(A.ptr, C.ptr, TC.ptr, Gt.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H, 0);
+  if (cell === 'gru') k.gru_forward(A.ptr, Gt.ptr, Hn.ptr, S.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, b_ih.ptr, b_hh.ptr, L.ptr, T, B, n_x, H, 1, 0);
   const forward = { A: arena.f32(A).slice(), C: arena.f32(C).slice(), TC: arena.f32(TC).slice(), Gt: arena.f32(Gt).slice(), Hn: arena.f32(Hn).slice() };
   if (cell === 'rnn') k.rnn_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, A.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, WhT.ptr, L.ptr, T, B, n_x, H, 0);
   if (cell === 'lstm') k.lstm_backward(dW_ih.ptr, dW_hh.ptr, db_ih.ptr, db_hh.ptr, dX.ptr, dA.ptr, dC.ptr, A.ptr, C.ptr, TC.ptr, Gt.ptr, X.ptr, 0, 0, W_ih.ptr, W_hh.ptr, WhT.ptr, 0, L.ptr, T, B, n_x, H);

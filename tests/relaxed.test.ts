@@ -20,6 +20,7 @@ Relaxed('where the runtime validates it: auto picks it, and it stays within 1e-5
   assert.is(r.auto, 'relaxed', "'auto' picks the relaxed build");
   for (const key of ['gemm', 'forward', 'grads', 'step']) assert.ok(r[key] <= 1e-5, `${key}: ${r[key]} > 1e-5`);
   assert.ok(r.loss <= 1e-6, `loss: ${r.loss} > 1e-6`);
+  assert.is(r.packed, 0, 'relaxed: products over the copy in groups of four rows have the bits of those over W');
 });
 
 Relaxed('where it is missing: auto is the SIMD build, and asking for it names what is needed', async () => {

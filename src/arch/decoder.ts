@@ -26,7 +26,7 @@ import type { EmbeddingTable } from '../embedding.js';
 import type { Layout } from '../layout.js';
 import type { Random } from '../random.js';
 import { Stack, toBatchMajor } from '../stack.js';
-import { Stepper, StepperPool } from '../stepper.js';
+import { PACK_STEPS, Stepper, StepperPool } from '../stepper.js';
 import type { Kernels } from '../wasm.js';
 import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
 import { Head, lossScale, packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
@@ -177,7 +177,8 @@ export class Decoder {
         memory?: AttentionMemory): number[][] {
     return this.steppers(params).use((s) => {
       const rows = this.rows(params, s, state, starts.length, starts.length, memory);
-      return decodeBatch(rowStepper(this.n_y), rows, starts, maxLength, stop, sampler);
+      const run = () => decodeBatch(rowStepper(this.n_y), rows, starts, maxLength, stop, sampler);
+      return maxLength >= PACK_STEPS ? s.withPackedWeights(run) : run();
     });
   }
 
@@ -186,7 +187,8 @@ export class Decoder {
        stop: number | null, lengthPenalty: number, memory?: AttentionMemory): Hypothesis[] {
     return this.steppers(params).use((s) => {
       const rows = this.rows(params, s, state, 1, width, memory);
-      return beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty);
+      const run = () => beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty);
+      return prefix.length + maxLength >= PACK_STEPS ? s.withPackedWeights(run) : run();
     });
   }
 

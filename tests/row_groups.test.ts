@@ -1,0 +1,140 @@
+// W_hh copied into groups of four rows for a whole generation (assembly/dot.ts: pack_rows4,
+// gemm_nt_packed; src/stepper.ts: withPackedWeights): the products read from the copy give the
+// bits the dot products over W_hh give, on every shape and build; sample(), generateMany() and
+// beam search read it and still equal the unpacked paths; a copy never outlives the weights it
+// was made from.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Arena, createModel, createRNN, getEngine, Random } from '../dist/index.js';
+import { checkSame, uniforms } from './_utils.js';
+
+const Kernel = suite('gemm_nt_w over a copy in groups of four rows');
+
+// M up to the dot-product limit (64) and past it (65: the copy is not read); N and K with every
+// remainder mod 4; blocks of rows of B (K = 256: 64 rows a block)
+const Ms = [1, 2, 3, 5, 64, 65], Ns = [1, 3, 4, 7, 13, 130], Ks = [1, 2, 4, 5, 11, 256];
+for (const backend of ['simd', 'scalar'] as const) {
+  Kernel(`${backend}: the same bits as gemm() on W, for M ${Ms.join(', ')}, N ${Ns.join(', ')}, K ${Ks.join(', ')}`, async () => {
+    const { kernels: k } = await getEngine(backend);
+    const arena = new Arena(k);
+    const rng = new Random(11);
+    let checked = 0;
+    for (const M of Ms) for (const N of Ns) for (const K of Ks) {
+      if (M * N * K > 65 * 130 * 11 && rng.int(3) !== 0) continue;
+      const lda = K + rng.int(3), ldc = N + rng.int(3), accumulate = rng.int(2);
+      const A = uniforms(rng, M * lda), W = uniforms(rng, N * K), C0 = uniforms(rng, M * ldc);
+      const rA = arena.alloc(M * lda, 'A'), rW = arena.alloc(N * K, 'W'), rP = arena.alloc(N * K, 'PW');
+      const rC = arena.alloc(M * ldc, 'C'), rD = arena.alloc(M * ldc, 'D');
+      arena.f32(rA).set(A); arena.f32(rW).set(W); arena.f32(rC).set(C0); arena.f32(rD).set(C0);
+      k.pack_rows4(rP.ptr, rW.ptr, K, N, K);
+      k.gemm(0, 1, M, N, K, rA.ptr, lda, rW.ptr, K, rC.ptr, ldc, accumulate);
+      k.gemm_nt_w(M, N, K, rA.ptr, lda, rW.ptr, rP.ptr, rD.ptr, ldc, accumulate);
+      checkSame(`M=${M} N=${N} K=${K} acc=${accumulate}`, arena.f32(rD), arena.f32(rC));
+      for (const r of [rA, rW, rP, rC, rD]) arena.release(r);
+      checked++;
+    }
+    assert.ok(checked > 100, `checked ${checked} products`);
+    arena.dispose();
+  });
+}
+
+Kernel('the copy is a permutation of W: every value once, rows past the last group as they are', async () => {
+  const { kernels: k } = await getEngine('simd');
+  const arena = new Arena(k);
+  for (const [N, K] of [[4, 4], [7, 5], [13, 256], [1, 3]]) {
+    const ldb = K + 2;
+    const rW = arena.alloc(N * ldb, 'W'), rP = arena.alloc(N * K, 'P');
+    arena.f32(rW).set(Float32Array.from({ length: N * ldb }, (_, i) => i));
+    k.pack_rows4(rP.ptr, rW.ptr, ldb, N, K);
+    const P = [...arena.f32(rP)];
+    const expected = [];
+    for (let j = 0; j < N; j++) for (let q = 0; q < K; q++) expected.push(j * ldb + q);
+    assert.equal([...P].sort((a, b) => a - b), expected.sort((a, b) => a - b), `N ${N} K ${K}: the values of W's N × K block`);
+    const N4 = N - (N % 4);
+    for (let j = N4; j < N; j++) assert.equal(P.slice(j * K, (j + 1) * K), expected.filter((v) => Math.floor(v / ldb) === j).sort((a, b) => a - b), `row ${j} as it is`);
+    if (N4 && K >= 4) assert.equal(P.slice(0, 8), [0, 1, 2, 3, ldb, ldb + 1, ldb + 2, ldb + 3], 'group 0: row 0 chunk 0, then row 1 chunk 0');
+    arena.release(rW); arena.release(rP);
+  }
+  arena.dispose();
+});
+
+Kernel.run();
+
+// ---
+
+const Gen = suite('generation reads the copy and still equals the unpacked paths');
+
+const cells = [
+  { cell: 'rnn' }, { cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', resetAfter: false },
+] as const;
+
+for (const c of cells) {
+  for (const n_a of [6, 33, 128]) {
+    Gen(`sample() ${c.cell}${'resetAfter' in c ? ' reset-before' : ''} n_a ${n_a}: a run past the copy's threshold begins with the tokens of a short run without it`, async () => {
+      const V = 23;
+      const m = await createRNN({ ...c, layers: 2, n_x: V, n_a, n_y: V, input: 'tokens', seed: 5 });
+      for (const temperature of [0, 1]) {
+        const short = m.sample({ length: 3, prime: [4], temperature, seed: 8 });     // 4 steps: no copy
+        const long = m.sample({ length: 40, prime: [4], temperature, seed: 8 });     // 41 steps: the copy
+        assert.equal(long.slice(0, 3), short, `τ ${temperature}`);
+        // and the long run equals the stream API, one step() at a time from the same weights
+        const stream = await createModel({ architecture: 'many-to-many', ...m.toJSON(), seed: 5 } as any);
+        stream.setWeights(m.getWeights());
+        if (temperature === 0) {
+          let p = (stream as any).step(4) as Float32Array;
+          const out: number[] = [];
+          for (let i = 0; i < 40; i++) {
+            const t = p.indexOf(Math.max(...p));
+            out.push(t);
+            p = (stream as any).step(t);
+          }
+          assert.equal(long, out, 'greedy tokens of step()');
+        }
+        stream.dispose();
+      }
+      m.dispose();
+    });
+  }
+}
+
+Gen('a copy never outlives its weights: sample() after a training step and after setParam equals a fresh model with those weights', async () => {
+  const V = 17;
+  const config = { cell: 'lstm' as const, n_x: V, n_a: 24, n_y: V, input: 'tokens' as const, seed: 2 };
+  const m = await createRNN(config);
+  const fresh = async () => {
+    const f = await createRNN(config);
+    f.setWeights(m.getWeights());
+    const tokens = f.sample({ length: 30, temperature: 0 });
+    f.dispose();
+    return tokens;
+  };
+  const before = m.sample({ length: 30, temperature: 0 });
+  assert.equal(before, await fresh());
+  const rng = new Random(3);
+  const x = Array.from({ length: 4 }, () => Array.from({ length: 12 }, () => rng.int(V)));
+  for (let i = 0; i < 20; i++) m.trainStep({ x, y: x.map((s) => s.map((t) => (t * 3 + 1) % V)) }, { learningRate: 0.05 });
+  const trained = m.sample({ length: 30, temperature: 0 });
+  assert.equal(trained, await fresh(), 'after training');
+  assert.not.equal(trained, before, 'training changed what it generates');
+  const w = m.getParam('weight_hh_l0');
+  m.setParam('weight_hh_l0', w.map((v: number) => -v));
+  assert.equal(m.sample({ length: 30, temperature: 0 }), await fresh(), 'after setParam of W_hh');
+  m.dispose();
+});
+
+Gen('generateMany and beam search (past the threshold) equal generate() one sequence at a time', async () => {
+  for (const cell of ['lstm', 'gru'] as const) {
+    const m = await createModel({ architecture: 'one-to-many', cell, layers: 2, n_y: 9, n_a: 20, startToken: 0, seed: 4 });
+    const greedy = m.generate({ maxLength: 16, stop: null });
+    assert.equal(m.generateMany(3, { maxLength: 16, stop: null }), [greedy, greedy, greedy], `${cell}: lockstep rows`);
+    assert.equal(m.beamSearch({ beamWidth: 1, maxLength: 16, stop: null })[0].tokens, greedy, `${cell}: a beam of one`);
+    const ed = await createModel({ architecture: 'encoder-decoder', cell, input: 'tokens', n_x: 7, n_y: 7, n_a: 12, attention: 'general', seed: 9 });
+    const src = [1, 2, 3, 4, 5];
+    const out = ed.generate(src, { maxLength: 12, stop: null });
+    assert.equal(ed.generateBatch([src, src], { maxLength: 12, stop: null }), [out, out], `${cell}: encoder-decoder batch`);
+    assert.equal(ed.beamSearch(src, { beamWidth: 1, maxLength: 12, stop: null })[0].tokens, out, `${cell}: encoder-decoder beam of one`);
+    m.dispose(); ed.dispose();
+  }
+});
+
+Gen.run();
