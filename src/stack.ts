@@ -99,7 +99,7 @@ interface Workspace {
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
-  WhT?: Region;             // backward: W_hhᵀ (n_a, gates · n_a) of the cell in hand, scratch
+  WhT?: Region;             // backward: W_hhᵀ (n_a, gates · n_a) of the cell in hand; forward: W_hh in groups of four rows; scratch
   reorder?: Reorder;        // made on the first batch that needs reordering
   layers: LayerWork[];
 }
@@ -113,6 +113,10 @@ const TRANSPOSED_ROWS = 64;
 /** Most values of a W_hh whose backward product packs it rather than read a W_hhᵀ: 64 KB pack
  *  from L2 for less than the dot products gain (bench/recurrent.js, n_a 128 vanilla cell). */
 const PACKED_VALUES = 16384;
+/** Fewest steps of a forward pass that copies W_hh for its per-step products (the copy costs
+ *  about one step's reads of W_hh). */
+const PACKED_STEPS = 4;
+const CELL_CODES = { rnn: 0, lstm: 1, gru: 2 } as const;
 
 export class Stack {
   readonly D: number;
@@ -402,6 +406,18 @@ export class Stack {
     if (ws.B <= TRANSPOSED_ROWS && values > PACKED_VALUES) ws.WhT ??= this.arena.alloc(values, 'the BPTT workspace');
   }
 
+  /** The pointer of W_hh copied in groups of four rows (assembly/cells.ts: pack_recurrent) for
+   *  one cell's forward over T steps, or 0. The copy goes into the W_hhᵀ scratch, which a
+   *  training workspace has and which no forward reads otherwise (each backward call rewrites it),
+   *  and is made when T steps repay it: the per-step products then read one stream with the
+   *  same bits. */
+  private packedRecurrent(W_hh: number, T: number): number {
+    const PW = this.ws!.WhT?.ptr ?? 0;
+    if (!PW || T < PACKED_STEPS) return 0;
+    this.kernels.pack_recurrent(PW, W_hh, CELL_CODES[this.config.cell], this.config.n_a);
+    return PW;
+  }
+
   /** Note each row's slot and gather the rows of the batch's distinct ids into Emb (slots from
    *  TokenSlots.assign, in run order). */
   private embedDistinct(params: Region, ws: Workspace, table: EmbeddingTable, slots: { U: number; slot: Int32Array; uniq: Int32Array }): void {
@@ -522,16 +538,16 @@ export class Stack {
     const k = this.kernels, c = this.config;
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const b_ih = w + 4 * p.bias_ih.offset, b_hh = w + 4 * p.bias_hh.offset;
-    const WT = this.tokenTable(tokens);
+    const WT = this.tokenTable(tokens), PW = this.packedRecurrent(W_hh, T);
     switch (c.cell) {
       case 'rnn':
-        k.rnn_forward(cw.A.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0, 0);
+        k.rnn_forward(cw.A.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0, PW);
         break;
       case 'lstm':
-        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, 0);
+        k.lstm_forward(cw.A.ptr, cw.C!.ptr, cw.TC!.ptr, cw.Gt!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, PW);
         break;
       case 'gru':
-        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0, 0);
+        k.gru_forward(cw.A.ptr, cw.Gt!.ptr, cw.Hn!.ptr, cw.S!.ptr, X, tokens, WT, W_ih, W_hh, b_ih, b_hh, lens, T, B, n_in, c.n_a, c.resetAfter ? 1 : 0, PW);
         break;
     }
   }

@@ -137,4 +137,32 @@ Gen('generateMany and beam search (past the threshold) equal generate() one sequ
   }
 });
 
+Gen('training: a forward pass over the copy (a training workspace, T ≥ 4) has the bits of a fresh model\'s forward', async () => {
+  for (const c of cells) {
+    // W_hh above 16 384 values has the scratch the copy goes into; 130 and 75: every remainder mod 4
+    const config = { ...c, layers: 2, n_x: 13, n_a: c.cell === 'rnn' ? 130 : 75, n_y: 13, input: 'tokens' as const, seed: 6 };
+    const m = await createRNN(config);
+    const rng = new Random(4);
+    const x = Array.from({ length: 5 }, (_, b) => Array.from({ length: 9 - b }, () => rng.int(13)));
+    const batch = { x, y: x.map((s) => s.map((t) => (t + 2) % 13)) };
+    m.trainStep(batch, { learningRate: 0.01 });              // the training workspace exists from here on
+    const fresh = await createRNN(config);
+    fresh.setWeights(m.getWeights());
+    const k = (m as any).kernels, pack = k.pack_recurrent;
+    let packed = 0;
+    k.pack_recurrent = (...args: number[]) => { packed++; return pack(...args); };
+    let y: Float32Array;
+    try {
+      y = m.forward(batch).yhat;
+    } finally {
+      k.pack_recurrent = pack;
+    }
+    assert.is(packed, 2, `${c.cell}: one copy per layer`);
+    checkSame(`${c.cell}${'resetAfter' in c ? ' reset-before' : ''}: forward`, y, fresh.forward(batch).yhat);
+    const g = m.computeGradients(batch), h = fresh.computeGradients(batch);
+    for (const name of Object.keys(h.grads)) checkSame(`${c.cell}: ∂L/∂${name}`, g.grads[name], h.grads[name]);
+    m.dispose(); fresh.dispose();
+  }
+});
+
 Gen.run();
