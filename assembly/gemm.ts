@@ -123,11 +123,12 @@ function blocked(transA: i32, transB: i32, M: i32, N: i32, K: i32, rows: usize,
   }
 }
 
-/** C (M, N) (+)= A (M, K) · B (K, N), given also BT = Bᵀ (N, K), rows ldbt apart, or 0: with few
- *  rows of A, dot products over BT's contiguous rows (no panel packed per call); else gemm(). */
+/** C (M, N) (+)= A (M, K) · B (K, N), given also BT = Bᵀ (N, K) in groups of four rows
+ *  (pack_rows4_t), or 0: with few rows of A, the dot products over Bᵀ's rows (dot.ts:
+ *  gemm_nt_packed; no panel packed per call); else gemm(). */
 export function gemm_nn_by_t(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
-                             BT: usize, ldbt: i32, C: usize, ldc: i32, accumulate: i32): void {
-  if (BT && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_dots(M, N, K, A, lda, BT, ldbt, C, ldc, accumulate);
+                             BT: usize, C: usize, ldc: i32, accumulate: i32): void {
+  if (BT && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_packed(M, N, K, A, lda, BT, C, ldc, accumulate);
   else gemm(0, 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
@@ -140,12 +141,41 @@ export function gemm_nt_w(M: i32, N: i32, K: i32, A: usize, lda: i32, W: usize, 
   else gemm(0, 1, M, N, K, A, lda, W, K, C, ldc, accumulate);
 }
 
-/** WT = W_hhᵀ (H, G) from W_hh (G, H) when WT != 0 and the batch's B rows per step take
- *  gemm_nn_by_t's dot products; returns WT then, else 0 (the products pack W_hh themselves). */
-export function transpose_for_rows(WT: usize, W: usize, G: i32, H: i32, B: i32): usize {
-  if (!WT || B > DOT_M) return 0;
-  transpose(WT, W, G, H);
-  return WT;
+/** P (N·K values) = Wᵀ (N, K) in groups of four rows, laid out as pack_rows4 (dot.ts) lays out a
+ *  matrix: W is (K, N), its rows ldw apart, read by columns. The 4 × 4 blocks of whole groups
+ *  and chunks are transposed four lanes at a time; the tails one value at a time. */
+export function pack_rows4_t(P: usize, W: usize, ldw: i32, N: i32, K: i32): void {
+  const K4 = K & ~3, N4 = N & ~3, tail = K - K4, group = <usize>K << 4, rw = <usize>ldw << 2;
+  for (let j = 0; j < N4; j += 4) {
+    const g = P + <usize>(j >> 2) * group;
+    for (let k = 0; k < K4; k += 4) {
+      const s = W + ((<usize>k * ldw + j) << 2), d = g + (<usize>k << 4);    // rows k.., columns j.. of W
+      if (ASC_FEATURE_SIMD) {
+        transpose_4x4(d, 4, s, ldw);
+      } else {
+        for (let r = 0; r < 4; r++) {
+          for (let q = 0; q < 4; q++) store<f32>(d + (<usize>(4 * r + q) << 2), load<f32>(s + <usize>q * rw + (<usize>r << 2)));
+        }
+      }
+    }
+    const t = g + (<usize>K4 << 4);                                           // the four rows' tails
+    for (let r = 0; r < 4; r++) {
+      for (let q = 0; q < tail; q++) store<f32>(t + (<usize>(r * tail + q) << 2), load<f32>(W + ((<usize>(K4 + q) * ldw + j + r) << 2)));
+    }
+  }
+  for (let j = N4; j < N; j++) {                                              // rows past the last group
+    const row = P + (<usize>j * K << 2);
+    for (let k = 0; k < K; k++) store<f32>(row + (<usize>k << 2), load<f32>(W + ((<usize>k * ldw + j) << 2)));
+  }
+}
+
+/** P = Wᵀ (H, G) in groups of four rows from W (G, H) (pack_rows4_t) when P != 0 and the batch's
+ *  B rows per step take gemm_nn_by_t's dot products; returns P then, else 0 (the products pack
+ *  W themselves). */
+export function transpose_for_rows(P: usize, W: usize, G: i32, H: i32, B: i32): usize {
+  if (!P || B > DOT_M) return 0;
+  pack_rows4_t(P, W, H, H, G);
+  return P;
 }
 
 /** dst (cols, rows) = src (rows, cols) transposed, in TILE × TILE blocks (both sides in L1),

@@ -200,8 +200,10 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
   const block = <usize>B * H << 2, gblock = <usize>B * G << 2;
   const nOff = <usize>(2 * H) << 2;
   const W_hn = W_hh + (<usize>(2 * H * H) << 2);
-  const W_hhT = transpose_for_rows(WhT, W_hh, G, H, B);                    // W_hhᵀ (H, G) of these weights, or 0
-  const W_hnT = W_hhT ? W_hhT + nOff : 0;                                  // its columns 2H.. = W_hnᵀ
+  // W_hhᵀ (H, G) of these weights in groups of four rows, or 0; reset before: W_{r,z}ᵀ (H, 2H),
+  // then W_hnᵀ (H, H), each a matrix of its own, since W_hn's product comes first
+  const W_hhT = transpose_for_rows(WhT, W_hh, reset_after ? G : 2 * H, H, B);
+  const W_hnT = W_hhT && !reset_after ? transpose_for_rows(WhT + (<usize>(2 * H * H) << 2), W_hn, H, H, B) : 0;
   for (let t = T; t >= 1; t--) {
     const dh = dA + <usize>t * block, dhp = dh - block;
     clear_padded(dh, lens, t - 1, B, H);                                   // padding takes no gradient
@@ -214,14 +216,14 @@ export function gru_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: us
     }
     memory.fill(d + <usize>m * (<usize>G << 2), 0, <usize>(B - m) * (<usize>G << 2));   // their D rows: zero
     if (reset_after) {
-      gemm_nn_by_t(m, H, G, d, G, W_hh, H, W_hhT, G, dhp, H, 1);             // dh<t-1> += W_hhᵀ d
+      gemm_nn_by_t(m, H, G, d, G, W_hh, H, W_hhT, dhp, H, 1);             // dh<t-1> += W_hhᵀ d
     } else {
-      gemm_nn_by_t(m, H, H, d + nOff, G, W_hn, H, W_hnT, G, S, H, 0);        // S = ∂L/∂(r ⊙ h<t-1>)
+      gemm_nn_by_t(m, H, H, d + nOff, G, W_hn, H, W_hnT, S, H, 0);        // S = ∂L/∂(r ⊙ h<t-1>)
       for (let b = 0; b < m; b++) {
         const row = <usize>b * H << 2;
         gru_reset_backward(g + (<usize>b * G << 2), d + (<usize>b * G << 2), S + row, dhp + row, hp + row, H);
       }
-      gemm_nn_by_t(m, H, 2 * H, d, G, W_hh, H, W_hhT, G, dhp, H, 1);         // dh<t-1> += W_h{r,z}ᵀ d
+      gemm_nn_by_t(m, H, 2 * H, d, G, W_hh, H, W_hhT, dhp, H, 1);         // dh<t-1> += W_h{r,z}ᵀ d
     }
   }
   if (reset_after) {

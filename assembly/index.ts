@@ -1,7 +1,7 @@
 // rnn-wasm kernels: the export list. Every function is pure over (pointer, size) arguments;
 // see the file of each for shapes and math.
 export { alloc, free, zero_f32, copy_f32 } from "./memory";
-export { gemm, gemm_naive, gemm_nn_by_t, gemm_tn_rows, gemm_nt_w, transpose } from "./gemm";
+export { gemm, gemm_naive, gemm_nn_by_t, gemm_tn_rows, gemm_nt_w, pack_rows4_t, transpose } from "./gemm";
 export { pack_rows4 } from "./dot";
 export { softmax_xent, sigmoid_bce, squared_error } from "./loss";
 export { add_bias_rows, add_col_sums, add_col_sums_twice, input_projection, input_grads, pack_recurrent, copy_rows, reverse_steps, gather_steps, recurrent_rows } from "./cells";

@@ -144,7 +144,7 @@ export function lstm_backward(dW_ih: usize, dW_hh: usize, db_ih: usize, db_hh: u
       const row = <usize>b * H << 2;
       lstm_row_backward(g + (<usize>b * G << 2), dh + row, dC + row, cp + row, tcs + row, H);
     }
-    gemm_nn_by_t(m, H, G, g, G, W_hh, H, W_hhT, G, dh - block, H, 1);  // dh<t-1> += W_hhᵀ dz<t>
+    gemm_nn_by_t(m, H, G, g, G, W_hh, H, W_hhT, dh - block, H, 1);  // dh<t-1> += W_hhᵀ dz<t>
   }
   outer_rows(dW_hh, Gt, G, A, G, H, lens, T, B);                       // dW_hh += Σ_t dz<t> h<t-1>ᵀ
   input_grads(dW_ih, db_ih, db_hh, G, dX, Gt, X, tokens, WT, W_ih, lens, T, B, n_x, G);

@@ -90,7 +90,7 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
     const m = active_rows(lens, t - 1, B);                          // rows m.. are padding
     clear_padded(dz, lens, t - 1, B, n_a);                          // padding takes no gradient
     activation_backward(dz, A + <usize>t * block, m * n_a, relu);  // backprop through act
-    gemm_nn_by_t(m, n_a, n_a, dz, n_a, W_aa, n_a, W_aaT, n_a, dz - block, n_a, 1);   // da<t-1> += W_aaᵀ dz<t>
+    gemm_nn_by_t(m, n_a, n_a, dz, n_a, W_aa, n_a, W_aaT, dz - block, n_a, 1);   // da<t-1> += W_aaᵀ dz<t>
   }
   const dZ = dA + block;                   // (T·B, n_a), all steps
   outer_rows(dW_aa, dZ, n_a, A, n_a, n_a, lens, T, B);                 // dW_aa += Σ_t dz<t> a<t-1>ᵀ

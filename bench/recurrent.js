@@ -4,8 +4,9 @@
 //
 //   forward, per step:   g (m, G) += h (m, H) · W_hhᵀ        gemm(0, 1, m, G, H, …)
 //   backward, per step:  dh (m, H) += dz (m, G) · W_hh        through W_hhᵀ (H, G), made once per
-//                        batch: transpose, then gemm_nn_by_t(m, H, G, …) — dot products over
-//                        contiguous rows; the baseline runs gemm(0, 0, …), which packs W_hh.
+//                        batch in groups of four rows: pack_rows4_t, then gemm_nn_by_t(m, H, G, …)
+//                        — dot products over its rows; the baseline runs gemm(0, 0, …), which
+//                        packs W_hh.
 //
 //   ragged, per batch:   dW_hh (G, H) += Σ_t dz<t>ᵀ h<t-1> over the rows that run in a batch of
 //                        sentences of different lengths: one gemm_tn_rows over the list of
@@ -69,8 +70,8 @@ function product(w, p, which, m, H, G, base) {
   const k = w.k;
   if (which === 'fwd') return () => k.gemm(0, 1, m, G, H, p.h, H, p.W, H, p.g, G, 1);
   if (base || G * H <= PACKED_VALUES) return () => k.gemm(0, 0, m, H, G, p.dz, G, p.W, H, p.dh, H, 1);
-  k.transpose(p.WT, p.W, G, H);
-  return () => k.gemm_nn_by_t(m, H, G, p.dz, G, p.W, H, p.WT, G, p.dh, H, 1);
+  k.pack_rows4_t(p.WT, p.W, H, H, G);
+  return () => k.gemm_nn_by_t(m, H, G, p.dz, G, p.W, H, p.WT, p.dh, H, 1);
 }
 
 /** GFLOP/s of fn (flops per call): the best of a few timed loops of LOOP_MS. */

@@ -39,7 +39,8 @@ export interface Kernels {
   gemm_naive(transA: number, transB: number, M: number, N: number, K: number,
              A: number, lda: number, B: number, ldb: number, C: number, ldc: number, accumulate: number): void;
   gemm_nn_by_t(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number,
-               BT: number, ldbt: number, C: number, ldc: number, accumulate: number): void;
+               BT: number, C: number, ldc: number, accumulate: number): void;
+  pack_rows4_t(P: number, W: number, ldw: number, N: number, K: number): void;
   gemm_tn_rows(M: number, N: number, K: number, rows: number, A: number, lda: number, B: number, ldb: number,
                C: number, ldc: number, accumulate: number): void;
   gemm_nt_w(M: number, N: number, K: number, A: number, lda: number, W: number, PW: number, C: number, ldc: number, accumulate: number): void;

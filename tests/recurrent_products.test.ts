@@ -1,5 +1,6 @@
 // The backward pass's per-step recurrent product, dh += dz · W_hh, read through W_hhᵀ made once
-// per batch (assembly/gemm.ts: transpose, gemm_nn_by_t): the product against an f64 one on
+// per batch in groups of four rows (assembly/gemm.ts: pack_rows4_t, gemm_nn_by_t): the product
+// against an f64 one and, bit for bit, against the dot products over a plain transpose, on
 // ragged sizes, strides and both write modes, the same bits in the SIMD and scalar builds; the
 // scratch rebuilt from the weights of every call (a model trained a step gives the gradient of
 // its new weights, layer by layer and direction by direction); and batches above the rows that
@@ -32,10 +33,14 @@ async function run(backend: 'simd' | 'scalar', M: number, N: number, K: number, 
   const ldb = N + pad;
   const A = uniforms(rng, M * K), B = uniforms(rng, K * ldb), C0 = uniforms(rng, M * N);
   const f = (n: number, v?: number[]) => { const r = arena.alloc(n, 'test'); if (v) arena.f32(r).set(v); return r; };
-  const rA = f(M * K, A), rB = f(K * ldb, B), rBT = f(K * ldb), rC = f(M * N, C0);
+  const rA = f(M * K, A), rB = f(K * ldb, B), rBT = f(K * ldb), rP = f(N * K), rC = f(M * N, C0);
   k.transpose(rBT.ptr, rB.ptr, K, ldb);                                    // (ldb, K)
-  k.gemm_nn_by_t(M, N, K, rA.ptr, K, rB.ptr, ldb, withT ? rBT.ptr : 0, K, rC.ptr, N, acc);
-  const out = { C: arena.f32(rC).slice(), BT: arena.f32(rBT).slice(), expected: reference(M, N, K, A, K, B, ldb, C0, acc), B, ldb };
+  k.pack_rows4_t(rP.ptr, rB.ptr, ldb, N, K);                               // Bᵀ (N, K) in groups of four rows
+  k.gemm_nn_by_t(M, N, K, rA.ptr, K, rB.ptr, ldb, withT ? rP.ptr : 0, rC.ptr, N, acc);
+  // the same product from the plain transpose, as dot products over its rows (gemm A·Bᵀ, M ≤ 64)
+  const rD = f(M * N, C0);
+  k.gemm(0, 1, M, N, K, rA.ptr, K, rBT.ptr, K, rD.ptr, N, acc);
+  const out = { C: arena.f32(rC).slice(), D: arena.f32(rD).slice(), BT: arena.f32(rBT).slice(), expected: reference(M, N, K, A, K, B, ldb, C0, acc), B, ldb };
   arena.dispose();
   return out;
 }
@@ -52,6 +57,7 @@ Products('transpose is exact; gemm_nn_by_t agrees with f64 on ragged M, N, K, st
       for (let j = 0; j < r.ldb; j++) for (let k = 0; k < K; k++) BT.push(r.B[k * r.ldb + j]);
       checkSame(`transpose ${K}×${r.ldb}`, r.BT, BT);
       checkClose(`M=${M} N=${N} K=${K} pad=${pad} acc=${acc}`, r.C, r.expected, 1e-4, 1);
+      if (M <= 64) checkSame(`M=${M} N=${N} K=${K}: Bᵀ in groups of four rows gives the bits of Bᵀ itself`, r.C, r.D);
       n++;
     }
   }
