@@ -45,6 +45,8 @@ const LIST = 1024;                                       // rows per gemm_tn_row
 const RAGGED_HEADING = '## Ragged weight gradients: one product over the rows that run';
 
 const baseRoot = process.argv.includes('--base') ? process.argv[process.argv.indexOf('--base') + 1] : null;
+// what the baseline build is, in words (BASE_LABEL="the build at <commit>, …")
+const BASE_LABEL = process.env.BASE_LABEL ?? 'the same project, an earlier build';
 const here = new URL('..', import.meta.url).pathname;
 
 /** The release build at root, instantiated, with a bump allocator over fresh pages. */
@@ -168,7 +170,7 @@ function section(shapeRows, stepRows, started, load) {
   const lines = [HEADING, '',
     `Written by \`bench/recurrent.js${cmp ? ' --base <baseline>' : ''}\`; replaces its own section on every run. ${started}; ${cpu},`,
     `${os.cpus().length} cores, Node ${process.version}, the 'simd' build; load average (1 min) ${load[0].toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
-    cmp ? 'Baseline: the same project before the per-batch W_hhᵀ (backward through gemm(0, 0, …), which packs W_hh into panels on every step), built from a copy of its tree; both builds run in this process, in alternating rounds; a ratio is this build ÷ baseline in GFLOP/s (or baseline ÷ this build in ms), taken within a round, then the median over the rounds with its range.' : '',
+    cmp ? `Baseline: ${BASE_LABEL}, built from a copy of its tree (\`${baseRoot}\`). Its products run as the project ran them before the per-batch W_hhᵀ: backward through gemm(0, 0, …), which packs W_hh into panels on every step; its whole \`trainStep\` is whatever that build does. Both builds run in this process, in alternating rounds; a ratio is this build ÷ baseline in GFLOP/s (or baseline ÷ this build in ms), taken within a round, then the median over the rounds with its range.` : '',
     '',
     `Per-step products, GFLOP/s (2·m·H·G flops per call; the median of ${REPS} rounds, each the best of three loops of ~${LOOP_MS} ms). Forward: g (m, G) += h (m, H) · W_hhᵀ; backward: dh (m, H) += dz (m, G) · W_hh, here through W_hhᵀ made once per batch (its cost is not in these figures: one H·G copy per batch, against T products) except for a W_hh of at most ${PACKED_VALUES} values, which packs as the baseline does.${cmp ? ' The forward product is the same kernel in both builds: its ratios show what this method reads as noise.' : ''}`,
     '',
