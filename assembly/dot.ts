@@ -118,9 +118,11 @@ function dots2x4(a0: usize, a1: usize, b: usize, ldb: usize, K: i32, c0: usize, 
 }
 
 /** C (M, N) (+)= A (M, K) · Bᵀ, B stored (N, K), by dot products. B is taken in blocks of
- *  rows that stay in L2 while every pair of rows of A meets them. */
+ *  rows that stay in L2 while every pair of rows of A meets them. With `grouped`, B is a copy
+ *  made by pack_rows4 (ldb = K): a group of four rows then starts where its first row would, and
+ *  the rows past the last group lie as they are, so only the kernel for a group differs. */
 export function gemm_nt_dots(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
-                             C: usize, ldc: i32, accumulate: i32): void {
+                             C: usize, ldc: i32, accumulate: i32, grouped: bool = false): void {
   const add = accumulate != 0;
   const rowA = <usize>lda << 2, rowB = <usize>ldb << 2, rowC = <usize>ldc << 2;
   const JB = max(4, (BLOCK_VALUES / max(K, 1)) & ~3);       // rows of B per block
@@ -131,8 +133,14 @@ export function gemm_nt_dots(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usiz
       const pair = i + 1 < M;
       let j = j0;
       for (; j + 4 <= j1; j += 4) {
-        if (pair) dots2x4(a, a + rowA, B + <usize>j * rowB, rowB, K, c, c + rowC, j, add);
-        else dots4(a, B + <usize>j * rowB, rowB, K, c, j, add);
+        const b = B + <usize>j * rowB;
+        if (grouped) {
+          if (pair) dots2x4p(a, a + rowA, b, K, c, c + rowC, j, add);
+          else dots4p(a, b, K, c, j, add);
+        } else {
+          if (pair) dots2x4(a, a + rowA, b, rowB, K, c, c + rowC, j, add);
+          else dots4(a, b, rowB, K, c, j, add);
+        }
       }
       for (; j < j1; j++) {
         const b = B + <usize>j * rowB;
@@ -268,25 +276,5 @@ function dots2x4p(a0: usize, a1: usize, p: usize, K: i32, c0: usize, c1: usize, 
 /** C (M, N) (+)= A (M, K) · Bᵀ from P, B packed by pack_rows4: the bits of gemm_nt_dots on B. */
 export function gemm_nt_packed(M: i32, N: i32, K: i32, A: usize, lda: i32, P: usize,
                                C: usize, ldc: i32, accumulate: i32): void {
-  const add = accumulate != 0;
-  const rowA = <usize>lda << 2, rowC = <usize>ldc << 2, group = <usize>K << 4;
-  const JB = max(4, (BLOCK_VALUES / max(K, 1)) & ~3);       // rows of B per block
-  for (let j0 = 0; j0 < N; j0 += JB) {
-    const j1 = min(N, j0 + JB);
-    for (let i = 0; i < M; i += 2) {
-      const a = A + <usize>i * rowA, c = C + <usize>i * rowC;
-      const pair = i + 1 < M;
-      let j = j0;
-      for (; j + 4 <= j1; j += 4) {
-        const g = P + <usize>(j >> 2) * group;
-        if (pair) dots2x4p(a, a + rowA, g, K, c, c + rowC, j, add);
-        else dots4p(a, g, K, c, j, add);
-      }
-      for (; j < j1; j++) {                                 // rows past the last group, as they are
-        const b = P + (<usize>j * K << 2);
-        put(c, j, dot(a, b, K), add);
-        if (pair) put(c + rowC, j, dot(a + rowA, b, K), add);
-      }
-    }
-  }
+  gemm_nt_dots(M, N, K, A, lda, P, K, C, ldc, accumulate, true);
 }
