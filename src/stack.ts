@@ -28,7 +28,7 @@ import { projectSlots, slotGrads, TokenSlots } from './embedding-rows.js';
 import type { CellKind, CellParams, Layout } from './layout.js';
 import { copyRowsBy, invertOrder, lengthOrder } from './length-order.js';
 import type { Random } from './random.js';
-import type { Kernels } from './wasm.js';
+import { CELL_KIND, type Kernels } from './wasm.js';
 
 export interface StackConfig {
   cell: CellKind;
@@ -116,7 +116,6 @@ const PACKED_VALUES = 16384;
 /** Fewest steps of a forward pass that copies W_hh for its per-step products (the copy costs
  *  about one step's reads of W_hh). */
 const PACKED_STEPS = 4;
-const CELL_CODES = { rnn: 0, lstm: 1, gru: 2 } as const;
 
 export class Stack {
   readonly D: number;
@@ -414,7 +413,7 @@ export class Stack {
   private packedRecurrent(W_hh: number, T: number): number {
     const PW = this.ws!.WhT?.ptr ?? 0;
     if (!PW || T < PACKED_STEPS) return 0;
-    this.kernels.pack_recurrent(PW, W_hh, CELL_CODES[this.config.cell], this.config.n_a);
+    this.kernels.pack_recurrent(PW, W_hh, CELL_KIND[this.config.cell], this.config.n_a);
     return PW;
   }
 

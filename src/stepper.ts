@@ -4,8 +4,9 @@
 // One wasm call advances every layer and the head (assembly/step.ts); for one token stream one
 // call also chooses the next token, so generating allocates nothing per token. A generation run
 // to its end in one call (sample(), generateMany(), beam search) first copies each W_hh into
-// groups of four rows, which the per-token products read as one stream (withPackedWeights). A pool hands
-// each generation in progress a stepper of its own, so generations never share a state.
+// groups of four rows, which the per-token products read as one stream (withPackedWeights).
+// A pool hands each generation in progress a stepper of its own, so generations never share a
+// state.
 //
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
 // weight and buffer, and the sizes. The field numbers below are assembly/step.ts's.
@@ -15,12 +16,11 @@ import type { Arena, Region } from './arena.js';
 import type { Sampler, TokenSource } from './decode.js';
 import type { Layout, TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
-import { OUTPUT_KIND, type Kernels } from './wasm.js';
+import { CELL_KIND, OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 16, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15 } as const;
 const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13, PW: 14 } as const;
-const CELLS = { rnn: 0, lstm: 1, gru: 2 } as const;
 /** Steps from which a generation copies W_hh for withPackedWeights: the copy costs about one. */
 export const PACK_STEPS = 8;
 
@@ -183,7 +183,7 @@ export class Stepper implements TokenSource {
         ws.A.push(A); ws.C.push(C);
         const p = this.layout.cell(this.index, l, 0), w = (e: TensorEntry) => this.params.ptr + 4 * e.offset;
         const f = new Array<number>(LAYER).fill(0);
-        f[F.CELL] = CELLS[c.cell];
+        f[F.CELL] = CELL_KIND[c.cell];
         f[F.FLAG] = c.cell === 'rnn' ? (c.activation === 'relu' ? 1 : 0) : c.cell === 'gru' ? (c.resetAfter ? 1 : 0) : 0;
         f[F.N_IN] = l > 0 ? c.n_a : c.embedding ? c.embedding.entry.shape[1] : c.n_x;
         f[F.N_A] = c.n_a;

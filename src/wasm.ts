@@ -125,6 +125,8 @@ export interface Kernels {
 
 /** The `output` argument of head_loss and of a stepper's plan: which non-linearity and loss. */
 export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
+/** The `cell` argument of pack_recurrent and of a stepper's plan. */
+export const CELL_KIND = { rnn: 0, lstm: 1, gru: 2 } as const;
 
 /** One instantiated kernel module; shared by every model created on that backend. */
 export interface Engine {
