@@ -2,7 +2,9 @@
 // build against a baseline build of the project, interleaved in one process (this VM's speed
 // drifts up to 2× from minute to minute, so only ratios taken seconds apart mean anything).
 //
-//   forward, per step:   g (m, G) += h (m, H) · W_hhᵀ        gemm(0, 1, m, G, H, …)
+//   forward, per step:   g (m, G) += h (m, H) · W_hhᵀ        over W_hh copied once per pass in
+//                        groups of four rows: pack_rows4, then gemm_nt_w(m, G, H, …); the
+//                        baseline runs gemm(0, 1, …) over W_hh as it lies.
 //   backward, per step:  dh (m, H) += dz (m, G) · W_hh        through W_hhᵀ (H, G), made once per
 //                        batch in groups of four rows: pack_rows4_t, then gemm_nn_by_t(m, H, G, …)
 //                        — dot products over its rows; the baseline runs gemm(0, 0, …), which
@@ -67,11 +69,19 @@ function operands(w, m, H, G) {
   return p;
 }
 
-/** The product under test as a thunk: which = 'fwd' or 'bwd'; base = the baseline's path. */
+/** The product under test as a thunk: which = 'fwd' or 'bwd'; base = the baseline's path. This
+ *  build reads W_hh copied in groups of four rows forward (made once per pass, as a training
+ *  forward pass makes it), and W_hhᵀ in the same groups backward, for a W_hh of more than
+ *  PACKED_VALUES values; the baseline reads W_hh as it lies forward and packs it backward. */
 function product(w, p, which, m, H, G, base) {
   const k = w.k;
-  if (which === 'fwd') return () => k.gemm(0, 1, m, G, H, p.h, H, p.W, H, p.g, G, 1);
-  if (base || G * H <= PACKED_VALUES) return () => k.gemm(0, 0, m, H, G, p.dz, G, p.W, H, p.dh, H, 1);
+  const small = G * H <= PACKED_VALUES;
+  if (which === 'fwd') {
+    if (base || small) return () => k.gemm(0, 1, m, G, H, p.h, H, p.W, H, p.g, G, 1);
+    k.pack_rows4(p.WT, p.W, H, G, H);
+    return () => k.gemm_nt_w(m, G, H, p.h, H, p.W, p.WT, p.g, G, 1);
+  }
+  if (base || small) return () => k.gemm(0, 0, m, H, G, p.dz, G, p.W, H, p.dh, H, 1);
   k.pack_rows4_t(p.WT, p.W, H, H, G);
   return () => k.gemm_nn_by_t(m, H, G, p.dz, G, p.W, H, p.WT, p.dh, H, 1);
 }
@@ -91,12 +101,14 @@ function rate(fn, flops) {
 }
 
 
-/** The backward through W_hhᵀ equals the baseline's product (the same sums, up to order). */
+/** Both products of this build equal the baseline's (the same sums, up to order). */
 function check(base, mine, m, H, G) {
-  const worst = [base, mine].map((w) => { const p = operands(w, m, H, G); product(w, p, 'bwd', m, H, G, w === base)(); return w.view().slice(p.dh / 4, p.dh / 4 + m * H); });
-  let err = 0;
-  for (let i = 0; i < worst[0].length; i++) err = Math.max(err, Math.abs(worst[0][i] - worst[1][i]));
-  if (err > 1e-4) throw new Error(`backward product (m ${m}, H ${H}, G ${G}): differs from the baseline by ${err}`);
+  for (const [which, out, n] of [['fwd', 'g', m * G], ['bwd', 'dh', m * H]]) {
+    const got = [base, mine].map((w) => { const p = operands(w, m, H, G); product(w, p, which, m, H, G, w === base)(); return w.view().slice(p[out] / 4, p[out] / 4 + n); });
+    let err = 0;
+    for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(got[0][i] - got[1][i]));
+    if (err > 1e-4) throw new Error(`${which === 'fwd' ? 'forward' : 'backward'} product (m ${m}, H ${H}, G ${G}): differs from the baseline by ${err}`);
+  }
 }
 
 async function shapes(base, mine) {
@@ -170,9 +182,9 @@ function section(shapeRows, stepRows, started, load) {
   const lines = [HEADING, '',
     `Written by \`bench/recurrent.js${cmp ? ' --base <baseline>' : ''}\`; replaces its own section on every run. ${started}; ${cpu},`,
     `${os.cpus().length} cores, Node ${process.version}, the 'simd' build; load average (1 min) ${load[0].toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
-    cmp ? `Baseline: ${BASE_LABEL}, built from a copy of its tree (\`${baseRoot}\`). Its products run as the project ran them before the per-batch W_hhᵀ: backward through gemm(0, 0, …), which packs W_hh into panels on every step; its whole \`trainStep\` is whatever that build does. Both builds run in this process, in alternating rounds; a ratio is this build ÷ baseline in GFLOP/s (or baseline ÷ this build in ms), taken within a round, then the median over the rounds with its range.` : '',
+    cmp ? `Baseline: ${BASE_LABEL}, built from a copy of its tree (\`${baseRoot}\`). Its products run as the project ran them before the per-batch W_hhᵀ: forward over W_hh as it lies, backward through gemm(0, 0, …), which packs W_hh into panels on every step; its whole \`trainStep\` is whatever that build does. Both builds run in this process, in alternating rounds; a ratio is this build ÷ baseline in GFLOP/s (or baseline ÷ this build in ms), taken within a round, then the median over the rounds with its range.` : '',
     '',
-    `Per-step products, GFLOP/s (2·m·H·G flops per call; the median of ${REPS} rounds, each the best of three loops of ~${LOOP_MS} ms). Forward: g (m, G) += h (m, H) · W_hhᵀ; backward: dh (m, H) += dz (m, G) · W_hh, here through W_hhᵀ made once per batch (its cost is not in these figures: one H·G copy per batch, against T products) except for a W_hh of at most ${PACKED_VALUES} values, which packs as the baseline does.${cmp ? ' The forward product is the same kernel in both builds: its ratios show what this method reads as noise.' : ''}`,
+    `Per-step products, GFLOP/s (2·m·H·G flops per call; the median of ${REPS} rounds, each the best of three loops of ~${LOOP_MS} ms). Forward: g (m, G) += h (m, H) · W_hhᵀ, here over W_hh copied in groups of four rows (the baseline: W_hh as it lies); backward: dh (m, H) += dz (m, G) · W_hh, here through W_hhᵀ in the same groups. Both copies are made once per pass (their cost is not in these figures: one H·G copy, against T products), except for a W_hh of at most ${PACKED_VALUES} values, which reads W_hh as it lies forward and packs it backward, as the baseline does: those rows show what this method reads as noise.`,
     '',
     cmp ? '| H | G | m | forward | baseline | ratio | backward | baseline | ratio |' : '| H | G | m | forward | backward |',
     cmp ? '| --- | --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- |',
