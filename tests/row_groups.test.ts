@@ -122,15 +122,19 @@ Gen('a copy never outlives its weights: sample() after a training step and after
   m.dispose();
 });
 
-Gen('generateMany and beam search (past the threshold) equal generate() one sequence at a time', async () => {
+Gen('generate(), generateMany and beam search (past the threshold) equal the lazy stream(), which reads W_hh itself', async () => {
   for (const cell of ['lstm', 'gru'] as const) {
     const m = await createModel({ architecture: 'one-to-many', cell, layers: 2, n_y: 9, n_a: 20, startToken: 0, seed: 4 });
-    const greedy = m.generate({ maxLength: 16, stop: null });
+    const greedy = [...m.stream({ maxLength: 16, stop: null })];
+    assert.equal(m.generate({ maxLength: 16, stop: null }), greedy, `${cell}: generate()`);
+    const sampled = [...m.stream({ maxLength: 16, stop: null, strategy: 'sample', seed: 5 })];
+    assert.equal(m.generate({ maxLength: 16, stop: null, strategy: 'sample', seed: 5 }), sampled, `${cell}: generate(), sampled`);
     assert.equal(m.generateMany(3, { maxLength: 16, stop: null }), [greedy, greedy, greedy], `${cell}: lockstep rows`);
     assert.equal(m.beamSearch({ beamWidth: 1, maxLength: 16, stop: null })[0].tokens, greedy, `${cell}: a beam of one`);
     const ed = await createModel({ architecture: 'encoder-decoder', cell, input: 'tokens', n_x: 7, n_y: 7, n_a: 12, attention: 'general', seed: 9 });
     const src = [1, 2, 3, 4, 5];
-    const out = ed.generate(src, { maxLength: 12, stop: null });
+    const out = [...ed.stream(src, { maxLength: 12, stop: null })];
+    assert.equal(ed.generate(src, { maxLength: 12, stop: null }), out, `${cell}: encoder-decoder generate()`);
     assert.equal(ed.generateBatch([src, src], { maxLength: 12, stop: null }), [out, out], `${cell}: encoder-decoder batch`);
     assert.equal(ed.beamSearch(src, { beamWidth: 1, maxLength: 12, stop: null })[0].tokens, out, `${cell}: encoder-decoder beam of one`);
     m.dispose(); ed.dispose();

@@ -172,6 +172,17 @@ export class Decoder {
     return this.steppers(params).stream((s) => generateTokens(this.rows(params, s, state, 1, 1, memory), start, prefix, maxLength, stop, sampler));
   }
 
+  /** The tokens of one sequence from `state`, generated to the end in this call (no user code
+   *  runs in between, so a long run reads W_hh's copy: Stepper.withPackedWeights). */
+  tokensNow(params: Region, state: State, start: number, prefix: readonly number[], maxLength: number, stop: number | null,
+            sampler: Sampler, memory?: AttentionMemory): number[] {
+    return this.steppers(params).use((s) => {
+      const rows = this.rows(params, s, state, 1, 1, memory);
+      const run = () => Array.from(generateTokens(rows, start, prefix, maxLength, stop, sampler));
+      return prefix.length + maxLength >= PACK_STEPS ? s.withPackedWeights(run) : run();
+    });
+  }
+
   /** B sequences decoded in lockstep from `state` (decode.ts's decodeBatch). */
   batch(params: Region, state: State, starts: readonly number[], maxLength: number, stop: number | null, sampler: Sampler,
         memory?: AttentionMemory): number[][] {

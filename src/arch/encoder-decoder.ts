@@ -253,8 +253,9 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
     const state = this.encode(source);
     const memory = this.remember(source);
-    const out: number[] = [];
     const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
+    if (!onToken) return this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generated<O>;
+    const out: number[] = [];
     for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
       out.push(token);
       if (onToken && onToken(token, out.length - 1) === false) break;

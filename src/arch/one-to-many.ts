@@ -187,8 +187,9 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const where = 'generate';
     const o = this.checkGenerate(where, options, KEYS.generateFrom);
     if (this.config.output === 'softmax') {
-      const out: number[] = [];
       const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
+      if (!onToken) return this.decoder.tokensNow(this.weights, o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!) as Generated<O>;
+      const out: number[] = [];
       for (const token of this.streamFrom(o)) {
         out.push(token);
         if (onToken && onToken(token, out.length - 1) === false) break;
