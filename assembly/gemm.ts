@@ -128,8 +128,15 @@ function blocked(transA: i32, transB: i32, M: i32, N: i32, K: i32, rows: usize,
  *  gemm_nt_packed; no panel packed per call); else gemm(). */
 export function gemm_nn_by_t(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ldb: i32,
                              BT: usize, C: usize, ldc: i32, accumulate: i32): void {
-  if (BT && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_packed(M, N, K, A, lda, BT, C, ldc, accumulate);
+  if (reads_copy(BT, M, N, K)) gemm_nt_packed(M, N, K, A, lda, BT, C, ldc, accumulate);
   else gemm(0, 0, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+/** Whether a product with a copy P in groups of four rows (0: none) reads it: the dot products
+ *  take M ≤ DOT_M rows, and a product with no terms is gemm()'s to settle. */
+// @ts-ignore: decorator
+@inline function reads_copy(P: usize, M: i32, N: i32, K: i32): bool {
+  return P != 0 && M <= DOT_M && M > 0 && N > 0 && K > 0;
 }
 
 /** C (M, N) (+)= A (M, K) · Wᵀ for a weight W (N, K) stored (out, in), rows K apart: from PW, W
@@ -137,7 +144,7 @@ export function gemm_nn_by_t(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usiz
  *  dot products over W); else gemm(). */
 export function gemm_nt_w(M: i32, N: i32, K: i32, A: usize, lda: i32, W: usize, PW: usize,
                           C: usize, ldc: i32, accumulate: i32): void {
-  if (PW && M <= DOT_M && M > 0 && N > 0 && K > 0) gemm_nt_packed(M, N, K, A, lda, PW, C, ldc, accumulate);
+  if (reads_copy(PW, M, N, K)) gemm_nt_packed(M, N, K, A, lda, PW, C, ldc, accumulate);
   else gemm(0, 1, M, N, K, A, lda, W, K, C, ldc, accumulate);
 }
 

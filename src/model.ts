@@ -27,7 +27,7 @@ import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limi
 import { checkTokens, generateTokens } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
-import { PACK_STEPS, Stepper } from './stepper.js';
+import { Stepper } from './stepper.js';
 import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
 } from './embedding.js';
@@ -434,8 +434,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
     const s = this.stepper('gen');
     s.reset(1);
-    const run = () => Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler));
-    return prime.length + length >= PACK_STEPS ? s.withPackedWeights(run) : run();
+    return s.withPackedWeights(prime.length + length, () => Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler)));
   }
 
   // --- lifetime ---

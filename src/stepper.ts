@@ -14,15 +14,15 @@
 // n_y = outputs per row. States are (L, B, n_a), as the stack's h0 / hT.
 import type { Arena, Region } from './arena.js';
 import type { Sampler, TokenSource } from './decode.js';
-import type { Layout, TensorEntry } from './layout.js';
+import { GATES, type Layout, type TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
 import { CELL_KIND, OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 16, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15 } as const;
 const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13, PW: 14 } as const;
-/** Steps from which a generation copies W_hh for withPackedWeights: the copy costs about one. */
-export const PACK_STEPS = 8;
+/** Steps from which a run copies W_hh for withPackedWeights: the copy costs about one. */
+const PACK_STEPS = 8;
 
 /** The output layer a stepper runs after the stack. */
 export interface StepperHead {
@@ -83,15 +83,17 @@ export class Stepper implements TokenSource {
     this.B = rows.length;
   }
 
-  /** fn() run with every layer's recurrent product reading a copy of W_hh made now, in groups
-   *  of four rows (assembly/dot.ts: pack_rows4): the same bits, read as one stream instead of
-   *  four rows at a time. The copy is read only inside fn, so fn must run the generation to its
-   *  end without a chance for the weights to change: no user code, no await. The copy's region
-   *  stays with the workspace for the next call. */
-  withPackedWeights<T>(fn: () => T): T {
+  /** fn(), a run of about `steps` steps, with every layer's recurrent product reading a copy of
+   *  W_hh made now, in groups of four rows (assembly/dot.ts: pack_rows4): the same bits, read as
+   *  one stream instead of four rows at a time. A run shorter than PACK_STEPS reads W_hh itself.
+   *  The copy is read only inside fn, so fn must run the generation to its end without a chance
+   *  for the weights to change: no user code, no await. The copy's region stays with the
+   *  workspace for the next call. */
+  withPackedWeights<T>(steps: number, fn: () => T): T {
+    if (steps < PACK_STEPS) return fn();
     const ws = this.work(), c = this.config, L = c.layers;
     if (!ws.PW) {
-      const G = { rnn: 1, lstm: 4, gru: 3 }[c.cell] * c.n_a;
+      const G = GATES[c.cell] * c.n_a;
       const made: Region[] = [];
       try {
         for (let l = 0; l < L; l++) made.push(this.arena.alloc(G * c.n_a, 'the generation workspace'));
@@ -168,7 +170,7 @@ export class Stepper implements TokenSource {
   private ensure(cap: number): Work {
     if (this.ws && this.ws.cap >= cap) return this.ws;
     this.release();
-    const c = this.config, L = c.layers, G = { rnn: 1, lstm: 4, gru: 3 }[c.cell] * c.n_a;
+    const c = this.config, L = c.layers, G = GATES[c.cell] * c.n_a;
     const regions: Region[] = [];
     const alloc = (n: number): Region => { const r = this.arena.alloc(n, 'the generation workspace'); regions.push(r); return r; };
     try {

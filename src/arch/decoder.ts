@@ -26,7 +26,7 @@ import type { EmbeddingTable } from '../embedding.js';
 import type { Layout } from '../layout.js';
 import type { Random } from '../random.js';
 import { Stack, toBatchMajor } from '../stack.js';
-import { PACK_STEPS, Stepper, StepperPool } from '../stepper.js';
+import { Stepper, StepperPool } from '../stepper.js';
 import type { Kernels } from '../wasm.js';
 import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
 import { Head, lossScale, packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
@@ -178,8 +178,7 @@ export class Decoder {
             sampler: Sampler, memory?: AttentionMemory): number[] {
     return this.steppers(params).use((s) => {
       const rows = this.rows(params, s, state, 1, 1, memory);
-      const run = () => Array.from(generateTokens(rows, start, prefix, maxLength, stop, sampler));
-      return prefix.length + maxLength >= PACK_STEPS ? s.withPackedWeights(run) : run();
+      return s.withPackedWeights(prefix.length + maxLength, () => Array.from(generateTokens(rows, start, prefix, maxLength, stop, sampler)));
     });
   }
 
@@ -188,8 +187,7 @@ export class Decoder {
         memory?: AttentionMemory): number[][] {
     return this.steppers(params).use((s) => {
       const rows = this.rows(params, s, state, starts.length, starts.length, memory);
-      const run = () => decodeBatch(rowStepper(this.n_y), rows, starts, maxLength, stop, sampler);
-      return maxLength >= PACK_STEPS ? s.withPackedWeights(run) : run();
+      return s.withPackedWeights(maxLength, () => decodeBatch(rowStepper(this.n_y), rows, starts, maxLength, stop, sampler));
     });
   }
 
@@ -198,8 +196,7 @@ export class Decoder {
        stop: number | null, lengthPenalty: number, memory?: AttentionMemory): Hypothesis[] {
     return this.steppers(params).use((s) => {
       const rows = this.rows(params, s, state, 1, width, memory);
-      const run = () => beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty);
-      return prefix.length + maxLength >= PACK_STEPS ? s.withPackedWeights(run) : run();
+      return s.withPackedWeights(prefix.length + maxLength, () => beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty));
     });
   }
 
