@@ -20,7 +20,7 @@
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
 import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
-import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
+import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar, one4 } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
 
@@ -58,7 +58,7 @@ import { madd } from "./simd";
   const hb = <usize>H << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2;
       const rec = reset_after ? f32x4.mul(v128.load(gr + o), v128.load(hn + o)) : v128.load(sn + o);
@@ -85,7 +85,7 @@ import { madd } from "./simd";
   const hb = <usize>H << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2;
       const r = v128.load(gr + o), z = v128.load(gr + hb + o), n = v128.load(gr + 2 * hb + o);
@@ -128,7 +128,7 @@ import { madd } from "./simd";
 @inline function gru_reset_backward(gr: usize, dr: usize, drh: usize, dhp: usize, hp: usize, H: i32): void {
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2;
       const r = v128.load(gr + o), d = v128.load(drh + o);

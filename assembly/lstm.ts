@@ -17,7 +17,7 @@
 // see: Hochreiter & Schmidhuber (1997); PyTorch nn.LSTM.
 
 import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
-import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar } from "./activations";
+import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar, one4 } from "./activations";
 import { active_rows, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
 
@@ -59,7 +59,7 @@ import { madd } from "./simd";
   const hb = <usize>H << 2;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j << 2, q = gr + o;
       const i_ = v128.load(q), f_ = v128.load(q + hb), g_ = v128.load(q + 2 * hb), o_ = v128.load(q + 3 * hb);

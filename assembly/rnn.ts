@@ -18,7 +18,7 @@
 // bias_ih = b_x, bias_hh = b_a); min-char-rnn for the BPTT loop.
 
 import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
-import { tanh_to } from "./activations";
+import { tanh_to, one4 } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 
 /** In place: h = tanh(h) (relu = 0) or max(h, 0) (relu = 1), n values. */
@@ -42,7 +42,7 @@ export function activation_forward(h: usize, n: i32, relu: i32): void {
 export function activation_backward(dh: usize, a: usize, n: i32, relu: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const zero = f32x4.splat(0), one = f32x4.splat(1);
+    const zero = f32x4.splat(0), one = one4();
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const ai = v128.load(a + o), d = v128.load(dh + o);

@@ -43,6 +43,29 @@ for (const backend of ['simd', 'scalar'] as const) {
       arena.dispose();
     });
   }
+
+  Act(`${backend}: NaN stays NaN and ±∞ give the limits, in the four-lane path and the scalar tail`, async () => {
+    // the clamp before e^x must not turn a NaN into a number: the non-finite guard of training
+    // sees a diverged step only through NaN reaching the loss
+    const { kernels } = await getEngine(backend);
+    const arena = new Arena(kernels);
+    const special = [NaN, Infinity, -Infinity, 0.5, NaN, -Infinity, Infinity];   // lanes 0–3, then the tail
+    const src = arena.alloc(special.length, 'x'), dst = arena.alloc(special.length, 'y');
+    arena.f32(src).set(special);
+    for (const kernel of ['tanh_to', 'sigmoid_to'] as const) {
+      kernels[kernel](dst.ptr, src.ptr, special.length);
+      const out = arena.f32(dst);
+      special.forEach((x, i) => {
+        const y = out[i];
+        const at = `${kernel}(${x}) at index ${i} = ${y}`;
+        if (Number.isNaN(x)) assert.ok(Number.isNaN(y), at);
+        else if (x === Infinity) assert.is(y, 1, at);
+        else if (x === -Infinity) assert.ok(kernel === 'tanh_to' ? y === -1 : y >= 0 && y < 1e-30, at);
+        else assert.ok(Math.abs(y - reference[kernel](x)) < 1e-6, at);
+      });
+    }
+    arena.dispose();
+  });
 }
 
 Act.run();
