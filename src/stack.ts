@@ -107,8 +107,8 @@ interface Workspace {
 /** Most values of the W_ihᵀ scratch for token input (4 MB); beyond it, rows gather W_ih's columns. */
 const TRANSPOSE_LIMIT = 1 << 20;
 
-/** Most rows per step whose backward recurrent product reads W_hhᵀ (assembly/gemm.ts: DOT_M);
- *  larger batches pack W_hh on every step instead, and need no scratch. */
+/** Most rows per step whose recurrent products read the scratch, forward W_hh's copy and backward
+ *  W_hhᵀ (assembly/gemm.ts: DOT_M); larger batches pack W_hh on every step instead, and need none. */
 const TRANSPOSED_ROWS = 64;
 /** Most values of a W_hh whose backward product packs it rather than read a W_hhᵀ: 64 KB pack
  *  from L2 for less than the dot products gain (bench/recurrent.js, n_a 128 vanilla cell). */
@@ -398,11 +398,18 @@ export class Stack {
     }));
   }
 
-  /** Make the W_hhᵀ scratch the backward pass's per-step products read, once per workspace
-   *  and only for training; every cell's backward call rewrites it from its own W_hh. */
+  /** Make the scratch the per-step products read, once per workspace and only for training: the
+   *  forward pass's copy of W_hh in groups of four rows, then the backward pass's W_hhᵀ, which
+   *  every cell's backward call rewrites from its own W_hh (transposed only for a W_hh of more
+   *  than PACKED_VALUES values: recurrentTransposed). */
   private ensureTransposed(ws: Workspace): void {
-    const values = this.gates * this.config.n_a ** 2;
-    if (ws.B <= TRANSPOSED_ROWS && values > PACKED_VALUES) ws.WhT ??= this.arena.alloc(values, 'the BPTT workspace');
+    if (ws.B <= TRANSPOSED_ROWS) ws.WhT ??= this.arena.alloc(this.gates * this.config.n_a ** 2, 'the BPTT workspace');
+  }
+
+  /** The W_hhᵀ scratch for a backward call, or 0: a W_hh of at most PACKED_VALUES values is
+   *  packed per step instead, from L2. */
+  private recurrentTransposed(): number {
+    return this.gates * this.config.n_a ** 2 > PACKED_VALUES ? this.ws!.WhT?.ptr ?? 0 : 0;
   }
 
   /** The pointer of W_hh copied in groups of four rows (assembly/cells.ts: pack_recurrent) for
@@ -557,7 +564,7 @@ export class Stack {
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const dW_ih = g + 4 * p.weight_ih.offset, dW_hh = g + 4 * p.weight_hh.offset;
     const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
-    const WT = this.tokenTable(tokens), WhT = this.ws!.WhT?.ptr ?? 0;
+    const WT = this.tokenTable(tokens), WhT = this.recurrentTransposed();
     switch (c.cell) {
       case 'rnn':
         k.rnn_backward(dW_ih, dW_hh, db_ih, db_hh, dX, cw.dA.ptr, cw.A.ptr, X, tokens, WT, W_ih, W_hh, WhT, lens, T, B, n_in, c.n_a, c.activation === 'relu' ? 1 : 0);
