@@ -40,7 +40,7 @@ const REPS = Number(process.env.REPS ?? 9);            // alternating rounds per
 const LOOP_MS = 12;                                      // one timed loop of calls
 const STEP_REPS = Number(process.env.STEP_REPS ?? 7);   // alternating rounds of trainStep
 const STEPS = 3;                                         // trainSteps per round (the median taken)
-const PACKED_VALUES = 16384;                             // a W_hh this small packs (src/stack.ts)
+const PACKED_VALUES = 16384;                             // a W_hh this small packs backward (src/stack.ts)
 const RAGGED = [[128, 1], [128, 3], [128, 4], [256, 4]];  // (n_a, gates) of the ragged rows
 const RAGGED_B = 32;                                     // sentences per batch, as fit() cuts them
 const LIST = 1024;                                       // rows per gemm_tn_rows call (cells.ts: ROWS)
@@ -71,13 +71,14 @@ function operands(w, m, H, G) {
 
 /** The product under test as a thunk: which = 'fwd' or 'bwd'; base = the baseline's path. This
  *  build reads W_hh copied in groups of four rows forward (made once per pass, as a training
- *  forward pass makes it), and W_hhᵀ in the same groups backward, for a W_hh of more than
- *  PACKED_VALUES values; the baseline reads W_hh as it lies forward and packs it backward. */
+ *  forward pass makes it), and W_hhᵀ in the same groups backward for a W_hh of more than
+ *  PACKED_VALUES values (a smaller one is packed per step); the baseline reads W_hh as it lies
+ *  forward and packs it backward. */
 function product(w, p, which, m, H, G, base) {
   const k = w.k;
   const small = G * H <= PACKED_VALUES;
   if (which === 'fwd') {
-    if (base || small) return () => k.gemm(0, 1, m, G, H, p.h, H, p.W, H, p.g, G, 1);
+    if (base) return () => k.gemm(0, 1, m, G, H, p.h, H, p.W, H, p.g, G, 1);
     k.pack_rows4(p.WT, p.W, H, G, H);
     return () => k.gemm_nt_w(m, G, H, p.h, H, p.W, p.WT, p.g, G, 1);
   }
@@ -184,7 +185,7 @@ function section(shapeRows, stepRows, started, load) {
     `${os.cpus().length} cores, Node ${process.version}, the 'simd' build; load average (1 min) ${load[0].toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
     cmp ? `Baseline: ${BASE_LABEL}, built from a copy of its tree (\`${baseRoot}\`). Its products run as the project ran them before the per-batch W_hhᵀ: forward over W_hh as it lies, backward through gemm(0, 0, …), which packs W_hh into panels on every step; its whole \`trainStep\` is whatever that build does. Both builds run in this process, in alternating rounds; a ratio is this build ÷ baseline in GFLOP/s (or baseline ÷ this build in ms), taken within a round, then the median over the rounds with its range.` : '',
     '',
-    `Per-step products, GFLOP/s (2·m·H·G flops per call; the median of ${REPS} rounds, each the best of three loops of ~${LOOP_MS} ms). Forward: g (m, G) += h (m, H) · W_hhᵀ, here over W_hh copied in groups of four rows (the baseline: W_hh as it lies); backward: dh (m, H) += dz (m, G) · W_hh, here through W_hhᵀ in the same groups. Both copies are made once per pass (their cost is not in these figures: one H·G copy, against T products), except for a W_hh of at most ${PACKED_VALUES} values, which reads W_hh as it lies forward and packs it backward, as the baseline does: those rows show what this method reads as noise.`,
+    `Per-step products, GFLOP/s (2·m·H·G flops per call; the median of ${REPS} rounds, each the best of three loops of ~${LOOP_MS} ms). Forward: g (m, G) += h (m, H) · W_hhᵀ, here over W_hh copied in groups of four rows (the baseline: W_hh as it lies); backward: dh (m, H) += dz (m, G) · W_hh, here through W_hhᵀ in the same groups. Both copies are made once per pass (their cost is not in these figures: one H·G copy, against T products), except that a W_hh of at most ${PACKED_VALUES} values is packed per step backward, as the baseline does: those backward rows show what this method reads as noise.`,
     '',
     cmp ? '| H | G | m | forward | baseline | ratio | backward | baseline | ratio |' : '| H | G | m | forward | backward |',
     cmp ? '| --- | --- | --- | --- | --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- | --- |',
