@@ -8,18 +8,25 @@
 // X (N, n_in), W (n_y, n_in), b (n_y); Z, yhat, dz (N, n_y); y (N) ids or (N, n_y) targets, or 0;
 // w (N) row weights or 0. Returns Σ w·L over the rows (f64), as the loss kernels do.
 
-import { linear_forward } from "./rnn";
+import { linear_rows } from "./rnn";
 import { softmax_xent, sigmoid_bce, squared_error } from "./loss";
 
 const ROWS: i32 = 32;   // rows per block: ROWS × n_y logits stay in L1
 
 export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, b: usize, y: usize, w: usize,
                           N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
+  return head_rows(yhat, dz, Z, X, W, 0, b, y, w, N, n_in, n_y, scale, output);
+}
+
+/** head_loss with W also copied in groups of four rows at PW (dot.ts: pack_rows4), or PW = 0:
+ *  the same bits (a generation run's steps, step.ts). */
+export function head_rows(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
+                          N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
   let total: f64 = 0;
   for (let r0 = 0; r0 < N; r0 += ROWS) {
     const rows = min(ROWS, N - r0);
     const o = <usize>r0 * n_y << 2;
-    linear_forward(Z + o, X + (<usize>r0 * n_in << 2), W, b, rows, n_in, n_y);
+    linear_rows(Z + o, X + (<usize>r0 * n_in << 2), W, PW, b, rows, n_in, n_y);
     const dzr = dz ? dz + o : 0, wr = w ? w + (<usize>r0 << 2) : 0;
     if (output == 0) total += softmax_xent(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, rows, n_y, scale);
     else if (output == 1) total += sigmoid_bce(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);

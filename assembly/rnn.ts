@@ -99,7 +99,13 @@ export function rnn_backward(dW_ax: usize, dW_aa: usize, db_x: usize, db_a: usiz
 
 /** Dense layer on every row: Y (rows, n_out) = X (rows, n_in) · Wᵀ + b, W (n_out, n_in). */
 export function linear_forward(Y: usize, X: usize, W: usize, b: usize, rows: i32, n_in: i32, n_out: i32): void {
-  gemm(0, 1, rows, n_out, n_in, X, n_in, W, n_in, Y, n_out, 0);
+  linear_rows(Y, X, W, 0, b, rows, n_in, n_out);
+}
+
+/** linear_forward, reading PW, W copied in groups of four rows (dot.ts: pack_rows4), when the
+ *  caller made one (0: none): the same bits. */
+export function linear_rows(Y: usize, X: usize, W: usize, PW: usize, b: usize, rows: i32, n_in: i32, n_out: i32): void {
+  gemm_nt_w(rows, n_out, n_in, X, n_in, W, PW, Y, n_out, 0);
   add_bias_rows(Y, b, rows, n_out, n_out);
 }
 

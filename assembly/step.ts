@@ -14,7 +14,8 @@
 import { rnn_forward } from "./rnn";
 import { lstm_forward } from "./lstm";
 import { gru_forward } from "./gru";
-import { head_loss } from "./head";
+import { head_rows } from "./head";
+import { pack_rows4 } from "./dot";
 import { embedding_forward } from "./embedding";
 import { sample_token } from "./sample";
 import { pack_recurrent } from "./cells";
@@ -36,7 +37,8 @@ const CAP: i32 = 12;       // rows the buffers hold
 const EMB: i32 = 13;       // an embedding table (V, E) the ids are read through, or 0 (one-hot)
 const EW: i32 = 14;        // E, its width
 const EX: i32 = 15;        // (cap, E) the ids' rows: layer 0's input
-const HEADER: i32 = 16;
+const PWY: i32 = 16;       // W_Y copied by pack_rows4 (n_y · n_a), or 0: read while this field is set
+const HEADER: i32 = 17;
 // layer fields
 const CELL: i32 = 0;       // 0 rnn, 1 lstm, 2 gru
 const FLAG: i32 = 1;       // rnn: relu; gru: reset_after
@@ -99,18 +101,22 @@ export function plan_step(plan: usize, B: i32): void {
   }
   const output = field(plan, OUTPUT), n_y = field(plan, N_Y);
   if (output < 0) return;
-  head_loss(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
+  head_rows(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, PWY), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
 }
 
-/** Every layer with a PW field: W_hh copied into it now (cells.ts: pack_recurrent). The copy
- *  is read until the caller clears the field, so the caller makes it where the weights cannot
- *  change before then (one generation run to its end in one call). */
+/** Every layer with a PW field: W_hh copied into it now (cells.ts: pack_recurrent); and W_Y into
+ *  PWY, when set. A copy is read until the caller clears its field, so the caller makes it where
+ *  the weights cannot change before then (one generation run to its end in one call). */
 export function plan_pack(plan: usize): void {
   const L = field(plan, L_);
+  let n_top = 0;
   for (let l = 0; l < L; l++) {
     const p = layer_at(plan, l), PW = ptr(p, PW_);
-    if (PW) pack_recurrent(PW, ptr(p, W_HH), field(p, CELL), field(p, N_A));
+    n_top = field(p, N_A);
+    if (PW) pack_recurrent(PW, ptr(p, W_HH), field(p, CELL), n_top);
   }
+  const PY = ptr(plan, PWY);
+  if (PY) pack_rows4(PY, ptr(plan, W_Y), n_top, field(plan, N_Y), n_top);
 }
 
 /** The token chosen from row `row` of the outputs (softmax heads), by sample.ts's rules. */

@@ -4,8 +4,8 @@
 // One wasm call advances every layer and the head (assembly/step.ts); for one token stream one
 // call also chooses the next token, so generating allocates nothing per token. A generation run
 // to its end in one call (sample(), generate() without onToken, generateMany(), beam search)
-// first copies each W_hh into groups of four rows, which the per-token products read as one
-// stream (withPackedWeights). A pool hands each generation in progress a stepper of its own, so
+// first copies each W_hh, and the head's W_y, into groups of four rows, which the per-token
+// products read as one stream (withPackedWeights). A pool hands each generation in progress a stepper of its own, so
 // generations never share a state.
 //
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
@@ -18,10 +18,11 @@ import { GATES, type Layout, type TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
 import { CELL_KIND, OUTPUT_KIND, type Kernels } from './wasm.js';
 
-const HEADER = 16, LAYER = 16;
-const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15 } as const;
+const HEADER = 17, LAYER = 16;
+const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15, PWY: 16 } as const;
 const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13, PW: 14 } as const;
-/** Steps from which a run copies W_hh for withPackedWeights: the copy costs about one. */
+/** Steps from which a run copies W_hh (and the head's W_y) for withPackedWeights: the copy
+ *  costs about one. */
 const PACK_STEPS = 8;
 
 /** The output layer a stepper runs after the stack. */
@@ -41,6 +42,7 @@ interface Work {
   P?: Region;
   R: Region;
   PW?: Region[];           // per layer, W_hh copied in groups of four rows (made on first use)
+  PWY?: Region;            // the head's W_y copied the same way, with a head (made with PW)
 }
 
 export class Stepper implements TokenSource {
@@ -84,8 +86,9 @@ export class Stepper implements TokenSource {
   }
 
   /** fn(), a run of about `steps` steps, with every layer's recurrent product reading a copy of
-   *  W_hh made now, in groups of four rows (assembly/dot.ts: pack_rows4): the same bits, read as
-   *  one stream instead of four rows at a time. A run shorter than PACK_STEPS reads W_hh itself.
+   *  W_hh made now, in groups of four rows (assembly/dot.ts: pack_rows4), and the head reading
+   *  one of W_y: the same bits, read as one stream instead of four rows at a time. A run shorter
+   *  than PACK_STEPS reads the weights themselves.
    *  The copy is read only inside fn, so fn must run the generation to its end without a chance
    *  for the weights to change: no user code, no await. The copy's region stays with the
    *  workspace for the next call. */
@@ -97,16 +100,19 @@ export class Stepper implements TokenSource {
       const made: Region[] = [];
       try {
         for (let l = 0; l < L; l++) made.push(this.arena.alloc(G * c.n_a, 'the generation workspace'));
+        if (this.head) made.push(this.arena.alloc(this.head.weight.shape[0] * this.head.weight.shape[1], 'the generation workspace'));
       } catch (e) {
         for (const r of made) this.arena.release(r);
         throw e;
       }
       ws.regions.push(...made);
-      ws.PW = made;
+      ws.PW = made.slice(0, L);
+      ws.PWY = made[L];
     }
     const fields = (on: boolean) => {
       const plan = this.arena.i32(ws.plan);
       ws.PW!.forEach((r, l) => { plan[HEADER + l * LAYER + F.PW] = on ? r.ptr : 0; });
+      if (ws.PWY) plan[H.PWY] = on ? ws.PWY.ptr : 0;
     };
     fields(true);
     try {

@@ -97,7 +97,7 @@ for (const c of cells) {
   }
 }
 
-Gen('a copy never outlives its weights: sample() after a training step and after setParam equals a fresh model with those weights', async () => {
+Gen('a copy never outlives its weights: sample() after a training step and after setParam (W_hh, the head\'s W_y) equals a fresh model with those weights', async () => {
   const V = 17;
   const config = { cell: 'lstm' as const, n_x: V, n_a: 24, n_y: V, input: 'tokens' as const, seed: 2 };
   const m = await createRNN(config);
@@ -119,6 +119,13 @@ Gen('a copy never outlives its weights: sample() after a training step and after
   const w = m.getParam('weight_hh_l0');
   m.setParam('weight_hh_l0', w.map((v: number) => -v));
   assert.equal(m.sample({ length: 30, temperature: 0 }), await fresh(), 'after setParam of W_hh');
+  // the head's W_y is copied for a run too
+  const wy = m.getParam('head.weight');
+  const reversed = m.sample({ length: 30, temperature: 0 });
+  m.setParam('head.weight', wy.map((v: number, i: number) => v * (1 + (i % 5)) - 0.1));
+  const changed = m.sample({ length: 30, temperature: 0 });
+  assert.equal(changed, await fresh(), 'after setParam of the head\'s W_y');
+  assert.not.equal(changed, reversed, 'the new W_y changed what it generates');
   m.dispose();
 });
 
@@ -142,9 +149,11 @@ Gen('generate(), generateMany and beam search (past the threshold) equal the laz
 });
 
 Gen('training: a forward pass over the copy (a training workspace, T ≥ 4) has the bits of a fresh model\'s forward', async () => {
-  for (const c of cells) {
-    // W_hh above 16 384 values has the scratch the copy goes into; 130 and 75: every remainder mod 4
-    const config = { ...c, layers: 2, n_x: 13, n_a: c.cell === 'rnn' ? 130 : 75, n_y: 13, input: 'tokens' as const, seed: 6 };
+  // W_hh above 16 384 values (130 and 75: every remainder mod 4) and below (9 and 6), whose
+  // backward packs W_hh per step but whose forward reads the copy all the same
+  for (const c of cells) for (const large of [true, false]) {
+    const n_a = large ? (c.cell === 'rnn' ? 130 : 75) : (c.cell === 'rnn' ? 9 : 6);
+    const config = { ...c, layers: 2, n_x: 13, n_a, n_y: 13, input: 'tokens' as const, seed: 6 };
     const m = await createRNN(config);
     const rng = new Random(4);
     const x = Array.from({ length: 5 }, (_, b) => Array.from({ length: 9 - b }, () => rng.int(13)));
