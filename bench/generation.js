@@ -1,10 +1,11 @@
 // Generation at batch 1 against a baseline build of the project, interleaved in one process:
-// sample() of 200 tokens (one wasm call per token) for an LSTM and a GRU of n_a 256 and an LSTM
-// of n_a 512, on the 'simd' build and, where the runtime has it, the 'relaxed' one. Both builds
-// must draw the same tokens from the same weights and seed (checked first); then each round times
-// both, in alternating order, and the ratio is taken within the round (this VM's speed drifts up
-// to 2× from minute to minute, so only ratios taken seconds apart mean anything). Without a
-// baseline it times this build alone. Prints, and writes its section of RESULTS.md:
+// sample() of 200 tokens (one wasm call per token) for an LSTM and a GRU of n_a 256, an LSTM of
+// n_a 512, and an LSTM of n_a 256 over a word-sized vocabulary, on the 'simd' build and, where
+// the runtime has it, the 'relaxed' one. Both builds must draw the same tokens from the same
+// weights and seed (checked first); then each round times both, in alternating order, and the
+// ratio is taken within the round (this VM's speed drifts up to 2× from minute to minute, so only
+// ratios taken seconds apart mean anything). Without a baseline it times this build alone.
+// Prints, and writes its section of RESULTS.md:
 //
 //   node bench/generation.js --base <root of a built copy of the baseline>   (after npm run build)
 //   node bench/generation.js
@@ -13,7 +14,8 @@ import * as mine from 'rnn-wasm';
 import { fmt, machine, mark, median, rerunWithRelaxedSimd, table, writeSection } from './report.js';
 
 const HEADING = '## Generation against a baseline build: sample(), batch 1';
-const MODELS = [['lstm', 256, 65], ['gru', 256, 65], ['lstm', 512, 96]];
+// characters (65, 96) and words (10 000: the head's W_y, 10 MB, is most of a step)
+const MODELS = [['lstm', 256, 65], ['gru', 256, 65], ['lstm', 512, 96], ['lstm', 256, 10000]];
 const TOKENS = 200;                 // tokens per sample() call
 const ROUNDS = Number(process.env.ROUNDS ?? 31);
 const log = (...args) => console.log(...args);
