@@ -97,6 +97,25 @@ for (const c of cells) {
   }
 }
 
+Gen('sample() through an embedding table, the head tied to it or not: the copies give the greedy tokens of step()', async () => {
+  for (const tieWeights of [true, false]) {
+    const V = 41, E = 14;                      // V = 41: ten groups of four rows of W_y and one row
+    const m = await createRNN({ cell: 'lstm', n_x: V, n_a: E, n_y: V, input: 'tokens', embedding: E, tieWeights, seed: 12 });
+    const long = m.sample({ length: 30, prime: [3], temperature: 0 });
+    const stream = await createModel({ architecture: 'many-to-many', ...m.toJSON(), seed: 12 } as any);
+    stream.setWeights(m.getWeights());
+    let p = (stream as any).step(3) as Float32Array;
+    const out: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = p.indexOf(Math.max(...p));
+      out.push(t);
+      p = (stream as any).step(t);
+    }
+    assert.equal(long, out, `tieWeights ${tieWeights}`);
+    stream.dispose(); m.dispose();
+  }
+});
+
 Gen('a copy never outlives its weights: sample() after a training step and after setParam (W_hh, the head\'s W_y) equals a fresh model with those weights', async () => {
   const V = 17;
   const config = { cell: 'lstm' as const, n_x: V, n_a: 24, n_y: V, input: 'tokens' as const, seed: 2 };
