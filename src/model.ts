@@ -35,7 +35,7 @@ import type { DecodedSafetensors } from './safetensors.js';
 import {
   checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
 } from './validate.js';
-import { OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
+import { HEAD_COPY_ROWS, headCopy, OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -276,6 +276,7 @@ interface Workspace {
   Z: Region;           // (T·B, n_y) logits
   Yhat: Region;        // (T·B, n_y) outputs
   dZ: Region;          // (T·B, n_y) ∂L/∂logits
+  PW?: Region;         // (n_y, n_a of the top) the head's weight in groups of four rows, for many rows
   Y: Region;           // (T·B) ids or (T·B, n_y) targets
   W: Region;           // (T·B) loss weight per step: 0 for padding
   M?: Region;          // outputDropout: (T·B, D·n_a) mask
@@ -490,6 +491,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
       next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
       next.W = a.alloc(rows, 'the target workspace');
+      if (rows >= HEAD_COPY_ROWS) next.PW = a.alloc(c.n_y * this.stack.n_out, 'the output workspace');
       if (c.outputDropout > 0) {
         next.M = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
         next.Xd = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
@@ -504,7 +506,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   private releaseWorkspace(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.M, ws.Xd]) this.arena.release(r);
+    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.PW, ws.M, ws.Xd]) this.arena.release(r);
     this.ws = undefined;
   }
 
@@ -548,7 +550,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       }
     }
     // logits, ŷ, the loss and ∂L/∂logits, block by block in one call
-    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, w + 4 * head.weight.offset, w + 4 * head.bias.offset,
+    const Wy = w + 4 * head.weight.offset, PW = headCopy(k, ws.PW, Wy, c.n_y, this.stack.n_out, rows);
+    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * head.bias.offset,
       Y, W, rows, this.stack.n_out, c.n_y, scale, OUTPUT_KIND[c.output]);
     this.last = targets ? { packed, targets, total } : undefined;
     return targets && !noTerms ? total * scale : NaN;

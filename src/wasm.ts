@@ -110,7 +110,7 @@ export interface Kernels {
                              C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
   sample_token(P: number, V: number, greedy: number, temperature: number, topK: number, topP: number, u: number,
                W: number, O: number): number;
-  head_loss(yhat: number, dz: number, Z: number, X: number, W: number, b: number, y: number, w: number,
+  head_loss(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number,
             N: number, n_in: number, n_y: number, scale: number, output: number): number;
   plan_step(plan: number, B: number): void;
   plan_feed(plan: number, token: number): void;
@@ -125,6 +125,20 @@ export interface Kernels {
 
 /** The `output` argument of head_loss and of a stepper's plan: which non-linearity and loss. */
 export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
+
+/** Rows from which a head's forward reads its weight from a copy in groups of four rows: every
+ *  block of 32 rows (assembly/head.ts) reads all of W, so from four blocks on one copy costs
+ *  less than it saves. */
+export const HEAD_COPY_ROWS = 128;
+
+/** head_loss's `PW` for a forward over `rows` rows: W (n_y, n_in) copied now into `copy` (a
+ *  region of n_y · n_in values, or none) in groups of four rows (assembly/dot.ts: pack_rows4),
+ *  or 0 when there are too few rows to repay it. The same bits either way. */
+export function headCopy(k: Kernels, copy: { ptr: number } | undefined, W: number, n_y: number, n_in: number, rows: number): number {
+  if (!copy || rows < HEAD_COPY_ROWS) return 0;
+  k.pack_rows4(copy.ptr, W, n_in, n_y, n_in);
+  return copy.ptr;
+}
 /** The `cell` argument of pack_recurrent and of a stepper's plan. */
 export const CELL_KIND = { rnn: 0, lstm: 1, gru: 2 } as const;
 

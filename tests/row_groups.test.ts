@@ -197,4 +197,47 @@ Gen('training: a forward pass over the copy (a training workspace, T ≥ 4) has 
   }
 });
 
+const Head = suite('the head reads W_y copied into groups of four rows for a forward of many rows');
+
+/** Calls of kernels.pack_rows4 (the TS side's copies) while fn runs. */
+function countCopies(model: unknown, fn: () => void): number {
+  const k = (model as any).kernels, pack = k.pack_rows4;
+  let n = 0;
+  k.pack_rows4 = (...args: number[]) => { n++; return pack(...args); };
+  try { fn(); } finally { k.pack_rows4 = pack; }
+  return n;
+}
+
+Head('an RNN model: each row of a 160-row forward (the copy) has the bits it has alone (20 rows, none)', async () => {
+  for (const cell of ['lstm', 'rnn'] as const) {
+    const V = 37, T = 20;                       // V = 37: nine groups of four rows and one more
+    const m = await createRNN({ cell, n_x: V, n_a: 22, n_y: V, input: 'tokens', seed: 7 });
+    const rng = new Random(5);
+    const x = Array.from({ length: 8 }, () => Array.from({ length: T }, () => rng.int(V)));
+    let batch!: Float32Array;
+    assert.is(countCopies(m, () => { batch = m.forward({ x }).yhat; }), 1, `${cell}: one copy for 160 rows`);
+    x.forEach((s, b) => {
+      let alone!: Float32Array;
+      assert.is(countCopies(m, () => { alone = m.forward({ x: [s] }).yhat; }), 0, `${cell}: none for 20 rows`);
+      checkSame(`${cell}: sequence ${b}`, batch.subarray(b * T * V, (b + 1) * T * V), alone);
+    });
+    m.dispose();
+  }
+});
+
+Head('a one-to-many model (the decoder\'s head): the loss of 160 rows over the copy is the sum of the sequences\' losses without it', async () => {
+  const V = 37;
+  const m = await createModel({ architecture: 'one-to-many', cell: 'gru', n_y: V, n_a: 10, startToken: 0, reduction: 'sum', seed: 3 });
+  const rng = new Random(1);
+  const y = Array.from({ length: 8 }, () => Array.from({ length: 20 }, () => rng.int(V)));
+  let total = 0;
+  assert.is(countCopies(m, () => { total = m.computeGradients({ x: y.map(() => 0), y }).loss; }), 1, 'one copy for 160 rows');
+  let sum = 0;
+  for (const s of y) sum += m.computeGradients({ x: [0], y: [s] }).loss;
+  // f64 sums of the same f32 terms: a logit one ulp off would move the loss by far more
+  assert.ok(Math.abs(total - sum) <= 1e-12 * Math.abs(sum), `batch ${total}, sequences ${sum}`);
+  m.dispose();
+});
+
+Head.run();
 Gen.run();

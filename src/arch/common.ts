@@ -16,7 +16,7 @@ import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
-import { OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
+import { HEAD_COPY_ROWS, headCopy, OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
@@ -301,6 +301,7 @@ interface HeadWork {
   dZ: Region;    // (rows, n_y) ∂L/∂logits
   Y: Region;     // (rows) ids or (rows, n_y) targets
   W: Region;     // (rows) loss weight per row: 0 for padding
+  PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
 }
 
 /** The output layer ŷ = g(W x + b) and its loss, on rows of inputs; owns its workspace.
@@ -329,6 +330,7 @@ export class Head {
     ws.dZ = a.alloc(rows * n, 'the output workspace');
     ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
     ws.W = a.alloc(rows, 'the target workspace');
+    if (rows >= HEAD_COPY_ROWS) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
   }
 
   /** Copy inputs (rows, n_in) into the staged-input buffer; returns its pointer. */
@@ -363,7 +365,8 @@ export class Head {
         W = ws.W.ptr;
       }
     }
-    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, w + 4 * this.weight.offset, w + 4 * this.bias.offset,
+    const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
+    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * this.bias.offset,
       Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     this.lastTotal = total;
     return targets && scale !== 0 ? total * scale : NaN;
@@ -414,7 +417,7 @@ export class Head {
   release(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W]) this.arena.release(r);
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.PW]) this.arena.release(r);
     this.ws = undefined;
   }
 }
