@@ -68,6 +68,22 @@ const cells = [
   { cell: 'rnn' }, { cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', resetAfter: false },
 ] as const;
 
+/** `length` greedy tokens after `start` from a many-to-many model with m's config and weights,
+ *  one step() at a time: the stream API, which reads the weights themselves. */
+async function greedySteps(m: any, start: number, length: number): Promise<number[]> {
+  const stream = await createModel({ architecture: 'many-to-many', ...m.toJSON() } as any);
+  stream.setWeights(m.getWeights());
+  let p = (stream as any).step(start) as Float32Array;
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const t = p.indexOf(Math.max(...p));
+    out.push(t);
+    p = (stream as any).step(t);
+  }
+  stream.dispose();
+  return out;
+}
+
 for (const c of cells) {
   for (const n_a of [6, 33, 128]) {
     Gen(`sample() ${c.cell}${'resetAfter' in c ? ' reset-before' : ''} n_a ${n_a}: a run past the copy's threshold begins with the tokens of a short run without it`, async () => {
@@ -78,19 +94,7 @@ for (const c of cells) {
         const long = m.sample({ length: 40, prime: [4], temperature, seed: 8 });     // 41 steps: the copy
         assert.equal(long.slice(0, 3), short, `τ ${temperature}`);
         // and the long run equals the stream API, one step() at a time from the same weights
-        const stream = await createModel({ architecture: 'many-to-many', ...m.toJSON(), seed: 5 } as any);
-        stream.setWeights(m.getWeights());
-        if (temperature === 0) {
-          let p = (stream as any).step(4) as Float32Array;
-          const out: number[] = [];
-          for (let i = 0; i < 40; i++) {
-            const t = p.indexOf(Math.max(...p));
-            out.push(t);
-            p = (stream as any).step(t);
-          }
-          assert.equal(long, out, 'greedy tokens of step()');
-        }
-        stream.dispose();
+        if (temperature === 0) assert.equal(long, await greedySteps(m, 4, 40), 'greedy tokens of step()');
       }
       m.dispose();
     });
@@ -101,18 +105,8 @@ Gen('sample() through an embedding table, the head tied to it or not: the copies
   for (const tieWeights of [true, false]) {
     const V = 41, E = 14;                      // V = 41: ten groups of four rows of W_y and one row
     const m = await createRNN({ cell: 'lstm', n_x: V, n_a: E, n_y: V, input: 'tokens', embedding: E, tieWeights, seed: 12 });
-    const long = m.sample({ length: 30, prime: [3], temperature: 0 });
-    const stream = await createModel({ architecture: 'many-to-many', ...m.toJSON(), seed: 12 } as any);
-    stream.setWeights(m.getWeights());
-    let p = (stream as any).step(3) as Float32Array;
-    const out: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      const t = p.indexOf(Math.max(...p));
-      out.push(t);
-      p = (stream as any).step(t);
-    }
-    assert.equal(long, out, `tieWeights ${tieWeights}`);
-    stream.dispose(); m.dispose();
+    assert.equal(m.sample({ length: 30, prime: [3], temperature: 0 }), await greedySteps(m, 3, 30), `tieWeights ${tieWeights}`);
+    m.dispose();
   }
 });
 
