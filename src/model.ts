@@ -35,7 +35,7 @@ import type { DecodedSafetensors } from './safetensors.js';
 import {
   checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
 } from './validate.js';
-import { HEAD_COPY_ROWS, headCopy, OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
+import { copiesHead, headCopy, OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -491,7 +491,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
       next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
       next.W = a.alloc(rows, 'the target workspace');
-      if (rows >= HEAD_COPY_ROWS) next.PW = a.alloc(c.n_y * this.stack.n_out, 'the output workspace');
+      if (copiesHead(rows, c.n_y * this.stack.n_out)) next.PW = a.alloc(c.n_y * this.stack.n_out, 'the output workspace');
       if (c.outputDropout > 0) {
         next.M = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
         next.Xd = a.alloc(rows * this.stack.n_out, 'the dropout workspace');

@@ -16,7 +16,7 @@ import type { Arena, Region } from './arena.js';
 import type { Sampler, TokenSource } from './decode.js';
 import { GATES, type Layout, type TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
-import { CELL_KIND, OUTPUT_KIND, type Kernels } from './wasm.js';
+import { CELL_KIND, copiesHead, OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 17, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15, PWY: 16 } as const;
@@ -100,7 +100,8 @@ export class Stepper implements TokenSource {
       const made: Region[] = [];
       try {
         for (let l = 0; l < L; l++) made.push(this.arena.alloc(G * c.n_a, 'the generation workspace'));
-        if (this.head) made.push(this.arena.alloc(this.head.weight.shape[0] * this.head.weight.shape[1], 'the generation workspace'));
+        const Wy = this.head ? this.head.weight.shape[0] * this.head.weight.shape[1] : 0;
+        if (this.head && copiesHead(Infinity, Wy)) made.push(this.arena.alloc(Wy, 'the generation workspace'));
       } catch (e) {
         for (const r of made) this.arena.release(r);
         throw e;

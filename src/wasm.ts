@@ -129,13 +129,22 @@ export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
 /** Rows from which a head's forward reads its weight from a copy in groups of four rows: every
  *  block of 32 rows (assembly/head.ts) reads all of W, so from four blocks on one copy costs
  *  less than it saves. */
-export const HEAD_COPY_ROWS = 128;
+const HEAD_COPY_ROWS = 128;
+/** Most values of an output weight that is copied (64 MiB): a larger one is read as it lies
+ *  rather than held twice. */
+const HEAD_COPY_VALUES = 1 << 24;
+
+/** Whether a forward over `rows` rows (Infinity: a generation run) copies an output weight of
+ *  `values` values, so its workspace holds a region for the copy. */
+export function copiesHead(rows: number, values: number): boolean {
+  return rows >= HEAD_COPY_ROWS && values <= HEAD_COPY_VALUES;
+}
 
 /** head_loss's `PW` for a forward over `rows` rows: W (n_y, n_in) copied now into `copy` (a
  *  region of n_y · n_in values, or none) in groups of four rows (assembly/dot.ts: pack_rows4),
  *  or 0 when there are too few rows to repay it. The same bits either way. */
 export function headCopy(k: Kernels, copy: { ptr: number } | undefined, W: number, n_y: number, n_in: number, rows: number): number {
-  if (!copy || rows < HEAD_COPY_ROWS) return 0;
+  if (!copy || !copiesHead(rows, n_y * n_in)) return 0;
   k.pack_rows4(copy.ptr, W, n_in, n_y, n_in);
   return copy.ptr;
 }

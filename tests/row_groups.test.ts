@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Arena, createModel, createRNN, getEngine, Random } from '../dist/index.js';
 import { checkSame, uniforms } from './_utils.js';
+import { copiesHead } from '../dist/wasm.js';
 
 const Kernel = suite('gemm_nt_w over a copy in groups of four rows');
 
@@ -231,6 +232,13 @@ Head('a one-to-many model (the decoder\'s head): the loss of 160 rows over the c
   // f64 sums of the same f32 terms: a logit one ulp off would move the loss by far more
   assert.ok(Math.abs(total - sum) <= 1e-12 * Math.abs(sum), `batch ${total}, sequences ${sum}`);
   m.dispose();
+});
+
+Head('the rule for a copy: from 128 rows (a generation run: any), and none of a weight over 2²⁴ values (64 MiB)', () => {
+  assert.is(copiesHead(127, 1000), false);
+  assert.is(copiesHead(128, 1000), true);
+  assert.is(copiesHead(Infinity, 2 ** 24), true);
+  assert.is(copiesHead(Infinity, 2 ** 24 + 1), false, 'a head this large is read as it lies, not held twice');
 });
 
 Head.run();

@@ -16,7 +16,7 @@ import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
-import { HEAD_COPY_ROWS, headCopy, OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
+import { copiesHead, headCopy, OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
@@ -330,7 +330,7 @@ export class Head {
     ws.dZ = a.alloc(rows * n, 'the output workspace');
     ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
     ws.W = a.alloc(rows, 'the target workspace');
-    if (rows >= HEAD_COPY_ROWS) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
+    if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
   }
 
   /** Copy inputs (rows, n_in) into the staged-input buffer; returns its pointer. */
