@@ -13,10 +13,16 @@ import { softmax_xent, sigmoid_bce, squared_error } from "./loss";
 
 const ROWS: i32 = 32;   // rows per block: ROWS × n_y logits stay in L1
 
-// PW: W copied in groups of four rows (dot.ts: pack_rows4) by a caller whose blocks all read W
-// (a batch of many rows, a generation run), or 0; either way the same bits.
-export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
+export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, b: usize, y: usize, w: usize,
                           N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
+  return head_loss_w(yhat, dz, Z, X, W, 0, b, y, w, N, n_in, n_y, scale, output);
+}
+
+/** head_loss reading PW, W copied in groups of four rows (dot.ts: pack_rows4) by a caller whose
+ *  blocks all read W (a batch of many rows, a generation run), or W itself when PW = 0 (as
+ *  gemm_nt_w): the same bits either way. */
+export function head_loss_w(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
+                            N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
   let total: f64 = 0;
   for (let r0 = 0; r0 < N; r0 += ROWS) {
     const rows = min(ROWS, N - r0);

@@ -14,5 +14,5 @@ export { dropout_mask, mul_mask, mul_mask_naive } from "./dropout";
 export { masked_softmax_rows, masked_softmax_rows_backward, attention_forward, attention_backward, attention_combine_forward, attention_combine_backward } from "./attention";
 export { sample_token } from "./sample";
 export { plan_step, plan_feed, plan_choose, plan_token, plan_select, plan_pack } from "./step";
-export { head_loss } from "./head";
+export { head_loss, head_loss_w } from "./head";
 export { embedding_forward, embedding_backward, embedding_backward_naive } from "./embedding";

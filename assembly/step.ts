@@ -14,7 +14,7 @@
 import { rnn_forward } from "./rnn";
 import { lstm_forward } from "./lstm";
 import { gru_forward } from "./gru";
-import { head_loss } from "./head";
+import { head_loss_w } from "./head";
 import { pack_rows4 } from "./dot";
 import { embedding_forward } from "./embedding";
 import { sample_token } from "./sample";
@@ -101,7 +101,7 @@ export function plan_step(plan: usize, B: i32): void {
   }
   const output = field(plan, OUTPUT), n_y = field(plan, N_Y);
   if (output < 0) return;
-  head_loss(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, PWY), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
+  head_loss_w(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, PWY), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
 }
 
 /** Every layer with a PW field: W_hh copied into it now (cells.ts: pack_recurrent); and W_Y into

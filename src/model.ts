@@ -551,7 +551,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     }
     // logits, ŷ, the loss and ∂L/∂logits, block by block in one call
     const Wy = w + 4 * head.weight.offset, PW = headCopy(k, ws.PW, Wy, c.n_y, this.stack.n_out, rows);
-    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * head.bias.offset,
+    const total = k.head_loss_w(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * head.bias.offset,
       Y, W, rows, this.stack.n_out, c.n_y, scale, OUTPUT_KIND[c.output]);
     this.last = targets ? { packed, targets, total } : undefined;
     return targets && !noTerms ? total * scale : NaN;

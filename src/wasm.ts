@@ -110,8 +110,10 @@ export interface Kernels {
                              C: number, Q: number, W_c: number, rows: number, E: number, n_q: number): void;
   sample_token(P: number, V: number, greedy: number, temperature: number, topK: number, topP: number, u: number,
                W: number, O: number): number;
-  head_loss(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number,
+  head_loss(yhat: number, dz: number, Z: number, X: number, W: number, b: number, y: number, w: number,
             N: number, n_in: number, n_y: number, scale: number, output: number): number;
+  head_loss_w(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number,
+              N: number, n_in: number, n_y: number, scale: number, output: number): number;
   plan_step(plan: number, B: number): void;
   plan_feed(plan: number, token: number): void;
   plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;
@@ -140,7 +142,7 @@ export function copiesHead(rows: number, values: number): boolean {
   return rows >= HEAD_COPY_ROWS && values <= HEAD_COPY_VALUES;
 }
 
-/** head_loss's `PW` for a forward over `rows` rows: W (n_y, n_in) copied now into `copy` (a
+/** head_loss_w's `PW` for a forward over `rows` rows: W (n_y, n_in) copied now into `copy` (a
  *  region of n_y · n_in values, or none) in groups of four rows (assembly/dot.ts: pack_rows4),
  *  or 0 when there are too few rows to repay it. The same bits either way. */
 export function headCopy(k: Kernels, copy: { ptr: number } | undefined, W: number, n_y: number, n_in: number, rows: number): number {

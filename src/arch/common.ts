@@ -366,7 +366,7 @@ export class Head {
       }
     }
     const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
-    const total = k.head_loss(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * this.bias.offset,
+    const total = k.head_loss_w(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * this.bias.offset,
       Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     this.lastTotal = total;
     return targets && scale !== 0 ? total * scale : NaN;
