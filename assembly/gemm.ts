@@ -24,8 +24,9 @@
 // gemm_nn_by_t. gemm_tn_rows is Aᵀ·B whose depth walks a list of rows of A and B (the rows of
 // a ragged batch that run, cells.ts: outer_rows): the same packed blocks, each depth k packed
 // from row rows[k], so a weight gradient over scattered rows is one product, not one per run.
-// gemm_nt_w is a recurrent product A·W_hhᵀ that reads W_hh's copy in groups of four rows
-// (dot.ts: pack_rows4) when its caller made one: the batch-1 steps of a whole generation.
+// gemm_nt_w is A·Wᵀ for a weight W that reads W's copy in groups of four rows (dot.ts:
+// pack_rows4) when its caller made one: W_hh in a training forward pass and in a whole
+// generation's steps, the head's W_y over many rows and in generation.
 // gemm_naive() is the plain triple loop, kept as the reference the tests compare against.
 // see: Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008).
 

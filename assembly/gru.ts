@@ -19,7 +19,7 @@
 // read that copy (gemm.ts: gemm_nt_w), with the same bits.
 // see: Cho et al. (2014); PyTorch nn.GRU; Keras GRU(reset_after=False).
 
-import { gemm, gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
+import { gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar, one4 } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
@@ -162,12 +162,10 @@ export function gru_forward(A: usize, Gt: usize, Hn: usize, S: usize, X: usize, 
     // S[:, r z] = W_h{r,z} h<t-1> + b_h{r,z}; reset_after: also S[:, n] = W_hn h<t-1> + b_hn
     const rows = active_rows(lens, t, B);                               // rows `rows`.. are padding
     const m = reset_after ? G : 2 * H;
-    if (PW) {                                                            // r, z then n: each entry the same sum
-      gemm_nt_w(rows, 2 * H, H, hp, H, W_hh, PW, S, G, 0);
-      if (reset_after) gemm_nt_w(rows, H, H, hp, H, W_hn, PWn, S + nOff, G, 0);
-    } else {
-      gemm(0, 1, rows, m, H, hp, H, W_hh, H, S, G, 0);
-    }
+    // r, z, then n as a product of its own (W_hn's copy is a matrix of its own): each entry is
+    // the same dot product as in one product over all m rows of W_hh
+    gemm_nt_w(rows, 2 * H, H, hp, H, W_hh, PW, S, G, 0);
+    if (reset_after) gemm_nt_w(rows, H, H, hp, H, W_hn, PWn, S + nOff, G, 0);
     add_bias_rows(S, b_hh, rows, m, G);
     for (let b = 0; b < rows; b++) {
       const row = <usize>b * H << 2;

@@ -5,8 +5,8 @@
 // call also chooses the next token, so generating allocates nothing per token. A generation run
 // to its end in one call (sample(), generate() without onToken, generateMany(), beam search)
 // first copies each W_hh, and the head's W_y, into groups of four rows, which the per-token
-// products read as one stream (withPackedWeights). A pool hands each generation in progress a stepper of its own, so
-// generations never share a state.
+// products read as one stream (withPackedWeights). A pool hands each generation in progress a
+// stepper of its own, so generations never share a state.
 //
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
 // weight and buffer, and the sizes. The field numbers below are assembly/step.ts's.
