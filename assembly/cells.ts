@@ -25,6 +25,7 @@
 
 import { gemm, gemm_tn_rows, KC, transpose } from "./gemm";
 import { pack_rows4 } from "./dot";
+import { copy_bytes } from "./memory";
 
 const COLS: i32 = 16;   // columns add_col_sums_twice sums at once (four f32x4 in registers)
 const ROWS: i32 = 4 * KC;   // running rows listed per gemm_tn_rows call (a multiple of KC: same sums as one call)
@@ -239,7 +240,7 @@ function project_rows(H: usize, X: usize, tokens: i32, WT: usize, W_ih: usize, b
     for (let r = 0; r < rows; r++) {
       const id = <usize>load<i32>(X + (<usize>r << 2));
       const h = H + (<usize>r * G << 2);
-      memory.copy(h, WT + (id * G << 2), <usize>G << 2);
+      copy_bytes(h, WT + (id * G << 2), <usize>G << 2);
       add_into(h, b_ih, G);
     }
   } else if (tokens) {
@@ -316,7 +317,7 @@ export function copy_rows(dst: usize, ldd: i32, src: usize, lds: i32, rows: i32,
   for (let r = 0; r < rows; r++) {
     const d = dst + (<usize>r * ldd << 2), s = src + (<usize>r * lds << 2);
     if (accumulate) add_into(d, s, n);
-    else memory.copy(d, s, <usize>n << 2);
+    else copy_bytes(d, s, <usize>n << 2);
   }
 }
 
@@ -328,7 +329,7 @@ export function gather_steps(dst: usize, src: usize, order: usize, T: i32, B: i3
     const base = <usize>t * B;
     for (let i = 0; i < B; i++) {
       const from = base + <usize>load<i32>(order + (<usize>i << 2));
-      memory.copy(dst + (base + i) * row, src + from * row, row);
+      copy_bytes(dst + (base + i) * row, src + from * row, row);
     }
   }
 }

@@ -14,6 +14,7 @@
 const BLOCK_VALUES: i32 = 16384;   // values of B per block: 64 KB, well inside L2
 
 import { madd } from "./simd";
+import { copy_bytes } from "./memory";
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
@@ -181,7 +182,7 @@ export function pack_rows4(P: usize, B: usize, ldb: i32, N: i32, K: i32): void {
     }
   }
   for (; j < N; j++) {
-    memory.copy(q, B + <usize>j * rowB, <usize>K << 2);
+    copy_bytes(q, B + <usize>j * rowB, <usize>K << 2);
     q += <usize>K << 2;
   }
 }

@@ -9,12 +9,14 @@
 // of the padding id get no gradient, as PyTorch's padding_idx (−1: no padding id).
 // see: https://pytorch.org/docs/stable/generated/torch.nn.Embedding.html
 
+import { copy_bytes } from "./memory";
+
 /** X (rows, E) = the rows of W_e (V, E) named by ids (rows). */
 export function embedding_forward(X: usize, ids: usize, W_e: usize, rows: i32, E: i32): void {
   const width = <usize>E << 2;
   for (let r = 0; r < rows; r++) {
     const id = <usize>load<i32>(ids + (<usize>r << 2));
-    memory.copy(X + <usize>r * width, W_e + id * width, width);
+    copy_bytes(X + <usize>r * width, W_e + id * width, width);
   }
 }
 

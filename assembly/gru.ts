@@ -23,6 +23,7 @@ import { gemm_nn_by_t, gemm_nt_w, transpose_for_rows } from "./gemm";
 import { sigmoid4, sigmoid_scalar, tanh4, tanh_scalar, one4 } from "./activations";
 import { active_rows, add_bias_rows, add_col_sums, clear_padded, f32_at, input_grads, input_projection, outer_rows, set_f32 } from "./cells";
 import { madd } from "./simd";
+import { copy_bytes } from "./memory";
 
 /** The reset and update gates of one row, r z = σ(input part + recurrent part), from gr and
  *  sr (2·H each, gr overwritten); then Hn's row: W_hn h + b_hn (reset_after, from sr) or r ⊙ h. */
@@ -38,7 +39,7 @@ import { madd } from "./simd";
   }
   for (; j < n2; j++) set_f32(gr, j, sigmoid_scalar(f32_at(gr, j) + f32_at(sr, j)));
   if (reset_after) {
-    memory.copy(hn, sr + (<usize>n2 << 2), <usize>H << 2);
+    copy_bytes(hn, sr + (<usize>n2 << 2), <usize>H << 2);
     return;
   }
   j = 0;

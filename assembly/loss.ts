@@ -15,6 +15,7 @@
 
 import { sigmoid } from "./cells";
 import { exp4, exp_scalar } from "./activations";
+import { copy_bytes } from "./memory";
 
 // @ts-ignore: decorator
 @inline function row_weight(w: usize, r: i32): f32 {
@@ -163,14 +164,14 @@ export function sigmoid_bce(yhat: usize, dz: usize, z: usize, y: usize, w: usize
 export function squared_error(yhat: usize, dz: usize, z: usize, y: usize, w: usize,
                               N: i32, n_y: i32, scale: f32): f64 {
   if (!y) {
-    memory.copy(yhat, z, <usize>(N * n_y) << 2);
+    copy_bytes(yhat, z, <usize>(N * n_y) << 2);
     return 0;
   }
   let total: f64 = 0;
   for (let r = 0; r < N; r++) {
     const wr = row_weight(w, r);
     if (wr == 0) {
-      memory.copy(yhat + (<usize>r * n_y << 2), z + (<usize>r * n_y << 2), <usize>n_y << 2);
+      copy_bytes(yhat + (<usize>r * n_y << 2), z + (<usize>r * n_y << 2), <usize>n_y << 2);
       if (dz) zero_row(dz, r, n_y);
       continue;
     }

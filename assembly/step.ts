@@ -19,6 +19,8 @@ import { pack_rows4 } from "./dot";
 import { embedding_forward } from "./embedding";
 import { sample_token } from "./sample";
 import { pack_recurrent } from "./cells";
+import { transpose } from "./gemm";
+import { copy_bytes } from "./memory";
 
 // header fields
 const L_: i32 = 0;         // layers
@@ -55,6 +57,7 @@ const GT: i32 = 11;        // LSTM (cap, 4·n_a), GRU (cap, 3·n_a)
 const HN: i32 = 12;        // GRU (cap, n_a)
 const S_: i32 = 13;        // GRU (cap, 3·n_a)
 const PW_: i32 = 14;       // W_hh copied by pack_recurrent (G·n_a), or 0: read while this field is set
+const WT_: i32 = 15;       // layer 0 of token ids: W_ihᵀ (n_in, G) copied by transpose, or 0: read while set
 const LAYER: i32 = 16;
 
 // @ts-ignore: decorator
@@ -64,21 +67,24 @@ const LAYER: i32 = 16;
 // @ts-ignore: decorator
 @inline function layer_at(plan: usize, l: i32): usize { return plan + (<usize>(HEADER + l * LAYER) << 2); }
 
-/** One step of layer `p` for B rows from input X (ids when tokens = 1); the state advances. */
+/** One step of layer `p` for B rows from input X (ids when tokens = 1); the state advances.
+ *  Ids read W_ihᵀ's rows when the layer's WT copy is set (slots, tokens = 2, whose rows are
+ *  W_ih's columns: the same values, one contiguous read instead of a column's G strided ones). */
 function layer_step(p: usize, X: usize, tokens: i32, B: i32): void {
   const n_a = field(p, N_A), n_in = field(p, N_IN);
   const A = ptr(p, A_), block = <usize>B * n_a << 2;
   const W_ih = ptr(p, W_IH), W_hh = ptr(p, W_HH), b_ih = ptr(p, B_IH), b_hh = ptr(p, B_HH);
   const cell = field(p, CELL), PW = ptr(p, PW_);
+  const WT = tokens == 1 ? ptr(p, WT_) : 0, input = WT ? 2 : tokens;
   if (cell == 0) {
-    rnn_forward(A, X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG), PW);
+    rnn_forward(A, X, input, WT, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG), PW);
   } else if (cell == 1) {
-    lstm_forward(A, ptr(p, C_), ptr(p, TC), ptr(p, GT), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, PW);
-    memory.copy(ptr(p, C_), ptr(p, C_) + block, block);              // c<t-1> ← c<t>
+    lstm_forward(A, ptr(p, C_), ptr(p, TC), ptr(p, GT), X, input, WT, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, PW);
+    copy_bytes(ptr(p, C_), ptr(p, C_) + block, block);              // c<t-1> ← c<t>
   } else {
-    gru_forward(A, ptr(p, GT), ptr(p, HN), ptr(p, S_), X, tokens, 0, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG), PW);
+    gru_forward(A, ptr(p, GT), ptr(p, HN), ptr(p, S_), X, input, WT, W_ih, W_hh, b_ih, b_hh, 0, 1, B, n_in, n_a, field(p, FLAG), PW);
   }
-  memory.copy(A, A + block, block);                                  // h<t-1> ← h<t>
+  copy_bytes(A, A + block, block);                                  // h<t-1> ← h<t>
 }
 
 /** Every layer one step for B rows from the inputs at X_, then the head's outputs into P_. */
@@ -104,16 +110,19 @@ export function plan_step(plan: usize, B: i32): void {
   head_loss_w(ptr(plan, P_), 0, ptr(plan, Z_), X, ptr(plan, W_Y), ptr(plan, PWY), ptr(plan, B_Y), 0, 0, B, n_top, n_y, 1, output);
 }
 
-/** Every layer with a PW field: W_hh copied into it now (cells.ts: pack_recurrent); and W_Y into
- *  PWY, when set. A copy is read until the caller clears its field, so the caller makes it where
- *  the weights cannot change before then (one generation run to its end in one call). */
+/** Every layer with a PW field: W_hh copied into it now (cells.ts: pack_recurrent); with a WT
+ *  field, W_ihᵀ into it; and W_Y into PWY, when set. A copy is read until the caller clears its
+ *  field, so the caller makes it where the weights cannot change before then (one generation
+ *  run to its end in one call). */
 export function plan_pack(plan: usize): void {
   const L = field(plan, L_);
   let n_top = 0;
   for (let l = 0; l < L; l++) {
-    const p = layer_at(plan, l), PW = ptr(p, PW_);
+    const p = layer_at(plan, l), PW = ptr(p, PW_), WT = ptr(p, WT_);
+    const cell = field(p, CELL);
     n_top = field(p, N_A);
-    if (PW) pack_recurrent(PW, ptr(p, W_HH), field(p, CELL), n_top);
+    if (PW) pack_recurrent(PW, ptr(p, W_HH), cell, n_top);
+    if (WT) transpose(WT, ptr(p, W_IH), (cell == 0 ? 1 : cell == 1 ? 4 : 3) * n_top, field(p, N_IN));
   }
   const PY = ptr(plan, PWY);
   if (PY) pack_rows4(PY, ptr(plan, W_Y), n_top, field(plan, N_Y), n_top);
@@ -141,8 +150,8 @@ export function plan_token(plan: usize, token: i32, greedy: i32, temperature: f6
 /** Rows [0, B) of `buf` (rows of n values) become rows R[0..B) of it, through rows [cap, cap + B). */
 function gather(buf: usize, R: usize, B: i32, n: i32, cap: i32): void {
   const row = <usize>n << 2, scratch = buf + <usize>cap * row;
-  for (let r = 0; r < B; r++) memory.copy(scratch + <usize>r * row, buf + <usize>load<i32>(R + (<usize>r << 2)) * row, row);
-  memory.copy(buf, scratch, <usize>B * row);
+  for (let r = 0; r < B; r++) copy_bytes(scratch + <usize>r * row, buf + <usize>load<i32>(R + (<usize>r << 2)) * row, row);
+  copy_bytes(buf, scratch, <usize>B * row);
 }
 
 /** The state keeps rows R[0..B) (ids of current rows, repeats allowed) as its new B rows. */

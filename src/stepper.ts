@@ -5,7 +5,8 @@
 // call also chooses the next token, so generating allocates nothing per token. A generation run
 // to its end in one call (sample(), generate() without onToken, generateMany(), beam search)
 // first copies each W_hh, and the head's W_y, into groups of four rows, which the per-token
-// products read as one stream (withPackedWeights). A pool hands each generation in progress a
+// products read as one stream, and layer 0's W_ih of one-hot ids transposed, so that an id's
+// column is one contiguous row (withPackedWeights). A pool hands each generation in progress a
 // stepper of its own, so generations never share a state.
 //
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
@@ -20,10 +21,14 @@ import { CELL_KIND, copiesHead, OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 17, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15, PWY: 16 } as const;
-const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13, PW: 14 } as const;
+const F = { CELL: 0, FLAG: 1, N_IN: 2, N_A: 3, W_IH: 4, W_HH: 5, B_IH: 6, B_HH: 7, A: 8, C: 9, TC: 10, GT: 11, HN: 12, S: 13, PW: 14, WT: 15 } as const;
 /** Steps from which a run copies W_hh (and the head's W_y) for withPackedWeights: the copy
  *  costs about one. */
 const PACK_STEPS = 8;
+/** A run copies W_ihᵀ for one-hot ids when its steps × this reach the vocabulary: transposing
+ *  W_ih cost about as much as V / 5 column reads (a column is G strided loads, a row of W_ihᵀ
+ *  one stream; measured at V 65 to 10 000, G 1024 and 2048). */
+const TRANSPOSE_STEPS = 4;
 
 /** The output layer a stepper runs after the stack. */
 export interface StepperHead {
@@ -43,6 +48,7 @@ interface Work {
   R: Region;
   PW?: Region[];           // per layer, W_hh copied in groups of four rows (made on first use)
   PWY?: Region;            // the head's W_y copied the same way, with a head (made with PW)
+  WT?: Region;             // one-hot ids: layer 0's W_ihᵀ (n_x, G), whose rows are W_ih's columns (made by a long enough run)
 }
 
 export class Stepper implements TokenSource {
@@ -86,34 +92,39 @@ export class Stepper implements TokenSource {
   }
 
   /** fn(), a run of about `steps` steps, with every layer's recurrent product reading a copy of
-   *  W_hh made now, in groups of four rows (assembly/dot.ts: pack_rows4), and the head reading
-   *  one of W_y: the same bits, read as one stream instead of four rows at a time. A run shorter
-   *  than PACK_STEPS reads the weights themselves.
+   *  W_hh made now, in groups of four rows (assembly/dot.ts: pack_rows4), the head reading one
+   *  of W_y, and one-hot ids reading W_ih's columns as the rows of W_ihᵀ: the same bits, read as
+   *  streams instead of four rows (or a column) at a time. A run shorter than PACK_STEPS reads
+   *  the weights themselves. Copies over 2^24 values are not made (copiesHead).
    *  The copy is read only inside fn, so fn must run the generation to its end without a chance
    *  for the weights to change: no user code, no await. The copy's region stays with the
    *  workspace for the next call. */
   withPackedWeights<T>(steps: number, fn: () => T): T {
     if (steps < PACK_STEPS) return fn();
-    const ws = this.work(), c = this.config, L = c.layers;
-    if (!ws.PW) {
-      const G = GATES[c.cell] * c.n_a;
-      const made: Region[] = [];
-      try {
-        for (let l = 0; l < L; l++) made.push(this.arena.alloc(G * c.n_a, 'the generation workspace'));
+    const ws = this.work(), c = this.config, L = c.layers, G = GATES[c.cell] * c.n_a;
+    const made: Region[] = [];
+    const alloc = (n: number): Region => { const r = this.arena.alloc(n, 'the generation workspace'); made.push(r); return r; };
+    // W_ihᵀ only for a run that reads enough of W_ih's columns to repay the transpose
+    const transposes = c.tokens && !c.embedding && steps * TRANSPOSE_STEPS >= c.n_x && copiesHead(Infinity, c.n_x * G);
+    let { PW, PWY, WT } = ws;
+    try {
+      if (!PW) {
+        PW = Array.from({ length: L }, () => alloc(G * c.n_a));
         const Wy = this.head ? this.head.weight.shape[0] * this.head.weight.shape[1] : 0;
-        if (this.head && copiesHead(Infinity, Wy)) made.push(this.arena.alloc(Wy, 'the generation workspace'));
-      } catch (e) {
-        for (const r of made) this.arena.release(r);
-        throw e;
+        PWY = this.head && copiesHead(Infinity, Wy) ? alloc(Wy) : undefined;
       }
-      ws.regions.push(...made);
-      ws.PW = made.slice(0, L);
-      ws.PWY = made[L];
+      if (transposes && !WT) WT = alloc(c.n_x * G);
+    } catch (e) {
+      for (const r of made) this.arena.release(r);
+      throw e;
     }
+    ws.regions.push(...made);
+    Object.assign(ws, { PW, PWY, WT });
     const fields = (on: boolean) => {
       const plan = this.arena.i32(ws.plan);
       ws.PW!.forEach((r, l) => { plan[HEADER + l * LAYER + F.PW] = on ? r.ptr : 0; });
       if (ws.PWY) plan[H.PWY] = on ? ws.PWY.ptr : 0;
+      if (ws.WT) plan[HEADER + F.WT] = on && transposes ? ws.WT.ptr : 0;
     };
     fields(true);
     try {

@@ -117,6 +117,34 @@ Memory('params reads are copies that outlive memory growth', async () => {
   m.dispose();
 });
 
+Memory('copy_f32 (the kernels\' copy: memory.copy under 2 KB, a loop of loads and stores above) copies every size, aligned or not, and overlapping either way', async () => {
+  for (const backend of ['simd', 'scalar'] as const) {
+    const { kernels: k } = await getEngine(backend);
+    const arena = new Arena(k);
+    const room = 8192;
+    const region = arena.alloc(3 * room, 'copies');
+    const rng = new Random(4);
+    const fill = () => { const v = arena.f32(region); for (let i = 0; i < v.length; i++) v[i] = rng.uniform(); return v.slice(); };
+    for (const n of [0, 1, 3, 511, 512, 513, 1023, 1024, 1027, 2047, 2048, 5001]) {
+      // dst − src in values: disjoint ahead and behind, and overlapping by less than a vector,
+      // less than a 64-byte chunk and more; 4 + 1024 puts the two 4 KB apart plus 16 bytes
+      for (const shift of [room, -room, 1024 + 4, 1, 3, 5, 17, -1, -3, -5, -17, -(n - 1)]) {
+        if (Math.abs(shift) > room || n === 0 && shift === 0) continue;
+        const src = room, dst = src + shift;
+        const before = fill();
+        k.copy_f32(region.ptr + 4 * dst, region.ptr + 4 * src, n);
+        const expected = before.slice();
+        expected.set(before.subarray(src, src + n), dst);          // memmove: the source as it was
+        const got = arena.f32(region);
+        let bad = -1;
+        for (let i = 0; i < got.length; i++) if (got[i] !== expected[i]) { bad = i; break; }
+        assert.is(bad, -1, `${backend}: ${n} values, dst − src = ${shift} values: first wrong value at ${bad - dst} from dst`);
+      }
+    }
+    arena.dispose();
+  }
+});
+
 Memory.run();
 
 // ---

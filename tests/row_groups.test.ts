@@ -5,7 +5,7 @@
 // was made from.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Arena, createModel, createRNN, getEngine, Random } from '../dist/index.js';
+import { Arena, createModel, createRNN, getEngine, getMemoryStats, Random } from '../dist/index.js';
 import { checkSame, uniforms } from './_utils.js';
 import { copiesHead } from '../dist/wasm.js';
 
@@ -102,6 +102,22 @@ for (const c of cells) {
   }
 }
 
+Gen('sample() copies W_ihᵀ for one-hot ids only in a run long enough to repay it, with step()\'s tokens either way', async () => {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    const V = 300, n_a = 12, G = { rnn: 1, lstm: 4, gru: 3 }[cell] * n_a;
+    const m = await createRNN({ cell, n_x: V, n_a, n_y: V, input: 'tokens', seed: 6 });
+    const bytes = () => getMemoryStats().models.reduce((s, x) => s + x.bytes, 0);
+    const short = m.sample({ length: 20, prime: [7], temperature: 0 });      // 21 steps · 4 < 300: no transpose
+    const before = bytes();
+    assert.equal(short, await greedySteps(m, 7, 20), `${cell}: a short run`);
+    const long = m.sample({ length: 80, prime: [7], temperature: 0 });       // 81 · 4 ≥ 300: W_ihᵀ
+    assert.is(bytes() - before, 4 * V * G, `${cell}: the long run made W_ihᵀ (${V} × ${G})`);
+    assert.equal(long, await greedySteps(m, 7, 80), `${cell}: a long run`);
+    assert.equal(long.slice(0, 20), short, `${cell}: the long run begins with the short one`);
+    m.dispose();
+  }
+});
+
 Gen('sample() through an embedding table, the head tied to it or not: the copies give the greedy tokens of step()', async () => {
   for (const tieWeights of [true, false]) {
     const V = 41, E = 14;                      // V = 41: ten groups of four rows of W_y and one row
@@ -111,7 +127,7 @@ Gen('sample() through an embedding table, the head tied to it or not: the copies
   }
 });
 
-Gen('a copy never outlives its weights: sample() after a training step and after setParam (W_hh, the head\'s W_y) equals a fresh model with those weights', async () => {
+Gen('a copy never outlives its weights: sample() after a training step and after setParam (W_hh, the head\'s W_y, W_ih) equals a fresh model with those weights', async () => {
   const V = 17;
   const config = { cell: 'lstm' as const, n_x: V, n_a: 24, n_y: V, input: 'tokens' as const, seed: 2 };
   const m = await createRNN(config);
@@ -140,6 +156,12 @@ Gen('a copy never outlives its weights: sample() after a training step and after
   const changed = m.sample({ length: 30, temperature: 0 });
   assert.equal(changed, await fresh(), 'after setParam of the head\'s W_y');
   assert.not.equal(changed, reversed, 'the new W_y changed what it generates');
+  // and layer 0's W_ih, whose columns one-hot ids read from a transposed copy
+  const wi = m.getParam('weight_ih_l0');
+  m.setParam('weight_ih_l0', wi.map((v: number, i: number) => (i % 3 === 0 ? -v : 2 * v)));
+  const input = m.sample({ length: 30, temperature: 0 });
+  assert.equal(input, await fresh(), 'after setParam of W_ih');
+  assert.not.equal(input, changed, 'the new W_ih changed what it generates');
   m.dispose();
 });
 
