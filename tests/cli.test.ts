@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -169,16 +169,35 @@ Help('a bad flag exits with 2 and a message naming the flag and what it expects'
   const unknown = await inProcess(['fit', 'small.txt']);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, 'unknown command "fit"; the commands are train, sample, eval, info');
-  // a file that cannot be written: exit code 1, the system's message, no stack trace
-  mkdirSync(file('taken.safetensors'));
-  const taken = await inProcess(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', 'taken.safetensors']);
-  assert.is(taken.code, 1);
-  assert.match(taken.stderr, /^rnn-wasm train: EISDIR: illegal operation on a directory/);
-  assert.not.match(taken.stderr, /\n\s+at /);
   // and from the real binary: the message on stderr, exit code 2
   const bad = await rnnWasm(['train', 'small.txt', '--layers', '-1']);
   assert.is(bad.code, 2);
   assert.is(bad.stderr, 'rnn-wasm train: --layers expects a whole number ≥ 1 and ≤ 16, got "-1"\n');
+});
+
+Help('an --out that cannot be written is refused before anything is read or trained, with exit code 2', async () => {
+  mkdirSync(file('taken.safetensors'));
+  mkdirSync(file('ckptdir.ckpt'));
+  const cases: [string, string][] = [
+    ['taken.safetensors', 'rnn-wasm train: --out "taken.safetensors" is a directory; give a file path, e.g. --out taken.safetensors/model.safetensors'],
+    ['ckptdir.safetensors', 'rnn-wasm train: --out "ckptdir.safetensors": the checkpoint ckptdir.ckpt is a directory; remove it or choose another --out'],
+    ['small.txt/m.safetensors', 'rnn-wasm train: --out "small.txt/m.safetensors": small.txt is a file, not a directory'],
+    ['small.txt/deeper/m.safetensors', 'rnn-wasm train: --out "small.txt/deeper/m.safetensors": small.txt is a file, not a directory'],
+  ];
+  if (process.platform === 'linux') {
+    cases.push(['/proc/m.safetensors', 'rnn-wasm train: --out "/proc/m.safetensors": cannot create files in /proc (ENOENT: no such file or directory)']);
+  }
+  for (const [out, message] of cases) {
+    const r = await inProcess(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', out]);
+    assert.is(r.code, 2, `--out ${out} exits with 2 (got ${r.code}: ${r.stderr})`);
+    assert.is(r.stderr, `${message}\n`);
+    assert.is(r.stdout, '', 'refused before the text is read');
+  }
+  // a missing directory is still made, and the probe file leaves nothing behind
+  const made = await rnnWasm(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', 'new/deeper/m.safetensors']);
+  assert.is(made.code, 0, made.stderr);
+  assert.ok(existsSync(file('new/deeper/m.safetensors')));
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no probe file left');
 });
 
 Help.run();

@@ -12,7 +12,8 @@
 //             written and the command exits with 130. --resume continues from it bit for bit.
 //   files     OUT (the model), OUT.loss.svg and OUT.csv (the curve), OUT.ckpt (the checkpoint,
 //             also written at every epoch's end); OUT's .safetensors extension is dropped
-//             before the others are added.
+//             before the others are added. Each is checked to be writable before the text
+//             is read (writable.ts); OUT's directory is made when training starts.
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createModel, type ManyToMany, type Tokenizer } from '../index.js';
@@ -25,6 +26,7 @@ import { count, duration, grouped, size } from './format.js';
 import { Progress, type Status } from './progress.js';
 import { checkScheduleFlags, checkScheduleLength, describeSchedule, scheduleOf } from './lr-schedule.js';
 import { decodeRunFile, encodeRunFile, type Length, type RunState, type Settings } from './run-file.js';
+import { checkWritable } from './writable.js';
 
 export const trainSpec: CommandSpec = {
   name: 'train',
@@ -108,6 +110,10 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream): P
   const paths = pathsOf(args.flags.out as string);
   const prior = args.flags.resume ? await readCheckpoint(paths.checkpoint) : undefined;
   const { settings, length } = resolveRun(args, prior?.run);
+  await checkWritable('train', '--out', [
+    { path: paths.model, what: 'the model' }, { path: paths.checkpoint, what: 'the checkpoint' },
+    { path: paths.svg, what: 'the learning curve' }, { path: paths.csv, what: "the curve's CSV" },
+  ]);
   const stop = new AbortController();
   let interrupted = false;
   const onSignal = () => {
