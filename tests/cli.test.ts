@@ -451,5 +451,15 @@ Use('info shows the architecture, every tensor with its shape and count, and the
   assert.match(ckpt.stdout, /optimizer\.m/);
 });
 
+Use('sample and eval given a training checkpoint say so and name the model file; info reads it', async () => {
+  for (const args of [['sample', 'a/model.ckpt'], ['eval', 'a/model.ckpt', 'small.txt']]) {
+    const r = await inProcess(args);
+    assert.is(r.code, 2, r.stderr);
+    assert.is(r.stderr, `rnn-wasm ${args[0]}: a/model.ckpt is a training checkpoint, not a model; pass the model file (a/model.safetensors), ` +
+      'or continue training with rnn-wasm train TEXT --out a/model.safetensors --resume\n');
+  }
+  assert.is((await inProcess(['info', 'a/model.ckpt'])).code, 0);
+});
+
 Use.after(() => rmSync(dir, { recursive: true, force: true }));
 Use.run();
