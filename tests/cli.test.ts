@@ -397,6 +397,18 @@ Schedule('bad schedule flags exit with 2 and say what is expected', async () => 
   assert.not.ok(existsSync(file('bad')), 'nothing written');
 });
 
+Schedule('a resumed --decay linear run trained past its schedule\'s end warns on stderr that those steps train at --min-lr 0', async () => {
+  const args = ['train', 'small.txt', ...fast, '--log-every', '1', '--decay', 'linear', '--out', 'past/m.safetensors'];
+  const first = await rnnWasm([...args, '--steps', '10']);
+  assert.is(first.code, 0, first.stderr);
+  assert.is(first.stderr, '', 'no warning for a run within its schedule');
+  const more = await rnnWasm(['train', 'small.txt', '--steps', '15', '--out', 'past/m.safetensors', '--resume']);
+  assert.is(more.code, 0, more.stderr);
+  assert.is(more.stderr, "warning: steps 11 to 15 are past the end of this run's linear decay (step 10, fixed when the run started) " +
+    'and train at --min-lr 0, which leaves the weights unchanged; start a new run to train further\n');
+  assert.equal(csvRates('past/m.csv').slice(10).map(([, rate]) => rate), [0, 0, 0, 0, 0], 'the documented behaviour is kept');
+});
+
 Schedule.run();
 
 // ---

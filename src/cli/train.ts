@@ -24,7 +24,7 @@ import { windowCount, windows, type TokenIds } from './windows.js';
 import { curveCSV, curveSVG } from './curve.js';
 import { count, duration, grouped, size } from './format.js';
 import { Progress, type Status } from './progress.js';
-import { checkScheduleFlags, checkScheduleLength, describeSchedule, scheduleOf } from './lr-schedule.js';
+import { checkScheduleFlags, checkScheduleLength, describeSchedule, pastEndWarning, scheduleOf } from './lr-schedule.js';
 import { decodeRunFile, encodeRunFile, type Length, type RunState, type Settings } from './run-file.js';
 import { checkWritable } from './writable.js';
 
@@ -99,7 +99,7 @@ interface Data {
   heldOutSample: { x: TokenIds[]; y: TokenIds[] };
 }
 
-export async function train(argv: readonly string[], out: NodeJS.WriteStream): Promise<number> {
+export async function train(argv: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
   const args = parseCommand(trainSpec, argv);
   if (args.help) {
     out.write(helpText(trainSpec));
@@ -136,7 +136,7 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream): P
     });
     try {
       if (prior) model.setTrainingState(prior.bytes);
-      const run = new TrainingRun(model, data, settings, length, paths, textPath, out, prior?.run);
+      const run = new TrainingRun(model, data, settings, length, paths, textPath, out, err, prior?.run);
       return await run.go(stop.signal, () => interrupted);
     } finally {
       model.dispose();
@@ -228,7 +228,8 @@ class TrainingRun {
   private lastRow = { at: Date.now(), tokens: 0 };
 
   constructor(private readonly model: ManyToMany, private readonly data: Data, private readonly settings: Settings, length: Length,
-              private readonly paths: Paths, private readonly textPath: string, private readonly out: NodeJS.WriteStream, prior?: RunState) {
+              private readonly paths: Paths, private readonly textPath: string, private readonly out: NodeJS.WriteStream,
+              private readonly err: NodeJS.WriteStream, prior?: RunState) {
     this.batches = Math.ceil(data.train.x.length / settings.batch);
     this.totalSteps = 'steps' in length ? length.steps : length.epochs * this.batches;
     this.epochs = Math.ceil(this.totalSteps / this.batches);
@@ -252,6 +253,8 @@ class TrainingRun {
       this.out.write(`the run already has ${this.state.steps} steps; give a larger --epochs or --steps to train further\n`);
       return 0;
     }
+    const warning = pastEndWarning(this.settings, this.stepsBefore, this.totalSteps);
+    if (warning) this.err.write(`${warning}\n`);
     await mkdir(dirname(this.paths.model) || '.', { recursive: true });
     const stopAtEnd = new AbortController();
     const result = await this.model.fit(this.data.train, {
