@@ -473,5 +473,14 @@ Use('sample and eval given a training checkpoint say so and name the model file;
   assert.is((await inProcess(['info', 'a/model.ckpt'])).code, 0);
 });
 
+Use('sample warns on stderr about the characters of --prime the model does not know', async () => {
+  const r = await inProcess(['sample', 'a/model.safetensors', '--length', '5', '--seed', '1', '--prime', 'It ж§€ж is']);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stdout.startsWith('It ж§€ж is'), r.stdout);
+  assert.is(r.stderr, 'warning: --prime has 4 characters the model does not know, fed to it as <unk>: "ж", "§", "€"\n');
+  const known = await inProcess(['sample', 'a/model.safetensors', '--length', '5', '--seed', '1', '--prime', 'It is']);
+  assert.is(known.stderr, '', 'no warning when every character is known');
+});
+
 Use.after(() => rmSync(dir, { recursive: true, force: true }));
 Use.run();
