@@ -200,6 +200,14 @@ Help('an --out that cannot be written is refused before anything is read or trai
   assert.equal(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no probe file left');
 });
 
+Help('a mistyped command is answered with the nearest one, as a mistyped flag is', async () => {
+  for (const [typed, meant] of [['trian', 'train'], ['smaple', 'sample'], ['evl', 'eval'], ['inf', 'info']]) {
+    const r = await inProcess([typed, 'small.txt']);
+    assert.is(r.code, 2);
+    assert.is(r.stderr, `rnn-wasm: unknown command "${typed}" (did you mean ${meant}?); the commands are train, sample, eval, info (see rnn-wasm --help)\n`);
+  }
+});
+
 Help.run();
 
 // ---
