@@ -490,5 +490,15 @@ Use('sample warns on stderr about the characters of --prime the model does not k
   assert.is(known.stderr, '', 'no warning when every character is known');
 });
 
+Use('eval prints its numbers in one aligned column', async () => {
+  const r = await inProcess(['eval', 'a/model.safetensors', 'small.txt', '--seq', '100']);
+  assert.is(r.code, 0, r.stderr);
+  const rows = r.stdout.split('\n').slice(1, 4);
+  const numbers = rows.map((l) => /^(loss|bits per char|perplexity) +\d+\.\d{4}/.exec(l));
+  assert.ok(numbers.every(Boolean), r.stdout);
+  const ends = numbers.map((m) => m![0].length);
+  assert.ok(ends.every((e) => e === ends[0]), `the numbers end in the same column:\n${rows.join('\n')}`);
+});
+
 Use.after(() => rmSync(dir, { recursive: true, force: true }));
 Use.run();
