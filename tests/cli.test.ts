@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -169,16 +169,43 @@ Help('a bad flag exits with 2 and a message naming the flag and what it expects'
   const unknown = await inProcess(['fit', 'small.txt']);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, 'unknown command "fit"; the commands are train, sample, eval, info');
-  // a file that cannot be written: exit code 1, the system's message, no stack trace
-  mkdirSync(file('taken.safetensors'));
-  const taken = await inProcess(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', 'taken.safetensors']);
-  assert.is(taken.code, 1);
-  assert.match(taken.stderr, /^rnn-wasm train: EISDIR: illegal operation on a directory/);
-  assert.not.match(taken.stderr, /\n\s+at /);
   // and from the real binary: the message on stderr, exit code 2
   const bad = await rnnWasm(['train', 'small.txt', '--layers', '-1']);
   assert.is(bad.code, 2);
   assert.is(bad.stderr, 'rnn-wasm train: --layers expects a whole number ≥ 1 and ≤ 16, got "-1"\n');
+});
+
+Help('an --out that cannot be written is refused before anything is read or trained, with exit code 2', async () => {
+  mkdirSync(file('taken.safetensors'));
+  mkdirSync(file('ckptdir.ckpt'));
+  const cases: [string, string][] = [
+    ['taken.safetensors', 'rnn-wasm train: --out "taken.safetensors" is a directory; give a file path, e.g. --out taken.safetensors/model.safetensors'],
+    ['ckptdir.safetensors', 'rnn-wasm train: --out "ckptdir.safetensors": the checkpoint ckptdir.ckpt is a directory; remove it or choose another --out'],
+    ['small.txt/m.safetensors', 'rnn-wasm train: --out "small.txt/m.safetensors": small.txt is a file, not a directory'],
+    ['small.txt/deeper/m.safetensors', 'rnn-wasm train: --out "small.txt/deeper/m.safetensors": small.txt is a file, not a directory'],
+  ];
+  if (process.platform === 'linux') {
+    cases.push(['/proc/m.safetensors', 'rnn-wasm train: --out "/proc/m.safetensors": cannot create files in /proc (ENOENT: no such file or directory)']);
+  }
+  for (const [out, message] of cases) {
+    const r = await inProcess(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', out]);
+    assert.is(r.code, 2, `--out ${out} exits with 2 (got ${r.code}: ${r.stderr})`);
+    assert.is(r.stderr, `${message}\n`);
+    assert.is(r.stdout, '', 'refused before the text is read');
+  }
+  // a missing directory is still made, and the probe file leaves nothing behind
+  const made = await rnnWasm(['train', 'small.txt', '--hidden', '8', '--layers', '1', '--steps', '2', '--out', 'new/deeper/m.safetensors']);
+  assert.is(made.code, 0, made.stderr);
+  assert.ok(existsSync(file('new/deeper/m.safetensors')));
+  assert.equal(readdirSync(dir).filter((f) => f.startsWith('.')), [], 'no probe file left');
+});
+
+Help('a mistyped command is answered with the nearest one, as a mistyped flag is', async () => {
+  for (const [typed, meant] of [['trian', 'train'], ['smaple', 'sample'], ['evl', 'eval'], ['inf', 'info']]) {
+    const r = await inProcess([typed, 'small.txt']);
+    assert.is(r.code, 2);
+    assert.is(r.stderr, `rnn-wasm: unknown command "${typed}" (did you mean ${meant}?); the commands are train, sample, eval, info (see rnn-wasm --help)\n`);
+  }
 });
 
 Help.run();
@@ -378,6 +405,18 @@ Schedule('bad schedule flags exit with 2 and say what is expected', async () => 
   assert.not.ok(existsSync(file('bad')), 'nothing written');
 });
 
+Schedule('a resumed --decay linear run trained past its schedule\'s end warns on stderr that those steps train at --min-lr 0', async () => {
+  const args = ['train', 'small.txt', ...fast, '--log-every', '1', '--decay', 'linear', '--out', 'past/m.safetensors'];
+  const first = await rnnWasm([...args, '--steps', '10']);
+  assert.is(first.code, 0, first.stderr);
+  assert.is(first.stderr, '', 'no warning for a run within its schedule');
+  const more = await rnnWasm(['train', 'small.txt', '--steps', '15', '--out', 'past/m.safetensors', '--resume']);
+  assert.is(more.code, 0, more.stderr);
+  assert.is(more.stderr, "warning: steps 11 to 15 are past the end of this run's linear decay (step 10, fixed when the run started) " +
+    'and train at --min-lr 0, which leaves the weights unchanged; start a new run to train further\n');
+  assert.equal(csvRates('past/m.csv').slice(10).map(([, rate]) => rate), [0, 0, 0, 0, 0], 'the documented behaviour is kept');
+});
+
 Schedule.run();
 
 // ---
@@ -430,6 +469,35 @@ Use('info shows the architecture, every tensor with its shape and count, and the
   const ckpt = await rnnWasm(['info', 'a/model.ckpt']);
   assert.match(ckpt.stdout, /training run: step 100 of a run of 100 steps/);
   assert.match(ckpt.stdout, /optimizer\.m/);
+});
+
+Use('sample and eval given a training checkpoint say so and name the model file; info reads it', async () => {
+  for (const args of [['sample', 'a/model.ckpt'], ['eval', 'a/model.ckpt', 'small.txt']]) {
+    const r = await inProcess(args);
+    assert.is(r.code, 2, r.stderr);
+    assert.is(r.stderr, `rnn-wasm ${args[0]}: a/model.ckpt is a training checkpoint, not a model; pass the model file (a/model.safetensors), ` +
+      'or continue training with rnn-wasm train TEXT --out a/model.safetensors --resume\n');
+  }
+  assert.is((await inProcess(['info', 'a/model.ckpt'])).code, 0);
+});
+
+Use('sample warns on stderr about the characters of --prime the model does not know', async () => {
+  const r = await inProcess(['sample', 'a/model.safetensors', '--length', '5', '--seed', '1', '--prime', 'It ж§€ж is']);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stdout.startsWith('It ж§€ж is'), r.stdout);
+  assert.is(r.stderr, 'warning: --prime has 4 characters the model does not know, fed to it as <unk>: "ж", "§", "€"\n');
+  const known = await inProcess(['sample', 'a/model.safetensors', '--length', '5', '--seed', '1', '--prime', 'It is']);
+  assert.is(known.stderr, '', 'no warning when every character is known');
+});
+
+Use('eval prints its numbers in one aligned column', async () => {
+  const r = await inProcess(['eval', 'a/model.safetensors', 'small.txt', '--seq', '100']);
+  assert.is(r.code, 0, r.stderr);
+  const rows = r.stdout.split('\n').slice(1, 4);
+  const numbers = rows.map((l) => /^(loss|bits per char|perplexity) +\d+\.\d{4}/.exec(l));
+  assert.ok(numbers.every(Boolean), r.stdout);
+  const ends = numbers.map((m) => m![0].length);
+  assert.ok(ends.every((e) => e === ends[0]), `the numbers end in the same column:\n${rows.join('\n')}`);
 });
 
 Use.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -184,7 +184,7 @@ function explainParseError(e: Error & { code?: string }, spec: CommandSpec): str
 }
 
 /** The known name nearest to a mistyped one (edit distance ≤ 2), if any. */
-function closest(name: string, known: readonly string[]): string | undefined {
+export function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined, bestDistance = 3;
   for (const k of known) {
     const d = editDistance(name, k);

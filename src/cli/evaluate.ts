@@ -7,7 +7,7 @@
 import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
 import { encodeText, scanText } from './corpus.js';
 import { windowCount, windows } from './windows.js';
-import { grouped } from './format.js';
+import { grouped, table } from './format.js';
 import { loadLanguageModel } from './model-file.js';
 
 export const evalSpec: CommandSpec = {
@@ -46,9 +46,11 @@ export async function evaluate(argv: readonly string[], out: NodeJS.WriteStream)
     out.write([
       `${textPath}: ${grouped(scan.tokens)} ${unit}s (${grouped(unknown)} unknown to the model, scored as <unk>), ` +
         `${grouped(scan.tokens - 1)} predicted in windows of ${T}`,
-      `loss         ${m.loss.toFixed(4)} nats per ${unit}`,
-      `bits per ${unit === 'character' ? 'char' : 'word'} ${m.bitsPerChar!.toFixed(4)}`,
-      `perplexity   ${m.perplexity!.toFixed(4)}`,
+      table([
+        ['loss', m.loss.toFixed(4), `nats per ${unit}`],
+        [`bits per ${unit === 'character' ? 'char' : 'word'}`, m.bitsPerChar!.toFixed(4), ''],
+        ['perplexity', m.perplexity!.toFixed(4), ''],
+      ], [false, true, false]),
     ].join('\n') + '\n');
     return 0;
   } finally {

@@ -7,7 +7,8 @@
 // --epochs × batches per epoch) and stored in the checkpoint; the optimizer's step count, also
 // in the checkpoint, is its position, so --resume continues the same curve. A resumed run that
 // trains past the end holds the final rate (linear, constant); a cosine curve would rise again
-// there (as torch's does), so a cosine run cannot be extended past its end.
+// there (as torch's does), so a cosine run cannot be extended past its end; a linear one can,
+// with a warning (at the default --min-lr 0 those steps leave the weights as they are).
 import type { ScheduleConfig, Warmup } from '../index.js';
 import { UsageError } from './args.js';
 import type { Settings } from './run-file.js';
@@ -46,6 +47,16 @@ export function checkScheduleLength(s: Settings, totalSteps: number): void {
     throw new UsageError(`rnn-wasm train: this run's cosine schedule spans ${s.scheduleSteps} steps, fixed when the run started, ` +
       `and the rate would rise again past them; it cannot train to step ${totalSteps} (start a new run of that length)`);
   }
+}
+
+/** The warning for a session that trains past the end of its linear decay (from step
+ *  stepsBefore + 1 to totalSteps), where the rate stays at --min-lr; undefined otherwise. */
+export function pastEndWarning(s: Settings, stepsBefore: number, totalSteps: number): string | undefined {
+  if (s.decay !== 'linear' || totalSteps <= s.scheduleSteps) return undefined;
+  const from = Math.max(stepsBefore, s.scheduleSteps) + 1;
+  const steps = from === totalSteps ? `step ${from} is` : `steps ${from} to ${totalSteps} are`;
+  return `warning: ${steps} past the end of this run's linear decay (step ${s.scheduleSteps}, fixed when the run started) and train at ` +
+    `--min-lr ${s.minLr}${s.minLr === 0 ? ', which leaves the weights unchanged; start a new run to train further' : ''}`;
 }
 
 /** "" for a constant rate, else e.g. " (warm-up 100 steps, cosine decay to 0 by step 2000)". */

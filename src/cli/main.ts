@@ -4,7 +4,7 @@
 // stack trace), 130 interrupted. bin/rnn-wasm.js calls main().
 import { readFileSync } from 'node:fs';
 import { SafetensorsError } from '../index.js';
-import { UsageError } from './args.js';
+import { closest, UsageError } from './args.js';
 import { evaluate } from './evaluate.js';
 import { info } from './info.js';
 import { sample } from './sample.js';
@@ -37,7 +37,8 @@ export async function main(argv: readonly string[], out: NodeJS.WriteStream = pr
   }
   const command = COMMANDS[name];
   if (!command) {
-    err.write(`rnn-wasm: unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(COMMANDS).join(', ')} (see rnn-wasm --help)\n`);
+    const near = closest(name, Object.keys(COMMANDS));
+    err.write(`rnn-wasm: unknown command ${JSON.stringify(name)}${near ? ` (did you mean ${near}?)` : ''}; the commands are ${Object.keys(COMMANDS).join(', ')} (see rnn-wasm --help)\n`);
     return 2;
   }
   try {

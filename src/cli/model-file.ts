@@ -1,9 +1,11 @@
 /// <reference types="node" />
 // Reading a model file for the commands that use one as a language model (sample, eval): a
 // many-to-many model with token input, softmax output over the same vocabulary, and the
-// tokenizer saved with it — what `rnn-wasm train` writes.
+// tokenizer saved with it — what `rnn-wasm train` writes. A training checkpoint given instead
+// (`rnn-wasm train`'s OUT.ckpt, or the library's saveCheckpoint) is named as such.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { loadModel, type ManyToMany, type Tokenizer } from '../index.js';
+import { decodeSafetensors, loadModel, type ManyToMany, type Tokenizer } from '../index.js';
 import { UsageError } from './args.js';
 
 /** The bytes of a file, or a UsageError naming it. */
@@ -19,11 +21,12 @@ export async function readBytes(command: string, path: string): Promise<Uint8Arr
 /** A language model and its tokenizer from a file, or an error saying what the file lacks. */
 export async function loadLanguageModel(command: string, path: string): Promise<{ model: ManyToMany; tokenizer: Tokenizer }> {
   const where = `rnn-wasm ${command}: ${path}`;
+  const bytes = await readBytes(command, path);
   let model;
   try {
-    model = await loadModel(await readBytes(command, path));
+    model = await loadModel(bytes);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (isCheckpoint(bytes)) throw new UsageError(`rnn-wasm ${command}: ${path} is a training checkpoint, not a model; ${checkpointAdvice(path)}`);
     throw new UsageError(`${where}: ${(e as Error).message}`);
   }
   const c = model.config as { input: string; output: string; n_x: number; n_y: number };
@@ -35,4 +38,24 @@ export async function loadLanguageModel(command: string, path: string): Promise<
       `output '${c.output}', ${tokenizer ? 'with' : 'without'} a tokenizer)`);
   }
   return { model: model as ManyToMany, tokenizer };
+}
+
+/** Whether a file that is not a model is a training state (checkpoint.ts writes
+ *  checkpoint_version into its metadata; run-file.ts adds rnn_wasm_train). */
+function isCheckpoint(bytes: Uint8Array): boolean {
+  try {
+    const meta = decodeSafetensors(bytes).metadata;
+    return meta.checkpoint_version !== undefined || meta.rnn_wasm_train !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Where the model of a checkpoint is: `rnn-wasm train --out M` writes M and M.ckpt (M
+ *  without .safetensors), so X.ckpt goes with X.safetensors, or X when that exists. */
+function checkpointAdvice(path: string): string {
+  const stem = path.replace(/\.ckpt$/i, '');
+  const model = stem !== path && !existsSync(`${stem}.safetensors`) && existsSync(stem) ? stem : `${stem}.safetensors`;
+  return stem === path ? 'pass the model file saved with it'
+    : `pass the model file (${model}), or continue training with rnn-wasm train TEXT --out ${model} --resume`;
 }

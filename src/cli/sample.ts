@@ -1,11 +1,12 @@
 /// <reference types="node" />
 // `rnn-wasm sample MODEL`: text from a language model, written to stdout token by token as it
-// is generated. The prime text sets the state (and is printed first); each next token is drawn
-// from the model's distribution reshaped by temperature, top-k and top-p (the library's
-// sampler), printed, and fed back. --temperature 0 is greedy. A seed fixes the text; without
-// one a seed is drawn and reported on stderr, so any sample can be made again.
+// is generated. The prime text sets the state (and is printed first; what the tokenizer does
+// not know is fed as <unk>, with a warning on stderr); each next token is drawn from the
+// model's distribution reshaped by temperature, top-k and top-p (the library's sampler),
+// printed, and fed back. --temperature 0 is greedy. A seed fixes the text; without one a seed
+// is drawn and reported on stderr, so any sample can be made again.
 import { once } from 'node:events';
-import { pickToken, resolveSampling, Random, type Sampler, type Tokenizer } from '../index.js';
+import { pickToken, resolveSampling, Random, splitWords, type Sampler, type Tokenizer } from '../index.js';
 import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
 import { loadLanguageModel } from './model-file.js';
 
@@ -44,6 +45,8 @@ export async function sample(argv: readonly string[], out: NodeJS.WriteStream, e
     const prime = f.prime === undefined ? defaultPrime(tokenizer) : (f.prime as string);
     const ids = tokenizer.encode(prime);
     if (ids.length === 0) throw new UsageError('rnn-wasm sample: --prime holds no token (a word model needs at least one word)');
+    const unknown = unknownWarning(prime, tokenizer);
+    if (unknown) err.write(`${unknown}\n`);
     await write(out, prime);
     await generate(model.step.bind(model), ids, f.length as number, sampler, tokenizer, out);
     await write(out, '\n');
@@ -70,6 +73,19 @@ async function generate(step: (token: number) => Float32Array, prime: number[], 
       lastYield = Date.now();
     }
   }
+}
+
+/** A warning naming the characters (or words) of the prime the tokenizer does not know and
+ *  encodes as <unk> (the first five distinct ones), or undefined when it knows them all. */
+function unknownWarning(prime: string, tokenizer: Tokenizer): string | undefined {
+  const pieces = tokenizer.kind === 'word' ? splitWords(prime, tokenizer.split) : [...prime];
+  const unk = tokenizer.unk === undefined ? undefined : tokenizer.tokens[tokenizer.unk];
+  const unknown = pieces.filter((p) => p !== unk && (tokenizer.id(p) === undefined || tokenizer.id(p) === tokenizer.unk));
+  if (unknown.length === 0) return undefined;
+  const distinct = [...new Set(unknown)];
+  const unit = tokenizer.kind === 'word' ? 'word' : 'character';
+  return `warning: --prime has ${unknown.length} ${unit}${unknown.length > 1 ? 's' : ''} the model does not know, fed to it as <unk>: ` +
+    `${distinct.slice(0, 5).map((p) => JSON.stringify(p)).join(', ')}${distinct.length > 5 ? ` and ${distinct.length - 5} more` : ''}`;
 }
 
 /** Write, waiting when the stream's buffer is full. */

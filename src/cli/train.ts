@@ -12,7 +12,8 @@
 //             written and the command exits with 130. --resume continues from it bit for bit.
 //   files     OUT (the model), OUT.loss.svg and OUT.csv (the curve), OUT.ckpt (the checkpoint,
 //             also written at every epoch's end); OUT's .safetensors extension is dropped
-//             before the others are added.
+//             before the others are added. Each is checked to be writable before the text
+//             is read (writable.ts); OUT's directory is made when training starts.
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createModel, type ManyToMany, type Tokenizer } from '../index.js';
@@ -23,8 +24,9 @@ import { windowCount, windows, type TokenIds } from './windows.js';
 import { curveCSV, curveSVG } from './curve.js';
 import { count, duration, grouped, size } from './format.js';
 import { Progress, type Status } from './progress.js';
-import { checkScheduleFlags, checkScheduleLength, describeSchedule, scheduleOf } from './lr-schedule.js';
+import { checkScheduleFlags, checkScheduleLength, describeSchedule, pastEndWarning, scheduleOf } from './lr-schedule.js';
 import { decodeRunFile, encodeRunFile, type Length, type RunState, type Settings } from './run-file.js';
+import { checkWritable } from './writable.js';
 
 export const trainSpec: CommandSpec = {
   name: 'train',
@@ -97,7 +99,7 @@ interface Data {
   heldOutSample: { x: TokenIds[]; y: TokenIds[] };
 }
 
-export async function train(argv: readonly string[], out: NodeJS.WriteStream): Promise<number> {
+export async function train(argv: readonly string[], out: NodeJS.WriteStream, err: NodeJS.WriteStream): Promise<number> {
   const args = parseCommand(trainSpec, argv);
   if (args.help) {
     out.write(helpText(trainSpec));
@@ -108,6 +110,10 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream): P
   const paths = pathsOf(args.flags.out as string);
   const prior = args.flags.resume ? await readCheckpoint(paths.checkpoint) : undefined;
   const { settings, length } = resolveRun(args, prior?.run);
+  await checkWritable('train', '--out', [
+    { path: paths.model, what: 'the model' }, { path: paths.checkpoint, what: 'the checkpoint' },
+    { path: paths.svg, what: 'the learning curve' }, { path: paths.csv, what: "the curve's CSV" },
+  ]);
   const stop = new AbortController();
   let interrupted = false;
   const onSignal = () => {
@@ -130,7 +136,7 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream): P
     });
     try {
       if (prior) model.setTrainingState(prior.bytes);
-      const run = new TrainingRun(model, data, settings, length, paths, textPath, out, prior?.run);
+      const run = new TrainingRun(model, data, settings, length, paths, textPath, out, err, prior?.run);
       return await run.go(stop.signal, () => interrupted);
     } finally {
       model.dispose();
@@ -222,7 +228,8 @@ class TrainingRun {
   private lastRow = { at: Date.now(), tokens: 0 };
 
   constructor(private readonly model: ManyToMany, private readonly data: Data, private readonly settings: Settings, length: Length,
-              private readonly paths: Paths, private readonly textPath: string, private readonly out: NodeJS.WriteStream, prior?: RunState) {
+              private readonly paths: Paths, private readonly textPath: string, private readonly out: NodeJS.WriteStream,
+              private readonly err: NodeJS.WriteStream, prior?: RunState) {
     this.batches = Math.ceil(data.train.x.length / settings.batch);
     this.totalSteps = 'steps' in length ? length.steps : length.epochs * this.batches;
     this.epochs = Math.ceil(this.totalSteps / this.batches);
@@ -246,6 +253,8 @@ class TrainingRun {
       this.out.write(`the run already has ${this.state.steps} steps; give a larger --epochs or --steps to train further\n`);
       return 0;
     }
+    const warning = pastEndWarning(this.settings, this.stepsBefore, this.totalSteps);
+    if (warning) this.err.write(`${warning}\n`);
     await mkdir(dirname(this.paths.model) || '.', { recursive: true });
     const stopAtEnd = new AbortController();
     const result = await this.model.fit(this.data.train, {
