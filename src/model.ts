@@ -27,6 +27,7 @@ import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limi
 import { checkTokens, generateTokens } from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
+import { Head } from './head.js';
 import { Stepper } from './stepper.js';
 import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
@@ -35,7 +36,7 @@ import type { DecodedSafetensors } from './safetensors.js';
 import {
   checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
 } from './validate.js';
-import { copiesHead, headCopy, OUTPUT_KIND, withEngine, type Backend, type Build, type Kernels } from './wasm.js';
+import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
@@ -271,16 +272,11 @@ export async function createRNN<const C extends RNNConfig>(config: C): Promise<R
 }
 
 /** Output-layer workspace, sized for the largest T·B seen. Time-major. */
-interface Workspace {
+/** The dropout before the head (outputDropout), for T·B rows. */
+interface DropoutWork {
   rows: number;        // capacity in T·B rows
-  Z: Region;           // (T·B, n_y) logits
-  Yhat: Region;        // (T·B, n_y) outputs
-  dZ: Region;          // (T·B, n_y) ∂L/∂logits
-  PW?: Region;         // (n_y, n_a of the top) the head's weight in groups of four rows, for many rows
-  Y: Region;           // (T·B) ids or (T·B, n_y) targets
-  W: Region;           // (T·B) loss weight per step: 0 for padding
-  M?: Region;          // outputDropout: (T·B, D·n_a) mask
-  Xd?: Region;         // outputDropout: (T·B, D·n_a) the head's input after dropout
+  M: Region;           // (T·B, D·n_a) mask
+  Xd: Region;          // (T·B, D·n_a) the head's input after dropout
 }
 
 /** What the last forward pass with targets ran: for metrics. */
@@ -289,14 +285,18 @@ interface LastRun {
   targets: Int32Array | Float32Array;
   /** Σ per-term loss, unscaled. */
   total: number;
+  /** Per-step weights (0: padding), when some sequence is shorter than T. */
+  mask?: Float32Array;
 }
 
 export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends Network<LabeledBatch<I, O>> {
   /** The configuration with defaults filled in. */
   readonly config: Readonly<ResolvedConfig<I, O>>;
 
-  private ws?: Workspace;
   private stack: Stack;
+  /** The output layer over the top layer's outputs at every step. */
+  private readonly head: Head;
+  private dropoutWork?: DropoutWork;
   /** Batch-1 steppers: 'gen' for sample(), 'stream' for a subclass's step() (made on first use). */
   private steppers: { gen?: Stepper; stream?: Stepper } = {};
   /** Whether the last forward pass applied dropout before the head. */
@@ -312,6 +312,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
       dropout: config.dropout, embedding: config.embedding && embeddingTable(this.layout, 'embedding', config.embedding),
     });
+    const head = this.layout.head()!;
+    this.head = new Head(kernels, this.arena, head.weight, head.bias, this.stack.n_out, config.n_y, config.output, false);
   }
 
   // --- forward and gradients ---
@@ -388,27 +390,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** Loss sums and, if wanted, accuracy of the last forward pass with targets. */
   protected override batchStats(want: StatsWanted): StatSums {
-    const { packed, targets, total } = this.last!;
-    const c = this.config;
-    const s: StatSums = { lossSum: total, terms: this.termsOf(packed, targets), correct: 0, counted: 0 };
-    if (!want.accuracy || c.output === 'linear') return s;
-    const rows = packed.T * packed.B, n = c.n_y;
-    const p = this.arena.f32(this.ws!.Yhat, 0, rows * n);
-    const valid = stepMask(packed);
-    for (let r = 0; r < rows; r++) {
-      if (c.output === 'softmax') {
-        const y = targets[r];
-        if (y < 0) continue;
-        let best = 0;
-        for (let k = 1; k < n; k++) if (p[r * n + k] > p[r * n + best]) best = k;
-        s.correct += best === y ? 1 : 0;
-        s.counted++;
-      } else if (!valid || valid[r] > 0) {
-        for (let k = 0; k < n; k++) s.correct += (p[r * n + k] > 0.5) === (targets[r * n + k] > 0.5) ? 1 : 0;
-        s.counted += n;
-      }
-    }
-    return s;
+    const { packed, targets, mask } = this.last!;
+    return this.head.stats(packed.T * packed.B, targets, mask, want.accuracy === true);
   }
 
   // --- generation ---
@@ -448,7 +431,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   }
 
   protected releaseWorkspaces(): void {
-    this.releaseWorkspace();
+    this.releaseDropout();
+    this.head.release();
     this.stack.release();
     this.steppers.gen?.release();
     this.steppers.stream?.release();
@@ -477,37 +461,27 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return { packed, targets, a0: state('a0', batch.a0), c0: state('c0', batch.c0) };
   }
 
-  private ensureWorkspace(rows: number): Workspace {
-    const ws = this.ws;
+  /** The dropout workspace for `rows` rows. Allocates: take views only after it. */
+  private ensureDropout(rows: number): DropoutWork {
+    const ws = this.dropoutWork;
     if (ws && ws.rows >= rows) return ws;
-    this.releaseWorkspace();
-    const c = this.config;
-    const a = this.arena;
-    const next = { rows } as Workspace;
-    this.ws = next;   // registered first, so a failed allocation below is released with it
+    this.releaseDropout();
+    const n = rows * this.stack.n_out;
+    const M = this.arena.alloc(n, 'the dropout workspace');
     try {
-      next.Z = a.alloc(rows * c.n_y, 'the output workspace');
-      next.Yhat = a.alloc(rows * c.n_y, 'the output workspace');
-      next.dZ = a.alloc(rows * c.n_y, 'the output workspace');
-      next.Y = a.alloc(rows * (c.output === 'softmax' ? 1 : c.n_y), 'the target workspace');
-      next.W = a.alloc(rows, 'the target workspace');
-      if (copiesHead(rows, c.n_y * this.stack.n_out)) next.PW = a.alloc(c.n_y * this.stack.n_out, 'the output workspace');
-      if (c.outputDropout > 0) {
-        next.M = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
-        next.Xd = a.alloc(rows * this.stack.n_out, 'the dropout workspace');
-      }
+      return this.dropoutWork = { rows, M, Xd: this.arena.alloc(n, 'the dropout workspace') };
     } catch (e) {
-      this.releaseWorkspace();
+      this.arena.release(M);
       throw e;
     }
-    return next;
   }
 
-  private releaseWorkspace(): void {
-    const ws = this.ws;
+  private releaseDropout(): void {
+    const ws = this.dropoutWork;
     if (!ws) return;
-    for (const r of [ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.PW, ws.M, ws.Xd]) this.arena.release(r);
-    this.ws = undefined;
+    this.arena.release(ws.M);
+    this.arena.release(ws.Xd);
+    this.dropoutWork = undefined;
   }
 
   /** Forward over all layers and steps; returns the loss (NaN when there are no targets, or
@@ -518,43 +492,26 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const { T, B } = packed;
     const c = this.config;
     const rows = T * B;
-    const ws = this.ensureWorkspace(rows);     // allocations first; views only after them
-    this.stack.forward(this.weights, packed.x, T, B, packed.lens, a0, c0, training ? this.rng : undefined);
-    const k = this.kernels;
-    const w = this.weights.ptr;
-    let X = this.stack.outPtr();
     this.headDropped = training && c.outputDropout > 0;
-    if (this.headDropped) {
+    // allocations first; views only after them
+    this.head.ensure(rows);
+    const dropout = this.headDropped ? this.ensureDropout(rows) : undefined;
+    this.stack.forward(this.weights, packed.x, T, B, packed.lens, a0, c0, training ? this.rng : undefined);
+    let X = this.stack.outPtr();
+    if (dropout) {
       // the head reads Xd = M ⊙ a<t> of the top layer
-      const n = rows * this.stack.n_out;
-      dropoutMask(k, ws.M!.ptr, n, c.outputDropout, this.rng);
-      k.mul_mask(ws.Xd!.ptr, X, ws.M!.ptr, n);
-      X = ws.Xd!.ptr;
+      const k = this.kernels, n = rows * this.stack.n_out;
+      dropoutMask(k, dropout.M.ptr, n, c.outputDropout, this.rng);
+      k.mul_mask(dropout.Xd.ptr, X, dropout.M.ptr, n);
+      X = dropout.Xd.ptr;
     }
-    const head = this.layout.head()!;
-    let Y = 0, W = 0, scale = 1, noTerms = false;
-    if (targets) {
-      if (c.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
-      else this.arena.f32(ws.Y, 0, rows * c.n_y).set(targets);
-      Y = ws.Y.ptr;
-      const mask = stepMask(packed);           // padded steps weigh 0 (softmax: their ids are −1)
-      if (mask) {
-        this.arena.f32(ws.W, 0, rows).set(mask);
-        W = ws.W.ptr;
-      }
-      if (c.reduction === 'mean') {
-        // the mean of no terms (every target −1) is NaN, as PyTorch; its gradient is zero
-        const terms = this.termsOf(packed, targets);
-        scale = terms > 0 ? 1 / terms : 0;
-        if (terms === 0) noTerms = true;
-      }
-    }
-    // logits, ŷ, the loss and ∂L/∂logits, block by block in one call
-    const Wy = w + 4 * head.weight.offset, PW = headCopy(k, ws.PW, Wy, c.n_y, this.stack.n_out, rows);
-    const total = k.head_loss_w(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * head.bias.offset,
-      Y, W, rows, this.stack.n_out, c.n_y, scale, OUTPUT_KIND[c.output]);
-    this.last = targets ? { packed, targets, total } : undefined;
-    return targets && !noTerms ? total * scale : NaN;
+    // padded steps weigh 0 (softmax: their ids are −1); the mean of no terms (every target −1)
+    // is NaN, as PyTorch, and its gradient zero (scale 0)
+    const mask = targets && stepMask(packed);
+    const terms = targets && c.reduction === 'mean' ? this.termsOf(packed, targets) : 1;
+    const loss = this.head.forward(this.weights, X, rows, targets, mask, terms > 0 ? 1 / terms : 0, training);
+    this.last = targets ? { packed, targets, total: this.head.total, mask } : undefined;
+    return loss;
   }
 
   /** Loss terms of a batch: predicted steps (softmax) or steps × n_y values. */
@@ -564,18 +521,13 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** BPTT through the head and every layer; fills the gradient region. */
   private backward(T: number, B: number): void {
-    const c = this.config;
-    const ws = this.ws!;
     const k = this.kernels;
-    const w = this.weights.ptr, g = this.grads.ptr;
-    k.zero_f32(g, this.layout.size);
-    const head = this.layout.head()!;
+    k.zero_f32(this.grads.ptr, this.layout.size);
     // ∂L/∂a<t> of the top layer from the output layer (overwrites the stack's dOut)
-    const dOut = this.stack.dOutPtr(), n = T * B * this.stack.n_out;
-    k.linear_backward(dOut, g + 4 * head.weight.offset, g + 4 * head.bias.offset, ws.dZ.ptr,
-      this.headDropped ? ws.Xd!.ptr : this.stack.outPtr(), w + 4 * head.weight.offset, T * B, this.stack.n_out, c.n_y, 0);
+    const dOut = this.stack.dOutPtr(), dropout = this.headDropped ? this.dropoutWork! : undefined;
+    this.head.backward(this.weights, this.grads, dropout ? dropout.Xd.ptr : this.stack.outPtr(), dOut, T * B);
     // through the dropout before the head: ∂L/∂a<t> = ∂L/∂Xd ⊙ M
-    if (this.headDropped) k.mul_mask(dOut, dOut, ws.M!.ptr, n);
+    if (dropout) k.mul_mask(dOut, dOut, dropout.M.ptr, T * B * this.stack.n_out);
     this.stack.backward(this.weights, this.grads);
   }
 
@@ -584,7 +536,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   private readForward(packed: PackedInput, loss: number | undefined): ForwardResult {
     const { T, B, lens } = packed;
     const c = this.config;
-    const yhat = toBatchMajor(this.arena.f32(this.ws!.Yhat, 0, T * B * c.n_y), T, B, c.n_y);
+    const yhat = toBatchMajor(this.head.outputsView(T * B), T, B, c.n_y);
     const a = this.stack.readOutput();
     if (lens) {
       for (let b = 0; b < B; b++) {

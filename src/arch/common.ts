@@ -1,22 +1,20 @@
 // What the architectures share: config fields and their checks, the types of one input step
-// and one target, target packing, the output layer with its loss (Head), and recurrent
-// state helpers.
+// and one target, target packing, and recurrent state helpers. The output layer with its loss
+// is src/head.ts.
 //
 // B = examples per batch, T = steps, n_x = input size, n_a = hidden size, n_y = output size,
 // S = L·D state vectors per example (layers × directions). States are (S, B, n_a) flat.
 
-import type { Arena, Region } from '../arena.js';
-import type { StatSums } from '../checkpoint.js';
 import type { InputKind, OutputKind } from '../data.js';
 import type { EmbeddingTable } from '../embedding.js';
-import type { CellKind, TensorEntry } from '../layout.js';
+import type { CellKind } from '../layout.js';
 import type { MetricName } from '../network.js';
 import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
-import { copiesHead, headCopy, OUTPUT_KIND, type Backend, type Kernels } from '../wasm.js';
+import type { Backend } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
 
@@ -288,138 +286,6 @@ export function checkState(where: string, name: string, v: unknown, S: number, B
     out[i] = u;
   }
   return out;
-}
-
-// --- the output layer ---
-
-interface HeadWork {
-  rows: number;
-  X: Region;     // (rows, n_in) staged inputs (inputs not already in wasm memory)
-  dX: Region;    // (rows, n_in)
-  Z: Region;     // (rows, n_y) logits
-  Yhat: Region;  // (rows, n_y) outputs
-  dZ: Region;    // (rows, n_y) ∂L/∂logits
-  Y: Region;     // (rows) ids or (rows, n_y) targets
-  W: Region;     // (rows) loss weight per row: 0 for padding
-  PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
-}
-
-/** The output layer ŷ = g(W x + b) and its loss, on rows of inputs; owns its workspace.
- *  g and the loss follow `output`: softmax + cross-entropy, sigmoid + binary cross-entropy,
- *  identity + squared error. */
-export class Head {
-  private ws?: HeadWork;
-  /** Σ w·L of the last forward with targets, unscaled. */
-  private lastTotal = 0;
-
-  constructor(private readonly kernels: Kernels, private readonly arena: Arena,
-              private readonly weight: TensorEntry, private readonly bias: TensorEntry,
-              readonly n_in: number, readonly n_y: number, readonly output: OutputKind) {}
-
-  /** Reserve room for `rows` rows. Allocates: take views only after it. */
-  ensure(rows: number): void {
-    if (this.ws && this.ws.rows >= rows) return;
-    this.release();
-    const a = this.arena, n = this.n_y;
-    const ws = { rows } as HeadWork;
-    this.ws = ws;   // registered first, so a failed allocation below is released with it
-    ws.X = a.alloc(rows * this.n_in, 'the output workspace');
-    ws.dX = a.alloc(rows * this.n_in, 'the output workspace');
-    ws.Z = a.alloc(rows * n, 'the output workspace');
-    ws.Yhat = a.alloc(rows * n, 'the output workspace');
-    ws.dZ = a.alloc(rows * n, 'the output workspace');
-    ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
-    ws.W = a.alloc(rows, 'the target workspace');
-    if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
-  }
-
-  /** Copy inputs (rows, n_in) into the staged-input buffer; returns its pointer. */
-  stage(values: Float32Array): number {
-    this.arena.f32(this.ws!.X, 0, values.length).set(values);
-    return this.ws!.X.ptr;
-  }
-
-  /** Pointer of ∂L/∂(staged inputs), valid after backward(…, stagedGrad()). */
-  stagedGrad(): number {
-    return this.ws!.dX.ptr;
-  }
-
-  /** Read ∂L/∂(staged inputs), (rows, n_in). */
-  readStagedGrad(rows: number): Float32Array {
-    return this.arena.f32(this.ws!.dX, 0, rows * this.n_in).slice();
-  }
-
-  /** ŷ for `rows` input rows at X; with targets, the loss Σ w·L · scale, and ∂(scale·L)/∂z
-   *  kept for backward when training. mask (rows): per-row weights (0 = padding). Returns
-   *  NaN without targets, and for a mean of no terms (scale 0). */
-  forward(params: Region, X: number, rows: number, targets?: Int32Array | Float32Array,
-          mask?: Float32Array, scale = 1, training = false): number {
-    const ws = this.ws!, k = this.kernels, w = params.ptr, n = this.n_y;
-    let Y = 0, W = 0;
-    if (targets) {
-      if (this.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
-      else this.arena.f32(ws.Y, 0, rows * n).set(targets);
-      Y = ws.Y.ptr;
-      if (mask) {
-        this.arena.f32(ws.W, 0, rows).set(mask);
-        W = ws.W.ptr;
-      }
-    }
-    const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
-    const total = k.head_loss_w(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * this.bias.offset,
-      Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
-    this.lastTotal = total;
-    return targets && scale !== 0 ? total * scale : NaN;
-  }
-
-  /** Metric sums of the last forward with targets: the summed loss and its number of terms
-   *  (target ids ≥ 0 for softmax; rows of weight > 0, × n_y, otherwise) and, if wanted, the
-   *  right answers (argmax = target; sigmoid: each output > 0.5 as its target). */
-  stats(rows: number, targets: Int32Array | Float32Array, mask: Float32Array | undefined, accuracy: boolean): StatSums {
-    const n = this.n_y, softmax = this.output === 'softmax';
-    const s: StatSums = { lossSum: this.lastTotal, terms: 0, correct: 0, counted: 0 };
-    const p = accuracy && this.output !== 'linear' ? this.arena.f32(this.ws!.Yhat, 0, rows * n) : undefined;
-    for (let r = 0; r < rows; r++) {
-      if (softmax ? targets[r] < 0 : mask !== undefined && !(mask[r] > 0)) continue;
-      s.terms += softmax ? 1 : n;
-      if (!p) continue;
-      if (softmax) {
-        let best = 0;
-        for (let k = 1; k < n; k++) if (p[r * n + k] > p[r * n + best]) best = k;
-        s.correct += best === targets[r] ? 1 : 0;
-        s.counted++;
-      } else {
-        for (let k = 0; k < n; k++) s.correct += (p[r * n + k] > 0.5) === (targets[r * n + k] > 0.5) ? 1 : 0;
-        s.counted += n;
-      }
-    }
-    return s;
-  }
-
-  /** Backward of forward(): adds ∂L/∂W, ∂L/∂b into grads; writes ∂L/∂X to dX (0: skip). */
-  backward(params: Region, grads: Region, X: number, dX: number, rows: number): void {
-    const ws = this.ws!, w = params.ptr, g = grads.ptr;
-    this.kernels.linear_backward(dX, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dZ.ptr,
-      X, w + 4 * this.weight.offset, rows, this.n_in, this.n_y, 0);
-  }
-
-  /** The outputs ŷ, (rows, n_y): a view of wasm memory, valid until the next forward or
-   *  allocation. */
-  outputsView(rows: number): Float32Array {
-    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y);
-  }
-
-  /** A copy of the outputs ŷ, (rows, n_y). */
-  outputs(rows: number): Float32Array {
-    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y).slice();
-  }
-
-  release(): void {
-    const ws = this.ws;
-    if (!ws) return;
-    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.PW]) this.arena.release(r);
-    this.ws = undefined;
-  }
 }
 
 // --- sequences of targets (decoders) ---

@@ -29,7 +29,8 @@ import { Stack, toBatchMajor } from '../stack.js';
 import { Stepper, StepperPool } from '../stepper.js';
 import type { Kernels } from '../wasm.js';
 import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
-import { Head, lossScale, packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
+import { Head } from '../head.js';
+import { lossScale, packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
 
 /** A batch ready for teacher forcing. */
 export interface TeacherForced {
@@ -58,7 +59,7 @@ export class Decoder {
     if (attention) this.empty = { H: new Float32Array(attention.E), T: 1, B: 1, lens: Int32Array.of(0) };
     this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax', false, embedding));
     const head = layout.head()!;
-    this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output);
+    this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output, false);
   }
 
   /** State vectors per sequence (layers). */

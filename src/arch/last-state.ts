@@ -18,7 +18,8 @@ import { Network, type Examples, type MetricName, type StatsWanted } from '../ne
 import { Stack } from '../stack.js';
 import { Stepper } from '../stepper.js';
 import type { Build, Kernels } from '../wasm.js';
-import { Head, lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
+import { Head } from '../head.js';
+import { lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
 
 /** The parameter layout of a last-state model: its stack, then the output layer on D·n_a, and
  *  the embedding table (which the output layer's weight may be). */

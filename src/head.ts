@@ -1,0 +1,152 @@
+// The output layer ŷ = g(W x + b) and its loss over rows of inputs, with its workspace: the
+// head of every model (the RNN's per-step head, the architectures' heads over last states and
+// decoder steps). Logits, outputs, the loss and ∂L/∂logits come from one kernel call over blocks
+// of rows (assembly/head.ts); a forward of many rows first copies W into groups of four rows
+// (headCopy, wasm.ts), read with the same bits.
+//
+// rows = inputs (steps × sequences, or sequences), n_in = input width, n_y = outputs per row.
+import type { Arena, Region } from './arena.js';
+import type { StatSums } from './checkpoint.js';
+import type { OutputKind } from './data.js';
+import type { TensorEntry } from './layout.js';
+import { copiesHead, headCopy, OUTPUT_KIND, type Kernels } from './wasm.js';
+
+interface HeadWork {
+  rows: number;
+  X?: Region;    // (rows, n_in) staged inputs (inputs not already in wasm memory), when staged
+  dX?: Region;   // (rows, n_in)
+  Z: Region;     // (rows, n_y) logits
+  Yhat: Region;  // (rows, n_y) outputs
+  dZ: Region;    // (rows, n_y) ∂L/∂logits
+  Y: Region;     // (rows) ids or (rows, n_y) targets
+  W: Region;     // (rows) loss weight per row: 0 for padding
+  PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
+}
+
+/** The output layer ŷ = g(W x + b) and its loss, on rows of inputs; owns its workspace.
+ *  g and the loss follow `output`: softmax + cross-entropy, sigmoid + binary cross-entropy,
+ *  identity + squared error. */
+export class Head {
+  private ws?: HeadWork;
+  /** Σ w·L of the last forward with targets, unscaled. */
+  private lastTotal = 0;
+
+  /** `staged`: whether callers stage inputs that are not in wasm memory (stage(), and the
+   *  gradient of what was staged); a head over a stack's outputs reads them where they are. */
+  constructor(private readonly kernels: Kernels, private readonly arena: Arena,
+              private readonly weight: TensorEntry, private readonly bias: TensorEntry,
+              readonly n_in: number, readonly n_y: number, readonly output: OutputKind,
+              private readonly staged = true) {}
+
+  /** Σ w·L of the last forward with targets (before any scale of the reduction). */
+  get total(): number {
+    return this.lastTotal;
+  }
+
+  /** Reserve room for `rows` rows. Allocates: take views only after it. */
+  ensure(rows: number): void {
+    if (this.ws && this.ws.rows >= rows) return;
+    this.release();
+    const a = this.arena, n = this.n_y;
+    const ws = { rows } as HeadWork;
+    this.ws = ws;   // registered first, so a failed allocation below is released with it
+    if (this.staged) {
+      ws.X = a.alloc(rows * this.n_in, 'the output workspace');
+      ws.dX = a.alloc(rows * this.n_in, 'the output workspace');
+    }
+    ws.Z = a.alloc(rows * n, 'the output workspace');
+    ws.Yhat = a.alloc(rows * n, 'the output workspace');
+    ws.dZ = a.alloc(rows * n, 'the output workspace');
+    ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
+    ws.W = a.alloc(rows, 'the target workspace');
+    if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
+  }
+
+  /** Copy inputs (rows, n_in) into the staged-input buffer; returns its pointer. */
+  stage(values: Float32Array): number {
+    this.arena.f32(this.ws!.X!, 0, values.length).set(values);
+    return this.ws!.X!.ptr;
+  }
+
+  /** Pointer of ∂L/∂(staged inputs), valid after backward(…, stagedGrad()). */
+  stagedGrad(): number {
+    return this.ws!.dX!.ptr;
+  }
+
+  /** Read ∂L/∂(staged inputs), (rows, n_in). */
+  readStagedGrad(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.dX!, 0, rows * this.n_in).slice();
+  }
+
+  /** ŷ for `rows` input rows at X; with targets, the loss Σ w·L · scale, and ∂(scale·L)/∂z
+   *  kept for backward when training. mask (rows): per-row weights (0 = padding). Returns
+   *  NaN without targets, and for a mean of no terms (scale 0). */
+  forward(params: Region, X: number, rows: number, targets?: Int32Array | Float32Array,
+          mask?: Float32Array, scale = 1, training = false): number {
+    const ws = this.ws!, k = this.kernels, w = params.ptr, n = this.n_y;
+    let Y = 0, W = 0;
+    if (targets) {
+      if (this.output === 'softmax') this.arena.i32(ws.Y, 0, rows).set(targets);
+      else this.arena.f32(ws.Y, 0, rows * n).set(targets);
+      Y = ws.Y.ptr;
+      if (mask) {
+        this.arena.f32(ws.W, 0, rows).set(mask);
+        W = ws.W.ptr;
+      }
+    }
+    const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
+    const total = k.head_loss_w(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * this.bias.offset,
+      Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
+    this.lastTotal = total;
+    return targets && scale !== 0 ? total * scale : NaN;
+  }
+
+  /** Metric sums of the last forward with targets: the summed loss and its number of terms
+   *  (target ids ≥ 0 for softmax; rows of weight > 0, × n_y, otherwise) and, if wanted, the
+   *  right answers (argmax = target; sigmoid: each output > 0.5 as its target). */
+  stats(rows: number, targets: Int32Array | Float32Array, mask: Float32Array | undefined, accuracy: boolean): StatSums {
+    const n = this.n_y, softmax = this.output === 'softmax';
+    const s: StatSums = { lossSum: this.lastTotal, terms: 0, correct: 0, counted: 0 };
+    const p = accuracy && this.output !== 'linear' ? this.arena.f32(this.ws!.Yhat, 0, rows * n) : undefined;
+    for (let r = 0; r < rows; r++) {
+      if (softmax ? targets[r] < 0 : mask !== undefined && !(mask[r] > 0)) continue;
+      s.terms += softmax ? 1 : n;
+      if (!p) continue;
+      if (softmax) {
+        let best = 0;
+        for (let k = 1; k < n; k++) if (p[r * n + k] > p[r * n + best]) best = k;
+        s.correct += best === targets[r] ? 1 : 0;
+        s.counted++;
+      } else {
+        for (let k = 0; k < n; k++) s.correct += (p[r * n + k] > 0.5) === (targets[r * n + k] > 0.5) ? 1 : 0;
+        s.counted += n;
+      }
+    }
+    return s;
+  }
+
+  /** Backward of forward(): adds ∂L/∂W, ∂L/∂b into grads; writes ∂L/∂X to dX (0: skip). */
+  backward(params: Region, grads: Region, X: number, dX: number, rows: number): void {
+    const ws = this.ws!, w = params.ptr, g = grads.ptr;
+    this.kernels.linear_backward(dX, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dZ.ptr,
+      X, w + 4 * this.weight.offset, rows, this.n_in, this.n_y, 0);
+  }
+
+  /** The outputs ŷ, (rows, n_y): a view of wasm memory, valid until the next forward or
+   *  allocation. */
+  outputsView(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y);
+  }
+
+  /** A copy of the outputs ŷ, (rows, n_y). */
+  outputs(rows: number): Float32Array {
+    return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y).slice();
+  }
+
+  release(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.PW]) this.arena.release(r);
+    this.ws = undefined;
+  }
+}
