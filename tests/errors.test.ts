@@ -21,6 +21,7 @@ Config('choices must be known', async () => {
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, input: 'onehot' as any }), TypeError, /input must be one of 'tokens', 'dense', got "onehot"/);
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, output: 'tanh' as any }), TypeError, /output must be one of 'softmax', 'sigmoid', 'linear', got "tanh"/);
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, backend: 'gpu' as any }), TypeError, /backend must be 'auto', 'relaxed', 'simd' or 'scalar', got "gpu"/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, cell: 'lstn' as any }), TypeError, /cell must be one of 'rnn', 'lstm', 'gru', got "lstn"; did you mean 'lstm'\?$/);
 });
 
 Config.run();
@@ -84,7 +85,11 @@ Input('dense: wrong feature width, NaN and Infinity, bad targets', () => withMod
 
 Input('training options and parameters', () => withModel(tokens, (m, good) => {
   throwsWith(() => m.trainStep(good, { learningRate: -1 }), RangeError, /learningRate must be a number in \[0, Infinity\], got -1/);
-  throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer.type must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', got "lbfgs"/);
+  throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(or \{ type, … \}\), got "lbfgs"$/);
+  throwsWith(() => m.trainStep(good, { optimizer: 'adma' as any }), TypeError, /^trainStep: optimizer must be one of 'sgd', .* \(or \{ type, … \}\), got "adma"; did you mean 'adam'\?$/);
+  throwsWith(() => m.trainStep(good, { optimizer: { type: 'adma' } as any }), TypeError, /^trainStep: optimizer.type must be one of 'sgd', .*, got "adma"; did you mean 'adam'\?$/);
+  throwsWith(() => m.trainStep(good, { optimizer: 5 as any }), TypeError, /^trainStep: optimizer must be one of 'sgd', .* \(or \{ type, … \}\), got 5$/);
+  throwsWith(() => m.trainStep(good, { schedule: 'cosin' as any }), TypeError, /^trainStep: schedule must be one of 'constant', .* \(or \{ type, … \}\), got "cosin"; did you mean 'cosine'\?$/);
   throwsWith(() => m.trainStep(good, { clipNorm: NaN }), RangeError, /clipNorm must be a number in \[0, Infinity\], got NaN/);
   throwsWith(() => m.trainStep(good, { optimizer: { type: 'sgd', nesterov: true } }), RangeError, /Nesterov momentum needs momentum > 0/);
   throwsWith(() => m.setParam('W_aa', new Float32Array(5)), RangeError, /values for W_aa \(= weight_hh_l0\) \(shape \[6, 6\]\) must have 36 values, got 5/);
