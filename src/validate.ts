@@ -12,6 +12,11 @@ export function describe(v: unknown): string {
   return typeof v;
 }
 
+/** "1 step", "2 steps": a count and its noun, singular or plural. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** A whole number ≥ min (sizes, counts), and ≤ max when there is one. */
 export function checkInt(where: string, name: string, v: unknown, min = 1, max = Infinity): number {
   const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`;

@@ -83,6 +83,38 @@ Input('dense: wrong feature width, NaN and Infinity, bad targets', () => withMod
   throwsWith(() => m.forward({ x: good.x, a0: new Array(12).fill(NaN) }), RangeError, /a0 .* must hold finite numbers, got NaN at \[0\]/);
 }));
 
+Input('the wrong kind of input or target says what the model takes; counts agree with their nouns', async () => {
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 2, output: 'linear', seed: 1 });
+  const x = [[[0.1, 0.2, 0.3], [1, 2, 3]]];
+  const before = m.forward({ x }).yhat, weights = m.getWeights();
+  // class ids where a linear output takes vectors of n_y values
+  throwsWith(() => m.forward({ x, y: [[0, 1]] as any }), TypeError,
+    /^forward: y\[0\] is a flat array of 2 numbers, one per step of x\[0\] \(class ids\?\); a linear output takes a vector of n_y = 2 values per step \(class ids are the targets of a softmax output\)$/);
+  throwsWith(() => m.trainStep({ x, y: [[0, 1, 1]] as any }), RangeError,
+    /^trainStep: y\[0\] is a flat array of 3 values, not a multiple of n_y = 2 values per step; a linear output takes a vector of n_y = 2 values per step/);
+  // token ids given to a dense model
+  throwsWith(() => m.forward({ x: [[0, 1]] }), RangeError,
+    /^forward: x\[0\] is a flat array of 2 values, not a multiple of n_x = 3 features per step; this model's input is 'dense', a vector of n_x values per step \(token ids need input: 'tokens'\)$/);
+  // one step, one feature, one value: singular
+  throwsWith(() => m.forward({ x: [[[0.1]]] }), RangeError, /^forward: x\[0\]\[0\] has 1 feature, the model expects n_x = 3$/);
+  throwsWith(() => m.forward({ x, y: [[[1, 0]]] }), RangeError, /^forward: y\[0\] has 1 step, but x\[0\] has 2 steps; give one target per input step$/);
+  throwsWith(() => m.forward({ x, y: [[[1], [0]]] }), RangeError, /^forward: y\[0\]\[0\] has 1 value, the model expects n_y = 2$/);
+  throwsWith(() => m.forward({ x, y: [[[1, NaN], [0, 0]]] }), RangeError, /^forward: y\[0\] step 0 value 1 is NaN; targets must be finite$/);
+  // what is right is still taken: rows, and every step's values flat
+  const loss = m.forward({ x, y: [[[1, 0], [0, 1]]] }).loss;
+  assert.is(m.forward({ x, y: [Float32Array.of(1, 0, 0, 1)] }).loss, loss);
+  assert.is(m.forward({ x, y: [[1, 0, 0, 1]] as any }).loss, loss);
+  checkSame('weights unchanged', m.getWeights(), weights);
+  checkSame('forward unchanged', m.forward({ x }).yhat, before);
+  const t = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', seed: 1 });
+  // vectors given to a token model
+  throwsWith(() => t.forward({ x: [[[0.1, 0.2, 0.3]]] as any }), TypeError,
+    /^forward: x\[0\]\[0\] must be a token id \(integer\), got an array of length 3 \(this model's input is 'tokens', one id per step; vectors of features need input: 'dense'\)$/);
+  throwsWith(() => t.forward({ x: [[0, 1]], y: [[2]] }), RangeError, /^forward: y\[0\] has 1 class id, but x\[0\] has 2 steps/);
+  throwsWith(() => t.forward({ x: [[0]], y: [[2, 1]] }), RangeError, /^forward: y\[0\] has 2 class ids, but x\[0\] has 1 step;/);
+  m.dispose(); t.dispose();
+});
+
 Input('training options and parameters', () => withModel(tokens, (m, good) => {
   throwsWith(() => m.trainStep(good, { learningRate: -1 }), RangeError, /learningRate must be a number in \[0, Infinity\], got -1/);
   throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(or \{ type, … \}\), got "lbfgs"$/);
