@@ -115,6 +115,15 @@ export function checkObject(where: string, name: string, v: unknown, keys: reado
   checkKeys(where, name, v, keys);
 }
 
+/** Keys of any member of a union (keyof a union has only the keys its members share). */
+type AnyKey<T> = T extends unknown ? keyof T : never;
+
+/** The compile-time side of checkKeys: C, with every key that Base does not have typed never,
+ *  so that a typo such as `layer` for `layers` is a compile error. A factory declared
+ *  `<const C extends Config>(config: NoExtra<C, Config>)` keeps inferring C from the literal
+ *  (which TypeScript does not check for excess properties against a type parameter). */
+export type NoExtra<C, Base> = C & { [K in Exclude<keyof C, AnyKey<Base>>]: never };
+
 /** Refuse keys of a config or options object that are not in `known` (a typo such as
  *  `layer` for `layers` would otherwise be ignored), suggesting the closest known key. A key
  *  whose value is undefined counts as absent, as it does for every default. */

@@ -24,6 +24,22 @@ Config('choices must be known', async () => {
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, cell: 'lstn' as any }), TypeError, /cell must be one of 'rnn', 'lstm', 'gru', got "lstn"; did you mean 'lstm'\?$/);
 });
 
+Config('a misspelt field is a compile error (npm run typecheck) and a runtime TypeError; the config still types the model', async () => {
+  // @ts-expect-error: `layer` is no field of RNNConfig (layers is)
+  await rejectsWith(createRNN({ n_x: 1, n_a: 1, n_y: 1, layer: 2 }), TypeError, /^createRNN: config has no field "layer"; did you mean layers\?$/);
+  const config = { n_x: 3, n_a: 4, n_y: 2, outputs: 'linear' };
+  // @ts-expect-error: a variable with an extra field is refused as well
+  await rejectsWith(createRNN(config), TypeError, /^createRNN: config has no field "outputs"; did you mean output\?$/);
+  // input and output are still read from the literal: this model takes token ids and predicts vectors
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 2, input: 'tokens', output: 'linear', seed: 1 });
+  const input: 'tokens' = m.config.input, output: 'linear' = m.config.output;
+  m.trainStep({ x: [[0, 1]], y: [[[0.5, 1], [1, 0.5]]] });
+  // @ts-expect-error: class ids are no target of a linear output
+  throwsWith(() => m.trainStep({ x: [[0, 1]], y: [[0, 1]] }), TypeError, /y\[0\] is a flat array of 2 numbers/);
+  assert.equal([input, output], ['tokens', 'linear']);
+  m.dispose();
+});
+
 Config.run();
 
 // ---
