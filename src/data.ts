@@ -9,7 +9,7 @@
 // vectors of n_y values for sigmoid (in [0, 1]) and linear outputs; a target sequence has
 // the length of its input sequence. Packed layout is time-major: row t·B + b is step t of
 // sequence b.
-import { describe, isArrayLike } from './validate.js';
+import { describe, isArrayLike, plural } from './validate.js';
 
 export type InputKind = 'tokens' | 'dense';
 export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
@@ -42,7 +42,7 @@ export interface PackedInput {
 export function packInputs(where: string, x: unknown, kind: InputKind, n_x: number): PackedInput {
   const seqs = checkBatch(where, 'x', x);
   const B = seqs.length;
-  const steps = seqs.map((s, b) => kind === 'tokens' ? nonEmpty(where, `x[${b}]`, s).length : stepsOf(where, `x[${b}]`, s, n_x, 'n_x'));
+  const steps = seqs.map((s, b) => kind === 'tokens' ? nonEmpty(where, `x[${b}]`, s).length : stepsOf(where, `x[${b}]`, s, n_x, 'n_x', DENSE_HINT));
   const T = Math.max(...steps);
   const lens = steps.some((n) => n !== T) ? Int32Array.from(steps) : undefined;
   if (kind === 'tokens') {
@@ -51,7 +51,10 @@ export function packInputs(where: string, x: unknown, kind: InputKind, n_x: numb
       const s = seqs[b];
       for (let t = 0; t < s.length; t++) {
         const id = s[t];
-        if (typeof id !== 'number') throw new TypeError(`${where}: x[${b}][${t}] must be a token id (integer), got ${describe(id)}`);
+        if (typeof id !== 'number') {
+          const hint = isArrayLike(id) ? ` (this model's input is 'tokens', one id per step; vectors of features need input: 'dense')` : '';
+          throw new TypeError(`${where}: x[${b}][${t}] must be a token id (integer), got ${describe(id)}${hint}`);
+        }
         if (!Number.isInteger(id)) throw new TypeError(`${where}: x[${b}][${t}] must be an integer token id, got ${id}`);
         if (id < 0 || id >= n_x) throw new RangeError(`${where}: x[${b}][${t}] = ${id} is out of range; token ids must be in [0, n_x) = [0, ${n_x})`);
         out[t * B + b] = id;
@@ -74,7 +77,9 @@ export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: nu
     const out = new Int32Array(T * B).fill(-1);
     for (let b = 0; b < B; b++) {
       const s = seqs[b];
-      if (s.length !== len(b)) throw new RangeError(`${where}: y[${b}] has ${s.length} class ids, but x[${b}] has ${len(b)} steps; give one target per input step`);
+      if (s.length !== len(b)) {
+        throw new RangeError(`${where}: y[${b}] has ${plural(s.length, 'class id')}, but x[${b}] has ${plural(len(b), 'step')}; give one target per input step`);
+      }
       for (let t = 0; t < s.length; t++) {
         const c = s[t];
         if (typeof c !== 'number' || !Number.isInteger(c)) throw new TypeError(`${where}: y[${b}][${t}] must be an integer class id, got ${describe(c)}`);
@@ -86,10 +91,18 @@ export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: nu
   }
   const out = new Float32Array(T * B * n_y);
   const [lo, hi] = kind === 'sigmoid' ? [0, 1] : [-Infinity, Infinity];
+  const hint = `; a ${kind} output takes a vector of n_y = ${n_y} values per step (class ids are the targets of a softmax output)`;
   for (let b = 0; b < B; b++) {
-    const steps = stepsOf(where, `y[${b}]`, seqs[b], n_y, 'n_y');
-    if (steps !== len(b)) throw new RangeError(`${where}: y[${b}] has ${steps} steps, but x[${b}] has ${len(b)}; give one target per input step`);
-    packDense(where, `y[${b}]`, seqs[b], steps, B, b, n_y, 'n_y', out, lo, hi);
+    const s = seqs[b];
+    // one number per input step where there should be n_y > 1: class ids, most likely
+    if (n_y > 1 && s.length === len(b) && typeof s[0] === 'number') {
+      throw new TypeError(`${where}: y[${b}] is a flat array of ${plural(s.length, 'number')}, one per step of x[${b}] (class ids?)${hint}`);
+    }
+    const steps = stepsOf(where, `y[${b}]`, s, n_y, 'n_y', hint);
+    if (steps !== len(b)) {
+      throw new RangeError(`${where}: y[${b}] has ${plural(steps, 'step')}, but x[${b}] has ${plural(len(b), 'step')}; give one target per input step`);
+    }
+    packDense(where, `y[${b}]`, s, steps, B, b, n_y, 'n_y', out, lo, hi);
   }
   return out;
 }
@@ -120,14 +133,22 @@ function nonEmpty(where: string, name: string, s: ArrayLike<unknown>): ArrayLike
   return s;
 }
 
+/** What a dense input takes, for an error that may be token ids given to it. */
+const DENSE_HINT = `; this model's input is 'dense', a vector of n_x values per step (token ids need input: 'tokens')`;
+
 /** Number of steps in a dense sequence (rows, or flat values / width). */
-function stepsOf(where: string, name: string, s: ArrayLike<unknown>, width: number, widthName: string): number {
+function stepsOf(where: string, name: string, s: ArrayLike<unknown>, width: number, widthName: string, hint: string): number {
   nonEmpty(where, name, s);
   if (isArrayLike(s[0])) return s.length;
   if (s.length % width !== 0) {
-    throw new RangeError(`${where}: ${name} is a flat array of ${s.length} values, not a multiple of ${widthName} = ${width} features per step`);
+    throw new RangeError(`${where}: ${name} is a flat array of ${plural(s.length, 'value')}, not a multiple of ${widthName} = ${width} ${noun(widthName)}s per step${hint}`);
   }
   return s.length / width;
+}
+
+/** What one of the `width` numbers of a step is called: a feature of an input, a value of a target. */
+function noun(widthName: string): string {
+  return widthName === 'n_x' ? 'feature' : 'value';
 }
 
 /** Copy `steps` steps of one dense sequence into column b of a time-major (T, B, width) array. */
@@ -140,7 +161,7 @@ function packDense(where: string, name: string, s: ArrayLike<unknown>, steps: nu
     if (rows) {
       const r = s[t];
       if (!isArrayLike(r)) throw new TypeError(`${where}: ${name}[${t}] must be a vector of ${width} numbers, got ${describe(r)}`);
-      if (r.length !== width) throw new RangeError(`${where}: ${name}[${t}] has ${r.length} features, the model expects ${widthName} = ${width}`);
+      if (r.length !== width) throw new RangeError(`${where}: ${name}[${t}] has ${plural(r.length, noun(widthName))}, the model expects ${widthName} = ${width}`);
       row = r;
     } else {
       row = s;
@@ -149,8 +170,8 @@ function packDense(where: string, name: string, s: ArrayLike<unknown>, steps: nu
     const o = (t * B + b) * width;
     for (let k = 0; k < width; k++) {
       const v = row[base + k];
-      if (typeof v !== 'number') throw new TypeError(`${where}: ${name} step ${t} feature ${k} must be a number, got ${describe(v)}`);
-      if (!Number.isFinite(v)) throw new RangeError(`${where}: ${name} step ${t} feature ${k} is ${v}; inputs must be finite`);
+      if (typeof v !== 'number') throw new TypeError(`${where}: ${name} step ${t} ${noun(widthName)} ${k} must be a number, got ${describe(v)}`);
+      if (!Number.isFinite(v)) throw new RangeError(`${where}: ${name} step ${t} ${noun(widthName)} ${k} is ${v}; ${widthName === 'n_x' ? 'inputs' : 'targets'} must be finite`);
       if (v < lo || v > hi) throw new RangeError(`${where}: ${name} step ${t} value ${k} is ${v}; sigmoid targets must be in [0, 1]`);
       out[o + k] = v;
     }

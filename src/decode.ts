@@ -111,11 +111,14 @@ export function resolveSampling(where: string, options: SamplingOptions, V: numb
   if (strategy !== 'greedy' && strategy !== 'sample') {
     throw new TypeError(`${where}: strategy must be 'greedy' or 'sample', got ${describe(strategy)}`);
   }
-  const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
-  if (temperature === 0) throw new RangeError(`${where}: temperature must be > 0, got 0 (use strategy: 'greedy')`);
+  const temperature = checkNumber(where, 'temperature', options.temperature ?? 1);
+  if (!(temperature > 0)) {
+    throw new RangeError(`${where}: temperature must be a number > 0, got ${temperature}${temperature === 0 ? ` (use strategy: 'greedy')` : ''}`);
+  }
   const topK = options.topK === undefined ? V : checkInt(where, 'topK', options.topK);
-  const topP = checkNumber(where, 'topP', options.topP ?? 1, 0, 1);
-  if (topP === 0) throw new RangeError(`${where}: topP must be in (0, 1], got 0`);
+  // a probability mass to keep: 0 would keep no token
+  const topP = checkNumber(where, 'topP', options.topP ?? 1);
+  if (!(topP > 0 && topP <= 1)) throw new RangeError(`${where}: topP must be a number in (0, 1], got ${topP}`);
   const greedy = strategy === 'greedy';
   if (greedy && (options.temperature !== undefined || options.topK !== undefined || options.topP !== undefined)) {
     throw new TypeError(`${where}: temperature, topK and topP shape sampling; pass strategy: 'sample' to use them`);

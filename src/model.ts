@@ -34,7 +34,7 @@ import {
 } from './embedding.js';
 import type { DecodedSafetensors } from './safetensors.js';
 import {
-  checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled,
+  checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled, type NoExtra,
 } from './validate.js';
 import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
@@ -264,7 +264,7 @@ function rnnConfigFromFile(where: string, file: DecodedSafetensors): RNNConfig |
 }
 
 /** Create a recurrent model. Compiles the kernels on first use; everything after is synchronous. */
-export async function createRNN<const C extends RNNConfig>(config: C): Promise<RNN<InputOf<C>, OutputOf<C>>> {
+export async function createRNN<const C extends RNNConfig>(config: NoExtra<C, RNNConfig>): Promise<RNN<InputOf<C>, OutputOf<C>>> {
   const where = 'createRNN';
   const resolved = resolveConfig(config, where);
   return withEngine(checkBackend(where, 'backend', config.backend),

@@ -3,7 +3,7 @@
 import type { Arena, Region } from './arena.js';
 import type { Kernels } from './wasm.js';
 import { KEYS } from './keys.js';
-import { checkChoice, checkKeys, checkNumber } from './validate.js';
+import { checkBoolean, checkKeys, checkNamed, checkNumber } from './validate.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
@@ -74,9 +74,8 @@ const NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'ada
 
 /** Fill in defaults and check every field. */
 export function resolveOptimizer(where: string, config: OptimizerName | OptimizerConfig): Resolved {
-  const c = (typeof config === 'string' ? { type: config } : config) as Record<string, unknown>;
-  if (typeof c !== 'object' || c === null) throw new TypeError(`${where}: optimizer must be a name or a config object, got ${typeof config}`);
-  const type = checkChoice(where, 'optimizer.type', c.type, NAMES);
+  const c = checkNamed(where, 'optimizer', config, NAMES);
+  const type = c.type;
   checkKeys(where, 'optimizer', c, KEYS[type]);
   const num = (key: string, dflt: number, lo = 0, hi = Infinity): number =>
     c[key] === undefined ? dflt : checkNumber(where, `optimizer.${key}`, c[key], lo, hi);
@@ -84,7 +83,7 @@ export function resolveOptimizer(where: string, config: OptimizerName | Optimize
     case 'sgd': {
       const r = {
         type, learningRate: num('learningRate', 1e-2), momentum: num('momentum', 0), dampening: num('dampening', 0, 0, 1),
-        nesterov: c.nesterov === undefined ? false : Boolean(c.nesterov), weightDecay: num('weightDecay', 0),
+        nesterov: c.nesterov === undefined ? false : checkBoolean(where, 'optimizer.nesterov', c.nesterov), weightDecay: num('weightDecay', 0),
       } as const;
       if (r.nesterov && (r.momentum <= 0 || r.dampening !== 0)) {
         throw new RangeError(`${where}: Nesterov momentum needs momentum > 0 and dampening = 0, got momentum ${r.momentum}, dampening ${r.dampening}`);

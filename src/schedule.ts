@@ -5,7 +5,7 @@
 // checkpoints save.
 // see: https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate
 import { KEYS } from './keys.js';
-import { checkChoice, checkInt, checkKeys, checkNumber, describe } from './validate.js';
+import { checkInt, checkKeys, checkNamed, checkNumber, describe } from './validate.js';
 
 export type ScheduleName = 'constant' | 'step' | 'multistep' | 'exponential' | 'cosine' | 'linear';
 
@@ -91,9 +91,8 @@ const NAMES: readonly ScheduleName[] = ['constant', 'step', 'multistep', 'expone
 
 /** Fill in defaults and check every field. */
 export function resolveSchedule(where: string, config: ScheduleName | ScheduleConfig): ResolvedSchedule {
-  const c = (typeof config === 'string' ? { type: config } : config) as unknown as Record<string, unknown>;
-  if (typeof c !== 'object' || c === null) throw new TypeError(`${where}: schedule must be a name or a config object, got ${describe(config)}`);
-  const type = checkChoice(where, 'schedule.type', c.type, NAMES);
+  const c = checkNamed(where, 'schedule', config, NAMES);
+  const type = c.type;
   checkKeys(where, 'schedule', c, KEYS[type]);
   const num = (key: string, dflt: number, lo: number, hi = Infinity): number =>
     c[key] === undefined ? dflt : checkNumber(where, `schedule.${key}`, c[key], lo, hi);

@@ -12,10 +12,16 @@ export function describe(v: unknown): string {
   return typeof v;
 }
 
-/** A whole number ≥ min (sizes, counts). */
-export function checkInt(where: string, name: string, v: unknown, min = 1): number {
-  if (typeof v !== 'number') throw new TypeError(`${where}: ${name} must be an integer ≥ ${min}, got ${describe(v)}`);
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${where}: ${name} must be an integer ≥ ${min}, got ${v}`);
+/** "1 step", "2 steps": a count and its noun, singular or plural. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A whole number ≥ min (sizes, counts), and ≤ max when there is one. */
+export function checkInt(where: string, name: string, v: unknown, min = 1, max = Infinity): number {
+  const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`;
+  if (typeof v !== 'number') throw new TypeError(`${where}: ${name} must be an integer ${range}, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${where}: ${name} must be an integer ${range}, got ${v}`);
   return v;
 }
 
@@ -38,9 +44,33 @@ export function checkBoolean(where: string, name: string, v: unknown): boolean {
 /** One of a fixed set of strings. */
 export function checkChoice<T extends string>(where: string, name: string, v: unknown, choices: readonly T[]): T {
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw new TypeError(`${where}: ${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
+    throw new TypeError(`${where}: ${name} must be one of ${quoted(choices)}, got ${describe(v)}${didYouMean(v, choices)}`);
   }
   return v as T;
+}
+
+/** A name from `choices`, or a config object whose `type` is one (optimizer: 'adam' or
+ *  { type: 'adam', beta1 }); returned as an object with a type. */
+export function checkNamed<T extends string>(where: string, name: string, v: unknown, choices: readonly T[]): Record<string, unknown> & { type: T } {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const c = v as Record<string, unknown>;
+    checkChoice(where, `${name}.type`, c.type, choices);
+    return c as Record<string, unknown> & { type: T };
+  }
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+    throw new TypeError(`${where}: ${name} must be one of ${quoted(choices)} (or { type, … }), got ${describe(v)}${didYouMean(v, choices)}`);
+  }
+  return { type: v as T };
+}
+
+function quoted(choices: readonly string[]): string {
+  return choices.map((c) => `'${c}'`).join(', ');
+}
+
+/** "; did you mean 'adam'?" when a string is a near miss of one of the choices, else "". */
+function didYouMean(v: unknown, choices: readonly string[]): string {
+  const near = typeof v === 'string' && v !== '' ? closest(v, choices) : undefined;
+  return near === undefined ? '' : `; did you mean '${near}'?`;
 }
 
 /** A kernel build: 'auto', 'relaxed', 'simd' or 'scalar'; undefined is 'auto'. */
@@ -85,6 +115,15 @@ export function checkObject(where: string, name: string, v: unknown, keys: reado
   checkKeys(where, name, v, keys);
 }
 
+/** Keys of any member of a union (keyof a union has only the keys its members share). */
+type AnyKey<T> = T extends unknown ? keyof T : never;
+
+/** The compile-time side of checkKeys: C, with every key that Base does not have typed never,
+ *  so that a typo such as `layer` for `layers` is a compile error. A factory declared
+ *  `<const C extends Config>(config: NoExtra<C, Config>)` keeps inferring C from the literal
+ *  (which TypeScript does not check for excess properties against a type parameter). */
+export type NoExtra<C, Base> = C & { [K in Exclude<keyof C, AnyKey<Base>>]: never };
+
 /** Refuse keys of a config or options object that are not in `known` (a typo such as
  *  `layer` for `layers` would otherwise be ignored), suggesting the closest known key. A key
  *  whose value is undefined counts as absent, as it does for every default. */
@@ -108,15 +147,17 @@ export function closest(key: string, known: readonly string[]): string | undefin
   return best !== undefined && bestDistance <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3)) ? best : undefined;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions. */
+/** Edit distance: insertions, deletions, substitutions and swaps of two neighbours ('adma' is
+ *  one edit from 'adam'), each counting 1 (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let before: number[] = [], prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j], before[j - 2] + 1);
     }
-    prev = row;
+    [before, prev] = [prev, row];
   }
   return prev[b.length];
 }

@@ -105,7 +105,7 @@ Errors('batches and options are checked before wasm is entered; the model is unc
   throwsWith(() => m.resetState([2, 'a' as any]), TypeError, /resetState: source\[1\] must be a token id \(integer\), got "a"/);
   throwsWith(() => m.generate([1, 2], { maxLength: 0 }), RangeError, /maxLength must be an integer ≥ 1, got 0/);
   throwsWith(() => m.generate([1, 2], { maxLength: 4, temperature: 0.5 }), TypeError, /temperature, topK and topP shape sampling; pass strategy: 'sample'/);
-  throwsWith(() => m.generate([1, 2], { maxLength: 4, strategy: 'sample', topP: 1.5 }), RangeError, /topP must be a number in \[0, 1\], got 1.5/);
+  throwsWith(() => m.generate([1, 2], { maxLength: 4, strategy: 'sample', topP: 1.5 }), RangeError, /topP must be a number in \(0, 1\], got 1.5/);
   throwsWith(() => m.beamSearch([1, 2], { beamWidth: 0, maxLength: 4 }), RangeError, /beamWidth must be an integer ≥ 1, got 0/);
   checkSame('weights', m.getWeights(), w);
   checkSame('outputs', m.forward(good).yhat, before.yhat);

@@ -5,7 +5,7 @@
 // the model's weights never change, and it still works afterwards.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CharTokenizer, createModel, createRNN, loadModel, loadRNN, tokenizerFromJSON, WordTokenizer } from '../dist/index.js';
+import { CharTokenizer, createModel, createRNN, createWorkerPool, loadModel, loadRNN, tokenizerFromJSON, WordTokenizer } from '../dist/index.js';
 import { saveCheckpoint, saveModel } from '../dist/node.js';
 
 type Kind = 'type' | 'value';
@@ -129,6 +129,11 @@ Factories('tokenizers: build, encode and decode options, and JSON', async () => 
   await each('tokenizerFromJSON', 'json', [[5, 'type'], [{ ...chars.toJSON(), tokenz: [] }, 'type']], (v) => tokenizerFromJSON(v));
 });
 
+Factories('createWorkerPool: size, at most 64, refused before a thread starts', async () => {
+  await each('createWorkerPool', 'options', [[5, 'type'], [null, 'type'], [{ size: 1, sise: 2 }, 'type']], (v) => createWorkerPool(v));
+  await each('createWorkerPool', 'size', [...count(true), [65, 'value'], [1000, 'value']], (v) => createWorkerPool({ size: v }));
+});
+
 Factories('rnn-wasm/node: the model and the path', async () => {
   const m = await createRNN({ n_x: 3, n_a: 4, n_y: 2, seed: 1 });
   for (const [fn, where] of [[saveModel, 'saveModel'], [saveCheckpoint, 'saveCheckpoint']] as const) {
@@ -177,7 +182,8 @@ Calls('trainStep, fit, evaluate: every option', async () => {
     await step('clipValue', amount());
     await step('tbptt', count());
     await step('onNonFinite', choice);
-    await step('optimizer', [[5, 'type'], ['lbfgs', 'type'], [{ type: 'adam', beta: 0.9 }, 'type'], [{ type: 'sgd', momentum: -1 }, 'value'], [{ type: 'adam', beta1: NaN }, 'value']]);
+    await step('optimizer', [[5, 'type'], ['lbfgs', 'type'], ['adma', 'type'], [[], 'type'], [{ type: 'adam', beta: 0.9 }, 'type'], [{ type: 'sgd', momentum: -1 }, 'value'],
+      [{ type: 'adam', beta1: NaN }, 'value'], [{ type: 'sgd', momentum: 0.9, nesterov: 'yes' }, 'type'], [{ type: 'sgd', momentum: 0.9, nesterov: 1 }, 'type']]);
     await step('schedule', [[5, 'type'], ['warm', 'type'], [{ type: 'step', stepSize: 0 }, 'value'], [{ type: 'cosine', tMax: 10, etamin: 0 }, 'type'], [{ type: 'exponential', gamma: 2 }, 'value']]);
     const fit = (name: string, bad: Bad[], wrap: (v: unknown) => unknown = (v) => ({ [name]: v })) => each('fit', name, bad, (v) => m.fit(data, wrap(v) as any));
     await fit('options', options({ epoch: 2 }), (v) => v);
@@ -191,6 +197,8 @@ Calls('trainStep, fit, evaluate: every option', async () => {
     await fit('metrics', [[5, 'type'], ['accuracy', 'type'], [['acc'], 'type']]);
     await fit('onProgress', [[5, 'type'], ['f', 'type']]);
     await fit('onEpochEnd', [[{}, 'type']]);
+    await fit('signal', [[5, 'type'], ['abort', 'type'], [{}, 'type'], [{ aborted: 1 }, 'type'], [[], 'type'], [() => true, 'type']]);
+    await fit('workers', [['2', 'type'], [{}, 'type'], [-1, 'value'], [1.5, 'value'], [NaN, 'value'], [65, 'value'], [1000, 'value'], [1e12, 'value']]);
     await fit('earlyStopping', [[5, 'type'], [{ patience: 0 }, 'value'], [{ patience: 2, monitor: 'val_loss' }, 'value'], [{ patience: 2, mindelta: 0 }, 'type']]);
     await fit('validationData', [[5, 'type'], [{ x: [[0]] }, 'type'], [{ x: [], y: [] }, 'value']]);
     await each('fit', 'data', [[null, 'type'], [{ x: data.x }, 'type'], [{ x: [], y: [] }, 'value'], [{ x: data.x, y: data.y.slice(1) }, 'value']], (v) => m.fit(v));

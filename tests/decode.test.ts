@@ -54,6 +54,21 @@ Dist('top-k keeps the k most likely; top-p the fewest whose mass reaches p', () 
   checkClose('top-k 3 then top-p 0.75', samplingDistribution(p, sampler({ strategy: 'sample', topK: 3, topP: 0.75 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-12);
 });
 
+Dist('one range and one message for each of topP, in (0, 1], and temperature, > 0', async () => {
+  const refused = (o: object) => { try { sampler({ strategy: 'sample', ...o }); } catch (e) { return `${(e as Error).constructor.name}: ${(e as Error).message}`; } return 'accepted'; };
+  for (const topP of [0, -0.5, 1.5, NaN, Infinity]) assert.is(refused({ topP }), `RangeError: test: topP must be ${Number.isFinite(topP) ? 'a number in (0, 1]' : 'a finite number'}, got ${topP}`);
+  assert.is(refused({ topP: '0.9' }), 'TypeError: test: topP must be a number, got "0.9"');
+  for (const topP of [1e-9, 1]) assert.is(refused({ topP }), 'accepted');
+  assert.is(refused({ temperature: -1 }), 'RangeError: test: temperature must be a number > 0, got -1');
+  assert.is(refused({ temperature: 0 }), `RangeError: test: temperature must be a number > 0, got 0 (use strategy: 'greedy')`);
+  // the same on a model
+  const m = await createModel({ architecture: 'one-to-many', n_y: 4, n_a: 4, startToken: 0, seed: 1 });
+  for (const topP of [0, 1.5]) {
+    assert.throws(() => m.generate({ strategy: 'sample', topP, maxLength: 3 }), (e: Error) => e.message === `generate: topP must be a number in (0, 1], got ${topP}`);
+  }
+  m.dispose();
+});
+
 Dist('draws follow the distribution, stay in the top-k / top-p support, and repeat with a seed', () => {
   const p = [0.05, 0.25, 0.4, 0.1, 0.2];
   const draw = (o: object, seed: number, n: number) => {

@@ -21,6 +21,23 @@ Config('choices must be known', async () => {
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, input: 'onehot' as any }), TypeError, /input must be one of 'tokens', 'dense', got "onehot"/);
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, output: 'tanh' as any }), TypeError, /output must be one of 'softmax', 'sigmoid', 'linear', got "tanh"/);
   await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, backend: 'gpu' as any }), TypeError, /backend must be 'auto', 'relaxed', 'simd' or 'scalar', got "gpu"/);
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, cell: 'lstn' as any }), TypeError, /cell must be one of 'rnn', 'lstm', 'gru', got "lstn"; did you mean 'lstm'\?$/);
+});
+
+Config('a misspelt field is a compile error (npm run typecheck) and a runtime TypeError; the config still types the model', async () => {
+  // @ts-expect-error: `layer` is no field of RNNConfig (layers is)
+  await rejectsWith(createRNN({ n_x: 1, n_a: 1, n_y: 1, layer: 2 }), TypeError, /^createRNN: config has no field "layer"; did you mean layers\?$/);
+  const config = { n_x: 3, n_a: 4, n_y: 2, outputs: 'linear' };
+  // @ts-expect-error: a variable with an extra field is refused as well
+  await rejectsWith(createRNN(config), TypeError, /^createRNN: config has no field "outputs"; did you mean output\?$/);
+  // input and output are still read from the literal: this model takes token ids and predicts vectors
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 2, input: 'tokens', output: 'linear', seed: 1 });
+  const input: 'tokens' = m.config.input, output: 'linear' = m.config.output;
+  m.trainStep({ x: [[0, 1]], y: [[[0.5, 1], [1, 0.5]]] });
+  // @ts-expect-error: class ids are no target of a linear output
+  throwsWith(() => m.trainStep({ x: [[0, 1]], y: [[0, 1]] }), TypeError, /y\[0\] is a flat array of 2 numbers/);
+  assert.equal([input, output], ['tokens', 'linear']);
+  m.dispose();
 });
 
 Config.run();
@@ -82,9 +99,45 @@ Input('dense: wrong feature width, NaN and Infinity, bad targets', () => withMod
   throwsWith(() => m.forward({ x: good.x, a0: new Array(12).fill(NaN) }), RangeError, /a0 .* must hold finite numbers, got NaN at \[0\]/);
 }));
 
+Input('the wrong kind of input or target says what the model takes; counts agree with their nouns', async () => {
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 2, output: 'linear', seed: 1 });
+  const x = [[[0.1, 0.2, 0.3], [1, 2, 3]]];
+  const before = m.forward({ x }).yhat, weights = m.getWeights();
+  // class ids where a linear output takes vectors of n_y values
+  throwsWith(() => m.forward({ x, y: [[0, 1]] as any }), TypeError,
+    /^forward: y\[0\] is a flat array of 2 numbers, one per step of x\[0\] \(class ids\?\); a linear output takes a vector of n_y = 2 values per step \(class ids are the targets of a softmax output\)$/);
+  throwsWith(() => m.trainStep({ x, y: [[0, 1, 1]] as any }), RangeError,
+    /^trainStep: y\[0\] is a flat array of 3 values, not a multiple of n_y = 2 values per step; a linear output takes a vector of n_y = 2 values per step/);
+  // token ids given to a dense model
+  throwsWith(() => m.forward({ x: [[0, 1]] }), RangeError,
+    /^forward: x\[0\] is a flat array of 2 values, not a multiple of n_x = 3 features per step; this model's input is 'dense', a vector of n_x values per step \(token ids need input: 'tokens'\)$/);
+  // one step, one feature, one value: singular
+  throwsWith(() => m.forward({ x: [[[0.1]]] }), RangeError, /^forward: x\[0\]\[0\] has 1 feature, the model expects n_x = 3$/);
+  throwsWith(() => m.forward({ x, y: [[[1, 0]]] }), RangeError, /^forward: y\[0\] has 1 step, but x\[0\] has 2 steps; give one target per input step$/);
+  throwsWith(() => m.forward({ x, y: [[[1], [0]]] }), RangeError, /^forward: y\[0\]\[0\] has 1 value, the model expects n_y = 2$/);
+  throwsWith(() => m.forward({ x, y: [[[1, NaN], [0, 0]]] }), RangeError, /^forward: y\[0\] step 0 value 1 is NaN; targets must be finite$/);
+  // what is right is still taken: rows, and every step's values flat
+  const loss = m.forward({ x, y: [[[1, 0], [0, 1]]] }).loss;
+  assert.is(m.forward({ x, y: [Float32Array.of(1, 0, 0, 1)] }).loss, loss);
+  assert.is(m.forward({ x, y: [[1, 0, 0, 1]] as any }).loss, loss);
+  checkSame('weights unchanged', m.getWeights(), weights);
+  checkSame('forward unchanged', m.forward({ x }).yhat, before);
+  const t = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', seed: 1 });
+  // vectors given to a token model
+  throwsWith(() => t.forward({ x: [[[0.1, 0.2, 0.3]]] as any }), TypeError,
+    /^forward: x\[0\]\[0\] must be a token id \(integer\), got an array of length 3 \(this model's input is 'tokens', one id per step; vectors of features need input: 'dense'\)$/);
+  throwsWith(() => t.forward({ x: [[0, 1]], y: [[2]] }), RangeError, /^forward: y\[0\] has 1 class id, but x\[0\] has 2 steps/);
+  throwsWith(() => t.forward({ x: [[0]], y: [[2, 1]] }), RangeError, /^forward: y\[0\] has 2 class ids, but x\[0\] has 1 step;/);
+  m.dispose(); t.dispose();
+});
+
 Input('training options and parameters', () => withModel(tokens, (m, good) => {
   throwsWith(() => m.trainStep(good, { learningRate: -1 }), RangeError, /learningRate must be a number in \[0, Infinity\], got -1/);
-  throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer.type must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', got "lbfgs"/);
+  throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(or \{ type, … \}\), got "lbfgs"$/);
+  throwsWith(() => m.trainStep(good, { optimizer: 'adma' as any }), TypeError, /^trainStep: optimizer must be one of 'sgd', .* \(or \{ type, … \}\), got "adma"; did you mean 'adam'\?$/);
+  throwsWith(() => m.trainStep(good, { optimizer: { type: 'adma' } as any }), TypeError, /^trainStep: optimizer.type must be one of 'sgd', .*, got "adma"; did you mean 'adam'\?$/);
+  throwsWith(() => m.trainStep(good, { optimizer: 5 as any }), TypeError, /^trainStep: optimizer must be one of 'sgd', .* \(or \{ type, … \}\), got 5$/);
+  throwsWith(() => m.trainStep(good, { schedule: 'cosin' as any }), TypeError, /^trainStep: schedule must be one of 'constant', .* \(or \{ type, … \}\), got "cosin"; did you mean 'cosine'\?$/);
   throwsWith(() => m.trainStep(good, { clipNorm: NaN }), RangeError, /clipNorm must be a number in \[0, Infinity\], got NaN/);
   throwsWith(() => m.trainStep(good, { optimizer: { type: 'sgd', nesterov: true } }), RangeError, /Nesterov momentum needs momentum > 0/);
   throwsWith(() => m.setParam('W_aa', new Float32Array(5)), RangeError, /values for W_aa \(= weight_hh_l0\) \(shape \[6, 6\]\) must have 36 values, got 5/);

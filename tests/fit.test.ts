@@ -82,6 +82,21 @@ Val('options are checked before the first step', async () => {
   await rejectsWith(m.fit(data, { onEpochEnd: 'log' as any }), TypeError, /fit: onEpochEnd must be a function, got "log"/);
   await rejectsWith(m.fit(data, { validationData: { x: data.x, y: [] } }), RangeError, /fit: validationData.y must have one target per input \(10\), got 0/);
   await rejectsWith(m.fit(data, { onNonFinite: 'ignore' as any }), TypeError, /fit: onNonFinite must be one of 'throw', 'skip', 'stop', got "ignore"/);
+  // a signal that is not one would never stop training
+  const signal = /^fit: signal must be an AbortSignal \(an object with a boolean aborted, e\.g\. new AbortController\(\)\.signal\), got /;
+  await rejectsWith(m.fit(data, { signal: 5 as any }), TypeError, new RegExp(signal.source + '5$'));
+  await rejectsWith(m.fit(data, { signal: {} as any }), TypeError, new RegExp(signal.source + 'an object whose aborted is undefined$'));
+  await rejectsWith(m.fit(data, { signal: { aborted: 'yes' } as any }), TypeError, new RegExp(signal.source + 'an object whose aborted is "yes"$'));
+  await rejectsWith(m.fit(data, { signal: null as any }), TypeError, new RegExp(signal.source + 'null$'));
+  // a name where a name goes: the message says so, and suggests the near one
+  await rejectsWith(m.fit(data, { schedule: 'cosin' as any }), TypeError,
+    /^fit: schedule must be one of 'constant', 'step', 'multistep', 'exponential', 'cosine', 'linear' \(or \{ type, … \}\), got "cosin"; did you mean 'cosine'\?$/);
+  await rejectsWith(m.fit(data, { optimizer: 'adma' as any }), TypeError,
+    /^fit: optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(or \{ type, … \}\), got "adma"; did you mean 'adam'\?$/);
+  await rejectsWith(m.fit(data, { optimizer: { type: 'sgd', momentum: 0.9, nesterov: 'yes' as any } }), TypeError, /^fit: optimizer.nesterov must be true or false, got "yes"$/);
+  await rejectsWith(m.fit(data, { workers: 1000 }), RangeError, /^fit: workers must be an integer in \[0, 64\], got 1000$/);
+  // anything with a boolean aborted is a signal (AbortSignalLike)
+  assert.is((await m.fit(data, { signal: { aborted: true } })).stopReason, 'aborted');
   checkSame('weights', m.getWeights(), w);
   m.dispose();
 });

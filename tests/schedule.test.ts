@@ -67,7 +67,8 @@ Use('bad schedules are refused before anything runs', async () => {
   const batch = randomBatch(new Random(3), spec);
   const w = m.getWeights();
   const bad: [unknown, RegExp][] = [
-    ['cyclic', /schedule.type must be one of 'constant', 'step', 'multistep', 'exponential', 'cosine', 'linear', got "cyclic"/],
+    ['cyclic', /schedule must be one of 'constant', 'step', 'multistep', 'exponential', 'cosine', 'linear' \(or \{ type, … \}\), got "cyclic"$/],
+    [{ type: 'cosin', tMax: 10 }, /schedule.type must be one of 'constant', .*, got "cosin"; did you mean 'cosine'\?/],
     [{ type: 'step' }, /schedule.stepSize must be an integer ≥ 1, got undefined/],
     [{ type: 'cosine', tMax: 0 }, /schedule.tMax must be an integer ≥ 1, got 0/],
     [{ type: 'exponential', gamma: 1.5 }, /schedule.gamma must be a number in \(0, 1\], got 1.5/],

@@ -233,10 +233,14 @@ Fail('a worker that throws an uncaught error is reported, and the pool closes', 
 
 Fail('refused: a bad workers option, a busy pool, a worker script that does not start', async () => {
   const m = await createRNN({ ...lm, seed: 14 });
-  await rejectsWith(m.fit(lmData, { workers: -1 }), RangeError, /^fit: workers must be an integer ≥ 0, got -1$/);
+  await rejectsWith(m.fit(lmData, { workers: -1 }), RangeError, /^fit: workers must be an integer in \[0, 64\], got -1$/);
+  // a limit, checked before any thread starts (1000 would start 1000 threads and their replicas)
+  await rejectsWith(m.fit(lmData, { workers: 1000 }), RangeError, /^fit: workers must be an integer in \[0, 64\], got 1000$/);
+  await rejectsWith(m.fit(lmData, { workers: 65 }), RangeError, /^fit: workers must be an integer in \[0, 64\], got 65$/);
+  await rejectsWith(createWorkerPool({ size: 65 }), RangeError, /^createWorkerPool: size must be an integer in \[1, 64\], got 65$/);
   await rejectsWith(m.fit(lmData, { workers: '2' as never }), TypeError, /^fit: workers must be a number of worker threads or a pool from createWorkerPool\(\), got "2"$/);
   assert.throws(() => m.trainStep(lmData, { workers: 2 } as never), /^trainStep: workers is an option of fit\(\); trainStep runs on the calling thread$/);
-  await rejectsWith(createWorkerPool({ size: 0 }), RangeError, /^createWorkerPool: size must be an integer ≥ 1, got 0$/);
+  await rejectsWith(createWorkerPool({ size: 0 }), RangeError, /^createWorkerPool: size must be an integer in \[1, 64\], got 0$/);
   await rejectsWith(createWorkerPool({ size: 2, workers: 2 } as never), TypeError, /^createWorkerPool: options has no field "workers"/);
   await rejectsWith(createWorkerPool({ size: 1, url: workerScript('missing.mjs') }), Error, /^createWorkerPool: the workers could not start: worker 1 of 1 /);
   await rejectsWith(createWorkerPool({ size: 2, url: 'not/a/path.mjs' }), Error, /^createWorkerPool: the workers could not start: /);

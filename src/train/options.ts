@@ -4,7 +4,7 @@ import { resolveOptimizer, type ResolvedOptimizer } from '../optim.js';
 import { resolveSchedule, type ResolvedSchedule } from '../schedule.js';
 import { KEYS } from '../keys.js';
 import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, checkObject, describe } from '../validate.js';
-import { WorkerPool } from '../workers/pool.js';
+import { MAX_WORKERS, WorkerPool } from '../workers/pool.js';
 import { DEFAULT_POOL } from './buckets.js';
 import { resolveMetrics } from './metrics.js';
 import { isStream } from './stream.js';
@@ -82,6 +82,7 @@ export function resolveFit<D extends Dataset>(where: string, data: D | DataStrea
   for (const name of ['onProgress', 'onEpochEnd'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${where}: ${name} must be a function, got ${describe(options[name])}`);
   }
+  checkSignal(where, options.signal);
   return {
     epochs: checkInt(where, 'epochs', options.epochs ?? 1),
     batchSize,
@@ -160,9 +161,20 @@ function resolveEarlyStopping(where: string, o: EarlyStoppingOptions, hasVal: bo
   };
 }
 
+/** An AbortSignal, or anything with a boolean `aborted` (AbortSignalLike): all fit() reads of
+ *  it. Anything else would never stop training, so it is refused. */
+function checkSignal(where: string, v: unknown): void {
+  if (v === undefined) return;
+  if (typeof v !== 'object' || v === null || typeof (v as { aborted?: unknown }).aborted !== 'boolean') {
+    const plain = typeof v === 'object' && v !== null && !Array.isArray(v);
+    const got = plain ? `an object whose aborted is ${describe((v as { aborted?: unknown }).aborted)}` : describe(v);
+    throw new TypeError(`${where}: signal must be an AbortSignal (an object with a boolean aborted, e.g. new AbortController().signal), got ${got}`);
+  }
+}
+
 function resolveWorkers(where: string, v: unknown): number | WorkerPool {
   if (v === undefined) return 0;
   if (v instanceof WorkerPool) return v;
   if (typeof v !== 'number') throw new TypeError(`${where}: workers must be a number of worker threads or a pool from createWorkerPool(), got ${describe(v)}`);
-  return checkInt(where, 'workers', v, 0);
+  return checkInt(where, 'workers', v, 0, MAX_WORKERS);
 }

@@ -173,7 +173,8 @@ export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   /** Data-parallel training: each batch is cut into this many shards, one per worker thread
    *  (Node worker_threads, Web Workers), whose gradients are summed in shard order before one
    *  optimizer step. A number starts a pool for this call; a pool from createWorkerPool() is
-   *  reused and stays open. Default 0: train on the calling thread. */
+   *  reused and stays open. At most 64 threads (each costs start-up time and a replica's
+   *  memory; past the machine's cores they gain nothing). Default 0: the calling thread. */
   workers?: number | WorkerPool;
 }
 

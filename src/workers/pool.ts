@@ -7,8 +7,17 @@ import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Reply, Request } from './protocol.js';
 import { spawnWorker, type WorkerHandle } from './spawn.js';
 
+/** Most worker threads one pool, or one fit({ workers }), starts: 64, as the CLI's --workers.
+ *  Each worker compiles the kernels and holds a whole replica of the model before it computes
+ *  anything (32 workers took about 5 s and 500 MB to start for a one-example fit), and a batch
+ *  is cut into one shard per worker, so past the cores of the machine (and the examples of a
+ *  batch) more workers only add that cost. The limit is a constant, not the machine's core count: results
+ *  are deterministic for a given number of workers, and a call that runs on one machine runs
+ *  on every other. */
+export const MAX_WORKERS = 64;
+
 export interface WorkerPoolOptions {
-  /** Worker threads to start. */
+  /** Worker threads to start, 1 to 64. */
   size: number;
   /** A module worker script to start instead of the library's embedded one: any script that
    *  imports 'rnn-wasm/worker' (for a page whose Content-Security-Policy refuses blob:
@@ -22,7 +31,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   const where = 'createWorkerPool';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { size, url? }, got ${describe(options)}`);
   checkKeys(where, 'options', options, ['size', 'url']);
-  const size = checkInt(where, 'size', options.size);
+  const size = checkInt(where, 'size', options.size, 1, MAX_WORKERS);
   const url = options.url;
   if (url !== undefined && typeof url !== 'string' && typeof (url as { href?: unknown })?.href !== 'string') {
     throw new TypeError(`${where}: url must be a string or a URL, got ${describe(url)}`);
