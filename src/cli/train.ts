@@ -18,6 +18,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createModel, type ManyToMany, type Tokenizer } from '../index.js';
 import { writeFileAtomic } from '../node.js';
+import { MAX_WORKERS } from '../workers/pool.js';
 import { exclusive, helpText, parseCommand, UsageError, type CommandSpec, type ParsedArgs } from './args.js';
 import { buildTokenizer, encodeText, scanText, type TextScan } from './corpus.js';
 import { windowCount, windows, type TokenIds } from './windows.js';
@@ -52,7 +53,7 @@ export const trainSpec: CommandSpec = {
     'log-every': { type: 'int', min: 1, placeholder: 'N', help: 'log a row every N steps (default: about 100 rows per run)' },
     'max-vocab': { type: 'int', min: 1, placeholder: 'N', help: 'keep the N most frequent tokens, the rest become <unk> (default: all characters, 10000 words)' },
     seed: { type: 'int', min: 0, max: 4294967295, default: 42, help: 'fixes the initial weights, the batch order and dropout' },
-    workers: { type: 'int', min: 1, max: 64, default: 1, help: 'worker threads: each batch is split among them (data-parallel); 1 trains on the main thread' },
+    workers: { type: 'int', min: 1, max: MAX_WORKERS, default: 1, help: 'worker threads: each batch is split among them (data-parallel); 1 trains on the main thread' },
     out: { type: 'string', default: 'model.safetensors', placeholder: 'PATH', help: 'the model file to write' },
     resume: { type: 'boolean', help: 'continue the run checkpointed at OUT.ckpt (after Ctrl-C, or to train longer)' },
   },
