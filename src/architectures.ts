@@ -122,9 +122,10 @@ export interface LoadModelOptions<A extends Architecture = Architecture> {
 }
 
 /** A model from a file written by save() (any architecture; an RNN file loads as
- *  'many-to-many'), with its config and tokenizers. The whole file — config, tokenizers,
+ *  'many-to-many'), with its config and tokenizers; the bytes as a Uint8Array (as Node's readFile gives)
+ *  or an ArrayBuffer (from fetch's arrayBuffer()). The whole file — config, tokenizers,
  *  every tensor's name, shape and values — is checked before the model is built. */
-export async function loadModel<A extends Architecture = Architecture>(bytes: Uint8Array, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
+export async function loadModel<A extends Architecture = Architecture>(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
   const where = 'loadModel';
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
   checkKeys(where, 'options', options, KEYS.loadModel);

@@ -31,6 +31,12 @@ export interface MemoryStats {
   models: { owner: string; backend: Build | 'other'; bytes: number; regions: number }[];
 }
 
+/** The error for a disposed model used again: a TypeError, as for a detached ArrayBuffer,
+ *  naming the function called (`where`) when the caller knows it. */
+export function disposedError(where?: string): TypeError {
+  return new TypeError(`${where ? `${where}: ` : ''}this model was disposed; its memory has been returned`);
+}
+
 /** Arenas not yet disposed, for getMemoryStats. */
 const arenas = new Set<Arena>();
 /** Regions reserved and not yet freed, over every arena in the process (leak checks). */
@@ -163,6 +169,6 @@ export class Arena {
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new Error('this model was disposed; its memory has been returned');
+    if (this.disposed) throw disposedError();
   }
 }

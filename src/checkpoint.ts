@@ -13,7 +13,7 @@
 // The optimizer's step count is also the learning-rate schedule's position. Decoding checks
 // every field, size and tensor before returning; nothing is applied by this file.
 import type { Layout } from './layout.js';
-import { decodeModelFile, FORMAT, FORMAT_VERSION } from './io.js';
+import { checkBytes, decodeModelFile, FORMAT, FORMAT_VERSION } from './io.js';
 import { resolveOptimizer, type OptimizerConfig, type ResolvedOptimizer } from './optim.js';
 import { encodeSafetensors } from './safetensors.js';
 
@@ -86,10 +86,7 @@ export function encodeCheckpoint(layout: Layout, s: TrainingState): Uint8Array {
 
 /** Decode and check a checkpoint for a model with this layout. Errors name the problem. */
 export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown): TrainingState {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError(`${where}: bytes must be a Uint8Array holding a checkpoint, got ${bytes === null ? 'null' : typeof bytes}`);
-  }
-  const file = decodeModelFile(where, bytes);
+  const file = decodeModelFile(where, checkBytes(where, bytes, 'a checkpoint'));
   const meta = file.metadata;
   if (meta.training === undefined) {
     throw new TypeError(`${where}: the file has no training state (a model file from save()? load it with loadWeights)`);
@@ -154,6 +151,60 @@ export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown):
     state.bestWeights = bestWeights;
   }
   return state;
+}
+
+/** Refuse a checkpoint saved from a model of another configuration (the seed aside), naming
+ *  the first field that differs, before its tensors are looked at: a tensor of another shape
+ *  is the symptom, the config the cause. Reads only the file's header; a file whose header
+ *  cannot be read, or that is not a checkpoint, is left to decodeCheckpoint to name. */
+export function checkCheckpointConfig(where: string, model: Record<string, unknown>, bytes: unknown): void {
+  const saved = headerConfig(bytes);
+  if (saved === undefined) return;
+  const { seed: _, ...theirs } = saved;
+  const { seed: __, ...mine } = model;
+  const d = firstDifference(mine, theirs, '');
+  if (d) {
+    throw new RangeError(`${where}: the checkpoint was saved from a model with another configuration: ${d.path} is ${show(d.theirs)} in the checkpoint, `
+      + `${show(d.mine)} in this model (a checkpoint loads into a model created with the config it was saved from)`);
+  }
+}
+
+/** The config in a checkpoint's header, or undefined if the bytes are not a checkpoint whose
+ *  header and config parse. */
+function headerConfig(bytes: unknown): Record<string, unknown> | undefined {
+  if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer) || bytes.byteLength < 8) return undefined;
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true));
+  if (n > b.length - 8) return undefined;
+  try {
+    const meta = JSON.parse(new TextDecoder().decode(b.subarray(8, 8 + n))).__metadata__;
+    if (typeof meta?.training !== 'string') return undefined;
+    const config = JSON.parse(meta.config);
+    return isObject(config) ? config : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first field (as a dotted path) at which two configs differ, descending into objects. */
+function firstDifference(mine: Record<string, unknown>, theirs: Record<string, unknown>, prefix: string):
+    { path: string; mine: unknown; theirs: unknown } | undefined {
+  for (const key of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
+    const a = mine[key], b = theirs[key], path = prefix + key;
+    if (isObject(a) && isObject(b)) {
+      const d = firstDifference(a, b, `${path}.`);
+      if (d) return d;
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      return { path, mine: a, theirs: b };
+    }
+  }
+  return undefined;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'unset';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
 
 // --- checks ---

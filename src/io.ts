@@ -38,14 +38,24 @@ export function encodeModel(layout: Layout, weights: Float32Array, config: objec
   return encodeSafetensors(tensors, { format: FORMAT, format_version: FORMAT_VERSION, config: JSON.stringify(config) });
 }
 
+/** A file's bytes as a Uint8Array: a Uint8Array (as Node's readFile gives) as it is, an ArrayBuffer
+ *  (what fetch's arrayBuffer() and FileReader give) wrapped without a copy; anything else is a
+ *  TypeError naming `where` and what arrived. */
+export function checkBytes(where: string, bytes: unknown, holding: string): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  const got = ArrayBuffer.isView(bytes) ? `a ${bytes.constructor.name} (its bytes are new Uint8Array(v.buffer, v.byteOffset, v.byteLength))`
+    : typeof bytes === 'object' && bytes !== null && !Array.isArray(bytes) && bytes.constructor?.name && bytes.constructor !== Object
+      ? `a ${bytes.constructor.name}` : describe(bytes);
+  throw new TypeError(`${where}: bytes must be a Uint8Array or an ArrayBuffer holding ${holding}, got ${got}`);
+}
+
 /** Decode a model file; any problem with the bytes is an error naming `where`, the function
  *  the user called. */
 export function decodeModelFile(where: string, bytes: unknown): DecodedSafetensors {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError(`${where}: bytes must be a Uint8Array holding a safetensors file, got ${describe(bytes)}`);
-  }
+  const b = checkBytes(where, bytes, 'a safetensors file');
   try {
-    return decodeSafetensors(bytes);
+    return decodeSafetensors(b);
   } catch (e) {
     if (e instanceof SafetensorsError) e.message = `${where}: ${e.message}`;
     throw e;

@@ -3,9 +3,9 @@
 // files. A model says how to validate a batch and how to run its forward and backward passes;
 // training (optimizers, schedules, the fit loop, checkpoints, workers) is its own module,
 // src/train/, which sees the model only through the Trainable the constructor hands it.
-import { Arena, type Region } from './arena.js';
-import type { StatSums } from './checkpoint.js';
-import { checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
+import { Arena, disposedError, type Region } from './arena.js';
+import { checkCheckpointConfig, type StatSums } from './checkpoint.js';
+import { checkBytes, checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import { KEYS } from './keys.js';
 import { initialise, type Layout, type TensorEntry } from './layout.js';
 import { Random } from './random.js';
@@ -117,26 +117,23 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** A copy of one parameter tensor (canonical name or seed alias). */
   getParam(name: string): Float32Array {
-    const e = this.entry('getParam', name);
-    return this.arena.f32(this.weights, e.offset, e.length).slice();
+    return this.readParam('getParam', name);
   }
 
   /** Overwrite one parameter tensor from `values` (row-major, shape as in layout). */
   setParam(name: string, values: ArrayLike<number>): void {
-    this.training.assertIdle('setParam');
-    const e = this.entry('setParam', name);
-    const label = name === e.name ? e.name : `${name} (= ${e.name})`;
-    const v = checkFloats('setParam', `values for ${label} (shape [${e.shape.join(', ')}])`, values, e.length);
-    this.arena.f32(this.weights, e.offset, e.length).set(v);
+    this.writeParam('setParam', name, values);
   }
 
   /** A copy of all parameters as one flat array in layout order. */
   getWeights(): Float32Array {
+    this.live('getWeights');
     return this.arena.f32(this.weights).slice();
   }
 
   /** Overwrite all parameters from one flat array in layout order. */
   setWeights(values: ArrayLike<number>): void {
+    this.live('setWeights');
     this.training.assertIdle('setWeights');
     const v = checkFloats('setWeights', 'values', values, this.layout.size);
     this.arena.f32(this.weights).set(v);
@@ -145,19 +142,23 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Zero-copy view of the parameter region. Invalid after any allocation in the module
    *  (creating a model, a larger batch): re-fetch it rather than keeping it. */
   weightsView(): Float32Array {
+    this.live('weightsView');
     return this.arena.f32(this.weights);
   }
 
   /** The model as a safetensors file: every parameter as f32 under PyTorch's names, and the
    *  config as JSON in the metadata. Loading it gives back an identical model. */
   save(): Uint8Array {
+    this.live('save');
     return encodeModel(this.layout, this.arena.f32(this.weights), this.toJSON());
   }
 
   /** Replace the weights from a safetensors file (from save(), or a PyTorch state_dict with the
-   *  same architecture). Every name and shape is checked first: on any error nothing changes. */
-  loadWeights(bytes: Uint8Array, options: LoadOptions = {}): void {
+   *  same architecture; a Uint8Array or an ArrayBuffer). Every name and shape is checked first:
+   *  on any error nothing changes. */
+  loadWeights(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): void {
     const where = 'loadWeights';
+    this.live(where);
     this.training.assertIdle(where);
     const o = checkLoadOptions(where, options, KEYS.loadWeights);
     const file = decodeModelFile(where, bytes);
@@ -171,13 +172,20 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  where an interrupted fit() stands. Restoring it with setTrainingState and training on
    *  reproduces the uninterrupted run bit for bit. */
   getTrainingState(): Uint8Array {
+    this.live('getTrainingState');
     return this.training.getState();
   }
 
-  /** Restore a state from getTrainingState(), on a model of the same configuration (the seed
-   *  may differ). Everything is checked first: on any error nothing changes. */
-  setTrainingState(bytes: Uint8Array): void {
-    this.training.setState(bytes);
+  /** Restore a state from getTrainingState() (a Uint8Array or an ArrayBuffer), on a model of
+   *  the same configuration (the seed may differ). Everything is checked first: on any error
+   *  nothing changes. */
+  setTrainingState(bytes: Uint8Array | ArrayBuffer): void {
+    const where = 'setTrainingState';
+    this.live(where);
+    this.training.assertIdle(where);
+    const b = checkBytes(where, bytes, 'a checkpoint');
+    checkCheckpointConfig(where, this.toJSON() as Record<string, unknown>, b);
+    this.training.setState(b);
   }
 
   // --- training ---
@@ -187,6 +195,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  gradients without copying. */
   computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array> } {
     const where = 'computeGradients';
+    this.live(where);
     this.training.assertIdle(where);
     const wanted = this.gradientEntries(where, options);
     const loss = labelled(where, () => this.lossAndGradients(where, batch));
@@ -201,6 +210,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  allocation in the module (creating a model, a larger batch) and overwritten by the next
    *  gradient: read them at once, or copy what you keep. */
   gradientsView(): Record<string, Float32Array> {
+    this.live('gradientsView');
     const views: Record<string, Float32Array> = {};
     for (const e of this.layout.entries) views[e.name] = this.arena.f32(this.grads, e.offset, e.length);
     return views;
@@ -209,11 +219,13 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** One optimizer step on a batch (one per window with tbptt): forward, BPTT, the non-finite
    *  guard, clipping, update. */
   trainStep(batch: TBatch, options: TrainOptions = {}): StepResult {
+    this.live('trainStep');
     return this.training.trainStep(batch, options);
   }
 
   /** Loss and metrics over labeled examples, in inference mode; the model is not changed. */
   evaluate(data: Dataset<TBatch>, options: { batchSize?: number; metrics?: readonly MetricName[] } = {}): Metrics {
+    this.live('evaluate');
     return this.training.evaluate(data, options);
   }
 
@@ -222,7 +234,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  worker threads (`workers`). One fit at a time: while it runs, the model can be read
    *  (getWeights, getTrainingState, save), run (forward, evaluate, sampling) and disposed, but
    *  not trained or changed otherwise. */
-  fit(data: Dataset<TBatch> | DataStream<TBatch | Example<TBatch>>, options: FitOptions = {}): Promise<FitResult> {
+  async fit(data: Dataset<TBatch> | DataStream<TBatch | Example<TBatch>>, options: FitOptions = {}): Promise<FitResult> {
+    this.live('fit');
     return this.training.fit(data, options);
   }
 
@@ -241,7 +254,30 @@ export abstract class Network<TBatch extends Examples = Examples> {
     return this.arena.isDisposed;
   }
 
+  /** The guard at the top of every public method that reads, runs or changes the model: once
+   *  it is disposed, a TypeError naming the method (`where`). */
+  protected live(where: string): void {
+    if (this.arena.isDisposed) throw disposedError(where);
+  }
+
   // --- internals ---
+
+  /** getParam, and reading params[name] (`where` names which). */
+  private readParam(where: string, name: string): Float32Array {
+    this.live(where);
+    const e = this.entry(where, name);
+    return this.arena.f32(this.weights, e.offset, e.length).slice();
+  }
+
+  /** setParam, and assigning params[name] (`where` names which). */
+  private writeParam(where: string, name: string, values: ArrayLike<number>): void {
+    this.live(where);
+    this.training.assertIdle(where);
+    const e = this.entry(where, name);
+    const label = name === e.name ? e.name : `${name} (= ${e.name})`;
+    const v = checkFloats(where, `values for ${label} (shape [${e.shape.join(', ')}])`, values, e.length);
+    this.arena.f32(this.weights, e.offset, e.length).set(v);
+  }
 
   /** The tensors options.names asks for (all by default), checked before anything runs. */
   private gradientEntries(where: string, options: GradientOptions): [string, TensorEntry][] {
@@ -291,8 +327,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
       for (const name of e.alias ? [e.name, e.alias] : [e.name]) {
         Object.defineProperty(obj, name, {
           enumerable: name === e.name,
-          get: () => this.getParam(name),
-          set: (v: ArrayLike<number>) => this.setParam(name, v),
+          get: () => this.readParam(`params.${name}`, name),
+          set: (v: ArrayLike<number>) => this.writeParam(`params.${name}`, name, v),
         });
       }
     }

@@ -9,11 +9,17 @@
 // leave the temporary file, `.<name>.<pid>.<random>.tmp`, beside the target; the next write to
 // the same target deletes such leftovers — only those of that target, and only those whose
 // writer is gone (its process no longer runs, or it is this process and not writing now).
+// A target that is a directory, or whose folder is missing, is refused before anything is
+// written. Errors of the file system name the function called and the path, as
+// `<function>: cannot read|write <path>: <reason>`, with the system's error as `cause` and its
+// `code` (ENOENT, EISDIR, EACCES …) kept; text files, read lazily, report a missing file when
+// they are first iterated.
 // see: https://man7.org/linux/man-pages/man2/rename.2.html (rename is atomic within a file system)
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { disposedError } from './arena.js';
 import type { Network } from './network.js';
 import { loadKerasModel, type KerasLoadOptions } from './keras.js';
 import { loadONNX, toONNX, type LoadONNXOptions, type ONNXExportOptions } from './onnx.js';
@@ -27,6 +33,13 @@ import { KEYS } from './keys.js';
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   checkPath('writeFileAtomic', path);
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`writeFileAtomic: bytes must be a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  return writeAtomic('writeFileAtomic', path, bytes);
+}
+
+/** writeFileAtomic on behalf of `where`, the function the user called. The temporary file is
+ *  removed whatever fails. */
+async function writeAtomic(where: string, path: string, bytes: Uint8Array): Promise<void> {
+  await checkTarget(where, path);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   await removeStale(dir, basename(path));
@@ -42,11 +55,26 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => {});
-    throw e;
+    throw fileError(where, 'write', path, e);
   } finally {
     writing.delete(tmp);
   }
   await syncDirectory(dir);
+}
+
+/** Refuse a target that cannot be written, before anything is: a directory, or a path whose
+ *  folder is missing or is not a folder. (Anything else, e.g. no permission, fails the write
+ *  itself, which then removes its temporary file.) */
+async function checkTarget(where: string, path: string): Promise<void> {
+  const dir = dirname(path);
+  let folder;
+  try {
+    folder = await stat(dir);
+  } catch (e) {
+    throw fileError(where, 'write', path, e, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `the folder ${dir} does not exist` : undefined);
+  }
+  if (!folder.isDirectory()) throw fileError(where, 'write', path, null, `${dir} is not a folder`, 'ENOTDIR');
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw fileError(where, 'write', path, null, 'it is a directory', 'EISDIR');
 }
 
 /** Temporary files this process is writing now. */
@@ -86,28 +114,37 @@ function isRunning(pid: number): boolean {
 export async function saveModel(model: Network, path: string): Promise<void> {
   checkModel('saveModel', model);
   checkPath('saveModel', path);
-  return writeFileAtomic(path, model.save());
+  return writeAtomic('saveModel', path, model.save());       // the model as it is at the call
 }
 
 /** Save the whole training state (model.getTrainingState()) atomically. */
 export async function saveCheckpoint(model: Network, path: string): Promise<void> {
   checkModel('saveCheckpoint', model);
   checkPath('saveCheckpoint', path);
-  return writeFileAtomic(path, model.getTrainingState());
+  return writeAtomic('saveCheckpoint', path, model.getTrainingState());
 }
 
 /** Restore a training state written by saveCheckpoint into a model of the same configuration;
  *  then fit(data, { ...options, resume: true }) continues the run. */
 export async function loadCheckpoint(model: Network, path: string): Promise<void> {
-  checkModel('loadCheckpoint', model);
-  checkPath('loadCheckpoint', path);
-  model.setTrainingState(await readBytes(path));
+  const where = 'loadCheckpoint';
+  checkModel(where, model);
+  checkPath(where, path);
+  const bytes = await io(where, path, () => readBytes(path));
+  // setTrainingState checks the file (the config first) and the model; its errors are this function's
+  try {
+    model.setTrainingState(bytes);
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('setTrainingState: ')) e.message = `${where}: ${e.message.slice('setTrainingState: '.length)}`;
+    throw e;
+  }
 }
 
 /** Write a model as an ONNX file (toONNX) atomically. */
 export async function saveONNX(model: Network, path: string, options?: ONNXExportOptions): Promise<void> {
+  checkModel('saveONNX', model);
   checkPath('saveONNX', path);
-  return writeFileAtomic(path, toONNX(model, options));
+  return writeAtomic('saveONNX', path, toONNX(model, options));
 }
 
 /** Read an ONNX file into a model (loadONNX). */
@@ -142,21 +179,30 @@ export async function loadKerasModelFile(path: string, options?: KerasLoadOption
   return loadKerasModel(json, files, options);
 }
 
-/** A file system call whose error names the function the user called and the path (the
- *  error's code, e.g. ENOENT, is kept). */
+/** A file system read whose error names the function the user called and the path. */
 async function io<T>(where: string, path: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    const err = e as { message?: string; code?: string };
-    throw Object.assign(new Error(`${where}: cannot read ${path}: ${err.message}`), { code: err.code });
+    throw fileError(where, 'read', path, e);
   }
+}
+
+/** `<where>: cannot read|write <path>: <reason>`, the system's error (if any) as its cause and
+ *  its code (ENOENT, EISDIR …) kept, for callers that branch on it. `reason` defaults to the
+ *  system's message. */
+function fileError(where: string, verb: 'read' | 'write', path: string, cause: unknown, reason?: string, code?: string): Error {
+  const e = cause as { message?: string; code?: unknown } | null;
+  const err = new Error(`${where}: cannot ${verb} ${path}: ${reason ?? e?.message ?? String(cause)}`, cause ? { cause } : undefined);
+  const c = code ?? e?.code;
+  return typeof c === 'string' ? Object.assign(err, { code: c }) : err;
 }
 
 function checkModel(where: string, model: unknown): void {
   if (typeof model !== 'object' || model === null || typeof (model as Network).getTrainingState !== 'function') {
     throw new TypeError(`${where}: model must be a model from createRNN, createModel or a loader, got ${model === null ? 'null' : typeof model}`);
   }
+  if ((model as Network).isDisposed) throw disposedError(where);
 }
 
 function checkPath(where: string, path: unknown): void {
@@ -228,12 +274,31 @@ export function textBatches(path: string, tokenizer: Tokenizer,
   return { [Symbol.asyncIterator]: () => languageModelBatches(text, tokenizer, { T, batchSize, stride }) };
 }
 
-/** The chunks of a file's text, a new read stream per pass, after the path and options are checked. */
+/** The chunks of a file's text, a new read stream per pass, after the path and options are
+ *  checked. The file is opened when a pass starts: a missing file is an error of `where` then. */
 function textOf(where: string, path: unknown, options: ReadTextOptions, keys: readonly string[]): AsyncIterable<string> {
   checkPath(where, path);
   checkObject(where, 'options', options, keys);
   const chunkBytes = checkInt(where, 'chunkBytes', options.chunkBytes ?? 65536);
-  return {
-    [Symbol.asyncIterator]: () => createReadStream(path as string, { encoding: 'utf8', highWaterMark: chunkBytes })[Symbol.asyncIterator](),
-  };
+  return { [Symbol.asyncIterator]: () => chunksOf(where, path as string, chunkBytes) };
+}
+
+/** One pass over a file's text; errors of the read name `where` and the path. */
+async function* chunksOf(where: string, path: string, chunkBytes: number): AsyncGenerator<string> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: chunkBytes });
+  const chunks = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        throw fileError(where, 'read', path, e);
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    stream.destroy();
+  }
 }

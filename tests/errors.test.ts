@@ -2,7 +2,7 @@
 // arrived, thrown before wasm is entered; the model is unchanged and still works after.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRNN, Random } from '../dist/index.js';
+import { createModel, createRNN, Random } from '../dist/index.js';
 import { checkSame, randomBatch, rejectsWith, throwsWith, modelConfig } from './_utils.js';
 
 const Config = suite('bad configuration');
@@ -167,3 +167,90 @@ Input('a non-finite gradient stops the step and names the tensor; weights stay a
 });
 
 Input.run();
+
+// ---
+
+const Disposed = suite('a disposed model');
+
+/** Each public method every model has, called as a user would; on a disposed model each must
+ *  throw (or, for fit, reject with) a TypeError naming itself, before it looks at its arguments. */
+const shared: Record<string, (m: any, a: { name: string; file: Uint8Array; state: Uint8Array; weights: Float32Array }) => unknown> = {
+  getParam: (m, a) => m.getParam(a.name),
+  setParam: (m, a) => m.setParam(a.name, new Float32Array(m.layout.get(a.name).length)),
+  [`params.NAME`]: (m, a) => m.params[a.name],
+  [`params.NAME =`]: (m, a) => { m.params[a.name] = new Float32Array(m.layout.get(a.name).length); },
+  getWeights: (m) => m.getWeights(),
+  setWeights: (m, a) => m.setWeights(a.weights),
+  weightsView: (m) => m.weightsView(),
+  save: (m) => m.save(),
+  loadWeights: (m, a) => m.loadWeights(a.file),
+  getTrainingState: (m) => m.getTrainingState(),
+  setTrainingState: (m, a) => m.setTrainingState(a.state),
+  computeGradients: (m) => m.computeGradients({ x: [], y: [] }),
+  gradientsView: (m) => m.gradientsView(),
+  trainStep: (m) => m.trainStep({ x: [], y: [] }),
+  evaluate: (m) => m.evaluate({ x: [], y: [] }),
+  fit: (m) => m.fit({ x: [], y: [] }),
+};
+
+/** Network's methods that need no guard (they work on a disposed model) or are not public. */
+const unguarded = [
+  'constructor', 'numParams', 'memoryBytes', 'isDisposed', 'dispose', 'live', 'readParam', 'writeParam', 'truncatedWindows',
+  'supportedMetrics', 'batchStats', 'evaluateBatch', 'gradientEntries', 'entry', 'ptr', 'trainable', 'makeParamsObject',
+];
+
+const kinds = {
+  'createRNN (tokens, GRU)': () => createRNN({ n_x: 5, n_a: 4, n_y: 5, input: 'tokens', cell: 'gru', seed: 1 }),
+  'createRNN (dense, LSTM, 2 layers)': () => createRNN({ n_x: 3, n_a: 4, n_y: 2, cell: 'lstm', layers: 2, output: 'sigmoid', seed: 1 }),
+  'one-to-one': () => createModel({ architecture: 'one-to-one', n_x: 2, n_a: 4, n_y: 3, seed: 1 }),
+  'one-to-many': () => createModel({ architecture: 'one-to-many', n_y: 5, n_a: 4, startToken: 0, seed: 1 }),
+  'many-to-one': () => createModel({ architecture: 'many-to-one', input: 'tokens', output: 'linear', n_x: 5, n_a: 4, n_y: 2, seed: 1 }),
+  'many-to-many': () => createModel({ architecture: 'many-to-many', input: 'tokens', n_x: 5, n_a: 4, n_y: 3, seed: 1 }),
+  'encoder-decoder': () => createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 6, n_y: 4, n_a: 4, attention: 'dot', seed: 1 }),
+};
+
+Disposed('every method every model has names itself in a TypeError; nothing else changes', async () => {
+  for (const [kind, make] of Object.entries(kinds)) {
+    const m: any = await make();
+    const a = { name: m.layout.entries[0].name, file: m.save(), state: m.getTrainingState(), weights: m.getWeights() };
+    const config = JSON.stringify(m.toJSON());
+    m.dispose();
+    for (const [method, call] of Object.entries(shared)) {
+      const where = method.startsWith('params.') ? `params.${a.name}` : method;
+      const pattern = new RegExp(`^${where.replace(/\./g, '\\.')}: this model was disposed; its memory has been returned$`);
+      let result: unknown;
+      try {
+        result = call(m, a);
+      } catch (e) {
+        assert.ok(method !== 'fit', `${kind}: fit rejects rather than throws`);
+        assert.instance(e, TypeError, `${kind}: ${method}: ${(e as Error).message}`);
+        assert.match((e as Error).message, pattern, `${kind}: ${method}`);
+        continue;
+      }
+      assert.instance(result, Promise, `${kind}: ${method} was accepted on a disposed model`);
+      await rejectsWith(result as Promise<unknown>, TypeError, pattern);
+    }
+    // what needs no memory still answers; dispose() again does nothing
+    assert.ok(m.isDisposed);
+    assert.is(JSON.stringify(m.toJSON()), config);
+    assert.is(m.memoryBytes, 0);
+    m.dispose();
+  }
+});
+
+Disposed('the list above is every public method of Network (a new one must be guarded and listed)', async () => {
+  const m: any = await createRNN({ n_x: 2, n_a: 2, n_y: 2, seed: 1 });
+  let network = Object.getPrototypeOf(m);
+  while (network.constructor.name !== 'Network') network = Object.getPrototypeOf(network);
+  const listed = new Set([...Object.keys(shared).filter((k) => !k.startsWith('params.')), ...unguarded]);
+  assert.equal(Object.getOwnPropertyNames(network).filter((k) => !listed.has(k)), []);
+  m.dispose();
+});
+
+Disposed('forward, through the memory guard underneath, is a TypeError too', async () => {
+  const m = await createRNN({ n_x: 5, n_a: 4, n_y: 5, input: 'tokens', seed: 1 });
+  m.dispose();
+  throwsWith(() => m.forward({ x: [[0, 1, 2]] }), TypeError, /^forward: this model was disposed; its memory has been returned$/);
+});
+
+Disposed.run();

@@ -4,8 +4,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRNN, encodeSafetensors, loadRNN, Random } from '../dist/index.js';
-import { checkSame, randomBatch } from './_utils.js';
+import { createModel, createRNN, encodeSafetensors, loadModel, loadRNN, Random } from '../dist/index.js';
+import { checkSame, randomBatch, rejectsWith, throwsWith } from './_utils.js';
 
 const fixture = (cell: string, name: string) =>
   JSON.parse(readFileSync(join(__dirname, 'fixtures', `torch_${cell}.json`), 'utf8')).cases.find((c: any) => c.name === name);
@@ -134,3 +134,32 @@ Bad('truncated, wrong dtype, wrong shape, missing or extra tensor, bad offsets, 
 });
 
 Bad.run();
+
+// ---
+
+const Buffers = suite('the bytes of a file as an ArrayBuffer');
+
+Buffers('loadModel, loadRNN, loadWeights and setTrainingState take an ArrayBuffer (from fetch) as they take a Uint8Array', async () => {
+  const model = await createModel({ architecture: 'many-to-one', input: 'tokens', n_x: 5, n_a: 4, n_y: 2, seed: 1 });
+  const file = model.save();
+  const buffer = file.slice().buffer;                      // exactly the file's bytes, as fetch's arrayBuffer() gives them
+  const a = await loadModel(buffer);
+  checkSame('loadModel', a.getWeights(), model.getWeights());
+  const rnn = await createRNN({ n_x: 5, n_a: 4, n_y: 5, input: 'tokens', seed: 1 });
+  const b = await loadRNN(rnn.save().slice().buffer as any);
+  checkSame('loadRNN', b.getWeights(), rnn.getWeights());
+  const c = await createModel({ architecture: 'many-to-one', input: 'tokens', n_x: 5, n_a: 4, n_y: 2, seed: 2 });
+  c.loadWeights(buffer);
+  checkSame('loadWeights', c.getWeights(), model.getWeights());
+  c.setTrainingState(model.getTrainingState().slice().buffer);
+  checkSame('setTrainingState', c.getWeights(), model.getWeights());
+  // anything else names what arrived
+  await rejectsWith(loadModel({} as any), TypeError, /^loadModel: bytes must be a Uint8Array or an ArrayBuffer holding a safetensors file, got object$/);
+  await rejectsWith(loadModel(new DataView(buffer) as any), TypeError,
+    /^loadModel: bytes must be a Uint8Array or an ArrayBuffer holding a safetensors file, got a DataView \(its bytes are new Uint8Array\(v.buffer, v.byteOffset, v.byteLength\)\)$/);
+  await rejectsWith(loadRNN(new Blob([buffer]) as any), TypeError, /^loadRNN: bytes must be a Uint8Array or an ArrayBuffer holding a safetensors file, got a Blob$/);
+  throwsWith(() => c.loadWeights([1, 2, 3] as any), TypeError, /^loadWeights: bytes must be a Uint8Array or an ArrayBuffer holding a safetensors file, got an array of length 3$/);
+  for (const m of [model, a, rnn, b, c]) m.dispose();
+});
+
+Buffers.run();

@@ -7,9 +7,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRNN, loadRNN, Random } from '../dist/index.js';
-import { loadCheckpoint, saveCheckpoint, saveModel, writeFileAtomic } from '../dist/node.js';
-import { checkSame } from './_utils.js';
+import { CharTokenizer, createModel, createRNN, loadRNN, Random } from '../dist/index.js';
+import {
+  loadCheckpoint, loadKerasModelFile, loadONNXFile, readLines, readText, readTokenWindows, readWords, saveCheckpoint, saveModel, saveONNX,
+  textBatches, writeFileAtomic,
+} from '../dist/node.js';
+import { checkSame, rejectsWith } from './_utils.js';
 
 const Files = suite('rnn-wasm/node');
 
@@ -37,18 +40,34 @@ Files('a failed write removes its temporary file and leaves the old file as it w
   const target = join(dir, 'is-a-directory');
   mkdirSync(target);
   writeFileSync(join(target, 'inside'), 'x');
-  try {
-    await writeFileAtomic(target, Uint8Array.of(1));
-    assert.unreachable('renamed over a directory');
-  } catch (e) {
-    assert.match((e as NodeJS.ErrnoException).code ?? '', /EISDIR|ENOTEMPTY|EEXIST|EPERM/);
-  }
+  await fileError(writeFileAtomic(target, Uint8Array.of(1)), `writeFileAtomic: cannot write ${target}: it is a directory`, 'EISDIR');
   assert.equal(readdirSync(dir).sort(), ['a.bin', 'is-a-directory']);
-  await rejects(writeFileAtomic(join(dir, 'missing', 'x.bin'), Uint8Array.of(1)), /ENOENT/);
+  assert.equal(readdirSync(target), ['inside']);
+  const missing = join(dir, 'missing');
+  await fileError(writeFileAtomic(join(missing, 'x.bin'), Uint8Array.of(1)), `writeFileAtomic: cannot write ${join(missing, 'x.bin')}: the folder ${missing} does not exist`, 'ENOENT');
+  await fileError(writeFileAtomic(join(dir, 'a.bin', 'x.bin'), Uint8Array.of(1)), `writeFileAtomic: cannot write ${join(dir, 'a.bin', 'x.bin')}: ${join(dir, 'a.bin')} is not a folder`, 'ENOTDIR');
   await rejects(writeFileAtomic('', Uint8Array.of(1)), /writeFileAtomic: path must be a non-empty string, got string/);
   await rejects(writeFileAtomic(join(dir, 'b.bin'), [1, 2] as any), /writeFileAtomic: bytes must be a Uint8Array, got object/);
   assert.equal(readdirSync(dir).sort(), ['a.bin', 'is-a-directory']);
 });
+
+/** Assert a file helper's promise rejects with an Error whose message is `message` (or starts
+ *  with it, when it ends in '…'), whose code is `code`, and whose cause (when the system
+ *  reported the problem) is the system's error with that code. */
+async function fileError(p: Promise<unknown>, message: string, code: string): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (message.endsWith('…')) assert.ok(err.message.startsWith(message.slice(0, -1)), err.message);
+    else assert.is(err.message, message);
+    assert.is(err.code, code);
+    if (err.cause !== undefined) assert.is((err.cause as NodeJS.ErrnoException).code, code);
+    return err;
+  }
+  assert.unreachable(`expected a rejection: ${message}`);
+  throw new Error('unreachable');
+}
 
 Files('saveCheckpoint / loadCheckpoint and saveModel round-trip through files', async () => {
   const m = await createRNN({ n_x: 4, n_a: 6, n_y: 4, input: 'tokens', seed: 1 });
@@ -110,5 +129,95 @@ Files('a writer killed mid-write never leaves a torn checkpoint (a plain writeFi
 });
 
 Files.run();
+
+// ---
+
+const Errors = suite('rnn-wasm/node: errors name the function and the path');
+
+Errors('a file that cannot be read: "<function>: cannot read <path>: <reason>", the code and the cause kept', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 6, n_y: 4, input: 'tokens', seed: 1 });
+  const nope = join(dir, 'nope.ckpt');
+  const e = await fileError(loadCheckpoint(m, nope), `loadCheckpoint: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  assert.instance(e.cause, Error);
+  await fileError(loadONNXFile(nope), `loadONNXFile: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(loadKerasModelFile(nope), `loadKerasModelFile: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(loadCheckpoint(m, dir), `loadCheckpoint: cannot read ${dir}: EISDIR: …`, 'EISDIR');
+  m.dispose();
+});
+
+Errors('text files are read lazily: a missing file is named by the function when it is first read', async () => {
+  const chars = CharTokenizer.fromText('abcd', { bos: false, eos: false });
+  const nope = join(dir, 'nope.txt');
+  const first = (it: AsyncIterable<unknown>) => it[Symbol.asyncIterator]().next();
+  const lines = readLines(nope);                            // no error yet: nothing is read
+  await fileError(first(lines), `readLines: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(first(readText(nope)), `readText: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(first(readWords(nope)), `readWords: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(first(readTokenWindows(nope, chars, { length: 4 })), `readTokenWindows: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(first(readLines(dir)), `readLines: cannot read ${dir}: EISDIR: …`, 'EISDIR');
+  // through fit: the stream's error, and the model as it was
+  const m = await createRNN({ n_x: 4, n_a: 6, n_y: 4, input: 'tokens', seed: 1 });
+  const weights = m.getWeights();
+  await fileError(m.fit(textBatches(nope, chars, { T: 4, batchSize: 2 })), `textBatches: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  checkSame('weights', m.getWeights(), weights);
+  // the file written later is read by the same iterable
+  writeFileSync(nope, 'ab\ncd');
+  const read: string[] = [];
+  for await (const line of lines) read.push(line);
+  assert.equal(read, ['ab', 'cd']);
+  m.dispose();
+});
+
+Errors('a directory or a missing folder as a save target is refused before anything is written', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 6, n_y: 4, input: 'tokens', seed: 1 });
+  const target = mkdtempSync(join(dir, 'target-'));
+  const before = readdirSync(dir).sort();
+  await fileError(saveModel(m, target), `saveModel: cannot write ${target}: it is a directory`, 'EISDIR');
+  await fileError(saveCheckpoint(m, target), `saveCheckpoint: cannot write ${target}: it is a directory`, 'EISDIR');
+  await fileError(saveONNX(m, target), `saveONNX: cannot write ${target}: it is a directory`, 'EISDIR');
+  const missing = join(dir, 'no-such-folder', 'm.safetensors');
+  await fileError(saveModel(m, missing), `saveModel: cannot write ${missing}: the folder ${join(dir, 'no-such-folder')} does not exist`, 'ENOENT');
+  assert.equal(readdirSync(dir).sort(), before, 'nothing written beside the targets');
+  assert.equal(readdirSync(target), [], 'nothing written inside the directory');
+  // '.' is a directory too (the report that started this: EBUSY from a rename onto '.')
+  await fileError(saveModel(m, '.'), 'saveModel: cannot write .: it is a directory', 'EISDIR');
+  m.dispose();
+  await rejectsWith(saveModel(m, join(dir, 'disposed.safetensors')), TypeError, /^saveModel: this model was disposed; its memory has been returned$/);
+  await rejectsWith(saveCheckpoint(m, join(dir, 'disposed.ckpt')), TypeError, /^saveCheckpoint: this model was disposed/);
+  await rejectsWith(loadCheckpoint(m, join(dir, 'disposed.ckpt')), TypeError, /^loadCheckpoint: this model was disposed/);
+  assert.equal(readdirSync(dir).sort(), before);
+});
+
+Errors('loadCheckpoint into a model of another configuration names loadCheckpoint and the first difference, and changes nothing', async () => {
+  const path = join(dir, 'small.ckpt');
+  const small = await createRNN({ n_x: 5, n_a: 6, n_y: 5, input: 'tokens', seed: 1 });
+  small.trainStep({ x: [[0, 1, 2]], y: [[1, 2, 3]] }, { optimizer: 'adam' });
+  await saveCheckpoint(small, path);
+  const check = async (model: { getWeights(): Float32Array; getTrainingState(): Uint8Array }, difference: string) => {
+    const weights = model.getWeights(), state = model.getTrainingState();
+    await rejectsWith(loadCheckpoint(model as any, path), RangeError,
+      new RegExp(`^loadCheckpoint: the checkpoint was saved from a model with another configuration: ${difference}`));
+    checkSame('weights', model.getWeights(), weights);
+    assert.equal([...model.getTrainingState()], [...state], 'the training state is unchanged');
+  };
+  const wider = await createRNN({ n_x: 5, n_a: 8, n_y: 5, input: 'tokens', seed: 1 });
+  await check(wider, 'n_a is 6 in the checkpoint, 8 in this model');
+  wider.trainStep({ x: [[0, 1, 2]], y: [[1, 2, 3]] }, { optimizer: 'sgd' });      // a model with its own optimizer state
+  await check(wider, 'n_a is 6 in the checkpoint, 8 in this model');
+  const lstm = await createRNN({ n_x: 5, n_a: 6, n_y: 5, input: 'tokens', cell: 'lstm', seed: 1 });
+  await check(lstm, 'cell is "rnn" in the checkpoint, "lstm" in this model');
+  const ed = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 5, n_y: 5, n_a: 6, seed: 1 });
+  await saveCheckpoint(ed, path);
+  const ed2 = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 5, n_y: 5, n_a: 6, decoder: { n_a: 8 }, bridge: 'linear', seed: 1 });
+  await check(ed2, 'decoder.n_a is 6 in the checkpoint, 8 in this model');
+  // other problems with the file name loadCheckpoint too
+  await saveModel(small, path);
+  await rejectsWith(loadCheckpoint(small, path), TypeError, /^loadCheckpoint: the file has no training state/);
+  writeFileSync(path, 'not a checkpoint');
+  await rejectsWith(loadCheckpoint(small, path), Error, /^loadCheckpoint: /);
+  for (const model of [small, wider, lstm, ed, ed2]) model.dispose();
+});
+
+Errors.run();
 
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
