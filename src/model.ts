@@ -321,6 +321,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   /** Run the model over a batch: per-step outputs ŷ and states a, and the loss if y is given. */
   forward(batch: Batch<I, O>): ForwardResult {
     const where = 'forward';
+    this.live(where);
     const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
     const loss = labelled(where, () => this.run(packed, targets, a0, c0, false));
     return this.readForward(packed, targets ? loss : undefined);
@@ -400,6 +401,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
    *  per token (cell, head, softmax and the draw), nothing allocated per token.
    *  Needs token input and softmax output over the same vocabulary (n_x = n_y), one direction. */
   sample(options: SampleOptions): number[] {
+    this.live('sample');
     const where = 'sample';
     const c = this.config;
     if (c.input !== 'tokens' || c.output !== 'softmax' || c.n_x !== c.n_y) {

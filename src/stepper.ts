@@ -13,7 +13,7 @@
 // weight and buffer, and the sizes. The field numbers below are assembly/step.ts's.
 // B = rows stepped, cap = rows the workspace holds, L = layers, n_a = hidden size,
 // n_y = outputs per row. States are (L, B, n_a), as the stack's h0 / hT.
-import type { Arena, Region } from './arena.js';
+import { disposedError, type Arena, type Region } from './arena.js';
 import type { Sampler, TokenSource } from './decode.js';
 import { GATES, type Layout, type TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
@@ -181,7 +181,7 @@ export class Stepper implements TokenSource {
 
   /** The workspace; after the model's dispose there is none. */
   private work(): Work {
-    if (!this.ws) throw new Error('this model was disposed; its memory has been returned');
+    if (!this.ws) throw disposedError();
     return this.ws;
   }
 

@@ -236,7 +236,7 @@ export async function withEngine<T>(backend: Backend, make: (engine: Engine) => 
 export function retainEngine(kernels: Kernels): void {
   const life = lives.get(kernels);
   if (!life) return;
-  if (life.released) throw new Error('this engine was released when the last model on it was disposed; call getEngine() again for a new one');
+  if (life.released) throw new TypeError('this engine was released when the last model on it was disposed; call getEngine() again for a new one');
   life.users++;
 }
 
@@ -249,7 +249,9 @@ export function releaseEngine(kernels: Kernels): void {
   lives.delete(life.models);                     // disposed models keep the copy: it must not lead back to the instance
   engines.delete(life.engine.backend);           // the cached promise is this engine's: the next getEngine makes a new one
   for (const key of Object.keys(life.models)) {
-    Object.defineProperty(life.models, key, { get: () => { throw new Error(`this engine was released when the last model on it was disposed (${key})`); } });
+    Object.defineProperty(life.models, key, { get: () => {
+      throw new TypeError(`this engine was released when the last model on it was disposed (${key}); its memory has been returned`);
+    } });
   }
 }
 

@@ -247,6 +247,46 @@ Disposed('the list above is every public method of Network (a new one must be gu
   m.dispose();
 });
 
+/** Each kind's own methods (generation, prediction, stepping), called as a user would. */
+const own: Record<string, Record<string, (m: any) => unknown>> = {
+  'createRNN (tokens, GRU)': { forward: (m) => m.forward({ x: [[0, 1]] }), sample: (m) => m.sample({ length: 3 }) },
+  'one-to-one': { forward: (m) => m.forward({ x: [[0, 1]] }), predict: (m) => m.predict([[0, 1]]) },
+  'one-to-many': {
+    forward: (m) => m.forward({ x: [0], y: [[1, 2]] }), generate: (m) => m.generate({ maxLength: 3 }), stream: (m) => m.stream({ maxLength: 3 }),
+    generateMany: (m) => m.generateMany(2, { maxLength: 3 }), beamSearch: (m) => m.beamSearch({ beamWidth: 2, maxLength: 3 }),
+    step: (m) => m.step(0), resetState: (m) => m.resetState(),
+  },
+  'many-to-one': { forward: (m) => m.forward({ x: [[0, 1]] }), predict: (m) => m.predict([[0, 1]]), step: (m) => m.step(0), resetState: (m) => m.resetState() },
+  'many-to-many': { forward: (m) => m.forward({ x: [[0, 1]] }), predict: (m) => m.predict([[0, 1]]), step: (m) => m.step(0), resetState: (m) => m.resetState() },
+  'encoder-decoder': {
+    forward: (m) => m.forward({ x: [[0, 1]], y: [[1, 2]] }), generate: (m) => m.generate([0, 1], { maxLength: 3 }),
+    generateBatch: (m) => m.generateBatch([[0, 1]], { maxLength: 3 }), stream: (m) => m.stream([0, 1], { maxLength: 3 }),
+    beamSearch: (m) => m.beamSearch([0, 1], { beamWidth: 2, maxLength: 3 }), resetState: (m) => m.resetState([0, 1]), step: (m) => m.step(0),
+  },
+};
+
+Disposed('each architecture\'s own methods (forward, predict, generate, stream, beam search, step) name themselves in a TypeError', async () => {
+  for (const [kind, calls] of Object.entries(own)) {
+    const m: any = await kinds[kind as keyof typeof kinds]();
+    for (const call of Object.values(calls)) {
+      const r = call(m);                                   // works before dispose (a stream: its first token)
+      if (r && typeof (r as Iterator<unknown>).next === 'function') (r as Iterator<unknown>).next();
+    }
+    m.dispose();
+    for (const [method, call] of Object.entries(calls)) {
+      throwsWith(() => call(m), TypeError, new RegExp(`^${method}: this model was disposed; its memory has been returned$`));
+    }
+  }
+});
+
+Disposed('a stream made before dispose() ends with a TypeError at its next token', async () => {
+  const m: any = await createModel({ architecture: 'one-to-many', n_y: 5, n_a: 4, startToken: 0, seed: 1 });
+  const tokens = m.stream({ maxLength: 10, stop: null });
+  tokens.next();
+  m.dispose();
+  throwsWith(() => tokens.next(), TypeError, /disposed.*its memory has been returned/);
+});
+
 Disposed('forward, through the memory guard underneath, is a TypeError too', async () => {
   const m = await createRNN({ n_x: 5, n_a: 4, n_y: 5, input: 'tokens', seed: 1 });
   m.dispose();

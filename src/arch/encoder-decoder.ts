@@ -229,6 +229,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   /** Teacher-forced outputs ŷ<t> for each target sequence, and the loss. */
   forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
+    this.live('forward');
     const p = this.prepare('forward', batch);
     const loss = labelled('forward', () => {
       const { h0, c0 } = this.encode(p.source);
@@ -247,6 +248,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Generate the target sequence for one source: greedy (default) or sampled, until the stop
    *  token (softmax; included in the result) or maxLength. */
   generate(x: Sequence<I>, options: EncoderDecoderGenerateOptions<O>): Generated<O> {
+    this.live('generate');
     const where = 'generate';
     const o = this.checkGenerate(where, options, KEYS.generate);
     const source = this.packOne(where, x, 'x');
@@ -266,6 +268,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Generate target sequences for B sources at once: one decoder step per token for the
    *  whole batch (greedy or sampled). */
   generateBatch(x: readonly Sequence<I>[], options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken' | 'prefix'> & Pick<EncoderDecoderGenerateOptions<O>, 'onToken'>): Generated<O>[] {
+    this.live('generateBatch');
     const where = 'generateBatch';
     const o = this.checkGenerate(where, options, KEYS.generateBatch, Array.isArray(x) ? x.length : 1);
     const source = packInputs(where, x, this.config.input, this.config.n_x);
@@ -278,6 +281,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   /** Generate lazily for one source, one decoder step per token (softmax). */
   stream(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: EncoderDecoderGenerateOptions<'softmax'>): Generator<number, void, unknown> {
+    this.live('stream');
     this.needSoftmax('stream');
     const o = this.checkGenerate('stream', options, KEYS.stream, 1, true);
     const source = this.packOne('stream', x, 'x');
@@ -287,6 +291,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
   beamSearch(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: BeamOptions): Hypothesis[] {
+    this.live('beamSearch');
     const where = 'beamSearch';
     this.needSoftmax(where);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
@@ -307,6 +312,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Start decoding a source step by step: encode it and set the decoder's state (no source:
    *  a zero state). Then step() feeds one target step at a time. */
   resetState(source?: Sequence<I>): void {
+    this.live('resetState');
     if (source === undefined) {
       this.stepRows = this.decoder.stream(this.weights, this.decoder.zeroState(1));
       return;
@@ -318,6 +324,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. Needs
    *  resetState(source) first: a decoder step means nothing without the source it decodes. */
   step(y: Label<O>): Float32Array {
+    this.live('step');
     const where = 'step';
     if (!this.stepRows) {
       throw new TypeError(`${where}: no source is encoded yet; call resetState(source) first (or resetState() to decode from a zero state)`);

@@ -48,6 +48,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
 
   /** The answer at every step of every sequence: the most likely class (softmax) or the n_y outputs. */
   predict(x: readonly Sequence<I>[]): Prediction<O>[][] {
+    this.live('predict');
     const { yhat, T, lengths } = this.forward({ x } as Batch<I, O>);
     const n = this.config.n_y;
     return lengths.map((len, b) => toPredictions(yhat.subarray(b * T * n, (b * T + len) * n), len, n, this.config.output));
@@ -56,6 +57,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   /** Advance the stream by one step x<t> and return ŷ<t>, (n_y). The state persists across
    *  calls until resetState(). Equal to forward() over the steps so far; one wasm call. */
   step(x: Step<I>): Float32Array {
+    this.live('step');
     const where = 'step';
     if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);
     const { x: packed } = packSteps(where, [x], this.config.input, this.config.n_x);
@@ -68,6 +70,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
 
   /** Start a new stream: state a<0> (and c<0>), (layers, 1, n_a), default zeros. */
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
+    this.live('resetState');
     const where = 'resetState';
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be { a0?, c0? }, got ${describe(state)}`);
     checkKeys(where, 'state', state, KEYS.state);

@@ -118,6 +118,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** ŷ for each sequence, and the loss if y is given. */
   forward(batch: ManyToOneBatch<I, O>): ManyToOneResult {
+    this.live('forward');
     const p = this.prepare('forward', batch, false);
     const loss = labelled('forward', () => this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false));
     const { hT, cT } = this.stack.finalStates();
@@ -133,6 +134,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** The answer for each sequence: its most likely class (softmax) or its n_y outputs. */
   predict(x: readonly Sequence<I>[]): Prediction<O>[] {
+    this.live('predict');
     const { yhat, B } = this.forward({ x });
     return toPredictions(yhat, B, this.config.n_y, this.config.output);
   }
@@ -150,6 +152,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
    *  state persists across calls until resetState(). Equal to forward() over the steps so far;
    *  one wasm call. */
   step(x: Step<I>): Float32Array {
+    this.live('step');
     const where = 'step';
     if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);
     const { x: packed } = packSteps(where, [x], this.config.input, this.config.n_x);
@@ -162,6 +165,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** Start a new stream: state a<0> (and c<0>), (layers, 1, n_a), default zeros. */
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
+    this.live('resetState');
     const where = 'resetState';
     if (typeof state !== 'object' || state === null) throw new TypeError(`${where}: state must be { a0?, c0? }, got ${describe(state)}`);
     checkKeys(where, 'state', state, KEYS.state);

@@ -166,6 +166,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Teacher-forced outputs ŷ<t> and the loss: inputs [x, y<1..T−1>], targets y<1..T>. */
   forward(batch: OneToManyBatch<O>): SequenceResult {
+    this.live('forward');
     const p = this.prepare('forward', batch);
     const loss = labelled('forward', () => this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, false));
     const { T, B, lens } = p.tf.packed;
@@ -184,6 +185,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Generate one sequence: feed x (and the prefix), then each chosen ŷ<t> as x<t+1>, until
    *  the stop token (softmax, included in the result) or maxLength. */
   generate(options: OneToManyGenerateOptions<O>): Generated<O> {
+    this.live('generate');
     const where = 'generate';
     const o = this.checkGenerate(where, options, KEYS.generateFrom);
     if (this.config.output === 'softmax') {
@@ -205,6 +207,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Generate tokens lazily, one model step per token (softmax). */
   stream(this: OneToMany<'softmax'>, options: OneToManyGenerateOptions<'softmax'>): Generator<number, void, unknown> {
+    this.live('stream');
     this.needSoftmax('stream');
     return this.streamFrom(this.checkGenerate('stream', options, KEYS.streamFrom, 1, true));
   }
@@ -212,6 +215,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Generate `count` sequences at once (one model step per token for all), each from x or
    *  the start token (softmax). */
   generateMany(this: OneToMany<'softmax'>, count: number, options: Omit<OneToManyGenerateOptions<'softmax'>, 'onToken' | 'prefix' | 'a0' | 'c0'>): number[][] {
+    this.live('generateMany');
     const where = 'generateMany';
     this.needSoftmax(where);
     const B = checkLength(where, 'count', count);
@@ -221,6 +225,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Beam search for the most likely sequences (softmax): best first, at most beamWidth. */
   beamSearch(this: OneToMany<'softmax'>, options: BeamOptions & { x?: number }): Hypothesis[] {
+    this.live('beamSearch');
     const where = 'beamSearch';
     this.needSoftmax(where);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
@@ -240,6 +245,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   /** Advance the model by one step from its kept state: feed x<t> (a token id, or a vector
    *  of n_y values) and return ŷ<t>, the distribution of (or the value for) the next step. */
   step(x: Label<O>): Float32Array {
+    this.live('step');
     const where = 'step';
     const first = packLabels(where, [x], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'x');
     this.stepRows ??= this.decoder.stream(this.weights, this.decoder.zeroState(1));
@@ -248,6 +254,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Start a new stream from state a<0> (and c<0>), (layers, 1, n_a); default zeros. */
   resetState(state: { a0?: ArrayLike<number>; c0?: ArrayLike<number> } = {}): void {
+    this.live('resetState');
     if (typeof state === 'object' && state !== null) checkKeys('resetState', 'state', state, KEYS.state);
     this.stepRows = this.decoder.stream(this.weights, this.initialState('resetState', state));
   }

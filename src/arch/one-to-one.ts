@@ -104,6 +104,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** ŷ for each example, and the loss if y is given. */
   forward(batch: OneToOneBatch<I, O>): OneToOneResult {
+    this.live('forward');
     const p = this.prepare('forward', batch, false);
     const loss = labelled('forward', () => this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false));
     const B = p.packed.B;
@@ -114,6 +115,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** The answer for each input: its most likely class (softmax) or its n_y outputs. */
   predict(x: readonly Step<I>[]): Prediction<O>[] {
+    this.live('predict');
     const { yhat, B } = this.forward({ x });
     return toPredictions(yhat, B, this.config.n_y, this.config.output);
   }

@@ -27,7 +27,7 @@ export class Training<TBatch extends Examples = Examples> {
    *  weights or training state. */
   assertIdle(where: string): void {
     if (this.running) {
-      throw new Error(`${where}: a fit() is running on this model; wait for it to finish or stop it with its signal. ` +
+      throw new TypeError(`${where}: a fit() is running on this model; wait for it to finish or stop it with its signal. ` +
         `While it runs, the model can be read, run (forward, evaluate, sampling) and disposed, but not trained or changed`);
     }
   }
