@@ -22,7 +22,7 @@ import { buildLayout, type LayoutSpec } from './layout.js';
 import { describeSizes, layoutCounts } from './limits.js';
 import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
-import { checkBackend, checkChoice, checkKeys, describe, labelled } from './validate.js';
+import { checkBackend, checkChoice, checkKeys, describe, labelled, type NoExtra } from './validate.js';
 import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 import type { Architecture } from './arch/common.js';
 import {
@@ -105,7 +105,7 @@ function plan(where: string, config: ModelConfig): Plan {
 
 /** Create a model of one of the five architectures. Compiles the kernels on first use;
  *  everything after is synchronous. */
-export async function createModel<const C extends ModelConfig>(config: C): Promise<ModelFor<C>> {
+export async function createModel<const C extends ModelConfig>(config: NoExtra<C, Extract<ModelConfig, { architecture: C['architecture'] }>>): Promise<ModelFor<C>> {
   const where = 'createModel';
   const p = plan(where, config);                 // every field is checked before the kernels load
   return withEngine(checkBackend(where, 'backend', config.backend),

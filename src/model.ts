@@ -231,7 +231,7 @@ export interface LoadRNNOptions extends LoadOptions {
 /** A model from a safetensors file written by save(), or by PyTorch's
  *  safetensors.torch.save_file(module.state_dict()) given options.config. The whole file is
  *  checked against the config before the model is built. */
-export async function loadRNN(bytes: Uint8Array, options: LoadRNNOptions = {}): Promise<RNN> {
+export async function loadRNN(bytes: Uint8Array | ArrayBuffer, options: LoadRNNOptions = {}): Promise<RNN> {
   const where = 'loadRNN';
   const o = checkLoadOptions(where, options, KEYS.loadRNN) as LoadRNNOptions;
   const file = decodeModelFile(where, bytes);

@@ -28,7 +28,8 @@ import { readGraph, type Block, type GraphReading, type Layer } from './onnx-gra
 import { decodeOnnx, type OnnxModel } from './onnx-proto.js';
 import type { Floats } from './onnx-values.js';
 import { KEYS } from './keys.js';
-import { checkBoolean, checkInt, checkObject, describe } from './validate.js';
+import { checkBoolean, checkInt, checkObject } from './validate.js';
+import { checkBytes } from './io.js';
 import { GATES } from './layout.js';
 
 /** What an ONNX file does not record about its embedding table. */
@@ -51,12 +52,12 @@ export interface LoadONNXOptions extends ImportOptions {
 /** Read an ONNX file into a model: many-to-many, many-to-one or one-to-one, whichever the
  *  graph computes. Anything in the graph rnn-wasm does not compute exactly is refused, with
  *  an error naming the node. */
-export async function loadONNX(bytes: Uint8Array, options: LoadONNXOptions = {}): Promise<ImportedModel> {
+export async function loadONNX(bytes: Uint8Array | ArrayBuffer, options: LoadONNXOptions = {}): Promise<ImportedModel> {
   const where = 'loadONNX';
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${where}: bytes must be a Uint8Array holding an ONNX file, got ${describe(bytes)}`);
+  const file = checkBytes(where, bytes, 'an ONNX file');
   checkImportOptions(where, options);
   if (options.embedding !== undefined) checkTableOptions(where, options.embedding);
-  const plan = planOf(where, decodeOnnx(where, bytes), options.embedding);
+  const plan = planOf(where, decodeOnnx(where, file), options.embedding);
   return buildImport(where, plan, options);
 }
 

@@ -9,7 +9,9 @@ export function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as ArrayLike<number>).length}`;
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  return typeof v;
+  if (v instanceof ArrayBuffer) return `an ArrayBuffer of ${v.byteLength} bytes`;
+  const name = typeof v === 'object' ? (v as object).constructor?.name : undefined;
+  return name && name !== 'Object' ? `a ${name}` : typeof v;
 }
 
 /** "1 step", "2 steps": a count and its noun, singular or plural. */

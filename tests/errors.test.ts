@@ -40,6 +40,16 @@ Config('a misspelt field is a compile error (npm run typecheck) and a runtime Ty
   m.dispose();
 });
 
+Config('createModel: a misspelt field, or one of another architecture, is a compile error and a runtime TypeError', async () => {
+  // @ts-expect-error: `layer` is no field of a many-to-one config (layers is)
+  await rejectsWith(createModel({ architecture: 'many-to-one', n_x: 1, n_a: 1, n_y: 1, layer: 2 }), TypeError, /^createModel: .*"layer"; did you mean layers\?$/);
+  // @ts-expect-error: startToken belongs to one-to-many
+  await rejectsWith(createModel({ architecture: 'many-to-one', n_x: 1, n_a: 1, n_y: 1, startToken: 0 }), TypeError, /^createModel: .many-to-one. takes no startToken/);
+  const m = await createModel({ architecture: 'one-to-many', n_a: 4, n_y: 3, startToken: 0, seed: 1 });
+  assert.is(m.architecture, 'one-to-many');
+  m.dispose();
+});
+
 Config.run();
 
 // ---
