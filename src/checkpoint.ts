@@ -160,9 +160,7 @@ export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown):
 export function checkCheckpointConfig(where: string, model: Record<string, unknown>, bytes: unknown): void {
   const saved = headerConfig(bytes);
   if (saved === undefined) return;
-  const { seed: _, ...theirs } = saved;
-  const { seed: __, ...mine } = model;
-  const d = firstDifference(mine, theirs, '');
+  const d = configDifference(model, saved);
   if (d) {
     throw new RangeError(`${where}: the checkpoint was saved from a model with another configuration: ${d.path} is ${show(d.theirs)} in the checkpoint, `
       + `${show(d.mine)} in this model (a checkpoint loads into a model created with the config it was saved from)`);
@@ -184,6 +182,15 @@ function headerConfig(bytes: unknown): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The first field at which a model's config and a checkpoint's differ, as far as the
+ *  checkpoint's tensors care: the seed is left out, and a createRNN model (no architecture)
+ *  is the many-to-many model it loads as. */
+export function configDifference(mine: Record<string, unknown>, theirs: Record<string, unknown>):
+    { path: string; mine: unknown; theirs: unknown } | undefined {
+  const same = ({ seed: _, ...c }: Record<string, unknown>) => ({ ...c, architecture: c.architecture ?? 'many-to-many' });
+  return firstDifference(same(mine), same(theirs), '');
 }
 
 /** The first field (as a dotted path) at which two configs differ, descending into objects. */

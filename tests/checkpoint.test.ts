@@ -2,7 +2,7 @@
 // uninterrupted run bit for bit; a bad checkpoint is refused and changes nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRNN, decodeSafetensors, encodeSafetensors, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
+import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
 import { checkSame, echo as echoTask } from './_utils.js';
 
 const echo = (rng: Random, n: number, T = 12, V = 6, D = 2) => echoTask(rng, n, T, V, D);
@@ -180,6 +180,31 @@ Resume('resume needs the same data and batches', async () => {
     assert.match((e as Error).message, /fit: resume needs the data and batches of the run it continues: it had 20 training examples in batches of 4, shuffle true; got 20, 5, shuffle true/);
   }
   m.dispose();
+});
+
+Resume('a createRNN model\'s checkpoint restores into the same model loaded with loadModel (a many-to-many) and continues bit for bit', async () => {
+  const config = { cell: 'gru' as const, n_x: 5, n_a: 6, n_y: 5, input: 'tokens' as const, seed: 3 };
+  const batch = { x: [[1, 2, 3, 4]], y: [[2, 3, 4, 0]] };
+  const m = await createRNN(config);
+  m.trainStep(batch, { optimizer: 'adam', learningRate: 0.01 });
+  const state = m.getTrainingState(), file = m.save();
+  for (const make of [() => loadModel(file), () => createModel({ architecture: 'many-to-many', ...config, seed: 9 })]) {
+    const r: any = await make();
+    r.setTrainingState(state);
+    r.setWeights(m.getWeights());
+    assert.is(r.architecture, 'many-to-many');
+    const a = r.trainStep(batch, { optimizer: 'adam', learningRate: 0.01 });
+    const twin = await createRNN(config);
+    twin.setTrainingState(state);
+    twin.setWeights(m.getWeights());
+    assert.is(a.loss, twin.trainStep(batch, { optimizer: 'adam', learningRate: 0.01 }).loss);
+    checkSame('weights after a step', r.getWeights(), twin.getWeights());
+    r.dispose(); twin.dispose();
+  }
+  // another architecture is still another configuration
+  const other: any = await createModel({ architecture: 'many-to-one', cell: 'gru', n_x: 5, n_a: 6, n_y: 5, input: 'tokens', seed: 3 });
+  assert.throws(() => other.setTrainingState(state), /architecture is "many-to-many" in the checkpoint, "many-to-one" in this model/);
+  other.dispose(); m.dispose();
 });
 
 Resume.run();

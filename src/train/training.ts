@@ -2,7 +2,7 @@
 // its last fit() stands, early stopping's best weights, and the rule that one fit runs at a
 // time. trainStep, fit and evaluate are here; the model behind them is only a Trainable
 // (weights, gradients, forward and backward). Checkpoints save and restore all of it.
-import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
+import { configDifference, decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
 import { Optimizer } from '../optim.js';
 import { KEYS } from '../keys.js';
 import { checkInt, checkObject } from '../validate.js';
@@ -101,12 +101,8 @@ export class Training<TBatch extends Examples = Examples> {
     this.assertIdle(where);
     const m = this.model;
     const s = decodeCheckpoint(where, m.layout, bytes);
-    const mine = m.config();
-    for (const key of new Set([...Object.keys(mine), ...Object.keys(s.config)])) {
-      if (key === 'seed') continue;
-      const a = JSON.stringify(mine[key]), b = JSON.stringify(s.config[key]);
-      if (a !== b) throw new RangeError(`${where}: the checkpoint is for a model with ${key} = ${b}, this model has ${key} = ${a}`);
-    }
+    const d = configDifference(m.config(), s.config);
+    if (d) throw new RangeError(`${where}: the checkpoint is for a model with ${d.path} = ${JSON.stringify(d.theirs)}, this model has ${d.path} = ${JSON.stringify(d.mine)}`);
     const optimizer = s.optimizer && new Optimizer(s.optimizer.config, m.arena, m.layout.trainable);   // allocates
     optimizer?.setState(s.optimizer!);
     this.optimizer?.dispose();
