@@ -37,7 +37,8 @@ export interface GenerateOptions extends SamplingOptions {
   /** Most tokens to generate (the stop token included). */
   maxLength: number;
   /** Tokens fed after the start token to set the state, before generating (priming). They are
-   *  not part of the result. Default none. */
+   *  not part of the result. Default none. A language model (createRNN, many-to-many) has no
+   *  start token: its prefix is required, and its first token is the first input. */
   prefix?: ArrayLike<number>;
   /** Token that ends a sequence (it is included in the result); null: none. Default: the
    *  model's stopToken. */
@@ -57,7 +58,9 @@ export interface BeamOptions {
   /** α in score = Σ log p / length^α: 0 ranks by total log-probability (favours short
    *  sequences), 1 by the mean per token. Default 1. */
   lengthPenalty?: number;
-  /** Tokens fed after the start token before searching. Default none. */
+  /** Tokens fed after the start token before searching. Default none. A language model
+   *  (createRNN, many-to-many) has no start token: its prefix is required, and its first
+   *  token is the first input. */
   prefix?: ArrayLike<number>;
 }
 
