@@ -37,7 +37,8 @@ export interface GenerateOptions extends SamplingOptions {
   /** Most tokens to generate (the stop token included). */
   maxLength: number;
   /** Tokens fed after the start token to set the state, before generating (priming). They are
-   *  not part of the result. Default none. */
+   *  not part of the result. Default none. A language model (createRNN, many-to-many) has no
+   *  start token: its prefix is required, and its first token is the first input. */
   prefix?: ArrayLike<number>;
   /** Token that ends a sequence (it is included in the result); null: none. Default: the
    *  model's stopToken. */
@@ -57,7 +58,9 @@ export interface BeamOptions {
   /** α in score = Σ log p / length^α: 0 ranks by total log-probability (favours short
    *  sequences), 1 by the mean per token. Default 1. */
   lengthPenalty?: number;
-  /** Tokens fed after the start token before searching. Default none. */
+  /** Tokens fed after the start token before searching. Default none. A language model
+   *  (createRNN, many-to-many) has no start token: its prefix is required, and its first
+   *  token is the first input. */
   prefix?: ArrayLike<number>;
 }
 
@@ -137,6 +140,25 @@ export function argmax(p: ArrayLike<number>, offset = 0, n = p.length - offset):
 /** The distribution a sampler draws from: p reshaped by temperature, top-k and top-p, and
  *  normalised (f64, length n). For greedy, all mass on the argmax. */
 export function samplingDistribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset = 0, n = p.length - offset): Float64Array {
+  checkSampler('samplingDistribution', s);
+  return distribution(p, s, offset, n);
+}
+
+/** Refuse a hand-made sampler that would keep no token: resolveSampling's ranges, checked
+ *  where a sampler arrives without it (a sampler that only takes the argmax needs none). */
+function checkSampler(where: string, s: Omit<Sampler, 'rng'>): void {
+  if (s.greedy) return;
+  const check = (name: string, v: unknown, ok: (v: number) => boolean, range: string) => {
+    if (typeof v !== 'number') throw new TypeError(`${where}: ${name} must be ${range}, got ${describe(v)}`);
+    if (!ok(v)) throw new RangeError(`${where}: ${name} must be ${range}, got ${v}`);
+  };
+  check('topK', s.topK, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1');
+  check('temperature', s.temperature, (v) => v > 0 && v < Infinity, 'a number > 0');
+  check('topP', s.topP, (v) => v > 0 && v <= 1, 'a number in (0, 1]');
+}
+
+/** samplingDistribution of a checked sampler. */
+function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: number, n: number): Float64Array {
   const w = new Float64Array(n);
   if (s.greedy) {
     w[argmax(p, offset, n)] = 1;
@@ -173,7 +195,8 @@ export function samplingDistribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng
 /** Choose one token from probabilities p[offset .. offset + n). */
 export function pickToken(p: ArrayLike<number>, s: Sampler, offset = 0, n = p.length - offset): number {
   if (s.greedy) return argmax(p, offset, n);
-  const w = samplingDistribution(p, s, offset, n);
+  checkSampler('pickToken', s);
+  const w = distribution(p, s, offset, n);
   let r = s.rng.uniform();
   for (let i = 0; i < n; i++) {
     r -= w[i];

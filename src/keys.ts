@@ -76,6 +76,8 @@ export const KEYS = {
   streamFrom: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'x', 'a0', 'c0'],
   stream: [...SAMPLING, 'maxLength', 'prefix', 'stop'],
   generateMany: [...SAMPLING, 'maxLength', 'stop', 'x'],
+  /** A language model's generateMany (createRNN, many-to-many): every sequence after one prefix. */
+  generateManyAfter: [...SAMPLING, 'maxLength', 'stop', 'prefix'],
   generateBatch: [...SAMPLING, 'maxLength', 'stop', 'onToken', 'prefix'],
   beamSearch: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix'],
   /** One-to-many's beam search: also the first input. */

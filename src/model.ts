@@ -12,6 +12,8 @@
 // (assembly/dropout.ts) may zero outputs between stacked layers (`dropout`) and the top
 // layer's output before the head (`outputDropout`); inference never drops anything. Token
 // input may go through an embedding table (src/embedding.ts), whose weight the head may share.
+// A language model (token input, softmax output, n_x = n_y, one direction) generates with
+// decode.ts's decoders on batch-1 steppers (stepper.ts), one per generation in progress.
 import type { Region } from './arena.js';
 import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
@@ -23,12 +25,15 @@ import { Network, type GradientOptions, type MetricName, type StatsWanted, type 
 import type { StatSums } from './checkpoint.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
-import { checkLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
-import { checkTokens, generateTokens } from './decode.js';
+import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
+import {
+  beamSearch, checkToken, checkTokens, decodeBatch, generateTokens, resolveSampling,
+  type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type TokenStepper,
+} from './decode.js';
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Head } from './head.js';
-import { Stepper } from './stepper.js';
+import { Stepper, StepperPool } from './stepper.js';
 import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
 } from './embedding.js';
@@ -217,6 +222,24 @@ export interface SampleOptions {
   seed?: number;
 }
 
+/** Options of a language model's generate (RNN, many-to-many): the one-to-many's, but a
+ *  language model has no start or stop token of its own. */
+export interface LMGenerateOptions extends Omit<GenerateOptions, 'prefix' | 'stop'> {
+  /** Tokens fed first to set the state, at least one: prefix[0] is the first input x<1>, and
+   *  the first generated token is chosen from ŷ after the last. Not part of the result. */
+  prefix: ArrayLike<number>;
+  /** Token that ends a sequence (it is included in the result); null: none. Default none. */
+  stop?: number | null;
+}
+
+/** Options of a language model's beam search: the one-to-many's, with the prefix required. */
+export interface LMBeamOptions extends Omit<BeamOptions, 'prefix' | 'stop'> {
+  /** Tokens fed first to set the state, at least one (prefix[0] is the first input). */
+  prefix: ArrayLike<number>;
+  /** Token that ends a hypothesis; null: none (every hypothesis runs to maxLength). Default none. */
+  stop?: number | null;
+}
+
 // --- the model ---
 
 /** Options of loadRNN: where the tensors are in the file, and the config when the file has none. */
@@ -297,8 +320,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   /** The output layer over the top layer's outputs at every step. */
   private readonly head: Head;
   private dropoutWork?: DropoutWork;
-  /** Batch-1 steppers: 'gen' for sample(), 'stream' for a subclass's step() (made on first use). */
-  private steppers: { gen?: Stepper; stream?: Stepper } = {};
+  /** Steppers of generations in progress, one each (made on first use). */
+  private pool?: StepperPool;
+  /** The stepper of a subclass's step() stream (made on first use). */
+  private streamer?: Stepper;
   /** Whether the last forward pass applied dropout before the head. */
   private headDropped = false;
   private last?: LastRun;
@@ -418,9 +443,87 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP: 1, rng };
     const prime = options.prime === undefined ? [0] : checkTokens(where, 'prime', options.prime, c.n_x);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
-    const s = this.stepper('gen');
-    s.reset(1);
-    return s.withPackedWeights(prime.length + length, () => Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler)));
+    return this.generators().use((s) => {
+      s.reset(1);
+      return s.withPackedWeights(prime.length + length, () => Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler)));
+    });
+  }
+
+  // The decoding API of the other generating architectures, for a language model: token input
+  // and softmax output over one vocabulary (n_x = n_y), one direction. A language model has no
+  // start token: the prefix (at least one token) is fed first, prefix[0] as x<1>, and the first
+  // token is chosen from ŷ after the prefix's last. Each generation runs on a stepper of its own.
+
+  /** Generate one sequence after `prefix`: each chosen token is fed back as the next input,
+   *  until the stop token (included in the result) or maxLength. */
+  generate(options: LMGenerateOptions): number[] {
+    this.live('generate');
+    const where = 'generate';
+    const o = this.checkGenerate(where, options, KEYS.generate, 1, false);
+    const onToken = options.onToken;
+    if (onToken !== undefined && typeof onToken !== 'function') {
+      throw new TypeError(`${where}: onToken must be a function (token, index) => void | boolean, got ${describe(onToken)}`);
+    }
+    if (onToken) {
+      // user code runs between tokens: step the weights as they lie, as stream() does
+      const out: number[] = [];
+      for (const token of this.tokens(o)) {
+        out.push(token);
+        if (onToken(token, out.length - 1) === false) break;
+      }
+      return out;
+    }
+    return this.generators().use((s) => {
+      s.reset(1);
+      return s.withPackedWeights(o.prefix.length + o.maxLength,
+        () => Array.from(generateTokens(s, o.prefix[0], o.prefix.slice(1), o.maxLength, o.stop, o.sampler)));
+    });
+  }
+
+  /** generate() lazily: one model step per token taken. maxLength has no upper bound. */
+  stream(options: Omit<LMGenerateOptions, 'onToken'>): Generator<number, void, unknown> {
+    this.live('stream');
+    return this.tokens(this.checkGenerate('stream', options, KEYS.stream, 1, true));
+  }
+
+  /** Generate `count` sequences after the same prefix, in lockstep (one model step per token
+   *  for all); each ends at its own stop token. */
+  generateMany(count: number, options: Omit<LMGenerateOptions, 'onToken'>): number[][] {
+    this.live('generateMany');
+    const where = 'generateMany';
+    this.needLanguageModel(where);
+    const B = checkLength(where, 'count', count);
+    const o = this.checkGenerate(where, options, KEYS.generateManyAfter, B, false);
+    const last = o.prefix[o.prefix.length - 1];
+    return this.generators().use((s) => {
+      s.reset(1, undefined, undefined, B);
+      return s.withPackedWeights(o.prefix.length + o.maxLength, () => {
+        // the prefix but its last token once, then that state for every sequence
+        for (const t of o.prefix.slice(0, -1)) s.feed(t);
+        s.select(new Array<number>(B).fill(0));
+        return decodeBatch(stepperRows(this.config.n_y), s, new Array<number>(B).fill(last), o.maxLength, o.stop, o.sampler);
+      });
+    });
+  }
+
+  /** Beam search for the most likely continuations of `prefix`: best first, at most beamWidth. */
+  beamSearch(options: LMBeamOptions): Hypothesis[] {
+    this.live('beamSearch');
+    const where = 'beamSearch';
+    this.needLanguageModel(where);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(where, 'options', options, KEYS.beamSearch);
+    const V = this.config.n_y;
+    const width = checkBeamWidth(where, options.beamWidth, V);
+    const maxLength = checkLength(where, 'maxLength', options.maxLength);
+    const prefix = this.checkPrefix(where, options.prefix);
+    const stop = options.stop === undefined || options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
+    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
+    return this.generators().use((s) => {
+      s.reset(1, undefined, undefined, width);
+      return s.withPackedWeights(prefix.length + maxLength,
+        () => beamSearch(stepperRows(V), s, prefix[0], prefix.slice(1), width, maxLength, stop, alpha));
+    });
   }
 
   // --- lifetime ---
@@ -436,18 +539,70 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.releaseDropout();
     this.head.release();
     this.stack.release();
-    this.steppers.gen?.release();
-    this.steppers.stream?.release();
+    this.pool?.release();
+    this.streamer?.release();
   }
 
-  /** The batch-1 stepper of this kind, made on first use (one direction only). */
-  protected stepper(kind: 'gen' | 'stream'): Stepper {
-    const head = this.layout.head()!;
-    return this.steppers[kind] ??= new Stepper(this.kernels, this.arena, this.layout, 0, this.stack.config, this.weights,
-      { weight: head.weight, bias: head.bias, output: this.config.output });
+  /** The stepper of a subclass's step() stream, made on first use (one direction only). */
+  protected stepper(): Stepper {
+    return this.streamer ??= this.makeStepper();
   }
 
   // --- internals ---
+
+  /** A batch-1 stepper of the stack and the head. */
+  private makeStepper(): Stepper {
+    const head = this.layout.head()!;
+    return new Stepper(this.kernels, this.arena, this.layout, 0, this.stack.config, this.weights,
+      { weight: head.weight, bias: head.bias, output: this.config.output });
+  }
+
+  /** The pool of generation steppers, made on first use. */
+  private generators(): StepperPool {
+    return this.pool ??= new StepperPool(() => this.makeStepper());
+  }
+
+  /** Token decoding needs a language model: token input, softmax output, n_x = n_y, one direction. */
+  private needLanguageModel(where: string): void {
+    const c = this.config;
+    if (c.input !== 'tokens' || c.output !== 'softmax' || c.n_x !== c.n_y) {
+      throw new TypeError(`${where}: needs input 'tokens' and output 'softmax' with n_x = n_y (a language model), got input '${c.input}', output '${c.output}', n_x = ${c.n_x}, n_y = ${c.n_y}`);
+    }
+    if (c.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot generate one token at a time`);
+  }
+
+  /** The prefix of a language model's generation: at least one token, the first being x<1>. */
+  private checkPrefix(where: string, prefix: unknown): number[] {
+    if (prefix === undefined) {
+      throw new TypeError(`${where}: prefix is required: at least one token, the first of which is the first input (a language model has no start token)`);
+    }
+    const tokens = checkTokens(where, 'prefix', prefix, this.config.n_x);
+    if (tokens.length === 0) throw new RangeError(`${where}: prefix must hold at least one token (the first input), got an empty sequence`);
+    return tokens;
+  }
+
+  /** A language model's generating options, with its keys; `sequences` generated at once, or
+   *  one yielded lazily (stream: no bound on maxLength). Checks everything before any wasm. */
+  private checkGenerate(where: string, options: unknown, keys: readonly string[], sequences: number, lazy: boolean) {
+    this.needLanguageModel(where);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    checkKeys(where, 'options', options, keys);
+    const o = options as Omit<LMGenerateOptions, 'onToken'>, V = this.config.n_y;
+    const maxLength = checkMaxLength(where, o.maxLength, sequences, lazy);
+    const prefix = this.checkPrefix(where, o.prefix);
+    const stop = o.stop === undefined || o.stop === null ? null : checkToken(where, 'stop', o.stop, V);
+    const sampler: Sampler = resolveSampling(where, o, V, this.rng);
+    return { maxLength, prefix, stop, sampler };
+  }
+
+  /** Tokens generated lazily after the prefix, on a stepper of their own (taken at the first
+   *  token, given back when the generation ends or is returned). */
+  private tokens(o: ReturnType<RNN['checkGenerate']>): Generator<number, void, unknown> {
+    return this.generators().stream((s) => {
+      s.reset(1);
+      return generateTokens(s, o.prefix[0], o.prefix.slice(1), o.maxLength, o.stop, o.sampler);
+    });
+  }
 
   /** Validate and pack a batch before any wasm memory is touched. */
   private prepare(where: string, batch: Batch<I, O>, needTargets: boolean) {
@@ -557,6 +712,15 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 }
 
 // --- helpers ---
+
+/** A stepper's rows as decode.ts's TokenStepper: the state is the stepper, advanced in place. */
+function stepperRows(V: number): TokenStepper<Stepper> {
+  return {
+    vocab: V,
+    step: (tokens, s) => { s.feedRows(tokens); return { probs: s.outputsView(), state: s }; },
+    select: (s, rows) => { s.select(rows); return s; },
+  };
+}
 
 function validSteps(p: PackedInput): number {
   return p.lens ? p.lens.reduce((s, n) => s + n, 0) : p.T * p.B;

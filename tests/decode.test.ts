@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   beamSearch, createModel, decodeBatch, pickToken, Random, resolveSampling, samplingDistribution, streamTokens,
-  type TokenStepper,
+  type Sampler, type TokenStepper,
 } from '../dist/index.js';
 import { checkClose } from './_utils.js';
 
@@ -67,6 +67,25 @@ Dist('one range and one message for each of topP, in (0, 1], and temperature, > 
     assert.throws(() => m.generate({ strategy: 'sample', topP, maxLength: 3 }), (e: Error) => e.message === `generate: topP must be a number in (0, 1], got ${topP}`);
   }
   m.dispose();
+});
+
+Dist('a hand-made sampler that would keep no token is refused, naming the field (topK 0 once always drew token 0)', () => {
+  const p = [0.1, 0.6, 0.3];
+  const hand = (o: object) => ({ greedy: false, temperature: 1, topK: 3, topP: 1, rng: new Random(1), ...o });
+  const refused = (fn: () => unknown) => { try { fn(); } catch (e) { return `${(e as Error).constructor.name}: ${(e as Error).message}`; } return 'accepted'; };
+  for (const topK of [0, -2, 1.5, NaN]) {
+    assert.is(refused(() => pickToken(p, hand({ topK }))), `RangeError: pickToken: topK must be an integer ≥ 1, got ${topK}`);
+    assert.is(refused(() => samplingDistribution(p, hand({ topK }))), `RangeError: samplingDistribution: topK must be an integer ≥ 1, got ${topK}`);
+  }
+  assert.is(refused(() => pickToken(p, hand({ topK: '2' }))), 'TypeError: pickToken: topK must be an integer ≥ 1, got "2"');
+  for (const temperature of [0, -1, Infinity]) assert.is(refused(() => pickToken(p, hand({ temperature }))), `RangeError: pickToken: temperature must be a number > 0, got ${temperature}`);
+  for (const topP of [0, 1.5]) assert.is(refused(() => pickToken(p, hand({ topP }))), `RangeError: pickToken: topP must be a number in (0, 1], got ${topP}`);
+  // topK 1 is the argmax whatever the draw; a topK past the vocabulary keeps it all; greedy needs no sampling fields
+  for (let i = 0; i < 20; i++) assert.is(pickToken(p, hand({ topK: 1 })), 1);
+  const drawn = new Set(Array.from({ length: 200 }, () => pickToken(p, hand({ topK: 10, rng: new Random(7) }))));
+  assert.ok(drawn.size === 1, 'one seed, one draw');
+  assert.ok(new Set(Array.from({ length: 200 }, (_, i) => pickToken(p, hand({ topK: 10, rng: new Random(i) })))).size === 3);
+  assert.is(pickToken(p, { greedy: true } as Sampler), 1);
 });
 
 Dist('draws follow the distribution, stay in the top-k / top-p support, and repeat with a seed', () => {

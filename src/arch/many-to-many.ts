@@ -37,7 +37,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   readonly architecture = 'many-to-many' as const;
   /** Tokenizers saved with the model. */
   readonly tokenizers: Readonly<{ x?: Tokenizer; y?: Tokenizer }>;
-  /** Whether the step() stream has started (its state lives in the 'stream' stepper). */
+  /** Whether the step() stream has started (its state lives in the stream's stepper). */
   private streaming = false;
 
   /** Use createModel({ architecture: 'many-to-many', … }). */
@@ -61,7 +61,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
     const where = 'step';
     if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);
     const { x: packed } = packSteps(where, [x], this.config.input, this.config.n_x);
-    const s = this.stepper('stream');
+    const s = this.stepper();
     if (!this.streaming) s.reset(1);
     this.streaming = true;
     s.feedRows(packed);
@@ -79,7 +79,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
     const h = checkState(where, 'a0', state.a0, S, 1, c.n_a);
     const cs = checkState(where, 'c0', state.c0, S, 1, c.n_a);
     if (c.bidirectional) return;
-    this.stepper('stream').reset(1, h, cs);
+    this.stepper().reset(1, h, cs);
     this.streaming = true;
   }
 
