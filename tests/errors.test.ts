@@ -259,7 +259,11 @@ Disposed('the list above is every public method of Network (a new one must be gu
 
 /** Each kind's own methods (generation, prediction, stepping), called as a user would. */
 const own: Record<string, Record<string, (m: any) => unknown>> = {
-  'createRNN (tokens, GRU)': { forward: (m) => m.forward({ x: [[0, 1]] }), sample: (m) => m.sample({ length: 3 }) },
+  'createRNN (tokens, GRU)': {
+    forward: (m) => m.forward({ x: [[0, 1]] }), sample: (m) => m.sample({ length: 3 }), generate: (m) => m.generate({ prefix: [0], maxLength: 3 }),
+    stream: (m) => m.stream({ prefix: [0], maxLength: 3 }), generateMany: (m) => m.generateMany(2, { prefix: [0], maxLength: 3 }),
+    beamSearch: (m) => m.beamSearch({ prefix: [0], beamWidth: 2, maxLength: 3 }),
+  },
   'one-to-one': { forward: (m) => m.forward({ x: [[0, 1]] }), predict: (m) => m.predict([[0, 1]]) },
   'one-to-many': {
     forward: (m) => m.forward({ x: [0], y: [[1, 2]] }), generate: (m) => m.generate({ maxLength: 3 }), stream: (m) => m.stream({ maxLength: 3 }),
