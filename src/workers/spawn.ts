@@ -3,7 +3,8 @@
 // global Worker: onnxruntime-web, for one, defines a global Worker in Node); browsers, and other
 // runtimes with a global Worker, a Web Worker.
 // By default the worker runs the library's embedded script (workers/script.ts, built by
-// scripts/embed-worker.mjs: the worker entry and the kernels bundled into one classic script),
+// scripts/embed-worker.mjs: the worker entry bundled into one classic script, without the
+// kernels, which each worker receives compiled from the calling thread),
 // from a blob: URL in browsers and as evaluated code in Node, so it needs no file, no URL and no
 // bundler configuration. A `url` starts a module worker from that script instead.
 // node:worker_threads is reached through process.getBuiltinModule (or a dynamic import whose
