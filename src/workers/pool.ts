@@ -5,7 +5,7 @@
 // alive; call dispose() to stop them.
 import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Reply, Request } from './protocol.js';
-import { spawnWorker, type WorkerHandle } from './spawn.js';
+import { spawnWorker, startFailureHint, type WorkerHandle } from './spawn.js';
 
 /** Most worker threads one pool, or one fit({ workers }), starts: 64, as the CLI's --workers.
  *  Each worker instantiates the kernels and holds a whole replica of the model before it computes
@@ -74,7 +74,7 @@ export class WorkerPool {
       await started;
     } catch (e) {
       await pool.dispose();
-      throw new Error(`${where}: the workers could not start: ${(e as Error).message}`, { cause: e });
+      throw new Error(`${where}: the workers could not start: ${(e as Error).message}${startFailureHint(url)}`, { cause: e });
     }
     return pool;
   }

@@ -57,6 +57,18 @@ async function webWorker(url: string | undefined, events: WorkerEvents): Promise
   };
 }
 
+/** What to add to the error of workers that did not start. In a browser the embedded script
+ *  runs from a blob: URL, which a Content-Security-Policy refuses unless its worker-src (or,
+ *  without one, script-src) allows blob:; the page then sees only an error event, so the error
+ *  names that likely cause and the remedy. Empty with a `url`, and in Node. */
+export function startFailureHint(url: unknown): string {
+  const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+  if (url !== undefined || inNode || typeof Worker !== 'function') return '';
+  return '. The workers run the embedded script from a blob: URL; the likely cause is a Content-Security-Policy that refuses ' +
+    'blob: workers (blob: missing from its worker-src, or from the script-src it falls back to). Start them from a script of your own instead: createWorkerPool({ size, url }) ' +
+    "with a module worker that does import 'rnn-wasm/worker', then fit(data, { workers: pool })";
+}
+
 /** The parts of node:worker_threads used here. */
 interface NodeThreads {
   Worker: new (script: string | URL, options?: { eval?: boolean }) => NodeWorker;
