@@ -2,6 +2,9 @@
 // The modules are embedded as base64 (src/wasm/modules.ts), compiled once per process and
 // instantiated once per backend; every model of that backend allocates its own regions in
 // the shared instance's memory (see arena.ts). Works in Node, browsers and workers alike.
+// A training worker compiles nothing: the thread that starts it sends the compiled module of
+// the model's build (compiledBuild → adoptBuild), so the embedded worker script carries no
+// kernels (scripts/embed-worker.mjs leaves modules.ts out of it).
 //
 // WebAssembly memory only grows, so the instance is what gives memory back: arenas retain
 // their engine, and when the last one is disposed the instance is dropped and the next model
@@ -9,6 +12,7 @@
 // still referenced keeps no memory reachable; the kernels getEngine() returns stay usable
 // (and keep their instance alive) for as long as the caller holds them.
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
+import { describe } from './validate.js';
 import { modules } from './wasm/modules.js';
 
 /** A kernel build: 'relaxed' (f32x4 with relaxed SIMD's multiply-add, fused where the CPU has
@@ -26,6 +30,11 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(delta: number): number;
 }
+
+/** A compiled kernel build: a WebAssembly.Module, typed as an object so that the published
+ *  declarations need neither the DOM nor the Node libraries. postMessage clones it to workers
+ *  (Node's worker_threads and browsers alike), which instantiate it without compiling. */
+export type CompiledBuild = object;
 
 /** The kernels exported by assembly/index.ts. Pointers are byte offsets into memory. */
 export interface Kernels {
@@ -268,15 +277,37 @@ export function backendOf(kernels: Kernels): Build | undefined {
 /** Compiled modules, kept for the process: instances come and go, the code is compiled once. */
 const compiled = new Map<Build, Promise<WebAssembly.Module>>();
 
-async function instantiate(kind: Build): Promise<Engine> {
+/** The compiled module of a build (compiled on first use), to send to a training worker. */
+export function compiledBuild(kind: Build): Promise<CompiledBuild> {
+  return compile(kind);
+}
+
+/** Take `module`, the compiled `kind` build sent by the thread that started this worker, as
+ *  this thread's: its engines of that build instantiate it. */
+export function adoptBuild(kind: Build, module: unknown): void {
   assertWebAssembly();
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new TypeError(`the kernels of the '${kind}' build must come as a WebAssembly.Module, got ${describe(module)}`);
+  }
+  compiled.set(kind, Promise.resolve(module));
+}
+
+function compile(kind: Build): Promise<WebAssembly.Module> {
   let module = compiled.get(kind);
   if (!module) {
-    module = WebAssembly.compile(decodeBase64(modules[kind === 'simd' ? 'release' : kind].base64));
+    // the embedded worker script has no modules (scripts/embed-worker.mjs): its kernels come with 'init'
+    const source = (modules as Partial<typeof modules>)[kind === 'simd' ? 'release' : kind];
+    if (!source) return Promise.reject(new Error(`the kernels of the '${kind}' build are not in this script; a training worker gets them from the thread that started it`));
+    module = WebAssembly.compile(decodeBase64(source.base64));
     compiled.set(kind, module);
     module.catch(() => compiled.delete(kind));
   }
-  const { exports } = await instantiateWithLoader<Record<string, unknown>>(await module, {});
+  return module;
+}
+
+async function instantiate(kind: Build): Promise<Engine> {
+  assertWebAssembly();
+  const { exports } = await instantiateWithLoader<Record<string, unknown>>(await compile(kind), {});
   const engine: Engine = { backend: kind, kernels: exports as unknown as Kernels };
   // the models' handle on the instance: a plain copy of its exports, emptied on release
   const life: Life = { engine, models: { ...exports } as unknown as Kernels, users: 0, released: false };

@@ -3,7 +3,8 @@
 // over workers matches one thread within the stated tolerance and is bit-identical run to run;
 // checkpoints, abort and resume, the non-finite guard, callbacks, validation and metrics keep
 // working; a worker that throws or dies gives a clear error and leaves the model as it was
-// after its last step; pools are reused, refused while busy, and never keep Node alive.
+// after its last step; pools are reused, refused while busy, and never keep Node alive; the
+// embedded worker takes its kernels compiled from the calling thread.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
+import { compiledBuild } from '../dist/wasm.js';
 import { checkClose, checkSame, rejectsWith, uniforms } from './_utils.js';
 
 // The stated tolerance. The gradient over workers is the batch's gradient up to the rounding of
@@ -311,6 +313,38 @@ Packaged('bundled into one file by esbuild, the library still starts its workers
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+Packaged('the embedded worker builds its replica on the compiled build the calling thread sends, and says so when none comes', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const { workerScript } = await import(join(__dirname, '..', 'dist', 'workers', 'script.js')) as { workerScript: string };
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 2, seed: 1, backend: 'scalar' });
+  const worker = new Worker(workerScript, { eval: true });
+  const replies: any[] = [];
+  const next = () => new Promise<any>((resolve) => worker.once('message', resolve));
+  try {
+    replies.push(await next());                                  // hello
+    const file = m.save();
+    for (const kernels of [undefined, new Uint8Array(3)]) {
+      worker.postMessage({ type: 'init', file, backend: 'scalar', kernels });
+      replies.push(await next());
+    }
+    worker.postMessage({ type: 'init', file, backend: 'scalar', kernels: await compiledBuild('scalar') });
+    replies.push(await next());
+  } finally {
+    await worker.terminate();
+    m.dispose();
+  }
+  assert.equal(replies.map((r) => r.type), ['hello', 'error', 'error', 'ready']);
+  assert.is(replies[1].message, "the kernels of the 'scalar' build must come as a WebAssembly.Module, got undefined");
+  assert.is(replies[2].message, "the kernels of the 'scalar' build must come as a WebAssembly.Module, got a Uint8Array of length 3");
+});
+
+Packaged('a message a worker cannot be sent (one postMessage cannot clone) fails the pool with the reason', async () => {
+  const pool = await createWorkerPool({ size: 2 });
+  const request = { type: 'next', buffer: new Float32Array(1), unclonable: Symbol('not cloneable') } as never;
+  await rejectsWith(pool.request(1, request), Error, /^worker 2 of 2 could not be sent its 'next' message \(.*could not be cloned.*\)$/);
+  assert.ok(pool.isDisposed, 'the pool closed');
 });
 
 Packaged.run();

@@ -4,7 +4,9 @@
 // (one thread and 2 workers alike), 2 workers equal one thread within the stated tolerance,
 // repeat bit for bit, resume bit for bit after an abort, and a worker that fails gives a clear
 // error, keeps the last step's weights, and resumes to the uninterrupted run. And the library
-// bundled by esbuild into one file for a page still starts its workers.
+// bundled by esbuild into one file for a page still starts its workers; in a page whose
+// Content-Security-Policy refuses blob: workers, the error names that cause and the remedy, a
+// worker script of the page's own (bundled, importing 'rnn-wasm/worker') trains as Node does.
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +91,48 @@ browserTest('workers_browser.test.ts', 'bundled by esbuild for the browser, the 
     assert.ok(result.ok, `in the browser: ${result.error}\n${problems.join('\n')}`);
     checkSame('the bundled page vs Node', result.weights, node);
     assert.equal(problems, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+browserTest('workers_browser.test.ts', 'a page whose Content-Security-Policy refuses blob: workers: the error says why and what to do, and a worker script of the page\'s own trains as Node does', async () => {
+  const node = await new Function('createRNN', `return (async () => { ${bundledRun} return weights; })();`)(rnnWasm.createRNN) as number[];
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-page-csp-'));
+  try {
+    const entry = join(dir, 'entry.js');
+    writeFileSync(entry, `
+      import { createRNN, createWorkerPool } from ${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))};
+      const failure = async (start) => { try { await start(); return 'started'; } catch (e) { return e.message; } };
+      try {
+        const pool = await failure(() => createWorkerPool({ size: 2 }));
+        const probe = await createRNN({ n_x: 3, n_a: 4, n_y: 2, backend: 'simd' });
+        const fit = await failure(() => probe.fit({ x: [[[0, 0, 0]]], y: [[0, 1]] }, { workers: 2 }));
+        const own = await createWorkerPool({ size: 2, url: new URL('./worker.js', location.href).href });
+        ${bundledRun.replace('workers: 2', 'workers: own')}
+        window.__result = { ok: true, pool, fit, weights };
+      } catch (e) {
+        window.__result = { ok: false, error: String(e && e.stack || e) };
+      }
+    `);
+    const options = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'silent' } as const;
+    buildSync({ ...options, entryPoints: [entry], outfile: join(dir, 'bundle.js') });
+    // the page's own worker: 'rnn-wasm/worker' bundled, as a page's build would
+    writeFileSync(join(dir, 'worker-entry.js'), `import ${JSON.stringify(join(__dirname, '..', 'dist', 'workers', 'entry.js'))};`);
+    buildSync({ ...options, entryPoints: [join(dir, 'worker-entry.js')], outfile: join(dir, 'worker.js') });
+    // scripts and workers from this origin only ('wasm-unsafe-eval' lets the kernels compile)
+    const csp = "default-src 'self'; img-src data:; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+    writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">` +
+      '<link rel="icon" href="data:,"><script type="module" src="./bundle.js"></script>');
+    const { result, problems } = await runPage('csp/index.html', 60_000, [{ prefix: '/csp/', dir }]);
+    assert.ok(result.ok, `in the browser: ${result.error}\n${problems.join('\n')}`);
+    const hint = ' The workers run the embedded script from a blob: URL; the likely cause is a Content-Security-Policy that refuses ' +
+      'blob: workers \\(blob: missing from its worker-src, or from the script-src it falls back to\\)\\. Start them from a script of your own instead: createWorkerPool\\(\\{ size, url \\}\\) ' +
+      "with a module worker that does import 'rnn-wasm/worker', then fit\\(data, \\{ workers: pool \\}\\)$";
+    assert.match(result.pool, new RegExp(`^createWorkerPool: the workers could not start: worker [12] of 2 .*\\.${hint}`));
+    assert.match(result.fit, new RegExp(`^fit: the workers could not start: worker [12] of 2 .*\\.${hint}`));
+    checkSame('the page\'s own workers vs Node', result.weights, node);
+    assert.equal(problems.filter((p) => !/^console: Creating a worker from 'blob:.* violates .*Content Security Policy/.test(p)), [], 'no errors but the refused workers');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,12 +2,14 @@
 // shards it is sent (protocol.ts). It runs in a Web Worker or a node:worker_threads Worker;
 // imported anywhere else (a page, Node's main thread) it does nothing. This file is what
 // 'rnn-wasm/worker' exports for custom worker scripts, and what scripts/embed-worker.mjs
-// bundles into the embedded script.
+// bundles into the embedded script. Either way the kernels come from the calling thread, compiled,
+// with the model's file: the replica runs the model's build, and the script needs no wasm.
 import { loadModel } from '../architectures.js';
 import type { Network } from '../network.js';
 import { localWindows, type GradientWindow } from '../train/step.js';
 import { trainableOf, type Trainable } from '../train/trainable.js';
 import type { Examples } from '../train/types.js';
+import { adoptBuild } from '../wasm.js';
 import { layoutKey, type Reply, type Request } from './protocol.js';
 import { nodeWorkerThreads } from './spawn.js';
 
@@ -70,6 +72,7 @@ function serve(port: Port): void {
       case 'init': {
         replica?.model.dispose();
         replica = undefined;
+        adoptBuild(request.backend, request.kernels);
         const model = await loadModel(request.file, { backend: request.backend }) as unknown as Network;
         replica = { model, t: trainableOf(model) };
         port.post({ type: 'ready', layout: layoutKey(model.layout.entries) });

@@ -5,10 +5,10 @@
 // alive; call dispose() to stop them.
 import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Reply, Request } from './protocol.js';
-import { spawnWorker, type WorkerHandle } from './spawn.js';
+import { spawnWorker, startFailureHint, type WorkerHandle } from './spawn.js';
 
 /** Most worker threads one pool, or one fit({ workers }), starts: 64, as the CLI's --workers.
- *  Each worker compiles the kernels and holds a whole replica of the model before it computes
+ *  Each worker instantiates the kernels and holds a whole replica of the model before it computes
  *  anything (32 workers took about 5 s and 500 MB to start for a one-example fit), and a batch
  *  is cut into one shard per worker, so past the cores of the machine (and the examples of a
  *  batch) more workers only add that cost. The limit is a constant, not the machine's core count: results
@@ -74,7 +74,7 @@ export class WorkerPool {
       await started;
     } catch (e) {
       await pool.dispose();
-      throw new Error(`${where}: the workers could not start: ${(e as Error).message}`, { cause: e });
+      throw new Error(`${where}: the workers could not start: ${(e as Error).message}${startFailureHint(url)}`, { cause: e });
     }
     return pool;
   }
@@ -95,13 +95,18 @@ export class WorkerPool {
     if (this.user === user) this.user = undefined;
   }
 
-  /** Send one request to worker k and wait for its reply. */
+  /** Send one request to worker k and wait for its reply. A message that cannot be sent (one
+   *  postMessage cannot clone) fails the pool as a failed worker does. */
   request(k: number, message: Request, transfer: ArrayBuffer[] = []): Promise<Reply> {
     if (this.closed) return Promise.reject(this.closed);
     return new Promise<Reply>((resolve, reject) => {
       this.pending[k] = { resolve, reject };
       this.workers[k].hold(true);
-      this.workers[k].post(message, transfer);
+      try {
+        this.workers[k].post(message, transfer);
+      } catch (e) {
+        this.fail(k, `could not be sent its '${message.type}' message (${(e as Error)?.message ?? e})`);
+      }
     });
   }
 

@@ -3,16 +3,17 @@
 // transferable (never copied by postMessage, never shared): weights go out in it, gradients
 // come back in it. Nothing here needs SharedArrayBuffer or cross-origin isolation.
 //
-//   init  (model file)                 → ready (the replica's layout)
+//   init  (model file, compiled build) → ready (the replica's layout)
 //   step  (shard, weights, generator)  → window (gradients of the first window) | error
 //   next  (weights, tbptt only)        → window (the next window)  | done
 import type { StatSums } from '../checkpoint.js';
 import type { Examples } from '../train/types.js';
-import type { Build } from '../wasm.js';
+import type { Build, CompiledBuild } from '../wasm.js';
 
 export type Request =
-  /** Build the replica from the model's file, on the model's kernel build. */
-  | { type: 'init'; file: Uint8Array; backend: Build }
+  /** Build the replica from the model's file, on the model's kernel build: `kernels` is that
+   *  build compiled (a WebAssembly.Module), which the worker instantiates; its script carries none. */
+  | { type: 'init'; file: Uint8Array; backend: Build; kernels: CompiledBuild }
   /** Start a batch's shard: set the weights and the generator, compute the first window. */
   | { type: 'step'; where: string; batch: Examples; buffer: Float32Array; rng: number[]; tbptt?: number; accuracy: boolean }
   /** With truncated BPTT: set the updated weights, compute the next window. */

@@ -20,6 +20,7 @@ import { addSums, zeroSums } from '../train/metrics.js';
 import type { GradientWindow } from '../train/step.js';
 import type { Trainable } from '../train/trainable.js';
 import type { Examples, StatsWanted } from '../train/types.js';
+import { compiledBuild } from '../wasm.js';
 import { layoutKey, type Reply } from './protocol.js';
 import { WorkerPool } from './pool.js';
 
@@ -96,12 +97,15 @@ export class Replicas<TBatch extends Examples = Examples> {
     return this.model.reduction() === 'mean' ? (total.terms > 0 ? total.lossSum / total.terms : 0) : total.lossSum;
   }
 
-  /** Build every replica from the model's file and check it has the model's layout. */
+  /** Build every replica from the model's file, on the model's compiled build (the workers
+   *  carry no kernels), and check it has the model's layout. */
   private async init(where: string): Promise<void> {
     const file = this.model.save();
+    const { backend } = this.model;
+    const kernels = await compiledBuild(backend);
     const expected = layoutKey(this.model.layout.entries);
     const replies = await Promise.all(Array.from({ length: this.pool.size }, (_, k) =>
-      this.pool.request(k, { type: 'init', file, backend: this.model.backend })))
+      this.pool.request(k, { type: 'init', file, backend, kernels })))
       .catch((e: Error) => { throw new Error(`${where}: ${e.message} while building the model's replicas; the worker pool is closed`, { cause: e }); });
     for (const r of replies) {
       if (r.type === 'error') throw new TypeError(`${where}: a worker could not rebuild this model from its file: ${r.message}`);

@@ -1,3 +1,4 @@
-// The embedded training worker: the worker entry (entry.ts) and the kernels bundled into one
-// classic script by scripts/embed-worker.mjs, which writes dist/workers/script.js after tsc.
+// The embedded training worker: the worker entry (entry.ts) bundled into one classic script,
+// without the kernels (each worker gets them compiled in its 'init' message), by
+// scripts/embed-worker.mjs, which writes dist/workers/script.js after tsc.
 export declare const workerScript: string;

@@ -3,7 +3,8 @@
 // global Worker: onnxruntime-web, for one, defines a global Worker in Node); browsers, and other
 // runtimes with a global Worker, a Web Worker.
 // By default the worker runs the library's embedded script (workers/script.ts, built by
-// scripts/embed-worker.mjs: the worker entry and the kernels bundled into one classic script),
+// scripts/embed-worker.mjs: the worker entry bundled into one classic script, without the
+// kernels, which each worker receives compiled from the calling thread),
 // from a blob: URL in browsers and as evaluated code in Node, so it needs no file, no URL and no
 // bundler configuration. A `url` starts a module worker from that script instead.
 // node:worker_threads is reached through process.getBuiltinModule (or a dynamic import whose
@@ -54,6 +55,18 @@ async function webWorker(url: string | undefined, events: WorkerEvents): Promise
     hold: () => {},
     terminate: async () => worker.terminate(),
   };
+}
+
+/** What to add to the error of workers that did not start. In a browser the embedded script
+ *  runs from a blob: URL, which a Content-Security-Policy refuses unless its worker-src (or,
+ *  without one, script-src) allows blob:; the page then sees only an error event, so the error
+ *  names that likely cause and the remedy. Empty with a `url`, and in Node. */
+export function startFailureHint(url: unknown): string {
+  const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+  if (url !== undefined || inNode || typeof Worker !== 'function') return '';
+  return '. The workers run the embedded script from a blob: URL; the likely cause is a Content-Security-Policy that refuses ' +
+    'blob: workers (blob: missing from its worker-src, or from the script-src it falls back to). Start them from a script of your own instead: createWorkerPool({ size, url }) ' +
+    "with a module worker that does import 'rnn-wasm/worker', then fit(data, { workers: pool })";
 }
 
 /** The parts of node:worker_threads used here. */
