@@ -127,10 +127,23 @@ export interface LoadModelOptions<A extends Architecture = Architecture> {
  *  every tensor's name, shape and values — is checked before the model is built. */
 export async function loadModel<A extends Architecture = Architecture>(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
   const where = 'loadModel';
+  return loadModelAs(where, bytes, checkLoadModelOptions(where, options, KEYS.loadModel)) as Promise<ModelOf[A]>;
+}
+
+/** loadModel's options, checked: an object with no keys but `keys`, a backend and maybe an
+ *  architecture. `where` names the function called (loadModel, loadFromIndexedDB, …). */
+export function checkLoadModelOptions(where: string, options: unknown, keys: readonly string[]): { backend: Backend; architecture?: Architecture } {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-  checkKeys(where, 'options', options, KEYS.loadModel);
-  const backend = checkBackend(where, 'options.backend', options.backend);
-  const wanted = options.architecture === undefined ? undefined : checkChoice(where, 'options.architecture', options.architecture, ARCHITECTURES);
+  checkKeys(where, 'options', options, keys);
+  const o = options as LoadModelOptions;
+  const backend = checkBackend(where, 'options.backend', o.backend);
+  return { backend, architecture: o.architecture === undefined ? undefined : checkChoice(where, 'options.architecture', o.architecture, ARCHITECTURES) };
+}
+
+/** loadModel of bytes from elsewhere (IndexedDB, a Blob), with options already checked: every
+ *  error names `where`, the function the user called. */
+export async function loadModelAs(where: string, bytes: unknown, options: { backend: Backend; architecture?: Architecture }): Promise<Model> {
+  const { backend, architecture: wanted } = options;
   const file = decodeModelFile(where, bytes);
   const saved = configFromFile(where, file);
   if (saved === undefined) {
@@ -149,7 +162,7 @@ export async function loadModel<A extends Architecture = Architecture>(bytes: Ui
   const match = matchTensors(where, buildLayout(p.layout), file);
   const model = await withEngine(backend, (engine) => labelled(where, () => p.make(engine.kernels, engine.backend)));
   model.setWeights(applyTensors(match, model.getWeights()));
-  return model as ModelOf[A];
+  return model;
 }
 
 /** The tokenizers a file's config carries, rebuilt (each checked by its own constructor). */
