@@ -15,12 +15,11 @@
 // loadModel rebuilds any of them, tokenizers included, from a file written by save(), after
 // checking the whole file against its config.
 
-import type { InputKind, OutputKind } from './data.js';
 import { applyTensors, checkTensorCount, configFromFile, decodeModelFile, matchTensors } from './io.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type LayoutSpec } from './layout.js';
 import { describeSizes, layoutCounts } from './limits.js';
-import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
+import { resolveConfig, rnnLayout, type InputOf, type OutputOf, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkBackend, checkChoice, checkKeys, describe, labelled, type NoExtra } from './validate.js';
 import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
@@ -39,9 +38,6 @@ export type ModelConfig = OneToOneConfig | OneToManyConfig | ManyToOneConfig | M
 
 /** Any architecture's model: narrow with `model.architecture`. */
 export type Model = OneToOne | OneToMany | ManyToOne | ManyToMany | EncoderDecoder;
-
-type InputOf<C> = C extends { input: infer I extends InputKind } ? I : 'dense';
-type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softmax';
 
 /** The model createModel returns for a config type. */
 export type ModelFor<C extends ModelConfig> =

@@ -3,7 +3,7 @@
 /// <reference lib="esnext.disposable" preserve="true" />
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
-  RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions,
+  RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LoadRNNOptions, InputOf, OutputOf,
 } from './model.js';
 export { Network } from './network.js';
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
