@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN } from '../dist/index.js';
 import type {
+  AttentionKind, EvaluateOptions, MetricName, SafetensorsErrorCode, StepSchedule, ScheduleConfig, TokenEmbeddingConfig,
   EncoderDecoder, InputKind, InputOf, ManyToMany, ManyToOne, ManyToOneConfig, Model, ModelConfig, ModelFor, OneToMany, OneToOne,
   OneToManyConfig, OutputKind, OutputOf, RNN, RNNConfig,
 } from '../dist/index.js';
@@ -144,3 +145,22 @@ Defaults('a misspelt field is still a compile error, in a literal or a variable'
 });
 
 Defaults.run();
+
+// ---
+const Exports = suite('types a caller needs are exported');
+
+Exports('the kinds and options of public configs and methods', async () => {
+  same<AttentionKind, 'none' | 'dot' | 'general'>(true);
+  same<EvaluateOptions, { batchSize?: number; metrics?: readonly MetricName[] }>(true);
+  const m = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const options: EvaluateOptions = { batchSize: 1, metrics: ['accuracy'] };
+  assert.type(m.evaluate({ x: [[[0, 1]]], y: [1] }, options).accuracy, 'number');
+  m.dispose();
+  const step: StepSchedule = { type: 'step', stepSize: 10 };
+  const schedule: ScheduleConfig = step;
+  const embedding: TokenEmbeddingConfig = { embedding: 8, tieWeights: false };
+  const code: SafetensorsErrorCode | undefined = undefined;
+  assert.ok(schedule && embedding && code === undefined);
+});
+
+Exports.run();
