@@ -15,12 +15,11 @@
 // loadModel rebuilds any of them, tokenizers included, from a file written by save(), after
 // checking the whole file against its config.
 
-import type { InputKind, OutputKind } from './data.js';
 import { applyTensors, checkTensorCount, configFromFile, decodeModelFile, matchTensors } from './io.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type LayoutSpec } from './layout.js';
 import { describeSizes, layoutCounts } from './limits.js';
-import { resolveConfig, rnnLayout, type RNNConfig } from './model.js';
+import { resolveConfig, rnnLayout, type InputOf, type OutputOf, type RNNConfig } from './model.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { checkBackend, checkChoice, checkKeys, describe, labelled, type NoExtra } from './validate.js';
 import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
@@ -39,9 +38,6 @@ export type ModelConfig = OneToOneConfig | OneToManyConfig | ManyToOneConfig | M
 
 /** Any architecture's model: narrow with `model.architecture`. */
 export type Model = OneToOne | OneToMany | ManyToOne | ManyToMany | EncoderDecoder;
-
-type InputOf<C> = C extends { input: infer I extends InputKind } ? I : 'dense';
-type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softmax';
 
 /** The model createModel returns for a config type. */
 export type ModelFor<C extends ModelConfig> =
@@ -127,10 +123,23 @@ export interface LoadModelOptions<A extends Architecture = Architecture> {
  *  every tensor's name, shape and values — is checked before the model is built. */
 export async function loadModel<A extends Architecture = Architecture>(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
   const where = 'loadModel';
+  return loadModelAs(where, bytes, checkLoadModelOptions(where, options, KEYS.loadModel)) as Promise<ModelOf[A]>;
+}
+
+/** loadModel's options, checked: an object with no keys but `keys`, a backend and maybe an
+ *  architecture. `where` names the function called (loadModel, loadFromIndexedDB, …). */
+export function checkLoadModelOptions(where: string, options: unknown, keys: readonly string[]): { backend: Backend; architecture?: Architecture } {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-  checkKeys(where, 'options', options, KEYS.loadModel);
-  const backend = checkBackend(where, 'options.backend', options.backend);
-  const wanted = options.architecture === undefined ? undefined : checkChoice(where, 'options.architecture', options.architecture, ARCHITECTURES);
+  checkKeys(where, 'options', options, keys);
+  const o = options as LoadModelOptions;
+  const backend = checkBackend(where, 'options.backend', o.backend);
+  return { backend, architecture: o.architecture === undefined ? undefined : checkChoice(where, 'options.architecture', o.architecture, ARCHITECTURES) };
+}
+
+/** loadModel of bytes from elsewhere (IndexedDB, a Blob), with options already checked: every
+ *  error names `where`, the function the user called. */
+export async function loadModelAs(where: string, bytes: unknown, options: { backend: Backend; architecture?: Architecture }): Promise<Model> {
+  const { backend, architecture: wanted } = options;
   const file = decodeModelFile(where, bytes);
   const saved = configFromFile(where, file);
   if (saved === undefined) {
@@ -149,7 +158,7 @@ export async function loadModel<A extends Architecture = Architecture>(bytes: Ui
   const match = matchTensors(where, buildLayout(p.layout), file);
   const model = await withEngine(backend, (engine) => labelled(where, () => p.make(engine.kernels, engine.backend)));
   model.setWeights(applyTensors(match, model.getWeights()));
-  return model as ModelOf[A];
+  return model;
 }
 
 /** The tokenizers a file's config carries, rebuilt (each checked by its own constructor). */

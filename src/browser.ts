@@ -10,10 +10,11 @@
 // Nothing here runs at import time, and nothing in the declarations needs the DOM library:
 // IndexedDB, Blob and document are looked up when a function is called, with an error that
 // says what is missing (Node has no IndexedDB: there, rnn-wasm/node saves files).
-import { loadModel, type LoadModelOptions, type ModelOf } from './architectures.js';
+import { checkLoadModelOptions, loadModelAs, type LoadModelOptions, type ModelOf } from './architectures.js';
 import type { Architecture } from './arch/common.js';
+import { KEYS } from './keys.js';
 import { Network } from './network.js';
-import { describe } from './validate.js';
+import { checkKeys, describe } from './validate.js';
 
 /** What listSaved() reports of a saved model. */
 export interface SavedModelInfo {
@@ -52,6 +53,9 @@ const DEFAULT_DATABASE = 'rnn-wasm';
 const FILES = 'files';
 const INFO = 'info';
 const MIME = 'application/octet-stream';
+/** The options each function takes: where in IndexedDB, and for loadFromIndexedDB loadModel's. */
+const IDB_KEYS = ['database'] as const;
+const LOAD_KEYS = [...KEYS.loadModel, ...IDB_KEYS] as const;
 
 /** Save a model in IndexedDB under `name`, replacing any model saved under that name. */
 export async function saveToIndexedDB(model: Network, name: string, options: IndexedDBOptions = {}): Promise<SavedModelInfo> {
@@ -81,7 +85,8 @@ export async function loadFromIndexedDB<A extends Architecture = Architecture>(
   name: string, options: IndexedDBOptions & LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
   const where = 'loadFromIndexedDB';
   checkName(where, name);
-  const db = await open(where, options);
+  const load = checkLoadModelOptions(where, options, LOAD_KEYS);
+  const db = await open(where, options, LOAD_KEYS);
   let bytes: unknown;
   try {
     bytes = await inTransaction(db, 'readonly', (files) => files.get(name));
@@ -92,7 +97,10 @@ export async function loadFromIndexedDB<A extends Architecture = Architecture>(
     const names = (await listSaved(options)).map((s) => JSON.stringify(s.name));
     throw new RangeError(`${where}: no model is saved under ${JSON.stringify(name)}; saved: ${names.length ? names.join(', ') : 'none'}`);
   }
-  return loadModel(bytes as Uint8Array, { backend: options.backend, architecture: options.architecture });
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`${where}: the entry saved under ${JSON.stringify(name)} is not a model file (a Uint8Array), got ${describe(bytes)}`);
+  }
+  return loadModelAs(where, bytes, load) as Promise<ModelOf[A]>;
 }
 
 /** Every saved model, by name, without reading the model files. */
@@ -155,10 +163,12 @@ export function downloadModel(model: Network | Uint8Array, filename = 'model.saf
 
 /** A model from a Blob or File holding a model file (an upload, a fetch response's blob()). */
 export async function loadFromBlob<A extends Architecture = Architecture>(blob: BlobLike, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
+  const where = 'loadFromBlob';
   if (typeof blob !== 'object' || blob === null || typeof (blob as BlobLike).arrayBuffer !== 'function') {
-    throw new TypeError(`loadFromBlob: blob must be a Blob or File, got ${describe(blob)}`);
+    throw new TypeError(`${where}: blob must be a Blob or File, got ${describe(blob)}`);
   }
-  return loadModel(new Uint8Array(await blob.arrayBuffer()), options);
+  const load = checkLoadModelOptions(where, options, KEYS.loadModel);
+  return loadModelAs(where, new Uint8Array(await blob.arrayBuffer()), load) as Promise<ModelOf[A]>;
 }
 
 // --- checks ---
@@ -183,8 +193,9 @@ function checkName(where: string, name: unknown): asserts name is string {
 
 // --- IndexedDB, as promises ---
 
-function open(where: string, options: IndexedDBOptions): Promise<IDBDatabase> {
+function open(where: string, options: IndexedDBOptions, keys: readonly string[] = IDB_KEYS): Promise<IDBDatabase> {
   if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  checkKeys(where, 'options', options, keys);
   const database = options.database ?? DEFAULT_DATABASE;
   if (typeof database !== 'string' || database === '') throw new TypeError(`${where}: options.database must be a non-empty string, got ${describe(database)}`);
   const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;

@@ -4,8 +4,12 @@
 export { createRNN, loadRNN, RNN } from './model.js';
 export type {
   RNNConfig, ResolvedConfig, Batch, LabeledBatch, ForwardResult, Gradients, SampleOptions, LMGenerateOptions, LMBeamOptions, LoadRNNOptions,
+  InputOf, OutputOf,
 } from './model.js';
 export { Network } from './network.js';
+/** evaluate()'s options: `batchSize` (examples per batch, default 32) and `metrics` (reported
+ *  besides the loss). */
+export type EvaluateOptions = NonNullable<Parameters<import('./network.js').Network['evaluate']>[1]>;
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
 export type { AbortSignalLike } from './train/types.js';
 export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
@@ -15,17 +19,22 @@ export { bucketBatches } from './train/buckets.js';
 export { languageModelBatches, linesOf, tokenIdsOf, tokenWindows, wordChunksOf, wordsOf } from './text.js';
 export type { TextChunks, WindowOptions, LanguageModelBatchOptions } from './text.js';
 // Embedding layers: their config types.
-export type { EmbeddingConfig, EmbeddingOptions, ResolvedEmbedding } from './embedding.js';
+export type {
+  EmbeddingConfig, EmbeddingOptions, ResolvedEmbedding, TokenEmbeddingConfig, ResolvedTokenEmbedding,
+} from './embedding.js';
 // Data-parallel training over worker threads: fit(data, { workers: 2 | pool }).
 export { createWorkerPool, WorkerPool, type WorkerPoolOptions } from './workers/pool.js';
 export { learningRateAt, resolveSchedule } from './schedule.js';
-export type { ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup } from './schedule.js';
+export type {
+  ScheduleName, ScheduleConfig, ResolvedSchedule, Warmup,
+  ConstantSchedule, StepSchedule, MultiStepSchedule, ExponentialSchedule, CosineSchedule, LinearSchedule,
+} from './schedule.js';
 export type { InputKind, OutputKind, Sequence, Targets, TokenSequence, DenseSequence, DenseTargets } from './data.js';
 export type { OptimizerName, OptimizerConfig, SGDConfig, AdamConfig, RMSPropConfig, AdagradConfig } from './optim.js';
-export type { Layout, TensorEntry, CellKind } from './layout.js';
+export type { Layout, TensorEntry, TensorRole, CellParams, CellKind } from './layout.js';
 export type { LoadOptions } from './io.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError } from './safetensors.js';
-export type { SafetensorsTensor, DecodedSafetensors } from './safetensors.js';
+export type { SafetensorsTensor, DecodedSafetensors, SafetensorsErrorCode } from './safetensors.js';
 export { relaxedSimdSupported, simdSupported, type Backend, type Build } from './wasm.js';
 export { Random } from './random.js';
 // What fits: the most parameters a model holds, and the bounds on generated sequences.
@@ -47,6 +56,7 @@ export type { ManyToOneConfig, ResolvedManyToOne, ManyToOneBatch, LabeledManyToO
 export { ManyToMany } from './arch/many-to-many.js';
 export type { ManyToManyConfig, ResolvedManyToMany } from './arch/many-to-many.js';
 export { EncoderDecoder } from './arch/encoder-decoder.js';
+export type { AttentionKind } from './arch/attention.js';
 export type {
   EncoderDecoderConfig, ResolvedEncoderDecoder, EncoderDecoderBatch, EncoderDecoderResult, EncoderDecoderGenerateOptions,
 } from './arch/encoder-decoder.js';

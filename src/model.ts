@@ -103,8 +103,21 @@ export interface ResolvedConfig<I extends InputKind = InputKind, O extends Outpu
   seed: number;
 }
 
-type InputOf<C> = C extends { input: infer I extends InputKind } ? I : 'dense';
-type OutputOf<C> = C extends { output: infer O extends OutputKind } ? O : 'softmax';
+/** The kinds a config type's field K may hold: its literal, or the union it declares, plus
+ *  the default when the field may be left out (optional, or `| undefined`); the default alone
+ *  when the type has no such field; every kind when it is `any`. Read per member of a union. */
+type KindOf<C, K extends string, Kind extends string, Default extends Kind> =
+  C extends unknown
+    ? K extends keyof C
+      ? 0 extends 1 & C[K] ? Kind
+        : Extract<C[K], Kind> | ({} extends Pick<C, K> ? Default : undefined extends C[K] ? Default : never)
+      : Default
+    : never;
+
+/** The input kind of a model made from a config of type C (default 'dense'). */
+export type InputOf<C> = KindOf<C, 'input', InputKind, 'dense'>;
+/** The output kind of a model made from a config of type C (default 'softmax'). */
+export type OutputOf<C> = KindOf<C, 'output', OutputKind, 'softmax'>;
 
 /** createRNN's checks and defaults: a config with every field filled in, or a clear error. */
 export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedConfig {

@@ -1,12 +1,14 @@
 // Models in the browser's storage (src/browser.ts): in Chromium, models saved in IndexedDB by a
 // page are listed and loaded back with equal weights, config and tokenizer, by the page and by
 // a worker; Blobs, downloads and uploaded Files round-trip. In Node, Blobs work and the
-// IndexedDB functions fail with an error that says where to save instead.
+// IndexedDB functions fail with an error that says where to save instead; over a small
+// in-memory IndexedDB, every error names the function called (loadFromIndexedDB, not loadModel).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  CharTokenizer, createModel, deleteSaved, downloadModel, listSaved, loadFromBlob, loadFromIndexedDB, modelToBlob, saveToIndexedDB,
+  CharTokenizer, createModel, deleteSaved, downloadModel, listSaved, loadFromBlob, loadFromIndexedDB, modelToBlob, SafetensorsError,
+  saveToIndexedDB,
 } from '../dist/index.js';
 import { chromiumMissing, startBrowser, watch } from './_chromium';
 import { checkSame, rejectsWith, throwsWith } from './_utils.js';
@@ -48,6 +50,89 @@ Node('the IndexedDB functions say IndexedDB is missing and where to save instead
   throwsWith(() => downloadModel(model), Error, /^downloadModel: needs a page \(document and URL.createObjectURL\)/);
   model.dispose();
   await rejectsWith(saveToIndexedDB(model, 'm'), TypeError, /^saveToIndexedDB: the model was disposed/);
+});
+
+/** As much of IndexedDB as src/browser.ts uses, in memory: open (upgrading a new database),
+ *  one transaction over both stores that completes after its requests, and put / get / getAll /
+ *  count / delete. Values are stored as structured clones, as IndexedDB does. */
+function fakeIndexedDB() {
+  const databases = new Map<string, Map<string, Map<string, unknown>>>();
+  const later = (f: () => void) => setTimeout(f, 0);
+  const done = (result: unknown) => ({ result });
+  return {
+    databases,
+    open(name: string) {
+      const request: Record<string, any> = {};
+      later(() => {
+        const fresh = !databases.has(name);
+        if (fresh) databases.set(name, new Map());
+        const stores = databases.get(name)!;
+        request.result = {
+          objectStoreNames: { contains: (store: string) => stores.has(store) },
+          createObjectStore: (store: string) => stores.set(store, new Map()),
+          close() {},
+          transaction() {
+            const tx: Record<string, any> = {
+              objectStore: (store: string) => {
+                const m = stores.get(store)!;
+                return {
+                  put: (v: unknown, k: string) => { m.set(k, structuredClone(v)); return done(k); },
+                  get: (k: string) => done(structuredClone(m.get(k))),
+                  getAll: () => done([...m.values()].map((v) => structuredClone(v))),
+                  count: (k: string) => done(m.has(k) ? 1 : 0),
+                  delete: (k: string) => { m.delete(k); return done(undefined); },
+                };
+              },
+            };
+            later(() => tx.oncomplete());
+            return tx;
+          },
+        };
+        if (fresh) request.onupgradeneeded();
+        request.onsuccess();
+      });
+      return request;
+    },
+  };
+}
+
+Node('over IndexedDB, errors name the function called: loadFromIndexedDB and loadFromBlob, not loadModel', async () => {
+  const idb = fakeIndexedDB();
+  (globalThis as { indexedDB?: unknown }).indexedDB = idb;
+  try {
+    const model = await createModel(config);
+    await saveToIndexedDB(model, 'chars');
+    const back = await loadFromIndexedDB('chars', { architecture: 'many-to-many' });
+    checkSame('weights', back.getWeights(), model.getWeights());
+    back.dispose();
+    await rejectsWith(loadFromIndexedDB('chars', { architecture: 'one-to-one' }), TypeError,
+      /^loadFromIndexedDB: the file holds a 'many-to-many' model, expected 'one-to-one'$/);
+    await rejectsWith(loadFromIndexedDB('chars', { architecture: 'one-to-two' as never }), TypeError,
+      /^loadFromIndexedDB: options.architecture must be one of 'one-to-one', .*, got "one-to-two"/);
+    await rejectsWith(loadFromIndexedDB('chars', { backend: 'gpu' as never }), TypeError, /^loadFromIndexedDB: options.backend must be/);
+    // a misspelt option is refused, not ignored (which would read or write another database)
+    // @ts-expect-error: architecure is no option
+    await rejectsWith(loadFromIndexedDB('chars', { architecure: 'one-to-one' }), TypeError,
+      /^loadFromIndexedDB: options has no field "architecure"; did you mean architecture\?$/);
+    // @ts-expect-error: databse is no option
+    await rejectsWith(saveToIndexedDB(model, 'chars', { databse: 'x' }), TypeError, /^saveToIndexedDB: options has no field "databse"; did you mean database\?$/);
+    // @ts-expect-error: backend is loadFromIndexedDB's option, not listSaved's
+    await rejectsWith(listSaved({ backend: 'auto' }), TypeError, /^listSaved: options has no field "backend"; it takes database$/);
+    // what is saved under a name is checked as loadModel checks a file, under the caller's name
+    const files = idb.databases.get('rnn-wasm')!.get('files')!;
+    files.set('cut', (files.get('chars') as Uint8Array).slice(0, 100));
+    await rejectsWith(loadFromIndexedDB('cut'), SafetensorsError as unknown as ErrorConstructor, /^loadFromIndexedDB: safetensors: the header length \d+ goes past the end of the 100-byte file/);
+    files.set('text', 'not a model');
+    await rejectsWith(loadFromIndexedDB('text'), TypeError, /^loadFromIndexedDB: the entry saved under "text" is not a model file \(a Uint8Array\), got "not a model"$/);
+    await rejectsWith(loadFromBlob(modelToBlob(model), { architecture: 'one-to-one' }), TypeError,
+      /^loadFromBlob: the file holds a 'many-to-many' model, expected 'one-to-one'$/);
+    // @ts-expect-error: database is no option of loadFromBlob
+    await rejectsWith(loadFromBlob(modelToBlob(model), { database: 'x' }), TypeError, /^loadFromBlob: options has no field "database"/);
+    assert.equal((await listSaved()).map((s) => s.name), ['chars']);
+    model.dispose();
+  } finally {
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+  }
 });
 
 Node.run();
@@ -123,7 +208,7 @@ if (reason && !process.env.CI) {
       assert.ok(out.sameConfig, 'the same config');
       assert.is(out.decoded, 'bad cafe', 'the same tokenizer');
       assert.match(out.errors[0], /^RangeError: loadFromIndexedDB: no model is saved under "nothing"; saved: "chars", "first draft"/);
-      assert.match(out.errors[1], /^TypeError: loadModel: the file holds a 'many-to-many' model, expected 'one-to-one'/);
+      assert.match(out.errors[1], /^TypeError: loadFromIndexedDB: the file holds a 'many-to-many' model, expected 'one-to-one'/);
       checkSame('weights loaded by the worker', out.fromWorker.loaded, out.saved);
       checkSame('weights the worker saved, loaded by the page', out.workerSaved, out.fromWorker.saved);
       assert.equal(out.fromWorker.names, ['chars', 'first draft', 'from worker']);

@@ -1,0 +1,166 @@
+// The model types the factories give (checked by `npm run typecheck`, which compiles this file):
+// a config written as a literal types the model exactly; a config annotated with an exported
+// type (RNNConfig, ManyToOneConfig, ModelConfig) types it with every input and output kind that
+// type allows, never with the defaults; a config without input or output gets the defaults.
+// A misspelt field stays a compile error. At run time, each model is what its type says.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createModel, createRNN } from '../dist/index.js';
+import type {
+  AttentionKind, EvaluateOptions, MetricName, SafetensorsErrorCode, StepSchedule, ScheduleConfig, TokenEmbeddingConfig,
+  EncoderDecoder, InputKind, InputOf, ManyToMany, ManyToOne, ManyToOneConfig, Model, ModelConfig, ModelFor, OneToMany, OneToOne,
+  OneToManyConfig, OutputKind, OutputOf, RNN, RNNConfig,
+} from '../dist/index.js';
+import { rejectsWith } from './_utils.js';
+
+/** True when A and B are the same type (not merely assignable either way). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+/** A compile error unless A and B are the same type. */
+function same<A, B>(_: Equal<A, B>): void {}
+
+// ---
+const Literal = suite('literal configs');
+
+Literal('createRNN and createModel read input and output from the literal', async () => {
+  const r = await createRNN({ n_x: 3, n_a: 4, n_y: 2, input: 'tokens', output: 'linear', seed: 1 });
+  same<typeof r, RNN<'tokens', 'linear'>>(true);
+  const m = await createModel({ architecture: 'many-to-one', n_x: 5, n_a: 4, n_y: 3, input: 'tokens', output: 'sigmoid', seed: 1 });
+  same<typeof m, ManyToOne<'tokens', 'sigmoid'>>(true);
+  const p = m.predict([[0, 1, 2]]);
+  same<typeof p, Float32Array[]>(true);
+  assert.instance(p[0], Float32Array);
+  // @ts-expect-error: a class id is no target of a sigmoid output
+  assert.throws(() => m.forward({ x: [[0, 1]], y: [1] }));
+  const e = await createModel({ architecture: 'encoder-decoder', n_x: 5, n_a: 4, n_y: 6, input: 'tokens', output: 'softmax', seed: 1 });
+  same<typeof e, EncoderDecoder<'tokens', 'softmax'>>(true);
+  for (const model of [r, m, e]) model.dispose();
+});
+
+Literal('satisfies and as const keep the literal kinds of a config held in a variable', async () => {
+  const cfg = { architecture: 'many-to-one', n_x: 5, n_a: 4, n_y: 3, input: 'tokens', output: 'sigmoid', seed: 1 } satisfies ManyToOneConfig;
+  const m = await createModel(cfg);
+  same<typeof m, ManyToOne<'tokens', 'sigmoid'>>(true);
+  const r = await createRNN({ n_x: 3, n_a: 4, n_y: 2, output: 'sigmoid', seed: 1 } as const);
+  same<typeof r, RNN<'dense', 'sigmoid'>>(true);
+  m.dispose();
+  r.dispose();
+});
+
+Literal.run();
+
+// ---
+const Annotated = suite('annotated configs');
+
+Annotated('a config typed ManyToOneConfig gives a model of every kind that type allows', async () => {
+  const cfg: ManyToOneConfig = { architecture: 'many-to-one', n_x: 5, n_a: 4, n_y: 3, input: 'tokens', output: 'sigmoid', seed: 1 };
+  const m = await createModel(cfg);
+  same<typeof m, ManyToOne<'tokens' | 'dense', 'softmax' | 'sigmoid' | 'linear'>>(true);
+  const p = m.predict([[0, 1, 2]]);
+  same<typeof p, (number | Float32Array)[]>(true);
+  // @ts-expect-error: the predictions may be vectors (and here are)
+  const ids: number[] = m.predict([[0, 1, 2]]);
+  assert.instance(ids[0], Float32Array);
+  assert.is(m.config.input, 'tokens');
+  m.dispose();
+});
+
+Annotated('RNNConfig, and type arguments, narrow as far as the type says', async () => {
+  const any: RNNConfig = { n_x: 3, n_a: 4, n_y: 2, input: 'tokens', seed: 1 };
+  const r = await createRNN(any);
+  same<typeof r, RNN<InputKind, OutputKind>>(true);
+  // an optional field declared 'tokens' may still be left out: then it is 'dense'
+  const tokens: RNNConfig<'tokens', 'linear'> = { n_x: 3, n_a: 4, n_y: 2, input: 'tokens', output: 'linear', seed: 1 };
+  const t = await createRNN(tokens);
+  same<typeof t, RNN<'tokens' | 'dense', 'linear' | 'softmax'>>(true);
+  const exact: ManyToOneConfig<'tokens', 'sigmoid'> & { input: 'tokens'; output: 'sigmoid' } = {
+    architecture: 'many-to-one', n_x: 5, n_a: 4, n_y: 3, input: 'tokens', output: 'sigmoid', seed: 1,
+  };
+  const m = await createModel(exact);
+  same<typeof m, ManyToOne<'tokens', 'sigmoid'>>(true);
+  for (const model of [r, t, m]) model.dispose();
+});
+
+Annotated('a union field, or one that may be undefined, gives every kind it may be', async () => {
+  const input = 'tokens' as InputKind;
+  const r = await createRNN({ n_x: 3, n_a: 4, n_y: 2, input, seed: 1 });
+  same<typeof r, RNN<InputKind, 'softmax'>>(true);
+  const output = undefined as 'linear' | undefined;
+  const s = await createRNN({ n_x: 3, n_a: 4, n_y: 2, output, seed: 1 });
+  same<typeof s, RNN<'dense', 'linear' | 'softmax'>>(true);
+  assert.is(s.config.output, 'softmax');
+  r.dispose();
+  s.dispose();
+});
+
+Annotated('a config typed ModelConfig gives any model; ModelFor says the same of each config type', async () => {
+  const make = (config: ModelConfig) => createModel(config);
+  const m = await make({ architecture: 'one-to-many', n_a: 4, n_y: 3, startToken: 0, seed: 1 });
+  same<typeof m, Model>(true);
+  same<typeof m, OneToOne<InputKind, OutputKind> | OneToMany<OutputKind> | ManyToOne<InputKind, OutputKind>
+    | ManyToMany<InputKind, OutputKind> | EncoderDecoder<InputKind, OutputKind>>(true);
+  assert.is(m.architecture, 'one-to-many');
+  // TypeScript narrows a union-typed const to the member assigned: here a OneToManyConfig
+  const cfg: ModelConfig = { architecture: 'one-to-many', n_a: 4, n_y: 3, startToken: 0, seed: 1 };
+  const g = await createModel(cfg);
+  same<typeof g, OneToMany<'softmax' | 'sigmoid' | 'linear'>>(true);
+  g.dispose();
+  same<ModelFor<ManyToOneConfig>, ManyToOne<InputKind, OutputKind>>(true);
+  same<ModelFor<OneToManyConfig<'linear'>>, OneToMany<'linear' | 'softmax'>>(true);
+  same<InputOf<{ input: 'tokens' }>, 'tokens'>(true);
+  same<InputOf<{ input?: 'tokens' }>, 'tokens' | 'dense'>(true);
+  same<InputOf<{ input: any }>, InputKind>(true);
+  same<OutputOf<{ output: 'linear' | 'sigmoid' }>, 'linear' | 'sigmoid'>(true);
+  m.dispose();
+});
+
+Annotated.run();
+
+// ---
+const Defaults = suite('configs without input or output');
+
+Defaults('the defaults: dense input, softmax output', async () => {
+  const r = await createRNN({ n_x: 3, n_a: 4, n_y: 2, seed: 1 });
+  same<typeof r, RNN<'dense', 'softmax'>>(true);
+  const o = await createModel({ architecture: 'one-to-one', n_x: 3, n_a: 4, n_y: 2, seed: 1 });
+  same<typeof o, OneToOne<'dense', 'softmax'>>(true);
+  const g = await createModel({ architecture: 'one-to-many', n_a: 4, n_y: 3, startToken: 0, seed: 1 });
+  same<typeof g, OneToMany<'softmax'>>(true);
+  const p = o.predict([[0.1, 0.2, 0.3]]);
+  same<typeof p, number[]>(true);
+  assert.type(p[0], 'number');
+  same<InputOf<{ n_x: 3 }>, 'dense'>(true);
+  same<OutputOf<{ n_y: 2 }>, 'softmax'>(true);
+  for (const model of [r, o, g]) model.dispose();
+});
+
+Defaults('a misspelt field is still a compile error, in a literal or a variable', async () => {
+  // @ts-expect-error: `layer` is no field of RNNConfig (layers is)
+  await rejectsWith(createRNN({ n_x: 3, n_a: 4, n_y: 2, layer: 2 }), TypeError, /^createRNN: config has no field "layer"/);
+  const extra = { architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 2, outputs: 'linear' } as const;
+  // @ts-expect-error: `outputs` is no field of ManyToOneConfig (output is)
+  await rejectsWith(createModel(extra), TypeError, /^createModel: .*"outputs"; did you mean output\?$/);
+  // @ts-expect-error: an annotated config is checked where it is written
+  const bad: ManyToOneConfig = { architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 2, layer: 2 };
+  assert.ok(bad);
+});
+
+Defaults.run();
+
+// ---
+const Exports = suite('types a caller needs are exported');
+
+Exports('the kinds and options of public configs and methods', async () => {
+  same<AttentionKind, 'none' | 'dot' | 'general'>(true);
+  same<EvaluateOptions, { batchSize?: number; metrics?: readonly MetricName[] }>(true);
+  const m = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const options: EvaluateOptions = { batchSize: 1, metrics: ['accuracy'] };
+  assert.type(m.evaluate({ x: [[[0, 1]]], y: [1] }, options).accuracy, 'number');
+  m.dispose();
+  const step: StepSchedule = { type: 'step', stepSize: 10 };
+  const schedule: ScheduleConfig = step;
+  const embedding: TokenEmbeddingConfig = { embedding: 8, tieWeights: false };
+  const code: SafetensorsErrorCode | undefined = undefined;
+  assert.ok(schedule && embedding && code === undefined);
+});
+
+Exports.run();
