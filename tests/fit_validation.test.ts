@@ -3,11 +3,11 @@
 // check, whatever the batch order, the path (tbptt, length buckets, workers) or the
 // architecture, and the model — weights, optimizer, generator, fit position — is untouched.
 // Streams are checked as they are read, and a bad item is named by its epoch and its place in
-// the stream.
+// the stream. A learning rate given twice is refused.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, Random } from '../dist/index.js';
-import { echo, rejectsWith, throwsWith } from './_utils.js';
+import { checkSame, echo, rejectsWith, throwsWith } from './_utils.js';
 
 /** The repro of the sweep: 8 examples of 3 steps over 4 tokens, y[6][1] = 7 with n_y = 4. */
 function sweepData() {
@@ -177,3 +177,26 @@ Streams('a stream of examples names the example; a validation stream names its b
 });
 
 Streams.run();
+
+// ---
+
+const Rate = suite('the learning rate is given in one place');
+
+Rate('optimizer.learningRate and learningRate together are refused by trainStep and fit; either alone is the same rate', async () => {
+  const data = echo(new Random(9), 8, 3, 4, 1);
+  const m = await createRNN({ ...lm, seed: 9 });
+  const state = m.getTrainingState();
+  const twice = { optimizer: { type: 'sgd', learningRate: 0.01 }, learningRate: 0.5 } as const;
+  const message = /^(trainStep|fit): the learning rate is given twice, as optimizer\.learningRate = 0\.01 and as learningRate = 0\.5; give it in one place$/;
+  throwsWith(() => m.trainStep(data, twice), TypeError, message);
+  await rejectsWith(m.fit(data, twice), TypeError, message);
+  sameState('refused', state, m.getTrainingState());
+  // the same rate, given either way, takes the same step
+  const a = await createRNN({ ...lm, seed: 9 }), b = await createRNN({ ...lm, seed: 9 });
+  assert.is(a.trainStep(data, { optimizer: { type: 'sgd', learningRate: 0.5 } }).learningRate, 0.5);
+  assert.is(b.trainStep(data, { optimizer: { type: 'sgd' }, learningRate: 0.5 }).learningRate, 0.5);
+  checkSame('weights', a.getWeights(), b.getWeights());
+  m.dispose(); a.dispose(); b.dispose();
+});
+
+Rate.run();
