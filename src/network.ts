@@ -74,6 +74,17 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  validation is complete. */
   protected abstract lossAndGradients(where: string, batch: TBatch): number;
 
+  /** Validate a labeled batch as lossAndGradients does, and nothing more: no wasm memory,
+   *  generator or workspace is touched. fit checks in-memory data with it before its first
+   *  step, and streamed data as it is read. Every architecture validates and packs a batch in
+   *  TypeScript, before wasm is entered, in its `prepare(where, batch, needTargets)`; this
+   *  runs that, and an architecture that validates otherwise overrides it. */
+  protected checkBatch(where: string, batch: TBatch): void {
+    const prepare = (this as unknown as { prepare?: (where: string, batch: TBatch, needTargets: boolean) => unknown }).prepare;
+    if (typeof prepare !== 'function') throw new Error(`${where}: ${this.constructor.name} cannot check a batch without running it (it needs a checkBatch)`);
+    prepare.call(this, where, batch, true);
+  }
+
   /** Return the model's workspaces (everything but params, grads and optimizer state). */
   protected abstract releaseWorkspaces(): void;
 
@@ -314,6 +325,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
       // a workspace too large for memory is refused in the kernels' allocator, which does not
       // know the function called: its error gets that name here
       lossAndGradients: (where, batch) => labelled(where, () => this.lossAndGradients(where, batch)),
+      checkBatch: (where, batch) => this.checkBatch(where, batch),
       truncatedWindows: (where, batch, k) => this.truncatedWindows(where, batch, k),
       batchStats: (want) => this.batchStats(want),
       evaluateBatch: (where, batch, want) => labelled(where, () => this.evaluateBatch(where, batch, want)),

@@ -205,7 +205,7 @@ const shared: Record<string, (m: any, a: { name: string; file: Uint8Array; state
 
 /** Network's methods that need no guard (they work on a disposed model) or are not public. */
 const unguarded = [
-  'constructor', 'numParams', 'memoryBytes', 'isDisposed', 'dispose', 'live', 'readParam', 'writeParam', 'truncatedWindows',
+  'constructor', 'numParams', 'memoryBytes', 'isDisposed', 'dispose', 'live', 'readParam', 'writeParam', 'truncatedWindows', 'checkBatch',
   'supportedMetrics', 'batchStats', 'evaluateBatch', 'gradientEntries', 'entry', 'ptr', 'trainable', 'makeParamsObject',
 ];
 

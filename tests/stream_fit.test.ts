@@ -86,14 +86,14 @@ Stream('a generator object can be read once: the second epoch says so; bad strea
   await rejectsWith(model.fit(once(), { epochs: 2 }), RangeError, /fit: the data stream yielded nothing this epoch; a generator object can be read only once, so give fit a function that returns a new one/);
   await rejectsWith(model.fit([{ x: [[1, 2]] }] as any), TypeError, /fit: item 0 of the data stream must be a batch \{ x: inputs\[\], y: targets\[\] \}, got object/);
   await rejectsWith(model.fit([{ x: 5, y: 3 }] as any), TypeError, /fit: item 0 of the data stream must be a batch .*; its x or y is not an array \(a stream of single examples needs yields: 'examples'\)/);
-  await rejectsWith(model.fit([{ x: [1, 2], y: [2, 3] }]), TypeError, /fit: x\[0\] must be a sequence \(array or typed array\), got 1 \(wrap a single sequence s as \[s\]\)/);
+  await rejectsWith(model.fit([{ x: [1, 2], y: [2, 3] }]), TypeError, /^fit: epoch 1 of 1, batch 1 of the data stream: its x\[0\] must be a sequence \(array or typed array\), got 1 \(wrap a single sequence s as \[s\]\)/);
   await rejectsWith(model.fit([{ x: [[1]], y: [] }]), RangeError, /item 0 of the data stream must hold at least one example and one target per input, got 1 inputs and 0 targets/);
   await rejectsWith(model.fit(() => 42 as any), TypeError, /fit: the data function must return an iterable or async iterable, got 42/);
   await rejectsWith(model.fit(batchesOf(data), { validationSplit: 0.2 }), TypeError, /fit: validationSplit needs a data set to split; with a stream, give validationData/);
   await rejectsWith(model.fit(batchesOf(data), { bucketByLength: true }), TypeError, /bucketByLength groups examples into batches; a stream of batches is trained on as it comes/);
-  // a bad batch deep in a stream is refused by the model with the argument named; the weights are those of the last good step
+  // a bad batch deep in a stream is refused by the model with the batch and the argument named
   const bad = [...batchesOf(data), { x: [[1, 9]], y: [[1, 2]] }];
-  await rejectsWith(model.fit(bad), RangeError, /x\[0\]\[1\] = 9 is out of range/);
+  await rejectsWith(model.fit(bad), RangeError, /^fit: epoch 1 of 1, batch 3 of the data stream: its x\[0\]\[1\] = 9 is out of range/);
   model.dispose();
 });
 

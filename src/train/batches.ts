@@ -8,8 +8,10 @@
 // streams (stream.ts) are sources too.
 import type { Random } from '../random.js';
 import { BucketedBatches } from './buckets.js';
+import { checkStreamItem } from './examples.js';
 import type { FitPlan } from './options.js';
 import { isStream, StreamBatches } from './stream.js';
+import type { Trainable } from './trainable.js';
 import type { Dataset, Examples } from './types.js';
 
 export interface BatchSource<TBatch extends Examples = Examples> {
@@ -24,15 +26,20 @@ export interface BatchSource<TBatch extends Examples = Examples> {
   readonly order?: 'bucketed' | 'stream';
   /** Batches an epoch has. */
   readonly batches: number;
-  /** The batches of one epoch from batch `from` on. The order is drawn from `rng` when the
-   *  first batch is asked for, and only then: a run stopped before has drawn nothing. */
-  epoch(rng: Random, from: number): Iterator<TBatch, void, void> | AsyncIterator<TBatch, void, void>;
+  /** The batches of epoch `epoch` (from 0) from batch `from` on. The order is drawn from `rng`
+   *  when the first batch is asked for, and only then: a run stopped before has drawn nothing. */
+  epoch(rng: Random, from: number, epoch: number): Iterator<TBatch, void, void> | AsyncIterator<TBatch, void, void>;
 }
 
-/** The source a fit plan asks for: a stream, length buckets, or the data set reshuffled. */
-export function batchSource<TBatch extends Examples>(where: string, plan: FitPlan<Dataset<TBatch>>): BatchSource<TBatch> {
+/** The source a fit plan asks for: a stream (its items checked by the model as they are
+ *  read), length buckets, or the data set reshuffled. */
+export function batchSource<TBatch extends Examples>(where: string, plan: FitPlan<Dataset<TBatch>>, model: Trainable<TBatch>): BatchSource<TBatch> {
   const { train, batchSize, shuffle, bucket, pool, yields } = plan;
-  if (isStream(train)) return new StreamBatches<TBatch>(where, train, { yields, batchSize, shuffle, bucket, pool });
+  if (isStream(train)) {
+    const kind = yields === 'examples' ? 'example' : 'batch';
+    return new StreamBatches<TBatch>(where, train, { yields, batchSize, shuffle, bucket, pool }, (item, index, epoch) =>
+      checkStreamItem(model, where, item as TBatch, { kind, index, at: `epoch ${epoch + 1} of ${plan.epochs}`, stream: 'data stream' }));
+  }
   return bucket ? new BucketedBatches(train, batchSize, shuffle, pool) : new ShuffledBatches(train, batchSize, shuffle);
 }
 

@@ -109,7 +109,7 @@ class FitLoop<TBatch extends Examples> {
     const { model, source } = r;
     // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
     if (pos.batch === 0) pos.orderRng = model.rng.getState();
-    const batches = source.epoch(pos.batch === 0 ? model.rng : replay(pos.orderRng), pos.batch);
+    const batches = source.epoch(pos.batch === 0 ? model.rng : replay(pos.orderRng), pos.batch, pos.epoch);
     for (let b = pos.batch; b < source.batches; b++) {
       if (r.options.signal?.aborted) return { reason: 'aborted' };
       checkLive(model, `epoch ${pos.epoch + 1} of ${r.plan.epochs}, before batch ${b + 1}${of(source)}`);
@@ -156,7 +156,7 @@ class FitLoop<TBatch extends Examples> {
     checkLive(model, `epoch ${epoch + 1} of ${plan.epochs}, at its end`);
     const logs: EpochLogs = { epoch, loss: pos.lossSum / pos.batches, learningRate: this.learningRate, steps: result.steps, elapsedMs: this.clock.elapsedMs() };
     if (plan.metrics.length > 0) logs.metrics = metricsOf(pos.sums, plan.metrics);
-    if (plan.val) logs.val = await evaluateAny(model, where, plan.val, plan.valBatchSize, plan.metrics);
+    if (plan.val) logs.val = await evaluateAny(model, where, plan.val, plan.valBatchSize, plan.metrics, `after epoch ${epoch + 1} of ${plan.epochs}`);
     if (plan.early) watch(plan.early, pos, logs, model, r.state);
     result.epochLosses.push(logs.loss);
     result.history.push(logs);
@@ -225,7 +225,7 @@ function checkLive(model: Trainable<Examples>, at: string): void {
 }
 
 /** Elapsed time, and yielding to the event loop at least every `everyMs`. */
-class Clock {
+export class Clock {
   private readonly start = now();
   private lastYield = this.start;
 

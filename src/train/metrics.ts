@@ -3,6 +3,7 @@
 // Also evaluation: the same sums over a data set, batch by batch, in inference mode.
 import type { StatSums } from '../checkpoint.js';
 import { checkChoice, describe } from '../validate.js';
+import { checkStreamItem } from './examples.js';
 import { isStream, open } from './stream.js';
 import type { Trainable } from './trainable.js';
 import type { DataStream, Dataset, EpochLogs, Examples, MetricName, Metrics, Monitor, StatsWanted } from './types.js';
@@ -49,13 +50,18 @@ export function resolveMetrics(where: string, metrics: unknown, supported: reado
   });
 }
 
-/** Loss and metrics over a data set or a stream of batches, batch by batch, in inference mode. */
+/** Loss and metrics over a data set or a stream of batches, batch by batch, in inference mode
+ *  (fit's validation; `at` says when, to name a bad batch of a stream). */
 export async function evaluateAny<TBatch extends Examples>(model: Trainable<TBatch>, where: string, data: Dataset<TBatch> | DataStream,
-                                                           batchSize: number, metrics: readonly MetricName[]): Promise<Metrics> {
+                                                           batchSize: number, metrics: readonly MetricName[], at: string): Promise<Metrics> {
   if (!isStream(data)) return evaluateData(model, where, data, batchSize, metrics);
   const sums = zeroSums();
   const want: StatsWanted = { accuracy: metrics.includes('accuracy') };
-  for await (const batch of open(where, data)) addSums(sums, model.evaluateBatch(where, batch as TBatch, want));
+  let index = 0;
+  for await (const batch of open(where, data)) {
+    checkStreamItem(model, where, batch as TBatch, { kind: 'batch', index: index++, at, stream: 'validation data stream' });
+    addSums(sums, model.evaluateBatch(where, batch as TBatch, want));
+  }
   return metricsOf(sums, metrics);
 }
 

@@ -56,6 +56,7 @@ export interface FitPlan<D extends Dataset = Dataset> {
 export function resolveStep(where: string, options: TrainOptions | FitOptions, guards: readonly NonFiniteRule[],
                             current?: ResolvedOptimizer, keys: readonly string[] = KEYS.trainStep): StepPlan {
   checkObject(where, 'options', options, keys);
+  checkOneLearningRate(where, options);
   const optimizer = resolveOptimizer(where, options.optimizer ?? current ?? 'adam');
   const learningRate = options.learningRate === undefined ? undefined : checkNumber(where, 'learningRate', options.learningRate, 0);
   return {
@@ -67,6 +68,14 @@ export function resolveStep(where: string, options: TrainOptions | FitOptions, g
     onNonFinite: checkChoice(where, 'onNonFinite', options.onNonFinite ?? 'throw', guards),
     tbptt: options.tbptt === undefined ? undefined : checkInt(where, 'tbptt', options.tbptt),
   };
+}
+
+/** A learning rate in the optimizer object and one beside it would leave one ignored: refused. */
+function checkOneLearningRate(where: string, options: Pick<TrainOptions, 'optimizer' | 'learningRate'>): void {
+  const o = options.optimizer as { learningRate?: unknown } | undefined;
+  if (typeof o !== 'object' || o === null || o.learningRate === undefined || options.learningRate === undefined) return;
+  throw new TypeError(`${where}: the learning rate is given twice, as optimizer.learningRate = ${describe(o.learningRate)} and as learningRate = ` +
+    `${describe(options.learningRate)}; give it in one place`);
 }
 
 /** Every fit() option, checked before the first step. */

@@ -36,6 +36,10 @@ export interface StreamPlan {
   pool: number;
 }
 
+/** The model's check of one item as it is read: `index` counts the stream's items from 0,
+ *  `epoch` the epochs from 0. */
+export type ItemCheck = (item: unknown, index: number, epoch: number) => void;
+
 export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatch> {
   readonly order = 'stream' as const;
   /** Unknown until a stream ends: 0 examples, and batches without end. */
@@ -44,18 +48,19 @@ export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatc
   readonly batchSize: number;
   readonly shuffle: boolean;
 
-  constructor(private readonly where: string, private readonly stream: DataStream<unknown>, private readonly plan: StreamPlan) {
+  constructor(private readonly where: string, private readonly stream: DataStream<unknown>, private readonly plan: StreamPlan,
+              private readonly check: ItemCheck) {
     this.batchSize = plan.yields === 'examples' ? plan.batchSize : 0;
     this.shuffle = plan.shuffle;
   }
 
-  async *epoch(rng: Random, from: number): AsyncGenerator<TBatch, void, void> {
+  async *epoch(rng: Random, from: number, epoch: number): AsyncGenerator<TBatch, void, void> {
     // the epoch's shuffles come from a generator of their own, seeded by four draws at the
     // epoch's start: the model's generator also serves dropout between pools, and a resumed
     // epoch redraws its pools from the saved start alone
     const own = fork(rng);
     let index = 0;
-    for await (const pool of this.pools()) {
+    for await (const pool of this.pools(epoch)) {
       for (const batch of this.arrange(pool, own)) {
         if (index++ >= from) yield batch;
       }
@@ -66,13 +71,16 @@ export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatc
     }
   }
 
-  /** The stream's items in pools: `pool` batches, or `pool · batchSize` examples. */
-  private async *pools(): AsyncGenerator<unknown[], void, void> {
+  /** The stream's items in pools: `pool` batches, or `pool · batchSize` examples, each checked
+   *  as it is read. */
+  private async *pools(epoch: number): AsyncGenerator<unknown[], void, void> {
     const size = this.plan.yields === 'examples' ? this.plan.pool * this.plan.batchSize : this.plan.pool;
     let pool: unknown[] = [];
     let n = 0;
     for await (const item of open(this.where, this.stream)) {
-      pool.push(checkItem(this.where, item, this.plan.yields, n++));
+      this.check(checkItem(this.where, item, this.plan.yields, n), n, epoch);
+      pool.push(item);
+      n++;
       if (pool.length === size) {
         yield pool;
         pool = [];
@@ -111,8 +119,8 @@ export async function* open(where: string, stream: DataStream<unknown>): AsyncGe
   yield* s as AsyncIterable<unknown>;
 }
 
-/** A streamed batch { x: [...], y: [...] } or example { x, y }, checked for shape (the model
- *  checks the values when it runs it). */
+/** A streamed batch { x: [...], y: [...] } or example { x, y }, checked for shape (the model's
+ *  check of its values comes next). */
 function checkItem(where: string, item: unknown, yields: 'batches' | 'examples', n: number): unknown {
   const o = item as { x?: unknown; y?: unknown };
   const shape = yields === 'batches' ? '{ x: inputs[], y: targets[] }' : '{ x: input, y: target }';

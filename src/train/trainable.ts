@@ -30,6 +30,8 @@ export interface Trainable<TBatch extends Examples = Examples> {
   /** Validate a labeled batch, run forward and backward in training mode, leave ∂L/∂θ in the
    *  gradient region and return the loss. */
   lossAndGradients(where: string, batch: TBatch): number;
+  /** Validate a labeled batch as lossAndGradients would, changing nothing. */
+  checkBatch(where: string, batch: TBatch): void;
   /** Truncated BPTT: ∂L/∂θ of one window at a time (see Network.truncatedWindows). */
   truncatedWindows(where: string, batch: TBatch, k: number): Iterator<WindowLoss, number, void>;
   /** Loss sums and metric counts of the last pass with targets. */

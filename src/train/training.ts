@@ -2,16 +2,19 @@
 // its last fit() stands, early stopping's best weights, and the rule that one fit runs at a
 // time. trainStep, fit and evaluate are here; the model behind them is only a Trainable
 // (weights, gradients, forward and backward). Checkpoints save and restore all of it.
+import { disposedError } from '../arena.js';
 import { configDifference, decodeCheckpoint, encodeCheckpoint } from '../checkpoint.js';
 import { Optimizer } from '../optim.js';
 import { KEYS } from '../keys.js';
 import { checkInt, checkObject } from '../validate.js';
 import { Replicas } from '../workers/replicas.js';
 import { batchSource } from './batches.js';
-import { runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
+import { checkExamples } from './examples.js';
+import { Clock, runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
 import { evaluateData, resolveMetrics } from './metrics.js';
 import { checkDataset, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
 import { localWindows, stepBatch } from './step.js';
+import { isStream } from './stream.js';
 import type { Trainable } from './trainable.js';
 import type { DataStream, Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
 
@@ -53,12 +56,13 @@ export class Training<TBatch extends Examples = Examples> {
     const where = 'fit';
     this.assertIdle(where);
     const plan = resolveFit<Dataset<TBatch>>(where, data, options, this.model.supportedMetrics(), this.optimizer?.config);
-    const source = batchSource<TBatch>(where, plan);
-    const start = startPosition(source, plan, this.fitState, this.model.rng);
     const token = {};
     this.running = token;
     let replicas: Replicas | undefined;
     try {
+      await this.checkData(where, data, options.validationData, plan.yieldEveryMs);
+      const source = batchSource<TBatch>(where, plan, this.model);
+      const start = startPosition(source, plan, this.fitState, this.model.rng);
       const optimizer = this.ensureOptimizer(plan.step);
       if (plan.workers !== 0) replicas = await Replicas.start(where, this.model, plan.workers);
       const gradients: GradientsOf<TBatch> = replicas
@@ -71,6 +75,18 @@ export class Training<TBatch extends Examples = Examples> {
     }
   }
 
+  /** Check every in-memory example (data and validation data) before anything changes, going
+   *  back to the event loop as fit does; streams are checked as they are read. */
+  private async checkData(where: string, data: Dataset<TBatch> | DataStream, val: unknown, yieldEveryMs: number): Promise<void> {
+    const clock = new Clock(yieldEveryMs);
+    const sets: [Dataset<TBatch> | DataStream | undefined, string][] = [[data, ''], [val as Dataset<TBatch> | undefined, 'validationData.']];
+    for (const [set, name] of sets) {
+      if (set === undefined || isStream(set)) continue;
+      for (const _ of checkExamples(this.model, where, set, name)) await clock.yieldIfDue();
+    }
+    if (this.model.isDisposed()) throw disposedError(where);
+  }
+
   /** Loss and metrics over labeled examples, in inference mode. */
   evaluate(data: Dataset<TBatch>, options: { batchSize?: number; metrics?: readonly MetricName[] }): Metrics {
     const where = 'evaluate';
@@ -78,6 +94,7 @@ export class Training<TBatch extends Examples = Examples> {
     checkObject(where, 'options', options, KEYS.evaluate);
     const batchSize = checkInt(where, 'batchSize', options.batchSize ?? 32);
     const metrics = resolveMetrics(where, options.metrics, this.model.supportedMetrics());
+    for (const _ of checkExamples(this.model, where, data, ''));
     return evaluateData(this.model, where, data, batchSize, metrics);
   }
 

@@ -7,9 +7,12 @@ import type { WorkerPool } from '../workers/pool.js';
 
 /** How to take a training step. */
 export interface TrainOptions {
-  /** Optimizer name or config. Default 'adam'. Changing the type resets its state. */
+  /** Optimizer name, or a config object naming it in `type`: { type: 'sgd', momentum: 0.9 }.
+   *  Default 'adam', or the model's current optimizer. One that differs from the current in any
+   *  field resets its state (moments and step count). */
   optimizer?: OptimizerName | OptimizerConfig;
-  /** The base learning rate (the optimizer's own when omitted); a schedule scales it. */
+  /** The base learning rate (the optimizer's own when omitted); a schedule scales it. Give it
+   *  here or as optimizer.learningRate, not both (a TypeError). */
   learningRate?: number;
   /** Learning-rate schedule over optimizer steps; its position is the optimizer's step count
    *  (saved in checkpoints). Default: constant. */
@@ -164,7 +167,9 @@ export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   onEpochEnd?: (logs: EpochLogs) => void | Promise<void>;
   /** Stops training cleanly before the next batch. fit({ resume: true }) continues there. */
   signal?: AbortSignalLike;
-  /** Yield to the event loop at least this often, in ms, so pages and servers stay responsive. Default 50. */
+  /** Go back to the event loop between batches once this many ms have passed since the last
+   *  time, so pages and servers stay responsive. Default 50. A batch is never split: one that
+   *  takes longer blocks for that long (use smaller batches, or workers). */
   yieldEveryMs?: number;
   /** Continue where the last fit() stopped (aborted, or restored by setTrainingState), with
    *  the same data and options: `epochs` counts the epochs already run. Without a saved
