@@ -377,6 +377,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return result;
   }
 
+  protected checkBatch(where: string, batch: LabeledBatch<I, O>): void {
+    this.prepare(where, batch, true);
+  }
+
   protected lossAndGradients(where: string, batch: LabeledBatch<I, O>): number {
     const { packed, targets, a0, c0 } = this.prepare(where, batch, true);
     const loss = this.run(packed, targets!, a0, c0, true);

@@ -76,14 +76,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** Validate a labeled batch as lossAndGradients does, and nothing more: no wasm memory,
    *  generator or workspace is touched. fit checks in-memory data with it before its first
-   *  step, and streamed data as it is read. Every architecture validates and packs a batch in
-   *  TypeScript, before wasm is entered, in its `prepare(where, batch, needTargets)`; this
-   *  runs that, and an architecture that validates otherwise overrides it. */
-  protected checkBatch(where: string, batch: TBatch): void {
-    const prepare = (this as unknown as { prepare?: (where: string, batch: TBatch, needTargets: boolean) => unknown }).prepare;
-    if (typeof prepare !== 'function') throw new Error(`${where}: ${this.constructor.name} cannot check a batch without running it (it needs a checkBatch)`);
-    prepare.call(this, where, batch, true);
-  }
+   *  step, and streamed data as it is read. Each model runs the checks (and packing) its
+   *  lossAndGradients starts with, in TypeScript. */
+  protected abstract checkBatch(where: string, batch: TBatch): void;
 
   /** Return the model's workspaces (everything but params, grads and optimizer state). */
   protected abstract releaseWorkspaces(): void;

@@ -48,7 +48,7 @@ Types('per-step targets for many-to-one, class ids for a regression head, and ot
   // a regression head takes vectors of n_y values, not class ids
   reg.trainStep({ x, y: [[0.5], [-1]] });
   // @ts-expect-error: class ids for a linear output
-  throwsWith(() => reg.trainStep({ x, y: [1, 0] }), TypeError, /y\[0\] must be a vector of 1 numbers \(n_y\), got 1/);
+  throwsWith(() => reg.trainStep({ x, y: [1, 0] }), TypeError, /y\[0\] must be a vector of 1 number \(n_y\), got 1/);
   // @ts-expect-error: a sequence of vectors per example for a linear many-to-one
   throwsWith(() => reg.forward({ x, y: [[[1], [2]], [[3]]] }), RangeError, /y\[0\] has 2 values, the model expects n_y = 1 \(a sequence\? this takes one vector per example\)/);
   const one = await createModel({ architecture: 'one-to-one', input: 'tokens', n_x: 5, n_a: 4, n_y: 2, seed: 1 });

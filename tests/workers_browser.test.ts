@@ -107,7 +107,7 @@ browserTest('workers_browser.test.ts', 'a page whose Content-Security-Policy ref
       try {
         const pool = await failure(() => createWorkerPool({ size: 2 }));
         const probe = await createRNN({ n_x: 3, n_a: 4, n_y: 2, backend: 'simd' });
-        const fit = await failure(() => probe.fit({ x: [[[0, 0, 0]]], y: [[0, 1]] }, { workers: 2 }));
+        const fit = await failure(() => probe.fit({ x: [[[0, 0, 0]]], y: [[1]] }, { workers: 2 }));
         const own = await createWorkerPool({ size: 2, url: new URL('./worker.js', location.href).href });
         ${bundledRun.replace('workers: 2', 'workers: own')}
         window.__result = { ok: true, pool, fit, weights };

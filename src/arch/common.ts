@@ -13,7 +13,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
-import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike } from '../validate.js';
+import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike, plural } from '../validate.js';
 import type { Backend } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
@@ -219,10 +219,10 @@ export function checkId(where: string, name: string, v: unknown, n: number, what
 
 /** Copy one vector of n values into out at offset, checking each. */
 export function packVector(where: string, name: string, v: unknown, n: number, sizeName: string, out: Float32Array, offset: number, unit: boolean): void {
-  if (!isArrayLike(v)) throw new TypeError(`${where}: ${name} must be a vector of ${n} numbers (${sizeName}), got ${describe(v)}`);
+  if (!isArrayLike(v)) throw new TypeError(`${where}: ${name} must be a vector of ${plural(n, 'number')} (${sizeName}), got ${describe(v)}`);
   if (v.length !== n) {
     const hint = v.length > 0 && isArrayLike(v[0]) ? ' (a sequence? this takes one vector per example)' : '';
-    throw new RangeError(`${where}: ${name} has ${v.length} values, the model expects ${sizeName} = ${n}${hint}`);
+    throw new RangeError(`${where}: ${name} has ${plural(v.length, 'value')}, the model expects ${sizeName} = ${n}${hint}`);
   }
   for (let k = 0; k < n; k++) {
     const u = v[k];
@@ -315,7 +315,7 @@ export function packSequences(where: string, name: string, v: unknown, kind: 'id
     }
     if (s.length === 0) throw new RangeError(`${where}: ${name}[${b}] is an empty sequence; every sequence needs at least one step`);
     if (kind === 'ids' || isArrayLike(s[0])) return s.length;
-    if (s.length % n !== 0) throw new RangeError(`${where}: ${name}[${b}] is a flat array of ${s.length} values, not a multiple of ${sizeName} = ${n} per step`);
+    if (s.length % n !== 0) throw new RangeError(`${where}: ${name}[${b}] is a flat array of ${plural(s.length, 'value')}, not a multiple of ${sizeName} = ${n} per step`);
     return s.length / n;
   });
   const T = Math.max(...steps);

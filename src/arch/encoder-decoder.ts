@@ -347,6 +347,10 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   // --- internals ---
 
+  protected checkBatch(where: string, batch: EncoderDecoderBatch<I, O>): void {
+    this.prepare(where, batch);
+  }
+
   protected lossAndGradients(where: string, batch: EncoderDecoderBatch<I, O>): number {
     const p = this.prepare(where, batch);
     const { h0, c0 } = this.encode(p.source, true);

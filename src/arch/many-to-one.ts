@@ -183,6 +183,10 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
     return { ...this.config, ...tokenizersJSON(this.tokenizers) };
   }
 
+  protected checkBatch(where: string, batch: LabeledManyToOneBatch<I, O>): void {
+    this.prepare(where, batch, true);
+  }
+
   protected lossAndGradients(where: string, batch: LabeledManyToOneBatch<I, O>): number {
     const p = this.prepare(where, batch, true);
     const loss = this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, true);

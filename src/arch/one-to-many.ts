@@ -266,6 +266,10 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   // --- internals ---
 
+  protected checkBatch(where: string, batch: OneToManyBatch<O>): void {
+    this.prepare(where, batch);
+  }
+
   protected lossAndGradients(where: string, batch: OneToManyBatch<O>): number {
     const p = this.prepare(where, batch);
     const loss = this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, true, this.rng);

@@ -125,6 +125,10 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
     return { ...this.config, ...tokenizersJSON(this.tokenizers) };
   }
 
+  protected checkBatch(where: string, batch: LabeledOneToOneBatch<I, O>): void {
+    this.prepare(where, batch, true);
+  }
+
   protected lossAndGradients(where: string, batch: LabeledOneToOneBatch<I, O>): number {
     const p = this.prepare(where, batch, true);
     const loss = this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, true);
