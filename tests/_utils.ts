@@ -124,3 +124,21 @@ export function modelConfig<S extends object>(spec: S): Omit<S, 'T' | 'B' | 'len
   const { T: _T, B: _B, lengths: _l, withA0: _w, ...config } = spec as S & { T?: unknown; B?: unknown; lengths?: unknown; withA0?: unknown };
   return config;
 }
+
+/** Count every kernel call a model makes while fn runs (through the model's own kernels). */
+export function countCalls(model: object, fn: () => void): Record<string, number> {
+  const k = (model as unknown as { kernels: Record<string, unknown> }).kernels;
+  const counts: Record<string, number> = {};
+  const saved = new Map<string, unknown>();
+  for (const [name, f] of Object.entries(k)) {
+    if (typeof f !== 'function') continue;
+    saved.set(name, f);
+    k[name] = (...args: unknown[]) => { counts[name] = (counts[name] ?? 0) + 1; return (f as (...a: unknown[]) => unknown)(...args); };
+  }
+  try {
+    fn();
+  } finally {
+    for (const [name, f] of saved) k[name] = f;
+  }
+  return counts;
+}

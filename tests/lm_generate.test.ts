@@ -7,7 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, pickToken, Random, samplingDistribution, type Sampler } from '../dist/index.js';
-import { checkClose, throwsWith, uniforms } from './_utils.js';
+import { checkClose, countCalls, throwsWith, uniforms } from './_utils.js';
 
 type LM = Awaited<ReturnType<typeof makeLM>>;
 const V = 9;
@@ -62,24 +62,6 @@ function logProb(m: LM, prefix: number[], tokens: number[]): number {
   const seq = [...prefix, ...tokens];
   const { yhat } = m.forward({ x: [seq] });
   return tokens.reduce((s, t, i) => s + Math.log(yhat[(prefix.length - 1 + i) * V + t]), 0);
-}
-
-/** Count every kernel call a model makes while fn runs. */
-function countCalls(model: object, fn: () => void): Record<string, number> {
-  const k = (model as unknown as { kernels: Record<string, unknown> }).kernels;
-  const counts: Record<string, number> = {};
-  const saved = new Map<string, unknown>();
-  for (const [name, f] of Object.entries(k)) {
-    if (typeof f !== 'function') continue;
-    saved.set(name, f);
-    k[name] = (...args: unknown[]) => { counts[name] = (counts[name] ?? 0) + 1; return (f as (...a: unknown[]) => unknown)(...args); };
-  }
-  try {
-    fn();
-  } finally {
-    for (const [name, f] of saved) k[name] = f;
-  }
-  return counts;
 }
 
 // ---
