@@ -481,6 +481,23 @@ Use('sample and eval given a training checkpoint say so and name the model file;
   assert.is((await inProcess(['info', 'a/model.ckpt'])).code, 0);
 });
 
+Use('sample prints the prime, then what the model\'s stream() draws from it with the same options and seed', async () => {
+  const model: any = await loadModel(readFileSync(file('a/model.safetensors')));
+  const tokenizer = model.tokenizers.x;
+  const prime = 'It is a';
+  for (const [flags, options] of [
+    [['--temperature', '0'], {}],
+    [['--temperature', '0.9', '--top-p', '0.8', '--seed', '4'], { strategy: 'sample', temperature: 0.9, topP: 0.8, seed: 4 }],
+    [['--temperature', '1.3', '--top-k', '6', '--seed', '7'], { strategy: 'sample', temperature: 1.3, topK: 6, seed: 7 }],
+  ] as const) {
+    const r = await inProcess(['sample', 'a/model.safetensors', '--length', '60', '--prime', prime, ...flags]);
+    assert.is(r.code, 0, r.stderr);
+    const drawn = [...model.stream({ prefix: tokenizer.encode(prime), maxLength: 60, ...options })];
+    assert.is(r.stdout, prime + drawn.map((t: number) => tokenizer.tokens[t]).join('') + '\n', flags.join(' '));
+  }
+  model.dispose();
+});
+
 Use('sample warns on stderr about the characters of --prime the model does not know', async () => {
   const r = await inProcess(['sample', 'a/model.safetensors', '--length', '5', '--seed', '1', '--prime', 'It ж§€ж is']);
   assert.is(r.code, 0, r.stderr);

@@ -2,11 +2,11 @@
 // `rnn-wasm sample MODEL`: text from a language model, written to stdout token by token as it
 // is generated. The prime text sets the state (and is printed first; what the tokenizer does
 // not know is fed as <unk>, with a warning on stderr); each next token is drawn from the
-// model's distribution reshaped by temperature, top-k and top-p (the library's sampler),
-// printed, and fed back. --temperature 0 is greedy. A seed fixes the text; without one a seed
+// model's distribution reshaped by temperature, top-k and top-p (the model's stream(), the
+// library's sampler in wasm), printed, and fed back. --temperature 0 is greedy. A seed fixes the text; without one a seed
 // is drawn and reported on stderr, so any sample can be made again.
 import { once } from 'node:events';
-import { pickToken, resolveSampling, Random, splitWords, type Sampler, type Tokenizer } from '../index.js';
+import { splitWords, type Tokenizer } from '../index.js';
 import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
 import { loadLanguageModel } from './model-file.js';
 
@@ -39,16 +39,17 @@ export async function sample(argv: readonly string[], out: NodeJS.WriteStream, e
   const { model, tokenizer } = await loadLanguageModel('sample', args.positionals[0]);
   try {
     const seed = f.seed !== undefined ? (f.seed as number) : temperature === 0 ? 0 : drawSeed(err);   // greedy draws nothing
-    const sampler = resolveSampling('sample', temperature === 0 ? {} : {
-      strategy: 'sample', temperature, topK: f['top-k'] as number | undefined, topP: f['top-p'] as number | undefined, seed,
-    }, tokenizer.size, new Random(seed));
+    const sampling = temperature === 0 ? {} : {
+      strategy: 'sample' as const, temperature, topK: f['top-k'] as number | undefined, topP: f['top-p'] as number | undefined, seed,
+    };
     const prime = f.prime === undefined ? defaultPrime(tokenizer) : (f.prime as string);
     const ids = tokenizer.encode(prime);
     if (ids.length === 0) throw new UsageError('rnn-wasm sample: --prime holds no token (a word model needs at least one word)');
     const unknown = unknownWarning(prime, tokenizer);
     if (unknown) err.write(`${unknown}\n`);
     await write(out, prime);
-    await generate(model.step.bind(model), ids, f.length as number, sampler, tokenizer, out);
+    const length = f.length as number;
+    if (length > 0) await print(model.stream({ prefix: ids, maxLength: length, ...sampling }), tokenizer, out);
     await write(out, '\n');
     return 0;
   } finally {
@@ -56,18 +57,14 @@ export async function sample(argv: readonly string[], out: NodeJS.WriteStream, e
   }
 }
 
-/** Feed the prime, then pick, print and feed back `length` tokens. Yields to the event loop
- *  now and then so Ctrl-C and a closed pipe are noticed. */
-async function generate(step: (token: number) => Float32Array, prime: number[], length: number, sampler: Sampler,
-                        tokenizer: Tokenizer, out: NodeJS.WriteStream): Promise<void> {
-  let p: Float32Array = new Float32Array(0);
-  for (const t of prime) p = step(t);
+/** Print the tokens as the model's stream() draws them (one wasm call per token; the prime
+ *  sets the state first). Yields to the event loop now and then so Ctrl-C and a closed pipe
+ *  are noticed. */
+async function print(tokens: Iterable<number>, tokenizer: Tokenizer, out: NodeJS.WriteStream): Promise<void> {
   const separator = tokenizer.kind === 'word' ? ' ' : '';
   let lastYield = Date.now();
-  for (let i = 0; i < length; i++) {
-    const token = pickToken(p, sampler);
+  for (const token of tokens) {
     await write(out, separator + tokenizer.tokens[token]);
-    if (i + 1 < length) p = step(token);
     if (Date.now() - lastYield > 30) {
       await new Promise((resolve) => setImmediate(resolve));
       lastYield = Date.now();
