@@ -214,6 +214,12 @@ export function checkToken(where: string, name: string, v: unknown, V: number): 
   return v;
 }
 
+/** A `stop` option: absent → `fallback` (the model's stop token, or none), null → none, else a
+ *  token id. */
+export function checkStop(where: string, v: unknown, V: number, fallback: number | null): number | null {
+  return v === undefined ? fallback : v === null ? null : checkToken(where, 'stop', v, V);
+}
+
 /** Check a list of token ids (prefixes). */
 export function checkTokens(where: string, name: string, v: unknown, V: number): number[] {
   if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw new TypeError(`${where}: ${name} must be an array of token ids, got ${describe(v)}`);

@@ -27,7 +27,7 @@ import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
 import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
 import {
-  beamSearch, checkToken, checkTokens, decodeBatch, generateTokens, resolveSampling,
+  beamSearch, checkStop, checkTokens, decodeBatch, generateTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type TokenStepper,
 } from './decode.js';
 import { Random, randomSeed } from './random.js';
@@ -446,12 +446,9 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.live('sample');
     const where = 'sample';
     const c = this.config;
-    if (c.input !== 'tokens' || c.output !== 'softmax' || c.n_x !== c.n_y) {
-      throw new TypeError(`${where}: needs input 'tokens' and output 'softmax' with n_x = n_y, got input '${c.input}', output '${c.output}', n_x = ${c.n_x}, n_y = ${c.n_y}`);
-    }
+    this.needLanguageModel(where);
     if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { length, prime?, temperature?, topK?, seed? }, got ${describe(options)}`);
     checkKeys(where, 'options', options, KEYS.sample);
-    if (c.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot generate one token at a time`);
     const length = checkLength(where, 'length', options.length, 0);
     const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
     const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
@@ -534,7 +531,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const width = checkBeamWidth(where, options.beamWidth, V);
     const maxLength = checkLength(where, 'maxLength', options.maxLength);
     const prefix = this.checkPrefix(where, options.prefix);
-    const stop = options.stop === undefined || options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
+    const stop = checkStop(where, options.stop, V, null);
     const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     return this.generators().use((s) => {
       s.reset(1, undefined, undefined, width);
@@ -607,7 +604,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const o = options as Omit<LMGenerateOptions, 'onToken'>, V = this.config.n_y;
     const maxLength = checkMaxLength(where, o.maxLength, sequences, lazy);
     const prefix = this.checkPrefix(where, o.prefix);
-    const stop = o.stop === undefined || o.stop === null ? null : checkToken(where, 'stop', o.stop, V);
+    const stop = checkStop(where, o.stop, V, null);
     const sampler: Sampler = resolveSampling(where, o, V, this.rng);
     return { maxLength, prefix, stop, sampler };
   }

@@ -24,7 +24,7 @@
 import type { Arena, Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
-  checkToken, checkTokens, resolveSampling,
+  checkStop, checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
 } from '../decode.js';
 import { KEYS } from '../keys.js';
@@ -300,7 +300,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const width = checkBeamWidth(where, options.beamWidth, V);
     const maxLength = checkLength(where, 'maxLength', options.maxLength);
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
-    const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
+    const stop = checkStop(where, options.stop, V, this.config.stopToken);
     const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     const source = this.packOne(where, x, 'x');
     const state = toState(this.encode(source));
@@ -471,7 +471,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
       return { maxLength, start: 0, stop: null, prefix: [] as number[], sampler: undefined };
     }
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, c.n_y);
-    const stop = options.stop === undefined ? c.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, c.n_y);
+    const stop = checkStop(where, options.stop, c.n_y, c.stopToken);
     const sampler = resolveSampling(where, options as SamplingOptions, c.n_y, this.rng);
     return { maxLength, start: c.startToken!, stop, prefix, sampler };
   }

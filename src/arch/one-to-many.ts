@@ -10,7 +10,7 @@
 
 import type { OutputKind, Targets } from '../data.js';
 import {
-  checkToken, checkTokens, resolveSampling,
+  checkStop, checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type SamplingOptions,
 } from '../decode.js';
 import { buildLayout, type LayoutSpec } from '../layout.js';
@@ -235,7 +235,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const maxLength = checkLength(where, 'maxLength', options.maxLength);
     const start = this.startToken(where, options.x);
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
-    const stop = options.stop === undefined ? this.config.stopToken : options.stop === null ? null : checkToken(where, 'stop', options.stop, V);
+    const stop = checkStop(where, options.stop, V, this.config.stopToken);
     const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
     return this.decoder.beam(this.weights, this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
   }
@@ -332,7 +332,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     }
     const start = this.startToken(where, o.x as number | undefined);
     const prefix = o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, c.n_y);
-    const stop = o.stop === undefined ? c.stopToken : o.stop === null ? null : checkToken(where, 'stop', o.stop, c.n_y);
+    const stop = checkStop(where, o.stop, c.n_y, c.stopToken);
     const sampler: Sampler = resolveSampling(where, options as SamplingOptions, c.n_y, this.rng);
     return { maxLength, state, start, stop, prefix, sampler };
   }
