@@ -86,8 +86,12 @@ export function checkStreamItem<TBatch extends Examples>(model: Trainable<TBatch
 /** A batch check's error with each example named anew: `rename('y', 0)` for its y[0]. The
  *  message is changed in place, keeping the error's class and stack. */
 function renamed(e: unknown, rename: (xy: 'x' | 'y', b: number) => string): unknown {
-  if (e instanceof Error) {
-    e.message = e.message.replace(/(^\w+: |[\s(])([xy])\[(\d+)\]/g, (_, before: string, xy: 'x' | 'y', b: string) => `${before}${rename(xy, Number(b))}`);
-  }
+  if (e instanceof Error) e.message = renameExamples(e.message, rename);
   return e;
+}
+
+/** A batch check's message with each example it names (x[b], y[b]) named anew: a shard's or a
+ *  chunk's index becomes the index in the caller's data. */
+export function renameExamples(message: string, rename: (xy: 'x' | 'y', b: number) => string): string {
+  return message.replace(/(^\w+: |[\s(])([xy])\[(\d+)\]/g, (_, before: string, xy: 'x' | 'y', b: string) => `${before}${rename(xy, Number(b))}`);
 }

@@ -16,6 +16,7 @@
 // own generator, seeded from the model's generator state, the batch and the shard, without
 // drawing from the model's generator; so shuffling is as on one thread, but the masks are not.
 import type { Region } from '../arena.js';
+import { renameExamples } from '../train/examples.js';
 import { addSums, zeroSums } from '../train/metrics.js';
 import type { GradientWindow } from '../train/step.js';
 import type { Trainable } from '../train/trainable.js';
@@ -162,7 +163,7 @@ export class Replicas<TBatch extends Examples = Examples> {
    *  in the batch rather than in the shard, and the worker named. */
   private shardError(reply: Extract<Reply, { type: 'error' }>, shard: Shard<TBatch>): Error {
     const Class = reply.name === 'TypeError' ? TypeError : reply.name === 'RangeError' ? RangeError : Error;
-    const message = reply.message.replace(/(^\w+: |[\s(])([xy])\[(\d+)\]/g, (_, before, name, i) => `${before}${name}[${Number(i) + shard.start}]`);
+    const message = renameExamples(reply.message, (xy, b) => `${xy}[${b + shard.start}]`);
     return new Class(`${message} (in worker ${shard.k + 1} of ${this.pool.size})`);
   }
 
