@@ -17,7 +17,7 @@ import { disposedError, type Arena, type Region } from './arena.js';
 import type { Sampler, TokenSource } from './decode.js';
 import { GATES, type Layout, type TensorEntry } from './layout.js';
 import type { StackConfig } from './stack.js';
-import { CELL_KIND, copiesHead, OUTPUT_KIND, type Kernels } from './wasm.js';
+import { CELL_KIND, copiesHead, copiesWeight, OUTPUT_KIND, type Kernels } from './wasm.js';
 
 const HEADER = 17, LAYER = 16;
 const H = { L: 0, TOKENS: 1, OUTPUT: 2, N_Y: 3, W_Y: 4, B_Y: 5, X: 6, Z: 7, P: 8, WS: 9, OS: 10, R: 11, CAP: 12, EMB: 13, EW: 14, EX: 15, PWY: 16 } as const;
@@ -95,7 +95,7 @@ export class Stepper implements TokenSource {
    *  W_hh made now, in groups of four rows (assembly/dot.ts: pack_rows4), the head reading one
    *  of W_y, and one-hot ids reading W_ih's columns as the rows of W_ihᵀ: the same bits, read as
    *  streams instead of four rows (or a column) at a time. A run shorter than PACK_STEPS reads
-   *  the weights themselves. Copies over 2^24 values are not made (copiesHead).
+   *  the weights themselves. Copies over 2^24 values are not made (copiesWeight).
    *  The copy is read only inside fn, so fn must run the generation to its end without a chance
    *  for the weights to change: no user code, no await. The copy's region stays with the
    *  workspace for the next call. */
@@ -105,7 +105,7 @@ export class Stepper implements TokenSource {
     const made: Region[] = [];
     const alloc = (n: number): Region => { const r = this.arena.alloc(n, 'the generation workspace'); made.push(r); return r; };
     // W_ihᵀ only for a run that reads enough of W_ih's columns to repay the transpose
-    const transposes = c.tokens && !c.embedding && steps * TRANSPOSE_STEPS >= c.n_x && copiesHead(Infinity, c.n_x * G);
+    const transposes = c.tokens && !c.embedding && steps * TRANSPOSE_STEPS >= c.n_x && copiesWeight(c.n_x * G);
     let { PW, PWY, WT } = ws;
     try {
       if (!PW) {

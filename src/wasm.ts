@@ -141,14 +141,19 @@ export const OUTPUT_KIND = { softmax: 0, sigmoid: 1, linear: 2 } as const;
  *  block of 32 rows (assembly/head.ts) reads all of W, so from four blocks on one copy costs
  *  less than it saves. */
 const HEAD_COPY_ROWS = 128;
-/** Most values of an output weight that is copied (64 MiB): a larger one is read as it lies
- *  rather than held twice. */
-const HEAD_COPY_VALUES = 1 << 24;
+/** Most values of a weight copied for a forward or a generation run (64 MiB): a larger one is
+ *  read as it lies rather than held twice. */
+const COPY_VALUES = 1 << 24;
+
+/** Whether a weight of `values` values is small enough to be copied (grouped or transposed). */
+export function copiesWeight(values: number): boolean {
+  return values <= COPY_VALUES;
+}
 
 /** Whether a forward over `rows` rows (Infinity: a generation run) copies an output weight of
  *  `values` values, so its workspace holds a region for the copy. */
 export function copiesHead(rows: number, values: number): boolean {
-  return rows >= HEAD_COPY_ROWS && values <= HEAD_COPY_VALUES;
+  return rows >= HEAD_COPY_ROWS && copiesWeight(values);
 }
 
 /** head_loss_w's `PW` for a forward over `rows` rows: W (n_y, n_in) copied now into `copy` (a
