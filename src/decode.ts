@@ -220,6 +220,13 @@ export function checkStop(where: string, v: unknown, V: number, fallback: number
   return v === undefined ? fallback : v === null ? null : checkToken(where, 'stop', v, V);
 }
 
+/** An `onToken` option: absent, or a function called with each generated token (or, for
+ *  vector outputs, each generated vector: `value` names which) and its index. */
+export function checkOnToken<F extends (value: never, index: number) => void | boolean>(where: string, v: unknown, value = 'token'): F | undefined {
+  if (v !== undefined && typeof v !== 'function') throw new TypeError(`${where}: onToken must be a function (${value}, index) => void | boolean, got ${describe(v)}`);
+  return v as F | undefined;
+}
+
 /** Check a list of token ids (prefixes). */
 export function checkTokens(where: string, name: string, v: unknown, V: number): number[] {
   if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw new TypeError(`${where}: ${name} must be an array of token ids, got ${describe(v)}`);

@@ -27,7 +27,7 @@ import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
 import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
 import {
-  beamSearch, checkStop, checkTokens, decodeBatch, generateTokens, resolveSampling,
+  beamSearch, checkOnToken, checkStop, checkTokens, decodeBatch, generateTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type TokenStepper,
 } from './decode.js';
 import { Random, randomSeed } from './random.js';
@@ -474,10 +474,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.live('generate');
     const where = 'generate';
     const o = this.checkGenerate(where, options, KEYS.generate, 1, false);
-    const onToken = options.onToken;
-    if (onToken !== undefined && typeof onToken !== 'function') {
-      throw new TypeError(`${where}: onToken must be a function (token, index) => void | boolean, got ${describe(onToken)}`);
-    }
+    const onToken = checkOnToken<(token: number, index: number) => void | boolean>(where, options.onToken);
     if (onToken) {
       // user code runs between tokens: step the weights as they lie, as stream() does
       const out: number[] = [];

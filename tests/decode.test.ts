@@ -236,4 +236,36 @@ Models('dense outputs: linear feeds ŷ back; sigmoid feeds 0/1 draws', async () 
   lin.dispose(); sig.dispose();
 });
 
+Models('onToken must be a function, checked before anything runs; generateBatch refuses it for tokens', async () => {
+  const lm = await createModel({ architecture: 'one-to-many', cell: 'gru', n_y: 6, n_a: 5, startToken: 0, stopToken: 5, seed: 16 });
+  const vec = await createModel({ architecture: 'one-to-many', n_y: 2, n_a: 4, output: 'linear', seed: 17 });
+  const ed = await createModel({ architecture: 'encoder-decoder', cell: 'lstm', input: 'tokens', n_x: 4, n_y: 6, n_a: 5, startToken: 0, stopToken: 5, seed: 18 });
+  const edv = await createModel({ architecture: 'encoder-decoder', input: 'tokens', output: 'linear', n_x: 4, n_y: 2, n_a: 4, seed: 19 });
+  const refused = (label: string, f: () => unknown, pattern: RegExp) => {
+    try { f(); } catch (e) {
+      assert.instance(e, TypeError, label);
+      assert.match((e as Error).message, pattern, label);
+      return;
+    }
+    assert.unreachable(`${label}: accepted`);
+  };
+  const draws = lm.generate({ maxLength: 8, strategy: 'sample', seed: 2 });
+  refused('one-to-many tokens', () => lm.generate({ maxLength: 8, onToken: 1 as any }), /^generate: onToken must be a function \(token, index\).*got 1/);
+  refused('one-to-many vectors', () => vec.generate({ x: [1, 0], maxLength: 3, onToken: 'no' as any }), /^generate: onToken must be a function \(vector, index\)/);
+  refused('encoder-decoder tokens', () => ed.generate([1, 2, 3], { maxLength: 4, onToken: {} as any }), /^generate: onToken must be a function \(token, index\)/);
+  refused('encoder-decoder vectors', () => edv.generate([1, 2], { maxLength: 3, onToken: [] as any }), /^generate: onToken must be a function \(vector, index\)/);
+  refused('encoder-decoder batch of vectors', () => edv.generateBatch([[1, 2]], { maxLength: 3, onToken: 2 as any }), /^generateBatch: onToken must be a function/);
+  // a token batch used to accept onToken and never call it
+  let calls = 0;
+  refused('encoder-decoder batch of tokens', () => ed.generateBatch([[1, 2]], { maxLength: 3, onToken: () => { calls++; } }), /^generateBatch: onToken is taken by generate\(\)/);
+  assert.is(calls, 0);
+  // the refused calls drew nothing from the model's generator: the next seeded draw repeats
+  assert.equal(lm.generate({ maxLength: 8, strategy: 'sample', seed: 2 }), draws);
+  // and the vector batch still calls it, once per sequence per step
+  const seen: number[] = [];
+  edv.generateBatch([[1, 2], [3]], { maxLength: 3, onToken: (v, i) => { seen.push(i); assert.is(v.length, 2); } });
+  assert.equal(seen, [0, 0, 1, 1, 2, 2]);
+  lm.dispose(); vec.dispose(); ed.dispose(); edv.dispose();
+});
+
 Models.run();

@@ -24,7 +24,7 @@
 import type { Arena, Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
-  checkStop, checkToken, checkTokens, resolveSampling,
+  checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
 } from '../decode.js';
 import { KEYS } from '../keys.js';
@@ -251,16 +251,16 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.live('generate');
     const where = 'generate';
     const o = this.checkGenerate(where, options, KEYS.generate);
+    const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken, this.config.output === 'softmax' ? 'token' : 'vector');
     const source = this.packOne(where, x, 'x');
     if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
     const state = this.encode(source);
     const memory = this.remember(source);
-    const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
     if (!onToken) return this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generated<O>;
     const out: number[] = [];
     for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
       out.push(token);
-      if (onToken && onToken(token, out.length - 1) === false) break;
+      if (onToken(token, out.length - 1) === false) break;
     }
     return out as Generated<O>;
   }
@@ -271,9 +271,12 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.live('generateBatch');
     const where = 'generateBatch';
     const o = this.checkGenerate(where, options, KEYS.generateBatch, Array.isArray(x) ? x.length : 1);
+    if (this.config.output === 'softmax') {
+      if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
+      if (options.onToken !== undefined) throw new TypeError(`${where}: onToken is taken by generate() (one source) only; generateBatch returns every sequence when all have stopped`);
+    }
     const source = packInputs(where, x, this.config.input, this.config.n_x);
     if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength);
-    if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
     const state = toState(this.encode(source));
     const memory = this.remember(source);
     return this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory) as Generated<O>[];
@@ -447,7 +450,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   private generateVectors(where: string, source: PackedInput, options: EncoderDecoderGenerateOptions<O>, maxLength: number): Generated<O>[] {
     const state = toState(this.encode(source));
     const memory = this.remember(source);
-    const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
+    const onStep = checkOnToken<(v: Float32Array, i: number) => void | boolean>(where, options.onToken, 'vector');
     return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], maxLength,
       options, this.rng, onStep, memory) as Generated<O>[];
   }

@@ -10,7 +10,7 @@
 
 import type { OutputKind, Targets } from '../data.js';
 import {
-  checkStop, checkToken, checkTokens, resolveSampling,
+  checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type SamplingOptions,
 } from '../decode.js';
 import { buildLayout, type LayoutSpec } from '../layout.js';
@@ -189,19 +189,19 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const where = 'generate';
     const o = this.checkGenerate(where, options, KEYS.generateFrom);
     if (this.config.output === 'softmax') {
-      const onToken = options.onToken as ((t: number, i: number) => void | boolean) | undefined;
+      const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken);
       if (!onToken) return this.decoder.tokensNow(this.weights, o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!) as Generated<O>;
       const out: number[] = [];
       for (const token of this.streamFrom(o)) {
         out.push(token);
-        if (onToken && onToken(token, out.length - 1) === false) break;
+        if (onToken(token, out.length - 1) === false) break;
       }
       return out as Generated<O>;
     }
     const first = new Float32Array(this.config.n_y);
     if (options.x !== undefined) packVector(where, 'x', options.x, this.config.n_y, 'n_y', first, 0, false);
     const prefix = this.densePrefix(where, options.prefix);
-    const onStep = options.onToken as ((v: Float32Array, i: number) => void | boolean) | undefined;
+    const onStep = checkOnToken<(v: Float32Array, i: number) => void | boolean>(where, options.onToken, 'vector');
     return this.decoder.generateVectors(where, this.weights, first, o.state, prefix, o.maxLength, options, this.rng, onStep)[0] as Generated<O>;
   }
 
