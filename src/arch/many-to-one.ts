@@ -11,6 +11,7 @@ import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
+import type { Gradients } from '../model.js';
 import type { GradientOptions, StatsWanted } from '../network.js';
 import {
   checkState, inputTokenizer, packLabels, tokenizersJSON, packSteps, rejectFields, resolveCell, resolveCommon, resolveInput, resolveOutput,
@@ -139,11 +140,16 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
     return toPredictions(yhat, B, this.config.n_y, this.config.output);
   }
 
-  /** Loss and gradients, plus ∂L/∂a<0> (and ∂L/∂c<0>), (layers · directions, B, n_a). */
-  override computeGradients(batch: LabeledManyToOneBatch<I, O>, options?: GradientOptions) {
+  /** Loss and gradients, plus ∂L/∂a<0> (and ∂L/∂c<0>), (layers · directions, B, n_a), and for
+   *  dense input ∂L/∂x, (B, T, n_x), zero past each sequence's end. */
+  override computeGradients(batch: LabeledManyToOneBatch<I, O>, options?: GradientOptions): Gradients {
     const { loss, grads } = super.computeGradients(batch, options);
     const { dh0, dc0 } = this.stack.readStateGrads();
-    return dc0 ? { loss, grads, da0: dh0, dc0 } : { loss, grads, da0: dh0 };
+    const result: Gradients = { loss, grads, da0: dh0 };
+    if (dc0) result.dc0 = dc0;
+    const dx = this.stack.readInputGrad();
+    if (dx) result.dx = dx;
+    return result;
   }
 
   // --- streams ---
