@@ -31,7 +31,7 @@ export interface LoadOptions {
 
 /** A model file: every tensor under its name, and a tied tensor under each of its names (as
  *  PyTorch's state_dict lists it, so load_state_dict takes the file as it is). */
-export function encodeModel(layout: Layout, weights: Float32Array, config: object): Uint8Array {
+export function encodeModel(layout: Layout, weights: Float32Array, config: object): Uint8Array<ArrayBuffer> {
   const tensors = layout.entries.flatMap((e) => [e.name, ...(e.tiedNames ?? [])].map((name) => ({
     name, shape: [...e.shape], data: weights.subarray(e.offset, e.offset + e.length),
   })));
