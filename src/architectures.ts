@@ -155,7 +155,7 @@ export async function loadModelAs(where: string, bytes: unknown, options: { back
   restoreSpecials(config, rest);
   const p = plan(`${where}: the file's config`, config);
   checkTensorCount(where, file, layoutCounts(p.layout), describeSizes(p.resolved));
-  const match = matchTensors(where, buildLayout(p.layout), file);
+  const match = matchTensors(where, buildLayout(p.layout), file, {}, false);
   const model = await withEngine(where, backend, (engine) => p.make(engine.kernels, engine.backend));
   model.setWeights(applyTensors(match, model.getWeights()));
   return model;
