@@ -57,7 +57,11 @@ export function decodeModelFile(where: string, bytes: unknown): DecodedSafetenso
   try {
     return decodeSafetensors(b);
   } catch (e) {
-    if (e instanceof SafetensorsError) e.message = `${where}: ${e.message}`;
+    if (e instanceof SafetensorsError) {
+      // a first 8 bytes that no header length could be: another kind of file (text, ONNX, HDF5…)
+      const other = e.code === 'header-too-large' ? '; the file is not a safetensors file (ONNX and Keras models load with loadONNX and loadKerasModel)' : '';
+      e.message = `${where}: ${e.message}${other}`;
+    }
     throw e;
   }
 }
