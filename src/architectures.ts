@@ -104,8 +104,8 @@ function plan(where: string, config: ModelConfig): Plan {
 export async function createModel<const C extends ModelConfig>(config: NoExtra<C, Extract<ModelConfig, { architecture: C['architecture'] }>>): Promise<ModelFor<C>> {
   const where = 'createModel';
   const p = plan(where, config);                 // every field is checked before the kernels load
-  return withEngine(checkBackend(where, 'backend', config.backend),
-    (engine) => labelled(where, () => p.make(engine.kernels, engine.backend))) as Promise<ModelFor<C>>;
+  return withEngine(where, checkBackend(where, 'backend', config.backend),
+    (engine) => p.make(engine.kernels, engine.backend)) as Promise<ModelFor<C>>;
 }
 
 /** Options of loadModel. */
@@ -155,8 +155,8 @@ export async function loadModelAs(where: string, bytes: unknown, options: { back
   restoreSpecials(config, rest);
   const p = plan(`${where}: the file's config`, config);
   checkTensorCount(where, file, layoutCounts(p.layout), describeSizes(p.resolved));
-  const match = matchTensors(where, buildLayout(p.layout), file);
-  const model = await withEngine(backend, (engine) => labelled(where, () => p.make(engine.kernels, engine.backend)));
+  const match = matchTensors(where, buildLayout(p.layout), file, {}, false);
+  const model = await withEngine(where, backend, (engine) => p.make(engine.kernels, engine.backend));
   model.setWeights(applyTensors(match, model.getWeights()));
   return model;
 }

@@ -65,7 +65,7 @@ export interface TrainingState {
   bestWeights?: Float32Array;
 }
 
-export function encodeCheckpoint(layout: Layout, s: TrainingState): Uint8Array {
+export function encodeCheckpoint(layout: Layout, s: TrainingState): Uint8Array<ArrayBuffer> {
   const tensors = layout.entries.map((e) => ({
     name: e.name, shape: [...e.shape], data: s.weights.subarray(e.offset, e.offset + e.length),
   }));

@@ -31,7 +31,7 @@ export interface LoadOptions {
 
 /** A model file: every tensor under its name, and a tied tensor under each of its names (as
  *  PyTorch's state_dict lists it, so load_state_dict takes the file as it is). */
-export function encodeModel(layout: Layout, weights: Float32Array, config: object): Uint8Array {
+export function encodeModel(layout: Layout, weights: Float32Array, config: object): Uint8Array<ArrayBuffer> {
   const tensors = layout.entries.flatMap((e) => [e.name, ...(e.tiedNames ?? [])].map((name) => ({
     name, shape: [...e.shape], data: weights.subarray(e.offset, e.offset + e.length),
   })));
@@ -57,7 +57,11 @@ export function decodeModelFile(where: string, bytes: unknown): DecodedSafetenso
   try {
     return decodeSafetensors(b);
   } catch (e) {
-    if (e instanceof SafetensorsError) e.message = `${where}: ${e.message}`;
+    if (e instanceof SafetensorsError) {
+      // a first 8 bytes that no header length could be: another kind of file (text, ONNX, HDF5…)
+      const other = e.code === 'header-too-large' ? '; the file is not a safetensors file (ONNX and Keras models load with loadONNX and loadKerasModel)' : '';
+      e.message = `${where}: ${e.message}${other}`;
+    }
     throw e;
   }
 }
@@ -127,8 +131,9 @@ export function applyTensors(match: TensorMatch, current: Float32Array): Float32
 }
 
 /** Every layout entry with the file's tensor for it, all names, shapes and values checked (a
- *  tied tensor's copies under several names must agree). */
-export function matchTensors(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions = {}): TensorMatch {
+ *  tied tensor's copies under several names must agree). `takesStrict`: whether the function
+ *  called has a `strict` option, which its errors may then suggest. */
+export function matchTensors(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions = {}, takesStrict = true): TensorMatch {
   const names = [...file.tensors.keys()];
   const candidates = fileNames(where, layout, file, options);
   const used = new Set<string>();
@@ -157,8 +162,13 @@ export function matchTensors(where: string, layout: Layout, file: DecodedSafeten
   }
   const extra = names.filter((n) => !used.has(n));
   if (extra.length > 0 && options.strict !== false) {
+    if (file.metadata.checkpoint_version !== undefined) {
+      throw new TypeError(`${where}: the file is a training checkpoint (getTrainingState, saveCheckpoint), not a model file; ` +
+        (takesStrict ? 'pass strict: false to take only its weights, or restore all of it with setTrainingState(bytes)'
+          : 'load the model file saved with it (save, saveModel), or restore the checkpoint on a model created with its config: setTrainingState(bytes), or loadCheckpoint in rnn-wasm/node'));
+    }
     const list = extra.length > 12 ? `${extra.slice(0, 12).join(', ')}, … (${extra.length})` : extra.join(', ');
-    throw new RangeError(`${where}: the file has tensors this model does not use: ${list} (check the config, or pass strict: false)`);
+    throw new RangeError(`${where}: the file has tensors this model does not use: ${list} (check the config${takesStrict ? ', or pass strict: false' : ''})`);
   }
   return out;
 }

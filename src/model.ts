@@ -281,7 +281,7 @@ export async function loadRNN(bytes: Uint8Array | ArrayBuffer, options: LoadRNNO
   const spec = rnnLayout(resolved);
   checkTensorCount(where, file, layoutCounts(spec), describeSizes(resolved));
   const match = matchTensors(where, buildLayout(spec), file, o);
-  const model = await withEngine(backend, (engine) => labelled(where, () => new RNN(engine.kernels, resolved, engine.backend)));
+  const model = await withEngine(where, backend, (engine) => new RNN(engine.kernels, resolved, engine.backend));
   model.setWeights(applyTensors(match, model.getWeights()));
   return model;
 }
@@ -303,8 +303,8 @@ function rnnConfigFromFile(where: string, file: DecodedSafetensors): RNNConfig |
 export async function createRNN<const C extends RNNConfig>(config: NoExtra<C, RNNConfig>): Promise<RNN<InputOf<C>, OutputOf<C>>> {
   const where = 'createRNN';
   const resolved = resolveConfig(config, where);
-  return withEngine(checkBackend(where, 'backend', config.backend),
-    (engine) => labelled(where, () => new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend)));
+  return withEngine(where, checkBackend(where, 'backend', config.backend),
+    (engine) => new RNN(engine.kernels, resolved as ResolvedConfig<InputOf<C>, OutputOf<C>>, engine.backend));
 }
 
 /** Output-layer workspace, sized for the largest T·B seen. Time-major. */

@@ -154,7 +154,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** The model as a safetensors file: every parameter as f32 under PyTorch's names, and the
    *  config as JSON in the metadata. Loading it gives back an identical model. */
-  save(): Uint8Array {
+  save(): Uint8Array<ArrayBuffer> {
     this.live('save');
     return encodeModel(this.layout, this.arena.f32(this.weights), this.toJSON());
   }
@@ -177,7 +177,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  config, moments and step count (= the schedule's position), the generator's state, and
    *  where an interrupted fit() stands. Restoring it with setTrainingState and training on
    *  reproduces the uninterrupted run bit for bit. */
-  getTrainingState(): Uint8Array {
+  getTrainingState(): Uint8Array<ArrayBuffer> {
     this.live('getTrainingState');
     return this.training.getState();
   }

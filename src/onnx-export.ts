@@ -65,7 +65,7 @@ interface Spec {
 /** The model as an ONNX file. Sequence models (createRNN, many-to-many), many-to-one and
  *  one-to-one export; one-to-many and encoder-decoder models, which generate step by step,
  *  are refused. */
-export function toONNX(model: Network, options: ONNXExportOptions = {}): Uint8Array {
+export function toONNX(model: Network, options: ONNXExportOptions = {}): Uint8Array<ArrayBuffer> {
   const where = 'toONNX';
   const spec = readSpec(where, model, options);
   const g = new GraphBuilder();

@@ -244,7 +244,7 @@ function readEntry(r: ProtoReader): [string, string] {
 // --- encoding ---
 
 /** Encode a model. Tensors are written with raw_data (little-endian), as PyTorch writes them. */
-export function encodeOnnx(m: OnnxModel): Uint8Array {
+export function encodeOnnx(m: OnnxModel): Uint8Array<ArrayBuffer> {
   const w = new ProtoWriter();
   w.int(1, m.irVersion).string(2, m.producerName).string(3, m.producerVersion);
   w.message(7, (g) => writeGraph(g, m.graph));

@@ -239,7 +239,7 @@ export class ProtoWriter {
   }
 
   /** The bytes written so far (a copy). */
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.len);
   }
 

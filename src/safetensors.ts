@@ -93,7 +93,7 @@ function put<V>(obj: Record<string, V>, key: string, value: V): void {
 export function encodeSafetensors(
   tensors: { name: string; shape: number[]; data: Float32Array }[],
   metadata?: Record<string, string>,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   if (!Array.isArray(tensors)) throw new TypeError(`encodeSafetensors: tensors must be an array, got ${show(tensors)}`);
   const seen = new Set<string>();
   for (const [i, t] of tensors.entries()) {

@@ -12,7 +12,7 @@
 // still referenced keeps no memory reachable; the kernels getEngine() returns stay usable
 // (and keep their instance alive) for as long as the caller holds them.
 import { instantiate as instantiateWithLoader } from '@assemblyscript/loader';
-import { describe } from './validate.js';
+import { describe, labelled } from './validate.js';
 import { modules } from './wasm/modules.js';
 
 /** A kernel build: 'relaxed' (f32x4 with relaxed SIMD's multiply-add, fused where the CPU has
@@ -236,13 +236,29 @@ export function getEngine(backend: Backend = 'auto'): Promise<Engine> {
 
 /** Make a model on a live engine of the backend, handing it the models' copy of the kernels:
  *  an engine released while the promise settled is replaced, and `make` runs in the same turn
- *  as the check. */
-export async function withEngine<T>(backend: Backend, make: (engine: Engine) => T): Promise<T> {
+ *  as the check. Errors name `where`, the function the user called. */
+export async function withEngine<T>(where: string, backend: Backend, make: (engine: Engine) => T): Promise<T> {
   for (;;) {
-    const engine = await getEngine(backend);
+    let engine: Engine;
+    try {
+      engine = await getEngine(backend);
+    } catch (e) {
+      throw engineError(where, e);
+    }
     const life = lives.get(engine.kernels)!;
-    if (!life.released) return make({ backend: engine.backend, kernels: life.models });
+    if (!life.released) return labelled(where, () => make({ backend: engine.backend, kernels: life.models }));
   }
+}
+
+/** getEngine's error, as a new error of its kind that names `where` (callers waiting on one
+ *  compilation share its error object); a compilation refused by a Content-Security-Policy
+ *  says what the policy needs. */
+function engineError(where: string, e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const message = e instanceof WebAssembly.CompileError && /Content.Security.Policy|unsafe-eval/i.test(e.message)
+    ? `${e.message.replace(/\.$/, '')}; a Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src (or default-src) for the kernels to compile`
+    : e.message;
+  return new (e.constructor as ErrorConstructor)(`${where}: ${message}`, { cause: e });
 }
 
 /** Count one more user (an arena) of the engine these kernels belong to. Kernels that no

@@ -1,7 +1,9 @@
 // In a real browser: Debian's Chromium, driven by playwright-core, loads dist/ over HTTP and
 // trains a model on the page and in a module worker on the SIMD build; both must match Node to
 // 1e-6. With the build 'auto' picks, Chromium (114+) runs the relaxed-SIMD build, which must
-// stay within 1e-4 of Node's SIMD run over the same training.
+// stay within 1e-4 of Node's SIMD run over the same training. Each build can be forced in the
+// page, and a page whose Content-Security-Policy refuses WebAssembly gets an error that names
+// the function called and the directive the policy lacks.
 // Without /usr/bin/chromium (or playwright-core) this file is skipped with a note, except
 // under CI, where that is a failure.
 import * as assert from 'uvu/assert';
@@ -67,4 +69,21 @@ browserTest('browser.test.ts', 'a page and a module worker in Chromium train exa
   assert.is(auto.backend, 'relaxed', "Chromium validates relaxed SIMD, so 'auto' picks it");
   for (const key of ['losses', 'yhat', 'aT', 'weights'] as const) checkClose(`relaxed page vs Node: ${key}`, auto[key], node[key], 1e-4, 1e-2);
   checkClose('relaxed page vs Node: encoder-decoder weights', auto.translator.weights, node.translator.weights, 1e-4, 1e-2);
+});
+
+browserTest('browser.test.ts', 'each kernel build can be forced in Chromium; a page whose policy refuses WebAssembly gets an error that names the call and the directive', async () => {
+  const { result: builds, problems } = await runPage('backends.html');
+  for (const backend of ['relaxed', 'simd', 'scalar'] as const) assert.equal(builds[backend], { backend, finite: true }, backend);
+  assert.equal(builds.auto, { backend: 'relaxed', finite: true }, "Chromium validates relaxed SIMD, so 'auto' picks it");
+  assert.equal(builds.createModel, { backend: 'relaxed', finite: true });
+  assert.equal(builds.gpu, { error: `TypeError: createRNN: backend must be 'auto', 'relaxed', 'simd' or 'scalar', got "gpu"` });
+  assert.equal(problems, []);
+
+  const { result: refused } = await runPage('csp.html');
+  const policy = /CompileError: (createRNN|createModel): WebAssembly\.\w+\(\): .*unsafe-eval[^;]*[^.]; a Content-Security-Policy must allow 'wasm-unsafe-eval' in script-src \(or default-src\) for the kernels to compile$/;
+  for (const key of ['relaxed', 'simd', 'scalar', 'auto', 'createModel']) {
+    assert.match(refused[key].error, policy, key);
+    assert.ok(refused[key].error.startsWith(`CompileError: ${key === 'createModel' ? 'createModel' : 'createRNN'}: `), refused[key].error);
+  }
+  assert.equal(refused.gpu, builds.gpu, 'a build that does not exist is refused before anything compiles');
 });

@@ -2,8 +2,8 @@
 // uninterrupted run bit for bit; a bad checkpoint is refused and changes nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
-import { checkSame, echo as echoTask } from './_utils.js';
+import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadFromBlob, loadModel, loadRNN, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
+import { checkSame, echo as echoTask, rejectsWith, throwsWith } from './_utils.js';
 
 const echo = (rng: Random, n: number, T = 12, V = 6, D = 2) => echoTask(rng, n, T, V, D);
 
@@ -229,6 +229,35 @@ File('a checkpoint holds the weights, the optimizer moments and the training sta
   const copy = await createRNN({ ...config, seed: 11 });
   copy.loadWeights(bytes, { strict: false });
   checkSame('loadWeights', copy.getWeights(), m.getWeights());
+  m.dispose(); copy.dispose();
+});
+
+File('a checkpoint given where a model file is expected is named as one, with what to do instead', async () => {
+  const m = await createRNN({ ...config, seed: 13 });
+  m.trainStep(echo(new Random(8), 4), { optimizer: 'adam' });
+  const ckpt = m.getTrainingState();
+  const what = 'the file is a training checkpoint \\(getTrainingState, saveCheckpoint\\), not a model file; ';
+  // loadModel and the loaders built on it take no strict option: they say what to load instead
+  const instead = what + 'load the model file saved with it \\(save, saveModel\\), or restore the checkpoint on a model created with its config: ' +
+    'setTrainingState\\(bytes\\), or loadCheckpoint in rnn-wasm/node$';
+  await rejectsWith(loadModel(ckpt), TypeError, new RegExp(`^loadModel: ${instead}`));
+  await rejectsWith(loadFromBlob(new Blob([ckpt])), TypeError, new RegExp(`^loadFromBlob: ${instead}`));
+  // those with strict: false can take its weights
+  const strict = what + 'pass strict: false to take only its weights, or restore all of it with setTrainingState\\(bytes\\)$';
+  await rejectsWith(loadRNN(ckpt), TypeError, new RegExp(`^loadRNN: ${strict}`));
+  const copy = await createRNN({ ...config, seed: 14 });
+  const before = copy.getWeights();
+  throwsWith(() => copy.loadWeights(ckpt), TypeError, new RegExp(`^loadWeights: ${strict}`));
+  checkSame('weights unchanged', copy.getWeights(), before);
+  const weightsOnly = await loadRNN(ckpt, { strict: false });
+  checkSame('loadRNN with strict: false', weightsOnly.getWeights(), m.getWeights());
+  weightsOnly.dispose();
+  // a model file with a tensor too many: loadModel does not suggest an option it does not have
+  const file = decodeSafetensors(m.save());
+  const tensors = [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  const extra = encodeSafetensors([...tensors, { name: 'extra', shape: [1], data: new Float32Array(1) }], file.metadata);
+  await rejectsWith(loadModel(extra), RangeError, /^loadModel: the file has tensors this model does not use: extra \(check the config\)$/);
+  await rejectsWith(loadRNN(extra), RangeError, /^loadRNN: the file has tensors this model does not use: extra \(check the config, or pass strict: false\)$/);
   m.dispose(); copy.dispose();
 });
 

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRNN, getEngine, relaxedSimdSupported } from '../dist/index.js';
+import { createModel, createRNN, getEngine, loadModel, loadRNN, relaxedSimdSupported } from '../dist/index.js';
 import { rejectsWith } from './_utils.js';
 
 const Relaxed = suite('relaxed-SIMD build');
@@ -30,7 +30,15 @@ Relaxed('where it is missing: auto is the SIMD build, and asking for it names wh
   }
   assert.is((await getEngine('auto')).backend, 'simd');
   await rejectsWith(getEngine('relaxed'), Error, /backend 'relaxed' was requested but this runtime does not support WebAssembly relaxed SIMD \(Chrome 114\+, Node 22\+, or Node 20 with --experimental-wasm-relaxed-simd\)/);
-  await rejectsWith(createRNN({ n_x: 2, n_a: 2, n_y: 2, backend: 'relaxed' }), Error, /does not support WebAssembly relaxed SIMD/);
+  // the functions a user calls name themselves
+  const missing = / backend 'relaxed' was requested but this runtime does not support WebAssembly relaxed SIMD \(/.source;
+  await rejectsWith(createRNN({ n_x: 2, n_a: 2, n_y: 2, backend: 'relaxed' }), Error, new RegExp(`^createRNN:${missing}`));
+  await rejectsWith(createModel({ architecture: 'many-to-one', n_x: 2, n_a: 2, n_y: 2, backend: 'relaxed' }), Error, new RegExp(`^createModel:${missing}`));
+  const made = await createRNN({ n_x: 2, n_a: 2, n_y: 2 });
+  const file = made.save();
+  made.dispose();
+  await rejectsWith(loadModel(file, { backend: 'relaxed' }), Error, new RegExp(`^loadModel:${missing}`));
+  await rejectsWith(loadRNN(file, { backend: 'relaxed' }), Error, new RegExp(`^loadRNN:${missing}`));
 });
 
 Relaxed('a model reports the build it runs on; a forced build is kept', async () => {

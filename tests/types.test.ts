@@ -5,7 +5,7 @@
 // A misspelt field stays a compile error. At run time, each model is what its type says.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModel, createRNN } from '../dist/index.js';
+import { createModel, createRNN, encodeSafetensors, toONNX } from '../dist/index.js';
 import type {
   AttentionKind, EvaluateOptions, MetricName, SafetensorsErrorCode, StepSchedule, ScheduleConfig, TokenEmbeddingConfig,
   EncoderDecoder, InputKind, InputOf, ManyToMany, ManyToOne, ManyToOneConfig, Model, ModelConfig, ModelFor, OneToMany, OneToOne,
@@ -164,3 +164,21 @@ Exports('the kinds and options of public configs and methods', async () => {
 });
 
 Exports.run();
+
+// ---
+const Bytes = suite('the files a model writes are bytes a browser API takes');
+
+Bytes('save, getTrainingState, encodeSafetensors and toONNX type as ArrayBuffer-backed bytes: a Blob part, a fetch body', async () => {
+  // under TypeScript 5.7+ with the DOM library, a Uint8Array<ArrayBufferLike> is neither
+  const m = await createRNN({ n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const files = [m.save(), m.getTrainingState(), encodeSafetensors([{ name: 't', shape: [1], data: Float32Array.of(1) }]), toONNX(m)];
+  same<typeof files, Uint8Array<ArrayBuffer>[]>(true);
+  const blob = new Blob(files);
+  const body: BodyInit = m.save();
+  assert.is(blob.size, files.reduce((n, f) => n + f.length, 0));
+  assert.is((await new Response(body).arrayBuffer()).byteLength, files[0].length);
+  for (const f of files) assert.instance(f.buffer, ArrayBuffer);
+  m.dispose();
+});
+
+Bytes.run();

@@ -99,7 +99,7 @@ export class Training<TBatch extends Examples = Examples> {
   }
 
   /** The whole training state as a checkpoint file (see checkpoint.ts). */
-  getState(): Uint8Array {
+  getState(): Uint8Array<ArrayBuffer> {
     const m = this.model;
     return encodeCheckpoint(m.layout, {
       config: m.config(),
