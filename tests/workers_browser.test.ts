@@ -8,7 +8,7 @@
 // Content-Security-Policy refuses blob: workers, the error names that cause and the remedy, a
 // worker script of the page's own (bundled, importing 'rnn-wasm/worker') trains as Node does.
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -118,8 +118,13 @@ browserTest('workers_browser.test.ts', 'a page whose Content-Security-Policy ref
     const options = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'silent' } as const;
     buildSync({ ...options, entryPoints: [entry], outfile: join(dir, 'bundle.js') });
     // the page's own worker: 'rnn-wasm/worker' bundled, as a page's build would
-    writeFileSync(join(dir, 'worker-entry.js'), `import ${JSON.stringify(join(__dirname, '..', 'dist', 'workers', 'entry.js'))};`);
+    const exported = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).exports['./worker'].import;
+    writeFileSync(join(dir, 'worker-entry.js'), `import ${JSON.stringify(join(__dirname, '..', exported))};`);
     buildSync({ ...options, entryPoints: [join(dir, 'worker-entry.js')], outfile: join(dir, 'worker.js') });
+    // the worker gets its kernels compiled from the page: its bundle carries none
+    const workerCode = readFileSync(join(dir, 'worker.js'), 'utf8');
+    assert.is(workerCode.split('AGFzbQ').length - 1, 0, 'wasm modules in the bundled worker');
+    assert.ok(workerCode.length < 300_000, `the bundled worker is ${workerCode.length} bytes`);
     // scripts and workers from this origin only ('wasm-unsafe-eval' lets the kernels compile)
     const csp = "default-src 'self'; img-src data:; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
     writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">` +

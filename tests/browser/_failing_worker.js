@@ -7,4 +7,5 @@ self.addEventListener('message', (e) => {
     throw new Error('injected failure');
   }
 });
-await import('/worker-dist/workers/entry.js');
+// what 'rnn-wasm/worker' resolves to: one file with no imports, loaded with no bundler
+await import('/dist/workers/worker.js');
