@@ -1,10 +1,116 @@
-// Edges: a refused call leaves the training state as it was, batches of more sequences than
-// the call stack holds arguments, and messages about unbounded ranges.
+// Edges: damaged files are refused by their checksum, a refused call leaves the training state
+// as it was, batches of more sequences than the call stack holds arguments, and messages about
+// unbounded ranges.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModel, createRNN } from '../dist/index.js';
+import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, SafetensorsError } from '../dist/index.js';
 import { curveSVG } from '../dist/cli/curve.js';
-import { throwsWith } from './_utils.js';
+import { throwsWith, unsealed } from './_utils.js';
+
+const Damaged = suite('damaged files are refused by their checksum');
+
+/** Every single-bit flip of bytes [from, to) of `bytes`, each given to `load`, which must refuse it. */
+async function flips(label: string, bytes: Uint8Array, from: number, to: number, load: (b: Uint8Array) => unknown, where: string) {
+  for (let at = from; at < to; at++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const b = bytes.slice();
+      b[at] ^= 1 << bit;
+      let error: unknown;
+      try {
+        await load(b);
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error instanceof Error && error.message.startsWith(`${where}: `), `${label}: byte ${at} bit ${bit} loaded, or gave ${String(error)}`);
+    }
+  }
+}
+
+const dataStart = (b: Uint8Array) => 8 + Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+
+Damaged('every bit flipped in the weights of a model file or a checkpoint is refused, and the model keeps its weights', async () => {
+  const m = await createRNN({ cell: 'gru', n_x: 3, n_a: 2, n_y: 3, input: 'tokens', seed: 1 });
+  m.trainStep({ x: [[0, 1, 2]], y: [[1, 2, 0]] });
+  const file = m.save(), state = m.getTrainingState(), weights = m.getWeights();
+  assert.match(decodeSafetensors(file).metadata.checksum, /^[0-9a-f]{8}$/);
+  await flips('loadModel', file, dataStart(file), file.length, (b) => loadModel(b), 'loadModel');
+  await flips('loadRNN', file, dataStart(file), file.length, (b) => loadRNN(b), 'loadRNN');
+  await flips('loadWeights', file, dataStart(file), file.length, (b) => m.loadWeights(b), 'loadWeights');
+  await flips('setTrainingState', state, dataStart(state), state.length, (b) => m.setTrainingState(b), 'setTrainingState');
+  assert.equal(m.getWeights(), weights);
+  assert.equal(m.getTrainingState(), state);
+  // the error says what happened and what to do about a file changed on purpose
+  const b = file.slice();
+  b[b.length - 1] ^= 1;
+  try {
+    m.loadWeights(b);
+    assert.unreachable('loaded');
+  } catch (e) {
+    assert.instance(e, SafetensorsError);
+    assert.is((e as SafetensorsError).code, 'checksum-mismatch');
+    assert.match((e as Error).message, /^loadWeights: safetensors: the file is damaged: its contents hash to [0-9a-f]{8}, but its metadata "checksum" says "[0-9a-f]{8}" \(a file changed on purpose loads once "checksum" is removed from its metadata\)$/);
+  }
+  m.dispose();
+});
+
+Damaged('a value changed in the config is refused; without the checksum, a changed file is read as it is', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 3, n_y: 4, input: 'tokens', outputDropout: 0.25, seed: 1 });
+  const f = decodeSafetensors(m.save());
+  const tensors = [...f.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  const edited = { ...f.metadata, config: f.metadata.config.replace('"outputDropout":0.25', '"outputDropout":0.75') };
+  assert.is.not(edited.config, f.metadata.config);
+  await rejects(loadModel(encodeSafetensors(tensors, edited)), /^loadModel: safetensors: the file is damaged/);
+  const loaded = await loadRNN(encodeSafetensors(tensors, unsealed(edited)));
+  assert.is(loaded.config.outputDropout, 0.75);
+  loaded.dispose();
+  // a file without a checksum that is changed is read as it is (PyTorch's, older rnn-wasm's)
+  const w = new Float32Array(m.numParams).fill(0.5);
+  const plain = encodeSafetensors(tensors.map((t) => ({ ...t, data: w.subarray(0, t.data.length) })), unsealed(f.metadata));
+  m.loadWeights(plain);
+  assert.ok(m.getWeights().every((v) => v === 0.5));
+  m.dispose();
+});
+
+async function rejects(p: Promise<unknown>, pattern: RegExp) {
+  try {
+    await p;
+  } catch (e) {
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable('resolved');
+}
+
+Damaged('the checksum is MurmurHash3 x86_32 of the data buffer and the sorted metadata JSON, as documented', async () => {
+  // what Python gives with mmh3.hash(data + json.dumps(sorted(metadata.items())).encode(), signed=False)
+  const { checksumOf } = await import('../dist/checksum.js');
+  const data = Float32Array.of(1, -2);
+  const bytes = new Uint8Array([...new Uint8Array(data.buffer), ...new TextEncoder().encode('[["format","rnn-wasm"],["note","é"]]')]);
+  assert.is(checksumOf([data], { note: 'é', format: 'rnn-wasm', checksum: 'left out' }), murmur3(bytes).toString(16).padStart(8, '0'));
+  assert.is(murmur3(new TextEncoder().encode('hello')), 0x248bfa47, 'the reference value of MurmurHash3_x86_32("hello")');
+});
+
+/** MurmurHash3_x86_32, seed 0, written from the reference, byte by byte. */
+function murmur3(bytes: Uint8Array): number {
+  const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));
+  const key = (k: number) => Math.imul(rotl(Math.imul(k, 0xcc9e2d51), 15), 0x1b873593);
+  let h = 0, i = 0;
+  for (; i + 4 <= bytes.length; i += 4) {
+    h = rotl(h ^ key(bytes[i] | bytes[i + 1] << 8 | bytes[i + 2] << 16 | bytes[i + 3] << 24), 13);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  for (let j = bytes.length - 1; j >= i; j--) k = (k << 8) | bytes[j];
+  if (i < bytes.length) h ^= key(k);
+  h ^= bytes.length;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+Damaged.run();
+
+// ---
 
 const Refused = suite('a refused trainStep changes nothing');
 

@@ -89,7 +89,8 @@ Soak('streams dropped unfinished (never run to the end nor returned) are freed o
   const lm = await createRNN({ cell: 'lstm', n_x: V, n_a: 8, n_y: V, input: 'tokens', layers: 2, seed: 1 });
   const ed = await createModel({ architecture: 'encoder-decoder', n_x: V, n_y: V, n_a: 4, input: 'tokens', attention: 'dot', seed: 2 });
   const models = [lm, ed];
-  [...lm.stream({ prefix: [1], maxLength: 5 })], [...ed.stream([1, 2, 3], { maxLength: 5 })];   // the models' own workspaces
+  // the models' own workspaces, made by a first stream run to its end
+  for (const s of [lm.stream({ prefix: [1], maxLength: 5 }), ed.stream([1, 2, 3], { maxLength: 5 })]) [...s];
   const base = models.map((m) => m.memoryBytes);
   // each takes one token and is dropped, as a server's stream is when its client goes away
   const drop = () => {
