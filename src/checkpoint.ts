@@ -6,14 +6,14 @@
 //             'optimizer.m' / 'optimizer.v' (the trainable values: all but frozen tensors) the
 //             optimizer's moment regions, and
 //             'fit.best_weights' (numParams) the best weights early stopping has kept
-//   metadata  format, format_version, config (as model files), checkpoint_version, and
+//   metadata  format, format_version, config, checksum (as model files), checkpoint_version, and
 //             training: JSON { optimizer: { config, step } | null, rng: [4 × u32],
 //             fit: the position of an interrupted fit() | null }
 //
 // The optimizer's step count is also the learning-rate schedule's position. Decoding checks
 // every field, size and tensor before returning; nothing is applied by this file.
 import type { Layout } from './layout.js';
-import { checkBytes, decodeModelFile, FORMAT, FORMAT_VERSION } from './io.js';
+import { checkBytes, decodeModelFile, FORMAT, FORMAT_VERSION, sealed } from './io.js';
 import { resolveOptimizer, type OptimizerConfig, type ResolvedOptimizer } from './optim.js';
 import { encodeSafetensors } from './safetensors.js';
 
@@ -78,10 +78,10 @@ export function encodeCheckpoint(layout: Layout, s: TrainingState): Uint8Array<A
     rng: s.rng,
     fit: s.fit ?? null,
   };
-  return encodeSafetensors(tensors, {
+  return encodeSafetensors(tensors, sealed(tensors, {
     format: FORMAT, format_version: FORMAT_VERSION, checkpoint_version: CHECKPOINT_VERSION,
     config: JSON.stringify(s.config), training: JSON.stringify(training),
-  });
+  }));
 }
 
 /** Decode and check a checkpoint for a model with this layout. Errors name the problem. */

@@ -9,7 +9,7 @@
 // vectors of n_y values for sigmoid (in [0, 1]) and linear outputs; a target sequence has
 // the length of its input sequence. Packed layout is time-major: row t·B + b is step t of
 // sequence b.
-import { describe, isArrayLike, plural } from './validate.js';
+import { describe, isArrayLike, largest, plural } from './validate.js';
 
 export type InputKind = 'tokens' | 'dense';
 export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
@@ -43,7 +43,7 @@ export function packInputs(where: string, x: unknown, kind: InputKind, n_x: numb
   const seqs = checkBatch(where, 'x', x);
   const B = seqs.length;
   const steps = seqs.map((s, b) => kind === 'tokens' ? nonEmpty(where, `x[${b}]`, s).length : stepsOf(where, `x[${b}]`, s, n_x, 'n_x', DENSE_HINT));
-  const T = Math.max(...steps);
+  const T = largest(steps);
   const lens = steps.some((n) => n !== T) ? Int32Array.from(steps) : undefined;
   if (kind === 'tokens') {
     const out = new Int32Array(T * B);

@@ -4,9 +4,11 @@
 // whose names carry the module's attribute prefixes ('rnn.weight_ih_l0', 'fc.weight') —
 // and checks every name, shape and value before a single weight changes. A tensor a model
 // ties (one tensor, several names) is written under each name and read from any of them.
-// Errors name the function the user called (loadRNN, loadModel, loadWeights, setTrainingState).
+// Files written here carry a checksum (checksum.ts), and one that does not match is refused as
+// damaged. Errors name the function the user called (loadRNN, loadModel, loadWeights, setTrainingState).
+import { CHECKSUM_KEY, checksumOf } from './checksum.js';
 import type { Layout, TensorEntry } from './layout.js';
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type DecodedSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, fileOrder, SafetensorsError, type DecodedSafetensors } from './safetensors.js';
 import { checkBoolean, checkKeys, describe } from './validate.js';
 
 /** Metadata keys written by save(). */
@@ -35,7 +37,24 @@ export function encodeModel(layout: Layout, weights: Float32Array, config: objec
   const tensors = layout.entries.flatMap((e) => [e.name, ...(e.tiedNames ?? [])].map((name) => ({
     name, shape: [...e.shape], data: weights.subarray(e.offset, e.offset + e.length),
   })));
-  return encodeSafetensors(tensors, { format: FORMAT, format_version: FORMAT_VERSION, config: JSON.stringify(config) });
+  return encodeSafetensors(tensors, sealed(tensors, { format: FORMAT, format_version: FORMAT_VERSION, config: JSON.stringify(config) }));
+}
+
+/** `metadata` with the checksum of a file of these tensors and this metadata (checksum.ts). */
+export function sealed(tensors: readonly { name: string; data: Float32Array }[], metadata: Record<string, string>): Record<string, string> {
+  return { ...metadata, [CHECKSUM_KEY]: checksumOf(fileOrder(tensors).map((t) => t.data), metadata) };
+}
+
+/** Refuse a file whose contents do not match the checksum in its metadata (one without a
+ *  checksum is not checked). */
+function checkChecksum(file: DecodedSafetensors): void {
+  const said = file.metadata[CHECKSUM_KEY];
+  if (said === undefined) return;
+  const got = checksumOf([...file.tensors.values()].map((t) => t.data), file.metadata);
+  if (got !== said) {
+    throw new SafetensorsError('checksum-mismatch', `the file is damaged: its contents hash to ${got}, but its metadata "${CHECKSUM_KEY}" says ` +
+      `${JSON.stringify(said.length > 20 ? `${said.slice(0, 17)}...` : said)} (a file changed on purpose loads once "${CHECKSUM_KEY}" is removed from its metadata)`);
+  }
 }
 
 /** A file's bytes as a Uint8Array: a Uint8Array (as Node's readFile gives) as it is, an ArrayBuffer
@@ -55,7 +74,9 @@ export function checkBytes(where: string, bytes: unknown, holding: string): Uint
 export function decodeModelFile(where: string, bytes: unknown): DecodedSafetensors {
   const b = checkBytes(where, bytes, 'a safetensors file');
   try {
-    return decodeSafetensors(b);
+    const file = decodeSafetensors(b);
+    checkChecksum(file);
+    return file;
   } catch (e) {
     if (e instanceof SafetensorsError) {
       // a first 8 bytes that no header length could be: another kind of file (text, ONNX, HDF5…)

@@ -30,7 +30,7 @@ export type SafetensorsErrorCode =
   | 'too-short' | 'header-too-large' | 'header-beyond-file' | 'invalid-utf8' | 'invalid-json'
   | 'header-not-object' | 'invalid-metadata' | 'invalid-entry' | 'unsupported-dtype' | 'invalid-shape'
   | 'invalid-offsets' | 'offset-out-of-range' | 'offset-gap' | 'offset-overlap' | 'size-mismatch'
-  | 'trailing-bytes';
+  | 'trailing-bytes' | 'checksum-mismatch';
 
 /** A file that is not a valid (or not a supported) safetensors file. */
 export class SafetensorsError extends Error {
@@ -79,6 +79,11 @@ function byCodePoint(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/** Tensors in the order the writer lays out their data: sorted by name. */
+export function fileOrder<T extends { name: string }>(tensors: readonly T[]): T[] {
+  return tensors.slice().sort((a, b) => byCodePoint(a.name, b.name));
+}
+
 /** An own, enumerable property, even for names like "__proto__". */
 function put<V>(obj: Record<string, V>, key: string, value: V): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -121,7 +126,7 @@ export function encodeSafetensors(
   }
 
   // header: metadata first, then each tensor at the next offset
-  const order = tensors.slice().sort((a, b) => byCodePoint(a.name, b.name));
+  const order = fileOrder(tensors);
   const header: Record<string, unknown> = {};
   if (meta.length > 0) {
     const m: Record<string, string> = {};

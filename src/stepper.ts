@@ -238,6 +238,13 @@ export class Stepper implements TokenSource {
   }
 }
 
+/** Lazy generations dropped unfinished (neither run to their end nor returned): once one is
+ *  garbage-collected, the stepper it held is freed; else every such stream would keep a
+ *  workspace until the model is disposed. The held value never refers to the generator. */
+const abandoned = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<{ pool: StepperPool; held: { s?: Stepper } }>(({ pool, held }) => { if (held.s) pool.discard(held.s); })
+  : undefined;
+
 /** Steppers for generations in progress: take() one for a generation, give() it back when the
  *  generation ends; release() frees them all (the model's dispose). */
 export class StepperPool {
@@ -258,6 +265,14 @@ export class StepperPool {
     this.free.push(s);
   }
 
+  /** Free a stepper taken and never given back (one released with the pool already is). */
+  discard(s: Stepper): void {
+    const i = this.all.indexOf(s);
+    if (i < 0) return;
+    this.all.splice(i, 1);
+    s.release();
+  }
+
   /** Run fn with a stepper of its own. */
   use<T>(fn: (s: Stepper) => T): T {
     const s = this.take();
@@ -268,12 +283,22 @@ export class StepperPool {
     }
   }
 
-  /** A lazy generation with a stepper of its own, given back when it ends or is returned. */
-  *stream<T>(gen: (s: Stepper) => Generator<T, void, unknown>): Generator<T, void, unknown> {
-    const s = this.take();
+  /** A lazy generation with a stepper of its own, given back when it ends, is returned, or is
+   *  garbage-collected unfinished. */
+  stream<T>(gen: (s: Stepper) => Generator<T, void, unknown>): Generator<T, void, unknown> {
+    const held: { s?: Stepper } = {};
+    const run = this.run(held, gen);
+    abandoned?.register(run, { pool: this, held }, held);
+    return run;
+  }
+
+  private *run<T>(held: { s?: Stepper }, gen: (s: Stepper) => Generator<T, void, unknown>): Generator<T, void, unknown> {
+    const s = held.s = this.take();
     try {
       yield* gen(s);
     } finally {
+      held.s = undefined;
+      abandoned?.unregister(held);
       this.give(s);
     }
   }

@@ -19,6 +19,14 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** The largest of `values` (-Infinity for none): Math.max(...values) without spreading, which
+ *  overflows the call stack past about 100 000 values (a batch of that many sequences). */
+export function largest(values: readonly number[]): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 /** A whole number ≥ min (sizes, counts), and ≤ max when there is one. */
 export function checkInt(where: string, name: string, v: unknown, min = 1, max = Infinity): number {
   const range = max === Infinity ? `≥ ${min}` : `in [${min}, ${max}]`;
@@ -31,7 +39,8 @@ export function checkInt(where: string, name: string, v: unknown, min = 1, max =
 export function checkNumber(where: string, name: string, v: unknown, lo = -Infinity, hi = Infinity): number {
   if (typeof v !== 'number') throw new TypeError(`${where}: ${name} must be a number, got ${describe(v)}`);
   if (!Number.isFinite(v) || v < lo || v > hi) {
-    const range = lo === -Infinity && hi === Infinity ? 'a finite number' : `a number in [${lo}, ${hi}]`;
+    const range = hi === Infinity ? (lo === -Infinity ? 'a finite number' : `a finite number ≥ ${lo}`)
+      : lo === -Infinity ? `a finite number ≤ ${hi}` : `a number in [${lo}, ${hi}]`;
     throw new RangeError(`${where}: ${name} must be ${range}, got ${v}`);
   }
   return v;

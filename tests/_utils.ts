@@ -142,3 +142,9 @@ export function countCalls(model: object, fn: () => void): Record<string, number
   }
   return counts;
 }
+
+/** A file's metadata without its checksum, for a file changed on purpose (a test's edit). */
+export function unsealed(metadata: Record<string, string>): Record<string, string> {
+  const { checksum: _, ...rest } = metadata;
+  return rest;
+}

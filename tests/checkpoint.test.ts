@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadFromBlob, loadModel, loadRNN, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
-import { checkSame, echo as echoTask, rejectsWith, throwsWith } from './_utils.js';
+import { checkSame, echo as echoTask, rejectsWith, throwsWith, unsealed } from './_utils.js';
 
 const echo = (rng: Random, n: number, T = 12, V = 6, D = 2) => echoTask(rng, n, T, V, D);
 
@@ -288,8 +288,9 @@ File('bad checkpoints are refused with the reason, and nothing changes', async (
   refuse(good.subarray(0, good.length - 3), SafetensorsError, /^setTrainingState: safetensors: /, m);
   refuse('checkpoint', TypeError, /setTrainingState: bytes must be a Uint8Array or an ArrayBuffer holding a checkpoint, got "checkpoint"/);
   refuse(new Float32Array(4), TypeError, /setTrainingState: bytes must be a Uint8Array or an ArrayBuffer holding a checkpoint, got a Float32Array/);
-  // tampered metadata or tensors
+  // tampered metadata or tensors (changed on purpose: without the checksum)
   const file = decodeSafetensors(good);
+  file.metadata = unsealed(file.metadata);
   const rewrite = (meta: Record<string, string>, drop?: string) => encodeSafetensors(
     [...file.tensors].filter(([name]) => name !== drop).map(([name, t]) => ({ name, shape: t.shape, data: t.data })), { ...file.metadata, ...meta });
   const training = JSON.parse(file.metadata.training);

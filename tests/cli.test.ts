@@ -16,6 +16,7 @@ import { decodeSafetensors, encodeSafetensors, loadModel } from '../dist/index.j
 import { main } from '../dist/cli/main.js';
 import { windowCount, windows } from '../dist/cli/windows.js';
 import { Progress } from '../dist/cli/progress.js';
+import { unsealed } from './_utils.js';
 
 const root = join(__dirname, '..');
 const bin = join(root, 'bin', 'rnn-wasm.js');
@@ -377,7 +378,7 @@ Schedule('a checkpoint from before the schedule flags resumes at a constant rate
     delete run.settings[key];
   }
   const tensors = [...ckpt.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
-  writeFileSync(file('old/m.ckpt'), encodeSafetensors(tensors, { ...ckpt.metadata, rnn_wasm_train: JSON.stringify({ ...run, version: 1 }) }));
+  writeFileSync(file('old/m.ckpt'), encodeSafetensors(tensors, { ...unsealed(ckpt.metadata), rnn_wasm_train: JSON.stringify({ ...run, version: 1 }) }));
 
   const more = await rnnWasm(['train', 'small.txt', '--steps', '40', '--decay', 'constant', '--warmup', '0', '--out', 'old/m.safetensors', '--resume']);
   assert.is(more.code, 0, more.stderr);

@@ -142,13 +142,13 @@ Input('the wrong kind of input or target says what the model takes; counts agree
 });
 
 Input('training options and parameters', () => withModel(tokens, (m, good) => {
-  throwsWith(() => m.trainStep(good, { learningRate: -1 }), RangeError, /learningRate must be a number in \[0, Infinity\], got -1/);
+  throwsWith(() => m.trainStep(good, { learningRate: -1 }), RangeError, /learningRate must be a finite number ≥ 0, got -1/);
   throwsWith(() => m.trainStep(good, { optimizer: 'lbfgs' }), TypeError, /optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad' \(or \{ type, … \}\), got "lbfgs"$/);
   throwsWith(() => m.trainStep(good, { optimizer: 'adma' as any }), TypeError, /^trainStep: optimizer must be one of 'sgd', .* \(or \{ type, … \}\), got "adma"; did you mean 'adam'\?$/);
   throwsWith(() => m.trainStep(good, { optimizer: { type: 'adma' } as any }), TypeError, /^trainStep: optimizer.type must be one of 'sgd', .*, got "adma"; did you mean 'adam'\?$/);
   throwsWith(() => m.trainStep(good, { optimizer: 5 as any }), TypeError, /^trainStep: optimizer must be one of 'sgd', .* \(or \{ type, … \}\), got 5$/);
   throwsWith(() => m.trainStep(good, { schedule: 'cosin' as any }), TypeError, /^trainStep: schedule must be one of 'constant', .* \(or \{ type, … \}\), got "cosin"; did you mean 'cosine'\?$/);
-  throwsWith(() => m.trainStep(good, { clipNorm: NaN }), RangeError, /clipNorm must be a number in \[0, Infinity\], got NaN/);
+  throwsWith(() => m.trainStep(good, { clipNorm: NaN }), RangeError, /clipNorm must be a finite number ≥ 0, got NaN/);
   throwsWith(() => m.trainStep(good, { optimizer: { type: 'sgd', nesterov: true } }), RangeError, /Nesterov momentum needs momentum > 0/);
   throwsWith(() => m.setParam('W_aa', new Float32Array(5)), RangeError, /values for W_aa \(= weight_hh_l0\) \(shape \[6, 6\]\) must have 36 values, got 5/);
   throwsWith(() => m.setParam('W_zz', new Float32Array(5)), RangeError, /no parameter named "W_zz"; this model has weight_ih_l0 \(W_ax\)/);

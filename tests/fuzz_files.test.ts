@@ -1,6 +1,7 @@
 // Fuzzing of model files and training states: seeded mutations of valid files — bit flips,
 // truncation, random bytes, and edits to the header (offsets, shapes, dtypes, the length
-// field), the config and the training state — fed to loadRNN, loadModel, loadWeights and
+// field), the config and the training state, half of them with the checksum removed so that
+// they reach the checks behind it — fed to loadRNN, loadModel, loadWeights and
 // setTrainingState. Each call either succeeds or throws an Error that names the function
 // called and what is wrong, within 2 s; a failed loadWeights or setTrainingState leaves the
 // model as it was; the process never aborts. `npm run fuzz` runs many more, with a fresh seed
@@ -8,6 +9,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CharTokenizer, createModel, createRNN, loadModel, loadRNN, Random, type Model, type Network } from '../dist/index.js';
+import { unsealed } from './_utils.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 1);
@@ -97,6 +99,9 @@ function mutate(rng: Random, bytes: Uint8Array): { kind: string; bytes: Uint8Arr
     return { kind: 'random bytes', bytes: out };
   }
   const p = split(bytes);
+  // half the edits of the header are made on purpose (the checksum removed), so that they reach
+  // the checks behind it; the other half must be refused as damaged
+  if (rng.int(2) === 0) p.header.__metadata__ = unsealed(p.header.__metadata__);
   const meta = p.header.__metadata__ as Record<string, string>;
   if (r === 3) return { kind: 'header length field', bytes: join(p, undefined, [1, -1, 8, -8, 1e6, 1e12][rng.int(6)]) };
   if (r === 4 || r === 5) {

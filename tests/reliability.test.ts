@@ -8,20 +8,21 @@ import {
   Arena, CharTokenizer, createModel, createRNN, decodeSafetensors, encodeSafetensors, getEngine, loadModel, loadRNN,
   MAX_BEAM_CANDIDATES, MAX_GENERATED, MAX_LENGTH, MAX_PARAMS,
 } from '../dist/index.js';
-import { rejectsWith, throwsWith } from './_utils.js';
+import { rejectsWith, throwsWith, unsealed } from './_utils.js';
 
-/** A model file with its config metadata replaced by `config` (any JSON value). */
+/** A model file with its config metadata replaced by `config` (any JSON value), changed on
+ *  purpose: without its checksum. */
 function withConfig(bytes: Uint8Array, config: unknown): Uint8Array {
   const file = decodeSafetensors(bytes);
   const tensors = [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
-  return encodeSafetensors(tensors, { ...file.metadata, config: JSON.stringify(config) });
+  return encodeSafetensors(tensors, { ...unsealed(file.metadata), config: JSON.stringify(config) });
 }
 
-/** A model file with one tensor's values replaced. */
+/** A model file with one tensor's values replaced, without its checksum. */
 function withTensor(bytes: Uint8Array, name: string, data: Float32Array): Uint8Array {
   const file = decodeSafetensors(bytes);
   const tensors = [...file.tensors].map(([n, t]) => ({ name: n, shape: t.shape, data: n === name ? data : t.data }));
-  return encodeSafetensors(tensors, file.metadata);
+  return encodeSafetensors(tensors, unsealed(file.metadata));
 }
 
 // ---

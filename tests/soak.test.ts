@@ -84,4 +84,31 @@ Soak('a model disposed, then collected, is not freed twice: later models get dis
   assert.is(Arena.liveRegions, regions);
 });
 
+Soak('streams dropped unfinished (never run to the end nor returned) are freed once collected', async () => {
+  const V = 6;
+  const lm = await createRNN({ cell: 'lstm', n_x: V, n_a: 8, n_y: V, input: 'tokens', layers: 2, seed: 1 });
+  const ed = await createModel({ architecture: 'encoder-decoder', n_x: V, n_y: V, n_a: 4, input: 'tokens', attention: 'dot', seed: 2 });
+  const models = [lm, ed];
+  // the models' own workspaces, made by a first stream run to its end
+  for (const s of [lm.stream({ prefix: [1], maxLength: 5 }), ed.stream([1, 2, 3], { maxLength: 5 })]) [...s];
+  const base = models.map((m) => m.memoryBytes);
+  // each takes one token and is dropped, as a server's stream is when its client goes away
+  const drop = () => {
+    for (let i = 0; i < 100; i++) {
+      lm.stream({ prefix: [1, 2], maxLength: 50, strategy: 'sample', seed: i }).next();
+      ed.stream([1, 2, 3], { maxLength: 50 }).next();
+    }
+  };
+  drop();
+  models.forEach((m, i) => assert.ok(m.memoryBytes > base[i] + 5_000, `the dropped streams hold their workspaces: ${base[i]} → ${m.memoryBytes} B`));
+  assert.ok(await collectUntil(() => models.every((m, i) => m.memoryBytes <= base[i])),
+    `back to ${base.join(', ')} B once collected: ${models.map((m) => m.memoryBytes).join(', ')} B`);
+  // a stream given up and collected takes nothing from one that runs: the same tokens as before
+  const tokens = [...lm.stream({ prefix: [1], maxLength: 20, strategy: 'sample', seed: 7 })];
+  drop();
+  await collectUntil(() => models.every((m, i) => m.memoryBytes <= base[i]));
+  assert.equal([...lm.stream({ prefix: [1], maxLength: 20, strategy: 'sample', seed: 7 })], tokens);
+  for (const m of models) m.dispose();
+});
+
 Soak.run();

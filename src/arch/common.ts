@@ -13,7 +13,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
-import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike, plural } from '../validate.js';
+import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike, largest, plural } from '../validate.js';
 import type { Backend } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
@@ -318,7 +318,7 @@ export function packSequences(where: string, name: string, v: unknown, kind: 'id
     if (s.length % n !== 0) throw new RangeError(`${where}: ${name}[${b}] is a flat array of ${plural(s.length, 'value')}, not a multiple of ${sizeName} = ${n} per step`);
     return s.length / n;
   });
-  const T = Math.max(...steps);
+  const T = largest(steps);
   const lens = steps.some((s) => s !== T) ? Int32Array.from(steps) : undefined;
   if (kind === 'ids') {
     const data = new Int32Array(T * B).fill(-1);

@@ -4,6 +4,8 @@
 // circle per logged step carrying its step and value (data-step, data-value, a <title>
 // tooltip), so the chart is readable by people and by programs.
 
+import { largest } from '../validate.js';
+
 /** One logged step of a run. */
 export interface Row {
   /** Optimizer steps since the start of the run. */
@@ -49,8 +51,9 @@ export function curveSVG(rows: readonly Row[], title: string, unit: string): str
   const series = SERIES.map((s) => ({ ...s, points: rows.filter((r) => Number.isFinite(r[s.key])).map((r) => ({ step: r.step, bits: r[s.key] / Math.LN2 })) }))
     .filter((s) => s.points.length > 0);
   const all = series.flatMap((s) => s.points);
-  const xTicks = ticks(0, Math.max(1, ...all.map((p) => p.step)), 8);
-  const yTicks = ticks(Math.min(...all.map((p) => p.bits), Infinity), Math.max(...all.map((p) => p.bits), -Infinity), 6);
+  const bits = all.map((p) => p.bits);
+  const xTicks = ticks(0, Math.max(1, largest(all.map((p) => p.step))), 8);
+  const yTicks = ticks(-largest(bits.map((b) => -b)), largest(bits), 6);
   const [x0, x1] = [xTicks[0], xTicks[xTicks.length - 1]], [y0, y1] = [yTicks[0], yTicks[yTicks.length - 1]];
   const px = (step: number) => M.left + ((step - x0) / (x1 - x0)) * (W - M.left - M.right);
   const py = (bits: number) => H - M.bottom - ((bits - y0) / (y1 - y0)) * (H - M.top - M.bottom);
@@ -72,10 +75,13 @@ export function curveSVG(rows: readonly Row[], title: string, unit: string): str
   ];
   for (const s of series) {
     out.push(`<g class="series" data-series="${s.name}" stroke="${s.color}" fill="${s.color}">`,
-      `<polyline fill="none" stroke-width="1.8" points="${s.points.map((p) => `${r2(px(p.step))},${r2(py(p.bits))}`).join(' ')}"/>`,
-      ...s.points.map((p) => `<circle class="point" cx="${r2(px(p.step))}" cy="${r2(py(p.bits))}" r="2.5" data-step="${p.step}" data-value="${p.bits}">` +
-        `<title>step ${p.step}: ${p.bits.toFixed(3)} bits per ${xml(unit)} (${s.name})</title></circle>`),
-      `</g>`);
+      `<polyline fill="none" stroke-width="1.8" points="${s.points.map((p) => `${r2(px(p.step))},${r2(py(p.bits))}`).join(' ')}"/>`);
+    // one push per point: spreading a long run's points would overflow the call stack
+    for (const p of s.points) {
+      out.push(`<circle class="point" cx="${r2(px(p.step))}" cy="${r2(py(p.bits))}" r="2.5" data-step="${p.step}" data-value="${p.bits}">` +
+        `<title>step ${p.step}: ${p.bits.toFixed(3)} bits per ${xml(unit)} (${s.name})</title></circle>`);
+    }
+    out.push(`</g>`);
   }
   series.forEach((s, i) => {
     const y = M.top + 6 + 18 * i, x = W - M.right - 110;

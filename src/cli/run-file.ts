@@ -7,6 +7,7 @@
 // Version 2 added the learning-rate schedule; a version-1 file resumes with none (the
 // constant --lr it was trained with).
 import { decodeSafetensors, encodeSafetensors } from '../index.js';
+import { sealed } from '../io.js';
 import type { Row } from './curve.js';
 
 const KEY = 'rnn_wasm_train';
@@ -79,7 +80,7 @@ export interface RunState {
 export function encodeRunFile(trainingState: Uint8Array, run: RunState): Uint8Array {
   const file = decodeSafetensors(trainingState);
   const tensors = [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
-  return encodeSafetensors(tensors, { ...file.metadata, [KEY]: JSON.stringify({ version: VERSION, ...run }) });
+  return encodeSafetensors(tensors, sealed(tensors, { ...file.metadata, [KEY]: JSON.stringify({ version: VERSION, ...run }) }));
 }
 
 /** The run stored in a checkpoint, or a message saying why there is none. */

@@ -51,10 +51,13 @@ export function* localWindows<TBatch extends Examples>(model: Trainable<TBatch>,
   }
 }
 
-/** A batch's step on this thread (trainStep). */
-export function stepBatch<TBatch extends Examples>(model: Trainable<TBatch>, optimizer: Optimizer, plan: StepPlan,
-                                                   windows: Iterator<GradientWindow, number, void>): Outcome {
-  const update = new Update(model, optimizer, plan);
+/** A batch's step on this thread (trainStep). The optimizer is taken (made, or replaced for
+ *  another config) only when the first update is applied, so a batch that is refused, or whose
+ *  gradient is not finite, leaves the model's optimizer state as it was; `stepsBefore` is the
+ *  step count it will have then. */
+export function stepBatch<TBatch extends Examples>(model: Trainable<TBatch>, optimizer: () => Optimizer, stepsBefore: number,
+                                                   plan: StepPlan, windows: Iterator<GradientWindow, number, void>): Outcome {
+  const update = new Update(model, optimizer, stepsBefore, plan);
   for (;;) {
     const w = windows.next();
     if (w.done) return update.finish(w.value);
@@ -68,7 +71,7 @@ export function stepBatch<TBatch extends Examples>(model: Trainable<TBatch>, opt
 /** A batch's step from gradients that may arrive asynchronously (fit, workers). */
 export async function stepBatchAsync<TBatch extends Examples>(model: Trainable<TBatch>, optimizer: Optimizer, plan: StepPlan,
                                                               windows: GradientWindows): Promise<Outcome> {
-  const update = new Update(model, optimizer, plan);
+  const update = new Update(model, () => optimizer, optimizer.step, plan);
   for (;;) {
     const w = await windows.next();
     if (w.done) return update.finish(w.value);
@@ -83,22 +86,27 @@ export async function stepBatchAsync<TBatch extends Examples>(model: Trainable<T
 class Update {
   private readonly out: Outcome = { loss: NaN, gradNorm: 0, applied: true, steps: 0, skipped: 0, learningRate: NaN };
 
-  constructor(private readonly model: Trainable, private readonly optimizer: Optimizer, private readonly plan: StepPlan) {}
+  /** The optimizer, once the first update has taken it. */
+  private opt?: Optimizer;
+
+  constructor(private readonly model: Trainable, private readonly take: () => Optimizer, private readonly stepsBefore: number,
+              private readonly plan: StepPlan) {}
 
   /** Guard, clip and update after one window's gradient; false when training must not go on. */
   apply(w: GradientWindow): boolean {
-    const { model, optimizer: opt, plan, out } = this;
+    const { model, plan, out } = this;
     if (w.sums) addSums(out.sums ??= zeroSums(), w.sums);
     const norm = gradientNorm(model.kernels, model.grads);
     if (!(norm <= out.gradNorm)) out.gradNorm = norm;          // the largest; NaN wins
     if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) {
       const context = w.t0 === undefined ? '' : ` (the window of time steps ${w.t0}..${w.t1! - 1})`;
-      out.problem ??= `${describeNonFinite(model, w.loss)} at optimizer step ${opt.step + 1}${context}`;
+      out.problem ??= `${describeNonFinite(model, w.loss)} at optimizer step ${(this.opt?.step ?? this.stepsBefore) + 1}${context}`;
       out.applied = false;
       out.skipped++;
       return plan.onNonFinite === 'skip';
     }
     clipGradients(model.kernels, model.grads, norm, plan.clipNorm, plan.clipValue);
+    const opt = this.opt ??= this.take();
     const lr = plan.schedule ? learningRateAt(plan.schedule, plan.baseRate, opt.step) : plan.baseRate;
     opt.apply(model.weights, model.grads, lr);
     out.learningRate = lr;

@@ -41,11 +41,14 @@ export class Training<TBatch extends Examples = Examples> {
     this.assertIdle(where);
     if ((options as FitOptions | undefined)?.workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
     const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
-    const optimizer = this.ensureOptimizer(plan);
-    const { problem, sums: _, ...result } = stepBatch(this.model, optimizer, plan, localWindows(this.model, where, batch, plan.tbptt));
+    // the optimizer is made (or replaced, for another config) by the first update: a refused
+    // batch changes neither the weights nor the optimizer's state
+    const stepsBefore = this.hasOptimizer(plan) ? this.optimizer!.step : 0;
+    const { problem, sums: _, ...result } = stepBatch(this.model, () => this.ensureOptimizer(plan), stepsBefore, plan,
+      localWindows(this.model, where, batch, plan.tbptt));
     if (problem !== undefined && plan.onNonFinite === 'throw') {
       const weights = result.steps === 0 ? 'the weights were left unchanged'
-        : `the weights are those of optimizer step ${optimizer.step}, the last good one`;
+        : `the weights are those of optimizer step ${this.optimizer!.step}, the last good one`;
       throw new RangeError(`${where}: ${problem}; ${weights} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
     }
     return result;
@@ -138,11 +141,16 @@ export class Training<TBatch extends Examples = Examples> {
 
   /** The optimizer the plan asks for: the model's own, or a new one when the config differs
    *  (which resets its state). */
+  /** Whether the model's optimizer is the one `plan` asks for (else ensureOptimizer makes it). */
+  private hasOptimizer(plan: StepPlan): boolean {
+    return this.optimizer !== undefined && JSON.stringify(this.optimizer.config) === JSON.stringify(plan.optimizer);
+  }
+
   private ensureOptimizer(plan: StepPlan): Optimizer {
-    if (!this.optimizer || JSON.stringify(this.optimizer.config) !== JSON.stringify(plan.optimizer)) {
+    if (!this.hasOptimizer(plan)) {
       this.optimizer?.dispose();
       this.optimizer = new Optimizer(plan.optimizer, this.model.arena, this.model.layout.trainable);
     }
-    return this.optimizer;
+    return this.optimizer!;
   }
 }

@@ -1,0 +1,186 @@
+// Edges: damaged files are refused by their checksum, a refused call leaves the training state
+// as it was, batches of more sequences than the call stack holds arguments, and messages about
+// unbounded ranges.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, SafetensorsError } from '../dist/index.js';
+import { curveSVG } from '../dist/cli/curve.js';
+import { throwsWith, unsealed } from './_utils.js';
+
+const Damaged = suite('damaged files are refused by their checksum');
+
+/** Every single-bit flip of bytes [from, to) of `bytes`, each given to `load`, which must refuse it. */
+async function flips(label: string, bytes: Uint8Array, from: number, to: number, load: (b: Uint8Array) => unknown, where: string) {
+  for (let at = from; at < to; at++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const b = bytes.slice();
+      b[at] ^= 1 << bit;
+      let error: unknown;
+      try {
+        await load(b);
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error instanceof Error && error.message.startsWith(`${where}: `), `${label}: byte ${at} bit ${bit} loaded, or gave ${String(error)}`);
+    }
+  }
+}
+
+const dataStart = (b: Uint8Array) => 8 + Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+
+Damaged('every bit flipped in the weights of a model file or a checkpoint is refused, and the model keeps its weights', async () => {
+  const m = await createRNN({ cell: 'gru', n_x: 3, n_a: 2, n_y: 3, input: 'tokens', seed: 1 });
+  m.trainStep({ x: [[0, 1, 2]], y: [[1, 2, 0]] });
+  const file = m.save(), state = m.getTrainingState(), weights = m.getWeights();
+  assert.match(decodeSafetensors(file).metadata.checksum, /^[0-9a-f]{8}$/);
+  await flips('loadModel', file, dataStart(file), file.length, (b) => loadModel(b), 'loadModel');
+  await flips('loadRNN', file, dataStart(file), file.length, (b) => loadRNN(b), 'loadRNN');
+  await flips('loadWeights', file, dataStart(file), file.length, (b) => m.loadWeights(b), 'loadWeights');
+  await flips('setTrainingState', state, dataStart(state), state.length, (b) => m.setTrainingState(b), 'setTrainingState');
+  assert.equal(m.getWeights(), weights);
+  assert.equal(m.getTrainingState(), state);
+  // the error says what happened and what to do about a file changed on purpose
+  const b = file.slice();
+  b[b.length - 1] ^= 1;
+  try {
+    m.loadWeights(b);
+    assert.unreachable('loaded');
+  } catch (e) {
+    assert.instance(e, SafetensorsError);
+    assert.is((e as SafetensorsError).code, 'checksum-mismatch');
+    assert.match((e as Error).message, /^loadWeights: safetensors: the file is damaged: its contents hash to [0-9a-f]{8}, but its metadata "checksum" says "[0-9a-f]{8}" \(a file changed on purpose loads once "checksum" is removed from its metadata\)$/);
+  }
+  m.dispose();
+});
+
+Damaged('a value changed in the config is refused; without the checksum, a changed file is read as it is', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 3, n_y: 4, input: 'tokens', outputDropout: 0.25, seed: 1 });
+  const f = decodeSafetensors(m.save());
+  const tensors = [...f.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  const edited = { ...f.metadata, config: f.metadata.config.replace('"outputDropout":0.25', '"outputDropout":0.75') };
+  assert.is.not(edited.config, f.metadata.config);
+  await rejects(loadModel(encodeSafetensors(tensors, edited)), /^loadModel: safetensors: the file is damaged/);
+  const loaded = await loadRNN(encodeSafetensors(tensors, unsealed(edited)));
+  assert.is(loaded.config.outputDropout, 0.75);
+  loaded.dispose();
+  // a file without a checksum that is changed is read as it is (PyTorch's, older rnn-wasm's)
+  const w = new Float32Array(m.numParams).fill(0.5);
+  const plain = encodeSafetensors(tensors.map((t) => ({ ...t, data: w.subarray(0, t.data.length) })), unsealed(f.metadata));
+  m.loadWeights(plain);
+  assert.ok(m.getWeights().every((v) => v === 0.5));
+  m.dispose();
+});
+
+async function rejects(p: Promise<unknown>, pattern: RegExp) {
+  try {
+    await p;
+  } catch (e) {
+    assert.match((e as Error).message, pattern);
+    return;
+  }
+  assert.unreachable('resolved');
+}
+
+Damaged('the checksum is MurmurHash3 x86_32 of the data buffer and the sorted metadata JSON, as documented', async () => {
+  // what Python gives with mmh3.hash(data + json.dumps(sorted(metadata.items())).encode(), signed=False)
+  const { checksumOf } = await import('../dist/checksum.js');
+  const data = Float32Array.of(1, -2);
+  const bytes = new Uint8Array([...new Uint8Array(data.buffer), ...new TextEncoder().encode('[["format","rnn-wasm"],["note","é"]]')]);
+  assert.is(checksumOf([data], { note: 'é', format: 'rnn-wasm', checksum: 'left out' }), murmur3(bytes).toString(16).padStart(8, '0'));
+  assert.is(murmur3(new TextEncoder().encode('hello')), 0x248bfa47, 'the reference value of MurmurHash3_x86_32("hello")');
+});
+
+/** MurmurHash3_x86_32, seed 0, written from the reference, byte by byte. */
+function murmur3(bytes: Uint8Array): number {
+  const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));
+  const key = (k: number) => Math.imul(rotl(Math.imul(k, 0xcc9e2d51), 15), 0x1b873593);
+  let h = 0, i = 0;
+  for (; i + 4 <= bytes.length; i += 4) {
+    h = rotl(h ^ key(bytes[i] | bytes[i + 1] << 8 | bytes[i + 2] << 16 | bytes[i + 3] << 24), 13);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  for (let j = bytes.length - 1; j >= i; j--) k = (k << 8) | bytes[j];
+  if (i < bytes.length) h ^= key(k);
+  h ^= bytes.length;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+Damaged.run();
+
+// ---
+
+const Refused = suite('a refused trainStep changes nothing');
+
+Refused('a bad batch with another optimizer keeps the Adam state; a non-finite gradient keeps it too', async () => {
+  const m = await createRNN({ n_x: 2, n_a: 4, n_y: 2, output: 'linear', seed: 1 });
+  const batch = { x: [[[0, 1], [1, 0]]], y: [[[1, 0], [0, 1]]] };
+  for (let i = 0; i < 5; i++) m.trainStep(batch, { optimizer: 'adam' });
+  const before = m.getTrainingState();
+  // a NaN input, asked for with SGD: refused before the optimizer is touched
+  throwsWith(() => m.trainStep({ ...batch, x: [[[0, NaN], [1, 0]]] }, { optimizer: 'sgd' }), RangeError, /x\[0\] step 0 feature 1 is NaN/);
+  assert.equal(m.getTrainingState(), before, 'the Adam moments and step count are kept');
+  // a gradient that overflows f32, with another optimizer: refused, naming the step that optimizer would have taken
+  const w = m.getWeights();
+  m.setParam('head.bias', new Float32Array(2).fill(3e38));
+  throwsWith(() => m.trainStep({ ...batch, y: [[[-3e38, 0], [0, 1]]] }, { optimizer: 'rmsprop' }), RangeError, /at optimizer step 1; the weights were left unchanged/);
+  m.setWeights(w);
+  assert.equal(m.getTrainingState(), before, 'still the Adam state');
+  m.dispose();
+});
+
+Refused('a fresh model refused a batch has no optimizer state afterwards (nothing allocated for it)', async () => {
+  const m = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const bytes = m.memoryBytes, state = m.getTrainingState();
+  throwsWith(() => m.trainStep({ x: [[[0, 1]]], y: [2] }), RangeError, /y\[0\] = 2 is out of range/);
+  assert.is(m.memoryBytes, bytes);
+  assert.equal(m.getTrainingState(), state);
+  m.dispose();
+});
+
+Refused.run();
+
+// ---
+
+const Many = suite('more sequences than the call stack holds arguments');
+
+Many('forward, trainStep and evaluate take a batch of 200 000 sequences of ragged lengths', async () => {
+  const B = 200_000;
+  const x = Array.from({ length: B }, (_, b) => b % 3 === 0 ? [0, 1] : [1]);
+  const y = x.map((s) => s.map((t) => 1 - t));
+  const m = await createRNN({ n_x: 2, n_a: 2, n_y: 2, input: 'tokens', seed: 1 });
+  assert.equal(m.forward({ x }).lengths.slice(0, 3), [2, 1, 1]);
+  assert.ok(Number.isFinite(m.trainStep({ x, y }).loss));
+  assert.ok(Number.isFinite(m.evaluate({ x, y }, { batchSize: B }).loss));
+  const o = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 2, n_y: 2, input: 'tokens', seed: 1 });
+  assert.ok(Number.isFinite(o.trainStep({ x, y: x.map((s) => s.length - 1) }).loss));
+  m.dispose();
+  o.dispose();
+});
+
+Many("the CLI's learning curve of 200 000 logged steps", () => {
+  const rows = Array.from({ length: 200_000 }, (_, i) => ({
+    step: i + 1, epoch: 1, tokens: 32 * (i + 1), trainLoss: 2 - i / 2e5, heldOutLoss: 2.1 - i / 2e5, learningRate: 1e-3, tokensPerSecond: 1e4,
+  }));
+  const svg = curveSVG(rows as any, 'a long run', 'char');
+  assert.ok(svg.startsWith('<svg') && svg.includes('200000'), svg.slice(0, 80));
+});
+
+Many.run();
+
+// ---
+
+const Messages = suite('messages about ranges without an upper end');
+
+Messages('a number that must be ≥ 0 says so, not "in [0, Infinity]"', async () => {
+  const m = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', seed: 1 });
+  const batch = { x: [[0, 1]], y: [[1, 2]] };
+  throwsWith(() => m.trainStep(batch, { learningRate: Infinity }), RangeError, /^trainStep: learningRate must be a finite number ≥ 0, got Infinity$/);
+  throwsWith(() => m.trainStep(batch, { clipNorm: -1 }), RangeError, /^trainStep: clipNorm must be a finite number ≥ 0, got -1$/);
+  throwsWith(() => m.beamSearch({ prefix: [0], maxLength: 2, beamWidth: 2, lengthPenalty: NaN }), RangeError, /lengthPenalty must be a finite number ≥ 0, got NaN$/);
+  m.dispose();
+});
+
+Messages.run();
