@@ -155,13 +155,16 @@ export function decodeCheckpoint(where: string, layout: Layout, bytes: unknown):
 
 /** Refuse a checkpoint saved from a model of another configuration (the seed aside), naming
  *  the first field that differs, before its tensors are looked at: a tensor of another shape
- *  is the symptom, the config the cause. Reads only the file's header; a file whose header
- *  cannot be read, or that is not a checkpoint, is left to decodeCheckpoint to name. */
+ *  is the symptom, the config the cause. Reads only the file's header, and the whole file only
+ *  when the configs differ, to name a damaged one as such; a file whose header cannot be read,
+ *  or that is not a checkpoint, is left to decodeCheckpoint to name. */
 export function checkCheckpointConfig(where: string, model: Record<string, unknown>, bytes: unknown): void {
   const saved = headerConfig(bytes);
   if (saved === undefined) return;
   const d = configDifference(model, saved);
   if (d) {
+    // a config changed by damage is the file's fault, not the model's: its checksum says so
+    decodeModelFile(where, bytes);
     throw new RangeError(`${where}: the checkpoint was saved from a model with another configuration: ${d.path} is ${show(d.theirs)} in the checkpoint, `
       + `${show(d.mine)} in this model (a checkpoint loads into a model created with the config it was saved from)`);
   }

@@ -255,7 +255,7 @@ File('a checkpoint given where a model file is expected is named as one, with wh
   // a model file with a tensor too many: loadModel does not suggest an option it does not have
   const file = decodeSafetensors(m.save());
   const tensors = [...file.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
-  const extra = encodeSafetensors([...tensors, { name: 'extra', shape: [1], data: new Float32Array(1) }], file.metadata);
+  const extra = encodeSafetensors([...tensors, { name: 'extra', shape: [1], data: new Float32Array(1) }], unsealed(file.metadata));
   await rejectsWith(loadModel(extra), RangeError, /^loadModel: the file has tensors this model does not use: extra \(check the config\)$/);
   await rejectsWith(loadRNN(extra), RangeError, /^loadRNN: the file has tensors this model does not use: extra \(check the config, or pass strict: false\)$/);
   m.dispose(); copy.dispose();

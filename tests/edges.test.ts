@@ -71,6 +71,22 @@ Damaged('a value changed in the config is refused; without the checksum, a chang
   m.dispose();
 });
 
+Damaged('a checkpoint whose config was damaged is named damaged, not the checkpoint of another model', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 3, n_y: 4, input: 'tokens', seed: 2 });
+  m.trainStep({ x: [[0, 1, 2]], y: [[1, 2, 3]] }, { optimizer: 'adam' });
+  const f = decodeSafetensors(m.getTrainingState());
+  const tensors = [...f.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  const edited = { ...f.metadata, config: f.metadata.config.replace('"n_a":3', '"n_a":7') };
+  assert.is.not(edited.config, f.metadata.config);
+  const weights = m.getWeights();
+  assert.throws(() => m.setTrainingState(encodeSafetensors(tensors, edited)), /^setTrainingState: safetensors: the file is damaged/);
+  // the same edit made on purpose (no checksum) is another model's checkpoint
+  assert.throws(() => m.setTrainingState(encodeSafetensors(tensors, unsealed(edited))),
+    /^setTrainingState: the checkpoint was saved from a model with another configuration: n_a is 7 in the checkpoint, 3 in this model/);
+  assert.equal(m.getWeights(), weights);
+  m.dispose();
+});
+
 async function rejects(p: Promise<unknown>, pattern: RegExp) {
   try {
     await p;
