@@ -470,6 +470,15 @@ Use('info shows the architecture, every tensor with its shape and count, and the
   const ckpt = await rnnWasm(['info', 'a/model.ckpt']);
   assert.match(ckpt.stdout, /training run: step 100 of a run of 100 steps/);
   assert.match(ckpt.stdout, /optimizer\.m/);
+  // the checksum: shown when it matches; a damaged file is shown, and the command fails
+  assert.match(r.stdout, /^checksum: [0-9a-f]{8}, matches$/m);
+  const bytes = new Uint8Array(readFileSync(file('a/model.safetensors')));
+  bytes[bytes.length - 5] ^= 4;                          // a bit of the last weight
+  writeFileSync(file('a/damaged.safetensors'), bytes);
+  const damaged = await rnnWasm(['info', 'a/damaged.safetensors']);
+  assert.is(damaged.code, 1);
+  assert.match(damaged.stdout, /^checksum: DAMAGED: the contents hash to [0-9a-f]{8}, the file says "[0-9a-f]{8}"; loading it is refused$/m);
+  assert.match(damaged.stdout, /weight_ih_l1/, 'what it holds is still shown');
 });
 
 Use('sample and eval given a training checkpoint say so and name the model file; info reads it', async () => {
