@@ -219,7 +219,7 @@ Fail('a worker that dies: a clear error, the model keeps its last step, and resu
     /^fit: worker [12] of 2 exited with code 7; the worker pool is closed\. The batch was not finished: the model keeps the weights and training state of its last step, and fit\(\{ resume: true \}\) continues from the start of the batch$/);
   checkSame('the weights of the last step', m.getWeights(), afterStep2!);
   assert.ok(dying.isDisposed, 'the pool closed');
-  await rejectsWith(m.fit(lmData, { ...options, workers: dying }), Error, /^fit: this worker pool is closed \(worker [12] of 2 exited with code 7\); create another with createWorkerPool\(\)$/);
+  await rejectsWith(m.fit(lmData, { ...options, workers: dying }), TypeError, /^fit: this worker pool is closed \(worker [12] of 2 exited with code 7\); create another with createWorkerPool\(\)$/);
   await m.fit(lmData, { ...options, workers: 2, resume: true });
   checkSame('resumed to the end', m.getWeights(), whole.getWeights());
   whole.dispose(); m.dispose();
@@ -250,7 +250,7 @@ Fail('refused: a bad workers option, a busy pool, a worker script that does not 
   const other = await createRNN({ ...lm, seed: 15 });
   const running = m.fit(lmData, { ...lmOptions, workers: pool });
   await new Promise((r) => setTimeout(r, 0));
-  await rejectsWith(other.fit(lmData, { workers: pool }), Error, /^fit: this worker pool is training another model; one fit\(\) at a time per pool$/);
+  await rejectsWith(other.fit(lmData, { workers: pool }), TypeError, /^fit: this worker pool is training another model; one fit\(\) at a time per pool$/);
   await running;
   await other.fit(lmData, { workers: pool });      // free again
   m.dispose(); other.dispose();

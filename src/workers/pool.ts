@@ -86,8 +86,8 @@ export class WorkerPool {
 
   /** Take the pool for one user (a fit); refused while another has it, or once closed. */
   claim(where: string, user: object): void {
-    if (this.closed) throw new Error(`${where}: this worker pool is closed (${this.closed.message}); create another with createWorkerPool()`);
-    if (this.user) throw new Error(`${where}: this worker pool is training another model; one fit() at a time per pool`);
+    if (this.closed) throw new TypeError(`${where}: this worker pool is closed (${this.closed.message}); create another with createWorkerPool()`);
+    if (this.user) throw new TypeError(`${where}: this worker pool is training another model; one fit() at a time per pool`);
     this.user = user;
   }
 
