@@ -19,6 +19,17 @@ export function checkClose(label: string, actual: ArrayLike<number>, expected: A
   assert.ok(err <= rtol, `${label}: worst relative error ${err.toExponential(2)} > ${rtol} at [${at}]: got ${actual[at]}, expected ${expected[at]}`);
 }
 
+/** |a − e| ≤ atol + rtol·|e| everywhere (PyTorch's allclose), against PyTorch's values. */
+export function allclose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
+  assert.is(actual.length, expected.length, `${label}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= atol + rtol * Math.abs(expected[i]))) {
+      assert.unreachable(`${label}[${i}]: got ${actual[i]}, PyTorch ${expected[i]} (|diff| ${d.toExponential(2)})`);
+    }
+  }
+}
+
 /** The build backend 'auto' picks in this runtime: relaxed SIMD where it validates, else SIMD. */
 export function autoBuild(): 'relaxed' | 'simd' {
   return relaxedSimdSupported() ? 'relaxed' : 'simd';

@@ -6,20 +6,10 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRNN } from '../dist/index.js';
+import { allclose } from './_utils.js';
 
 const cases: any[] = ['rnn', 'lstm', 'gru'].flatMap((cell) =>
   JSON.parse(readFileSync(join(__dirname, 'fixtures', `torch_${cell}.json`), 'utf8')).cases);
-
-/** |a − e| ≤ atol + rtol·|e| everywhere (PyTorch's allclose). */
-function allclose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  assert.is(actual.length, expected.length, `${label}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= atol + rtol * Math.abs(expected[i]))) {
-      assert.unreachable(`${label}[${i}]: got ${actual[i]}, PyTorch ${expected[i]} (|diff| ${d.toExponential(2)})`);
-    }
-  }
-}
 
 const Parity = suite('PyTorch parity (nn.RNN / nn.LSTM / nn.GRU + nn.Linear)');
 

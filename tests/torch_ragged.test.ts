@@ -9,19 +9,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createModel, type ModelConfig } from '../dist/index.js';
+import { allclose } from './_utils.js';
 
 const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'torch_ragged.json'), 'utf8'));
-
-/** |a − e| ≤ atol + rtol·|e| everywhere (PyTorch's allclose). */
-function allclose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  assert.is(actual.length, expected.length, `${label}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= atol + rtol * Math.abs(expected[i]))) {
-      assert.unreachable(`${label}[${i}]: got ${actual[i]}, PyTorch ${expected[i]} (|diff| ${d.toExponential(2)})`);
-    }
-  }
-}
 
 /** A model of the fixture's config with the fixture's weights. */
 async function modelOf(fx: { config: ModelConfig; params: Record<string, number[]> }, backend: 'simd' | 'scalar') {
