@@ -171,6 +171,69 @@ Beam('width 1 is greedy decoding; results come best first; length normalisation 
   for (const r of [raw, normalised]) for (let i = 1; i < r.length; i++) assert.ok(r[i - 1].score >= r[i].score, 'best first');
 });
 
+/** Beam search as a reference: rank every extension of every beam (ties: earlier beam, lower
+ *  id) and keep the best `width`, one step at a time. */
+function referenceBeams(stepper: TokenStepper<number[][]>, width: number, maxLength: number, stop: number, alpha: number) {
+  const V = stepper.vocab;
+  let { probs, state } = stepper.step(Int32Array.of(0), [[]]);
+  let beams = [{ tokens: [] as number[], logProb: 0 }];
+  const finished: { tokens: number[]; logProb: number; score: number }[] = [];
+  for (let i = 0; i < maxLength; i++) {
+    const all = beams.flatMap((h, r) => Array.from({ length: V }, (_, v) => ({ beam: r, token: v, logProb: h.logProb + Math.log(probs[r * V + v]) })));
+    all.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.token - b.token);
+    const next: typeof beams = [], rows: number[] = [], tokens: number[] = [];
+    for (const c of all.slice(0, width)) {
+      const seq = [...beams[c.beam].tokens, c.token];
+      if (c.token === stop || i + 1 === maxLength) finished.push({ tokens: seq, logProb: c.logProb, score: c.logProb / Math.pow(seq.length, alpha) });
+      else { next.push({ tokens: seq, logProb: c.logProb }); rows.push(c.beam); tokens.push(c.token); }
+    }
+    if (finished.length >= width || next.length === 0) break;
+    beams = next;
+    ({ probs, state } = stepper.step(Int32Array.from(tokens), stepper.select(state, rows)));
+  }
+  return finished.sort((a, b) => b.score - a.score).slice(0, width);
+}
+
+Beam('keeps the same hypotheses as ranking every candidate, ties and zero probabilities included', () => {
+  const rng = new Random(5);
+  for (let trial = 0; trial < 40; trial++) {
+    const V = 2 + rng.int(12), width = 1 + rng.int(trial < 30 ? 6 : 40), maxLength = 1 + rng.int(6);
+    // few distinct values, so many candidates tie; some tokens impossible
+    const rule = new Map<string, number[]>();
+    const next = (h: number[]) => {
+      const key = h.join(',');
+      if (!rule.has(key)) {
+        const w = Array.from({ length: V }, () => (rng.int(4) === 0 ? 0 : 1 + rng.int(3)));
+        if (w.every((x) => x === 0)) w[0] = 1;
+        const total = w.reduce((a, b) => a + b, 0);
+        rule.set(key, w.map((x) => x / total));
+      }
+      return rule.get(key)!;
+    };
+    const got = beamSearch(table(V, next), [[]], 0, [], width, maxLength, 0, 0.7);
+    const want = referenceBeams(table(V, next), width, maxLength, 0, 0.7);
+    assert.equal(got, want, `trial ${trial}: V ${V}, width ${width}, maxLength ${maxLength}`);
+  }
+});
+
+Beam('a step over a large vocabulary costs about one pass over its probabilities', () => {
+  // 2²⁰ tokens, 4 beams: 4 M candidates a step, the most beamWidth × V allows; ranking each
+  // as an object and sorting them all took seconds a step
+  const V = 1 << 20, probs = new Float32Array(4 * V);
+  for (let b = 0; b < 4; b++) for (let v = 0; v < V; v++) probs[b * V + v] = ((v * 7919 + b) % V + 1) / (V * (V + 1) / 2);
+  const stepper: TokenStepper<number> = {
+    vocab: V,
+    step: (tokens, state) => ({ probs: tokens.length === 4 ? probs : probs.subarray(0, V), state }),
+    select: (state) => state,
+  };
+  const t0 = performance.now();
+  const best = beamSearch(stepper, 0, 0, [], 4, 3, null, 0);
+  const ms = performance.now() - t0;
+  assert.is(best.length, 4);
+  assert.ok(best[0].logProb >= best[3].logProb);
+  assert.ok(ms < 3000, `three steps took ${ms.toFixed(0)} ms`);
+});
+
 Beam('on models: width 1 = greedy for one-to-many and encoder-decoder', async () => {
   const gen = await createModel({ architecture: 'one-to-many', cell: 'gru', n_y: 6, n_a: 8, startToken: 0, stopToken: 5, seed: 11 });
   const ed = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 7, n_y: 6, n_a: 8, stopToken: 5, seed: 12 });
