@@ -175,8 +175,9 @@ function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: num
   const maxLog = Math.log(pmax);
   for (let i = 0; i < n; i++) w[i] = s.temperature === 1 ? p[offset + i] : Math.exp((Math.log(p[offset + i]) - maxLog) / s.temperature);
   if (s.topK < n || s.topP < 1) {
-    // order by weight (ties: lower id first), keep the head
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+    // order by weight (ties: lower id first), keep the head: the top k only when top-k cuts,
+    // as selecting them is O(n log k) where ordering all n is O(n log n) a token
+    const order = s.topK < n ? topOrder(w, s.topK) : Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
     // top-p over what top-k kept, renormalised (as Hugging Face's samplers)
     let keep = Math.min(s.topK, n), total = 0, mass = 0;
     for (let r = 0; r < keep; r++) total += w[order[r]];
@@ -184,12 +185,45 @@ function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: num
       mass += w[order[r]];
       if (mass >= s.topP * total) { keep = r + 1; break; }
     }
-    for (let r = keep; r < n; r++) w[order[r]] = 0;
+    // every token after the last kept one in the order goes (the order is total)
+    const last = order[keep - 1], wl = w[last];
+    for (let i = 0; i < n; i++) if (i !== last && !(w[i] > wl || (w[i] === wl && i < last))) w[i] = 0;
   }
   let total = 0;
   for (let i = 0; i < n; i++) total += w[i];
   for (let i = 0; i < n; i++) w[i] /= total;
   return w;
+}
+
+/** The ids of the k largest weights, largest first (ties: lower id first): a heap of k whose
+ *  root is the one that comes last, over one pass. */
+function topOrder(w: Float64Array, k: number): Int32Array {
+  const heap = new Int32Array(k);
+  const after = (a: number, b: number) => w[a] < w[b] || (w[a] === w[b] && a > b);   // a comes after b
+  const siftDown = (i: number, end: number) => {
+    for (;;) {
+      let m = i;
+      const l = 2 * i + 1, r = l + 1;
+      if (l < end && after(heap[l], heap[m])) m = l;
+      if (r < end && after(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      const t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+      i = m;
+    }
+  };
+  for (let i = 0; i < k; i++) heap[i] = i;
+  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(i, k);
+  for (let i = k; i < w.length; i++) {
+    if (after(heap[0], i)) {
+      heap[0] = i;
+      siftDown(0, k);
+    }
+  }
+  for (let end = k - 1; end > 0; end--) {          // the root (last in order) to the back
+    const t = heap[0]; heap[0] = heap[end]; heap[end] = t;
+    siftDown(0, end);
+  }
+  return heap;
 }
 
 /** Choose one token from probabilities p[offset .. offset + n). */

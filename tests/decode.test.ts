@@ -54,6 +54,52 @@ Dist('top-k keeps the k most likely; top-p the fewest whose mass reaches p', () 
   checkClose('top-k 3 then top-p 0.75', samplingDistribution(p, sampler({ strategy: 'sample', topK: 3, topP: 0.75 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-12);
 });
 
+/** samplingDistribution's rule written out: order every token (weight, then lower id), keep
+ *  the top k, then the fewest of those whose mass reaches p of theirs, renormalised. */
+function referenceDistribution(p: ArrayLike<number>, temperature: number, topK: number, topP: number): Float64Array {
+  const n = p.length, pmax = Math.max(...Array.from(p));
+  const w = Float64Array.from(p, (v) => (temperature === 1 ? v : Math.exp((Math.log(v) - Math.log(pmax)) / temperature)));
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+  let keep = Math.min(topK, n), total = 0, mass = 0;
+  for (let r = 0; r < keep; r++) total += w[order[r]];
+  for (let r = 0; r < keep; r++) {
+    mass += w[order[r]];
+    if (mass >= topP * total) { keep = r + 1; break; }
+  }
+  for (let r = keep; r < n; r++) w[order[r]] = 0;
+  const sum = w.reduce((a, b) => a + b, 0);
+  return w.map((v) => v / sum);
+}
+
+Dist('top-k and top-p keep exactly the tokens of ordering every one, ties and zeros included', () => {
+  const rng = new Random(9);
+  for (let trial = 0; trial < 300; trial++) {
+    const n = 2 + rng.int(trial < 200 ? 20 : 400);
+    // few distinct values, so weights tie across the cut; some zeros
+    const raw = Array.from({ length: n }, () => (rng.int(5) === 0 ? 0 : 1 + rng.int(trial % 2 ? 4 : 1000)));
+    if (raw.every((v) => v === 0)) raw[0] = 1;
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const p = Float32Array.from(raw, (v) => v / sum);
+    const temperature = [1, 0.7, 1.6][trial % 3], topK = 1 + rng.int(n + 2), topP = trial % 4 === 0 ? 0.3 + 0.7 * rng.uniform() : 1;
+    const got = samplingDistribution(p, resolveSampling('test', { strategy: 'sample', temperature, topK, topP }, n, new Random(1)));
+    assert.equal(Array.from(got), Array.from(referenceDistribution(p, temperature, topK, topP)), `trial ${trial}: n ${n}, τ ${temperature}, top-k ${topK}, top-p ${topP}`);
+  }
+});
+
+Dist('top-k over a large vocabulary costs about one pass, not an ordering of every token', () => {
+  const n = 1 << 20, p = new Float32Array(n);
+  for (let i = 0; i < n; i++) p[i] = ((i * 7919) % n + 1) / (n * (n + 1) / 2);
+  const time = (o: object) => {
+    const s = resolveSampling('test', { strategy: 'sample', ...o }, n, new Random(1));
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) samplingDistribution(p, s);
+    return performance.now() - t0;
+  };
+  time({});
+  const plain = time({}), topK = time({ topK: 40 });
+  assert.ok(topK < 4 * plain + 100, `top-k 40: ${topK.toFixed(0)} ms, without: ${plain.toFixed(0)} ms`);
+});
+
 Dist('one range and one message for each of topP, in (0, 1], and temperature, > 0', async () => {
   const refused = (o: object) => { try { sampler({ strategy: 'sample', ...o }); } catch (e) { return `${(e as Error).constructor.name}: ${(e as Error).message}`; } return 'accepted'; };
   for (const topP of [0, -0.5, 1.5, NaN, Infinity]) assert.is(refused({ topP }), `RangeError: test: topP must be ${Number.isFinite(topP) ? 'a number in (0, 1]' : 'a finite number'}, got ${topP}`);
