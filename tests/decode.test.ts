@@ -76,8 +76,8 @@ Dist('top-k and top-p keep exactly the tokens of ordering every one, ties and ze
   for (let trial = 0; trial < 300; trial++) {
     const n = 2 + rng.int(trial < 200 ? 20 : 400);
     // few distinct values, so weights tie across the cut; some zeros
-    const raw = Array.from({ length: n }, () => (rng.int(5) === 0 ? 0 : 1 + rng.int(trial % 2 ? 4 : 1000)));
-    if (raw.every((v) => v === 0)) raw[0] = 1;
+    const raw: number[] = Array.from({ length: n }, () => (rng.int(5) === 0 ? 0 : 1 + rng.int(trial % 2 ? 4 : 1000)));
+    if (!raw.some((v) => v > 0)) raw[0] = 1;
     const sum = raw.reduce((a, b) => a + b, 0);
     const p = Float32Array.from(raw, (v) => v / sum);
     const temperature = [1, 0.7, 1.6][trial % 3], topK = 1 + rng.int(n + 2), topP = trial % 4 === 0 ? 0.3 + 0.7 * rng.uniform() : 1;
@@ -249,8 +249,8 @@ Beam('keeps the same hypotheses as ranking every candidate, ties and zero probab
     const next = (h: number[]) => {
       const key = h.join(',');
       if (!rule.has(key)) {
-        const w = Array.from({ length: V }, () => (rng.int(4) === 0 ? 0 : 1 + rng.int(3)));
-        if (w.every((x) => x === 0)) w[0] = 1;
+        const w: number[] = Array.from({ length: V }, () => (rng.int(4) === 0 ? 0 : 1 + rng.int(3)));
+        if (!w.some((x) => x > 0)) w[0] = 1;
         const total = w.reduce((a, b) => a + b, 0);
         rule.set(key, w.map((x) => x / total));
       }
