@@ -55,12 +55,19 @@ function sift_down(W: usize, O: usize, root: i32, end: i32): void {
   }
 }
 
-/** O = the V token ids in order by weight (heap sort: the order is total, so it is the one
- *  Array.prototype.sort gives with the same comparison). */
-function order_by_weight(W: usize, O: usize, V: i32): void {
-  for (let i = 0; i < V; i++) set_o(O, i, i);
-  for (let i = (V >> 1) - 1; i >= 0; i--) sift_down(W, O, i, V);
-  for (let end = V - 1; end > 0; end--) {
+/** O[0, k) = the ids of the k tokens first in order by weight, in that order: a heap of k whose
+ *  root is the one that comes last, over one pass, then heap sort (the order is total, so it is
+ *  the one Array.prototype.sort gives with the same comparison). k = V orders every token. */
+function order_by_weight(W: usize, O: usize, V: i32, k: i32): void {
+  for (let i = 0; i < k; i++) set_o(O, i, i);
+  for (let i = (k >> 1) - 1; i >= 0; i--) sift_down(W, O, i, k);
+  for (let i = k; i < V; i++) {
+    if (before(W, i, o_at(O, 0))) {
+      set_o(O, 0, i);
+      sift_down(W, O, 0, k);
+    }
+  }
+  for (let end = k - 1; end > 0; end--) {
     const t = o_at(O, 0);
     set_o(O, 0, o_at(O, end));
     set_o(O, end, t);
@@ -68,7 +75,7 @@ function order_by_weight(W: usize, O: usize, V: i32): void {
   }
 }
 
-/** Zero the weight of every token past top-k and top-p (O ordered by weight). */
+/** Zero the weight of every token past top-k and top-p (O[0, min(topK, V)) ordered by weight). */
 function keep_head(W: usize, O: usize, V: i32, topK: i32, topP: f64): void {
   let keep = min(topK, V), total: f64 = 0, mass: f64 = 0;
   for (let r = 0; r < keep; r++) total += w_at(W, o_at(O, r));
@@ -76,7 +83,9 @@ function keep_head(W: usize, O: usize, V: i32, topK: i32, topP: f64): void {
     mass += w_at(W, o_at(O, r));
     if (mass >= topP * total) { keep = r + 1; break; }
   }
-  for (let r = keep; r < V; r++) set_w(W, o_at(O, r), 0);
+  // every token after the last kept one in the order goes (the order is total)
+  const last = o_at(O, keep - 1);
+  for (let i = 0; i < V; i++) if (i != last && !before(W, i, last)) set_w(W, i, 0);
 }
 
 /** The token chosen from P (V) by the rules above. */
@@ -92,7 +101,7 @@ export function sample_token(P: usize, V: i32, greedy: i32, temperature: f64, to
     set_w(W, i, temperature == 1 ? p : Math.exp((Math.log(p) - maxLog) / temperature));
   }
   if (topK < V || topP < 1) {
-    order_by_weight(W, O, V);
+    order_by_weight(W, O, V, min(topK, V));
     keep_head(W, O, V, topK, topP);
   }
   let total: f64 = 0;

@@ -323,6 +323,35 @@ export class WordTokenizer extends Vocabulary {
     return new WordTokenizer(build(where, words as string[], options, 'frequency'));
   }
 
+  /** A vocabulary from word counts — a Map, or [word, count] pairs — made as the data streams
+   *  past (rnn-wasm/node's readWords, wordsOf), so a corpus of any size never has to be one
+   *  string or one array: most frequent first (ties by order in `counts`, which for a Map
+   *  filled as the words come is first appearance), or as options.order says; the same
+   *  vocabulary as fromText or fromTokens on the words counted. `split` says how encode cuts
+   *  strings, as for fromText (count the words cut the same way). */
+  static fromCounts(counts: ReadonlyMap<string, number> | Iterable<readonly [string, number]>, options: WordBuildOptions = {}): WordTokenizer {
+    const where = 'WordTokenizer.fromCounts';
+    if (typeof counts !== 'object' || counts === null || !(Symbol.iterator in counts)) {
+      throw new TypeError(`${where}: counts must be a Map of word → count or an iterable of [word, count] pairs, got ${describe(counts)}`);
+    }
+    const parsed = buildOptions(where, options, 'frequency', KEYS.wordTextBuild);
+    const split = options.split === undefined ? 'whitespace' : checkSplit(where, options.split);
+    const merged = new Map<string, number>();
+    let i = 0;
+    for (const pair of counts as Iterable<unknown>) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${where}: counts entry ${i} must be a [word, count] pair, got ${describe(pair)}`);
+      const [word, count] = pair as [unknown, unknown];
+      if (typeof word !== 'string') throw new TypeError(`${where}: counts entry ${i} must have a string word, got ${describe(word)}`);
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
+        throw new RangeError(`${where}: the count of ${JSON.stringify(word)} (entry ${i}) must be a whole number ≥ 1, got ${describe(count)}`);
+      }
+      const key = parsed.lowercase ? word.toLowerCase() : word;
+      merged.set(key, (merged.get(key) ?? 0) + count);
+      i++;
+    }
+    return new WordTokenizer({ ...fromCounts(where, merged, i, options, parsed), ...(split === 'whitespace' ? {} : { split }) });
+  }
+
   /** Words → ids; a string is cut as `split` says (at whitespace by default). */
   encode(words: string | readonly string[], options: EncodeOptions = {}): number[] {
     const where = 'WordTokenizer.encode';
@@ -365,12 +394,35 @@ export function isTokenizer(v: unknown): v is Tokenizer {
 /** Count pieces, filter and order them, and put the specials first. */
 function build(where: string, pieces: readonly string[], options: BuildOptions, order: 'frequency' | 'sorted',
                keys: readonly string[] = KEYS.tokenizerBuild): Omit<TokenizerJSON, 'kind'> {
+  const o = buildOptions(where, options, order, keys);
+  const counts = new Map<string, number>();
+  for (const piece of pieces) {
+    const p = o.lowercase ? piece.toLowerCase() : piece;
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return fromCounts(where, counts, pieces.length, options, o);
+}
+
+interface ParsedBuild {
+  minCount: number;
+  maxTokens?: number;
+  lowercase: boolean;
+  sortBy: 'frequency' | 'sorted' | 'first';
+}
+
+function buildOptions(where: string, options: BuildOptions, order: 'frequency' | 'sorted', keys: readonly string[]): ParsedBuild {
   checkObject(where, 'options', options, keys);
   const minCount = checkInt(where, 'minCount', options.minCount ?? 1);
   const maxTokens = options.maxTokens === undefined ? undefined : checkInt(where, 'maxTokens', options.maxTokens);
   const lowercase = options.lowercase === undefined ? false : checkBoolean(where, 'lowercase', options.lowercase);
   const sortBy = checkChoice(where, 'order', options.order ?? order, ['frequency', 'sorted', 'first'] as const);
-  if (lowercase) pieces = pieces.map((p) => p.toLowerCase());
+  return { minCount, maxTokens, lowercase, sortBy };
+}
+
+/** Filter and order counted pieces (a Map in order of first appearance, case already folded
+ *  if asked), and put the specials first. `given` counts what was counted, for the error. */
+function fromCounts(where: string, counts: ReadonlyMap<string, number>, given: number, options: BuildOptions,
+                    { minCount, maxTokens, lowercase, sortBy }: ParsedBuild): Omit<TokenizerJSON, 'kind'> {
   const specials: [keyof SpecialTokens, string][] = [];
   for (const name of ['unk', 'bos', 'eos'] as const) {
     const s = options[name] ?? DEFAULT_SPECIALS[name];
@@ -379,8 +431,6 @@ function build(where: string, pieces: readonly string[], options: BuildOptions, 
     if (specials.some(([, t]) => t === s)) throw new RangeError(`${where}: special tokens must differ; ${JSON.stringify(s)} is used twice`);
     specials.push([name, s]);
   }
-  const counts = new Map<string, number>();
-  for (const p of pieces) counts.set(p, (counts.get(p) ?? 0) + 1);
   const reserved = new Set(specials.map(([, s]) => s));
   const first = new Map([...counts.keys()].map((p, i) => [p, i]));     // a Map's keys are in order of first appearance
   let kept = [...counts.keys()].filter((p) => counts.get(p)! >= minCount && !reserved.has(p));
@@ -389,7 +439,7 @@ function build(where: string, pieces: readonly string[], options: BuildOptions, 
   if (sortBy === 'frequency') kept.sort(byCount);
   if (sortBy === 'sorted') kept.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (sortBy === 'first') kept.sort((a, b) => first.get(a)! - first.get(b)!);
-  if (kept.length === 0) throw new RangeError(`${where}: no token is left to make a vocabulary of (${pieces.length} given, minCount ${minCount})`);
+  if (kept.length === 0) throw new RangeError(`${where}: no token is left to make a vocabulary of (${given} given, minCount ${minCount})`);
   const json: Omit<TokenizerJSON, 'kind'> = { tokens: [...specials.map(([, s]) => s), ...kept] };
   specials.forEach(([name], i) => { json[name] = i; });
   if (lowercase) json.lowercase = true;

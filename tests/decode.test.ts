@@ -54,6 +54,52 @@ Dist('top-k keeps the k most likely; top-p the fewest whose mass reaches p', () 
   checkClose('top-k 3 then top-p 0.75', samplingDistribution(p, sampler({ strategy: 'sample', topK: 3, topP: 0.75 })), [0, 0.25 / 0.65, 0.4 / 0.65, 0, 0], 1e-12);
 });
 
+/** samplingDistribution's rule written out: order every token (weight, then lower id), keep
+ *  the top k, then the fewest of those whose mass reaches p of theirs, renormalised. */
+function referenceDistribution(p: ArrayLike<number>, temperature: number, topK: number, topP: number): Float64Array {
+  const n = p.length, pmax = Math.max(...Array.from(p));
+  const w = Float64Array.from(p, (v) => (temperature === 1 ? v : Math.exp((Math.log(v) - Math.log(pmax)) / temperature)));
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+  let keep = Math.min(topK, n), total = 0, mass = 0;
+  for (let r = 0; r < keep; r++) total += w[order[r]];
+  for (let r = 0; r < keep; r++) {
+    mass += w[order[r]];
+    if (mass >= topP * total) { keep = r + 1; break; }
+  }
+  for (let r = keep; r < n; r++) w[order[r]] = 0;
+  const sum = w.reduce((a, b) => a + b, 0);
+  return w.map((v) => v / sum);
+}
+
+Dist('top-k and top-p keep exactly the tokens of ordering every one, ties and zeros included', () => {
+  const rng = new Random(9);
+  for (let trial = 0; trial < 300; trial++) {
+    const n = 2 + rng.int(trial < 200 ? 20 : 400);
+    // few distinct values, so weights tie across the cut; some zeros
+    const raw: number[] = Array.from({ length: n }, () => (rng.int(5) === 0 ? 0 : 1 + rng.int(trial % 2 ? 4 : 1000)));
+    if (!raw.some((v) => v > 0)) raw[0] = 1;
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const p = Float32Array.from(raw, (v) => v / sum);
+    const temperature = [1, 0.7, 1.6][trial % 3], topK = 1 + rng.int(n + 2), topP = trial % 4 === 0 ? 0.3 + 0.7 * rng.uniform() : 1;
+    const got = samplingDistribution(p, resolveSampling('test', { strategy: 'sample', temperature, topK, topP }, n, new Random(1)));
+    assert.equal(Array.from(got), Array.from(referenceDistribution(p, temperature, topK, topP)), `trial ${trial}: n ${n}, τ ${temperature}, top-k ${topK}, top-p ${topP}`);
+  }
+});
+
+Dist('top-k over a large vocabulary costs about one pass, not an ordering of every token', () => {
+  const n = 1 << 20, p = new Float32Array(n);
+  for (let i = 0; i < n; i++) p[i] = ((i * 7919) % n + 1) / (n * (n + 1) / 2);
+  const time = (o: object) => {
+    const s = resolveSampling('test', { strategy: 'sample', ...o }, n, new Random(1));
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) samplingDistribution(p, s);
+    return performance.now() - t0;
+  };
+  time({});
+  const plain = time({}), topK = time({ topK: 40 });
+  assert.ok(topK < 4 * plain + 100, `top-k 40: ${topK.toFixed(0)} ms, without: ${plain.toFixed(0)} ms`);
+});
+
 Dist('one range and one message for each of topP, in (0, 1], and temperature, > 0', async () => {
   const refused = (o: object) => { try { sampler({ strategy: 'sample', ...o }); } catch (e) { return `${(e as Error).constructor.name}: ${(e as Error).message}`; } return 'accepted'; };
   for (const topP of [0, -0.5, 1.5, NaN, Infinity]) assert.is(refused({ topP }), `RangeError: test: topP must be ${Number.isFinite(topP) ? 'a number in (0, 1]' : 'a finite number'}, got ${topP}`);
@@ -169,6 +215,69 @@ Beam('width 1 is greedy decoding; results come best first; length normalisation 
   const normalised = beamSearch(s(), [[]], 0, [], 3, 4, 0, 1);
   assert.equal(normalised[0].tokens, [1, 0], 'α = 1: per token, 0.4^(1/2) ≈ 0.63 > 0.5');
   for (const r of [raw, normalised]) for (let i = 1; i < r.length; i++) assert.ok(r[i - 1].score >= r[i].score, 'best first');
+});
+
+/** Beam search as a reference: rank every extension of every beam (ties: earlier beam, lower
+ *  id) and keep the best `width`, one step at a time. */
+function referenceBeams(stepper: TokenStepper<number[][]>, width: number, maxLength: number, stop: number, alpha: number) {
+  const V = stepper.vocab;
+  let { probs, state } = stepper.step(Int32Array.of(0), [[]]);
+  let beams = [{ tokens: [] as number[], logProb: 0 }];
+  const finished: { tokens: number[]; logProb: number; score: number }[] = [];
+  for (let i = 0; i < maxLength; i++) {
+    const all = beams.flatMap((h, r) => Array.from({ length: V }, (_, v) => ({ beam: r, token: v, logProb: h.logProb + Math.log(probs[r * V + v]) })));
+    all.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.token - b.token);
+    const next: typeof beams = [], rows: number[] = [], tokens: number[] = [];
+    for (const c of all.slice(0, width)) {
+      const seq = [...beams[c.beam].tokens, c.token];
+      if (c.token === stop || i + 1 === maxLength) finished.push({ tokens: seq, logProb: c.logProb, score: c.logProb / Math.pow(seq.length, alpha) });
+      else { next.push({ tokens: seq, logProb: c.logProb }); rows.push(c.beam); tokens.push(c.token); }
+    }
+    if (finished.length >= width || next.length === 0) break;
+    beams = next;
+    ({ probs, state } = stepper.step(Int32Array.from(tokens), stepper.select(state, rows)));
+  }
+  return finished.sort((a, b) => b.score - a.score).slice(0, width);
+}
+
+Beam('keeps the same hypotheses as ranking every candidate, ties and zero probabilities included', () => {
+  const rng = new Random(5);
+  for (let trial = 0; trial < 40; trial++) {
+    const V = 2 + rng.int(12), width = 1 + rng.int(trial < 30 ? 6 : 40), maxLength = 1 + rng.int(6);
+    // few distinct values, so many candidates tie; some tokens impossible
+    const rule = new Map<string, number[]>();
+    const next = (h: number[]) => {
+      const key = h.join(',');
+      if (!rule.has(key)) {
+        const w: number[] = Array.from({ length: V }, () => (rng.int(4) === 0 ? 0 : 1 + rng.int(3)));
+        if (!w.some((x) => x > 0)) w[0] = 1;
+        const total = w.reduce((a, b) => a + b, 0);
+        rule.set(key, w.map((x) => x / total));
+      }
+      return rule.get(key)!;
+    };
+    const got = beamSearch(table(V, next), [[]], 0, [], width, maxLength, 0, 0.7);
+    const want = referenceBeams(table(V, next), width, maxLength, 0, 0.7);
+    assert.equal(got, want, `trial ${trial}: V ${V}, width ${width}, maxLength ${maxLength}`);
+  }
+});
+
+Beam('a step over a large vocabulary costs about one pass over its probabilities', () => {
+  // 2²⁰ tokens, 4 beams: 4 M candidates a step, the most beamWidth × V allows; ranking each
+  // as an object and sorting them all took seconds a step
+  const V = 1 << 20, probs = new Float32Array(4 * V);
+  for (let b = 0; b < 4; b++) for (let v = 0; v < V; v++) probs[b * V + v] = ((v * 7919 + b) % V + 1) / (V * (V + 1) / 2);
+  const stepper: TokenStepper<number> = {
+    vocab: V,
+    step: (tokens, state) => ({ probs: tokens.length === 4 ? probs : probs.subarray(0, V), state }),
+    select: (state) => state,
+  };
+  const t0 = performance.now();
+  const best = beamSearch(stepper, 0, 0, [], 4, 3, null, 0);
+  const ms = performance.now() - t0;
+  assert.is(best.length, 4);
+  assert.ok(best[0].logProb >= best[3].logProb);
+  assert.ok(ms < 3000, `three steps took ${ms.toFixed(0)} ms`);
 });
 
 Beam('on models: width 1 = greedy for one-to-many and encoder-decoder', async () => {

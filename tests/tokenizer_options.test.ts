@@ -4,6 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CharTokenizer, createModel, loadModel, splitWords, tokenizerFromJSON, WordTokenizer, type Tokenizer } from '../dist/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readWords } from '../dist/node.js';
 import { throwsWith } from './_utils.js';
 
 /** The tokenizer after a trip through JSON text, as a model file carries it. */
@@ -38,6 +41,28 @@ Words('minCount and maxTokens from text: the most frequent words, specials first
   assert.is(top.size, 5 + 3);
   assert.equal(top.tokens.slice(3), ranked.slice(0, 5));
   assert.is(top.encode('wife')[0], top.unk, 'a rare word is <unk>');
+});
+
+Words('fromCounts: words counted as they stream give the vocabulary fromText gives, for every option', async () => {
+  const path = join(__dirname, '..', 'data', 'pride-and-prejudice.txt');
+  for (const split of ['whitespace', 'words'] as const) {
+    const counts = new Map<string, number>();
+    for await (const w of readWords(path, { split, chunkBytes: 4096 })) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const whole = readFileSync(path, 'utf8');
+    for (const options of [{}, { lowercase: true }, { minCount: 3, maxTokens: 500 }, { order: 'first' as const, bos: false as const },
+      { order: 'sorted' as const, lowercase: true, minCount: 2 }]) {
+      const streamed = WordTokenizer.fromCounts(counts, { split, ...options });
+      assert.equal(streamed.toJSON(), WordTokenizer.fromText(whole, { split, ...options }).toJSON(), `${split} ${JSON.stringify(options)}`);
+    }
+  }
+  // pairs work as a Map does; lowercase merges the counts of a word's spellings
+  const t = WordTokenizer.fromCounts([['The', 2], ['cat', 1], ['the', 2]], { lowercase: true, bos: false, eos: false, minCount: 3 });
+  assert.equal(t.tokens, ['<unk>', 'the']);
+  assert.is(t.encode('THE cat')[0], 1);
+  throwsWith(() => WordTokenizer.fromCounts('the cat' as never), TypeError, /^WordTokenizer\.fromCounts: counts must be a Map of word → count or an iterable of \[word, count\] pairs, got/);
+  throwsWith(() => WordTokenizer.fromCounts([['the', 1.5]]), RangeError, /^WordTokenizer\.fromCounts: the count of "the" \(entry 0\) must be a whole number ≥ 1, got 1\.5$/);
+  throwsWith(() => WordTokenizer.fromCounts([['the']] as never), TypeError, /^WordTokenizer\.fromCounts: counts entry 0 must be a \[word, count\] pair/);
+  throwsWith(() => WordTokenizer.fromCounts(new Map([['a', 1]]), { minCont: 2 } as never), TypeError, /did you mean minCount/);
 });
 
 Words.run();
