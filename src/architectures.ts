@@ -71,6 +71,11 @@ interface Plan {
 /** Check a config of any architecture and fill in its defaults; `where` names the caller. */
 function plan(where: string, config: ModelConfig): Plan {
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
+  if (config.architecture === undefined) {
+    // createRNN's config (and its model's) names no architecture: it is many-to-many's
+    throw new TypeError(`${where}: config.architecture is required, one of ${ARCHITECTURES.map((a) => `'${a}'`).join(', ')} ` +
+      `(a config for createRNN, or a createRNN model's config, is architecture 'many-to-many')`);
+  }
   const architecture = checkChoice(where, 'architecture', config.architecture, ARCHITECTURES);
   switch (architecture) {
     case 'one-to-one': {

@@ -340,9 +340,20 @@ Files('every architecture round-trips: config, weights bit for bit, outputs', as
     checkSame(`${spec.architecture}: the file is the same`, copy.save(), bytes);
     const t = (copy as { tokenizers: { x?: CharTokenizer; y?: CharTokenizer } }).tokenizers;
     if ('tokenizers' in spec) assert.equal((t.x ?? t.y)!.tokens, chars.tokens, `${spec.architecture}: tokenizer`);
+    // a model's config makes another model of its architecture, with the same initial weights
+    assert.is(m.config.architecture, spec.architecture, `${spec.architecture}: config.architecture`);
+    const twin = await createModel(m.config as never) as typeof m;
+    assert.is(twin.architecture, m.architecture);
+    checkSame(`${spec.architecture}: createModel(model.config)'s weights`, twin.getWeights(), m.getWeights());
     m.dispose();
     copy.dispose();
+    twin.dispose();
   }
+  // a createRNN model's config names no architecture: the error says which it is
+  const rnn = await createRNN({ n_x: 3, n_a: 4, n_y: 3, seed: 6 });
+  await rejectsWith(createModel(rnn.config as never), TypeError,
+    /^createModel: config.architecture is required, one of 'one-to-one', .*, 'encoder-decoder' \(a config for createRNN, or a createRNN model's config, is architecture 'many-to-many'\)$/);
+  rnn.dispose();
   const ed = await createModel(specs[4]);
   const back = await loadModel(ed.save(), { architecture: 'encoder-decoder' });
   const src = chars.encode('fox');

@@ -35,6 +35,9 @@ export function manyToManyTokenizers(where: string, t: ManyToManyConfig['tokeniz
 
 export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends RNN<I, O> {
   readonly architecture = 'many-to-many' as const;
+  /** The configuration with defaults filled in, its architecture named as every
+   *  architecture's is (so createModel(model.config) makes another such model). */
+  declare readonly config: Readonly<ResolvedManyToMany<I, O>>;
   /** Tokenizers saved with the model. */
   readonly tokenizers: Readonly<{ x?: Tokenizer; y?: Tokenizer }>;
   /** Whether the step() stream has started (its state lives in the stream's stepper). */
@@ -42,7 +45,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
 
   /** Use createModel({ architecture: 'many-to-many', … }). */
   constructor(kernels: Kernels, config: ResolvedConfig<I, O>, backend: Build, tokenizers: { x?: Tokenizer; y?: Tokenizer } = {}) {
-    super(kernels, config, backend);
+    super(kernels, { architecture: 'many-to-many', ...config } as ResolvedConfig<I, O>, backend);
     this.tokenizers = Object.freeze({ ...tokenizers });
   }
 
