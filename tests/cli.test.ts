@@ -295,7 +295,22 @@ Train('--tokens words trains a word model', async () => {
   const model = await loadModel(new Uint8Array(readFileSync(file('words.safetensors'))), { architecture: 'many-to-many' });
   assert.is(model.tokenizers.x!.kind, 'word');
   assert.ok(model.tokenizers.x!.tokens.includes('truth'));
+  // words are read through an embedding of the hidden size by default; --embedding 0 is one-hot
+  assert.is(model.config.embedding?.size, 16);
+  assert.equal(model.layout.get('embedding.weight')!.shape, [model.config.n_x, 16]);
+  assert.match(r.stdout, /^model {5}embedding 16, LSTM, 1 layer × 16, /m);
   model.dispose();
+  const info = await rnnWasm(['info', 'words.safetensors']);
+  assert.match(info.stdout, /^embedding\s+E 16$/m);
+  const oneHot = await rnnWasm(['train', 'small.txt', '--tokens', 'words', '--embedding', '0', '--hidden', '16', '--layers', '1', '--seq', '8', '--steps', '2', '--out', 'words1.safetensors']);
+  assert.is(oneHot.code, 0, oneHot.stderr);
+  const plain = await loadModel(new Uint8Array(readFileSync(file('words1.safetensors'))), { architecture: 'many-to-many' });
+  assert.is(plain.config.embedding, undefined);
+  plain.dispose();
+  // a resumed run keeps the checkpoint's embedding
+  const other = await rnnWasm(['train', 'small.txt', '--tokens', 'words', '--embedding', '8', '--out', 'words.safetensors', '--resume']);
+  assert.is(other.code, 2);
+  assert.match(other.stderr, /--embedding 8 differs from the checkpoint's 16/);
   const s = await rnnWasm(['sample', 'words.safetensors', '--length', '12', '--seed', '1', '--prime', 'It is']);
   assert.is(s.code, 0, s.stderr);
   assert.is(s.stdout.trim().split(' ').length, 14, s.stdout);

@@ -71,12 +71,21 @@ function describeConfig(c: Record<string, unknown>): string[] {
     ['architecture', c.architecture ?? 'many-to-many'],
     ['cell', [cell, c.layers !== undefined ? `${c.layers} layer${c.layers === 1 ? '' : 's'}` : undefined, c.bidirectional ? 'bidirectional' : undefined].filter(Boolean).join(', ')],
     ['n_x, n_a, n_y', [c.n_x, c.n_a, c.n_y].join(', ')],
+    ['embedding', describeEmbedding(c.embedding)],
     ['input, output', `${c.input}, ${c.output}${c.reduction ? ` (${c.reduction} loss)` : ''}`],
     ['dropout', c.dropout || c.outputDropout ? `${c.dropout ?? 0} between layers, ${c.outputDropout ?? 0} before the output` : undefined],
     ['attention', c.attention],
     ['seed', c.seed],
   ];
   return table(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)])).split('\n');
+}
+
+/** An embedding config as saved: its size, and what else it sets. */
+function describeEmbedding(e: unknown): string | undefined {
+  if (typeof e === 'number') return String(e);
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { size: E, paddingIdx, frozen } = e as { size?: number; paddingIdx?: number | null; frozen?: boolean };
+  return [`E ${E}`, paddingIdx != null ? `padding id ${paddingIdx}` : '', frozen ? 'frozen' : ''].filter(Boolean).join(', ');
 }
 
 /** Kind, size, special tokens and the first tokens (a space shown as ␣, escapes as in JSON). */

@@ -12,8 +12,9 @@ import type { Row } from './curve.js';
 
 const KEY = 'rnn_wasm_train';
 const VERSION = 2;
-/** What a version-1 checkpoint, written before the schedule flags, was trained with. */
-const BEFORE_SCHEDULES = { warmup: 0, decay: 'constant', minLr: 0, scheduleSteps: 0 } as const;
+/** What a checkpoint written before a flag was trained with: the schedule flags (version 1),
+ *  --embedding (one-hot inputs). */
+const BEFORE_FLAGS = { warmup: 0, decay: 'constant', minLr: 0, scheduleSteps: 0, embedding: 0 } as const;
 
 /** The settings a run is made of (each is the `rnn-wasm train` flag of that name); a resumed
  *  run keeps them. */
@@ -24,6 +25,8 @@ export interface Settings {
   cell: 'rnn' | 'lstm' | 'gru';
   /** --hidden: n_a of every layer. */
   hidden: number;
+  /** --embedding: the size E of the token embedding before the first layer; 0: one-hot. */
+  embedding: number;
   /** --layers. */
   layers: number;
   /** --seq: tokens per window. */
@@ -92,7 +95,7 @@ export function decodeRunFile(bytes: Uint8Array): RunState {
   if (version !== 1 && version !== VERSION) {
     throw new Error(`the checkpoint is of run-state version ${version}; this rnn-wasm reads versions 1 to ${VERSION}`);
   }
-  return { ...run, settings: { ...BEFORE_SCHEDULES, ...run.settings } };
+  return { ...run, settings: { ...BEFORE_FLAGS, ...run.settings } };
 }
 
 /** The model config a checkpoint was made with (its "config" metadata). */
