@@ -174,12 +174,13 @@ function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: num
   }
   const maxLog = Math.log(pmax);
   for (let i = 0; i < n; i++) w[i] = s.temperature === 1 ? p[offset + i] : Math.exp((Math.log(p[offset + i]) - maxLog) / s.temperature);
-  if (s.topK < n || s.topP < 1) {
-    // order by weight (ties: lower id first), keep the head: the top k only when top-k cuts,
-    // as selecting them is O(n log k) where ordering all n is O(n log n) a token
-    const order = s.topK < n ? topOrder(w, s.topK) : Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
+  if (s.topK >= n && s.topP < 1) {
+    topPAlone(w, s.topP);
+  } else if (s.topK < n) {
+    // order by weight (ties: lower id first), keep the head: the top k, selected in O(n log k)
+    const order = topOrder(w, s.topK);
     // top-p over what top-k kept, renormalised (as Hugging Face's samplers)
-    let keep = Math.min(s.topK, n), total = 0, mass = 0;
+    let keep = s.topK, total = 0, mass = 0;
     for (let r = 0; r < keep; r++) total += w[order[r]];
     for (let r = 0; r < keep; r++) {
       mass += w[order[r]];
@@ -193,6 +194,29 @@ function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: num
   for (let i = 0; i < n; i++) total += w[i];
   for (let i = 0; i < n; i++) w[i] /= total;
   return w;
+}
+
+/** Top-p with no top-k: keep the fewest tokens, first in order by weight (ties: lower id
+ *  first), whose weights sum to ≥ topP of the total, summed in that order, as the ordered ids
+ *  would give. The sums need only the weights in order, not which id holds each: the weights
+ *  sorted as numbers (a native sort, where ordering the ids took a comparison function per
+ *  pair), then the cut-off weight; of the tokens at that weight, the lowest ids are kept. */
+function topPAlone(w: Float64Array, topP: number): void {
+  const n = w.length, sorted = w.slice().sort();          // ascending: read from the end
+  let total = 0, mass = 0, keep = n;
+  for (let r = n - 1; r >= 0; r--) total += sorted[r];
+  for (let r = n - 1; r >= 0; r--) {
+    mass += sorted[r];
+    if (mass >= topP * total) { keep = n - r; break; }
+  }
+  const cut = sorted[n - keep];
+  let atCut = 0;                                          // kept tokens whose weight is the cut-off's
+  for (let r = n - keep; r < n; r++) if (sorted[r] === cut) atCut++;
+  for (let i = 0; i < n; i++) {
+    if (w[i] > cut) continue;
+    if (w[i] === cut && atCut > 0) atCut--;
+    else w[i] = 0;
+  }
 }
 
 /** The ids of the k largest weights, largest first (ties: lower id first): a heap of k whose

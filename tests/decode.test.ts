@@ -102,6 +102,21 @@ Dist('top-k and top-p keep exactly the tokens of ordering every one, ties and ze
   }
 });
 
+Dist('top-p alone keeps exactly the tokens of ordering every one, ties, zeros and sums of irregular weights included', () => {
+  const rng = new Random(10);
+  for (let trial = 0; trial < 400; trial++) {
+    const n = 2 + rng.int(trial < 300 ? 30 : 3000);
+    // ties (few distinct values) in half the trials; irregular weights, whose sums depend on their order, in the rest
+    const raw = Array.from({ length: n }, () => (rng.int(6) === 0 ? 0 : trial % 2 ? 1 + rng.int(3) : Math.pow(rng.uniform(), 4)));
+    if (!raw.some((v) => v > 0)) raw[0] = 1;
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const p = Float32Array.from(raw, (v) => v / sum);
+    const temperature = [1, 0.8, 1.3][trial % 3], topP = [0.5, 0.9, 0.99, 0.3 + 0.7 * rng.uniform()][trial % 4];
+    const got = samplingDistribution(p, resolveSampling('test', { strategy: 'sample', temperature, topP }, n, new Random(1)));
+    assert.equal(Array.from(got), Array.from(referenceDistribution(p, temperature, n, topP)), `trial ${trial}: n ${n}, τ ${temperature}, top-p ${topP}`);
+  }
+});
+
 Dist('top-k selects its k tokens without ordering the whole vocabulary', () => {
   const n = 1 << 12, p = new Float32Array(n);
   for (let i = 0; i < n; i++) p[i] = ((i * 7919) % n + 1) / (n * (n + 1) / 2);
