@@ -9,7 +9,7 @@
 //   draw         normalise w, then the first i with u − Σ_{j ≤ i} w_j < 0 (if rounding leaves
 //                none, the last token with any weight)
 //
-// V = vocabulary size. P (V) f32 probabilities; W (V) f64 and O (V) i32 are scratch. τ = 1
+// V = vocabulary size. P (V) f32 probabilities; W (V) f64 and O (2V + 256) i32 are scratch. τ = 1
 // takes no logarithm or exponential, so it is exact; other temperatures use this runtime's exp
 // and log, which can differ from JavaScript's in the last bit.
 // see: Holtzman et al. 2019 (nucleus sampling).
@@ -75,6 +75,45 @@ function order_by_weight(W: usize, O: usize, V: i32, k: i32): void {
   }
 }
 
+/** The radix digit of token i's weight at `shift`: 8 bits of its complemented f64 bits, so
+ *  larger weights come first (w ≥ 0, whose bits order as its value; abs makes −0 into +0). */
+// @ts-ignore: decorator
+@inline function digit(W: usize, i: i32, shift: u64): usize {
+  return <usize>((~reinterpret<u64>(abs<f64>(w_at(W, i))) >> shift) & 0xff);
+}
+
+/** O[0, V) = every token id in order by weight (ties: lower id first): the order
+ *  order_by_weight gives with k = V, by an LSD radix sort of the weights' bits, one byte a
+ *  pass (a byte every weight shares is skipped), stable from ids in ascending order so equal
+ *  weights keep the lower id first. O[V, 2V) and 256 i32 after them are scratch. Top-p with no
+ *  top-k needs every token in order; this is O(V) a pass where the heap sort is O(V log V). */
+function order_all_by_weight(W: usize, O: usize, V: i32): void {
+  let src = O, dst = O + (<usize>V << 2);
+  const count = O + (<usize>V << 3);
+  for (let i = 0; i < V; i++) set_o(src, i, i);
+  for (let shift: u64 = 0; shift < 64; shift += 8) {
+    memory.fill(count, 0, 256 << 2);
+    for (let i = 0; i < V; i++) {
+      const c = count + (digit(W, i, shift) << 2);
+      store<i32>(c, load<i32>(c) + 1);
+    }
+    if (load<i32>(count + (digit(W, 0, shift) << 2)) == V) continue;
+    let sum = 0;                                    // each digit's first place
+    for (let d = 0; d < 256; d++) {
+      const c = count + (<usize>d << 2), n = load<i32>(c);
+      store<i32>(c, sum);
+      sum += n;
+    }
+    for (let r = 0; r < V; r++) {
+      const id = o_at(src, r), c = count + (digit(W, id, shift) << 2), at = load<i32>(c);
+      store<i32>(c, at + 1);
+      set_o(dst, at, id);
+    }
+    const t = src; src = dst; dst = t;
+  }
+  if (src != O) memory.copy(O, src, <usize>V << 2);
+}
+
 /** Zero the weight of every token past top-k and top-p (O[0, min(topK, V)) ordered by weight). */
 function keep_head(W: usize, O: usize, V: i32, topK: i32, topP: f64): void {
   let keep = min(topK, V), total: f64 = 0, mass: f64 = 0;
@@ -101,7 +140,8 @@ export function sample_token(P: usize, V: i32, greedy: i32, temperature: f64, to
     set_w(W, i, temperature == 1 ? p : Math.exp((Math.log(p) - maxLog) / temperature));
   }
   if (topK < V || topP < 1) {
-    order_by_weight(W, O, V, min(topK, V));
+    if (topK >= V) order_all_by_weight(W, O, V);
+    else order_by_weight(W, O, V, topK);
     keep_head(W, O, V, topK, topP);
   }
   let total: f64 = 0;

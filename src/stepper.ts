@@ -226,7 +226,7 @@ export class Stepper implements TokenSource {
         ws.P = alloc(cap * n_y);
         h[H.OUTPUT] = OUTPUT_KIND[this.head.output]; h[H.N_Y] = n_y;
         h[H.W_Y] = this.params.ptr + 4 * this.head.weight.offset; h[H.B_Y] = this.params.ptr + 4 * this.head.bias.offset;
-        h[H.Z] = alloc(cap * n_y).ptr; h[H.P] = ws.P.ptr; h[H.WS] = alloc(2 * n_y).ptr; h[H.OS] = alloc(n_y).ptr;
+        h[H.Z] = alloc(cap * n_y).ptr; h[H.P] = ws.P.ptr; h[H.WS] = alloc(2 * n_y).ptr; h[H.OS] = alloc(2 * n_y + 256).ptr;
       }
       this.arena.i32(ws.plan).set([...h, ...fields.flat()]);
       this.ws = ws;

@@ -164,7 +164,7 @@ Sampler('random distributions, temperatures, top-k, top-p and uniforms: the same
   const arena = new Arena(kernels);
   const rng = new Random(12);
   const V = 37;
-  const P = arena.alloc(V, 'P'), W = arena.alloc(2 * V, 'W'), O = arena.alloc(V, 'O');
+  const P = arena.alloc(V, 'P'), W = arena.alloc(2 * V, 'W'), O = arena.alloc(2 * V + 256, 'O');
   let draws = 0;
   for (let trial = 0; trial < 400; trial++) {
     // peaked, flat, with ties and with zeros
@@ -193,6 +193,31 @@ Sampler('random distributions, temperatures, top-k, top-p and uniforms: the same
     assert.is(kernels.sample_token(P.ptr, 4, 0, 1, 4, 1, u, W.ptr, O.ptr), pickToken(p, s), `u = ${u}`);
   }
   assert.ok(draws === 2000);
+  arena.dispose();
+});
+
+Sampler('top-p alone over large vocabularies (every token ordered): the same token as pickToken, ties at the cut included', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(13);
+  const most = 5000;
+  const P = arena.alloc(most, 'P'), W = arena.alloc(2 * most, 'W'), O = arena.alloc(2 * most + 256, 'O');
+  for (let trial = 0; trial < 60; trial++) {
+    const V = 2 + rng.int(most - 1);
+    // ties (few values, so the cut falls inside a run of equal weights), zeros, flat, and a long tail
+    const kind = trial % 4;
+    const raw = Array.from({ length: V }, () => (rng.int(7) === 0 ? 0 : kind === 0 ? 1 + rng.int(3) : kind === 1 ? 1 : Math.pow(rng.uniform(), kind === 2 ? 6 : 1)));
+    if (!raw.some((v) => v > 0)) raw[0] = 1;
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const p = Float32Array.from(raw, (v) => v / sum);
+    arena.f32(P, 0, V).set(p);
+    const temperature = [1, 0.7, 1.4][trial % 3], topP = [0.5, 0.9, 0.3 + 0.69 * rng.uniform()][trial % 3];
+    for (let d = 0; d < 20; d++) {
+      const u = rng.uniform();
+      const want = pickToken(p, { greedy: false, temperature, topK: V, topP, rng: { uniform: () => u } as unknown as Random });
+      assert.is(kernels.sample_token(P.ptr, V, 0, temperature, V, topP, u, W.ptr, O.ptr), want, `trial ${trial}: V ${V}, τ ${temperature}, top-p ${topP}, u ${u}`);
+    }
+  }
   arena.dispose();
 });
 
