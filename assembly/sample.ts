@@ -86,7 +86,9 @@ function order_by_weight(W: usize, O: usize, V: i32, k: i32): void {
  *  order_by_weight gives with k = V, by an LSD radix sort of the weights' bits, one byte a
  *  pass (a byte every weight shares is skipped), stable from ids in ascending order so equal
  *  weights keep the lower id first. O[V, 2V) and 256 i32 after them are scratch. Top-p with no
- *  top-k needs every token in order; this is O(V) a pass where the heap sort is O(V log V). */
+ *  top-k needs every token in order; this is O(V) a pass where the heap sort is O(V log V):
+ *  a token of top-p 0.9 took 5.5 µs against 5.5 at V 65, 65 against 105 at 1024, 244 against
+ *  510 at 4096 (a GRU of n_a 32; unfiltered, 3.1, 15 and 55). */
 function order_all_by_weight(W: usize, O: usize, V: i32): void {
   let src = O, dst = O + (<usize>V << 2);
   const count = O + (<usize>V << 3);
