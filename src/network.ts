@@ -35,7 +35,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Every parameter by name, as copies; assign a typed array of the right length to set one.
    *  Names are PyTorch's (weight_ih_l0, …, head.weight), plus the textbook's (W_ax, W_aa, b_x,
    *  b_a, W_ya, b_y) where the model has them. */
-  readonly params: Record<string, Float32Array>;
+  readonly params: Record<string, Float32Array<ArrayBuffer>>;
 
   protected readonly arena: Arena;
   protected readonly weights: Region;
@@ -122,7 +122,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   // --- weights ---
 
   /** A copy of one parameter tensor (canonical name or seed alias). */
-  getParam(name: string): Float32Array {
+  getParam(name: string): Float32Array<ArrayBuffer> {
     return this.readParam('getParam', name);
   }
 
@@ -132,7 +132,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   }
 
   /** A copy of all parameters as one flat array in layout order. */
-  getWeights(): Float32Array {
+  getWeights(): Float32Array<ArrayBuffer> {
     this.live('getWeights');
     return this.arena.f32(this.weights).slice();
   }
@@ -269,7 +269,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
   // --- internals ---
 
   /** getParam, and reading params[name] (`where` names which). */
-  private readParam(where: string, name: string): Float32Array {
+  private readParam(where: string, name: string): Float32Array<ArrayBuffer> {
     this.live(where);
     const e = this.entry(where, name);
     return this.arena.f32(this.weights, e.offset, e.length).slice();
@@ -328,8 +328,8 @@ export abstract class Network<TBatch extends Examples = Examples> {
     };
   }
 
-  private makeParamsObject(): Record<string, Float32Array> {
-    const obj: Record<string, Float32Array> = {};
+  private makeParamsObject(): Record<string, Float32Array<ArrayBuffer>> {
+    const obj: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const e of this.layout.entries) {
       for (const name of e.alias ? [e.name, e.alias] : [e.name]) {
         Object.defineProperty(obj, name, {

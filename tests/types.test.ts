@@ -181,4 +181,23 @@ Bytes('save, getTrainingState, encodeSafetensors and toONNX type as ArrayBuffer-
   m.dispose();
 });
 
+Bytes('getWeights, getParam and params type as ArrayBuffer-backed copies: a Blob part, a buffer to transfer', async () => {
+  const m = await createRNN({ n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const copies = [m.getWeights(), m.getParam('weight_hh_l0'), m.params.W_aa];
+  same<typeof copies, Float32Array<ArrayBuffer>[]>(true);
+  const blob = new Blob(copies);
+  assert.is(blob.size, copies.reduce((n, c) => n + c.byteLength, 0));
+  // a buffer that can be transferred, as to a Worker: postMessage(w, [w.buffer])
+  const transfer: Transferable[] = copies.map((c) => c.buffer);
+  const { port1, port2 } = new MessageChannel();
+  const got = new Promise<Float32Array>((resolve) => { port2.onmessage = (e) => resolve(e.data as Float32Array); });
+  const w = m.getWeights();
+  port1.postMessage(w, [w.buffer]);
+  assert.is((await got).length, m.numParams);
+  assert.is(w.length, 0, 'the buffer was transferred');
+  port1.close(); port2.close();
+  assert.ok(transfer.length === 3);
+  m.dispose();
+});
+
 Bytes.run();
