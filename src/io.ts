@@ -45,13 +45,18 @@ export function sealed(tensors: readonly { name: string; data: Float32Array }[],
   return { ...metadata, [CHECKSUM_KEY]: checksumOf(fileOrder(tensors).map((t) => t.data), metadata) };
 }
 
+/** The checksum a file's metadata says it has, and the one its contents hash to (neither when
+ *  it says none: such a file is not checked). */
+export function checksums(file: DecodedSafetensors): { said?: string; got?: string } {
+  const said = file.metadata[CHECKSUM_KEY];
+  return said === undefined ? {} : { said, got: checksumOf([...file.tensors.values()].map((t) => t.data), file.metadata) };
+}
+
 /** Refuse a file whose contents do not match the checksum in its metadata (one without a
  *  checksum is not checked). */
 function checkChecksum(file: DecodedSafetensors): void {
-  const said = file.metadata[CHECKSUM_KEY];
-  if (said === undefined) return;
-  const got = checksumOf([...file.tensors.values()].map((t) => t.data), file.metadata);
-  if (got !== said) {
+  const { said, got } = checksums(file);
+  if (said !== undefined && got !== said) {
     throw new SafetensorsError('checksum-mismatch', `the file is damaged: its contents hash to ${got}, but its metadata "${CHECKSUM_KEY}" says ` +
       `${JSON.stringify(said.length > 20 ? `${said.slice(0, 17)}...` : said)} (a file changed on purpose loads once "${CHECKSUM_KEY}" is removed from its metadata)`);
   }

@@ -3,8 +3,8 @@
 // model's architecture and sizes (from the config in its metadata), every tensor with its
 // shape and parameter count, the tokenizer, and for a checkpoint of `rnn-wasm train` where the
 // run stands. Files without an rnn-wasm config (a PyTorch state_dict) show their tensors.
-import { CHECKSUM_KEY, checksumOf } from '../checksum.js';
 import { decodeSafetensors, type TokenizerJSON } from '../index.js';
+import { checksums } from '../io.js';
 import { helpText, parseCommand, UsageError, type CommandSpec } from './args.js';
 import { grouped, size, table } from './format.js';
 import { readBytes } from './model-file.js';
@@ -35,8 +35,7 @@ export async function info(argv: readonly string[], out: NodeJS.WriteStream): Pr
   const config = parseConfig(file.metadata.config);
   const lines = [`${path}: ${size(bytes.length)}, ${file.metadata.format ? `${file.metadata.format} format ${file.metadata.format_version}` : 'no rnn-wasm metadata'}`];
   // the checksum rnn-wasm writes: a file that fails it is shown, but the command fails
-  const said = file.metadata[CHECKSUM_KEY];
-  const got = said === undefined ? undefined : checksumOf([...file.tensors.values()].map((t) => t.data), file.metadata);
+  const { said, got } = checksums(file);
   lines.push(said === undefined ? 'checksum: none (not checked)'
     : got === said ? `checksum: ${said}, matches` : `checksum: DAMAGED: the contents hash to ${got}, the file says ${JSON.stringify(said)}; loading it is refused`);
   if (config) lines.push(...describeConfig(config));
