@@ -139,13 +139,13 @@ export class Training<TBatch extends Examples = Examples> {
     this.optimizer = undefined;
   }
 
-  /** The optimizer the plan asks for: the model's own, or a new one when the config differs
-   *  (which resets its state). */
   /** Whether the model's optimizer is the one `plan` asks for (else ensureOptimizer makes it). */
   private hasOptimizer(plan: StepPlan): boolean {
     return this.optimizer !== undefined && JSON.stringify(this.optimizer.config) === JSON.stringify(plan.optimizer);
   }
 
+  /** The optimizer the plan asks for: the model's own, or a new one when the config differs
+   *  (which resets its state). */
   private ensureOptimizer(plan: StepPlan): Optimizer {
     if (!this.hasOptimizer(plan)) {
       this.optimizer?.dispose();
