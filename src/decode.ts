@@ -13,8 +13,9 @@
 // seeded Random.
 // see: Holtzman et al. 2019 (nucleus sampling); Wu et al. 2016 §7 (length normalisation).
 
+import { checkBeamWidth, checkLength } from './limits.js';
 import { Random } from './random.js';
-import { checkInt, checkNumber, describe } from './validate.js';
+import { checkInt, checkKeys, checkNumber, describe } from './validate.js';
 
 /** How to pick each token. */
 export interface SamplingOptions {
@@ -283,6 +284,22 @@ export function checkStop(where: string, v: unknown, V: number, fallback: number
 export function checkOnToken<F extends (value: never, index: number) => void | boolean>(where: string, v: unknown, value = 'token'): F | undefined {
   if (v !== undefined && typeof v !== 'function') throw new TypeError(`${where}: onToken must be a function (${value}, index) => void | boolean, got ${describe(v)}`);
   return v as F | undefined;
+}
+
+/** A beam search's options, checked in this order: the object and its keys, beamWidth,
+ *  maxLength, then what `prefix` checks (the prefix, and what a model reads with it), stop
+ *  (absent: `fallbackStop`) and lengthPenalty. */
+export function checkBeamOptions<P>(where: string, options: unknown, keys: readonly string[], V: number, fallbackStop: number | null,
+                                    prefix: (o: BeamOptions) => P): { width: number; maxLength: number; prefix: P; stop: number | null; alpha: number } {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+  checkKeys(where, 'options', options, keys);
+  const o = options as BeamOptions;
+  const width = checkBeamWidth(where, o.beamWidth, V);
+  const maxLength = checkLength(where, 'maxLength', o.maxLength);
+  const p = prefix(o);
+  const stop = checkStop(where, o.stop, V, fallbackStop);
+  const alpha = checkNumber(where, 'lengthPenalty', o.lengthPenalty ?? 1, 0);
+  return { width, maxLength, prefix: p, stop, alpha };
 }
 
 /** Check a list of token ids (prefixes). */

@@ -25,9 +25,9 @@ import { Network, type GradientOptions, type MetricName, type StatsWanted, type 
 import type { StatSums } from './checkpoint.js';
 import { KEYS } from './keys.js';
 import { buildLayout, type CellKind, type LayoutSpec } from './layout.js';
-import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
+import { checkLength, checkMaxLength, checkModelSize, describeSizes, layoutCounts } from './limits.js';
 import {
-  beamSearch, checkOnToken, checkStop, checkTokens, decodeBatch, generateTokens, resolveSampling,
+  beamSearch, checkBeamOptions, checkOnToken, checkStop, checkTokens, decodeBatch, generateTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type TokenStepper,
 } from './decode.js';
 import { Random, randomSeed } from './random.js';
@@ -522,14 +522,8 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.live('beamSearch');
     const where = 'beamSearch';
     this.needLanguageModel(where);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-    checkKeys(where, 'options', options, KEYS.beamSearch);
     const V = this.config.n_y;
-    const width = checkBeamWidth(where, options.beamWidth, V);
-    const maxLength = checkLength(where, 'maxLength', options.maxLength);
-    const prefix = this.checkPrefix(where, options.prefix);
-    const stop = checkStop(where, options.stop, V, null);
-    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
+    const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearch, V, null, (o) => this.checkPrefix(where, o.prefix));
     return this.generators().use((s) => {
       s.reset(1, undefined, undefined, width);
       return s.withPackedWeights(prefix.length + maxLength,

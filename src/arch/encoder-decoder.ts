@@ -24,17 +24,17 @@
 import type { Arena, Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
-  checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
+  checkBeamOptions, checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
 } from '../decode.js';
 import { KEYS } from '../keys.js';
 import { buildLayout, type Layout, type LayoutSpec } from '../layout.js';
-import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../limits.js';
+import { checkMaxLength, checkModelSize } from '../limits.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, labelled } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, describe, labelled } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
@@ -297,14 +297,9 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.live('beamSearch');
     const where = 'beamSearch';
     this.needSoftmax(where);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-    checkKeys(where, 'options', options, KEYS.beamSearch);
     const V = this.config.n_y;
-    const width = checkBeamWidth(where, options.beamWidth, V);
-    const maxLength = checkLength(where, 'maxLength', options.maxLength);
-    const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
-    const stop = checkStop(where, options.stop, V, this.config.stopToken);
-    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
+    const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearch, V, this.config.stopToken,
+      (o) => (o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, V)));
     const source = this.packOne(where, x, 'x');
     const state = toState(this.encode(source));
     return this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source));

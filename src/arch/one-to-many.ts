@@ -10,16 +10,16 @@
 
 import type { OutputKind, Targets } from '../data.js';
 import {
-  checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
+  checkBeamOptions, checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
   type BeamOptions, type GenerateOptions, type Hypothesis, type Sampler, type SamplingOptions,
 } from '../decode.js';
 import { buildLayout, type LayoutSpec } from '../layout.js';
 import { KEYS } from '../keys.js';
-import { checkBeamWidth, checkLength, checkMaxLength, checkModelSize } from '../limits.js';
+import { checkLength, checkMaxLength, checkModelSize } from '../limits.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type GradientOptions, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkInt, checkKeys, checkNumber, describe, isArrayLike, labelled } from '../validate.js';
+import { checkInt, checkKeys, describe, isArrayLike, labelled } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
@@ -228,15 +228,12 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     this.live('beamSearch');
     const where = 'beamSearch';
     this.needSoftmax(where);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
-    checkKeys(where, 'options', options, KEYS.beamSearchFrom);
     const V = this.config.n_y;
-    const width = checkBeamWidth(where, options.beamWidth, V);
-    const maxLength = checkLength(where, 'maxLength', options.maxLength);
-    const start = this.startToken(where, options.x);
-    const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, V);
-    const stop = checkStop(where, options.stop, V, this.config.stopToken);
-    const alpha = checkNumber(where, 'lengthPenalty', options.lengthPenalty ?? 1, 0);
+    const { width, maxLength, prefix: { start, prefix }, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearchFrom, V,
+      this.config.stopToken, (o) => ({
+        start: this.startToken(where, (o as { x?: number }).x),
+        prefix: o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, V),
+      }));
     return this.decoder.beam(this.weights, this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
   }
 
