@@ -4,9 +4,9 @@
 // these per unit), so they are vectorised rather than calling Mathf per element. exp is
 // Cephes' expf (range reduction by ln 2, a degree-6 polynomial, the exponent set directly),
 // tanh is Cephes' tanhf (an odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above);
-// both are accurate to a few units in the last place of f32. The scalar build and the tail
-// of each run use the same formulas one value at a time, so both builds agree closely.
-// The relaxed-SIMD build evaluates the polynomials with fused multiply-adds (simd.ts).
+// both are accurate to a few units in the last place of f32. The scalar build uses the same
+// formulas one value at a time, with the same bits as the SIMD build. The relaxed-SIMD build
+// evaluates the polynomials with fused multiply-adds (simd.ts).
 // see: S. L. Moshier, Cephes Math Library, expf.c and tanhf.c.
 
 import { madd } from "./simd";
@@ -137,6 +137,20 @@ const B_BIAS = 0, B_SIGN = 1;
   return v128.or(t, v128.and(x, b4(B_SIGN)));           // the sign of x
 }
 
+// A run's last 1–3 values go through the vector formula too, from a zero-padded copy: the
+// relaxed-SIMD build fuses the vector polynomials' multiply-adds and not the scalar ones, so a
+// value's bits would otherwise depend on where it falls in its run (a row of a batch of 4 or
+// more rows against the same row alone). In the SIMD build both forms give the same bits.
+const TAIL: usize = memory.data(16, 16);
+
+/** The `bytes` (4, 8 or 12) at p, zero-padded to four lanes (through TAIL). */
+// @ts-ignore: decorator
+@inline function tail_in(p: usize, bytes: usize): v128 {
+  v128.store(TAIL, f32x4.splat(0));
+  memory.copy(TAIL, p, bytes);
+  return v128.load(TAIL);
+}
+
 /** dst[i] = σ(src[i]) for n values (dst may be src). */
 export function sigmoid_to(dst: usize, src: usize, n: i32): void {
   let i = 0;
@@ -145,6 +159,12 @@ export function sigmoid_to(dst: usize, src: usize, n: i32): void {
       const o = <usize>i << 2;
       v128.store(dst + o, sigmoid4(v128.load(src + o)));
     }
+    if (i < n) {
+      const o = <usize>i << 2, bytes = <usize>(n - i) << 2;
+      v128.store(TAIL, sigmoid4(tail_in(src + o, bytes)));
+      memory.copy(dst + o, TAIL, bytes);
+    }
+    return;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -160,6 +180,12 @@ export function tanh_to(dst: usize, src: usize, n: i32): void {
       const o = <usize>i << 2;
       v128.store(dst + o, tanh4(v128.load(src + o)));
     }
+    if (i < n) {
+      const o = <usize>i << 2, bytes = <usize>(n - i) << 2;
+      v128.store(TAIL, tanh4(tail_in(src + o, bytes)));
+      memory.copy(dst + o, TAIL, bytes);
+    }
+    return;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

@@ -3,8 +3,9 @@
 // relaxed build with the SIMD build on the same inputs and prints the largest differences as
 // JSON: GEMM (every transpose, small and large M), a forward pass, gradients and training
 // steps of every cell, and batch-1 steps; and, within the relaxed build, the products over a
-// copy of W in groups of four rows against those over W.
-import { Arena, createRNN, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
+// copy of W in groups of four rows against those over W, and each sequence's outputs alone
+// against the same sequence's in a batch.
+import { Arena, createModel, createRNN, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
 
 const rng = new Random(5);
 const uniforms = (n, s = 1) => Float32Array.from({ length: n }, () => Math.fround((2 * rng.uniform() - 1) * s));
@@ -15,7 +16,7 @@ function diff(a, b) {
   return Number.isFinite(worst) ? worst / Math.max(scale, 1e-30) : Infinity;
 }
 
-const result = { supported: relaxedSimdSupported(), auto: (await getEngine('auto')).backend, gemm: 0, forward: 0, grads: 0, loss: 0, step: 0, packed: 0 };
+const result = { supported: relaxedSimdSupported(), auto: (await getEngine('auto')).backend, gemm: 0, forward: 0, grads: 0, loss: 0, step: 0, packed: 0, rows: 0 };
 
 // within the relaxed build, products over W_hh's copy in groups of four rows (pack_rows4) give
 // the bits of the dot products over W_hh itself: the largest difference, 0 when they agree
@@ -32,6 +33,32 @@ const result = { supported: relaxedSimdSupported(), auto: (await getEngine('auto
     for (let i = 0; i < C.length; i++) result.packed = Math.max(result.packed, Math.abs(C[i] - D[i]));
   }
   arena.dispose();
+}
+
+// within the relaxed build, a sequence's outputs in a batch have the bits they have alone: the
+// number of values that differ, 0 when they agree. A hidden size that is not a multiple of four
+// puts each row's last values at other places of a batch's runs of activations (the vanilla
+// cell's and attention's tanh run over every row at once).
+{
+  const T = 40, V = 37;
+  const x = Array.from({ length: 8 }, () => Array.from({ length: T }, () => rng.int(V)));
+  const count = (batch, alone, b) => {
+    const part = batch.subarray(b * alone.length, (b + 1) * alone.length);
+    for (let i = 0; i < alone.length; i++) if (part[i] !== alone[i]) result.rows++;
+  };
+  for (const cell of ['rnn', 'lstm', 'gru']) {
+    const m = await createRNN({ cell, n_x: V, n_a: 22, n_y: V, input: 'tokens', seed: 7, backend: 'relaxed' });
+    const batch = m.forward({ x }).yhat;
+    x.forEach((s, b) => count(batch, m.forward({ x: [s] }).yhat, b));
+    m.dispose();
+  }
+  const m = await createModel({ architecture: 'encoder-decoder', cell: 'gru', input: 'tokens', n_x: V, n_a: 22, n_y: V,
+    attention: 'dot', seed: 7, backend: 'relaxed' });
+  // 7 × 9 decoder rows: W_c's product takes the dot products (at most 64 rows) in the batch too
+  const xs = x.slice(0, 7), y = xs.map((s) => s.slice(0, 9));
+  const batch = m.forward({ x: xs, y }).yhat;
+  xs.forEach((s, b) => count(batch, m.forward({ x: [s], y: [y[b]] }).yhat, b));
+  m.dispose();
 }
 
 for (const [tA, tB, M, N, K] of [[0, 1, 1, 1024, 256], [0, 1, 32, 512, 128], [0, 0, 3, 70, 513], [0, 0, 64, 128, 512], [1, 0, 512, 128, 2048], [0, 1, 200, 65, 128]]) {

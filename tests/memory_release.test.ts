@@ -17,11 +17,16 @@ Release('a 160 MB model: external memory falls back after dispose() and a collec
   assert.is(run.status, 0, run.stderr);
   const r = JSON.parse(run.stdout);
   assert.ok(r.modelBytes > 150, `the model's regions: ${r.modelBytes} MB`);
-  assert.ok(r.inUse - r.before > 150, `external memory while the model lives: ${r.before} → ${r.inUse} MB`);
+  // external memory where it counts WebAssembly memory (up to Node 24), else the resident set
+  const m = r.inUse - r.before > 150 ? r : r.rss, what = m === r ? 'external memory' : 'resident set';
+  assert.ok(m.inUse - m.before > 150, `${what} while the model lives: ${m.before} → ${m.inUse} MB`);
   assert.equal(r.stats.instances, 1);
   assert.ok(r.stats.reserved >= r.stats.used && r.stats.used === r.modelBytes, `reserved ${r.stats.reserved} MB ≥ used ${r.stats.used} MB`);
   assert.equal(r.afterDispose, { instances: 0, models: 0, used: 0 });
-  assert.ok(r.released - r.before < 10, `external memory after dispose(): ${r.released} MB (before the model: ${r.before} MB)`);
+  // external memory falls back to where it was; the resident set also keeps what the JS heap grew,
+  // so there it is what comes back: nearly all of the model's regions
+  if (m === r) assert.ok(m.released - m.before < 10, `${what} after dispose(): ${m.released} MB (before the model: ${m.before} MB)`);
+  else assert.ok(m.inUse - m.released > 0.85 * r.modelBytes, `${what} after dispose(): ${m.inUse} → ${m.released} MB (the model's regions: ${r.modelBytes} MB)`);
   assert.ok(r.stillHeld, 'the disposed model was still referenced when the memory came back');
   assert.match(r.detached, /this engine was released when the last model on it was disposed/);
   assert.ok(Number.isFinite(r.nextLoss) && r.nextLoss > 0, 'the next model trains on a new instance');

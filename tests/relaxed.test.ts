@@ -21,6 +21,7 @@ Relaxed('where the runtime validates it: auto picks it, and it stays within 1e-5
   for (const key of ['gemm', 'forward', 'grads', 'step']) assert.ok(r[key] <= 1e-5, `${key}: ${r[key]} > 1e-5`);
   assert.ok(r.loss <= 1e-6, `loss: ${r.loss} > 1e-6`);
   assert.is(r.packed, 0, 'relaxed: products over the copy in groups of four rows have the bits of those over W');
+  assert.is(r.rows, 0, 'relaxed: a sequence in a batch has the bits it has alone (n_a 22; attention)');
 });
 
 Relaxed('where it is missing: auto is the SIMD build, and asking for it names what is needed', async () => {
