@@ -109,13 +109,30 @@ class FitLoop<TBatch extends Examples> {
   async run(): Promise<FitResult> {
     const { pos, r } = this;
     let stop: Stop | undefined;
-    while (!stop && pos.epoch < r.plan.epochs) {
-      if (this.patienceSpent() && pos.batch === 0) stop = { reason: 'early-stopping' };
-      // before the epoch's order is drawn: a run that stops here and resumes draws it once
-      else if (r.options.signal?.aborted) stop = { reason: 'aborted' };
-      else stop = await this.epoch() ?? await this.endEpoch();
+    try {
+      while (!stop && pos.epoch < r.plan.epochs) {
+        if (this.patienceSpent() && pos.batch === 0) stop = { reason: 'early-stopping' };
+        // before the epoch's order is drawn: a run that stops here and resumes draws it once
+        else if (r.options.signal?.aborted) stop = { reason: 'aborted' };
+        else stop = await this.epoch() ?? await this.endEpoch();
+      }
+    } catch (e) {
+      await this.closePass(true);
+      throw e;
     }
+    await this.closePass(false);
     return this.finish(stop);
+  }
+
+  /** Close a pass left unfinished (stopped, or epochs of N batches ending inside it), so that a
+   *  stream's own clean-up runs (a file reader closes its file). When the run failed, its error
+   *  is the one reported, as a for-of loop does. */
+  private async closePass(failed: boolean): Promise<void> {
+    try {
+      await this.passBatches?.return?.();
+    } catch (e) {
+      if (!failed) throw e;
+    }
   }
 
   /** The rest of the epoch's batches; a Stop if the run must end. */
