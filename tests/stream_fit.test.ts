@@ -91,6 +91,12 @@ Stream('a generator object can be read once: the second epoch says so; bad strea
   await rejectsWith(model.fit(() => 42 as any), TypeError, /fit: the data function must return an iterable or async iterable, got 42/);
   await rejectsWith(model.fit(batchesOf(data), { validationSplit: 0.2 }), TypeError, /fit: validationSplit needs a data set to split; with a stream, give validationData/);
   await rejectsWith(model.fit(batchesOf(data), { bucketByLength: true }), TypeError, /bucketByLength groups examples into batches; a stream of batches is trained on as it comes/);
+  // a validation stream read once gave NaN losses from the second epoch on, which early
+  // stopping took for epochs without improvement
+  function* val() { yield* batchesOf(data); }
+  await rejectsWith(model.fit(batchesOf(data), { epochs: 3, validationData: val(), earlyStopping: { patience: 1 } }), RangeError,
+    /^fit: the validation data stream yielded nothing \(after epoch 2 of 3\); a generator object can be read only once, so give validationData as a function that returns a new one \(or an iterable that starts over\)$/);
+  await rejectsWith(model.fit(batchesOf(data), { validationData: [] }), RangeError, /^fit: the validation data stream yielded nothing \(after epoch 1 of 1\)/);
   // a bad batch deep in a stream is refused by the model with the batch and the argument named
   const bad = [...batchesOf(data), { x: [[1, 9]], y: [[1, 2]] }];
   await rejectsWith(model.fit(bad), RangeError, /^fit: epoch 1 of 1, batch 3 of the data stream: its x\[0\]\[1\] = 9 is out of range/);
