@@ -237,6 +237,19 @@ Resume('an abort at every batch position resumes bit for bit: inside an epoch, a
   }
 });
 
+Resume('a finished run trained further with resume and a larger epochs goes on in the pass it ended inside', async () => {
+  const data = echo(new Random(27), 13, 6, 6, 1);
+  const options = { yields: 'examples', batchSize: 2, poolSize: 2, stepsPerEpoch: 3, learningRate: 0.02 } as const;
+  const whole = await createRNN({ ...deep, seed: 28 });
+  await whole.fit(examplesOf(data).stream, { ...options, epochs: 5 });
+  const m = await createRNN({ ...deep, seed: 28 });
+  await m.fit(examplesOf(data).stream, { ...options, epochs: 2 });     // ends inside the first pass
+  const r = await m.fit(examplesOf(data).stream, { ...options, epochs: 5, resume: true });
+  assert.equal(r.history.map((h) => h.epoch), [2, 3, 4]);
+  checkSame('weights', m.getWeights(), whole.getWeights());
+  whole.dispose(); m.dispose();
+});
+
 Resume('resume needs the same stepsPerEpoch; a checkpoint written without it resumes as before', async () => {
   const data = echo(new Random(16), 20, 6, 6, 1);
   const m = await createRNN({ ...tokens, seed: 17 });

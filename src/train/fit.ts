@@ -139,8 +139,9 @@ class FitLoop<TBatch extends Examples> {
   private async epoch(): Promise<Stop | undefined> {
     const { pos, r } = this;
     const { model } = r;
-    // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
-    if (r.plan.stepsPerEpoch === undefined) this.passBatches = this.openPass(pos.batch);
+    // without stepsPerEpoch the epoch is a pass: its order drawn at its start, redrawn from the
+    // same state when resuming inside it
+    if (pos.stepsPerEpoch === undefined) this.passBatches = this.openPass(pos.batch);
     for (let b = pos.batch; b < this.size; b++) {
       if (r.options.signal?.aborted) return { reason: 'aborted' };
       checkLive(model, `epoch ${pos.epoch + 1} of ${r.plan.epochs}, before batch ${b + 1}${this.of()}`);
