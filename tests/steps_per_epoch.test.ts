@@ -171,6 +171,7 @@ Epochs('stepsPerEpoch is checked: a whole number of batches ≥ 1', async () => 
   await rejectsWith(m.fit(data, { stepsPerEpoch: 2.5 }), RangeError, /^fit: stepsPerEpoch must be an integer in \[1, 9007199254740991\], got 2\.5$/);
   await rejectsWith(m.fit(data, { stepsPerEpoch: Infinity }), RangeError, /^fit: stepsPerEpoch must be an integer in \[1, 9007199254740991\], got Infinity$/);
   await rejectsWith(m.fit([data], { stepsPerEpoch: '3' as any }), TypeError, /^fit: stepsPerEpoch must be an integer in \[1, 9007199254740991\], got "3"$/);
+  await rejectsWith(m.fit(data, { steps_per_epoch: 3 } as any), TypeError, /^fit: options has no field "steps_per_epoch"; did you mean stepsPerEpoch\?$/);
   checkSame('weights untouched', m.getWeights(), before);
   m.dispose();
 });
