@@ -42,8 +42,14 @@ export interface FitPosition {
    *  (= the number of batches when only the epoch's end is left). */
   epoch: number;
   batch: number;
-  /** Generator state this epoch's order was drawn from (redrawn on resume). */
+  /** Generator state this epoch's order was drawn from (redrawn on resume); with
+   *  stepsPerEpoch, the order of the pass in progress. */
   orderRng: number[];
+  /** With stepsPerEpoch only: the batches of an epoch, the pass over the data in progress
+   *  (from 0; passes follow on across epochs) and its next batch. Absent: an epoch is a pass. */
+  stepsPerEpoch?: number;
+  pass?: number;
+  passBatch?: number;
   /** The epoch so far: Σ batch losses, batches, optimizer steps, and the metric sums. */
   lossSum: number;
   batches: number;
@@ -270,10 +276,21 @@ function checkFit(where: string, v: unknown): FitPosition {
     if (v.order !== 'bucketed' && v.order !== 'stream') throw new TypeError(`${where}: training.fit.order must be 'bucketed' or 'stream', got ${JSON.stringify(v.order)}`);
     fit.order = v.order;
   }
-  // a stream's epoch has no known size
+  // epochs of stepsPerEpoch batches, over passes that follow on from one another
+  if (v.stepsPerEpoch !== undefined) {
+    fit.stepsPerEpoch = count('stepsPerEpoch');
+    fit.pass = count('pass');
+    fit.passBatch = count('passBatch');
+    if (fit.stepsPerEpoch < 1 || fit.batch > fit.stepsPerEpoch) {
+      throw new RangeError(`${where}: training.fit.batch ${fit.batch} is past the last batch of an epoch of stepsPerEpoch = ${fit.stepsPerEpoch} batches`);
+    }
+  }
+  // a stream's pass has no known size
   if (fit.order !== 'stream' && (fit.batchSize < 1 || fit.examples < 1)) throw new RangeError(`${where}: training.fit needs examples and batchSize ≥ 1`);
-  if (fit.order !== 'stream' && fit.batch > Math.ceil(fit.examples / fit.batchSize)) {
-    throw new RangeError(`${where}: training.fit.batch ${fit.batch} is past the last batch of an epoch (${Math.ceil(fit.examples / fit.batchSize)} batches)`);
+  const passBatch = fit.passBatch ?? fit.batch, passBatches = Math.ceil(fit.examples / fit.batchSize);
+  if (fit.order !== 'stream' && passBatch > passBatches) {
+    const name = fit.passBatch === undefined ? 'batch' : 'passBatch';
+    throw new RangeError(`${where}: training.fit.${name} ${passBatch} is past the last batch of ${fit.passBatch === undefined ? 'an epoch' : 'a pass'} (${passBatches} batches)`);
   }
   if (v.early !== undefined && v.early !== null) {
     const e = v.early;

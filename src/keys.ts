@@ -51,7 +51,7 @@ export const KEYS = {
   // training
   trainStep: TRAIN,
   fit: [...TRAIN, 'epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'validationBatchSize', 'metrics',
-    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers', 'bucketByLength', 'poolSize', 'yields'],
+    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers', 'bucketByLength', 'poolSize', 'yields', 'stepsPerEpoch'],
   computeGradients: ['names'],
   evaluate: ['batchSize', 'metrics'],
   earlyStopping: ['patience', 'monitor', 'minDelta', 'restoreBestWeights'],

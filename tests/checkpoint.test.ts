@@ -2,6 +2,8 @@
 // uninterrupted run bit for bit; a bad checkpoint is refused and changes nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadFromBlob, loadModel, loadRNN, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
 import { checkSame, echo as echoTask, rejectsWith, throwsWith, unsealed } from './_utils.js';
 
@@ -165,6 +167,30 @@ Resume('a run aborted after every batch and resumed each time in a new model end
   checkSame('weights', resumed.getWeights(), whole.getWeights());
   checkSameState('training state', bytes!, whole.getTrainingState());
   whole.dispose(); resumed.dispose();
+});
+
+Resume('checkpoints written by an earlier version (no pass fields) resume bit for bit, from a stream and from a data set', async () => {
+  // written by tests/fixtures/make_old_checkpoints.mjs: the same runs, aborted after batch 3 of epoch 2
+  const data = echoTask(new Random(15), 13, 6, 6, 1);
+  async function* examples() {
+    for (let i = 0; i < data.x.length; i++) yield { x: data.x[i], y: data.y[i] };
+  }
+  const small = { cell: 'gru', n_x: 6, n_a: 10, n_y: 6, input: 'tokens', reduction: 'mean', layers: 2, dropout: 0.25 } as const;
+  const runs = [
+    ['stream', examples, { yields: 'examples', poolSize: 2, epochs: 3, batchSize: 2, learningRate: 0.02, optimizer: 'adam' }],
+    ['dataset', data, { epochs: 3, batchSize: 2, learningRate: 0.02, optimizer: 'adam' }],
+  ] as const;
+  for (const [name, train, fitOptions] of runs) {
+    const whole = await createRNN({ ...small, seed: 20 });
+    await whole.fit(train as never, fitOptions);
+    const old = new Uint8Array(readFileSync(join(__dirname, 'fixtures', 'old_checkpoints', `3e87050-${name}.safetensors`)));
+    assert.equal(JSON.parse(decodeSafetensors(old).metadata.training).fit.batch, 3, `${name}: stopped inside epoch 2`);
+    const resumed = await createRNN({ ...small, seed: 21 });
+    resumed.setTrainingState(old);
+    await resumed.fit(train as never, { ...fitOptions, resume: true });
+    checkSameState(name, resumed.getTrainingState(), whole.getTrainingState());
+    whole.dispose(); resumed.dispose();
+  }
 });
 
 Resume('resume needs the same data and batches', async () => {

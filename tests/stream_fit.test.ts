@@ -91,9 +91,50 @@ Stream('a generator object can be read once: the second epoch says so; bad strea
   await rejectsWith(model.fit(() => 42 as any), TypeError, /fit: the data function must return an iterable or async iterable, got 42/);
   await rejectsWith(model.fit(batchesOf(data), { validationSplit: 0.2 }), TypeError, /fit: validationSplit needs a data set to split; with a stream, give validationData/);
   await rejectsWith(model.fit(batchesOf(data), { bucketByLength: true }), TypeError, /bucketByLength groups examples into batches; a stream of batches is trained on as it comes/);
+  // a validation stream read once gave NaN losses from the second epoch on, which early
+  // stopping took for epochs without improvement
+  function* val() { yield* batchesOf(data); }
+  await rejectsWith(model.fit(batchesOf(data), { epochs: 3, validationData: val(), earlyStopping: { patience: 1 } }), RangeError,
+    /^fit: the validation data stream yielded nothing \(after epoch 2 of 3\); a generator object can be read only once, so give validationData as a function that returns a new one \(or an iterable that starts over\)$/);
+  await rejectsWith(model.fit(batchesOf(data), { validationData: [] }), RangeError, /^fit: the validation data stream yielded nothing \(after epoch 1 of 1\)/);
   // a bad batch deep in a stream is refused by the model with the batch and the argument named
   const bad = [...batchesOf(data), { x: [[1, 9]], y: [[1, 2]] }];
   await rejectsWith(model.fit(bad), RangeError, /^fit: epoch 1 of 1, batch 3 of the data stream: its x\[0\]\[1\] = 9 is out of range/);
+  model.dispose();
+});
+
+Stream('a pass left unfinished is closed (abort, an error), so a stream\'s clean-up runs: a file reader closes its file', async () => {
+  const data = echo(new Random(10), 64, 6, 6, 1);
+  const counts = { opened: 0, closed: 0 };
+  function* tracked() {
+    counts.opened++;
+    try {
+      yield* batchesOf(data);
+    } finally {
+      counts.closed++;
+    }
+  }
+  const model = await createRNN({ ...tokens, seed: 11 });
+  const stop = new AbortController();
+  // pools of 2 batches: the stream is read as it goes, not to its end at once
+  const r = await model.fit(tracked, { epochs: 3, poolSize: 2, signal: stop.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 2) stop.abort(); } });
+  assert.is(r.stopReason, 'aborted');
+  assert.equal(counts, { opened: 2, closed: 2 }, 'closed after an abort');
+  await rejectsWith(model.fit(tracked, { epochs: 2, poolSize: 2, onProgress: (p) => { if (p.batch === 1) throw new Error('callback failed'); } }), Error, /^callback failed$/);
+  assert.equal(counts, { opened: 3, closed: 3 }, 'closed when the run fails');
+  // the error that ended the run is the one reported, as a for-of loop does
+  function* failing() {
+    let read = false;
+    try {
+      yield* batchesOf(data);
+      read = true;
+    } finally {
+      if (!read) throw new Error('clean-up failed');     // closed early
+    }
+  }
+  await rejectsWith(model.fit(failing, { poolSize: 2, onProgress: () => { throw new Error('callback failed'); } }), Error, /^callback failed$/);
+  const aborted = new AbortController();
+  await rejectsWith(model.fit(failing, { poolSize: 2, signal: aborted.signal, onProgress: () => aborted.abort() }), Error, /^clean-up failed$/);
   model.dispose();
 });
 

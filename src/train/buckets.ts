@@ -1,10 +1,11 @@
 // Length bucketing: batches of examples of similar length, so that little of a batch is
-// padding (a ragged batch runs to its longest sequence). Every epoch: the examples in a
-// random order, cut into pools of `pool` batches; each pool sorted by length (stably, so
-// examples of one length keep their random order) and cut into batches; then the order of the
-// epoch's batches shuffled. Everything random comes from the generator fit() hands the source,
-// so a seed fixes the batches, and a resumed run redraws the same epoch. Without shuffling,
-// the whole data set is sorted by length once and its batches run shortest first.
+// padding (a ragged batch runs to its longest sequence). Every pass over the data (an epoch,
+// unless stepsPerEpoch): the examples in a random order, cut into pools of `pool` batches; each
+// pool sorted by length (stably, so examples of one length keep their random order) and cut
+// into batches; then the order of the pass's batches shuffled. Everything random comes from
+// the generator fit() hands the source, so a seed fixes the batches, and a resumed run redraws
+// the same pass. Without shuffling, the whole data set is sorted by length once and its batches
+// run shortest first.
 // see: torchtext's BucketIterator (pools of 100 batches, sorted within, batches shuffled).
 import type { Random } from '../random.js';
 import { isArrayLike } from '../validate.js';
@@ -20,7 +21,7 @@ export function stepsOf(v: unknown): number {
   return isArrayLike(v) ? v.length : 0;
 }
 
-/** The batches of one epoch as lists of example indices. `lengths[i]`: example i's length;
+/** The batches of one pass as lists of example indices. `lengths[i]`: example i's length;
  *  rng: shuffle (undefined: sort everything by length, batches shortest first). */
 export function bucketBatches(lengths: readonly number[], batchSize: number, pool: number, rng?: Random): number[][] {
   const order = Array.from(lengths, (_, i) => i);
@@ -50,7 +51,7 @@ export class BucketedBatches<TBatch extends Examples> implements BatchSource<TBa
     this.lengths = Array.from(data.x, (x, i) => stepsOf(x) + stepsOf(data.y[i]));
   }
 
-  *epoch(rng: Random, from: number): Generator<TBatch, void, void> {
+  *pass(rng: Random, from: number): Generator<TBatch, void, void> {
     const batches = bucketBatches(this.lengths, this.batchSize, this.pool, this.shuffle ? rng : undefined);
     for (let b = from; b < batches.length; b++) {
       const idx = batches[b];

@@ -57,7 +57,8 @@ export interface StreamItem {
   kind: 'batch' | 'example';
   /** Its place in the stream, from 0. */
   index: number;
-  /** When it was read: 'epoch 2 of 5', or (validation data) 'after epoch 2 of 5'. */
+  /** When it was read: 'epoch 2 of 5' (with stepsPerEpoch: 'epoch 2 of 5, pass 3'), or
+   *  (validation data) 'after epoch 2 of 5'. */
   at: string;
   /** 'data stream' or 'validation data stream'. */
   stream: string;

@@ -3,14 +3,19 @@
 // early stopping (and the best weights), callbacks, the abort signal, yielding to the event
 // loop — and the position a checkpoint saves so that a resumed run continues bit for bit.
 //
+// An epoch is one pass over the batch source, or with stepsPerEpoch that many batches: the
+// epochs then read passes that follow on from one another, the next opened (and its order
+// drawn) when the last ends, inside an epoch or at its start.
+//
 // Where a resumed run starts: `FitPosition` (checkpoint.ts) holds the epoch, the next batch and
-// the generator state the epoch's order was drawn from. Nothing random happens between a check
-// of the signal and the step it guards, so a run stopped at any point has drawn exactly what
-// the uninterrupted run had drawn at that point.
+// the generator state the epoch's order was drawn from (with stepsPerEpoch: also the pass in
+// progress and its next batch; the state is the pass's). Nothing random happens between a
+// check of the signal and the step it guards, so a run stopped at any point has drawn exactly
+// what the uninterrupted run had drawn at that point.
 import type { FitPosition } from '../checkpoint.js';
 import type { Optimizer } from '../optim.js';
 import { Random } from '../random.js';
-import type { BatchSource } from './batches.js';
+import type { BatchSource, PassPlace } from './batches.js';
 import { addSums, evaluateAny, metricsOf, monitored, zeroSums } from './metrics.js';
 import type { EarlyStoppingPlan, FitPlan } from './options.js';
 import { stepBatchAsync, type GradientWindows, type Outcome } from './step.js';
@@ -46,18 +51,22 @@ const where = 'fit';
  *  the model changes here. */
 export function startPosition(source: BatchSource<Examples>, plan: FitPlan, state: FitState, rng: Random): FitRun<Examples>['start'] {
   const p = plan.resume ? state.position : undefined;
+  const steps = plan.stepsPerEpoch;
   if (!p) {
     return {
       position: {
         examples: source.examples, batchSize: source.batchSize, shuffle: source.shuffle, ...(source.order ? { order: source.order } : {}),
-        epoch: 0, batch: 0, orderRng: rng.getState(), lossSum: 0, batches: 0, sums: zeroSums(), early: plan.early && { best: NaN, bestEpoch: -1, wait: 0 },
+        epoch: 0, batch: 0, orderRng: rng.getState(), ...(steps ? { stepsPerEpoch: steps, pass: 0, passBatch: 0 } : {}),
+        lossSum: 0, batches: 0, sums: zeroSums(), early: plan.early && { best: NaN, bestEpoch: -1, wait: 0 },
       },
     };
   }
-  if (p.examples !== source.examples || p.batchSize !== source.batchSize || p.shuffle !== source.shuffle || p.order !== source.order) {
-    const how = (o: { order?: string; shuffle: boolean }) => `shuffle ${o.shuffle}${o.order ? `, ${o.order} batches` : ''}`;
+  if (p.examples !== source.examples || p.batchSize !== source.batchSize || p.shuffle !== source.shuffle || p.order !== source.order
+      || p.stepsPerEpoch !== steps) {
+    const how = (o: { order?: string; shuffle: boolean; stepsPerEpoch?: number }) =>
+      `shuffle ${o.shuffle}${o.order ? `, ${o.order} batches` : ''}${o.stepsPerEpoch ? `, stepsPerEpoch ${o.stepsPerEpoch}` : ''}`;
     throw new RangeError(`${where}: resume needs the data and batches of the run it continues: it had ${p.examples} training examples ` +
-      `in batches of ${p.batchSize}, ${how(p)}; got ${source.examples}, ${source.batchSize}, ${how(source)}`);
+      `in batches of ${p.batchSize}, ${how(p)}; got ${source.examples}, ${source.batchSize}, ${how({ ...source, stepsPerEpoch: steps })}`);
   }
   const early = plan.early && (p.early ? { ...p.early } : { best: NaN, bestEpoch: -1, wait: 0 });
   return {
@@ -79,8 +88,13 @@ class FitLoop<TBatch extends Examples> {
   private readonly result: FitResult = { epochLosses: [], history: [], steps: 0, skippedSteps: 0, stopped: false };
   private readonly want?: StatsWanted;
   private readonly clock: Clock;
+  /** Batches an epoch has: stepsPerEpoch, or the source's (Infinity for a stream). */
+  private readonly size: number;
   /** The learning rate of the last step taken. */
   private learningRate = NaN;
+  /** The pass being read: opened at each epoch's start, or with stepsPerEpoch when a batch is
+   *  wanted and there is none open. */
+  private passBatches?: Iterator<TBatch, void, void> | AsyncIterator<TBatch, void, void>;
 
   constructor(private readonly r: FitRun<TBatch>) {
     this.pos = r.start.position;
@@ -89,31 +103,49 @@ class FitLoop<TBatch extends Examples> {
     const m = r.plan.metrics;
     this.want = m.length > 0 ? { accuracy: m.includes('accuracy') } : undefined;
     this.clock = new Clock(r.plan.yieldEveryMs);
+    this.size = r.plan.stepsPerEpoch ?? r.source.batches;
   }
 
   async run(): Promise<FitResult> {
     const { pos, r } = this;
     let stop: Stop | undefined;
-    while (!stop && pos.epoch < r.plan.epochs) {
-      if (this.patienceSpent() && pos.batch === 0) stop = { reason: 'early-stopping' };
-      // before the epoch's order is drawn: a run that stops here and resumes draws it once
-      else if (r.options.signal?.aborted) stop = { reason: 'aborted' };
-      else stop = await this.epoch() ?? await this.endEpoch();
+    try {
+      while (!stop && pos.epoch < r.plan.epochs) {
+        if (this.patienceSpent() && pos.batch === 0) stop = { reason: 'early-stopping' };
+        // before the epoch's order is drawn: a run that stops here and resumes draws it once
+        else if (r.options.signal?.aborted) stop = { reason: 'aborted' };
+        else stop = await this.epoch() ?? await this.endEpoch();
+      }
+    } catch (e) {
+      await this.closePass(true);
+      throw e;
     }
+    await this.closePass(false);
     return this.finish(stop);
+  }
+
+  /** Close a pass left unfinished (stopped, or epochs of N batches ending inside it), so that a
+   *  stream's own clean-up runs (a file reader closes its file). When the run failed, its error
+   *  is the one reported, as a for-of loop does. */
+  private async closePass(failed: boolean): Promise<void> {
+    try {
+      await this.passBatches?.return?.();
+    } catch (e) {
+      if (!failed) throw e;
+    }
   }
 
   /** The rest of the epoch's batches; a Stop if the run must end. */
   private async epoch(): Promise<Stop | undefined> {
     const { pos, r } = this;
-    const { model, source } = r;
-    // the epoch's order: drawn at its start; redrawn from the same state when resuming inside it
-    if (pos.batch === 0) pos.orderRng = model.rng.getState();
-    const batches = source.epoch(pos.batch === 0 ? model.rng : replay(pos.orderRng), pos.batch, pos.epoch);
-    for (let b = pos.batch; b < source.batches; b++) {
+    const { model } = r;
+    // without stepsPerEpoch the epoch is a pass: its order drawn at its start, redrawn from the
+    // same state when resuming inside it
+    if (pos.stepsPerEpoch === undefined) this.passBatches = this.openPass(pos.batch);
+    for (let b = pos.batch; b < this.size; b++) {
       if (r.options.signal?.aborted) return { reason: 'aborted' };
-      checkLive(model, `epoch ${pos.epoch + 1} of ${r.plan.epochs}, before batch ${b + 1}${of(source)}`);
-      const next = await batches.next();
+      checkLive(model, `epoch ${pos.epoch + 1} of ${r.plan.epochs}, before batch ${b + 1}${this.of()}`);
+      const next = await this.nextBatch();
       if (next.done) break;
       const stop = await this.batch(next.value, b);
       if (stop) return stop;
@@ -121,26 +153,55 @@ class FitLoop<TBatch extends Examples> {
     return undefined;
   }
 
+  /** The next batch of the pass; with stepsPerEpoch, of the next pass when this one has ended
+   *  (a new pass always has a batch: a stream that yields none is refused by its source). */
+  private async nextBatch(): Promise<IteratorResult<TBatch, void>> {
+    const { pos } = this;
+    if (pos.stepsPerEpoch === undefined) return this.passBatches!.next();
+    this.passBatches ??= this.openPass(pos.passBatch!);
+    const next = await this.passBatches.next();
+    if (!next.done) return next;
+    pos.pass!++;
+    pos.passBatch = 0;
+    this.passBatches = this.openPass(0);
+    return this.passBatches.next();
+  }
+
+  /** The pass in progress from batch `from`: its order drawn from the model's generator at its
+   *  start (and the state kept), or from the kept state when resuming inside it. */
+  private openPass(from: number): Iterator<TBatch, void, void> | AsyncIterator<TBatch, void, void> {
+    const { pos, r } = this;
+    const { model, plan } = r;
+    if (from === 0) pos.orderRng = model.rng.getState();
+    const place: PassPlace = {
+      pass: pos.pass ?? pos.epoch,
+      continued: pos.stepsPerEpoch !== undefined,
+      at: () => `epoch ${pos.epoch + 1} of ${plan.epochs}${pos.pass === undefined ? '' : `, pass ${pos.pass + 1}`}`,
+    };
+    return r.source.pass(from === 0 ? model.rng : replay(pos.orderRng), from, place);
+  }
+
   /** One batch: its step(s), the guard's verdict, the epoch's sums, the callback. */
   private async batch(batch: TBatch, b: number): Promise<Stop | undefined> {
     const { pos, r, result } = this;
-    const { plan, source } = r;
+    const { plan } = r;
     const epoch = pos.epoch;
     const o = await stepBatchAsync(r.model, r.optimizer, plan.step, r.gradients(batch, this.want, [epoch, b]));
     result.steps += o.steps;
     result.skippedSteps += o.skipped;
     if (!Number.isNaN(o.learningRate)) this.learningRate = o.learningRate;
     if (o.problem !== undefined && plan.step.onNonFinite !== 'skip') {
-      const message = `${o.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1}${of(source)}); ` +
+      const message = `${o.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1}${this.of()}); ` +
         `training stopped with the weights of the last good step`;
       if (plan.step.onNonFinite === 'stop') return { reason: 'non-finite', message };
       throw new RangeError(`${where}: ${message} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
     }
     recordBatch(pos, o);
     pos.batch = b + 1;                          // = batches: only the epoch's end is left
+    if (pos.passBatch !== undefined) pos.passBatch++;
     const elapsedMs = this.clock.elapsedMs();
     await r.options.onProgress?.({
-      epoch, epochs: plan.epochs, batch: b, batches: source.batches, step: result.steps, loss: o.loss, epochLoss: pos.lossSum / pos.batches,
+      epoch, epochs: plan.epochs, batch: b, batches: this.size, step: result.steps, loss: o.loss, epochLoss: pos.lossSum / pos.batches,
       gradNorm: o.gradNorm, learningRate: o.learningRate, applied: o.applied,
       stepsPerSecond: result.steps / Math.max(elapsedMs / 1000, 1e-9), elapsedMs,
     });
@@ -163,6 +224,11 @@ class FitLoop<TBatch extends Examples> {
     Object.assign(pos, { epoch: epoch + 1, batch: 0, lossSum: 0, batches: 0, sums: zeroSums() });
     await r.options.onEpochEnd?.(logs);
     return this.patienceSpent() ? { reason: 'early-stopping' } : undefined;
+  }
+
+  /** ' of N' batches, when an epoch's size is known (a stream's pass is not). */
+  private of(): string {
+    return Number.isFinite(this.size) ? ` of ${this.size}` : '';
   }
 
   private patienceSpent(): boolean {
@@ -205,11 +271,6 @@ function watch(early: EarlyStoppingPlan, pos: FitPosition, logs: EpochLogs, mode
   } else {
     e.wait++;
   }
-}
-
-/** ' of N' batches, when the source knows N (a stream does not). */
-function of(source: BatchSource<any>): string {
-  return Number.isFinite(source.batches) ? ` of ${source.batches}` : '';
 }
 
 /** A generator in a saved state (to redraw an epoch's order when resuming inside it). */

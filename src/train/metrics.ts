@@ -62,6 +62,11 @@ export async function evaluateAny<TBatch extends Examples>(model: Trainable<TBat
     checkStreamItem(model, where, batch as TBatch, { kind: 'batch', index: index++, at, stream: 'validation data stream' });
     addSums(sums, model.evaluateBatch(where, batch as TBatch, want));
   }
+  // no batches would be a NaN loss that early stopping reads as no improvement
+  if (index === 0) {
+    throw new RangeError(`${where}: the validation data stream yielded nothing (${at}); a generator object can be read only once, ` +
+      `so give validationData as a function that returns a new one (or an iterable that starts over)`);
+  }
   return metricsOf(sums, metrics);
 }
 

@@ -35,6 +35,8 @@ export interface EarlyStoppingPlan {
 export interface FitPlan<D extends Dataset = Dataset> {
   step: StepPlan;
   epochs: number;
+  /** Batches per epoch; undefined: an epoch is one pass over the data. */
+  stepsPerEpoch?: number;
   batchSize: number;
   shuffle: boolean;
   yieldEveryMs: number;
@@ -94,6 +96,7 @@ export function resolveFit<D extends Dataset>(where: string, data: D | DataStrea
   checkSignal(where, options.signal);
   return {
     epochs: checkInt(where, 'epochs', options.epochs ?? 1),
+    stepsPerEpoch: options.stepsPerEpoch === undefined ? undefined : checkInt(where, 'stepsPerEpoch', options.stepsPerEpoch, 1, Number.MAX_SAFE_INTEGER),
     batchSize,
     yieldEveryMs: checkNumber(where, 'yieldEveryMs', options.yieldEveryMs ?? 50, 0),
     shuffle: checkBoolean(where, 'shuffle', options.shuffle ?? true),

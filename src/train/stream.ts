@@ -1,16 +1,17 @@
 // Streaming data: fit() over an iterable or an async iterable of batches or of single examples
-// (a generator, a file read as it goes), so a data set never has to fit in memory. Each epoch
-// is one pass: the stream is iterated afresh (or a function returning a stream is called
-// again), read one pool at a time — `pool` batches' worth — and each pool is shuffled with the
-// seeded generator (and, for examples, bucketed by length) before its batches are handed on,
-// so memory holds one pool, whatever the stream's size.
+// (a generator, a file read as it goes), so a data set never has to fit in memory. Each pass
+// (an epoch, or with stepsPerEpoch as many epochs of that many batches as it lasts) iterates
+// the stream afresh (or calls a function returning a stream again), reads it one pool at a
+// time — `pool` batches' worth — and shuffles each pool with the seeded generator (and, for
+// examples, buckets it by length) before its batches are handed on, so memory holds one pool,
+// whatever the stream's size.
 //
-// Resume: a stream cannot seek, so a resumed epoch reads its stream again from the start and
+// Resume: a stream cannot seek, so a resumed pass reads its stream again from the start and
 // skips the batches already trained on (the saved position counts them). The stream must give
 // the same items in the same order each time it is iterated (a file, a seeded generator).
 import { Random } from '../random.js';
 import { describe, isArrayLike } from '../validate.js';
-import type { BatchSource } from './batches.js';
+import type { BatchSource, PassPlace } from './batches.js';
 import { bucketBatches, stepsOf } from './buckets.js';
 import type { DataStream, Examples } from './types.js';
 
@@ -36,9 +37,9 @@ export interface StreamPlan {
   pool: number;
 }
 
-/** The model's check of one item as it is read: `index` counts the stream's items from 0,
- *  `epoch` the epochs from 0. */
-export type ItemCheck = (item: unknown, index: number, epoch: number) => void;
+/** The model's check of one item as it is read: `index` counts the pass's items from 0, `at`
+ *  says when it was read ('epoch 2 of 5'). */
+export type ItemCheck = (item: unknown, index: number, at: string) => void;
 
 export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatch> {
   readonly order = 'stream' as const;
@@ -54,31 +55,35 @@ export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatc
     this.shuffle = plan.shuffle;
   }
 
-  async *epoch(rng: Random, from: number, epoch: number): AsyncGenerator<TBatch, void, void> {
-    // the epoch's shuffles come from a generator of their own, seeded by four draws at the
-    // epoch's start: the model's generator also serves dropout between pools, and a resumed
-    // epoch redraws its pools from the saved start alone
+  async *pass(rng: Random, from: number, place: PassPlace): AsyncGenerator<TBatch, void, void> {
+    // the pass's shuffles come from a generator of their own, seeded by four draws at the
+    // pass's start: the model's generator also serves dropout between pools, and a resumed
+    // pass redraws its pools from the saved start alone
     const own = fork(rng);
     let index = 0;
-    for await (const pool of this.pools(epoch)) {
+    for await (const pool of this.pools(place)) {
       for (const batch of this.arrange(pool, own)) {
         if (index++ >= from) yield batch;
       }
     }
-    if (index === 0) {
-      throw new RangeError(`${this.where}: the data stream yielded nothing this epoch; a generator object can be read only once, ` +
-        `so give fit a function that returns a new one (or an iterable that starts over)`);
+    if (index > 0) return;
+    if (place.continued && place.pass > 0) {
+      throw new RangeError(`${this.where}: ${place.at()} needs another pass over the data stream, but read again it yielded nothing; ` +
+        `a generator object can be read only once, so give fit a function that returns a new one (or an iterable that starts over), ` +
+        `or a stream that does not end`);
     }
+    throw new RangeError(`${this.where}: the data stream yielded nothing this epoch; a generator object can be read only once, ` +
+      `so give fit a function that returns a new one (or an iterable that starts over)`);
   }
 
   /** The stream's items in pools: `pool` batches, or `pool · batchSize` examples, each checked
    *  as it is read. */
-  private async *pools(epoch: number): AsyncGenerator<unknown[], void, void> {
+  private async *pools(place: PassPlace): AsyncGenerator<unknown[], void, void> {
     const size = this.plan.yields === 'examples' ? this.plan.pool * this.plan.batchSize : this.plan.pool;
     let pool: unknown[] = [];
     let n = 0;
     for await (const item of open(this.where, this.stream)) {
-      this.check(checkItem(this.where, item, this.plan.yields, n), n, epoch);
+      this.check(checkItem(this.where, item, this.plan.yields, n), n, place.at());
       pool.push(item);
       n++;
       if (pool.length === size) {

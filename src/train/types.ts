@@ -64,7 +64,8 @@ export interface Progress {
   epochs: number;
   /** Batch index within the epoch. */
   batch: number;
-  /** Batches in the epoch (Infinity when streaming: a stream's length is not known). */
+  /** Batches in the epoch: stepsPerEpoch when given, else the data set's batches (Infinity for
+   *  a stream, whose length is not known). */
   batches: number;
   /** Optimizer steps so far in this fit() call, over all epochs. */
   step: number;
@@ -125,12 +126,20 @@ export interface Example<TBatch extends Examples = Examples> {
 }
 
 /** Data fit() reads as it goes: an iterable or async iterable of batches (or, with yields:
- *  'examples', of single examples), or a function returning a fresh one for each epoch. */
+ *  'examples', of single examples), or a function returning a fresh one for each pass. */
 export type DataStream<T = unknown> = Iterable<T> | AsyncIterable<T> | (() => Iterable<T> | AsyncIterable<T>);
 
 export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
-  /** Passes over the data: the total, counting epochs before a resume. Default 1. */
+  /** Epochs to train: the total, counting epochs before a resume. Default 1. An epoch is one
+   *  pass over the data, or stepsPerEpoch batches. */
   epochs?: number;
+  /** Batches per epoch (Keras's steps_per_epoch), so that validation, metrics, early stopping,
+   *  onEpochEnd and progress come every this many batches however long the data is. Each epoch
+   *  goes on where the last one stopped; when the data ends inside an epoch, a new pass starts
+   *  (a stream is iterated afresh, a function returning one is called again; a data set is
+   *  reshuffled) and the epoch goes on. A stream that does not end needs it to have epochs at
+   *  all. Default: an epoch is one whole pass. */
+  stepsPerEpoch?: number;
   /** Examples per batch. Default 32. */
   batchSize?: number;
   /** Shuffle the order every epoch, with the model's seeded generator. Default true. */
