@@ -147,7 +147,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** Zero-copy view of the parameter region. Invalid after any allocation in the module
    *  (creating a model, a larger batch): re-fetch it rather than keeping it. */
-  weightsView(): Float32Array {
+  weightsView(): Float32Array<ArrayBuffer> {
     this.live('weightsView');
     return this.arena.f32(this.weights);
   }
@@ -199,14 +199,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Loss and the gradient of every parameter (or of options.names) for a batch, in training
    *  mode (dropout on), as copies; the weights are not changed. gradientsView() reads the same
    *  gradients without copying. */
-  computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array> } {
+  computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array<ArrayBuffer>> } {
     const where = 'computeGradients';
     this.live(where);
     this.training.assertIdle(where);
     const wanted = this.gradientEntries(where, options);
     const loss = labelled(where, () => this.lossAndGradients(where, batch));
     const g = this.arena.f32(this.grads);
-    const grads: Record<string, Float32Array> = {};
+    const grads: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const [name, e] of wanted) grads[name] = g.slice(e.offset, e.offset + e.length);
     return { loss, grads };
   }
@@ -215,9 +215,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  computeGradients, trainStep or fit step (after clipping, for a step). Invalid after any
    *  allocation in the module (creating a model, a larger batch) and overwritten by the next
    *  gradient: read them at once, or copy what you keep. */
-  gradientsView(): Record<string, Float32Array> {
+  gradientsView(): Record<string, Float32Array<ArrayBuffer>> {
     this.live('gradientsView');
-    const views: Record<string, Float32Array> = {};
+    const views: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const e of this.layout.entries) views[e.name] = this.arena.f32(this.grads, e.offset, e.length);
     return views;
   }
