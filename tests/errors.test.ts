@@ -2,6 +2,7 @@
 // arrived, thrown before wasm is entered; the model is unchanged and still works after.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { inspect } from 'node:util';
 import { createModel, createRNN, Random } from '../dist/index.js';
 import { checkSame, randomBatch, rejectsWith, throwsWith, modelConfig } from './_utils.js';
 
@@ -154,6 +155,29 @@ Input('training options and parameters', () => withModel(tokens, (m, good) => {
   throwsWith(() => m.setParam('W_zz', new Float32Array(5)), RangeError, /no parameter named "W_zz"; this model has weight_ih_l0 \(W_ax\)/);
   throwsWith(() => { m.params.b_a = [1, 2, NaN, 4, 5, 6]; }, RangeError, /values for b_a \(= bias_hh_l0\) \(shape \[6\]\) must hold finite numbers, got NaN at \[2\]/);
 }));
+
+Input('params.NAME with a name the model does not have is an error listing its names; keys, in, spreading, JSON and inspect are as before', async () => {
+  const m = await createModel({ architecture: 'many-to-one', cell: 'gru', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const names = 'weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, head.weight, head.bias';
+  throwsWith(() => m.params.weight_hh_l1, RangeError, /^params\.weight_hh_l1: no parameter named "weight_hh_l1"; this model has weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, head\.weight \(W_ya\), head\.bias \(b_y\)$/);
+  throwsWith(() => m.params['head.weihgt'], RangeError, /^params\.head\.weihgt: no parameter named "head\.weihgt"; this model has weight_ih_l0, /);
+  const weights = m.getWeights();
+  throwsWith(() => { m.params.W_hh = new Float32Array(27); }, RangeError, /^params\.W_hh: no parameter named "W_hh"; /);
+  checkSame('weights after the refused assignment', m.getWeights(), weights);
+  // what reads the object as an object is unchanged: its own keys are the canonical names
+  assert.equal(Object.keys(m.params), names.split(', '));
+  assert.ok('head.bias' in m.params && 'W_ya' in m.params && !('W_hh' in m.params));
+  assert.is(m.params.W_ya.length, 6);
+  assert.equal(Object.keys({ ...m.params }), names.split(', '));
+  assert.equal(Object.keys(JSON.parse(JSON.stringify(m.params))), names.split(', '));
+  assert.match(inspect(m.params), /'head\.bias': \[Getter\/Setter\]/);
+  assert.ok(Object.isFrozen(m.params) && m.params.hasOwnProperty('head.bias'));
+  assert.is(await Promise.resolve(m.params), m.params, 'no then');
+  for (const probe of ['toJSON', 'then', 'asymmetricMatch', '$$typeof', '_private', 'nodeType']) assert.is((m.params as any)[probe], undefined, probe);
+  assert.is(m.params[Symbol.iterator as any], undefined);
+  assert.is(m.params['head.bias'].length, 2);
+  m.dispose();
+});
 
 Input('fit validates before the first step', () => withModel(tokens, (m, good) => {
   return Promise.all([
