@@ -179,6 +179,38 @@ Input('params.NAME with a name the model does not have is an error listing its n
   m.dispose();
 });
 
+Input('an update that would make a weight or a moment not finite is refused as a non-finite loss is, with every optimizer; the model is as it was', async () => {
+  const batch = { x: [[[1, 2], [3, -1], [0.5, 2]]], y: [[[50], [-40], [30]]] };
+  const optimizers = ['sgd', { type: 'sgd', momentum: 0.9, nesterov: true }, 'adam', 'adamw', 'rmsprop', { type: 'rmsprop', momentum: 0.5 }, 'adagrad'] as const;
+  for (const optimizer of optimizers) {
+    const m = await createRNN({ cell: 'lstm', n_x: 2, n_a: 3, n_y: 1, output: 'linear', seed: 1 });
+    m.trainStep(batch, { optimizer, learningRate: 0.01 });
+    const before = m.getTrainingState();
+    const label = JSON.stringify(optimizer);
+    // 3e38 overflows SGD's and RMSProp's updates; Adam's step size lr / (1 − β1^t) and a rate of
+    // 1e39 (Infinity in f32) overflow the others
+    const huge = { optimizer, learningRate: optimizer === 'adagrad' ? 1e39 : 3e38 };
+    throwsWith(() => m.trainStep(batch, huge), RangeError,
+      /^trainStep: the update with learning rate \S+ would make weight_ih_l0\[0\] \(or its optimizer moments\) not finite at optimizer step 2; the weights were left unchanged/);
+    assert.equal(m.getTrainingState(), before, `${label}: weights, moments and step as before`);
+    const skipped = m.trainStep(batch, { ...huge, onNonFinite: 'skip' });
+    assert.equal([skipped.applied, Number.isFinite(skipped.loss)], [false, true], label);
+    assert.equal(m.getTrainingState(), before, `${label}: skipped`);
+    const weights = m.getWeights();
+    const fit = await m.fit({ x: [batch.x[0], batch.x[0]], y: [batch.y[0], batch.y[0]] }, { ...huge, batchSize: 1, epochs: 2, onNonFinite: 'stop' });
+    assert.equal([fit.stopReason, fit.steps], ['non-finite', 0], label);
+    assert.match(fit.message!, /^the update with learning rate \S+ would make weight_ih_l0\[0\] \(or its optimizer moments\) not finite at optimizer step 2 \(epoch 1 of 2, batch 1 of 2\)/);
+    checkSame(`${label}: fit stopped with the weights it had`, m.getWeights(), weights);
+    const state = m.getTrainingState();
+    // an optimizer of another config is taken only by an update that is applied: the model's
+    // own (and its moments) stay when the first update of a new one is refused
+    throwsWith(() => m.trainStep(batch, { optimizer: { type: 'sgd', momentum: 0.1 }, learningRate: 3e38 }), RangeError, /would make/);
+    assert.equal(m.getTrainingState(), state, `${label}: the model keeps its optimizer`);
+    assert.ok(m.trainStep(batch, { optimizer, learningRate: 0.01 }).applied, `${label}: trains on`);
+    m.dispose();
+  }
+});
+
 Input('fit validates before the first step', () => withModel(tokens, (m, good) => {
   return Promise.all([
     rejectsWith(m.fit({ x: good.x, y: good.y }, { epochs: 0 }), RangeError, /epochs must be an integer ≥ 1, got 0/),
