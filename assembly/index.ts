@@ -9,7 +9,7 @@ export { activation_forward, activation_backward, rnn_forward, rnn_backward, lin
 export { sigmoid_to, tanh_to } from "./activations";
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";
-export { sum_squares, scale, clip_value, sgd_step, adam_step, rmsprop_step, adagrad_step } from "./optim";
+export { sum_squares, scale, clip_value, sgd_step, sgd_check, adam_step, adam_check, rmsprop_step, rmsprop_check, adagrad_step, adagrad_check } from "./optim";
 export { dropout_mask, mul_mask, mul_mask_naive } from "./dropout";
 export { masked_softmax_rows, masked_softmax_rows_backward, attention_forward, attention_backward, attention_combine_forward, attention_combine_backward } from "./attention";
 export { sample_token } from "./sample";

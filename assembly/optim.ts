@@ -58,27 +58,55 @@ export function clip_value(g: usize, n: i32, v: f32): void {
   for (let i = 0; i < n; i++) put(g, i, min(max(at(g, i), -v), v));
 }
 
+// Each optimizer is one pass written once (@inline, `commit` a constant at each use): `*_step`
+// stores the new values; `*_check` computes the same values in the same order, stores nothing,
+// and returns the index of the first parameter whose new value or moment would not be finite
+// (−1: none), so that a step that would put NaN or Infinity into the model is never taken.
+
+// @ts-ignore: decorator
+@inline function finite(x: f32): bool { return x - x == 0; }
+
+/** Lanes of x that are NaN or ±Infinity, as a mask (x − x is NaN exactly there). */
+// @ts-ignore: decorator
+@inline function nonFinite4(x: v128): v128 { const d = f32x4.sub(x, x); return f32x4.ne(d, d); }
+
 /** SGD with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD).
  *  buf is the momentum buffer; first = 1 on the first step (buf = g). */
-export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
-                         dampening: f32, weight_decay: f32, nesterov: i32, first: i32): void {
+// @ts-ignore: decorator
+@inline function sgd(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
+                     dampening: f32, weight_decay: f32, nesterov: i32, first: i32, commit: bool): i32 {
   for (let i = 0; i < n; i++) {
     let d = at(g, i) + weight_decay * at(p, i);
     if (momentum != 0) {
       const b = first ? d : momentum * at(buf, i) + (1 - dampening) * d;
-      put(buf, i, b);
+      if (commit) put(buf, i, b);
+      else if (!finite(b)) return i;
       d = nesterov ? d + momentum * b : b;
     }
-    put(p, i, at(p, i) - lr * d);
+    const pi = at(p, i) - lr * d;
+    if (commit) put(p, i, pi);
+    else if (!finite(pi)) return i;
   }
+  return -1;
+}
+
+export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
+                         dampening: f32, weight_decay: f32, nesterov: i32, first: i32): void {
+  sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, true);
+}
+
+export function sgd_check(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
+                          dampening: f32, weight_decay: f32, nesterov: i32, first: i32): i32 {
+  return sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, false);
 }
 
 /** Adam / AdamW (torch.optim.Adam, AdamW). step_size = lr / (1 − β1^t),
  *  bc2_sqrt = √(1 − β2^t); decoupled = 1 shrinks p by (1 − lr·wd) first (AdamW),
  *  otherwise wd·p is added to the gradient (Adam's L2). */
-export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
-                          lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
-                          decoupled: i32, step_size: f32, bc2_sqrt: f32): void {
+// @ts-ignore: decorator
+@inline function adam(p: usize, g: usize, m: usize, v: usize, n: i32,
+                      lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
+                      decoupled: i32, step_size: f32, bc2_sqrt: f32, commit: bool): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     // the scalar loop below, four values at a time, in the same order of operations
@@ -92,9 +120,15 @@ export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
       else gi = madd(wd, pi, gi);
       const mi = madd(b1, v128.load(m + o), f32x4.mul(c1, gi));                    // first moment
       const vi = madd(b2, v128.load(v + o), f32x4.mul(f32x4.mul(c2, gi), gi));     // second moment
-      v128.store(m + o, mi);
-      v128.store(v + o, vi);
-      v128.store(p + o, f32x4.sub(pi, f32x4.div(f32x4.mul(ss, mi), f32x4.add(f32x4.div(f32x4.sqrt(vi), bc), ep))));
+      const pn = f32x4.sub(pi, f32x4.div(f32x4.mul(ss, mi), f32x4.add(f32x4.div(f32x4.sqrt(vi), bc), ep)));
+      if (commit) {
+        v128.store(m + o, mi);
+        v128.store(v + o, vi);
+        v128.store(p + o, pn);
+      } else {
+        const bad = v128.or(v128.or(nonFinite4(mi), nonFinite4(vi)), nonFinite4(pn));
+        if (v128.any_true(bad)) return i + ctz(i32x4.bitmask(bad));
+      }
     }
   }
   for (; i < n; i++) {
@@ -104,37 +138,87 @@ export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
     else gi += weight_decay * pi;
     const mi = beta1 * at(m, i) + (1 - beta1) * gi;        // first moment
     const vi = beta2 * at(v, i) + (1 - beta2) * gi * gi;   // second moment
-    put(m, i, mi);
-    put(v, i, vi);
-    put(p, i, pi - step_size * mi / (Mathf.sqrt(vi) / bc2_sqrt + eps));
+    const pn = pi - step_size * mi / (Mathf.sqrt(vi) / bc2_sqrt + eps);
+    if (commit) {
+      put(m, i, mi);
+      put(v, i, vi);
+      put(p, i, pn);
+    } else if (!finite(mi) || !finite(vi) || !finite(pn)) {
+      return i;
+    }
   }
+  return -1;
+}
+
+export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
+                          lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
+                          decoupled: i32, step_size: f32, bc2_sqrt: f32): void {
+  adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, true);
+}
+
+export function adam_check(p: usize, g: usize, m: usize, v: usize, n: i32,
+                           lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
+                           decoupled: i32, step_size: f32, bc2_sqrt: f32): i32 {
+  return adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, false);
 }
 
 /** RMSProp (torch.optim.RMSprop, not centered): v = α v + (1−α) g², p −= lr g / (√v + eps),
  *  with optional momentum in buf. */
-export function rmsprop_step(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
-                             eps: f32, weight_decay: f32, momentum: f32): void {
+// @ts-ignore: decorator
+@inline function rmsprop(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
+                         eps: f32, weight_decay: f32, momentum: f32, commit: bool): i32 {
   for (let i = 0; i < n; i++) {
     const gi = at(g, i) + weight_decay * at(p, i);
     const vi = alpha * at(v, i) + (1 - alpha) * gi * gi;
-    put(v, i, vi);
+    if (commit) put(v, i, vi);
+    else if (!finite(vi)) return i;
     const step = gi / (Mathf.sqrt(vi) + eps);
+    let pi: f32;
     if (momentum != 0) {
       const b = momentum * at(buf, i) + step;
-      put(buf, i, b);
-      put(p, i, at(p, i) - lr * b);
+      if (commit) put(buf, i, b);
+      else if (!finite(b)) return i;
+      pi = at(p, i) - lr * b;
     } else {
-      put(p, i, at(p, i) - lr * step);
+      pi = at(p, i) - lr * step;
     }
+    if (commit) put(p, i, pi);
+    else if (!finite(pi)) return i;
   }
+  return -1;
+}
+
+export function rmsprop_step(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
+                             eps: f32, weight_decay: f32, momentum: f32): void {
+  rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, true);
+}
+
+export function rmsprop_check(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
+                              eps: f32, weight_decay: f32, momentum: f32): i32 {
+  return rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, false);
 }
 
 /** Adagrad (torch.optim.Adagrad): s += g², p −= clr g / (√s + eps), clr = lr / (1 + (t−1) decay). */
-export function adagrad_step(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32): void {
+// @ts-ignore: decorator
+@inline function adagrad(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32, commit: bool): i32 {
   for (let i = 0; i < n; i++) {
     const gi = at(g, i) + weight_decay * at(p, i);
     const si = at(s, i) + gi * gi;
-    put(s, i, si);
-    put(p, i, at(p, i) - clr * gi / (Mathf.sqrt(si) + eps));
+    const pi = at(p, i) - clr * gi / (Mathf.sqrt(si) + eps);
+    if (commit) {
+      put(s, i, si);
+      put(p, i, pi);
+    } else if (!finite(si) || !finite(pi)) {
+      return i;
+    }
   }
+  return -1;
+}
+
+export function adagrad_step(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32): void {
+  adagrad(p, g, s, n, clr, eps, weight_decay, true);
+}
+
+export function adagrad_check(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32): i32 {
+  return adagrad(p, g, s, n, clr, eps, weight_decay, false);
 }

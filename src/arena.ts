@@ -114,20 +114,20 @@ export class Arena {
   }
 
   /** A view of a region as f32, valid until the next allocation anywhere in the module. */
-  f32(region: Region, offset = 0, length = region.length - offset): Float32Array {
+  f32(region: Region, offset = 0, length = region.length - offset): Float32Array<ArrayBuffer> {
     this.assertLive();
     return new Float32Array(this.kernels.memory.buffer, region.ptr + offset * 4, length);
   }
 
   /** A view of `length` f32 values at a byte pointer inside one of this arena's regions,
    *  valid until the next allocation anywhere in the module. */
-  f32At(ptr: number, length: number): Float32Array {
+  f32At(ptr: number, length: number): Float32Array<ArrayBuffer> {
     this.assertLive();
     return new Float32Array(this.kernels.memory.buffer, ptr, length);
   }
 
   /** A view of a region as i32, valid until the next allocation anywhere in the module. */
-  i32(region: Region, offset = 0, length = region.length - offset): Int32Array {
+  i32(region: Region, offset = 0, length = region.length - offset): Int32Array<ArrayBuffer> {
     this.assertLive();
     return new Int32Array(this.kernels.memory.buffer, region.ptr + offset * 4, length);
   }

@@ -1,7 +1,8 @@
 // The checksum of the files rnn-wasm writes (model files and training states), so that a file
 // damaged on disk or in transit is refused instead of loading wrong weights. It is kept in the
-// file's metadata under "checksum": MurmurHash3 (x86, 32-bit, seed 0) of the data buffer (every
-// tensor's bytes, in file order) followed by the UTF-8 JSON of the other metadata entries as
+// file's metadata under "checksum": MurmurHash3 (x86, 32-bit, seed 0) of every tensor's bytes,
+// the tensors in name order (by code point: the data buffer as rnn-wasm lays it out, whatever
+// order another writer uses), followed by the UTF-8 JSON of the other metadata entries as
 // [[key, value], …] sorted by key, written as 8 hex digits. A file without one (PyTorch's, or an
 // older rnn-wasm's) is read unchecked.
 // see: https://github.com/aappleby/smhasher/blob/master/src/MurmurHash3.cpp (MurmurHash3_x86_32)
@@ -64,8 +65,8 @@ function swap(w: number): number {
   return ((w & 0xff) << 24 | (w & 0xff00) << 8 | (w >>> 8) & 0xff00 | w >>> 24) >>> 0;
 }
 
-/** The checksum of a file with these tensors' data (in file order) and this metadata (its
- *  own "checksum" entry, if any, left out). */
+/** The checksum of a file with these tensors' data (given in name order) and this metadata
+ *  (its own "checksum" entry, if any, left out). */
 export function checksumOf(data: Iterable<Float32Array>, metadata: Record<string, string>): string {
   const m = new Murmur3();
   for (const d of data) m.floats(d);

@@ -140,7 +140,7 @@ export function argmax(p: ArrayLike<number>, offset = 0, n = p.length - offset):
 
 /** The distribution a sampler draws from: p reshaped by temperature, top-k and top-p, and
  *  normalised (f64, length n). For greedy, all mass on the argmax. */
-export function samplingDistribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset = 0, n = p.length - offset): Float64Array {
+export function samplingDistribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset = 0, n = p.length - offset): Float64Array<ArrayBuffer> {
   checkSampler('samplingDistribution', s);
   return distribution(p, s, offset, n);
 }
@@ -159,7 +159,7 @@ function checkSampler(where: string, s: Omit<Sampler, 'rng'>): void {
 }
 
 /** samplingDistribution of a checked sampler. */
-function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: number, n: number): Float64Array {
+function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: number, n: number): Float64Array<ArrayBuffer> {
   const w = new Float64Array(n);
   if (s.greedy) {
     w[argmax(p, offset, n)] = 1;

@@ -134,12 +134,12 @@ export class Head {
 
   /** The outputs ŷ, (rows, n_y): a view of wasm memory, valid until the next forward or
    *  allocation. */
-  outputsView(rows: number): Float32Array {
+  outputsView(rows: number): Float32Array<ArrayBuffer> {
     return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y);
   }
 
   /** A copy of the outputs ŷ, (rows, n_y). */
-  outputs(rows: number): Float32Array {
+  outputs(rows: number): Float32Array<ArrayBuffer> {
     return this.arena.f32(this.ws!.Yhat, 0, rows * this.n_y).slice();
   }
 

@@ -49,7 +49,10 @@ export function sealed(tensors: readonly { name: string; data: Float32Array }[],
  *  it says none: such a file is not checked). */
 export function checksums(file: DecodedSafetensors): { said?: string; got?: string } {
   const said = file.metadata[CHECKSUM_KEY];
-  return said === undefined ? {} : { said, got: checksumOf([...file.tensors.values()].map((t) => t.data), file.metadata) };
+  if (said === undefined) return {};
+  // name order, as sealed() hashes them, whatever order the file lays its data out in
+  const tensors = fileOrder([...file.tensors].map(([name, t]) => ({ name, data: t.data })));
+  return { said, got: checksumOf(tensors.map((t) => t.data), file.metadata) };
 }
 
 /** Refuse a file whose contents do not match the checksum in its metadata (one without a

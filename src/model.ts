@@ -197,14 +197,14 @@ export interface ForwardResult {
   /** Each sequence's own length. */
   lengths: number[];
   /** ŷ<t> for every step, (B, T, n_y): yhat[(b·T + t)·n_y + k]. */
-  yhat: Float32Array;
+  yhat: Float32Array<ArrayBuffer>;
   /** a<t> of the top layer for every step, (B, T, directions · n_a): PyTorch's `output`. */
-  a: Float32Array;
+  a: Float32Array<ArrayBuffer>;
   /** Final state a<T> of every layer and direction, (layers · directions, B, n_a): PyTorch's
    *  h_n, and the a0 that continues the sequence. */
-  aT: Float32Array;
+  aT: Float32Array<ArrayBuffer>;
   /** LSTM final cell state, same shape as aT. */
-  cT?: Float32Array;
+  cT?: Float32Array<ArrayBuffer>;
   /** The loss when targets were given (reduced as config.reduction says). */
   loss?: number;
 }
@@ -213,13 +213,13 @@ export interface Gradients {
   loss: number;
   /** ∂L/∂θ per tensor (copies), by canonical name, or by the names asked for (seed aliases too:
    *  { names: ['W_aa'] } gives grads.W_aa). */
-  grads: Record<string, Float32Array>;
+  grads: Record<string, Float32Array<ArrayBuffer>>;
   /** ∂L/∂a<0>, (layers · directions, B, n_a). */
-  da0: Float32Array;
+  da0: Float32Array<ArrayBuffer>;
   /** LSTM: ∂L/∂c<0>, same shape. */
-  dc0?: Float32Array;
+  dc0?: Float32Array<ArrayBuffer>;
   /** Dense input: ∂L/∂x, (B, T, n_x). */
-  dx?: Float32Array;
+  dx?: Float32Array<ArrayBuffer>;
 }
 
 export interface SampleOptions {

@@ -22,6 +22,10 @@ export type {
   FitResult, Examples, WindowLoss, StatsWanted, DataStream, Example,
 } from './train/types.js';
 
+/** Property names that code which was handed `params` may probe without meaning a parameter
+ *  (serialisers, promises, test matchers, DOM checks): reading them gives undefined. */
+const PROBED = new Set(['toJSON', 'then', 'asymmetricMatch', 'nodeType', 'tagName', 'inspect', 'constructor']);
+
 /** What computeGradients copies out. */
 export interface GradientOptions {
   /** Copy out only these tensors' gradients, keyed as given (PyTorch names or seed aliases);
@@ -147,7 +151,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   /** Zero-copy view of the parameter region. Invalid after any allocation in the module
    *  (creating a model, a larger batch): re-fetch it rather than keeping it. */
-  weightsView(): Float32Array {
+  weightsView(): Float32Array<ArrayBuffer> {
     this.live('weightsView');
     return this.arena.f32(this.weights);
   }
@@ -199,14 +203,14 @@ export abstract class Network<TBatch extends Examples = Examples> {
   /** Loss and the gradient of every parameter (or of options.names) for a batch, in training
    *  mode (dropout on), as copies; the weights are not changed. gradientsView() reads the same
    *  gradients without copying. */
-  computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array> } {
+  computeGradients(batch: TBatch, options: GradientOptions = {}): { loss: number; grads: Record<string, Float32Array<ArrayBuffer>> } {
     const where = 'computeGradients';
     this.live(where);
     this.training.assertIdle(where);
     const wanted = this.gradientEntries(where, options);
     const loss = labelled(where, () => this.lossAndGradients(where, batch));
     const g = this.arena.f32(this.grads);
-    const grads: Record<string, Float32Array> = {};
+    const grads: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const [name, e] of wanted) grads[name] = g.slice(e.offset, e.offset + e.length);
     return { loss, grads };
   }
@@ -215,9 +219,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
    *  computeGradients, trainStep or fit step (after clipping, for a step). Invalid after any
    *  allocation in the module (creating a model, a larger batch) and overwritten by the next
    *  gradient: read them at once, or copy what you keep. */
-  gradientsView(): Record<string, Float32Array> {
+  gradientsView(): Record<string, Float32Array<ArrayBuffer>> {
     this.live('gradientsView');
-    const views: Record<string, Float32Array> = {};
+    const views: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const e of this.layout.entries) views[e.name] = this.arena.f32(this.grads, e.offset, e.length);
     return views;
   }
@@ -295,12 +299,10 @@ export abstract class Network<TBatch extends Examples = Examples> {
 
   protected entry(where: string, name: string): TensorEntry {
     const e = typeof name === 'string' ? this.layout.get(name) : undefined;
-    if (!e) {
-      const names = this.layout.entries.map((x) => x.alias ? `${x.name} (${x.alias})` : x.name).join(', ');
-      throw new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}`);
-    }
+    if (!e) throw missingParam(where, name, this.layout);
     return e;
   }
+
 
   /** Byte pointer of a tensor in the parameter (or, with grads = true, gradient) region. */
   protected ptr(e: TensorEntry, grads = false): number {
@@ -339,7 +341,19 @@ export abstract class Network<TBatch extends Examples = Examples> {
         });
       }
     }
-    return Object.freeze(obj);
+    // reading (or assigning) a name the model does not have is an error listing the names it
+    // has, instead of undefined; keys, `in`, spreading and JSON read the frozen object itself, and the names
+    // libraries probe for (toJSON, then, Symbol.toPrimitive, $$typeof, …) stay undefined
+    return new Proxy(Object.freeze(obj), {
+      get: (target, key, receiver) => {
+        if (typeof key === 'symbol' || key in target || !/^[A-Za-z]/.test(key) || PROBED.has(key)) return Reflect.get(target, key, receiver);
+        throw missingParam(`params.${key}`, key, this.layout);
+      },
+      set: (target, key, value, receiver) => {
+        if (typeof key === 'string' && !(key in target)) throw missingParam(`params.${key}`, key, this.layout);
+        return Reflect.set(target, key, value, receiver);
+      },
+    });
   }
 }
 
@@ -353,3 +367,9 @@ if (typeof Symbol.dispose === 'symbol') {
  *  holds every region it reserved, and no reference back to the model) is freed. dispose()
  *  unregisters the model first, and Arena.dispose() is idempotent, so nothing is freed twice. */
 const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Arena>((arena) => arena.dispose()) : undefined;
+
+/** The error for a parameter name a model does not have: the names it has. */
+function missingParam(where: string, name: unknown, layout: Layout): RangeError {
+  const names = layout.entries.map((x) => x.alias ? `${x.name} (${x.alias})` : x.name).join(', ');
+  return new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}`);
+}

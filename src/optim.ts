@@ -127,33 +127,49 @@ export class Optimizer {
     }
   }
 
-  /** One update of params from grads; `learningRate` overrides the configured one (schedules). */
-  apply(params: Region, grads: Region, learningRate = this.config.learningRate): void {
+  /** One update of params from grads; `learningRate` overrides the configured one (schedules).
+   *  The update is first computed without being stored: when a new value or moment would not
+   *  be finite, nothing changes (weights, moments, step count) and the index of the first such
+   *  parameter is returned; otherwise the update is stored and −1 returned. */
+  apply(params: Region, grads: Region, learningRate = this.config.learningRate): number {
     const k = this.arena.kernels;
     const c = this.config;
     const n = this.size;
-    const first = this.step === 0 ? 1 : 0;
-    this.step++;
+    const step = this.step + 1;
     const m = this.m?.ptr ?? 0, v = this.v?.ptr ?? 0;
+    let bad: number;
     switch (c.type) {
-      case 'sgd':
-        k.sgd_step(params.ptr, grads.ptr, m, n, learningRate, c.momentum, c.dampening, c.weightDecay, c.nesterov ? 1 : 0, first);
-        break;
-      case 'adam':
-      case 'adamw': {
-        const bc1 = 1 - Math.pow(c.beta1, this.step);
-        const bc2 = 1 - Math.pow(c.beta2, this.step);
-        k.adam_step(params.ptr, grads.ptr, m, v, n, learningRate, c.beta1, c.beta2, c.eps, c.weightDecay,
-          c.type === 'adamw' ? 1 : 0, learningRate / bc1, Math.sqrt(bc2));
+      case 'sgd': {
+        const args = [params.ptr, grads.ptr, m, n, learningRate, c.momentum, c.dampening, c.weightDecay, c.nesterov ? 1 : 0, step === 1 ? 1 : 0] as const;
+        bad = k.sgd_check(...args);
+        if (bad < 0) k.sgd_step(...args);
         break;
       }
-      case 'rmsprop':
-        k.rmsprop_step(params.ptr, grads.ptr, m, v, n, learningRate, c.alpha, c.eps, c.weightDecay, c.momentum);
+      case 'adam':
+      case 'adamw': {
+        const bc1 = 1 - Math.pow(c.beta1, step);
+        const bc2 = 1 - Math.pow(c.beta2, step);
+        const args = [params.ptr, grads.ptr, m, v, n, learningRate, c.beta1, c.beta2, c.eps, c.weightDecay,
+          c.type === 'adamw' ? 1 : 0, learningRate / bc1, Math.sqrt(bc2)] as const;
+        bad = k.adam_check(...args);
+        if (bad < 0) k.adam_step(...args);
         break;
-      case 'adagrad':
-        k.adagrad_step(params.ptr, grads.ptr, m, n, learningRate / (1 + (this.step - 1) * c.lrDecay), c.eps, c.weightDecay);
+      }
+      case 'rmsprop': {
+        const args = [params.ptr, grads.ptr, m, v, n, learningRate, c.alpha, c.eps, c.weightDecay, c.momentum] as const;
+        bad = k.rmsprop_check(...args);
+        if (bad < 0) k.rmsprop_step(...args);
         break;
+      }
+      case 'adagrad': {
+        const args = [params.ptr, grads.ptr, m, n, learningRate / (1 + (step - 1) * c.lrDecay), c.eps, c.weightDecay] as const;
+        bad = k.adagrad_check(...args);
+        if (bad < 0) k.adagrad_step(...args);
+        break;
+      }
     }
+    if (bad < 0) this.step = step;
+    return bad;
   }
 
   /** Moment buffers and step, copied out (checkpoints). */

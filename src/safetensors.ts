@@ -46,7 +46,7 @@ export interface SafetensorsTensor {
   dtype: string;
   shape: number[];
   /** A copy; never a view of the file's bytes. */
-  data: Float32Array;
+  data: Float32Array<ArrayBuffer>;
 }
 
 export interface DecodedSafetensors {

@@ -222,12 +222,12 @@ export class Stack {
   }
 
   /** Final states hT (and cT for LSTM) at each sequence's last step, (L·D, B, n_a). */
-  finalStates(): { hT: Float32Array; cT?: Float32Array } {
+  finalStates(): { hT: Float32Array<ArrayBuffer>; cT?: Float32Array<ArrayBuffer> } {
     const ws = this.ws!;
     const c = this.config, H = c.n_a, B = ws.B;
     const lens = this.hasLens ? this.arena.i32(ws.lens, 0, B).slice() : undefined;
     const inverse = this.inverse;
-    const read = (key: 'A' | 'C'): Float32Array => {
+    const read = (key: 'A' | 'C'): Float32Array<ArrayBuffer> => {
       const out = new Float32Array(this.states * B * H);
       for (let l = 0; l < c.layers; l++) {
         for (let d = 0; d < this.D; d++) {
@@ -327,14 +327,14 @@ export class Stack {
   }
 
   /** ∂L/∂x for dense input, batch-major (B, T, n_x). Valid after backward(). */
-  readInputGrad(): Float32Array | undefined {
+  readInputGrad(): Float32Array<ArrayBuffer> | undefined {
     const ws = this.ws!;
     if (!ws.dX || this.config.tokens) return undefined;
     return toBatchMajor(this.arena.f32(ws.dX, 0, ws.T * ws.B * this.config.n_x), ws.T, ws.B, this.config.n_x, this.inverse);
   }
 
   /** ∂L/∂h0 (and ∂L/∂c0), (L·D, B, n_a). Valid after backward(). */
-  readStateGrads(): { dh0: Float32Array; dc0?: Float32Array } {
+  readStateGrads(): { dh0: Float32Array<ArrayBuffer>; dc0?: Float32Array<ArrayBuffer> } {
     const ws = this.ws!;
     const c = this.config, H = c.n_a, B = ws.B;
     const dh0 = new Float32Array(this.states * B * H);
@@ -350,7 +350,7 @@ export class Stack {
   }
 
   /** The top layer's outputs, batch-major (B, T, D·n_a). */
-  readOutput(): Float32Array {
+  readOutput(): Float32Array<ArrayBuffer> {
     const ws = this.ws!;
     const rows = ws.T * ws.B;
     return toBatchMajor(this.arena.f32At(this.outPtr(), rows * this.n_out), ws.T, ws.B, this.n_out);
@@ -591,7 +591,7 @@ export function dropoutMask(kernels: Kernels, M: number, n: number, p: number, r
 
 /** (T, B, n) time-major → (B, T, n) batch-major copy; sequence b read from column rows[b] of
  *  src when rows is given. */
-export function toBatchMajor(src: Float32Array, T: number, B: number, n: number, rows?: Int32Array): Float32Array {
+export function toBatchMajor(src: Float32Array, T: number, B: number, n: number, rows?: Int32Array): Float32Array<ArrayBuffer> {
   const out = new Float32Array(T * B * n);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {

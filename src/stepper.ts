@@ -163,7 +163,7 @@ export class Stepper implements TokenSource {
 
   /** The outputs of the last step, (B, n_y): a view of wasm memory, valid until the next
    *  step or allocation. */
-  outputsView(): Float32Array {
+  outputsView(): Float32Array<ArrayBuffer> {
     return this.arena.f32(this.work().P!, 0, this.B * this.n_y);
   }
 

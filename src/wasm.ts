@@ -104,6 +104,15 @@ export interface Kernels {
   rmsprop_step(p: number, g: number, v: number, buf: number, n: number, lr: number, alpha: number, eps: number,
                weight_decay: number, momentum: number): void;
   adagrad_step(p: number, g: number, s: number, n: number, clr: number, eps: number, weight_decay: number): void;
+  // the same updates, computed and not stored: the first index whose new value or moment would
+  // not be finite, or −1
+  sgd_check(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+            weight_decay: number, nesterov: number, first: number): number;
+  adam_check(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
+             eps: number, weight_decay: number, decoupled: number, step_size: number, bc2_sqrt: number): number;
+  rmsprop_check(p: number, g: number, v: number, buf: number, n: number, lr: number, alpha: number, eps: number,
+                weight_decay: number, momentum: number): number;
+  adagrad_check(p: number, g: number, s: number, n: number, clr: number, eps: number, weight_decay: number): number;
   dropout_mask(M: number, n: number, p: number, scale: number, s0: number, s1: number, s2: number, s3: number): void;
   mul_mask(Y: number, X: number, M: number, n: number): void;
   mul_mask_naive(Y: number, X: number, M: number, n: number): void;

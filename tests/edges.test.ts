@@ -106,6 +106,56 @@ Damaged('the checksum is MurmurHash3 x86_32 of the data buffer and the sorted me
   assert.is(murmur3(new TextEncoder().encode('hello')), 0x248bfa47, 'the reference value of MurmurHash3_x86_32("hello")');
 });
 
+Damaged('the checksum is over the tensors in name order: a file whose tensors are laid out in another order keeps its checksum', async () => {
+  const m = await createModel({ architecture: 'many-to-one', cell: 'lstm', n_x: 3, n_a: 4, n_y: 2, bidirectional: true, seed: 4 });
+  m.trainStep({ x: [[[1, 0, 0], [0, 1, 0]]], y: [1] });
+  for (const [kind, bytes] of [['model file', m.save()], ['training state', m.getTrainingState()]] as const) {
+    const reversed = reorderData(bytes, (names) => names.reverse());
+    const file = decodeSafetensors(reversed);
+    assert.not.equal([...file.tensors.keys()], [...decodeSafetensors(bytes).tensors.keys()], `${kind}: the data is laid out in another order`);
+    assert.is(file.metadata.checksum, decodeSafetensors(bytes).metadata.checksum);
+    if (kind === 'model file') {
+      const again = await loadModel(reversed);
+      assert.equal(again.getWeights(), m.getWeights(), 'the same weights');
+      again.loadWeights(reversed);
+      again.dispose();
+    } else {
+      m.setTrainingState(reversed);
+    }
+    // a flipped bit in such a file is still refused
+    const flipped = reversed.slice();
+    flipped[dataStart(flipped) + 5] ^= 0x10;
+    if (kind === 'model file') await rejects(loadModel(flipped), /^loadModel: safetensors: the file is damaged: its contents hash to /);
+    else await rejects(Promise.resolve().then(() => m.setTrainingState(flipped)), /^setTrainingState: safetensors: the file is damaged: its contents hash to /);
+  }
+  m.dispose();
+});
+
+/** A safetensors file with the same header entries and metadata (its checksum included), its
+ *  tensors' data laid out in the order `order` gives their names (encodeSafetensors always
+ *  writes them sorted by name, as PyTorch's writer does). */
+function reorderData(bytes: Uint8Array, order: (names: string[]) => string[]): Uint8Array {
+  const file = decodeSafetensors(bytes);
+  const header: Record<string, unknown> = { __metadata__: file.metadata };
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const name of order([...file.tensors.keys()])) {
+    const t = file.tensors.get(name)!;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [at, at + t.data.byteLength] };
+    parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    at += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.length + at);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let o = 8 + head.length;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 /** MurmurHash3_x86_32, seed 0, written from the reference, byte by byte. */
 function murmur3(bytes: Uint8Array): number {
   const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));

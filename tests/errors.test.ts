@@ -2,6 +2,7 @@
 // arrived, thrown before wasm is entered; the model is unchanged and still works after.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { inspect } from 'node:util';
 import { createModel, createRNN, Random } from '../dist/index.js';
 import { checkSame, randomBatch, rejectsWith, throwsWith, modelConfig } from './_utils.js';
 
@@ -154,6 +155,61 @@ Input('training options and parameters', () => withModel(tokens, (m, good) => {
   throwsWith(() => m.setParam('W_zz', new Float32Array(5)), RangeError, /no parameter named "W_zz"; this model has weight_ih_l0 \(W_ax\)/);
   throwsWith(() => { m.params.b_a = [1, 2, NaN, 4, 5, 6]; }, RangeError, /values for b_a \(= bias_hh_l0\) \(shape \[6\]\) must hold finite numbers, got NaN at \[2\]/);
 }));
+
+Input('params.NAME with a name the model does not have is an error listing its names; keys, in, spreading, JSON and inspect are as before', async () => {
+  const m = await createModel({ architecture: 'many-to-one', cell: 'gru', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const names = 'weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, head.weight, head.bias';
+  throwsWith(() => m.params.weight_hh_l1, RangeError, /^params\.weight_hh_l1: no parameter named "weight_hh_l1"; this model has weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, head\.weight \(W_ya\), head\.bias \(b_y\)$/);
+  throwsWith(() => m.params['head.weihgt'], RangeError, /^params\.head\.weihgt: no parameter named "head\.weihgt"; this model has weight_ih_l0, /);
+  const weights = m.getWeights();
+  throwsWith(() => { m.params.W_hh = new Float32Array(27); }, RangeError, /^params\.W_hh: no parameter named "W_hh"; /);
+  checkSame('weights after the refused assignment', m.getWeights(), weights);
+  // what reads the object as an object is unchanged: its own keys are the canonical names
+  assert.equal(Object.keys(m.params), names.split(', '));
+  assert.ok('head.bias' in m.params && 'W_ya' in m.params && !('W_hh' in m.params));
+  assert.is(m.params.W_ya.length, 6);
+  assert.equal(Object.keys({ ...m.params }), names.split(', '));
+  assert.equal(Object.keys(JSON.parse(JSON.stringify(m.params))), names.split(', '));
+  assert.match(inspect(m.params), /'head\.bias': \[Getter\/Setter\]/);
+  assert.ok(Object.isFrozen(m.params) && m.params.hasOwnProperty('head.bias'));
+  assert.is(await Promise.resolve(m.params), m.params, 'no then');
+  for (const probe of ['toJSON', 'then', 'asymmetricMatch', '$$typeof', '_private', 'nodeType']) assert.is((m.params as any)[probe], undefined, probe);
+  assert.is(m.params[Symbol.iterator as any], undefined);
+  assert.is(m.params['head.bias'].length, 2);
+  m.dispose();
+});
+
+Input('an update that would make a weight or a moment not finite is refused as a non-finite loss is, with every optimizer; the model is as it was', async () => {
+  const batch = { x: [[[1, 2], [3, -1], [0.5, 2]]], y: [[[50], [-40], [30]]] };
+  const optimizers = ['sgd', { type: 'sgd', momentum: 0.9, nesterov: true }, 'adam', 'adamw', 'rmsprop', { type: 'rmsprop', momentum: 0.5 }, 'adagrad'] as const;
+  for (const optimizer of optimizers) {
+    const m = await createRNN({ cell: 'lstm', n_x: 2, n_a: 3, n_y: 1, output: 'linear', seed: 1 });
+    m.trainStep(batch, { optimizer, learningRate: 0.01 });
+    const before = m.getTrainingState();
+    const label = JSON.stringify(optimizer);
+    // 3e38 overflows SGD's and RMSProp's updates; Adam's step size lr / (1 − β1^t) and a rate of
+    // 1e39 (Infinity in f32) overflow the others
+    const huge = { optimizer, learningRate: optimizer === 'adagrad' ? 1e39 : 3e38 };
+    throwsWith(() => m.trainStep(batch, huge), RangeError,
+      /^trainStep: the update with learning rate \S+ would make weight_ih_l0\[0\] \(or its optimizer moments\) not finite at optimizer step 2; the weights were left unchanged/);
+    assert.equal(m.getTrainingState(), before, `${label}: weights, moments and step as before`);
+    const skipped = m.trainStep(batch, { ...huge, onNonFinite: 'skip' });
+    assert.equal([skipped.applied, Number.isFinite(skipped.loss)], [false, true], label);
+    assert.equal(m.getTrainingState(), before, `${label}: skipped`);
+    const weights = m.getWeights();
+    const fit = await m.fit({ x: [batch.x[0], batch.x[0]], y: [batch.y[0], batch.y[0]] }, { ...huge, batchSize: 1, epochs: 2, onNonFinite: 'stop' });
+    assert.equal([fit.stopReason, fit.steps], ['non-finite', 0], label);
+    assert.match(fit.message!, /^the update with learning rate \S+ would make weight_ih_l0\[0\] \(or its optimizer moments\) not finite at optimizer step 2 \(epoch 1 of 2, batch 1 of 2\)/);
+    checkSame(`${label}: fit stopped with the weights it had`, m.getWeights(), weights);
+    const state = m.getTrainingState();
+    // an optimizer of another config is taken only by an update that is applied: the model's
+    // own (and its moments) stay when the first update of a new one is refused
+    throwsWith(() => m.trainStep(batch, { optimizer: { type: 'sgd', momentum: 0.1 }, learningRate: 3e38 }), RangeError, /would make/);
+    assert.equal(m.getTrainingState(), state, `${label}: the model keeps its optimizer`);
+    assert.ok(m.trainStep(batch, { optimizer, learningRate: 0.01 }).applied, `${label}: trains on`);
+    m.dispose();
+  }
+});
 
 Input('fit validates before the first step', () => withModel(tokens, (m, good) => {
   return Promise.all([

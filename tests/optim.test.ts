@@ -52,6 +52,50 @@ Optim('the golden values can fail: Adam with another beta2 disagrees', async () 
   arena.dispose();
 });
 
+const OPTIMIZERS = [
+  { type: 'sgd' }, { type: 'sgd', momentum: 0.9, nesterov: true }, { type: 'adam' }, { type: 'adamw' },
+  { type: 'rmsprop' }, { type: 'rmsprop', momentum: 0.5 }, { type: 'adagrad', initialAccumulatorValue: 0.1 },
+] as const;
+
+Optim('an update that would make a value not finite changes nothing and names the first one; the check computes what the step stores', async () => {
+  for (const backend of ['simd', 'scalar', ...(relaxedSimdSupported() ? ['relaxed'] as const : [])] as const) {
+    const arena = new Arena((await getEngine(backend)).kernels);
+    const n = 11;                                   // two blocks of four, then three values one at a time
+    const rng = new Random(5);
+    for (const cfg of OPTIMIZERS) {
+      // one ordinary step, so the moments are not zero; then a huge value at `at`, which the
+      // next update carries past the largest f32 (and nothing else)
+      for (const at of [6, 9, 1]) {
+        const params = arena.alloc(n, 'params'), grads = arena.alloc(n, 'grads');
+        arena.f32(params).set(Array.from({ length: n }, () => rng.uniform() - 0.5));
+        arena.f32(grads).set(Array.from({ length: n }, () => rng.uniform() + 0.5));   // all > 0: every p goes down
+        const opt = new Optimizer(resolveOptimizer('test', { ...cfg, learningRate: 0.5 }), arena, n);
+        assert.is(opt.apply(params, grads), -1);
+        arena.f32(params)[at] = -3.4e38;
+        const before = { p: arena.f32(params).slice(), state: opt.getState() };
+        const bad = opt.apply(params, grads, 1e37);
+        const label = `${backend} ${JSON.stringify(cfg)}, value ${at}`;
+        assert.is(bad, at, label);
+        assert.equal(Array.from(arena.f32(params)), Array.from(before.p), `${label}: weights`);
+        assert.equal(opt.getState(), before.state, `${label}: moments and step count`);
+        // what the step would have stored: a value that is not finite exactly there
+        const k = arena.kernels, lr = 1e37, step = opt.step + 1;
+        const m = (opt as any).m?.ptr ?? 0, v = (opt as any).v?.ptr ?? 0;
+        const c = opt.config as any;
+        if (c.type === 'sgd') k.sgd_step(params.ptr, grads.ptr, m, n, lr, c.momentum, c.dampening, c.weightDecay, c.nesterov ? 1 : 0, 0);
+        else if (c.type === 'rmsprop') k.rmsprop_step(params.ptr, grads.ptr, m, v, n, lr, c.alpha, c.eps, c.weightDecay, c.momentum);
+        else if (c.type === 'adagrad') k.adagrad_step(params.ptr, grads.ptr, m, n, lr, c.eps, c.weightDecay);
+        else k.adam_step(params.ptr, grads.ptr, m, v, n, lr, c.beta1, c.beta2, c.eps, c.weightDecay, c.type === 'adamw' ? 1 : 0, lr / (1 - c.beta1 ** step), Math.sqrt(1 - c.beta2 ** step));
+        const p = arena.f32(params);
+        assert.equal(Array.from(p, (x, i) => Number.isFinite(x) || i), Array.from(p, (_, i) => i !== at || i), `${label}: the step stores a non-finite value there only`);
+        opt.dispose();
+        arena.release(params); arena.release(grads);
+      }
+    }
+    arena.dispose();
+  }
+});
+
 Optim.run();
 
 // ---

@@ -5,7 +5,7 @@
 // A misspelt field stays a compile error. At run time, each model is what its type says.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModel, createRNN, encodeSafetensors, toONNX } from '../dist/index.js';
+import { createModel, createRNN, decodeSafetensors, encodeSafetensors, samplingDistribution, toONNX } from '../dist/index.js';
 import type {
   AttentionKind, EvaluateOptions, MetricName, SafetensorsErrorCode, StepSchedule, ScheduleConfig, TokenEmbeddingConfig,
   EncoderDecoder, InputKind, InputOf, ManyToMany, ManyToOne, ManyToOneConfig, Model, ModelConfig, ModelFor, OneToMany, OneToOne,
@@ -27,7 +27,7 @@ Literal('createRNN and createModel read input and output from the literal', asyn
   const m = await createModel({ architecture: 'many-to-one', n_x: 5, n_a: 4, n_y: 3, input: 'tokens', output: 'sigmoid', seed: 1 });
   same<typeof m, ManyToOne<'tokens', 'sigmoid'>>(true);
   const p = m.predict([[0, 1, 2]]);
-  same<typeof p, Float32Array[]>(true);
+  same<typeof p, Float32Array<ArrayBuffer>[]>(true);
   assert.instance(p[0], Float32Array);
   // @ts-expect-error: a class id is no target of a sigmoid output
   assert.throws(() => m.forward({ x: [[0, 1]], y: [1] }));
@@ -56,7 +56,7 @@ Annotated('a config typed ManyToOneConfig gives a model of every kind that type 
   const m = await createModel(cfg);
   same<typeof m, ManyToOne<'tokens' | 'dense', 'softmax' | 'sigmoid' | 'linear'>>(true);
   const p = m.predict([[0, 1, 2]]);
-  same<typeof p, (number | Float32Array)[]>(true);
+  same<typeof p, (number | Float32Array<ArrayBuffer>)[]>(true);
   // @ts-expect-error: the predictions may be vectors (and here are)
   const ids: number[] = m.predict([[0, 1, 2]]);
   assert.instance(ids[0], Float32Array);
@@ -198,6 +198,57 @@ Bytes('getWeights, getParam and params type as ArrayBuffer-backed copies: a Blob
   port1.close(); port2.close();
   assert.ok(transfer.length === 3);
   m.dispose();
+});
+
+Bytes('every typed array a model returns types as ArrayBuffer-backed: outputs, gradients, states, steps, generated vectors', async () => {
+  // forward's outputs, predict, computeGradients' gradients and state gradients, step(),
+  // generated vectors, the zero-copy views, decoded tensors and samplingDistribution: each a
+  // Blob part, and each copy's buffer transferable, as to a Worker
+  type F32 = Float32Array<ArrayBuffer>;
+  const r = await createModel({ architecture: 'many-to-many', cell: 'lstm', n_x: 2, n_a: 3, n_y: 2, output: 'linear', seed: 1 });
+  const batch = { x: [[[0, 1], [1, 0]]], y: [[[1, 0], [0, 1]]] };
+  const f = r.forward(batch);
+  const g = r.computeGradients(batch);
+  const fromRNN = [f.yhat, f.a, f.aT, f.cT!, g.grads.weight_hh_l0, g.da0, g.dc0!, g.dx!, r.step([0.5, 0.5])];
+  same<typeof f.yhat | typeof f.a | typeof f.aT | NonNullable<typeof f.cT>, F32>(true);
+  same<typeof g.grads, Record<string, F32>>(true);
+  same<typeof g.da0 | NonNullable<typeof g.dc0> | NonNullable<typeof g.dx>, F32>(true);
+  same<ReturnType<typeof r.step> | ReturnType<typeof r.weightsView>, F32>(true);
+  same<ReturnType<typeof r.gradientsView>, Record<string, F32>>(true);
+  const m = await createModel({ architecture: 'many-to-one', cell: 'lstm', n_x: 2, n_a: 3, n_y: 2, output: 'sigmoid', seed: 1 });
+  const mf = m.forward({ x: [[[0, 1]]] });
+  const p = m.predict([[[0, 1]]]);
+  same<typeof mf.yhat | typeof mf.aT | NonNullable<typeof mf.cT> | (typeof p)[number] | ReturnType<typeof m.step>, F32>(true);
+  const o = await createModel({ architecture: 'one-to-one', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const of = o.forward({ x: [[0, 1]] });
+  same<typeof of.yhat | typeof of.a, F32>(true);
+  const gen = await createModel({ architecture: 'one-to-many', cell: 'lstm', n_a: 3, n_y: 2, output: 'linear', seed: 1 });
+  const gf = gen.forward({ x: [[0, 1]], y: [[[1, 0]]] });
+  const gg = gen.computeGradients({ x: [[0, 1]], y: [[[1, 0]]] });
+  let seen: F32[] = [];
+  const vectors = gen.generate({ x: [0, 1], maxLength: 2, onToken: (v) => { same<typeof v, F32>(true); seen.push(v); } });
+  gen.resetState();
+  const gs = gen.step([1, 0]);
+  same<typeof gf.yhat | (typeof vectors)[number] | typeof gs | typeof gg.da0, F32>(true);
+  const e = await createModel({ architecture: 'encoder-decoder', n_x: 3, n_a: 3, n_y: 4, input: 'tokens', seed: 1 });
+  const ef = e.forward({ x: [[0, 1]], y: [[1, 2]] });
+  e.resetState([0, 1]);
+  const es = e.step(1);
+  same<typeof ef.yhat | typeof es, F32>(true);
+  const decoded = decodeSafetensors(r.save()).tensors.get('weight_hh_l0')!.data;
+  const dist = samplingDistribution([0.2, 0.8], { greedy: false, temperature: 1, topK: 2, topP: 1 });
+  same<typeof decoded, F32>(true);
+  same<typeof dist, Float64Array<ArrayBuffer>>(true);
+  const copies: F32[] = [...fromRNN, mf.yhat, mf.aT, mf.cT!, p[0], m.step([0, 1]), of.yhat, of.a, gf.yhat, ...vectors, ...seen, gs, gg.da0, ef.yhat, es, decoded];
+  const blob = new Blob([...copies, dist, r.weightsView(), ...Object.values(r.gradientsView())]);
+  assert.ok(blob.size > 0);
+  const { port1, port2 } = new MessageChannel();
+  const got = new Promise<number>((resolve) => { port2.onmessage = (ev) => resolve((ev.data as unknown[]).length); });
+  port1.postMessage(copies, copies.map((c) => c.buffer).filter((b, i, all) => all.indexOf(b) === i));
+  assert.is(await got, copies.length);
+  assert.ok(copies.every((c) => c.length === 0), 'every buffer was transferred');
+  port1.close(); port2.close();
+  for (const model of [r, m, o, gen, e]) model.dispose();
 });
 
 Bytes.run();

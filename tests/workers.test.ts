@@ -184,6 +184,28 @@ Same('callbacks and the non-finite guard work over workers as on one thread', as
   }
 });
 
+Same('over workers, an update that would make a weight or a moment not finite is refused with every optimizer, as on one thread', async () => {
+  const x = Array.from({ length: 8 }, () => Array.from({ length: 3 }, () => uniforms(rng, 2)));
+  const y = x.map((s) => s.map((r) => [40 * r[0] - 30 * r[1]]));
+  const optimizers = ['sgd', { type: 'sgd', momentum: 0.9 }, 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+  for (const optimizer of optimizers) {
+    const m = await createRNN({ cell: 'gru', n_x: 2, n_a: 4, n_y: 1, output: 'linear', seed: 3 });
+    await m.fit({ x, y }, { epochs: 1, batchSize: 4, optimizer, learningRate: 0.01, workers: pool2 });
+    const weights = m.getWeights();
+    const label = JSON.stringify(optimizer);
+    const huge = { epochs: 1, batchSize: 4, optimizer, learningRate: optimizer === 'adagrad' ? 1e39 : 3e38, workers: pool2 };
+    await rejectsWith(m.fit({ x, y }, huge), RangeError,
+      /^fit: the update with learning rate \S+ would make \S+ \(or its optimizer moments\) not finite at optimizer step 3 \(epoch 1 of 1, batch 1 of 2\); training stopped with the weights of the last good step/);
+    checkSame(`${label}: weights`, m.getWeights(), weights);
+    const skipped = await m.fit({ x, y }, { ...huge, onNonFinite: 'skip' });
+    assert.equal([skipped.steps, skipped.skippedSteps], [0, 2], label);
+    checkSame(`${label}: weights after skipping`, m.getWeights(), weights);
+    const on = await m.fit({ x, y }, { epochs: 1, batchSize: 4, optimizer, learningRate: 0.01, workers: pool2 });
+    assert.equal(on.steps, 2, `${label}: trains on`);
+    m.dispose();
+  }
+});
+
 Same.run();
 
 // ---

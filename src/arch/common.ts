@@ -25,7 +25,7 @@ export type Step<I extends InputKind> = I extends 'tokens' ? number : ArrayLike<
 /** One target: a class id (softmax) or a vector of n_y values (sigmoid: in [0, 1]; linear). */
 export type Label<O extends OutputKind> = O extends 'softmax' ? number : ArrayLike<number>;
 /** A model's answer for one target: the most likely class (softmax) or the n_y outputs. */
-export type Prediction<O extends OutputKind> = O extends 'softmax' ? number : Float32Array;
+export type Prediction<O extends OutputKind> = O extends 'softmax' ? number : Float32Array<ArrayBuffer>;
 
 // --- configuration ---
 

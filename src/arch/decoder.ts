@@ -141,7 +141,7 @@ export class Decoder {
   }
 
   /** ŷ of the last forward, batch-major (B, T, n_y), zero past each sequence's end. */
-  readOutputs(tf: TeacherForced): Float32Array {
+  readOutputs(tf: TeacherForced): Float32Array<ArrayBuffer> {
     const { T, B, lens } = tf.packed;
     const n = this.n_y;
     const yhat = toBatchMajor(this.head.outputs(T * B), T, B, n);
@@ -212,12 +212,12 @@ export class Decoder {
    *  greedy, Bernoulli(p) when sampling). Returns the fed-back values per step. */
   generateVectors(where: string, params: Region, first: Float32Array, state: State, prefix: Float32Array[],
                   length: number, options: SamplingOptions, rng: Random,
-                  onStep?: (value: Float32Array, index: number) => void | boolean, memory?: AttentionMemory): Float32Array[][] {
+                  onStep?: (value: Float32Array<ArrayBuffer>, index: number) => void | boolean, memory?: AttentionMemory): Float32Array<ArrayBuffer>[][] {
     const n = this.n_y, B = first.length / n;
     const sampler = this.vectorSampler(where, options, rng);
     return this.steppers(params).use((s) => {
       const rows = this.rows(params, s, state, B, B, memory);
-      const out: Float32Array[][] = Array.from({ length: B }, () => []);
+      const out: Float32Array<ArrayBuffer>[][] = Array.from({ length: B }, () => []);
       // feed the first input and the prefix; the last of them is fed by the first step below
       const inputs = [first, ...prefix];
       for (const p of inputs.slice(0, -1)) rows.step(p);
@@ -291,7 +291,7 @@ export class DecodeRows implements TokenSource {
 
   /** One step for every row: x holds B ids or B vectors of n_y values. Returns ŷ (B, n_y), a
    *  view of wasm memory valid until the next step. */
-  step(x: Int32Array | Float32Array): Float32Array {
+  step(x: Int32Array | Float32Array): Float32Array<ArrayBuffer> {
     this.stepper.feedRows(x);
     return this.attend();
   }
@@ -319,7 +319,7 @@ export class DecodeRows implements TokenSource {
   }
 
   /** ŷ of the last step: the stepper's, or the head's on h̃ with attention. */
-  private attend(): Float32Array {
+  private attend(): Float32Array<ArrayBuffer> {
     const a = this.att;
     if (!a) return this.stepper.outputsView();
     const B = this.stepper.rows;

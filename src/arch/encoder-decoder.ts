@@ -129,7 +129,7 @@ export interface EncoderDecoderGenerateOptions<O extends OutputKind = OutputKind
   /** Target tokens fed after the start token before generating (softmax). Default none. */
   prefix?: O extends 'softmax' ? ArrayLike<number> : never;
   /** Called with every generated token (softmax) or vector; return false to stop. */
-  onToken?: (value: O extends 'softmax' ? number : Float32Array, index: number) => void | boolean;
+  onToken?: (value: O extends 'softmax' ? number : Float32Array<ArrayBuffer>, index: number) => void | boolean;
 }
 
 export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'createModel'): { resolved: ResolvedEncoderDecoder; tokenizers: { x?: Tokenizer; y?: Tokenizer } } {
@@ -321,7 +321,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
 
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. Needs
    *  resetState(source) first: a decoder step means nothing without the source it decodes. */
-  step(y: Label<O>): Float32Array {
+  step(y: Label<O>): Float32Array<ArrayBuffer> {
     this.live('step');
     const where = 'step';
     if (!this.stepRows) {
@@ -480,14 +480,14 @@ function toState(s: { h0: Float32Array; c0?: Float32Array }): State {
 }
 
 /** States (S, B, H) → rows (B, S·H): each sequence's states side by side. */
-function statesToRows(v: Float32Array, S: number, B: number, H: number): Float32Array {
+function statesToRows(v: Float32Array, S: number, B: number, H: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(S * B * H);
   for (let s = 0; s < S; s++) for (let b = 0; b < B; b++) out.set(v.subarray((s * B + b) * H, (s * B + b + 1) * H), (b * S + s) * H);
   return out;
 }
 
 /** Rows (B, S·H) → states (S, B, H). */
-function rowsToStates(v: Float32Array, S: number, B: number, H: number): Float32Array {
+function rowsToStates(v: Float32Array, S: number, B: number, H: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(S * B * H);
   for (let s = 0; s < S; s++) for (let b = 0; b < B; b++) out.set(v.subarray((b * S + s) * H, (b * S + s + 1) * H), (s * B + b) * H);
   return out;

@@ -85,7 +85,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   }
 
   /** The top layer's final states (S, B, H) as head inputs (B, D·H). */
-  protected topStates(hT: Float32Array, B: number): Float32Array {
+  protected topStates(hT: Float32Array, B: number): Float32Array<ArrayBuffer> {
     const { layers, n_a: H } = this.stack.config;
     const D = this.stack.D;
     const X = new Float32Array(B * D * H);

@@ -59,7 +59,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
 
   /** Advance the stream by one step x<t> and return ŷ<t>, (n_y). The state persists across
    *  calls until resetState(). Equal to forward() over the steps so far; one wasm call. */
-  step(x: Step<I>): Float32Array {
+  step(x: Step<I>): Float32Array<ArrayBuffer> {
     this.live('step');
     const where = 'step';
     if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);

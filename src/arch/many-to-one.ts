@@ -72,11 +72,11 @@ export interface ManyToOneResult {
   /** Each sequence's length. */
   lengths: number[];
   /** ŷ per sequence, (B, n_y). */
-  yhat: Float32Array;
+  yhat: Float32Array<ArrayBuffer>;
   /** Final state of every layer and direction at each sequence's end, (layers · directions, B, n_a). */
-  aT: Float32Array;
+  aT: Float32Array<ArrayBuffer>;
   /** LSTM final cell state, same shape. */
-  cT?: Float32Array;
+  cT?: Float32Array<ArrayBuffer>;
   /** The loss when targets were given. */
   loss?: number;
 }
@@ -157,7 +157,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   /** Advance the stream by one step x<t> and return ŷ for the sequence so far, (n_y). The
    *  state persists across calls until resetState(). Equal to forward() over the steps so far;
    *  one wasm call. */
-  step(x: Step<I>): Float32Array {
+  step(x: Step<I>): Float32Array<ArrayBuffer> {
     this.live('step');
     const where = 'step';
     if (this.config.bidirectional) throw new TypeError(`${where}: a bidirectional model reads each sequence backwards too, so it cannot run one step at a time`);

@@ -81,12 +81,12 @@ export interface SequenceResult {
   /** Each target sequence's length. */
   lengths: number[];
   /** ŷ<t> (teacher-forced), (B, T, n_y), zero past each sequence's end. */
-  yhat: Float32Array;
+  yhat: Float32Array<ArrayBuffer>;
   loss: number;
 }
 
 /** What generate() returns: tokens (softmax) or one vector per step. */
-export type Generated<O extends OutputKind> = O extends 'softmax' ? number[] : Float32Array[];
+export type Generated<O extends OutputKind> = O extends 'softmax' ? number[] : Float32Array<ArrayBuffer>[];
 
 /** Options of OneToMany.generate. */
 export interface OneToManyGenerateOptions<O extends OutputKind = OutputKind> extends Omit<GenerateOptions, 'prefix' | 'onToken'> {
@@ -95,7 +95,7 @@ export interface OneToManyGenerateOptions<O extends OutputKind = OutputKind> ext
   /** Inputs fed after x to set the state (priming): tokens, or steps of n_y values. Not part of the result. */
   prefix?: Targets<O>;
   /** Called with every generated token (softmax) or vector; return false to stop. */
-  onToken?: (value: O extends 'softmax' ? number : Float32Array, index: number) => void | boolean;
+  onToken?: (value: O extends 'softmax' ? number : Float32Array<ArrayBuffer>, index: number) => void | boolean;
   /** Initial state a<0>, (layers, 1, n_a), e.g. to condition the generation. Default zeros. */
   a0?: ArrayLike<number>;
   /** LSTM initial cell state c<0>. Default zeros. */
@@ -241,7 +241,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
 
   /** Advance the model by one step from its kept state: feed x<t> (a token id, or a vector
    *  of n_y values) and return ŷ<t>, the distribution of (or the value for) the next step. */
-  step(x: Label<O>): Float32Array {
+  step(x: Label<O>): Float32Array<ArrayBuffer> {
     this.live('step');
     const where = 'step';
     const first = packLabels(where, [x], this.config.output === 'softmax' ? 'softmax' : 'linear', this.config.n_y, 1, 'x');

@@ -63,9 +63,9 @@ export interface LabeledOneToOneBatch<I extends InputKind = InputKind, O extends
 export interface OneToOneResult {
   B: number;
   /** ŷ per example, (B, n_y). */
-  yhat: Float32Array;
+  yhat: Float32Array<ArrayBuffer>;
   /** The hidden state a of every layer, (layers, B, n_a). */
-  a: Float32Array;
+  a: Float32Array<ArrayBuffer>;
   /** The loss when targets were given. */
   loss?: number;
 }

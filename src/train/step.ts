@@ -98,20 +98,27 @@ class Update {
     if (w.sums) addSums(out.sums ??= zeroSums(), w.sums);
     const norm = gradientNorm(model.kernels, model.grads);
     if (!(norm <= out.gradNorm)) out.gradNorm = norm;          // the largest; NaN wins
-    if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) {
-      const context = w.t0 === undefined ? '' : ` (the window of time steps ${w.t0}..${w.t1! - 1})`;
-      out.problem ??= `${describeNonFinite(model, w.loss)} at optimizer step ${(this.opt?.step ?? this.stepsBefore) + 1}${context}`;
-      out.applied = false;
-      out.skipped++;
-      return plan.onNonFinite === 'skip';
-    }
+    if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) return this.refuse(w, describeNonFinite(model, w.loss));
     clipGradients(model.kernels, model.grads, norm, plan.clipNorm, plan.clipValue);
     const opt = this.opt ??= this.take();
     const lr = plan.schedule ? learningRateAt(plan.schedule, plan.baseRate, opt.step) : plan.baseRate;
-    opt.apply(model.weights, model.grads, lr);
+    // a finite gradient can still make a weight or a moment overflow (a huge learning rate):
+    // the optimizer then stores nothing, and the step is refused as a non-finite loss is
+    const bad = opt.apply(model.weights, model.grads, lr);
+    if (bad >= 0) return this.refuse(w, `the update with learning rate ${lr} would make ${describeIndex(model, bad)} not finite`);
     out.learningRate = lr;
     out.steps++;
     return true;
+  }
+
+  /** The guard's verdict on a window whose step is not taken: false when training must stop. */
+  private refuse(w: GradientWindow, what: string): boolean {
+    const { out } = this;
+    const context = w.t0 === undefined ? '' : ` (the window of time steps ${w.t0}..${w.t1! - 1})`;
+    out.problem ??= `${what} at optimizer step ${(this.opt?.step ?? this.stepsBefore) + 1}${context}`;
+    out.applied = false;
+    out.skipped++;
+    return this.plan.onNonFinite === 'skip';
   }
 
   finish(loss: number): Outcome {
@@ -130,4 +137,10 @@ function describeNonFinite(model: Trainable, loss: number): string {
     }
   }
   return 'the gradient norm is not finite';
+}
+
+/** The parameter at index i of the optimizer's range, by name (only on the error path). */
+function describeIndex(model: Trainable, i: number): string {
+  const e = model.layout.entries.find((x) => i >= x.offset && i < x.offset + x.length);
+  return e ? `${e.name}[${i - e.offset}] (or its optimizer moments)` : `the value at ${i}`;
 }

@@ -13,7 +13,7 @@ import { checkExamples } from './examples.js';
 import { Clock, runFit, startPosition, type FitState, type GradientsOf } from './fit.js';
 import { evaluateData, resolveMetrics } from './metrics.js';
 import { checkDataset, resolveFit, resolveStep, type FitPlan, type StepPlan } from './options.js';
-import { localWindows, stepBatch } from './step.js';
+import { localWindows, stepBatch, type Outcome } from './step.js';
 import { isStream } from './stream.js';
 import type { Trainable } from './trainable.js';
 import type { DataStream, Dataset, Examples, FitOptions, FitResult, MetricName, Metrics, StepResult, TrainOptions } from './types.js';
@@ -41,11 +41,25 @@ export class Training<TBatch extends Examples = Examples> {
     this.assertIdle(where);
     if ((options as FitOptions | undefined)?.workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
     const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
-    // the optimizer is made (or replaced, for another config) by the first update: a refused
-    // batch changes neither the weights nor the optimizer's state
-    const stepsBefore = this.hasOptimizer(plan) ? this.optimizer!.step : 0;
-    const { problem, sums: _, ...result } = stepBatch(this.model, () => this.ensureOptimizer(plan), stepsBefore, plan,
-      localWindows(this.model, where, batch, plan.tbptt));
+    // the optimizer is made (or replaced, for another config) by the first update applied: a
+    // refused batch, or an update the guard refuses, changes neither the weights nor the
+    // optimizer's state
+    const own = this.hasOptimizer(plan);
+    const stepsBefore = own ? this.optimizer!.step : 0;
+    let fresh: Optimizer | undefined;
+    const take = () => own ? this.optimizer! : (fresh = new Optimizer(plan.optimizer, this.model.arena, this.model.layout.trainable));
+    let outcome: Outcome;
+    try {
+      outcome = stepBatch(this.model, take, stepsBefore, plan, localWindows(this.model, where, batch, plan.tbptt));
+    } finally {
+      if (fresh && fresh.step > 0) {
+        this.optimizer?.dispose();
+        this.optimizer = fresh;
+      } else {
+        fresh?.dispose();
+      }
+    }
+    const { problem, sums: _, ...result } = outcome;
     if (problem !== undefined && plan.onNonFinite === 'throw') {
       const weights = result.steps === 0 ? 'the weights were left unchanged'
         : `the weights are those of optimizer step ${this.optimizer!.step}, the last good one`;

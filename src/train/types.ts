@@ -40,7 +40,7 @@ export interface StepResult {
   applied: boolean;
   /** Optimizer steps taken: 1, or with tbptt one per window not skipped. */
   steps: number;
-  /** Steps skipped for a non-finite loss or gradient. */
+  /** Steps skipped for a non-finite loss, gradient or update. */
   skipped: number;
   /** Learning rate of the last step taken (NaN when none was). */
   learningRate: number;
@@ -199,7 +199,7 @@ export interface FitResult {
   history: EpochLogs[];
   /** Optimizer steps taken in this call. */
   steps: number;
-  /** Steps skipped for a non-finite loss or gradient. */
+  /** Steps skipped for a non-finite loss, gradient or update. */
   skippedSteps: number;
   /** True when training was ended by the signal, early stopping or a non-finite value. */
   stopped: boolean;
