@@ -35,6 +35,10 @@ export function autoBuild(): 'relaxed' | 'simd' {
   return relaxedSimdSupported() ? 'relaxed' : 'simd';
 }
 
+/** The WebAssembly flags this process runs with (`node --experimental-wasm-relaxed-simd
+ *  scripts/test.mjs`), for a child process that should pick the same build. */
+export const wasmFlags: string[] = process.execArgv.filter((a) => a.startsWith('--experimental-wasm-'));
+
 /** Assert two arrays are identical bit for bit. */
 export function checkSame(label: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
   assert.is(a.length, b.length, `${label}: length`);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { autoBuild } from './_utils.js';
+import { autoBuild, wasmFlags } from './_utils.js';
 import { buildSync } from 'esbuild';
 
 test('an esbuild browser bundle is self-contained and trains', () => {
@@ -31,7 +31,7 @@ test('an esbuild browser bundle is self-contained and trains', () => {
     // run it from the temporary folder, where no node_modules can be found
     const run = join(dir, 'run.mjs');
     writeFileSync(run, `${code}\nprocess.stdout.write(JSON.stringify(globalThis.__result));`);
-    const result = JSON.parse(execFileSync(process.execPath, [run], { cwd: dir, encoding: 'utf8' }));
+    const result = JSON.parse(execFileSync(process.execPath, [...wasmFlags, run], { cwd: dir, encoding: 'utf8' }));
     assert.is(result.backend, autoBuild());
     assert.ok(result.last < result.first / 2, `loss ${result.first} → ${result.last}`);
   } finally {

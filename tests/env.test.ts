@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { autoBuild } from './_utils.js';
+import { autoBuild, wasmFlags } from './_utils.js';
 
 const dist = join(__dirname, '..', 'dist');
 
@@ -38,7 +38,7 @@ test('a model trains with Buffer, process and fetch removed from the global scop
     for (let i = 0; i < 50; i++) m.trainStep(batch, { learningRate: 0.05 });
     write(JSON.stringify({ first, last: m.forward(batch).loss, backend: m.backend }));
   `;
-  const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  const out = JSON.parse(execFileSync(process.execPath, [...wasmFlags, '--input-type=module', '-e', script], { encoding: 'utf8' }));
   assert.is(out.backend, autoBuild());
   assert.ok(out.last < out.first / 4, `loss ${out.first} → ${out.last}`);
 });

@@ -8,13 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, getEngine, loadModel, loadRNN, relaxedSimdSupported } from '../dist/index.js';
-import { rejectsWith } from './_utils.js';
+import { rejectsWith, wasmFlags } from './_utils.js';
 
 const Relaxed = suite('relaxed-SIMD build');
 
 Relaxed('where the runtime validates it: auto picks it, and it stays within 1e-5 of the SIMD build', () => {
   const flags = relaxedSimdSupported() ? [] : ['--experimental-wasm-relaxed-simd'];
-  const out = execFileSync(process.execPath, [...flags, 'tests/_relaxed_child.mjs'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [...wasmFlags, ...flags, 'tests/_relaxed_child.mjs'], { encoding: 'utf8' });
   const r = JSON.parse(out);
   assert.ok(r.supported, 'the child validates relaxed SIMD');
   assert.is(r.auto, 'relaxed', "'auto' picks the relaxed build");

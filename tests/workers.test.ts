@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
 import { compiledBuild } from '../dist/wasm.js';
-import { checkClose, checkSame, rejectsWith, uniforms } from './_utils.js';
+import { checkClose, checkSame, rejectsWith, uniforms, wasmFlags } from './_utils.js';
 
 // The stated tolerance. The gradient over workers is the batch's gradient up to the rounding of
 // a different summation order: within 5e-4 of each entry, entries below 1 % of their tensor's
@@ -298,7 +298,7 @@ Fail('an idle pool does not keep Node running, and a finished fit over workers l
     await m.fit(data, { workers: 2 });
     process.stdout.write('done');
   `;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  const out = execFileSync(process.execPath, [...wasmFlags, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
   assert.is(out, 'done');
 });
 
@@ -326,7 +326,7 @@ Packaged('bundled into one file by esbuild, the library still starts its workers
     const out = join(dir, 'bundle.mjs');
     buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', target: 'es2022', outfile: out, logLevel: 'silent' });
     assert.not.match(readFileSync(out, 'utf8'), /from ['"]\.|import\(['"]\./, 'no relative imports left in the bundle');
-    const bundled = JSON.parse(execFileSync(process.execPath, [out], { cwd: dir, encoding: 'utf8', timeout: 30_000 }));
+    const bundled = JSON.parse(execFileSync(process.execPath, [...wasmFlags, out], { cwd: dir, encoding: 'utf8', timeout: 30_000 }));
     const m = await createRNN({ cell: 'gru', n_x: 4, n_a: 8, n_y: 4, input: 'tokens', seed: 2 });
     const x = [[0, 1, 2, 3], [3, 2, 1], [1, 1], [2, 0, 3]];
     await m.fit({ x, y: x.map((s) => s.map((t) => (t + 1) % 4)) }, { epochs: 2, batchSize: 4, workers: 2 });
