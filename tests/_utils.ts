@@ -1,6 +1,6 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
-import { Random, relaxedSimdSupported, type Network } from '../dist/index.js';
+import { decodeSafetensors, Random, relaxedSimdSupported, type Network } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
 export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
@@ -163,3 +163,16 @@ export function unsealed(metadata: Record<string, string>): Record<string, strin
   const { checksum: _, ...rest } = metadata;
   return rest;
 }
+
+/** The training states of two models agree bit for bit: every tensor (weights, optimizer
+ *  moments), the optimizer step, the generator and the fit position. */
+export function checkSameState(label: string, a: Uint8Array, b: Uint8Array): void {
+  const [fa, fb] = [decodeSafetensors(a), decodeSafetensors(b)];
+  assert.equal([...fa.tensors.keys()].sort(), [...fb.tensors.keys()].sort(), `${label}: the same tensors`);
+  for (const [name, t] of fa.tensors) checkSame(`${label}: ${name}`, t.data, fb.tensors.get(name)!.data);
+  assert.equal(JSON.parse(fa.metadata.training), JSON.parse(fb.metadata.training), `${label}: optimizer step, generator, fit position`);
+}
+
+/** Where a run is stopped: before its first batch, after batch `batch` of `epoch` (from
+ *  onProgress), or at the end of `epoch` (from onEpochEnd). */
+export type AbortPoint = { at: 'start' } | { at: 'batch'; epoch: number; batch: number } | { at: 'epochEnd'; epoch: number };

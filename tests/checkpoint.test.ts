@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadFromBlob, loadModel, loadRNN, Random, SafetensorsError, type EpochLogs } from '../dist/index.js';
-import { checkSame, echo as echoTask, rejectsWith, throwsWith, unsealed } from './_utils.js';
+import { checkSame, checkSameState, echo as echoTask, rejectsWith, throwsWith, unsealed, type AbortPoint } from './_utils.js';
 
 const echo = (rng: Random, n: number, T = 12, V = 6, D = 2) => echoTask(rng, n, T, V, D);
 
@@ -91,20 +91,6 @@ Resume('trainStep runs: optimizer moments, step count, schedule position and gen
     whole.dispose(); first.dispose(); second.dispose();
   }
 });
-
-/** The training states of two models agree bit for bit: every tensor (weights, optimizer
- *  moments), the optimizer step, the generator and the fit position; only the seed in the
- *  config may differ. */
-function checkSameState(label: string, a: Uint8Array, b: Uint8Array): void {
-  const [fa, fb] = [decodeSafetensors(a), decodeSafetensors(b)];
-  assert.equal([...fa.tensors.keys()].sort(), [...fb.tensors.keys()].sort(), `${label}: the same tensors`);
-  for (const [name, t] of fa.tensors) checkSame(`${label}: ${name}`, t.data, fb.tensors.get(name)!.data);
-  assert.equal(JSON.parse(fa.metadata.training), JSON.parse(fb.metadata.training), `${label}: optimizer step, generator, fit position`);
-}
-
-/** Where a run is stopped: before its first batch, after batch `batch` of `epoch` (from
- *  onProgress), or at the end of `epoch` (from onEpochEnd). */
-type AbortPoint = { at: 'start' } | { at: 'batch'; epoch: number; batch: number } | { at: 'epochEnd'; epoch: number };
 
 Resume('an abort at every batch position (the first, the last, from onEpochEnd) resumes bit for bit, with shuffle on and off', async () => {
   // 11 examples in batches of 4: three batches an epoch, the last one short; dropout draws from

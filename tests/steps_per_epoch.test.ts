@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, Random } from '../dist/index.js';
-import { checkSame, echo, rejectsWith, throwsWith, unsealed } from './_utils.js';
+import { checkSame, checkSameState, echo, rejectsWith, throwsWith, unsealed, type AbortPoint } from './_utils.js';
 
 const tokens = { n_x: 6, n_a: 10, n_y: 6, input: 'tokens', reduction: 'mean' } as const;
 // dropout draws from the generator that also seeds each pass's order: an extra or missing draw shows
@@ -181,17 +181,6 @@ Epochs.run();
 // ---
 
 const Resume = suite('stepsPerEpoch: resume');
-
-/** The training states of two models agree bit for bit: every tensor, the optimizer step, the
- *  generator and the fit position. */
-function checkSameState(label: string, a: Uint8Array, b: Uint8Array): void {
-  const [fa, fb] = [decodeSafetensors(a), decodeSafetensors(b)];
-  assert.equal([...fa.tensors.keys()].sort(), [...fb.tensors.keys()].sort(), `${label}: the same tensors`);
-  for (const [name, t] of fa.tensors) checkSame(`${label}: ${name}`, t.data, fb.tensors.get(name)!.data);
-  assert.equal(JSON.parse(fa.metadata.training), JSON.parse(fb.metadata.training), `${label}: optimizer step, generator, fit position`);
-}
-
-type AbortPoint = { at: 'start' } | { at: 'batch'; epoch: number; batch: number } | { at: 'epochEnd'; epoch: number };
 
 Resume('an abort at every batch position resumes bit for bit: inside an epoch, at its end, at a pass boundary inside it, pools across epochs', async () => {
   // 13 examples in batches of 2: 7 batches a pass (the last one short), pools of 2 batches.
