@@ -58,10 +58,20 @@ export function clip_value(g: usize, n: i32, v: f32): void {
   for (let i = 0; i < n; i++) put(g, i, min(max(at(g, i), -v), v));
 }
 
-// Each optimizer is one pass written once (@inline, `commit` a constant at each use): `*_step`
-// stores the new values; `*_check` computes the same values in the same order, stores nothing,
-// and returns the index of the first parameter whose new value or moment would not be finite
-// (−1: none), so that a step that would put NaN or Infinity into the model is never taken.
+// Each optimizer is one pass written once (@inline, `mode` a constant at each use): STORE stores
+// the new values; ANY and FIND compute the same values in the same order and store nothing. ANY
+// sums x − x over every new value and moment (0 for a finite x, NaN otherwise, and NaN stays):
+// one subtract and one add a value, no branch, so the check costs about a pass that reads.
+// FIND, run only when ANY has found something, returns the first index whose new value or
+// moment would not be finite. `*_check` is the two: −1 when every value would be finite, so
+// that a step that would put NaN or Infinity into the model is never taken.
+
+// @ts-ignore: decorator
+@inline const STORE = 0;
+// @ts-ignore: decorator
+@inline const ANY = 1;
+// @ts-ignore: decorator
+@inline const FIND = 2;
 
 // @ts-ignore: decorator
 @inline function finite(x: f32): bool { return x - x == 0; }
@@ -74,30 +84,34 @@ export function clip_value(g: usize, n: i32, v: f32): void {
  *  buf is the momentum buffer; first = 1 on the first step (buf = g). */
 // @ts-ignore: decorator
 @inline function sgd(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
-                     dampening: f32, weight_decay: f32, nesterov: i32, first: i32, commit: bool): i32 {
+                     dampening: f32, weight_decay: f32, nesterov: i32, first: i32, mode: i32): i32 {
+  let acc: f32 = 0;
   for (let i = 0; i < n; i++) {
     let d = at(g, i) + weight_decay * at(p, i);
     if (momentum != 0) {
       const b = first ? d : momentum * at(buf, i) + (1 - dampening) * d;
-      if (commit) put(buf, i, b);
+      if (mode == STORE) put(buf, i, b);
+      else if (mode == ANY) acc += b - b;
       else if (!finite(b)) return i;
       d = nesterov ? d + momentum * b : b;
     }
     const pi = at(p, i) - lr * d;
-    if (commit) put(p, i, pi);
+    if (mode == STORE) put(p, i, pi);
+    else if (mode == ANY) acc += pi - pi;
     else if (!finite(pi)) return i;
   }
-  return -1;
+  return mode == ANY && acc != acc ? 0 : -1;
 }
 
 export function sgd_step(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
                          dampening: f32, weight_decay: f32, nesterov: i32, first: i32): void {
-  sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, true);
+  sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, STORE);
 }
 
 export function sgd_check(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32,
                           dampening: f32, weight_decay: f32, nesterov: i32, first: i32): i32 {
-  return sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, false);
+  if (sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, ANY) < 0) return -1;
+  return sgd(p, g, buf, n, lr, momentum, dampening, weight_decay, nesterov, first, FIND);
 }
 
 /** Adam / AdamW (torch.optim.Adam, AdamW). step_size = lr / (1 − β1^t),
@@ -106,13 +120,14 @@ export function sgd_check(p: usize, g: usize, buf: usize, n: i32, lr: f32, momen
 // @ts-ignore: decorator
 @inline function adam(p: usize, g: usize, m: usize, v: usize, n: i32,
                       lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
-                      decoupled: i32, step_size: f32, bc2_sqrt: f32, commit: bool): i32 {
-  let i = 0;
+                      decoupled: i32, step_size: f32, bc2_sqrt: f32, mode: i32): i32 {
+  let i = 0, acc: f32 = 0;
   if (ASC_FEATURE_SIMD) {
     // the scalar loop below, four values at a time, in the same order of operations
     const shrink = f32x4.splat(1 - lr * weight_decay), wd = f32x4.splat(weight_decay);
     const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2), c1 = f32x4.splat(1 - beta1), c2 = f32x4.splat(1 - beta2);
     const ss = f32x4.splat(step_size), bc = f32x4.splat(bc2_sqrt), ep = f32x4.splat(eps);
+    let acc4 = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       let pi = v128.load(p + o), gi = v128.load(g + o);
@@ -121,15 +136,18 @@ export function sgd_check(p: usize, g: usize, buf: usize, n: i32, lr: f32, momen
       const mi = madd(b1, v128.load(m + o), f32x4.mul(c1, gi));                    // first moment
       const vi = madd(b2, v128.load(v + o), f32x4.mul(f32x4.mul(c2, gi), gi));     // second moment
       const pn = f32x4.sub(pi, f32x4.div(f32x4.mul(ss, mi), f32x4.add(f32x4.div(f32x4.sqrt(vi), bc), ep)));
-      if (commit) {
+      if (mode == STORE) {
         v128.store(m + o, mi);
         v128.store(v + o, vi);
         v128.store(p + o, pn);
+      } else if (mode == ANY) {
+        acc4 = f32x4.add(acc4, f32x4.add(f32x4.add(f32x4.sub(mi, mi), f32x4.sub(vi, vi)), f32x4.sub(pn, pn)));
       } else {
         const bad = v128.or(v128.or(nonFinite4(mi), nonFinite4(vi)), nonFinite4(pn));
         if (v128.any_true(bad)) return i + ctz(i32x4.bitmask(bad));
       }
     }
+    if (mode == ANY && v128.any_true(nonFinite4(acc4))) return 0;
   }
   for (; i < n; i++) {
     let pi = at(p, i);
@@ -139,86 +157,98 @@ export function sgd_check(p: usize, g: usize, buf: usize, n: i32, lr: f32, momen
     const mi = beta1 * at(m, i) + (1 - beta1) * gi;        // first moment
     const vi = beta2 * at(v, i) + (1 - beta2) * gi * gi;   // second moment
     const pn = pi - step_size * mi / (Mathf.sqrt(vi) / bc2_sqrt + eps);
-    if (commit) {
+    if (mode == STORE) {
       put(m, i, mi);
       put(v, i, vi);
       put(p, i, pn);
+    } else if (mode == ANY) {
+      acc += (mi - mi) + (vi - vi) + (pn - pn);
     } else if (!finite(mi) || !finite(vi) || !finite(pn)) {
       return i;
     }
   }
-  return -1;
+  return mode == ANY && acc != acc ? 0 : -1;
 }
 
 export function adam_step(p: usize, g: usize, m: usize, v: usize, n: i32,
                           lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
                           decoupled: i32, step_size: f32, bc2_sqrt: f32): void {
-  adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, true);
+  adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, STORE);
 }
 
 export function adam_check(p: usize, g: usize, m: usize, v: usize, n: i32,
                            lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
                            decoupled: i32, step_size: f32, bc2_sqrt: f32): i32 {
-  return adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, false);
+  if (adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, ANY) < 0) return -1;
+  return adam(p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bc2_sqrt, FIND);
 }
 
 /** RMSProp (torch.optim.RMSprop, not centered): v = α v + (1−α) g², p −= lr g / (√v + eps),
  *  with optional momentum in buf. */
 // @ts-ignore: decorator
 @inline function rmsprop(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
-                         eps: f32, weight_decay: f32, momentum: f32, commit: bool): i32 {
+                         eps: f32, weight_decay: f32, momentum: f32, mode: i32): i32 {
+  let acc: f32 = 0;
   for (let i = 0; i < n; i++) {
     const gi = at(g, i) + weight_decay * at(p, i);
     const vi = alpha * at(v, i) + (1 - alpha) * gi * gi;
-    if (commit) put(v, i, vi);
+    if (mode == STORE) put(v, i, vi);
+    else if (mode == ANY) acc += vi - vi;
     else if (!finite(vi)) return i;
     const step = gi / (Mathf.sqrt(vi) + eps);
     let pi: f32;
     if (momentum != 0) {
       const b = momentum * at(buf, i) + step;
-      if (commit) put(buf, i, b);
+      if (mode == STORE) put(buf, i, b);
+      else if (mode == ANY) acc += b - b;
       else if (!finite(b)) return i;
       pi = at(p, i) - lr * b;
     } else {
       pi = at(p, i) - lr * step;
     }
-    if (commit) put(p, i, pi);
+    if (mode == STORE) put(p, i, pi);
+    else if (mode == ANY) acc += pi - pi;
     else if (!finite(pi)) return i;
   }
-  return -1;
+  return mode == ANY && acc != acc ? 0 : -1;
 }
 
 export function rmsprop_step(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
                              eps: f32, weight_decay: f32, momentum: f32): void {
-  rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, true);
+  rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, STORE);
 }
 
 export function rmsprop_check(p: usize, g: usize, v: usize, buf: usize, n: i32, lr: f32, alpha: f32,
                               eps: f32, weight_decay: f32, momentum: f32): i32 {
-  return rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, false);
+  if (rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, ANY) < 0) return -1;
+  return rmsprop(p, g, v, buf, n, lr, alpha, eps, weight_decay, momentum, FIND);
 }
 
 /** Adagrad (torch.optim.Adagrad): s += g², p −= clr g / (√s + eps), clr = lr / (1 + (t−1) decay). */
 // @ts-ignore: decorator
-@inline function adagrad(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32, commit: bool): i32 {
+@inline function adagrad(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32, mode: i32): i32 {
+  let acc: f32 = 0;
   for (let i = 0; i < n; i++) {
     const gi = at(g, i) + weight_decay * at(p, i);
     const si = at(s, i) + gi * gi;
     const pi = at(p, i) - clr * gi / (Mathf.sqrt(si) + eps);
-    if (commit) {
+    if (mode == STORE) {
       put(s, i, si);
       put(p, i, pi);
+    } else if (mode == ANY) {
+      acc += (si - si) + (pi - pi);
     } else if (!finite(si) || !finite(pi)) {
       return i;
     }
   }
-  return -1;
+  return mode == ANY && acc != acc ? 0 : -1;
 }
 
 export function adagrad_step(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32): void {
-  adagrad(p, g, s, n, clr, eps, weight_decay, true);
+  adagrad(p, g, s, n, clr, eps, weight_decay, STORE);
 }
 
 export function adagrad_check(p: usize, g: usize, s: usize, n: i32, clr: f32, eps: f32, weight_decay: f32): i32 {
-  return adagrad(p, g, s, n, clr, eps, weight_decay, false);
+  if (adagrad(p, g, s, n, clr, eps, weight_decay, ANY) < 0) return -1;
+  return adagrad(p, g, s, n, clr, eps, weight_decay, FIND);
 }
