@@ -139,34 +139,26 @@ export class Optimizer {
     const m = this.m?.ptr ?? 0, v = this.v?.ptr ?? 0;
     let bad: number;
     switch (c.type) {
-      case 'sgd': {
-        const args = [params.ptr, grads.ptr, m, n, learningRate, c.momentum, c.dampening, c.weightDecay, c.nesterov ? 1 : 0, step === 1 ? 1 : 0] as const;
-        bad = k.sgd_check(...args);
-        if (bad < 0) k.sgd_step(...args);
+      case 'sgd':
+        bad = checkThenStore(k.sgd_check, k.sgd_step, params.ptr, grads.ptr, m, n, learningRate, c.momentum, c.dampening,
+          c.weightDecay, c.nesterov ? 1 : 0, step === 1 ? 1 : 0);
         break;
-      }
       case 'adam':
       case 'adamw': {
         const bc1 = 1 - Math.pow(c.beta1, step);
         const bc2 = 1 - Math.pow(c.beta2, step);
-        const args = [params.ptr, grads.ptr, m, v, n, learningRate, c.beta1, c.beta2, c.eps, c.weightDecay,
-          c.type === 'adamw' ? 1 : 0, learningRate / bc1, Math.sqrt(bc2)] as const;
-        bad = k.adam_check(...args);
-        if (bad < 0) k.adam_step(...args);
+        bad = checkThenStore(k.adam_check, k.adam_step, params.ptr, grads.ptr, m, v, n, learningRate, c.beta1, c.beta2, c.eps,
+          c.weightDecay, c.type === 'adamw' ? 1 : 0, learningRate / bc1, Math.sqrt(bc2));
         break;
       }
-      case 'rmsprop': {
-        const args = [params.ptr, grads.ptr, m, v, n, learningRate, c.alpha, c.eps, c.weightDecay, c.momentum] as const;
-        bad = k.rmsprop_check(...args);
-        if (bad < 0) k.rmsprop_step(...args);
+      case 'rmsprop':
+        bad = checkThenStore(k.rmsprop_check, k.rmsprop_step, params.ptr, grads.ptr, m, v, n, learningRate, c.alpha, c.eps,
+          c.weightDecay, c.momentum);
         break;
-      }
-      case 'adagrad': {
-        const args = [params.ptr, grads.ptr, m, n, learningRate / (1 + (step - 1) * c.lrDecay), c.eps, c.weightDecay] as const;
-        bad = k.adagrad_check(...args);
-        if (bad < 0) k.adagrad_step(...args);
+      case 'adagrad':
+        bad = checkThenStore(k.adagrad_check, k.adagrad_step, params.ptr, grads.ptr, m, n,
+          learningRate / (1 + (step - 1) * c.lrDecay), c.eps, c.weightDecay);
         break;
-      }
     }
     if (bad < 0) this.step = step;
     return bad;
@@ -207,4 +199,12 @@ export function clipGradients(kernels: Kernels, grads: Region, norm: number, cli
     if (c < 1) kernels.scale(grads.ptr, grads.length, c);
   }
   if (clipValue !== undefined) kernels.clip_value(grads.ptr, grads.length, clipValue);
+}
+
+/** An optimizer kernel pair on the same arguments: the check, then the update only when the
+ *  check found no value that would not be finite. Returns the check's index (−1: stored). */
+function checkThenStore<A extends number[]>(check: (...args: A) => number, store: (...args: A) => void, ...args: A): number {
+  const bad = check(...args);
+  if (bad < 0) store(...args);
+  return bad;
 }
