@@ -303,7 +303,6 @@ export abstract class Network<TBatch extends Examples = Examples> {
     return e;
   }
 
-
   /** Byte pointer of a tensor in the parameter (or, with grads = true, gradient) region. */
   protected ptr(e: TensorEntry, grads = false): number {
     return (grads ? this.grads.ptr : this.weights.ptr) + 4 * e.offset;
@@ -342,8 +341,9 @@ export abstract class Network<TBatch extends Examples = Examples> {
       }
     }
     // reading (or assigning) a name the model does not have is an error listing the names it
-    // has, instead of undefined; keys, `in`, spreading and JSON read the frozen object itself, and the names
-    // libraries probe for (toJSON, then, Symbol.toPrimitive, $$typeof, …) stay undefined
+    // has, instead of undefined; keys, `in`, spreading and JSON read the frozen object itself,
+    // and the names libraries probe for (toJSON, then, Symbol.toPrimitive, $$typeof, …) stay
+    // undefined
     return new Proxy(Object.freeze(obj), {
       get: (target, key, receiver) => {
         if (typeof key === 'symbol' || key in target || !/^[A-Za-z]/.test(key) || PROBED.has(key)) return Reflect.get(target, key, receiver);

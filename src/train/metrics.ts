@@ -4,7 +4,7 @@
 import type { StatSums } from '../checkpoint.js';
 import { checkChoice, describe } from '../validate.js';
 import { checkStreamItem } from './examples.js';
-import { isStream, open } from './stream.js';
+import { isStream, open, readOnce } from './stream.js';
 import type { Trainable } from './trainable.js';
 import type { DataStream, Dataset, EpochLogs, Examples, MetricName, Metrics, Monitor, StatsWanted } from './types.js';
 
@@ -64,8 +64,7 @@ export async function evaluateAny<TBatch extends Examples>(model: Trainable<TBat
   }
   // no batches would be a NaN loss that early stopping reads as no improvement
   if (index === 0) {
-    throw new RangeError(`${where}: the validation data stream yielded nothing (${at}); a generator object can be read only once, ` +
-      `so give validationData as a function that returns a new one (or an iterable that starts over)`);
+    throw new RangeError(`${where}: the validation data stream yielded nothing (${at}); ${readOnce('validationData as')}`);
   }
   return metricsOf(sums, metrics);
 }

@@ -69,11 +69,9 @@ export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatc
     if (index > 0) return;
     if (place.continued && place.pass > 0) {
       throw new RangeError(`${this.where}: ${place.at()} needs another pass over the data stream, but read again it yielded nothing; ` +
-        `a generator object can be read only once, so give fit a function that returns a new one (or an iterable that starts over), ` +
-        `or a stream that does not end`);
+        `${readOnce('fit')}, or a stream that does not end`);
     }
-    throw new RangeError(`${this.where}: the data stream yielded nothing this epoch; a generator object can be read only once, ` +
-      `so give fit a function that returns a new one (or an iterable that starts over)`);
+    throw new RangeError(`${this.where}: the data stream yielded nothing this epoch; ${readOnce('fit')}`);
   }
 
   /** The stream's items in pools: `pool` batches, or `pool · batchSize` examples, each checked
@@ -104,6 +102,11 @@ export class StreamBatches<TBatch extends Examples> implements BatchSource<TBatc
     const batches = bucketBatches(lengths, batchSize, Infinity, shuffle ? rng : undefined);
     return batches.map((idx) => ({ x: idx.map((i) => examples[i].x), y: idx.map((i) => examples[i].y) }) as unknown as TBatch);
   }
+}
+
+/** Why a stream read again can yield nothing, and what to give `who` instead. */
+export function readOnce(who: string): string {
+  return `a generator object can be read only once, so give ${who} a function that returns a new one (or an iterable that starts over)`;
 }
 
 /** A generator seeded by four draws from `rng`. */
