@@ -27,8 +27,9 @@ const tiny = ['--hidden', '24', '--layers', '2', '--seq', '16', '--batch', '8', 
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; chunks: number }
 
-/** Run the command; `onLine` sees each stdout line as it arrives and may return true to send SIGINT. */
-function rnnWasm(args: string[], onLine?: (line: string) => boolean): Promise<Run> {
+/** Run the command; `onLine` sees each stdout line as it arrives and may return true to send
+ *  `signal` (SIGINT: Ctrl-C). */
+function rnnWasm(args: string[], onLine?: (line: string) => boolean, signal: NodeJS.Signals = 'SIGINT'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0' } });
     const run: Run = { code: null, signal: null, stdout: '', stderr: '', chunks: 0 };
@@ -39,7 +40,7 @@ function rnnWasm(args: string[], onLine?: (line: string) => boolean): Promise<Ru
       run.stdout += chunk;
       if (onLine && !signalled) {
         for (const line of run.stdout.slice(before === 0 ? 0 : run.stdout.lastIndexOf('\n', before) + 1).split('\n')) {
-          if (onLine(line)) { signalled = true; child.kill('SIGINT'); break; }
+          if (onLine(line)) { signalled = true; child.kill(signal); break; }
         }
       }
     });
@@ -130,7 +131,7 @@ Help('rnn-wasm --help lists the commands; every command has --help', async () =>
   for (const c of ['train', 'sample', 'eval', 'info']) assert.match(top.stdout, new RegExp(`^  ${c} `, 'm'));
   const flags: Record<string, string[]> = {
     train: ['--cell rnn|lstm|gru', '--hidden', '--layers', '--seq', '--batch', '--epochs', '--steps', '--lr', '--workers', '--out', '--resume', '--tokens chars|words',
-      '--warmup N', '--decay constant|cosine|linear', '--min-lr RATE', 'schedule spans the run\'s length as it was when the run started'],
+      '--warmup N', '--decay constant|cosine|linear', '--min-lr RATE', '--checkpoint-every N', 'schedule spans the run\'s length as it was when the run started'],
     sample: ['--length', '--temperature', '--top-k', '--top-p', '--prime', '--seed'],
     eval: ['--seq', '--batch'],
     info: ['--help'],
@@ -264,6 +265,25 @@ Train('Ctrl-C writes a checkpoint and exits with 130; --resume then ends exactly
   assert.match(rest.stdout, `resuming  at step ${at} from cut/m.ckpt`);
   assert.ok(Buffer.compare(readFileSync(file('cut/m.safetensors')), readFileSync(file('whole/m.safetensors'))) === 0, 'the same model file, byte for byte');
   assert.equal(csvNumbers('cut/m.csv'), csvNumbers('whole/m.csv'), 'the same curve');
+});
+
+Train('--checkpoint-every: a killed run (SIGKILL: nothing written at the end) resumes from its last checkpoint and ends exactly as the uninterrupted run', async () => {
+  const args = ['train', 'small.txt', ...tiny, '--steps', '200'];
+  const whole = await rnnWasm([...args, '--out', 'whole-k/m.safetensors']);
+  assert.is(whole.code, 0, whole.stderr);
+  const epochSteps = Number(/training  \d+ epochs? of (\d+) steps/.exec(whole.stdout)?.[1]);
+
+  const killed = await rnnWasm([...args, '--checkpoint-every', '25', '--out', 'kill/m.safetensors'], (line) => /^step 60\//.test(line), 'SIGKILL');
+  assert.is(killed.signal, 'SIGKILL', `${killed.code} ${killed.stderr}`);
+  assert.match(killed.stdout, "a checkpoint at every epoch's end and every 25 steps");
+  assert.not.ok(existsSync(file('kill/m.safetensors')), 'no model file from a killed run');
+
+  const rest = await rnnWasm(['train', 'small.txt', '--out', 'kill/m.safetensors', '--resume']);
+  assert.is(rest.code, 0, rest.stderr);
+  const at = Number(/resuming  at step (\d+) from kill\/m\.ckpt/.exec(rest.stdout)?.[1]);
+  assert.ok(at >= 50 && at < 200 && (at % 25 === 0 || at % epochSteps === 0), `resumed at step ${at}: a step of a checkpoint (every 25, or an epoch's end)`);
+  assert.ok(Buffer.compare(readFileSync(file('kill/m.safetensors')), readFileSync(file('whole-k/m.safetensors'))) === 0, 'the same model file, byte for byte');
+  assert.equal(csvNumbers('kill/m.csv'), csvNumbers('whole-k/m.csv'), 'the same curve');
 });
 
 Train('--resume with a larger --steps trains on, as one longer run would (here on 2 workers); a changed setting or text is refused', async () => {

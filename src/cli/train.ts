@@ -11,9 +11,10 @@
 //   stopping  Ctrl-C (SIGINT) or SIGTERM aborts fit before its next batch; the checkpoint is
 //             written and the command exits with 130. --resume continues from it bit for bit.
 //   files     OUT (the model), OUT.loss.svg and OUT.csv (the curve), OUT.ckpt (the checkpoint,
-//             also written at every epoch's end); OUT's .safetensors extension is dropped
-//             before the others are added. Each is checked to be writable before the text
-//             is read (writable.ts); OUT's directory is made when training starts.
+//             also written at every epoch's end and every --checkpoint-every steps); OUT's
+//             .safetensors extension is dropped before the others are added. Each is checked
+//             to be writable before the text is read (writable.ts); OUT's directory is made
+//             when training starts.
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createModel, type ManyToMany, type Tokenizer } from '../index.js';
@@ -56,14 +57,17 @@ export const trainSpec: CommandSpec = {
     seed: { type: 'int', min: 0, max: 4294967295, default: 42, help: 'fixes the initial weights, the batch order and dropout' },
     workers: { type: 'int', min: 1, max: MAX_WORKERS, default: 1, help: 'worker threads: each batch is split among them (data-parallel); 1 trains on the main thread' },
     out: { type: 'string', default: 'model.safetensors', placeholder: 'PATH', help: 'the model file to write' },
+    'checkpoint-every': { type: 'int', min: 1, placeholder: 'N', help: "also write the checkpoint every N optimizer steps, so a crash loses at most N (default: at every epoch's end only)" },
     resume: { type: 'boolean', help: 'continue the run checkpointed at OUT.ckpt (after Ctrl-C, or to train longer)' },
   },
   notes: `
 Writes OUT (a safetensors model with its tokenizer), OUT.loss.svg (the learning curve: bits
 per token, training and held-out, against steps) and OUT.csv (the same numbers), where OUT is
 --out without its .safetensors extension. OUT.ckpt holds the whole training state, written at
-every epoch's end and on Ctrl-C; --resume continues from it exactly as if the run had not
-stopped (the other flags are taken from the checkpoint; a larger --epochs or --steps trains on).
+every epoch's end, on Ctrl-C, and every N steps with --checkpoint-every N (so that a crash or a
+kill loses at most N steps); --resume continues from it exactly as if the run had not stopped
+(the other flags are taken from the checkpoint, except --checkpoint-every; a larger --epochs or
+--steps trains on).
 
 A --decay schedule spans the run's length as it was when the run started (--steps, or --epochs
 × batches per epoch), and --resume keeps it: a run extended past its end trains on at its final
@@ -139,7 +143,8 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream, er
     });
     try {
       if (prior) model.setTrainingState(prior.bytes);
-      const run = new TrainingRun(model, data, settings, length, paths, textPath, out, err, prior?.run);
+      const every = (args.flags['checkpoint-every'] as number | undefined) ?? 0;
+      const run = new TrainingRun(model, data, settings, length, paths, every, textPath, out, err, prior?.run);
       return await run.go(stop.signal, () => interrupted);
     } finally {
       model.dispose();
@@ -160,7 +165,7 @@ async function readCheckpoint(path: string): Promise<{ bytes: Uint8Array; run: R
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch {
-    throw new UsageError(`rnn-wasm train: --resume needs the checkpoint ${path}, which does not exist (it is written at every epoch's end and on Ctrl-C; --out names it)`);
+    throw new UsageError(`rnn-wasm train: --resume needs the checkpoint ${path}, which does not exist (it is written at every epoch's end, on Ctrl-C and every --checkpoint-every steps; --out names it)`);
   }
   try {
     return { bytes, run: decodeRunFile(bytes) };
@@ -233,8 +238,8 @@ class TrainingRun {
   private lastRow = { at: Date.now(), tokens: 0 };
 
   constructor(private readonly model: ManyToMany, private readonly data: Data, private readonly settings: Settings, length: Length,
-              private readonly paths: Paths, private readonly textPath: string, private readonly out: NodeJS.WriteStream,
-              private readonly err: NodeJS.WriteStream, prior?: RunState) {
+              private readonly paths: Paths, private readonly checkpointEvery: number, private readonly textPath: string,
+              private readonly out: NodeJS.WriteStream, private readonly err: NodeJS.WriteStream, prior?: RunState) {
     this.batches = Math.ceil(data.train.x.length / settings.batch);
     this.totalSteps = 'steps' in length ? length.steps : length.epochs * this.batches;
     this.epochs = Math.ceil(this.totalSteps / this.batches);
@@ -267,9 +272,11 @@ class TrainingRun {
       clipNorm: this.settings.clip > 0 ? this.settings.clip : undefined, onNonFinite: 'stop', resume: this.stepsBefore > 0,
       workers: this.settings.workers > 1 ? this.settings.workers : 0,
       signal: { get aborted() { return signal.aborted || stopAtEnd.signal.aborted; } },
-      onProgress: (p) => {
+      onProgress: async (p) => {
         this.afterStep(p.batch, p.loss, p.learningRate);
         if (this.state.steps >= this.totalSteps) stopAtEnd.abort();
+        // a checkpoint due here, unless the epoch's end or the run's end writes one next
+        else if (this.checkpointEvery > 0 && this.state.steps % this.checkpointEvery === 0 && p.batch + 1 < p.batches) await this.checkpoint();
       },
       onEpochEnd: () => this.epochEnd(),
     });
@@ -388,7 +395,7 @@ class TrainingRun {
         `${this.model.backend} kernels, seed ${c.seed}`,
       `training  ${this.epochs} epoch${this.epochs > 1 ? 's' : ''} of ${this.batches} steps, ${this.totalSteps} steps in all, batch ${s.batch}, ` +
         `Adam lr ${s.lr}${describeSchedule(s)}, clip ${s.clip || 'off'}${s.dropout ? `, dropout ${s.dropout}` : ''}${s.workers > 1 ? `, ${s.workers} workers` : ''}; ` +
-        `a row every ${s.logEvery} steps`,
+        `a row every ${s.logEvery} steps; a checkpoint at every epoch's end${this.checkpointEvery ? ` and every ${this.checkpointEvery} steps` : ''}`,
     ];
     if (this.stepsBefore > 0) lines.push(`resuming  at step ${this.stepsBefore} from ${this.paths.checkpoint}`);
     this.out.write(lines.join('\n') + '\n');
