@@ -45,17 +45,17 @@ Epochs('over a stream of batches: each epoch goes on where the last stopped, a n
   await flat.fit([...batches, ...batches, batches[0]], { ...options, epochs: 1 });
   const m = await createRNN({ ...tokens, seed: 2 });
   let calls = 0;
-  const seen: [number, number, number][] = [];
+  const seen: [number, number, number, number][] = [];
   const ends: number[] = [];
   const r = await m.fit(() => { calls++; return batches; }, {
     ...options, epochs: 5, stepsPerEpoch: 3,
-    onProgress: (p) => { seen.push([p.epoch, p.batch, p.batches]); },
+    onProgress: (p) => { seen.push([p.epoch, p.batch, p.batches, p.pass]); },
     onEpochEnd: (logs) => { ends.push(logs.epoch); },
   });
   checkSame('weights', m.getWeights(), flat.getWeights());
   assert.is(calls, 3, 'the stream function is called once per pass');
   assert.equal(ends, [0, 1, 2, 3, 4]);
-  assert.equal(seen, Array.from({ length: 15 }, (_, i) => [Math.floor(i / 3), i % 3, 3]));
+  assert.equal(seen, Array.from({ length: 15 }, (_, i) => [Math.floor(i / 3), i % 3, 3, Math.floor(i / 7)]), 'epoch, batch, batches, pass');
   assert.is(r.history.length, 5);
   assert.is(r.steps, 15);
   m.dispose(); flat.dispose();

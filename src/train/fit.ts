@@ -201,7 +201,7 @@ class FitLoop<TBatch extends Examples> {
     if (pos.passBatch !== undefined) pos.passBatch++;
     const elapsedMs = this.clock.elapsedMs();
     await r.options.onProgress?.({
-      epoch, epochs: plan.epochs, batch: b, batches: this.size, step: result.steps, loss: o.loss, epochLoss: pos.lossSum / pos.batches,
+      epoch, epochs: plan.epochs, batch: b, batches: this.size, pass: pos.pass ?? epoch, step: result.steps, loss: o.loss, epochLoss: pos.lossSum / pos.batches,
       gradNorm: o.gradNorm, learningRate: o.learningRate, applied: o.applied,
       stepsPerSecond: result.steps / Math.max(elapsedMs / 1000, 1e-9), elapsedMs,
     });

@@ -67,6 +67,9 @@ export interface Progress {
   /** Batches in the epoch: stepsPerEpoch when given, else the data set's batches (Infinity for
    *  a stream, whose length is not known). */
   batches: number;
+  /** The pass over the data this batch is from, counting from 0: the epoch, unless
+   *  stepsPerEpoch cuts epochs of another length out of the passes. */
+  pass: number;
   /** Optimizer steps so far in this fit() call, over all epochs. */
   step: number;
   /** Loss of this batch (as the model's reduction says). */
