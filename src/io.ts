@@ -164,6 +164,14 @@ export function applyTensors(match: TensorMatch, current: Float32Array): Float32
  *  called has a `strict` option, which its errors may then suggest. */
 export function matchTensors(where: string, layout: Layout, file: DecodedSafetensors, options: LoadOptions = {}, takesStrict = true): TensorMatch {
   const names = [...file.tensors.keys()];
+  // nn.LSTM(proj_size = P) stores weight_hr_l{k} and an h of P values: its weight_hh would
+  // otherwise be refused for its shape, which does not say why
+  const projection = names.find((n) => /(^|\.)weight_hr_l\d+(_reverse)?$/.test(n));
+  if (projection !== undefined) {
+    const shape = file.tensors.get(projection)!.shape;
+    throw new RangeError(`${where}: tensor ${JSON.stringify(projection)} [${shape.join(', ')}] is an LSTM projection (nn.LSTM's proj_size = ${shape[0]}); ` +
+      `rnn-wasm's LSTM has none: its hidden state is n_a wide (save the module with proj_size = 0)`);
+  }
   const candidates = fileNames(where, layout, file, options);
   const used = new Set<string>();
   const out: [TensorEntry, Float32Array][] = [];
