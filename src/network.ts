@@ -29,7 +29,9 @@ const PROBED = new Set(['toJSON', 'then', 'asymmetricMatch', 'nodeType', 'tagNam
 /** What computeGradients copies out. */
 export interface GradientOptions {
   /** Copy out only these tensors' gradients, keyed as given (PyTorch names or seed aliases);
-   *  [] copies none (read them with gradientsView()). Default: every tensor. */
+   *  [] copies none (read them with gradientsView()). Default: every tensor, under its
+   *  canonical name (a tied or shared tensor once, under its first name; ask for another of its
+   *  names to have it keyed so). */
   names?: readonly string[];
 }
 
