@@ -68,7 +68,7 @@ export const KEYS = {
   linear: ['type', 'warmup', 'startFactor', 'endFactor', 'totalIters'],
   warmup: ['steps', 'startFactor'],
   // generating
-  sample: ['length', 'prime', 'temperature', 'topK', 'seed'],
+  sample: ['length', 'prime', 'temperature', 'topK', 'topP', 'seed'],
   generate: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'onToken'],
   /** One-to-many's generate and stream: also the first input and the initial state. */
   generateFrom: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'onToken', 'x', 'a0', 'c0'],

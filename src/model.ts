@@ -231,6 +231,9 @@ export interface SampleOptions {
   temperature?: number;
   /** Keep only the k most likely tokens. Default: all. */
   topK?: number;
+  /** Nucleus sampling: draw only among the fewest most likely tokens (of those top-k keeps)
+   *  whose probabilities sum to ≥ topP, in (0, 1]. Default 1. */
+  topP?: number;
   /** Seed for the sampling; default: the model's own generator. */
   seed?: number;
 }
@@ -447,14 +450,16 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const where = 'sample';
     const c = this.config;
     this.needLanguageModel(where);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { length, prime?, temperature?, topK?, seed? }, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be { length, prime?, temperature?, topK?, topP?, seed? }, got ${describe(options)}`);
     checkKeys(where, 'options', options, KEYS.sample);
     const length = checkLength(where, 'length', options.length, 0);
     const temperature = checkNumber(where, 'temperature', options.temperature ?? 1, 0);
     const topK = options.topK === undefined ? c.n_y : checkInt(where, 'topK', options.topK);
+    const topP = checkNumber(where, 'topP', options.topP ?? 1);
+    if (!(topP > 0 && topP <= 1)) throw new RangeError(`${where}: topP must be a number in (0, 1], got ${topP}`);
     const rng = options.seed === undefined ? this.rng : new Random(checkInt(where, 'seed', options.seed, 0));
-    // temperature 0 is greedy; otherwise the shared sampler (temperature, then top-k)
-    const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP: 1, rng };
+    // temperature 0 is greedy; otherwise the shared sampler (temperature, then top-k, then top-p)
+    const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP, rng };
     const prime = options.prime === undefined ? [0] : checkTokens(where, 'prime', options.prime, c.n_x);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
     return this.generators().use((s) => {

@@ -218,6 +218,7 @@ Calls('sample, generate, stream, generateMany, generateBatch, beamSearch, step, 
     await each('sample', 'length', [...WRONG_TYPES, ...NON_FINITE, [-1, 'value'], [2.5, 'value'], [1e12, 'value']], (v) => rnn.sample({ length: v }));
     await each('sample', 'temperature', amount(), (v) => rnn.sample({ length: 2, temperature: v }));
     await each('sample', 'topK', count(), (v) => rnn.sample({ length: 2, topK: v }));
+    await each('sample', 'topP', amount([[0, 'value'], [1.5, 'value']]), (v) => rnn.sample({ length: 2, topP: v }));
     await each('sample', 'seed', [...WRONG_TYPES, [-1, 'value'], [0.5, 'value']], (v) => rnn.sample({ length: 2, seed: v }));
     await each('sample', 'prime', [[[], 'value'], [[V], 'value'], [[-1], 'value'], [5, 'type']], (v) => rnn.sample({ length: 2, prime: v }));
   });

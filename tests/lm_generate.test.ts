@@ -128,6 +128,11 @@ Sampled('a seed repeats; generate = stream = the forward() + pickToken reference
   assert.equal([...m.stream(hot)], m.generate(hot));
   // sample() is the same generation (prime = prefix), and keeps its own options
   assert.equal(m.generate({ prefix, maxLength: 25, strategy: 'sample', topK: 4, seed: 5 }), m.sample({ prime: prefix, length: 25, topK: 4, seed: 5 }));
+  for (const o of [{ topP: 0.6 }, { topK: 5, topP: 0.7, temperature: 1.3 }]) {
+    const tokens = m.sample({ prime: prefix, length: 25, seed: 6, ...o });
+    assert.equal(m.generate({ prefix, maxLength: 25, strategy: 'sample', seed: 6, ...o }), tokens, `sample(${JSON.stringify(o)}) = generate`);
+    assert.not.equal(m.sample({ prime: prefix, length: 25, seed: 6 }), tokens, `${JSON.stringify(o)} shapes the draw`);
+  }
   m.dispose();
 });
 
