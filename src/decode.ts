@@ -26,7 +26,8 @@ export interface SamplingOptions {
   temperature?: number;
   /** Draw only among the k most likely tokens. Default: all. */
   topK?: number;
-  /** Draw only among the fewest most likely tokens whose probabilities sum to ≥ topP, in (0, 1]. Default 1. */
+  /** Draw only among the fewest most likely tokens whose probabilities sum to ≥ topP of the
+   *  total, in (0, 1]. Default 1. */
   topP?: number;
   /** Seed for this call's draws. Default: the model's own seeded generator (so a run with a
    *  fixed model seed repeats, but two calls differ). */
@@ -180,16 +181,19 @@ function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: num
   } else if (s.topK < n) {
     // order by weight (ties: lower id first), keep the head: the top k, selected in O(n log k)
     const order = topOrder(w, s.topK);
-    // top-p over what top-k kept, renormalised (as Hugging Face's samplers)
-    let keep = s.topK, total = 0, mass = 0;
-    for (let r = 0; r < keep; r++) total += w[order[r]];
-    for (let r = 0; r < keep; r++) {
-      mass += w[order[r]];
-      if (mass >= s.topP * total) { keep = r + 1; break; }
+    const before = (i: number, j: number) => w[i] > w[j] || (w[i] === w[j] && i < j);
+    let last = order[s.topK - 1];
+    if (s.topP < 1) {
+      // top-p over what top-k kept (as Hugging Face's samplers), their total summed in id order
+      let total = 0, mass = 0;
+      for (const i of order.slice().sort()) total += w[i];
+      for (let r = 0; r < s.topK; r++) {
+        mass += w[order[r]];
+        if (mass >= s.topP * total) { last = order[r]; break; }
+      }
     }
     // every token after the last kept one in the order goes (the order is total)
-    const last = order[keep - 1], wl = w[last];
-    for (let i = 0; i < n; i++) if (i !== last && !(w[i] > wl || (w[i] === wl && i < last))) w[i] = 0;
+    for (let i = 0; i < n; i++) if (i !== last && !before(i, last)) w[i] = 0;
   }
   let total = 0;
   for (let i = 0; i < n; i++) total += w[i];
@@ -198,14 +202,15 @@ function distribution(p: ArrayLike<number>, s: Omit<Sampler, 'rng'>, offset: num
 }
 
 /** Top-p with no top-k: keep the fewest tokens, first in order by weight (ties: lower id
- *  first), whose weights sum to ≥ topP of the total, summed in that order, as the ordered ids
- *  would give. The sums need only the weights in order, not which id holds each: the weights
- *  sorted as numbers (a native sort, where ordering the ids took a comparison function per
- *  pair), then the cut-off weight; of the tokens at that weight, the lowest ids are kept. */
+ *  first), whose weights, summed in that order, reach ≥ topP of the total (summed in id order),
+ *  as the ordered ids would give. The sums need only the weights in order, not which id holds
+ *  each: the weights sorted as numbers (a native sort, where ordering the ids took a comparison
+ *  function per pair), then the cut-off weight; of the tokens at that weight, the lowest ids
+ *  are kept. */
 function topPAlone(w: Float64Array, topP: number): void {
   const n = w.length, sorted = w.slice().sort();          // ascending: read from the end
   let total = 0, mass = 0, keep = n;
-  for (let r = n - 1; r >= 0; r--) total += sorted[r];
+  for (let i = 0; i < n; i++) total += w[i];
   for (let r = n - 1; r >= 0; r--) {
     mass += sorted[r];
     if (mass >= topP * total) { keep = n - r; break; }

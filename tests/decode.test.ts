@@ -71,14 +71,16 @@ Dist('top-k keeps the k most likely; top-p the fewest whose mass reaches p', () 
 });
 
 /** samplingDistribution's rule written out: order every token (weight, then lower id), keep
- *  the top k, then the fewest of those whose mass reaches p of theirs, renormalised. */
+ *  the top k, then (p < 1) the fewest of those whose mass, summed in order, reaches p of
+ *  theirs (summed in id order), renormalised. */
 function referenceDistribution(p: ArrayLike<number>, temperature: number, topK: number, topP: number): Float64Array {
   const n = p.length, pmax = Math.max(...Array.from(p));
   const w = Float64Array.from(p, (v) => (temperature === 1 ? v : Math.exp((Math.log(v) - Math.log(pmax)) / temperature)));
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => w[b] - w[a] || a - b);
   let keep = Math.min(topK, n), total = 0, mass = 0;
-  for (let r = 0; r < keep; r++) total += w[order[r]];
-  for (let r = 0; r < keep; r++) {
+  const kept = new Set(order.slice(0, keep));
+  for (let i = 0; i < n; i++) if (kept.has(i)) total += w[i];
+  for (let r = 0; r < keep && topP < 1; r++) {
     mass += w[order[r]];
     if (mass >= topP * total) { keep = r + 1; break; }
   }

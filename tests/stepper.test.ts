@@ -221,6 +221,35 @@ Sampler('top-p alone over large vocabularies (every token ordered): the same tok
   arena.dispose();
 });
 
+Sampler('top-p alone from 2048 tokens on orders only the tokens it may keep: the same token as pickToken, peaked, Zipf and tied weights, top-p near 1', async () => {
+  const { kernels } = await getEngine('simd');
+  const arena = new Arena(kernels);
+  const rng = new Random(14);
+  const most = 30000;
+  const P = arena.alloc(most, 'P'), W = arena.alloc(2 * most, 'W'), O = arena.alloc(2 * most + 256, 'O');
+  const shapes: [string, (i: number) => number][] = [
+    ['softmax of wide logits', () => Math.exp(12 * rng.uniform() * rng.uniform())],
+    ['Zipf', (i) => 1 / Math.pow(1 + ((i * 7919) % 30011), 1.1)],
+    ['ties across exponents', () => (rng.int(9) === 0 ? 0 : Math.pow(2, -rng.int(12)) * (1 + rng.int(2) / 2))],
+    ['a few tokens hold the mass', (i) => (i % 997 === 3 ? 1 : 1e-7 * rng.uniform())],
+  ];
+  for (let trial = 0; trial < 48; trial++) {
+    const V = [2048, 2049, 5000, most][trial % 4];
+    const [shape, f] = shapes[Math.floor(trial / 4) % shapes.length];
+    const raw = Array.from({ length: V }, (_, i) => f(i));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    const p = Float32Array.from(raw, (v) => v / sum);
+    arena.f32(P, 0, V).set(p);
+    const temperature = [1, 0.7, 1.3][trial % 3], topP = [0.1, 0.5, 0.9, 0.99, 0.999999, 1 - 1e-12][trial % 6];
+    for (let d = 0; d < 12; d++) {
+      const u = d === 0 ? 1 - 1e-12 : rng.uniform();
+      const want = pickToken(p, { greedy: false, temperature, topK: V, topP, rng: { uniform: () => u } as unknown as Random });
+      assert.is(kernels.sample_token(P.ptr, V, 0, temperature, V, topP, u, W.ptr, O.ptr), want, `trial ${trial} (${shape}): V ${V}, τ ${temperature}, top-p ${topP}, u ${u}`);
+    }
+  }
+  arena.dispose();
+});
+
 Sampler.run();
 
 // ---
