@@ -1,6 +1,6 @@
 // Edges: damaged files are refused by their checksum, a refused call leaves the training state
-// as it was, batches of more sequences than the call stack holds arguments, and messages about
-// unbounded ranges.
+// as it was, batches of more sequences than the call stack holds arguments, messages about
+// unbounded ranges, and numbers past float32's range.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, SafetensorsError } from '../dist/index.js';
@@ -250,3 +250,32 @@ Messages('a number that must be ≥ 0 says so, not "in [0, Infinity]"', async ()
 });
 
 Messages.run();
+
+// ---
+
+const Float32 = suite('numbers past float32\'s range');
+
+Float32('are refused as weights, inputs, targets and states, not stored as ±Infinity', async () => {
+  const m = await createRNN({ cell: 'lstm', n_x: 2, n_a: 3, n_y: 1, input: 'dense', output: 'linear', seed: 1 });
+  const weights = m.getWeights();
+  const big = 1e39, huge = -3.5e38;      // finite numbers, which float32 holds as ±Infinity
+  const w = Array.from(weights);
+  w[5] = big;
+  throwsWith(() => m.setWeights(w), RangeError, /^setWeights: values must hold finite numbers, got 1e\+39 \(beyond float32's range of ±3\.4028235e38: it would be Infinity\) at \[5\]$/);
+  throwsWith(() => { m.params.W_ya = [huge, 0, 0]; }, RangeError, /^params\.W_ya: .* got -3\.5e\+38 \(beyond float32's range .* it would be -Infinity\) at \[0\]$/);
+  throwsWith(() => m.setParam('b_y', [big]), RangeError, /^setParam: .* got 1e\+39 /);
+  throwsWith(() => m.forward({ x: [[[1, big]]] }), RangeError, /^forward: x\[0\] step 0 feature 1 is 1e\+39 \(beyond float32's range/);
+  throwsWith(() => m.trainStep({ x: [[[1, 0]]], y: [[[huge]]] }), RangeError, /^trainStep: y\[0\] step 0 value 0 is -3\.5e\+38 \(beyond float32's range/);
+  throwsWith(() => m.forward({ x: [[[1, 0]]], a0: [0, big, 0] }), RangeError, /^forward: a0 .* got 1e\+39 \(beyond/);
+  assert.equal(m.getWeights(), weights);
+  assert.ok(m.forward({ x: [[[3.4028234e38, -3.4028234e38]]] }).yhat.every(Number.isFinite), 'the largest float32 is taken');
+  m.dispose();
+  const mm = await createModel({ architecture: 'many-to-many', cell: 'gru', n_x: 2, n_a: 3, n_y: 1, input: 'dense', output: 'linear', seed: 1 });
+  throwsWith(() => mm.resetState({ a0: [0, 0, huge] }), RangeError, /^resetState: a0\[2\] must be a finite number, got -3\.5e\+38 \(beyond/);
+  mm.dispose();
+  const one = await createModel({ architecture: 'many-to-one', cell: 'gru', n_x: 2, n_a: 3, n_y: 2, input: 'dense', output: 'linear', seed: 1 });
+  throwsWith(() => one.trainStep({ x: [[[0, 1]]], y: [[0, big]] }), RangeError, /^trainStep: y\[0\]\[1\] is 1e\+39 \(beyond float32's range/);
+  one.dispose();
+});
+
+Float32.run();
