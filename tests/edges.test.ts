@@ -1,6 +1,6 @@
 // Edges: damaged files are refused by their checksum, a refused call leaves the training state
 // as it was, batches of more sequences than the call stack holds arguments, messages about
-// unbounded ranges, and numbers past float32's range.
+// unbounded ranges, numbers past float32's range, and calls too large for memory named.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, SafetensorsError } from '../dist/index.js';
@@ -279,3 +279,46 @@ Float32('are refused as weights, inputs, targets and states, not stored as ±Inf
 });
 
 Float32.run();
+
+// ---
+
+const Named = suite('a call too large for memory names itself');
+
+Named('generation, beam search, decoding from a source and predict refuse a workspace too large in their own name', async () => {
+  const lm = await createRNN({ cell: 'lstm', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', seed: 1 });
+  const weights = lm.getWeights();
+  // 10⁶ sequences (or beams) in lockstep × n_a 512 of LSTM state: gigabytes, refused before any is reserved
+  throwsWith(() => lm.generateMany(1_000_000, { prefix: [0], maxLength: 2 }), RangeError, /^generateMany: the generation workspace needs \d+ values/);
+  throwsWith(() => lm.beamSearch({ prefix: [0], beamWidth: 800_000, maxLength: 2 }), RangeError, /^beamSearch: the generation workspace needs/);
+  assert.equal(lm.getWeights(), weights);
+  assert.equal(lm.generateMany(2, { prefix: [0], maxLength: 3 }).length, 2);
+  lm.dispose();
+
+  const ed = await createModel({ architecture: 'encoder-decoder', cell: 'gru', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', seed: 1, attention: 'dot' });
+  const long = new Int32Array(3_000_000);      // its encoder's workspace alone is over 1 GiB
+  throwsWith(() => ed.generate(long, { maxLength: 2 }), RangeError, /^generate: the BPTT workspace needs/);
+  throwsWith(() => ed.generate(long, { maxLength: 2, onToken: () => {} }), RangeError, /^generate: the BPTT workspace needs/);
+  throwsWith(() => ed.stream(long, { maxLength: 2 }), RangeError, /^stream: the BPTT workspace needs/);
+  throwsWith(() => ed.beamSearch(long, { maxLength: 2, beamWidth: 2 }), RangeError, /^beamSearch: the BPTT workspace needs/);
+  throwsWith(() => ed.resetState(long), RangeError, /^resetState: the BPTT workspace needs/);
+  throwsWith(() => ed.generateBatch([long], { maxLength: 2 }), RangeError, /^generateBatch: the BPTT workspace needs/);
+  throwsWith(() => ed.beamSearch([1, 2], { maxLength: 2, beamWidth: 800_000 }), RangeError, /^beamSearch: the generation workspace needs/);
+  // an error of the user's own callback is passed on as it is
+  throwsWith(() => ed.generate([1, 2], { maxLength: 2, onToken: () => { throw new RangeError('mine'); } }), RangeError, /^mine$/);
+  assert.equal(ed.generate([1, 2], { maxLength: 2 }).length, 2);
+  ed.dispose();
+
+  const om = await createModel({ architecture: 'one-to-many', cell: 'lstm', n_a: 512, n_y: 5, output: 'softmax', startToken: 0, seed: 1 });
+  throwsWith(() => om.generateMany(1_000_000, { maxLength: 2 }), RangeError, /^generateMany: the generation workspace needs/);
+  throwsWith(() => om.beamSearch({ beamWidth: 800_000, maxLength: 2 }), RangeError, /^beamSearch: the generation workspace needs/);
+  om.dispose();
+
+  for (const architecture of ['many-to-one', 'many-to-many'] as const) {
+    const m = await createModel({ architecture, cell: 'lstm', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', output: 'softmax', seed: 1 });
+    throwsWith(() => m.predict([long]), RangeError, /^predict: the BPTT workspace needs/);
+    throwsWith(() => m.predict([[7]]), RangeError, /^predict: x\[0\]\[0\] = 7 is out of range/);
+    m.dispose();
+  }
+});
+
+Named.run();
