@@ -87,6 +87,22 @@ Damaged('a checkpoint whose config was damaged is named damaged, not the checkpo
   m.dispose();
 });
 
+Damaged('a checkpoint or model file whose config nests 200 000 deep is refused naming the call, not by a stack overflow', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 3, n_y: 4, input: 'tokens', seed: 2 });
+  const weights = m.getWeights();
+  const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+  const edit = (bytes: Uint8Array) => {
+    const f = decodeSafetensors(bytes);
+    const tensors = [...f.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+    return encodeSafetensors(tensors, unsealed({ ...f.metadata, config: f.metadata.config.replace('"cell":"rnn"', `"cell":${deep}`) }));
+  };
+  throwsWith(() => m.setTrainingState(edit(m.getTrainingState())), RangeError,
+    /^setTrainingState: the checkpoint was saved from a model with another configuration: cell is (a value nested too deeply to show|\[{60}…) in the checkpoint, "rnn" in this model/);
+  await rejects(loadModel(edit(m.save())), /^loadModel: the file's config: cell must be one of 'rnn', 'lstm', 'gru', got an array of length 1$/);
+  assert.equal(m.getWeights(), weights);
+  m.dispose();
+});
+
 async function rejects(p: Promise<unknown>, pattern: RegExp) {
   try {
     await p;
