@@ -37,6 +37,31 @@ export function disposedError(where?: string): TypeError {
   return new TypeError(`${where ? `${where}: ` : ''}this model was disposed; its memory has been returned`);
 }
 
+/** Refused reservations whose message does not yet name the function the user called. */
+const unnamed = new WeakSet<Error>();
+
+/** The error for a reservation that does not fit; naming() puts the caller's name on it. */
+function reservationError(message: string, cause?: unknown): RangeError {
+  const e = new RangeError(message, cause === undefined ? undefined : { cause });
+  unnamed.add(e);
+  return e;
+}
+
+/** Run `fn`; a reservation in it that does not fit is refused in the name of `where`, the
+ *  function the user called (`generateMany: the generation workspace needs …`). Any other
+ *  error, one from a callback of the user's included, passes unchanged. */
+export function naming<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Error && unnamed.has(e)) {
+      unnamed.delete(e);
+      e.message = `${where}: ${e.message}`;
+    }
+    throw e;
+  }
+}
+
 /** Arenas not yet disposed, for getMemoryStats. */
 const arenas = new Set<Arena>();
 /** Regions reserved and not yet freed, over every arena in the process (leak checks). */
@@ -72,13 +97,13 @@ export class Arena {
     this.assertLive();
     const bytes = Math.max(4, length * 4);
     if (!Number.isSafeInteger(bytes) || bytes > MAX_REGION_BYTES) {
-      throw new RangeError(`${what} needs ${length} values (${bytes} bytes); one region holds at most ${MAX_REGION_BYTES} bytes`);
+      throw reservationError(`${what} needs ${length} values (${bytes} bytes); one region holds at most ${MAX_REGION_BYTES} bytes`);
     }
     let ptr: number;
     try {
       ptr = this.kernels.alloc(bytes) >>> 0;
     } catch (e) {
-      throw new RangeError(`out of WebAssembly memory while reserving ${bytes} bytes for ${what}`, { cause: e });
+      throw reservationError(`out of WebAssembly memory while reserving ${bytes} bytes for ${what}`, e);
     }
     this.regions.set(ptr, bytes);
     this.bytes += bytes;

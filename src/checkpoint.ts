@@ -210,16 +210,28 @@ function firstDifference(mine: Record<string, unknown>, theirs: Record<string, u
     if (isObject(a) && isObject(b)) {
       const d = firstDifference(a, b, `${path}.`);
       if (d) return d;
-    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+    } else if (json(a) === TOO_DEEP || json(a) !== json(b)) {
       return { path, mine: a, theirs: b };
     }
   }
   return undefined;
 }
 
+/** JSON.stringify(v), or TOO_DEEP for a value nested too deeply to write (a damaged or
+ *  hostile file's config), which overflows the call stack. */
+function json(v: unknown): string | undefined | typeof TOO_DEEP {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return TOO_DEEP;
+  }
+}
+const TOO_DEEP = Symbol('too deep');
+
 function show(v: unknown): string {
   if (v === undefined) return 'unset';
-  const s = JSON.stringify(v);
+  const j = json(v);
+  const s = j === TOO_DEEP ? 'a value nested too deeply to show' : j ?? 'unset';
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
 

@@ -9,7 +9,7 @@
 // vectors of n_y values for sigmoid (in [0, 1]) and linear outputs; a target sequence has
 // the length of its input sequence. Packed layout is time-major: row t·B + b is step t of
 // sequence b.
-import { describe, isArrayLike, largest, plural } from './validate.js';
+import { describe, finiteF32, isArrayLike, largest, plural, showF32 } from './validate.js';
 
 export type InputKind = 'tokens' | 'dense';
 export type OutputKind = 'softmax' | 'sigmoid' | 'linear';
@@ -171,7 +171,7 @@ function packDense(where: string, name: string, s: ArrayLike<unknown>, steps: nu
     for (let k = 0; k < width; k++) {
       const v = row[base + k];
       if (typeof v !== 'number') throw new TypeError(`${where}: ${name} step ${t} ${noun(widthName)} ${k} must be a number, got ${describe(v)}`);
-      if (!Number.isFinite(v)) throw new RangeError(`${where}: ${name} step ${t} ${noun(widthName)} ${k} is ${v}; ${widthName === 'n_x' ? 'inputs' : 'targets'} must be finite`);
+      if (!finiteF32(v)) throw new RangeError(`${where}: ${name} step ${t} ${noun(widthName)} ${k} is ${showF32(v)}; ${widthName === 'n_x' ? 'inputs' : 'targets'} must be finite`);
       if (v < lo || v > hi) throw new RangeError(`${where}: ${name} step ${t} value ${k} is ${v}; sigmoid targets must be in [0, 1]`);
       out[o + k] = v;
     }

@@ -98,6 +98,8 @@ export function checkBeamWidth(where: string, v: unknown, V: number): number {
 }
 
 function count(n: number): string {
+  // sizes near 1e308 overflow the count to Infinity (or NaN, as Infinity − Infinity)
+  if (!Number.isFinite(n)) return 'more than 1.8e+308';
   return Number.isSafeInteger(n) ? String(n) : n.toExponential(2);
 }
 

@@ -14,7 +14,7 @@
 // input may go through an embedding table (src/embedding.ts), whose weight the head may share.
 // A language model (token input, softmax output, n_x = n_y, one direction) generates with
 // decode.ts's decoders on batch-1 steppers (stepper.ts), one per generation in progress.
-import type { Region } from './arena.js';
+import { naming, type Region } from './arena.js';
 import {
   packInputs, packTargets, stepMask, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets,
 } from './data.js';
@@ -361,7 +361,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
 
   /** Run the model over a batch: per-step outputs ŷ and states a, and the loss if y is given. */
   forward(batch: Batch<I, O>): ForwardResult {
-    const where = 'forward';
+    return this.forwardAs('forward', batch);
+  }
+
+  /** forward(), its errors in the name of `where` (predict calls it). */
+  protected forwardAs(where: string, batch: Batch<I, O>): ForwardResult {
     this.live(where);
     const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
     const loss = labelled(where, () => this.run(packed, targets, a0, c0, false));
@@ -462,10 +466,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const sampler = { greedy: temperature === 0, temperature: temperature || 1, topK: Math.min(topK, c.n_y), topP, rng };
     const prime = options.prime === undefined ? [0] : checkTokens(where, 'prime', options.prime, c.n_x);
     if (prime.length === 0) throw new RangeError(`${where}: prime must hold at least one token, got an empty sequence`);
-    return this.generators().use((s) => {
+    return naming(where, () => this.generators().use((s) => {
       s.reset(1);
       return s.withPackedWeights(prime.length + length, () => Array.from(generateTokens(s, prime[0], prime.slice(1), length, null, sampler)));
-    });
+    }));
   }
 
   // The decoding API of the other generating architectures, for a language model: token input
@@ -489,11 +493,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       }
       return out;
     }
-    return this.generators().use((s) => {
+    return naming(where, () => this.generators().use((s) => {
       s.reset(1);
       return s.withPackedWeights(o.prefix.length + o.maxLength,
         () => Array.from(generateTokens(s, o.prefix[0], o.prefix.slice(1), o.maxLength, o.stop, o.sampler)));
-    });
+    }));
   }
 
   /** generate() lazily: one model step per token taken. maxLength has no upper bound. */
@@ -511,7 +515,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const B = checkLength(where, 'count', count);
     const o = this.checkGenerate(where, options, KEYS.generateManyAfter, B, false);
     const last = o.prefix[o.prefix.length - 1];
-    return this.generators().use((s) => {
+    return naming(where, () => this.generators().use((s) => {
       s.reset(1, undefined, undefined, B);
       return s.withPackedWeights(o.prefix.length + o.maxLength, () => {
         // the prefix but its last token once, then that state for every sequence
@@ -519,7 +523,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
         s.select(new Array<number>(B).fill(0));
         return decodeBatch(stepperRows(this.config.n_y), s, new Array<number>(B).fill(last), o.maxLength, o.stop, o.sampler);
       });
-    });
+    }));
   }
 
   /** Beam search for the most likely continuations of `prefix`: best first, at most beamWidth. */
@@ -529,11 +533,11 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     this.needLanguageModel(where);
     const V = this.config.n_y;
     const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearch, V, null, (o) => this.checkPrefix(where, o.prefix));
-    return this.generators().use((s) => {
+    return naming(where, () => this.generators().use((s) => {
       s.reset(1, undefined, undefined, width);
       return s.withPackedWeights(prefix.length + maxLength,
         () => beamSearch(stepperRows(V), s, prefix[0], prefix.slice(1), width, maxLength, stop, alpha));
-    });
+    }));
   }
 
   // --- lifetime ---

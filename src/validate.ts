@@ -97,14 +97,25 @@ export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
 
-/** A float array of exactly `length` finite values. */
+/** Whether a number stays finite as a float32 (what every weight, input and state is): not
+ *  NaN or ±Infinity, and within float32's range, ±3.4028235e38 (1e39 would become Infinity). */
+export function finiteF32(v: number): boolean {
+  return Number.isFinite(Math.fround(v));
+}
+
+/** `v`, and for a finite number past float32's range what it would become there. */
+export function showF32(v: number): string {
+  return Number.isFinite(v) ? `${v} (beyond float32's range of ±3.4028235e38: it would be ${Math.fround(v)})` : String(v);
+}
+
+/** A float array of exactly `length` values finite in float32. */
 export function checkFloats(where: string, name: string, v: unknown, length: number): ArrayLike<number> {
   if (!isArrayLike(v)) throw new TypeError(`${where}: ${name} must be an array or typed array of ${length} numbers, got ${describe(v)}`);
   if (v.length !== length) throw new RangeError(`${where}: ${name} must have ${length} values, got ${v.length}`);
   for (let i = 0; i < length; i++) {
     const x = v[i];
     if (typeof x !== 'number') throw new TypeError(`${where}: ${name} must hold numbers, got ${describe(x)} at [${i}]`);
-    if (!Number.isFinite(x)) throw new RangeError(`${where}: ${name} must hold finite numbers, got ${x} at [${i}]`);
+    if (!finiteF32(x)) throw new RangeError(`${where}: ${name} must hold finite numbers, got ${showF32(x)} at [${i}]`);
   }
   return v as ArrayLike<number>;
 }

@@ -1,6 +1,6 @@
 // Edges: damaged files are refused by their checksum, a refused call leaves the training state
-// as it was, batches of more sequences than the call stack holds arguments, and messages about
-// unbounded ranges.
+// as it was, batches of more sequences than the call stack holds arguments, messages about
+// unbounded ranges, numbers past float32's range, and calls too large for memory named.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, SafetensorsError } from '../dist/index.js';
@@ -83,6 +83,22 @@ Damaged('a checkpoint whose config was damaged is named damaged, not the checkpo
   // the same edit made on purpose (no checksum) is another model's checkpoint
   assert.throws(() => m.setTrainingState(encodeSafetensors(tensors, unsealed(edited))),
     /^setTrainingState: the checkpoint was saved from a model with another configuration: n_a is 7 in the checkpoint, 3 in this model/);
+  assert.equal(m.getWeights(), weights);
+  m.dispose();
+});
+
+Damaged('a checkpoint or model file whose config nests 200 000 deep is refused naming the call, not by a stack overflow', async () => {
+  const m = await createRNN({ n_x: 4, n_a: 3, n_y: 4, input: 'tokens', seed: 2 });
+  const weights = m.getWeights();
+  const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+  const edit = (bytes: Uint8Array) => {
+    const f = decodeSafetensors(bytes);
+    const tensors = [...f.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+    return encodeSafetensors(tensors, unsealed({ ...f.metadata, config: f.metadata.config.replace('"cell":"rnn"', `"cell":${deep}`) }));
+  };
+  throwsWith(() => m.setTrainingState(edit(m.getTrainingState())), RangeError,
+    /^setTrainingState: the checkpoint was saved from a model with another configuration: cell is (a value nested too deeply to show|\[{60}…) in the checkpoint, "rnn" in this model/);
+  await rejects(loadModel(edit(m.save())), /^loadModel: the file's config: cell must be one of 'rnn', 'lstm', 'gru', got an array of length 1$/);
   assert.equal(m.getWeights(), weights);
   m.dispose();
 });
@@ -250,3 +266,75 @@ Messages('a number that must be ≥ 0 says so, not "in [0, Infinity]"', async ()
 });
 
 Messages.run();
+
+// ---
+
+const Float32 = suite('numbers past float32\'s range');
+
+Float32('are refused as weights, inputs, targets and states, not stored as ±Infinity', async () => {
+  const m = await createRNN({ cell: 'lstm', n_x: 2, n_a: 3, n_y: 1, input: 'dense', output: 'linear', seed: 1 });
+  const weights = m.getWeights();
+  const big = 1e39, huge = -3.5e38;      // finite numbers, which float32 holds as ±Infinity
+  const w = Array.from(weights);
+  w[5] = big;
+  throwsWith(() => m.setWeights(w), RangeError, /^setWeights: values must hold finite numbers, got 1e\+39 \(beyond float32's range of ±3\.4028235e38: it would be Infinity\) at \[5\]$/);
+  throwsWith(() => { m.params.W_ya = [huge, 0, 0] as never; }, RangeError, /^params\.W_ya: .* got -3\.5e\+38 \(beyond float32's range .* it would be -Infinity\) at \[0\]$/);
+  throwsWith(() => m.setParam('b_y', [big]), RangeError, /^setParam: .* got 1e\+39 /);
+  throwsWith(() => m.forward({ x: [[[1, big]]] }), RangeError, /^forward: x\[0\] step 0 feature 1 is 1e\+39 \(beyond float32's range/);
+  throwsWith(() => m.trainStep({ x: [[[1, 0]]], y: [[[huge]]] }), RangeError, /^trainStep: y\[0\] step 0 value 0 is -3\.5e\+38 \(beyond float32's range/);
+  throwsWith(() => m.forward({ x: [[[1, 0]]], a0: [0, big, 0] }), RangeError, /^forward: a0 .* got 1e\+39 \(beyond/);
+  assert.equal(m.getWeights(), weights);
+  assert.ok(m.forward({ x: [[[3.4028234e38, -3.4028234e38]]] }).yhat.every(Number.isFinite), 'the largest float32 is taken');
+  m.dispose();
+  const mm = await createModel({ architecture: 'many-to-many', cell: 'gru', n_x: 2, n_a: 3, n_y: 1, input: 'dense', output: 'linear', seed: 1 });
+  throwsWith(() => mm.resetState({ a0: [0, 0, huge] }), RangeError, /^resetState: a0\[2\] must be a finite number, got -3\.5e\+38 \(beyond/);
+  mm.dispose();
+  const one = await createModel({ architecture: 'many-to-one', cell: 'gru', n_x: 2, n_a: 3, n_y: 2, input: 'dense', output: 'linear', seed: 1 });
+  throwsWith(() => one.trainStep({ x: [[[0, 1]]], y: [[0, big]] }), RangeError, /^trainStep: y\[0\]\[1\] is 1e\+39 \(beyond float32's range/);
+  one.dispose();
+});
+
+Float32.run();
+
+// ---
+
+const Named = suite('a call too large for memory names itself');
+
+Named('generation, beam search, decoding from a source and predict refuse a workspace too large in their own name', async () => {
+  const lm = await createRNN({ cell: 'lstm', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', seed: 1 });
+  const weights = lm.getWeights();
+  // 10⁶ sequences (or beams) in lockstep × n_a 512 of LSTM state: gigabytes, refused before any is reserved
+  throwsWith(() => lm.generateMany(1_000_000, { prefix: [0], maxLength: 2 }), RangeError, /^generateMany: the generation workspace needs \d+ values/);
+  throwsWith(() => lm.beamSearch({ prefix: [0], beamWidth: 800_000, maxLength: 2 }), RangeError, /^beamSearch: the generation workspace needs/);
+  assert.equal(lm.getWeights(), weights);
+  assert.equal(lm.generateMany(2, { prefix: [0], maxLength: 3 }).length, 2);
+  lm.dispose();
+
+  const ed = await createModel({ architecture: 'encoder-decoder', cell: 'gru', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', seed: 1, attention: 'dot' });
+  const long = new Int32Array(3_000_000);      // its encoder's workspace alone is over 1 GiB
+  throwsWith(() => ed.generate(long, { maxLength: 2 }), RangeError, /^generate: the BPTT workspace needs/);
+  throwsWith(() => ed.generate(long, { maxLength: 2, onToken: () => {} }), RangeError, /^generate: the BPTT workspace needs/);
+  throwsWith(() => ed.stream(long, { maxLength: 2 }), RangeError, /^stream: the BPTT workspace needs/);
+  throwsWith(() => ed.beamSearch(long, { maxLength: 2, beamWidth: 2 }), RangeError, /^beamSearch: the BPTT workspace needs/);
+  throwsWith(() => ed.resetState(long), RangeError, /^resetState: the BPTT workspace needs/);
+  throwsWith(() => ed.generateBatch([long], { maxLength: 2 }), RangeError, /^generateBatch: the BPTT workspace needs/);
+  throwsWith(() => ed.beamSearch([1, 2], { maxLength: 2, beamWidth: 800_000 }), RangeError, /^beamSearch: the generation workspace needs/);
+  // an error of the user's own callback is passed on as it is
+  throwsWith(() => ed.generate([1, 2], { maxLength: 2, onToken: () => { throw new RangeError('mine'); } }), RangeError, /^mine$/);
+  assert.equal(ed.generate([1, 2], { maxLength: 2 }).length, 2);
+  ed.dispose();
+
+  const om = await createModel({ architecture: 'one-to-many', cell: 'lstm', n_a: 512, n_y: 5, output: 'softmax', startToken: 0, seed: 1 });
+  throwsWith(() => om.generateMany(1_000_000, { maxLength: 2 }), RangeError, /^generateMany: the generation workspace needs/);
+  throwsWith(() => om.beamSearch({ beamWidth: 800_000, maxLength: 2 }), RangeError, /^beamSearch: the generation workspace needs/);
+  om.dispose();
+
+  const sizes = { cell: 'lstm', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', output: 'softmax', seed: 1 } as const;
+  for (const m of [await createModel({ architecture: 'many-to-one', ...sizes }), await createModel({ architecture: 'many-to-many', ...sizes })]) {
+    throwsWith(() => m.predict([long]), RangeError, /^predict: the BPTT workspace needs/);
+    throwsWith(() => m.predict([[7]]), RangeError, /^predict: x\[0\]\[0\] = 7 is out of range/);
+    m.dispose();
+  }
+});
+
+Named.run();

@@ -114,6 +114,8 @@ Sizes('a huge layers, n_a or n_x is a RangeError naming the field, at once', asy
   await rejectsWith(createModel({ architecture: 'encoder-decoder', n_x: 3, n_y: 3, n_a: 4, encoder: { layers: 1e9 } }), RangeError,
     /^createModel: encoder\.layers = 1000000000 makes .* parameters \(with n_x = 3, n_y = 3, encoder\.n_a = 4, decoder\.n_a = 4, decoder\.layers = 1\)/);
   await rejectsWith(createModel({ architecture: 'one-to-many', n_y: 3, n_a: 40000 }), RangeError, /^createModel: n_a = 40000 makes/);
+  // a count past the largest double is not "NaN parameters"
+  await rejectsWith(createRNN({ n_x: 3, n_a: 1e308, n_y: 2 }), RangeError, /^createRNN: n_a = 1e\+308 makes more than 1\.8e\+308 parameters/);
   assert.is(Arena.liveRegions, before, 'nothing was allocated');
 });
 

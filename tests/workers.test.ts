@@ -287,6 +287,23 @@ Fail('dispose() during a fit over workers: the fit rejects saying where, and the
   other.dispose();
 });
 
+Fail('dispose() while a fit\'s workers start, and a pool disposed during a fit: each error says which, and the model trains after', async () => {
+  const m = await createRNN({ ...lm, seed: 17 });
+  const starting = m.fit(lmData, { ...lmOptions, workers: 2 });
+  await new Promise((r) => setTimeout(r, 0));      // the fit is now waiting for its threads
+  m.dispose();
+  await rejectsWith(starting, Error, /^fit: the model was disposed during training \(/);
+  const pool = await createWorkerPool({ size: 2 });
+  const other = await createRNN({ ...lm, seed: 17 });
+  const weights = other.getWeights();
+  await rejectsWith(other.fit(lmData, { ...lmOptions, workers: pool, onProgress: () => { void pool.dispose(); } }), Error,
+    /^fit: pool\.dispose\(\) was called; the worker pool is closed\. The batch was not finished/);
+  await rejectsWith(other.fit(lmData, { ...lmOptions, workers: pool }), TypeError, /^fit: this worker pool is closed \(pool\.dispose\(\) was called\)/);
+  assert.not.equal(other.getWeights(), weights);    // its first step was taken
+  assert.is((await other.fit(lmData, { ...lmOptions, epochs: 1 })).steps, 4);
+  other.dispose();
+});
+
 Fail('an idle pool does not keep Node running, and a finished fit over workers leaves nothing behind', () => {
   const dist = join(__dirname, '..', 'dist', 'index.js');
   const script = `

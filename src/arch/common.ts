@@ -13,7 +13,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
-import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, isArrayLike, largest, plural } from '../validate.js';
+import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, finiteF32, isArrayLike, largest, plural, showF32 } from '../validate.js';
 import type { Backend } from '../wasm.js';
 
 export type Architecture = 'one-to-one' | 'one-to-many' | 'many-to-one' | 'many-to-many' | 'encoder-decoder';
@@ -227,7 +227,7 @@ export function packVector(where: string, name: string, v: unknown, n: number, s
   for (let k = 0; k < n; k++) {
     const u = v[k];
     if (typeof u !== 'number') throw new TypeError(`${where}: ${name}[${k}] must be a number, got ${describe(u)}`);
-    if (!Number.isFinite(u)) throw new RangeError(`${where}: ${name}[${k}] is ${u}; values must be finite`);
+    if (!finiteF32(u)) throw new RangeError(`${where}: ${name}[${k}] is ${showF32(u)}; values must be finite`);
     if (unit && (u < 0 || u > 1)) throw new RangeError(`${where}: ${name}[${k}] is ${u}; sigmoid targets must be in [0, 1]`);
     out[offset + k] = u;
   }
@@ -283,6 +283,7 @@ export function checkState(where: string, name: string, v: unknown, S: number, B
   for (let i = 0; i < v.length; i++) {
     const u = v[i];
     if (typeof u !== 'number' || !Number.isFinite(u)) throw new TypeError(`${where}: ${name}[${i}] must be a finite number, got ${describe(u)}`);
+    if (!finiteF32(u)) throw new RangeError(`${where}: ${name}[${i}] must be a finite number, got ${showF32(u)}`);
     out[i] = u;
   }
   return out;

@@ -21,7 +21,7 @@
 // B = sequences, T_x / T_y = source / target steps, n_x = source size (vocabulary or
 // features), n_y = target size, S_e = encoder layers × directions, L_d = decoder layers.
 
-import type { Arena, Region } from '../arena.js';
+import { naming, type Arena, type Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
   checkBeamOptions, checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
@@ -253,16 +253,18 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const o = this.checkGenerate(where, options, KEYS.generate);
     const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken, this.config.output === 'softmax' ? 'token' : 'vector');
     const source = this.packOne(where, x, 'x');
-    if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
-    const state = this.encode(source);
-    const memory = this.remember(source);
-    if (!onToken) return this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generated<O>;
-    const out: number[] = [];
-    for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
-      out.push(token);
-      if (onToken(token, out.length - 1) === false) break;
-    }
-    return out as Generated<O>;
+    return naming(where, () => {
+      if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
+      const state = this.encode(source);
+      const memory = this.remember(source);
+      if (!onToken) return this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generated<O>;
+      const out: number[] = [];
+      for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
+        out.push(token);
+        if (onToken(token, out.length - 1) === false) break;
+      }
+      return out as Generated<O>;
+    });
   }
 
   /** Generate target sequences for B sources at once: one decoder step per token for the
@@ -276,10 +278,12 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
       if (options.onToken !== undefined) throw new TypeError(`${where}: onToken is taken by generate() (one source) only; generateBatch returns every sequence when all have stopped`);
     }
     const source = packInputs(where, x, this.config.input, this.config.n_x);
-    if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength);
-    const state = toState(this.encode(source));
-    const memory = this.remember(source);
-    return this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory) as Generated<O>[];
+    return naming(where, () => {
+      if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength);
+      const state = toState(this.encode(source));
+      const memory = this.remember(source);
+      return this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory) as Generated<O>[];
+    });
   }
 
   /** Generate lazily for one source, one decoder step per token (softmax). */
@@ -288,8 +292,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.needSoftmax('stream');
     const o = this.checkGenerate('stream', options, KEYS.stream, 1, true);
     const source = this.packOne('stream', x, 'x');
-    const state = toState(this.encode(source));
-    return this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source));
+    return naming('stream', () => this.decoder.tokens(this.weights, toState(this.encode(source)), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source)));
   }
 
   /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
@@ -301,8 +304,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearch, V, this.config.stopToken,
       (o) => (o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, V)));
     const source = this.packOne(where, x, 'x');
-    const state = toState(this.encode(source));
-    return this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source));
+    return naming(where, () => this.decoder.beam(this.weights, toState(this.encode(source)), this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source)));
   }
 
   // --- streams ---
@@ -316,7 +318,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
       return;
     }
     const packed = this.packOne('resetState', source, 'source');
-    this.stepRows = this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed));
+    this.stepRows = naming('resetState', () => this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed)));
   }
 
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. Needs

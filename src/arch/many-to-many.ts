@@ -52,7 +52,7 @@ export class ManyToMany<I extends InputKind = InputKind, O extends OutputKind = 
   /** The answer at every step of every sequence: the most likely class (softmax) or the n_y outputs. */
   predict(x: readonly Sequence<I>[]): Prediction<O>[][] {
     this.live('predict');
-    const { yhat, T, lengths } = this.forward({ x } as Batch<I, O>);
+    const { yhat, T, lengths } = this.forwardAs('predict', { x } as Batch<I, O>);
     const n = this.config.n_y;
     return lengths.map((len, b) => toPredictions(yhat.subarray(b * T * n, (b * T + len) * n), len, n, this.config.output));
   }

@@ -119,9 +119,14 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** ŷ for each sequence, and the loss if y is given. */
   forward(batch: ManyToOneBatch<I, O>): ManyToOneResult {
-    this.live('forward');
-    const p = this.prepare('forward', batch, false);
-    const loss = labelled('forward', () => this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false));
+    return this.forwardAs('forward', batch);
+  }
+
+  /** forward(), its errors in the name of `where` (predict calls it). */
+  private forwardAs(where: string, batch: ManyToOneBatch<I, O>): ManyToOneResult {
+    this.live(where);
+    const p = this.prepare(where, batch, false);
+    const loss = labelled(where, () => this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false));
     const { hT, cT } = this.stack.finalStates();
     const B = p.packed.B;
     const result: ManyToOneResult = {
@@ -135,8 +140,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** The answer for each sequence: its most likely class (softmax) or its n_y outputs. */
   predict(x: readonly Sequence<I>[]): Prediction<O>[] {
-    this.live('predict');
-    const { yhat, B } = this.forward({ x });
+    const { yhat, B } = this.forwardAs('predict', { x });
     return toPredictions(yhat, B, this.config.n_y, this.config.output);
   }
 

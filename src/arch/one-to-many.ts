@@ -8,6 +8,7 @@
 // linear output it reads and writes vectors of n_y values. Training is teacher-forced: the
 // targets y<1..T> are the inputs of steps 2..T, so a whole batch runs in one call per layer.
 
+import { naming } from '../arena.js';
 import type { OutputKind, Targets } from '../data.js';
 import {
   checkBeamOptions, checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
@@ -190,7 +191,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     const o = this.checkGenerate(where, options, KEYS.generateFrom);
     if (this.config.output === 'softmax') {
       const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken);
-      if (!onToken) return this.decoder.tokensNow(this.weights, o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!) as Generated<O>;
+      if (!onToken) return naming(where, () => this.decoder.tokensNow(this.weights, o.state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!)) as Generated<O>;
       const out: number[] = [];
       for (const token of this.streamFrom(o)) {
         out.push(token);
@@ -220,7 +221,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     this.needSoftmax(where);
     const B = checkLength(where, 'count', count);
     const o = this.checkGenerate(where, options, KEYS.generateMany, B);
-    return this.decoder.batch(this.weights, this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!);
+    return naming(where, () => this.decoder.batch(this.weights, this.decoder.zeroState(B), new Array<number>(B).fill(o.start), o.maxLength, o.stop, o.sampler!));
   }
 
   /** Beam search for the most likely sequences (softmax): best first, at most beamWidth. */
@@ -234,7 +235,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
         start: this.startToken(where, (o as { x?: number }).x),
         prefix: o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, V),
       }));
-    return this.decoder.beam(this.weights, this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha);
+    return naming(where, () => this.decoder.beam(this.weights, this.decoder.zeroState(1), start, prefix, width, maxLength, stop, alpha));
   }
 
   // --- streams ---

@@ -104,9 +104,14 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** ŷ for each example, and the loss if y is given. */
   forward(batch: OneToOneBatch<I, O>): OneToOneResult {
-    this.live('forward');
-    const p = this.prepare('forward', batch, false);
-    const loss = labelled('forward', () => this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false));
+    return this.forwardAs('forward', batch);
+  }
+
+  /** forward(), its errors in the name of `where` (predict calls it). */
+  private forwardAs(where: string, batch: OneToOneBatch<I, O>): OneToOneResult {
+    this.live(where);
+    const p = this.prepare(where, batch, false);
+    const loss = labelled(where, () => this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false));
     const B = p.packed.B;
     const result: OneToOneResult = { B, yhat: this.head.outputs(B), a: this.stack.finalStates().hT };
     if (p.targets) result.loss = loss;
@@ -115,8 +120,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** The answer for each input: its most likely class (softmax) or its n_y outputs. */
   predict(x: readonly Step<I>[]): Prediction<O>[] {
-    this.live('predict');
-    const { yhat, B } = this.forward({ x });
+    const { yhat, B } = this.forwardAs('predict', { x });
     return toPredictions(yhat, B, this.config.n_y, this.config.output);
   }
 

@@ -112,7 +112,7 @@ export class WorkerPool {
 
   /** Stop every worker. The pool cannot be used after. */
   async dispose(): Promise<void> {
-    this.closed ??= new Error('it was disposed');
+    this.closed ??= new Error('pool.dispose() was called');
     this.failPending(this.closed);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

@@ -53,6 +53,8 @@ export class Replicas<TBatch extends Examples = Examples> {
     const pool = owned ? await WorkerPool.start(where, workers) : workers;
     const replicas = new Replicas(model, pool, owned);
     try {
+      // the model may have been disposed while the workers started
+      if (model.isDisposed()) throw new Error(`${where}: the model was disposed during training (while its workers started)`);
       pool.claim(where, replicas.user);
       replicas.staging = model.arena.alloc(model.layout.size, 'the reduction of the workers\' gradients');
       await replicas.init(where);
