@@ -8,7 +8,8 @@
 //             'fit.best_weights' (numParams) the best weights early stopping has kept
 //   metadata  format, format_version, config, checksum (as model files), checkpoint_version, and
 //             training: JSON { optimizer: { config, step } | null, rng: [4 × u32],
-//             fit: the position of an interrupted fit() | null }
+//             fit: the position of an interrupted fit() | null } (with reduceLROnPlateau, the
+//             position holds its options and state; checkpoints without it still load)
 //
 // The optimizer's step count is also the learning-rate schedule's position. Decoding checks
 // every field, size and tensor before returning; nothing is applied by this file.
@@ -16,6 +17,7 @@ import type { Layout } from './layout.js';
 import { checkBytes, decodeModelFile, FORMAT, FORMAT_VERSION, sealed } from './io.js';
 import { resolveOptimizer, type OptimizerConfig, type ResolvedOptimizer } from './optim.js';
 import { encodeSafetensors } from './safetensors.js';
+import { checkPlateau, type Plateau } from './train/plateau.js';
 
 export const CHECKPOINT_VERSION = '1';
 
@@ -56,6 +58,9 @@ export interface FitPosition {
   sums: StatSums;
   /** Early stopping: best monitored value, its epoch, epochs without improvement since. */
   early?: { best: number; bestEpoch: number; wait: number };
+  /** reduceLROnPlateau: its options, best value, epochs without improvement, cooldown left and
+   *  reductions made. Absent when the run has none (and in checkpoints from before it). */
+  plateau?: Plateau;
 }
 
 export interface TrainingState {
@@ -311,5 +316,6 @@ function checkFit(where: string, v: unknown): FitPosition {
     const best = e.best === null ? NaN : checkFinite(where, 'training.fit.early.best', e.best);
     fit.early = { best, bestEpoch: e.bestEpoch === -1 ? -1 : checkCount(where, 'training.fit.early.bestEpoch', e.bestEpoch), wait: checkCount(where, 'training.fit.early.wait', e.wait) };
   }
+  if (v.plateau !== undefined && v.plateau !== null) fit.plateau = checkPlateau(where, 'training.fit.plateau', v.plateau);
   return fit;
 }

@@ -12,7 +12,7 @@ export { Network } from './network.js';
 export type EvaluateOptions = NonNullable<Parameters<import('./network.js').Network['evaluate']>[1]>;
 export type { TrainOptions, StepResult, FitOptions, FitResult, Progress, Examples, GradientOptions } from './network.js';
 export type { AbortSignalLike } from './train/types.js';
-export type { Dataset, EpochLogs, EarlyStoppingOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
+export type { Dataset, EpochLogs, EarlyStoppingOptions, ReduceLROnPlateauOptions, MetricName, Metrics, Monitor, DataStream, Example } from './network.js';
 // Length bucketing: one epoch's batches of similar lengths, as fit({ bucketByLength }) cuts them.
 export { bucketBatches } from './train/buckets.js';
 // Text read as it comes (any size, bounded memory): lines, words, token windows, language-model batches.

@@ -51,10 +51,12 @@ export const KEYS = {
   // training
   trainStep: TRAIN,
   fit: [...TRAIN, 'epochs', 'batchSize', 'shuffle', 'validationData', 'validationSplit', 'validationBatchSize', 'metrics',
-    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers', 'bucketByLength', 'poolSize', 'yields', 'stepsPerEpoch'],
+    'earlyStopping', 'onProgress', 'onEpochEnd', 'signal', 'yieldEveryMs', 'resume', 'workers', 'bucketByLength', 'poolSize', 'yields', 'stepsPerEpoch',
+    'reduceLROnPlateau'],
   computeGradients: ['names'],
   evaluate: ['batchSize', 'metrics'],
   earlyStopping: ['patience', 'monitor', 'minDelta', 'restoreBestWeights'],
+  reduceLROnPlateau: ['monitor', 'mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'],
   sgd: ['type', 'learningRate', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
   adam: ['type', 'learningRate', 'beta1', 'beta2', 'eps', 'weightDecay'],
   adamw: ['type', 'learningRate', 'beta1', 'beta2', 'eps', 'weightDecay'],

@@ -18,7 +18,7 @@ import { checkFloats, checkObject, describe, labelled } from './validate.js';
 import type { Build, Kernels } from './wasm.js';
 
 export type {
-  TrainOptions, StepResult, MetricName, Metrics, Progress, EpochLogs, Monitor, EarlyStoppingOptions, Dataset, FitOptions,
+  TrainOptions, StepResult, MetricName, Metrics, Progress, EpochLogs, Monitor, EarlyStoppingOptions, ReduceLROnPlateauOptions, Dataset, FitOptions,
   FitResult, Examples, WindowLoss, StatsWanted, DataStream, Example,
 } from './train/types.js';
 

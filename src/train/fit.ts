@@ -1,7 +1,8 @@
 // The fit() loop: epochs of batches from a batch source, one step per batch (per window with
 // truncated BPTT) through step.ts, and around it the epoch's bookkeeping — metrics, validation,
-// early stopping (and the best weights), callbacks, the abort signal, yielding to the event
-// loop — and the position a checkpoint saves so that a resumed run continues bit for bit.
+// early stopping (and the best weights), reducing the rate on a plateau (plateau.ts),
+// callbacks, the abort signal, yielding to the event loop — and the position a checkpoint saves
+// so that a resumed run continues bit for bit.
 //
 // An epoch is one pass over the batch source, or with stepsPerEpoch that many batches: the
 // epochs then read passes that follow on from one another, the next opened (and its order
@@ -18,7 +19,8 @@ import { Random } from '../random.js';
 import type { BatchSource, PassPlace } from './batches.js';
 import { addSums, evaluateAny, metricsOf, monitored, zeroSums } from './metrics.js';
 import type { EarlyStoppingPlan, FitPlan } from './options.js';
-import { stepBatchAsync, type GradientWindows, type Outcome } from './step.js';
+import { plateauEpoch, reducedRate, resumePlateau, startPlateau } from './plateau.js';
+import { scheduledRate, stepBatchAsync, type GradientWindows, type Outcome } from './step.js';
 import type { Trainable } from './trainable.js';
 import type { Dataset, EpochLogs, Examples, FitOptions, FitResult, StatsWanted } from './types.js';
 
@@ -58,6 +60,7 @@ export function startPosition(source: BatchSource<Examples>, plan: FitPlan, stat
         examples: source.examples, batchSize: source.batchSize, shuffle: source.shuffle, ...(source.order ? { order: source.order } : {}),
         epoch: 0, batch: 0, orderRng: rng.getState(), ...(steps ? { stepsPerEpoch: steps, pass: 0, passBatch: 0 } : {}),
         lossSum: 0, batches: 0, sums: zeroSums(), early: plan.early && { best: NaN, bestEpoch: -1, wait: 0 },
+        ...(plan.plateau ? { plateau: startPlateau(plan.plateau) } : {}),
       },
     };
   }
@@ -69,8 +72,9 @@ export function startPosition(source: BatchSource<Examples>, plan: FitPlan, stat
       `in batches of ${p.batchSize}, ${how(p)}; got ${source.examples}, ${source.batchSize}, ${how({ ...source, stepsPerEpoch: steps })}`);
   }
   const early = plan.early && (p.early ? { ...p.early } : { best: NaN, bestEpoch: -1, wait: 0 });
+  const plateau = resumePlateau(where, plan.plateau, p.plateau);
   return {
-    position: { ...p, orderRng: p.orderRng.slice(), sums: { ...p.sums }, early },
+    position: { ...p, orderRng: p.orderRng.slice(), sums: { ...p.sums }, early, plateau },
     bestWeights: plan.early?.restoreBestWeights ? state.bestWeights : undefined,
   };
 }
@@ -186,7 +190,9 @@ class FitLoop<TBatch extends Examples> {
     const { pos, r, result } = this;
     const { plan } = r;
     const epoch = pos.epoch;
-    const o = await stepBatchAsync(r.model, r.optimizer, plan.step, r.gradients(batch, this.want, [epoch, b]));
+    const plateau = pos.plateau;
+    const reduce = plateau && ((rate: number) => reducedRate(rate, plateau.config, plateau.reductions));
+    const o = await stepBatchAsync(r.model, r.optimizer, plan.step, r.gradients(batch, this.want, [epoch, b]), reduce);
     result.steps += o.steps;
     result.skippedSteps += o.skipped;
     if (!Number.isNaN(o.learningRate)) this.learningRate = o.learningRate;
@@ -209,7 +215,7 @@ class FitLoop<TBatch extends Examples> {
     return undefined;
   }
 
-  /** The epoch's end: metrics, validation, early stopping, then the callback. */
+  /** The epoch's end: metrics, validation, early stopping, the plateau rule, then the callback. */
   private async endEpoch(): Promise<Stop | undefined> {
     const { pos, r, result } = this;
     const { model, plan } = r;
@@ -219,6 +225,13 @@ class FitLoop<TBatch extends Examples> {
     if (plan.metrics.length > 0) logs.metrics = metricsOf(pos.sums, plan.metrics);
     if (plan.val) logs.val = await evaluateAny(model, where, plan.val, plan.valBatchSize, plan.metrics, `after epoch ${epoch + 1} of ${plan.epochs}`);
     if (plan.early) watch(plan.early, pos, logs, model, r.state);
+    if (pos.plateau) {
+      // the rule compares the rate of the next step, which it changes
+      const next = scheduledRate(plan.step, r.optimizer.step);
+      if (plateauEpoch(pos.plateau, monitored(pos.plateau.config.monitor, logs), next)) {
+        logs.reducedLearningRate = reducedRate(next, pos.plateau.config, pos.plateau.reductions);
+      }
+    }
     result.epochLosses.push(logs.loss);
     result.history.push(logs);
     Object.assign(pos, { epoch: epoch + 1, batch: 0, lossSum: 0, batches: 0, sums: zeroSums() });

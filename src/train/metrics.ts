@@ -37,6 +37,17 @@ export function monitored(monitor: Monitor, logs: EpochLogs): number {
   return (source as Record<string, number> | undefined)?.[name] ?? NaN;
 }
 
+/** The value to watch (early stopping, reduceLROnPlateau): `given`, or by default 'val_loss'
+ *  with validation data and 'loss' without; a metric must be one fit reports. */
+export function resolveMonitor(where: string, name: string, given: unknown, hasVal: boolean, metrics: readonly MetricName[]): Monitor {
+  const monitors = ['loss', 'val_loss', ...metrics, ...metrics.map((m) => `val_${m}`)] as Monitor[];
+  const monitor = given ?? (hasVal ? 'val_loss' : 'loss');
+  if (typeof monitor === 'string' && monitor.startsWith('val_') && !hasVal) {
+    throw new RangeError(`${where}: ${name} '${monitor}' needs validationData or validationSplit`);
+  }
+  return checkChoice(where, `${name} (the loss, or a metric listed in metrics)`, monitor, monitors);
+}
+
 /** Check a list of metric names against what the model's outputs allow. */
 export function resolveMetrics(where: string, metrics: unknown, supported: readonly MetricName[]): MetricName[] {
   if (metrics === undefined) return [];

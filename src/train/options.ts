@@ -6,7 +6,8 @@ import { KEYS } from '../keys.js';
 import { checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, checkObject, describe } from '../validate.js';
 import { MAX_WORKERS, WorkerPool } from '../workers/pool.js';
 import { DEFAULT_POOL } from './buckets.js';
-import { resolveMetrics } from './metrics.js';
+import { resolveMetrics, resolveMonitor } from './metrics.js';
+import { resolvePlateau, type PlateauPlan } from './plateau.js';
 import { isStream } from './stream.js';
 import type { DataStream, Dataset, EarlyStoppingOptions, FitOptions, MetricName, Monitor, TrainOptions } from './types.js';
 
@@ -49,6 +50,8 @@ export interface FitPlan<D extends Dataset = Dataset> {
   pool: number;
   yields: 'batches' | 'examples';
   early?: EarlyStoppingPlan;
+  /** Reducing the learning rate on a plateau, at every epoch's end. */
+  plateau?: PlateauPlan;
   resume: boolean;
   /** Worker threads to start for this call, or a pool to use; 0: the calling thread. */
   workers: number | WorkerPool;
@@ -105,6 +108,7 @@ export function resolveFit<D extends Dataset>(where: string, data: D | DataStrea
     val,
     valBatchSize: checkInt(where, 'validationBatchSize', options.validationBatchSize ?? batchSize),
     early: options.earlyStopping === undefined ? undefined : resolveEarlyStopping(where, options.earlyStopping, val !== undefined, metrics),
+    plateau: options.reduceLROnPlateau === undefined ? undefined : resolvePlateau(where, 'reduceLROnPlateau', options.reduceLROnPlateau, val !== undefined, metrics),
     bucket,
     pool: checkInt(where, 'poolSize', options.poolSize ?? DEFAULT_POOL),
     yields,
@@ -158,12 +162,7 @@ function splitValidation<D extends Dataset>(where: string, data: D | DataStream,
 function resolveEarlyStopping(where: string, o: EarlyStoppingOptions, hasVal: boolean, metrics: MetricName[]): EarlyStoppingPlan {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: earlyStopping must be { patience, monitor?, minDelta?, restoreBestWeights? }, got ${describe(o)}`);
   checkKeys(where, 'earlyStopping', o, KEYS.earlyStopping);
-  const monitors = ['loss', 'val_loss', ...metrics, ...metrics.map((m) => `val_${m}`)] as Monitor[];
-  const monitor = o.monitor ?? (hasVal ? 'val_loss' : 'loss');
-  if (typeof monitor === 'string' && monitor.startsWith('val_') && !hasVal) {
-    throw new RangeError(`${where}: earlyStopping.monitor '${monitor}' needs validationData or validationSplit`);
-  }
-  checkChoice(where, 'earlyStopping.monitor (the loss, or a metric listed in metrics)', monitor, monitors);
+  const monitor = resolveMonitor(where, 'earlyStopping.monitor', o.monitor, hasVal, metrics);
   return {
     patience: checkInt(where, 'earlyStopping.patience', o.patience),
     monitor,

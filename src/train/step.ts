@@ -68,10 +68,11 @@ export function stepBatch<TBatch extends Examples>(model: Trainable<TBatch>, opt
   }
 }
 
-/** A batch's step from gradients that may arrive asynchronously (fit, workers). */
+/** A batch's step from gradients that may arrive asynchronously (fit, workers). `reduce` turns
+ *  a step's scheduled rate into the rate it takes (fit's reductions on a plateau). */
 export async function stepBatchAsync<TBatch extends Examples>(model: Trainable<TBatch>, optimizer: Optimizer, plan: StepPlan,
-                                                              windows: GradientWindows): Promise<Outcome> {
-  const update = new Update(model, () => optimizer, optimizer.step, plan);
+                                                              windows: GradientWindows, reduce?: (rate: number) => number): Promise<Outcome> {
+  const update = new Update(model, () => optimizer, optimizer.step, plan, reduce);
   for (;;) {
     const w = await windows.next();
     if (w.done) return update.finish(w.value);
@@ -90,7 +91,7 @@ class Update {
   private opt?: Optimizer;
 
   constructor(private readonly model: Trainable, private readonly take: () => Optimizer, private readonly stepsBefore: number,
-              private readonly plan: StepPlan) {}
+              private readonly plan: StepPlan, private readonly reduce?: (rate: number) => number) {}
 
   /** Guard, clip and update after one window's gradient; false when training must not go on. */
   apply(w: GradientWindow): boolean {
@@ -101,7 +102,8 @@ class Update {
     if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) return this.refuse(w, describeNonFinite(model, w.loss));
     clipGradients(model.kernels, model.grads, norm, plan.clipNorm, plan.clipValue);
     const opt = this.opt ??= this.take();
-    const lr = plan.schedule ? learningRateAt(plan.schedule, plan.baseRate, opt.step) : plan.baseRate;
+    const scheduled = scheduledRate(plan, opt.step);
+    const lr = this.reduce ? this.reduce(scheduled) : scheduled;
     // a finite gradient can still make a weight or a moment overflow (a huge learning rate):
     // the optimizer then stores nothing, and the step is refused as a non-finite loss is
     const bad = opt.apply(model.weights, model.grads, lr);
@@ -125,6 +127,11 @@ class Update {
     this.out.loss = loss;
     return this.out;
   }
+}
+
+/** The rate of optimizer step t (from 0): the base rate, as the schedule scales it. */
+export function scheduledRate(plan: StepPlan, t: number): number {
+  return plan.schedule ? learningRateAt(plan.schedule, plan.baseRate, t) : plan.baseRate;
 }
 
 /** Name the first tensor with a non-finite gradient (only on the error path). */

@@ -40,6 +40,9 @@ export class Training<TBatch extends Examples = Examples> {
     const where = 'trainStep';
     this.assertIdle(where);
     if ((options as FitOptions | undefined)?.workers) throw new TypeError(`${where}: workers is an option of fit(); trainStep runs on the calling thread`);
+    if ((options as FitOptions | undefined)?.reduceLROnPlateau !== undefined) {
+      throw new TypeError(`${where}: reduceLROnPlateau is an option of fit(), which applies it at every epoch's end; trainStep takes the rate it is given (learningRate, schedule)`);
+    }
     const plan = resolveStep(where, options, ['throw', 'skip'], this.optimizer?.config);
     // the optimizer is made (or replaced, for another config) by the first update applied: a
     // refused batch, or an update the guard refuses, changes neither the weights nor the

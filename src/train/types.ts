@@ -94,8 +94,12 @@ export interface EpochLogs {
   metrics?: Metrics;
   /** Validation metrics at the end of the epoch (inference mode), with validation data. */
   val?: Metrics;
-  /** Learning rate of the epoch's last step. */
+  /** Learning rate of the epoch's last step: the rate the optimizer used, after the schedule
+   *  and any reductions on a plateau. */
   learningRate: number;
+  /** With reduceLROnPlateau, on an epoch at whose end the rate was reduced: the rate the next
+   *  optimizer step takes. Absent on every other epoch. */
+  reducedLearningRate?: number;
   /** Optimizer steps so far in this fit() call. */
   steps: number;
   elapsedMs: number;
@@ -114,6 +118,35 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
   /** When early stopping ends training, put back the weights of the best epoch. Default true. */
   restoreBestWeights?: boolean;
+}
+
+/** Reduce the learning rate when the monitored value stops improving, as PyTorch's
+ *  torch.optim.lr_scheduler.ReduceLROnPlateau (Keras's ReduceLROnPlateau callback), checked at
+ *  every epoch's end. Every field has torch's default. */
+export interface ReduceLROnPlateauOptions {
+  /** What to watch, as earlyStopping's monitor: 'val_loss' (the default with validation data),
+   *  'loss' (the default without: the epoch's mean training batch loss), a metric listed in
+   *  `metrics`, or 'val_' + one. */
+  monitor?: Monitor;
+  /** 'min': the value should fall, 'max': rise. Default 'max' for accuracy, else 'min'. */
+  mode?: 'min' | 'max';
+  /** Factor by which a reduction multiplies the rate, in [0, 1). Default 0.1. */
+  factor?: number;
+  /** Epochs without improvement after which the rate is reduced (the reduction comes at the
+   *  end of the epoch that is patience + 1 without improvement). Default 10. */
+  patience?: number;
+  /** How much better than the best a value must be to count as an improvement. Default 1e-4. */
+  threshold?: number;
+  /** 'rel': better than best · (1 ∓ threshold); 'abs': better than best ∓ threshold.
+   *  Default 'rel'. */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs after a reduction during which epochs without improvement are not counted.
+   *  Default 0. */
+  cooldown?: number;
+  /** The rate no reduction goes below. Default 0. */
+  minLr?: number;
+  /** A reduction that would lower the rate by no more than eps is not made. Default 1e-8. */
+  eps?: number;
 }
 
 /** Labeled examples: inputs and one target per input. */
@@ -169,6 +202,10 @@ export interface FitOptions extends Omit<TrainOptions, 'onNonFinite'> {
   metrics?: readonly MetricName[];
   /** Stop when the monitored value has not improved for `patience` epochs. */
   earlyStopping?: EarlyStoppingOptions;
+  /** Multiply the learning rate by `factor` when the monitored value has not improved for
+   *  `patience` epochs; the reductions multiply the scheduled rate (see README, "Reducing the
+   *  rate on a plateau"). Default: off. */
+  reduceLROnPlateau?: ReduceLROnPlateauOptions;
   /** On a non-finite loss or gradient: 'throw' (default; fit rejects with an error naming the
    *  epoch, batch, step and tensor), 'skip' the step, or 'stop' training cleanly (the result
    *  says why). The weights are always those of the last good step. */
