@@ -94,7 +94,7 @@ export async function loadFromIndexedDB<A extends Architecture = Architecture>(
     db.close();
   }
   if (bytes === undefined) {
-    const names = (await listSaved(options)).map((s) => JSON.stringify(s.name));
+    const names = (await listSaved({ database: options.database })).map((s) => JSON.stringify(s.name));
     throw new RangeError(`${where}: no model is saved under ${JSON.stringify(name)}; saved: ${names.length ? names.join(', ') : 'none'}`);
   }
   if (!(bytes instanceof Uint8Array)) {

@@ -366,7 +366,13 @@ export function decodeBatch<S>(stepper: TokenStepper<S>, state: S, starts: reado
   return out;
 }
 
-/** Beam search from one start state: the finished hypotheses, best first (at most width). */
+/** Beam search from one start state: the finished hypotheses, best first (at most width).
+ *  Each step keeps the width best extensions of the live hypotheses; those that end (the stop
+ *  token, or maxLength) are finished. The search ends when no hypothesis is live, or once width
+ *  have finished and the best live one, scored at its length so far, does not beat the worst of
+ *  the width best finished (Hugging Face's rule; exact for lengthPenalty 0, where a score only
+ *  falls as a hypothesis grows): hypotheses that ended early, however unlikely, do not end the
+ *  search while a more likely one is still going. */
 export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number, prefix: readonly number[],
                               width: number, maxLength: number, stop: number | null, lengthPenalty: number): Hypothesis[] {
   const V = stepper.vocab;
@@ -374,8 +380,15 @@ export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number,
   for (const t of [start, ...prefix]) ({ probs, state } = stepper.step(Int32Array.of(t), state));
   let beams: { tokens: number[]; logProb: number }[] = [{ tokens: [], logProb: 0 }];
   const finished: Hypothesis[] = [];
-  const finish = (tokens: number[], logProb: number) =>
-    finished.push({ tokens, logProb, score: logProb / Math.pow(tokens.length, lengthPenalty) });
+  const top: number[] = [];           // the width best finished scores, best first
+  const score = (logProb: number, length: number) => logProb / Math.pow(length, lengthPenalty);
+  const finish = (tokens: number[], logProb: number) => {
+    const s = score(logProb, tokens.length);
+    finished.push({ tokens, logProb, score: s });
+    let at = top.length;
+    while (at > 0 && !(top[at - 1] >= s)) at--;
+    if (at < width) { top.splice(at, 0, s); top.length = Math.min(top.length, width); }
+  };
   for (let i = 0; i < maxLength; i++) {
     const next: typeof beams = [], rows: number[] = [], tokens: number[] = [];
     for (const c of bestExtensions(beams, probs, V, width)) {
@@ -383,7 +396,9 @@ export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number,
       if (c.token === stop || i + 1 === maxLength) finish(seq, c.logProb);
       else { next.push({ tokens: seq, logProb: c.logProb }); rows.push(c.beam); tokens.push(c.token); }
     }
-    if (finished.length >= width || next.length === 0) break;
+    if (next.length === 0) break;
+    // next[0] is the most likely live hypothesis (extensions come best first)
+    if (top.length === width && !(score(next[0].logProb, i + 1) > top[width - 1])) break;
     beams = next;
     ({ probs, state } = stepper.step(Int32Array.from(tokens), stepper.select(state, rows)));
   }

@@ -122,6 +122,9 @@ export type OutputOf<C> = KindOf<C, 'output', OutputKind, 'softmax'>;
 /** createRNN's checks and defaults: a config with every field filled in, or a clear error. */
 export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw new TypeError(`${where}: config must be an object, got ${describe(config)}`);
+  if (where === 'createRNN' && (config as { tokenizers?: unknown }).tokenizers !== undefined) {
+    throw new TypeError(`${where}: config has no field "tokenizers": an RNN keeps none; createModel({ architecture: 'many-to-many', …, tokenizers }) makes the same model with its tokenizers, saved in its file`);
+  }
   checkKeys(where, 'config', config, KEYS.rnn);
   checkBackend(where, 'backend', config.backend);
   const cell = checkChoice(where, 'cell', config.cell ?? 'rnn', ['rnn', 'lstm', 'gru'] as const);

@@ -243,6 +243,25 @@ Beam('width 1 is greedy decoding; results come best first; length normalisation 
   for (const r of [raw, normalised]) for (let i = 1; i < r.length; i++) assert.ok(r[i - 1].score >= r[i].score, 'best first');
 });
 
+Beam('hypotheses that end early and unlikely do not end the search while a likely one goes on', () => {
+  // vocabulary: 0 = stop, 1 = A, 2 = B. A confident model of "A A A A, stop": at each step the
+  // likely path keeps going while a rare stop ends another hypothesis, so `width` unlikely
+  // hypotheses finish before the likely one does
+  const confident = () => table(3, (h) => {
+    const n = h.length - 1;                              // tokens generated (h[0] is the start)
+    if (h[n] === 2) return [0.5, 0.25, 0.25];
+    return n === 4 ? [0.98, 0.01, 0.01] : [0.01, 0.98, 0.01];
+  });
+  for (const [width, alpha] of [[2, 0], [3, 0], [2, 1], [4, 1]]) {
+    const best = beamSearch(confident(), [[]], 0, [], width, 10, 0, alpha);
+    assert.equal(best[0].tokens, [1, 1, 1, 1, 0], `width ${width}, α ${alpha}: ${JSON.stringify(best.map((h) => h.tokens))}`);
+    checkClose('its log-probability', [best[0].logProb], [Math.log(0.98 ** 5)], 1e-6);
+    assert.is(best.length, width);
+  }
+  // and it is the best whatever the width: the same as width 1 (greedy) here
+  assert.equal(beamSearch(confident(), [[]], 0, [], 1, 10, 0, 1)[0].tokens, [1, 1, 1, 1, 0]);
+});
+
 /** Beam search as a reference: rank every extension of every beam (ties: earlier beam, lower
  *  id) and keep the best `width`, one step at a time. */
 function referenceBeams(stepper: TokenStepper<number[][]>, width: number, maxLength: number, stop: number, alpha: number) {
@@ -259,7 +278,11 @@ function referenceBeams(stepper: TokenStepper<number[][]>, width: number, maxLen
       if (c.token === stop || i + 1 === maxLength) finished.push({ tokens: seq, logProb: c.logProb, score: c.logProb / Math.pow(seq.length, alpha) });
       else { next.push({ tokens: seq, logProb: c.logProb }); rows.push(c.beam); tokens.push(c.token); }
     }
-    if (finished.length >= width || next.length === 0) break;
+    if (next.length === 0) break;
+    // done once width have finished and the best live hypothesis, scored at its length so
+    // far, does not beat the width-th best of them
+    const kept = [...finished].sort((a, b) => b.score - a.score);
+    if (kept.length >= width && !(next[0].logProb / Math.pow(i + 1, alpha) > kept[width - 1].score)) break;
     beams = next;
     ({ probs, state } = stepper.step(Int32Array.from(tokens), stepper.select(state, rows)));
   }

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inspect } from 'node:util';
-import { createModel, createRNN, Random } from '../dist/index.js';
+import { CharTokenizer, createModel, createRNN, Random } from '../dist/index.js';
 import { checkSame, randomBatch, rejectsWith, throwsWith, modelConfig } from './_utils.js';
 
 const Config = suite('bad configuration');
@@ -28,6 +28,11 @@ Config('choices must be known', async () => {
 Config('a misspelt field is a compile error (npm run typecheck) and a runtime TypeError; the config still types the model', async () => {
   // @ts-expect-error: `layer` is no field of RNNConfig (layers is)
   await rejectsWith(createRNN({ n_x: 1, n_a: 1, n_y: 1, layer: 2 }), TypeError, /^createRNN: config has no field "layer"; did you mean layers\?$/);
+  // tokenizers are createModel's: the error says where they go
+  const chars = CharTokenizer.fromText('abc');
+  // @ts-expect-error: an RNN keeps no tokenizers
+  await rejectsWith(createRNN({ n_x: chars.size, n_a: 4, n_y: chars.size, input: 'tokens', tokenizers: { x: chars } }), TypeError,
+    /^createRNN: config has no field "tokenizers": an RNN keeps none; createModel\(\{ architecture: 'many-to-many', …, tokenizers \}\) makes the same model/);
   const config = { n_x: 3, n_a: 4, n_y: 2, outputs: 'linear' };
   // @ts-expect-error: a variable with an extra field is refused as well
   await rejectsWith(createRNN(config), TypeError, /^createRNN: config has no field "outputs"; did you mean output\?$/);

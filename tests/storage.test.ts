@@ -107,6 +107,10 @@ Node('over IndexedDB, errors name the function called: loadFromIndexedDB and loa
     back.dispose();
     await rejectsWith(loadFromIndexedDB('chars', { architecture: 'one-to-one' }), TypeError,
       /^loadFromIndexedDB: the file holds a 'many-to-many' model, expected 'one-to-one'$/);
+    // a name saved nowhere is that error whatever the load options (they are not listSaved's)
+    for (const options of [{}, { architecture: 'many-to-many' }, { backend: 'simd', database: 'rnn-wasm' }] as const) {
+      await rejectsWith(loadFromIndexedDB('nothing', options), RangeError, /^loadFromIndexedDB: no model is saved under "nothing"; saved: "chars"$/);
+    }
     await rejectsWith(loadFromIndexedDB('chars', { architecture: 'one-to-two' as never }), TypeError,
       /^loadFromIndexedDB: options.architecture must be one of 'one-to-one', .*, got "one-to-two"/);
     await rejectsWith(loadFromIndexedDB('chars', { backend: 'gpu' as never }), TypeError, /^loadFromIndexedDB: options.backend must be/);
