@@ -22,6 +22,8 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { disposedError } from './arena.js';
 import type { Network } from './network.js';
 import { loadKerasModel, type KerasLoadOptions } from './keras.js';
+import { checkLoadModelOptions, loadModelAs, type LoadModelOptions, type ModelOf } from './architectures.js';
+import type { Architecture } from './arch/common.js';
 import { loadONNX, toONNX, type LoadONNXOptions, type ONNXExportOptions } from './onnx.js';
 import { languageModelBatches, linesOf, tokenWindows, wordsOf, type LanguageModelBatchOptions, type WindowOptions } from './text.js';
 import type { Tokenizer, WordSplit } from './tokenizer.js';
@@ -115,6 +117,15 @@ export async function saveModel(model: Network, path: string): Promise<void> {
   checkModel('saveModel', model);
   checkPath('saveModel', path);
   return writeAtomic('saveModel', path, model.save());       // the model as it is at the call
+}
+
+/** Read a model file (saveModel, model.save()) into a new model of its architecture (loadModel,
+ *  with the same options). */
+export async function loadModelFile<A extends Architecture = Architecture>(path: string, options: LoadModelOptions<A> = {}): Promise<ModelOf[A]> {
+  const where = 'loadModelFile';
+  checkPath(where, path);
+  const checked = checkLoadModelOptions(where, options, KEYS.loadModel);
+  return loadModelAs(where, await io(where, path, () => readBytes(path)), checked) as Promise<ModelOf[A]>;
 }
 
 /** Save the whole training state (model.getTrainingState()) atomically. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CharTokenizer, createModel, createRNN, loadRNN, Random } from '../dist/index.js';
 import {
-  loadCheckpoint, loadKerasModelFile, loadONNXFile, readLines, readText, readTokenWindows, readWords, saveCheckpoint, saveModel, saveONNX,
+  loadCheckpoint, loadKerasModelFile, loadModelFile, loadONNXFile, readLines, readText, readTokenWindows, readWords, saveCheckpoint, saveModel, saveONNX,
   textBatches, writeFileAtomic,
 } from '../dist/node.js';
 import { checkSame, rejectsWith } from './_utils.js';
@@ -82,7 +82,13 @@ Files('saveCheckpoint / loadCheckpoint and saveModel round-trip through files', 
   checkSame('weights after one more step', copy.getWeights(), m.getWeights());
   const loaded = await loadRNN(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
   assert.is(loaded.numParams, m.numParams);
-  m.dispose(); copy.dispose(); loaded.dispose();
+  // loadModelFile: loadModel from a path, its options checked and passed on
+  const file = await loadModelFile(join(dir, 'model.safetensors'), { backend: 'scalar' });
+  assert.is(file.backend, 'scalar');
+  checkSame('loadModelFile', file.getWeights(), loaded.getWeights());
+  await rejectsWith(loadModelFile(join(dir, 'model.safetensors'), { architecture: 'many-to-one' }), TypeError, /^loadModelFile: .*many-to-one/);
+  await rejectsWith(loadModelFile(join(dir, 'model.safetensors'), { seed: 1 } as never), TypeError, /^loadModelFile: options has no field "seed"/);
+  m.dispose(); copy.dispose(); loaded.dispose(); file.dispose();
 });
 
 /** Kill a child that writes large checkpoints A and B in turn to one path, `rounds` times at
@@ -140,6 +146,7 @@ Errors('a file that cannot be read: "<function>: cannot read <path>: <reason>", 
   const e = await fileError(loadCheckpoint(m, nope), `loadCheckpoint: cannot read ${nope}: ENOENT: …`, 'ENOENT');
   assert.instance(e.cause, Error);
   await fileError(loadONNXFile(nope), `loadONNXFile: cannot read ${nope}: ENOENT: …`, 'ENOENT');
+  await fileError(loadModelFile(nope), `loadModelFile: cannot read ${nope}: ENOENT: …`, 'ENOENT');
   await fileError(loadKerasModelFile(nope), `loadKerasModelFile: cannot read ${nope}: ENOENT: …`, 'ENOENT');
   await fileError(loadCheckpoint(m, dir), `loadCheckpoint: cannot read ${dir}: EISDIR: …`, 'EISDIR');
   m.dispose();
