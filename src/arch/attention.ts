@@ -163,6 +163,9 @@ export class Attention {
     scores = Math.max(scores, old?.scores ?? 0);
     keys = Math.max(keys, old?.keys ?? 0);
     batch = Math.max(batch, old?.batch ?? 0);
+    const { loaded, last } = this;
+    // a refused call puts the workspace back (arena.ts: atomic)
+    this.arena.replacing(() => { this.ws = old; this.loaded = loaded; this.last = last; });
     this.release();
     // a failed allocation frees the regions already made
     this.ws = this.arena.allocAll((reserve) => {

@@ -34,7 +34,7 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, checkKeys, describe, labelled } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, describe } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
@@ -231,7 +231,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
     this.live('forward');
     const p = this.prepare('forward', batch);
-    const loss = labelled('forward', () => {
+    const loss = naming('forward', () => {
       const { h0, c0 } = this.encode(p.source);
       return this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
     });
@@ -537,6 +537,8 @@ class Bridge {
 
   private ensure(B: number) {
     if (this.ws && this.ws.B >= B) return this.ws;
+    const old = this.ws;
+    this.arena.replacing(() => { this.ws = old; });   // a refused call puts it back (arena.ts: atomic)
     this.release();
     const a = this.arena;
     const ws = { B } as NonNullable<Bridge['ws']>;
