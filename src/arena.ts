@@ -131,10 +131,7 @@ export class Arena {
   /** Reserve `length` zeroed 4-byte elements. */
   alloc(length: number, what: string): Region {
     this.assertLive();
-    const bytes = Math.max(4, length * 4);
-    if (!Number.isSafeInteger(bytes) || bytes > MAX_REGION_BYTES) {
-      throw reservationError(`${what} needs ${length} values (${bytes} bytes); one region holds at most ${MAX_REGION_BYTES} bytes`);
-    }
+    const bytes = this.checkSize(length, what);
     let ptr: number;
     try {
       ptr = this.kernels.alloc(bytes) >>> 0;
@@ -150,6 +147,17 @@ export class Arena {
       made.add(ptr);
     }
     return { ptr, length };
+  }
+
+  /** Refuse, as alloc() would, `length` values for `what` that one region cannot hold, without
+   *  reserving anything (a call checks its largest workspace before it starts); returns the
+   *  bytes. */
+  checkSize(length: number, what: string): number {
+    const bytes = Math.max(4, length * 4);
+    if (!Number.isSafeInteger(bytes) || bytes > MAX_REGION_BYTES) {
+      throw reservationError(`${what} needs ${length} values (${bytes} bytes); one region holds at most ${MAX_REGION_BYTES} bytes`);
+    }
+    return bytes;
   }
 
   /** Note that an owner is about to replace or drop its workspace (or add to it): if the call

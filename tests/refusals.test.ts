@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, getMemoryStats, type Network } from '../dist/index.js';
-import { checkSame } from './_utils.js';
+import { checkSame, countCalls } from './_utils.js';
 
 /** n_a 1024: a<t> for N = T·B rows needs (T + 1)·B·1024·4 bytes, past one region (1 GiB)
  *  from N ≈ 262 000. */
@@ -167,6 +167,21 @@ Decoders('encoder-decoder: forward, training, generate, generateBatch, beamSearc
   checkSame('forward after', ed.forward(small).yhat, out);
   ed.dispose();
   twin.dispose();
+});
+
+Decoders("encoder-decoder: a beam too wide for the source's attention is refused before the source is encoded", async () => {
+  const ed = await createModel({ architecture: 'encoder-decoder', input: 'tokens', n_x: 5, n_y: 6, n_a: 4, attention: 'dot', startToken: 0, seed: 7 });
+  const hyps = ed.beamSearch([1, 2, 3], { beamWidth: 4, maxLength: 5 });
+  // α for 300 rows × 1 000 000 source steps: more than one region holds; the encoder's own
+  // workspace (1 000 000 steps × 4 units) would fit
+  const source = new Int32Array(1_000_000);
+  const before = held(ed);
+  const calls = countCalls(ed, () => assert.throws(() => ed.beamSearch(source, { beamWidth: 300, maxLength: 1 }),
+    (e: Error) => e instanceof RangeError && /^beamSearch: the attention workspace needs 300000000 values/.test(e.message)));
+  assert.equal(calls, {}, 'no kernel ran: nothing was reserved or encoded');
+  assert.equal(held(ed), before);
+  assert.equal(ed.beamSearch([1, 2, 3], { beamWidth: 4, maxLength: 5 }), hyps);
+  ed.dispose();
 });
 
 Decoders.run();
