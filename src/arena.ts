@@ -47,18 +47,54 @@ function reservationError(message: string, cause?: unknown): RangeError {
   return e;
 }
 
-/** Run `fn`; a reservation in it that does not fit is refused in the name of `where`, the
- *  function the user called (`generateMany: the generation workspace needs …`). Any other
+/** Run `fn` as one call of the user's (atomic): a reservation in it that does not fit is
+ *  refused in the name of `where`, the function the user called (`generateMany: the generation
+ *  workspace needs …`), and every workspace the call grew is put back as it was. Any other
  *  error, one from a callback of the user's included, passes unchanged. */
 export function naming<T>(where: string, fn: () => T): T {
   try {
-    return fn();
+    return atomic(fn);
   } catch (e) {
     if (e instanceof Error && unnamed.has(e)) {
       unnamed.delete(e);
       e.message = `${where}: ${e.message}`;
     }
     throw e;
+  }
+}
+
+/** The call under way, while atomic() runs: the regions it reserved, the regions it released
+ *  (kept until it ends), and how to put back each workspace it replaced. */
+interface Call {
+  made: Map<Arena, Set<number>>;
+  dropped: [Arena, Region][];
+  undo: (() => void)[];
+}
+let call: Call | undefined;
+
+/** Run `fn` so that, if it throws, the memory of every model is left as it was before: the
+ *  regions reserved in it are freed, the regions released in it (a workspace replaced by a
+ *  larger one) were kept and are given back to their owners, through the undo each owner
+ *  registered (Arena.replacing). If it returns, what it released is freed then. Synchronous
+ *  only; a call inside another joins it. While a call runs, a workspace it replaces and the
+ *  new one are both held: a refusal then costs nothing, and a growth costs the old size until
+ *  the call ends. */
+export function atomic<T>(fn: () => T): T {
+  if (call) return fn();
+  const c: Call = call = { made: new Map(), dropped: [], undo: [] };
+  let ok = false;
+  try {
+    const result = fn();
+    ok = true;
+    return result;
+  } finally {
+    call = undefined;
+    if (ok) {
+      for (const [arena, r] of c.dropped) arena.release(r);
+    } else {
+      for (const [arena, ptrs] of c.made) for (const ptr of ptrs) arena.release({ ptr, length: 0 });
+      for (let i = c.undo.length - 1; i >= 0; i--) c.undo[i]();
+    }
   }
 }
 
@@ -95,10 +131,7 @@ export class Arena {
   /** Reserve `length` zeroed 4-byte elements. */
   alloc(length: number, what: string): Region {
     this.assertLive();
-    const bytes = Math.max(4, length * 4);
-    if (!Number.isSafeInteger(bytes) || bytes > MAX_REGION_BYTES) {
-      throw reservationError(`${what} needs ${length} values (${bytes} bytes); one region holds at most ${MAX_REGION_BYTES} bytes`);
-    }
+    const bytes = this.checkSize(length, what);
     let ptr: number;
     try {
       ptr = this.kernels.alloc(bytes) >>> 0;
@@ -108,7 +141,30 @@ export class Arena {
     this.regions.set(ptr, bytes);
     this.bytes += bytes;
     live++;
+    if (call) {
+      let made = call.made.get(this);
+      if (!made) call.made.set(this, made = new Set());
+      made.add(ptr);
+    }
     return { ptr, length };
+  }
+
+  /** Refuse, as alloc() would, `length` values for `what` that one region cannot hold, without
+   *  reserving anything (a call checks its largest workspace before it starts); returns the
+   *  bytes. */
+  checkSize(length: number, what: string): number {
+    const bytes = Math.max(4, length * 4);
+    if (!Number.isSafeInteger(bytes) || bytes > MAX_REGION_BYTES) {
+      throw reservationError(`${what} needs ${length} values (${bytes} bytes); one region holds at most ${MAX_REGION_BYTES} bytes`);
+    }
+    return bytes;
+  }
+
+  /** Note that an owner is about to replace or drop its workspace (or add to it): if the call
+   *  under way (atomic) throws, `undo` puts the workspace back as it was, once the regions the
+   *  call reserved are freed. Outside a call there is nothing to undo. */
+  replacing(undo: () => void): void {
+    call?.undo.push(undo);
   }
 
   /** Several regions as one reservation: `make` reserves them through the function it is given;
@@ -128,10 +184,17 @@ export class Arena {
     }
   }
 
-  /** Return one region to the allocator. */
+  /** Return one region to the allocator. Inside a call (atomic), a region reserved before it
+   *  is only noted, and freed when the call returns: if it throws, its owner takes it back. */
   release(region: Region | undefined): void {
     const bytes = region && this.regions.get(region.ptr);
     if (bytes === undefined) return;
+    const made = call?.made.get(this);
+    if (call && !made?.has(region!.ptr)) {
+      call.dropped.push([this, region!]);
+      return;
+    }
+    made?.delete(region!.ptr);
     this.regions.delete(region!.ptr);
     this.bytes -= bytes;
     this.kernels.free(region!.ptr);

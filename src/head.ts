@@ -46,6 +46,8 @@ export class Head {
   /** Reserve room for `rows` rows. Allocates: take views only after it. */
   ensure(rows: number): void {
     if (this.ws && this.ws.rows >= rows) return;
+    const old = this.ws;
+    this.arena.replacing(() => { this.ws = old; });   // a refused call puts it back (arena.ts: atomic)
     this.release();
     const a = this.arena, n = this.n_y;
     const ws = { rows } as HeadWork;

@@ -39,7 +39,7 @@ import {
 } from './embedding.js';
 import type { DecodedSafetensors } from './safetensors.js';
 import {
-  checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, labelled, type NoExtra,
+  checkBackend, checkBoolean, checkChoice, checkFloats, checkInt, checkKeys, checkNumber, describe, type NoExtra,
 } from './validate.js';
 import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
@@ -371,7 +371,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   protected forwardAs(where: string, batch: Batch<I, O>): ForwardResult {
     this.live(where);
     const { packed, targets, a0, c0 } = this.prepare(where, batch, false);
-    const loss = labelled(where, () => this.run(packed, targets, a0, c0, false));
+    const loss = naming(where, () => this.run(packed, targets, a0, c0, false));
     return this.readForward(packed, targets ? loss : undefined);
   }
 
@@ -639,6 +639,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   private ensureDropout(rows: number): DropoutWork {
     const ws = this.dropoutWork;
     if (ws && ws.rows >= rows) return ws;
+    this.arena.replacing(() => { this.dropoutWork = ws; });   // a refused call puts it back (arena.ts: atomic)
     this.releaseDropout();
     const n = rows * this.stack.n_out;
     const M = this.arena.alloc(n, 'the dropout workspace');

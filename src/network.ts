@@ -3,7 +3,7 @@
 // files. A model says how to validate a batch and how to run its forward and backward passes;
 // training (optimizers, schedules, the fit loop, checkpoints, workers) is its own module,
 // src/train/, which sees the model only through the Trainable the constructor hands it.
-import { Arena, disposedError, type Region } from './arena.js';
+import { Arena, atomic, disposedError, type Region } from './arena.js';
 import { checkCheckpointConfig, type StatSums } from './checkpoint.js';
 import { checkBytes, checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import { KEYS } from './keys.js';
@@ -210,7 +210,7 @@ export abstract class Network<TBatch extends Examples = Examples> {
     this.live(where);
     this.training.assertIdle(where);
     const wanted = this.gradientEntries(where, options);
-    const loss = labelled(where, () => this.lossAndGradients(where, batch));
+    const loss = labelled(where, () => atomic(() => this.lossAndGradients(where, batch)));
     const g = this.arena.f32(this.grads);
     const grads: Record<string, Float32Array<ArrayBuffer>> = {};
     for (const [name, e] of wanted) grads[name] = g.slice(e.offset, e.offset + e.length);
@@ -321,12 +321,13 @@ export abstract class Network<TBatch extends Examples = Examples> {
       save: () => this.save(),
       isDisposed: () => this.isDisposed,
       // a workspace too large for memory is refused in the kernels' allocator, which does not
-      // know the function called: its error gets that name here
-      lossAndGradients: (where, batch) => labelled(where, () => this.lossAndGradients(where, batch)),
+      // know the function called: its error gets that name here, and the workspaces the pass
+      // grew are put back (atomic)
+      lossAndGradients: (where, batch) => labelled(where, () => atomic(() => this.lossAndGradients(where, batch))),
       checkBatch: (where, batch) => this.checkBatch(where, batch),
-      truncatedWindows: (where, batch, k) => this.truncatedWindows(where, batch, k),
+      truncatedWindows: (where, batch, k) => atomicSteps(where, this.truncatedWindows(where, batch, k)),
       batchStats: (want) => this.batchStats(want),
-      evaluateBatch: (where, batch, want) => labelled(where, () => this.evaluateBatch(where, batch, want)),
+      evaluateBatch: (where, batch, want) => labelled(where, () => atomic(() => this.evaluateBatch(where, batch, want))),
       supportedMetrics: () => this.supportedMetrics(),
     };
   }
@@ -369,6 +370,15 @@ if (typeof Symbol.dispose === 'symbol') {
  *  holds every region it reserved, and no reference back to the model) is freed. dispose()
  *  unregisters the model first, and Arena.dispose() is idempotent, so nothing is freed twice. */
 const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Arena>((arena) => arena.dispose()) : undefined;
+
+/** Truncated BPTT's windows, each one atomic and in the name of `where`: a window whose
+ *  workspace does not fit is refused so, and leaves the workspaces as they were before it. */
+function atomicSteps<T, R>(where: string, windows: Iterator<T, R, void>): Iterator<T, R, void> {
+  return {
+    next: () => labelled(where, () => atomic(() => windows.next())),
+    return: (value?: R) => windows.return?.(value) ?? { done: true, value: value as R },
+  };
+}
 
 /** The error for a parameter name a model does not have: the names it has. */
 function missingParam(where: string, name: unknown, layout: Layout): RangeError {

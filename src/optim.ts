@@ -3,7 +3,7 @@
 import type { Arena, Region } from './arena.js';
 import type { Kernels } from './wasm.js';
 import { KEYS } from './keys.js';
-import { checkBoolean, checkKeys, checkNamed, checkNumber } from './validate.js';
+import { checkBoolean, checkKeys, checkNamed, checkNumber, finiteF32, showF32 } from './validate.js';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 
@@ -72,13 +72,18 @@ type Resolved = ResolvedOptimizer;
 
 const NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
-/** Fill in defaults and check every field. */
+/** Fill in defaults and check every field: each number in its range and finite in float32,
+ *  the precision the update kernels take it in. */
 export function resolveOptimizer(where: string, config: OptimizerName | OptimizerConfig): Resolved {
   const c = checkNamed(where, 'optimizer', config, NAMES);
   const type = c.type;
   checkKeys(where, 'optimizer', c, KEYS[type]);
-  const num = (key: string, dflt: number, lo = 0, hi = Infinity): number =>
-    c[key] === undefined ? dflt : checkNumber(where, `optimizer.${key}`, c[key], lo, hi);
+  const num = (key: string, dflt: number, lo = 0, hi = Infinity): number => {
+    if (c[key] === undefined) return dflt;
+    const v = checkNumber(where, `optimizer.${key}`, c[key], lo, hi);
+    if (!finiteF32(v)) throw new RangeError(`${where}: optimizer.${key} must be finite in float32, got ${showF32(v)}`);
+    return v;
+  };
   switch (type) {
     case 'sgd': {
       const r = {

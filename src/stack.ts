@@ -389,7 +389,9 @@ export class Stack {
   /** Make the regions a batch run in length order needs, once per workspace; a failed
    *  allocation frees those already made. */
   private ensureReorder(ws: Workspace): void {
-    ws.reorder ??= this.arena.allocAll((alloc) => ({
+    if (ws.reorder) return;
+    this.arena.replacing(() => { ws.reorder = undefined; });
+    ws.reorder = this.arena.allocAll((alloc) => ({
       Xin: alloc(ws.rows * (this.config.tokens ? 1 : this.config.n_x), 'the input workspace'),
       Out: alloc(ws.rows * this.n_out, 'the output workspace'),
       dOut: alloc(ws.rows * this.n_out, 'the output workspace'),
@@ -403,7 +405,9 @@ export class Stack {
    *  every cell's backward call rewrites from its own W_hh (transposed only for a W_hh of more
    *  than PACKED_VALUES values: recurrentTransposed). */
   private ensureTransposed(ws: Workspace): void {
-    if (ws.B <= TRANSPOSED_ROWS) ws.WhT ??= this.arena.alloc(this.gates * this.config.n_a ** 2, 'the BPTT workspace');
+    if (ws.B > TRANSPOSED_ROWS || ws.WhT) return;
+    this.arena.replacing(() => { ws.WhT = undefined; });
+    ws.WhT = this.arena.alloc(this.gates * this.config.n_a ** 2, 'the BPTT workspace');
   }
 
   /** The W_hhᵀ scratch for a backward call, or 0: a W_hh of at most PACKED_VALUES values is
@@ -468,6 +472,7 @@ export class Stack {
     const rows = T * B, blocks = (T + 1) * B;
     const old = this.ws;
     if (old && old.batch >= B && old.rows >= rows && old.blocks >= blocks && old.distinct >= U) return old;
+    this.arena.replacing(() => { this.ws = old; });   // a refused call puts it back (arena.ts: atomic)
     this.release();
     const c = this.config, H = c.n_a;
     // a failed allocation frees the regions already made and leaves no half-built workspace

@@ -118,6 +118,10 @@ export class Stepper implements TokenSource {
       for (const r of made) this.arena.release(r);
       throw e;
     }
+    if (made.length > 0) {
+      const before = { PW: ws.PW, PWY: ws.PWY, WT: ws.WT }, n = ws.regions.length;
+      this.arena.replacing(() => { Object.assign(ws, before); ws.regions.length = n; });
+    }
     ws.regions.push(...made);
     Object.assign(ws, { PW, PWY, WT });
     const fields = (on: boolean) => {
@@ -187,6 +191,9 @@ export class Stepper implements TokenSource {
 
   private ensure(cap: number): Work {
     if (this.ws && this.ws.cap >= cap) return this.ws;
+    const { ws: old, B } = this;
+    // a refused call puts the workspace and its rows back (arena.ts: atomic)
+    this.arena.replacing(() => { this.ws = old; this.B = B; });
     this.release();
     const c = this.config, L = c.layers, G = GATES[c.cell] * c.n_a;
     const regions: Region[] = [];

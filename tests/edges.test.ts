@@ -311,13 +311,15 @@ Named('generation, beam search, decoding from a source and predict refuse a work
   lm.dispose();
 
   const ed = await createModel({ architecture: 'encoder-decoder', cell: 'gru', n_x: 5, n_a: 512, n_y: 5, input: 'tokens', seed: 1, attention: 'dot' });
-  const long = new Int32Array(3_000_000);      // its encoder's workspace alone is over 1 GiB
-  throwsWith(() => ed.generate(long, { maxLength: 2 }), RangeError, /^generate: the BPTT workspace needs/);
-  throwsWith(() => ed.generate(long, { maxLength: 2, onToken: () => {} }), RangeError, /^generate: the BPTT workspace needs/);
-  throwsWith(() => ed.stream(long, { maxLength: 2 }), RangeError, /^stream: the BPTT workspace needs/);
-  throwsWith(() => ed.beamSearch(long, { maxLength: 2, beamWidth: 2 }), RangeError, /^beamSearch: the BPTT workspace needs/);
-  throwsWith(() => ed.resetState(long), RangeError, /^resetState: the BPTT workspace needs/);
-  throwsWith(() => ed.generateBatch([long], { maxLength: 2 }), RangeError, /^generateBatch: the BPTT workspace needs/);
+  // its encoder's workspace alone is over 1 GiB, and so is the attention memory of its outputs,
+  // which is checked first: nothing is encoded
+  const long = new Int32Array(3_000_000);
+  throwsWith(() => ed.generate(long, { maxLength: 2 }), RangeError, /^generate: the attention workspace needs/);
+  throwsWith(() => ed.generate(long, { maxLength: 2, onToken: () => {} }), RangeError, /^generate: the attention workspace needs/);
+  throwsWith(() => ed.stream(long, { maxLength: 2 }), RangeError, /^stream: the attention workspace needs/);
+  throwsWith(() => ed.beamSearch(long, { maxLength: 2, beamWidth: 2 }), RangeError, /^beamSearch: the attention workspace needs/);
+  throwsWith(() => ed.resetState(long), RangeError, /^resetState: the attention workspace needs/);
+  throwsWith(() => ed.generateBatch([long], { maxLength: 2 }), RangeError, /^generateBatch: the attention workspace needs/);
   throwsWith(() => ed.beamSearch([1, 2], { maxLength: 2, beamWidth: 800_000 }), RangeError, /^beamSearch: the generation workspace needs/);
   // an error of the user's own callback is passed on as it is
   throwsWith(() => ed.generate([1, 2], { maxLength: 2, onToken: () => { throw new RangeError('mine'); } }), RangeError, /^mine$/);

@@ -4,9 +4,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Arena, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
+import { Arena, createModel, getEngine, Random, relaxedSimdSupported } from '../dist/index.js';
 import { clipGradients, gradientNorm, Optimizer, resolveOptimizer } from '../dist/optim.js';
-import { checkClose, worst } from './_utils.js';
+import { checkClose, rejectsWith, throwsWith, worst } from './_utils.js';
 
 const golden = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'optim.json'), 'utf8'));
 
@@ -154,3 +154,41 @@ Clip('the gradient norm: Σ g² in f64 within 1e-15 of an ordered sum, the same 
 });
 
 Clip.run();
+
+// ---
+
+const Eps = suite('eps = 0 and the optimizer hyper-parameters');
+
+Eps('a zero gradient with eps = 0 is refused naming eps, not the learning rate', async () => {
+  const m = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 2, seed: 1 });
+  const weights = m.getWeights();
+  // the input is all zeros, so weight_ih_l0's gradient is 0: Adam's step is 0 / (0 + eps)
+  const batch = { x: [[[0, 0]]], y: [0] };
+  for (const type of ['adam', 'adamw', 'rmsprop', 'adagrad'] as const) {
+    for (const learningRate of [0, 1e-3]) {
+      throwsWith(() => m.trainStep(batch, { optimizer: { type, eps: 0 }, learningRate }), RangeError,
+        /^trainStep: the update would make weight_ih_l0\[0\] \(or its optimizer moments\) not finite: its gradient is 0 and optimizer\.eps is 0, so its step divides 0 by 0 at optimizer step 1; the weights were left unchanged \(give optimizer\.eps a value above 0, such as its default, or pass onNonFinite: 'skip'\)$/);
+    }
+  }
+  // an eps that float32 rounds to 0 is named as such; fit gives the same advice
+  throwsWith(() => m.trainStep(batch, { optimizer: { type: 'adam', eps: 1e-50 } }), RangeError, /optimizer\.eps is 1e-50, 0 in float32, so/);
+  await rejectsWith(m.fit([batch], { optimizer: { type: 'adam', eps: 0 } }), RangeError, /^fit: .*optimizer\.eps is 0.*\(give optimizer\.eps a value above 0/);
+  assert.equal(m.getWeights(), weights);
+  // a loss that overflows is still met with the learning rate's advice
+  const big = await createModel({ architecture: 'many-to-one', n_x: 2, n_a: 3, n_y: 1, output: 'linear', seed: 1 });
+  big.setWeights(new Float32Array(big.numParams).fill(1e20));
+  throwsWith(() => big.trainStep({ x: [[[1, 1]]], y: [[0]] }, { optimizer: { type: 'adam', eps: 0 } }), RangeError,
+    /^trainStep: the (loss|gradient of) .*\(lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'\)$/);
+  big.dispose();
+  m.dispose();
+});
+
+Eps('hyper-parameters beyond float32 are refused when the optimizer is configured', () => {
+  for (const [type, key] of [['adam', 'eps'], ['adam', 'weightDecay'], ['adamw', 'learningRate'], ['sgd', 'momentum'], ['rmsprop', 'eps'], ['adagrad', 'lrDecay']]) {
+    throwsWith(() => resolveOptimizer('trainStep', { type, [key]: 1e39 } as never), RangeError,
+      new RegExp(`^trainStep: optimizer\\.${key} must be finite in float32, got 1e\\+39 \\(beyond float32's range of ±3\\.4028235e38: it would be Infinity\\)$`));
+  }
+  assert.is((resolveOptimizer('trainStep', { type: 'adam', eps: 3e38 }) as { eps: number }).eps, 3e38);
+});
+
+Eps.run();

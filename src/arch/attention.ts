@@ -137,6 +137,15 @@ export class Attention {
     return ws.Ht.ptr;
   }
 
+  /** Refuse, before anything is encoded or reserved, a step of B rows against B_s stored
+   *  sources of T_x steps whose workspace has a region larger than one region holds (what
+   *  step() would reserve: α (B, T_x), the memory (T_x·B_s, E) and its keys). */
+  checkStep(B: number, T_x: number, B_s: number): void {
+    const what = 'the attention workspace';
+    this.arena.checkSize(B * T_x, what);
+    this.arena.checkSize(T_x * B_s * Math.max(this.E, this.W_a ? this.n_q : 0), what);
+  }
+
   release(): void {
     const ws = this.ws;
     if (!ws) return;
@@ -163,6 +172,9 @@ export class Attention {
     scores = Math.max(scores, old?.scores ?? 0);
     keys = Math.max(keys, old?.keys ?? 0);
     batch = Math.max(batch, old?.batch ?? 0);
+    const { loaded, last } = this;
+    // a refused call puts the workspace back (arena.ts: atomic)
+    this.arena.replacing(() => { this.ws = old; this.loaded = loaded; this.last = last; });
     this.release();
     // a failed allocation frees the regions already made
     this.ws = this.arena.allocAll((reserve) => {

@@ -34,7 +34,7 @@ import type { StatSums } from '../checkpoint.js';
 import { Network, type MetricName, type StatsWanted } from '../network.js';
 import { Stack } from '../stack.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkBoolean, checkChoice, checkInt, checkKeys, describe, labelled } from '../validate.js';
+import { checkBoolean, checkChoice, checkInt, checkKeys, describe } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkTokenizer, metricsFor, packLabels, rejectFields, resolveCommon, resolveSide, resolveInput, resolveOutput, stackConfig,
@@ -231,7 +231,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
     this.live('forward');
     const p = this.prepare('forward', batch);
-    const loss = labelled('forward', () => {
+    const loss = naming('forward', () => {
       const { h0, c0 } = this.encode(p.source);
       return this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
     });
@@ -254,6 +254,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken, this.config.output === 'softmax' ? 'token' : 'vector');
     const source = this.packOne(where, x, 'x');
     return naming(where, () => {
+      this.checkDecoding(1, source);
       if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
       const state = this.encode(source);
       const memory = this.remember(source);
@@ -279,6 +280,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     }
     const source = packInputs(where, x, this.config.input, this.config.n_x);
     return naming(where, () => {
+      this.checkDecoding(source.B, source);
       if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength);
       const state = toState(this.encode(source));
       const memory = this.remember(source);
@@ -292,7 +294,10 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.needSoftmax('stream');
     const o = this.checkGenerate('stream', options, KEYS.stream, 1, true);
     const source = this.packOne('stream', x, 'x');
-    return naming('stream', () => this.decoder.tokens(this.weights, toState(this.encode(source)), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source)));
+    return naming('stream', () => {
+      this.checkDecoding(1, source);
+      return this.decoder.tokens(this.weights, toState(this.encode(source)), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source));
+    });
   }
 
   /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
@@ -304,7 +309,11 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearch, V, this.config.stopToken,
       (o) => (o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, V)));
     const source = this.packOne(where, x, 'x');
-    return naming(where, () => this.decoder.beam(this.weights, toState(this.encode(source)), this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source)));
+    // the beam's rows attend to the source: a beam too wide for that is refused before encoding
+    return naming(where, () => {
+      this.checkDecoding(width, source);
+      return this.decoder.beam(this.weights, toState(this.encode(source)), this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source));
+    });
   }
 
   // --- streams ---
@@ -318,7 +327,10 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
       return;
     }
     const packed = this.packOne('resetState', source, 'source');
-    this.stepRows = naming('resetState', () => this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed)));
+    this.stepRows = naming('resetState', () => {
+      this.checkDecoding(1, packed);
+      return this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed));
+    });
   }
 
   /** Feed the decoder one target step y<t−1> (the start token first) and return ŷ<t>. Needs
@@ -413,6 +425,12 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   /** With attention: the encoder outputs of the last encode(), where they are in wasm memory. */
   private attended(source: PackedInput): AttentionSource | undefined {
     return this.config.attention === 'none' ? undefined : { ptr: this.encoder.outPtr(), T: source.T, lens: source.lens };
+  }
+
+  /** Refuse, before anything is encoded, decoding `rows` rows against `source` when the
+   *  attention workspace of a step could never be reserved. */
+  private checkDecoding(rows: number, source: PackedInput): void {
+    this.decoder.attention?.checkStep(rows, source.T, source.B);
   }
 
   /** With attention: a copy of the last encode()'s outputs, for decoding step by step. */
@@ -537,6 +555,8 @@ class Bridge {
 
   private ensure(B: number) {
     if (this.ws && this.ws.B >= B) return this.ws;
+    const old = this.ws;
+    this.arena.replacing(() => { this.ws = old; });   // a refused call puts it back (arena.ts: atomic)
     this.release();
     const a = this.arena;
     const ws = { B } as NonNullable<Bridge['ws']>;

@@ -19,9 +19,10 @@ import {
 } from './common.js';
 import { lastStateLayout, LastStateNetwork } from './last-state.js';
 import { headShape, resolveTokenEmbedding, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig } from '../embedding.js';
+import { naming } from '../arena.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
-import { checkBoolean, checkInt, checkKeys, labelled } from '../validate.js';
+import { checkBoolean, checkInt, checkKeys } from '../validate.js';
 
 export interface ManyToOneConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends CommonConfig, TokenEmbeddingConfig {
   architecture: 'many-to-one';
@@ -126,7 +127,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
   private forwardAs(where: string, batch: ManyToOneBatch<I, O>): ManyToOneResult {
     this.live(where);
     const p = this.prepare(where, batch, false);
-    const loss = labelled(where, () => this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false));
+    const loss = naming(where, () => this.runLast(p.packed, p.targets, p.a0, p.c0, this.config.reduction, false));
     const { hT, cT } = this.stack.finalStates();
     const B = p.packed.B;
     const result: ManyToOneResult = {

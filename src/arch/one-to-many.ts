@@ -20,7 +20,7 @@ import { checkLength, checkMaxLength, checkModelSize } from '../limits.js';
 import type { StatSums } from '../checkpoint.js';
 import { Network, type GradientOptions, type MetricName, type StatsWanted } from '../network.js';
 import type { Tokenizer } from '../tokenizer.js';
-import { checkInt, checkKeys, describe, isArrayLike, labelled } from '../validate.js';
+import { checkInt, checkKeys, describe, isArrayLike } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import {
   checkState, checkTokenizer, metricsFor, packLabels, packVector, rejectFields, resolveCell, resolveCommon, resolveOutput,
@@ -169,7 +169,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   forward(batch: OneToManyBatch<O>): SequenceResult {
     this.live('forward');
     const p = this.prepare('forward', batch);
-    const loss = labelled('forward', () => this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, false));
+    const loss = naming('forward', () => this.decoder.forward(this.weights, p.tf, p.a0, p.c0, this.config.reduction, false));
     const { T, B, lens } = p.tf.packed;
     return { B, T, lengths: lens ? Array.from(lens) : new Array<number>(B).fill(T), yhat: this.decoder.readOutputs(p.tf), loss };
   }

@@ -8,9 +8,10 @@
 
 import type { InputKind, OutputKind } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
+import { naming } from '../arena.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
-import { checkInt, checkKeys, describe, labelled } from '../validate.js';
+import { checkInt, checkKeys, describe } from '../validate.js';
 import type { Build, Kernels } from '../wasm.js';
 import type { StatSums } from '../checkpoint.js';
 import type { StatsWanted } from '../network.js';
@@ -111,7 +112,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
   private forwardAs(where: string, batch: OneToOneBatch<I, O>): OneToOneResult {
     this.live(where);
     const p = this.prepare(where, batch, false);
-    const loss = labelled(where, () => this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false));
+    const loss = naming(where, () => this.runLast(p.packed, p.targets, undefined, undefined, this.config.reduction, false));
     const B = p.packed.B;
     const result: OneToOneResult = { B, yhat: this.head.outputs(B), a: this.stack.finalStates().hT };
     if (p.targets) result.loss = loss;

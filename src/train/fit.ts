@@ -200,7 +200,7 @@ class FitLoop<TBatch extends Examples> {
       const message = `${o.problem} (epoch ${epoch + 1} of ${plan.epochs}, batch ${b + 1}${this.of()}); ` +
         `training stopped with the weights of the last good step`;
       if (plan.step.onNonFinite === 'stop') return { reason: 'non-finite', message };
-      throw new RangeError(`${where}: ${message} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
+      throw new RangeError(`${where}: ${message} (${o.advice})`);
     }
     recordBatch(pos, o);
     pos.batch = b + 1;                          // = batches: only the epoch's end is left

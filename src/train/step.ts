@@ -27,6 +27,8 @@ export type GradientWindows = Iterator<GradientWindow, number, void> | AsyncIter
 /** A batch's step: StepResult, what went wrong if anything, and the metric sums. */
 export interface Outcome extends StepResult {
   problem?: string;
+  /** What to change so that the problem goes away, with the problem. */
+  advice?: string;
   sums?: StatSums;
 }
 
@@ -99,7 +101,7 @@ class Update {
     if (w.sums) addSums(out.sums ??= zeroSums(), w.sums);
     const norm = gradientNorm(model.kernels, model.grads);
     if (!(norm <= out.gradNorm)) out.gradNorm = norm;          // the largest; NaN wins
-    if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) return this.refuse(w, describeNonFinite(model, w.loss));
+    if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) return this.refuse(w, describeNonFinite(model, w.loss), ADVICE);
     clipGradients(model.kernels, model.grads, norm, plan.clipNorm, plan.clipValue);
     const opt = this.opt ??= this.take();
     const scheduled = scheduledRate(plan, opt.step);
@@ -107,17 +109,30 @@ class Update {
     // a finite gradient can still make a weight or a moment overflow (a huge learning rate):
     // the optimizer then stores nothing, and the step is refused as a non-finite loss is
     const bad = opt.apply(model.weights, model.grads, lr);
-    if (bad >= 0) return this.refuse(w, `the update with learning rate ${lr} would make ${describeIndex(model, bad)} not finite`);
+    if (bad >= 0) {
+      const eps = (opt.config as { eps?: number }).eps;
+      if (eps === undefined || Math.fround(eps) !== 0) return this.refuse(w, `the update with learning rate ${lr} would make ${describeIndex(model, bad)} not finite`, ADVICE);
+      // eps = 0: a parameter whose gradient and moments are 0 divides 0 by 0, at any learning rate
+      const g = model.arena.f32(model.grads)[bad];
+      const zero = `optimizer.eps is ${eps === 0 ? '0' : `${eps}, 0 in float32`}`;
+      const cause = g === 0 ? `its gradient is 0 and ${zero}, so its step divides 0 by 0`
+        : `${zero}, so a parameter whose gradient and moments are 0 divides 0 by 0`;
+      return this.refuse(w, `the update would make ${describeIndex(model, bad)} not finite: ${cause}`,
+        "give optimizer.eps a value above 0, such as its default, or pass onNonFinite: 'skip'");
+    }
     out.learningRate = lr;
     out.steps++;
     return true;
   }
 
   /** The guard's verdict on a window whose step is not taken: false when training must stop. */
-  private refuse(w: GradientWindow, what: string): boolean {
+  private refuse(w: GradientWindow, what: string, advice: string): boolean {
     const { out } = this;
     const context = w.t0 === undefined ? '' : ` (the window of time steps ${w.t0}..${w.t1! - 1})`;
-    out.problem ??= `${what} at optimizer step ${(this.opt?.step ?? this.stepsBefore) + 1}${context}`;
+    if (out.problem === undefined) {
+      out.problem = `${what} at optimizer step ${(this.opt?.step ?? this.stepsBefore) + 1}${context}`;
+      out.advice = advice;
+    }
     out.applied = false;
     out.skipped++;
     return this.plan.onNonFinite === 'skip';
@@ -133,6 +148,9 @@ class Update {
 export function scheduledRate(plan: StepPlan, t: number): number {
   return plan.schedule ? learningRateAt(plan.schedule, plan.baseRate, t) : plan.baseRate;
 }
+
+/** What to change after a non-finite loss, gradient or update. */
+const ADVICE = "lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'";
 
 /** Name the first tensor with a non-finite gradient (only on the error path). */
 function describeNonFinite(model: Trainable, loss: number): string {

@@ -62,11 +62,11 @@ export class Training<TBatch extends Examples = Examples> {
         fresh?.dispose();
       }
     }
-    const { problem, sums: _, ...result } = outcome;
+    const { problem, advice, sums: _, ...result } = outcome;
     if (problem !== undefined && plan.onNonFinite === 'throw') {
       const weights = result.steps === 0 ? 'the weights were left unchanged'
         : `the weights are those of optimizer step ${this.optimizer!.step}, the last good one`;
-      throw new RangeError(`${where}: ${problem}; ${weights} (lower the learning rate, set clipNorm, or pass onNonFinite: 'skip')`);
+      throw new RangeError(`${where}: ${problem}; ${weights} (${advice})`);
     }
     return result;
   }
