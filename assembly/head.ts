@@ -6,12 +6,14 @@
 //   z = W x + b      ŷ, L, ∂L/∂z as loss.ts (output 0 softmax, 1 sigmoid, 2 linear)
 //
 // X (N, n_in), W (n_y, n_in), b (n_y); Z, yhat, dz (N, n_y); y (N) ids or (N, n_y) targets, or 0;
-// w (N) row weights or 0. Returns Σ w·L over the rows (f64), as the loss kernels do.
+// w (N) row weights or 0; cw (n_y) class weights or 0. Returns Σ w·L over the rows (f64), as the
+// loss kernels do.
 
 import { linear_rows } from "./rnn";
-import { softmax_xent, sigmoid_bce, squared_error } from "./loss";
+import { softmax_xent, softmax_xent_ls, sigmoid_bce, squared_error } from "./loss";
 
 const ROWS: i32 = 32;   // rows per block: ROWS × n_y logits stay in L1
+const SOFTMAX_LS: i32 = 3;   // head_rows's output for softmax_xent_ls
 
 export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, b: usize, y: usize, w: usize,
                           N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
@@ -23,6 +25,20 @@ export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, 
  *  gemm_nt_w): the same bits either way. */
 export function head_loss_w(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
                             N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
+  return head_rows(yhat, dz, Z, X, W, PW, b, y, w, 0, N, n_in, n_y, scale, 0, output);
+}
+
+/** head_loss_w for a softmax whose loss has class weights cw (n_y, or 0) and label smoothing
+ *  eps (loss.ts: softmax_xent_ls); ŷ has the bits head_loss_w gives. */
+export function head_loss_ls(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
+                             cw: usize, N: i32, n_in: i32, n_y: i32, scale: f32, eps: f32): f64 {
+  return head_rows(yhat, dz, Z, X, W, PW, b, y, w, cw, N, n_in, n_y, scale, eps, SOFTMAX_LS);
+}
+
+/** The block loop of both: output 0 softmax, 1 sigmoid, 2 linear, SOFTMAX_LS softmax_xent_ls. */
+// @ts-ignore: decorator
+@inline function head_rows(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
+                           cw: usize, N: i32, n_in: i32, n_y: i32, scale: f32, eps: f32, output: i32): f64 {
   let total: f64 = 0;
   for (let r0 = 0; r0 < N; r0 += ROWS) {
     const rows = min(ROWS, N - r0);
@@ -31,7 +47,8 @@ export function head_loss_w(yhat: usize, dz: usize, Z: usize, X: usize, W: usize
     const dzr = dz ? dz + o : 0, wr = w ? w + (<usize>r0 << 2) : 0;
     if (output == 0) total += softmax_xent(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, rows, n_y, scale);
     else if (output == 1) total += sigmoid_bce(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
-    else total += squared_error(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
+    else if (output == 2) total += squared_error(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
+    else total += softmax_xent_ls(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, cw, rows, n_y, scale, eps);
   }
   return total;
 }

@@ -11,7 +11,12 @@
 //   softmax + cross-entropy    L = −log softmax(z)[y]                 ∂L/∂z = ŷ − onehot(y)
 //   sigmoid + binary x-entropy L = Σ_k −y log ŷ − (1−y) log(1−ŷ)      ∂L/∂z = ŷ − y
 //   identity + squared error   L = Σ_k (ŷ − y)²                        ∂L/∂z = 2 (ŷ − y)
-// see: PyTorch CrossEntropyLoss, BCEWithLogitsLoss and MSELoss (reduction = 'sum').
+//
+// softmax_xent_ls adds class weights c (n_y, or 0: all 1) and label smoothing ε, C = n_y:
+//   L = (1−ε) c[y] (−log ŷ[y]) + (ε/C) Σ_k c[k] (−log ŷ[k])
+//   ∂L/∂z_k = ŷ[k] ((1−ε) c[y] + (ε/C) Σ_j c[j]) − (1−ε) c[y] [k = y] − (ε/C) c[k]
+// see: PyTorch CrossEntropyLoss (weight, label_smoothing), BCEWithLogitsLoss and MSELoss
+// (reduction = 'sum').
 
 import { sigmoid } from "./cells";
 import { exp4, exp_scalar } from "./activations";
@@ -25,6 +30,11 @@ import { copy_bytes } from "./memory";
 // @ts-ignore: decorator
 @inline function zero_row(dz: usize, r: i32, n_y: i32): void {
   memory.fill(dz + (<usize>r * n_y << 2), 0, <usize>n_y << 2);
+}
+
+// @ts-ignore: decorator
+@inline function class_weight(cw: usize, k: i32): f32 {
+  return cw ? load<f32>(cw + (<usize>k << 2)) : 1;
 }
 
 /** Largest of n values at p. */
@@ -117,6 +127,50 @@ export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usiz
     scale_row(pr, wr == 0 ? 0 : dr, n_y, <f32>1 / s, g);          // ŷ = e / Σ e; ∂L/∂z = g ŷ …
     if (dr && wr == 0) zero_row(dz, r, n_y);
     else if (dr) store<f32>(dr + (<usize>target << 2), g * (load<f32>(pr + (<usize>target << 2)) - 1));   // … − g at y
+  }
+  return total;
+}
+
+/** Softmax + cross-entropy with class weights cw (n_y f32, or 0: every class weighs 1) and
+ *  label smoothing eps ∈ [0, 1); otherwise as softmax_xent, whose ŷ it writes with the same bits.
+ *  The row weight w (mask) multiplies the whole row; the class weights weigh its terms. */
+export function softmax_xent_ls(yhat: usize, dz: usize, z: usize, y: usize, w: usize, cw: usize,
+                                N: i32, n_y: i32, scale: f32, eps: f32): f64 {
+  const spread = eps / <f32>n_y;                 // ε / C, the share every class gets
+  let cwSum: f32 = 0;                            // Σ_k c[k]
+  for (let k = 0; k < n_y; k++) cwSum += class_weight(cw, k);
+  let total: f64 = 0;
+  for (let r = 0; r < N; r++) {
+    const zr = z + (<usize>r * n_y << 2);
+    const pr = yhat + (<usize>r * n_y << 2);
+    // subtract the max logit so exp never overflows (log-sum-exp)
+    const m = row_max(zr, n_y);
+    const s = exp_shifted(pr, zr, n_y, m);
+    const target = y ? load<i32>(y + (<usize>r << 2)) : -1;
+    const wr = target < 0 ? <f32>0 : row_weight(w, r);
+    const ct = wr == 0 ? <f32>0 : (<f32>1 - eps) * class_weight(cw, target);   // (1−ε) c[y]
+    if (wr != 0) {
+      // −log ŷ[k] = log Σ exp(z − m) − (z[k] − m), for the target and, weighted, every class
+      const lse = <f64>Mathf.log(s);
+      let smooth: f64 = 0;
+      for (let k = 0; k < n_y; k++) smooth += <f64>class_weight(cw, k) * (lse - <f64>(load<f32>(zr + (<usize>k << 2)) - m));
+      const nll = lse - <f64>(load<f32>(zr + (<usize>target << 2)) - m);
+      total += <f64>wr * (<f64>ct * nll + <f64>spread * smooth);
+    }
+    const dr = dz ? dz + (<usize>r * n_y << 2) : 0;
+    scale_row(pr, 0, n_y, <f32>1 / s, 0);                               // ŷ = e / Σ e
+    if (!dr) continue;
+    if (wr == 0) {
+      zero_row(dz, r, n_y);
+      continue;
+    }
+    const g = scale * wr, a = ct + spread * cwSum;
+    for (let k = 0; k < n_y; k++) {
+      const o = <usize>k << 2;
+      // ∂L/∂z_k = ŷ[k] a − (ε/C) c[k] − (1−ε) c[y] at k = y
+      const d = load<f32>(pr + o) * a - spread * class_weight(cw, k) - (k == target ? ct : 0);
+      store<f32>(dr + o, g * d);
+    }
   }
   return total;
 }

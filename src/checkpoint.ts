@@ -23,7 +23,8 @@ export const CHECKPOINT_VERSION = '1';
 
 /** Sums behind the epoch's metrics (see Network.fit). */
 export interface StatSums {
-  /** Σ per-term loss and the number of terms. */
+  /** Σ per-term loss and the number of terms (with class weights: the sum of the predicted
+   *  targets' weights, what reduction 'mean' divides by). */
   lossSum: number;
   terms: number;
   /** Right predictions and predictions counted (accuracy); 0 and 0 when not tracked. */
@@ -260,6 +261,12 @@ function checkCount(where: string, name: string, v: unknown): number {
   return v;
 }
 
+/** A finite number ≥ 0: a count, or a sum of class weights. */
+function checkWeight(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${where}: ${name} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function checkFinite(where: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${where}: ${name} must be a finite number, got ${JSON.stringify(v)}`);
   return v;
@@ -285,7 +292,7 @@ function checkFit(where: string, v: unknown): FitPosition {
     orderRng: checkRng(where, 'training.fit.orderRng', v.orderRng),
     lossSum: checkFinite(where, 'training.fit.lossSum', v.lossSum), batches: count('batches'),
     sums: {
-      lossSum: checkFinite(where, 'training.fit.sums.lossSum', sums.lossSum), terms: checkCount(where, 'training.fit.sums.terms', sums.terms),
+      lossSum: checkFinite(where, 'training.fit.sums.lossSum', sums.lossSum), terms: checkWeight(where, 'training.fit.sums.terms', sums.terms),
       correct: checkCount(where, 'training.fit.sums.correct', sums.correct), counted: checkCount(where, 'training.fit.sums.counted', sums.counted),
     },
   };

@@ -4,10 +4,14 @@
 // of rows (assembly/head.ts); a forward of many rows first copies W into groups of four rows
 // (headCopy, wasm.ts), read with the same bits.
 //
+// A softmax head whose loss has class weights or label smoothing (src/loss.ts) runs
+// head_loss_ls; every other head runs head_loss_w, as before those options existed.
+//
 // rows = inputs (steps × sequences, or sequences), n_in = input width, n_y = outputs per row.
 import type { Arena, Region } from './arena.js';
 import type { StatSums } from './checkpoint.js';
 import type { OutputKind } from './data.js';
+import type { ResolvedLoss } from './loss.js';
 import type { TensorEntry } from './layout.js';
 import { copiesHead, headCopy, OUTPUT_KIND, type Kernels } from './wasm.js';
 
@@ -20,6 +24,7 @@ interface HeadWork {
   dZ: Region;    // (rows, n_y) ∂L/∂logits
   Y: Region;     // (rows) ids or (rows, n_y) targets
   W: Region;     // (rows) loss weight per row: 0 for padding
+  CW?: Region;   // (n_y) class weights, when the loss has them
   PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
 }
 
@@ -30,13 +35,43 @@ export class Head {
   private ws?: HeadWork;
   /** Σ w·L of the last forward with targets, unscaled. */
   private lastTotal = 0;
+  /** The loss's class weights as float32 (the kernel's), if any, and its label smoothing. */
+  private readonly classWeights?: Float32Array;
+  private readonly smoothing: number;
 
   /** `staged`: whether callers stage inputs that are not in wasm memory (stage(), and the
    *  gradient of what was staged); a head over a stack's outputs reads them where they are. */
   constructor(private readonly kernels: Kernels, private readonly arena: Arena,
               private readonly weight: TensorEntry, private readonly bias: TensorEntry,
               readonly n_in: number, readonly n_y: number, readonly output: OutputKind,
-              private readonly staged = true) {}
+              private readonly staged = true, readonly loss: ResolvedLoss = {}) {
+    if (loss.classWeights) this.classWeights = Float32Array.from(loss.classWeights);
+    this.smoothing = loss.labelSmoothing ?? 0;
+  }
+
+  /** Whether the loss is the plain one of its output (no class weights, no smoothing). */
+  private get plain(): boolean {
+    return !this.classWeights && this.smoothing === 0;
+  }
+
+  /** What reduction 'mean' divides the summed loss by: Σ of the predicted targets' class
+   *  weights (softmax: the number of targets ≥ 0 without class weights), or validRows · n_y. */
+  terms(targets: Int32Array | Float32Array, validRows: number): number {
+    if (this.output !== 'softmax') return validRows * this.n_y;
+    const cw = this.classWeights;
+    let n = 0;
+    for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) n += cw ? cw[targets[i]] : 1;
+    return n;
+  }
+
+  /** The factor the summed loss is multiplied by: 1 ('sum') or 1 / terms ('mean'); 0 for a
+   *  mean of no terms, whose gradient is zero and whose loss forward() reports as NaN (as
+   *  PyTorch). */
+  scale(reduction: 'sum' | 'mean', targets: Int32Array | Float32Array, validRows: number): number {
+    if (reduction === 'sum') return 1;
+    const terms = this.terms(targets, validRows);
+    return terms > 0 ? 1 / terms : 0;
+  }
 
   /** Σ w·L of the last forward with targets (before any scale of the reduction). */
   get total(): number {
@@ -61,6 +96,7 @@ export class Head {
     ws.dZ = a.alloc(rows * n, 'the output workspace');
     ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
     ws.W = a.alloc(rows, 'the target workspace');
+    if (this.classWeights) ws.CW = a.alloc(n, 'the target workspace');
     if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
   }
 
@@ -97,22 +133,29 @@ export class Head {
       }
     }
     const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
-    const total = k.head_loss_w(ws.Yhat.ptr, training ? ws.dZ.ptr : 0, ws.Z.ptr, X, Wy, PW, w + 4 * this.bias.offset,
-      Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
+    const dZ = training ? ws.dZ.ptr : 0, b = w + 4 * this.bias.offset;
+    let total: number;
+    if (this.plain) {
+      total = k.head_loss_w(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
+    } else {
+      if (ws.CW) this.arena.f32(ws.CW, 0, n).set(this.classWeights!);
+      total = k.head_loss_ls(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, ws.CW ? ws.CW.ptr : 0, rows, this.n_in, n, scale, this.smoothing);
+    }
     this.lastTotal = total;
     return targets && scale !== 0 ? total * scale : NaN;
   }
 
   /** Metric sums of the last forward with targets: the summed loss and its number of terms
-   *  (target ids ≥ 0 for softmax; rows of weight > 0, × n_y, otherwise) and, if wanted, the
-   *  right answers (argmax = target; sigmoid: each output > 0.5 as its target). */
+   *  (target ids ≥ 0 for softmax, each counted as its class weight; rows of weight > 0, × n_y,
+   *  otherwise) and, if wanted, the right answers (argmax = target; sigmoid: each output > 0.5
+   *  as its target), unweighted. */
   stats(rows: number, targets: Int32Array | Float32Array, mask: Float32Array | undefined, accuracy: boolean): StatSums {
-    const n = this.n_y, softmax = this.output === 'softmax';
+    const n = this.n_y, softmax = this.output === 'softmax', cw = this.classWeights;
     const s: StatSums = { lossSum: this.lastTotal, terms: 0, correct: 0, counted: 0 };
     const p = accuracy && this.output !== 'linear' ? this.arena.f32(this.ws!.Yhat, 0, rows * n) : undefined;
     for (let r = 0; r < rows; r++) {
       if (softmax ? targets[r] < 0 : mask !== undefined && !(mask[r] > 0)) continue;
-      s.terms += softmax ? 1 : n;
+      s.terms += softmax ? (cw ? cw[targets[r]] : 1) : n;
       if (!p) continue;
       if (softmax) {
         let best = 0;
@@ -148,7 +191,7 @@ export class Head {
   release(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.PW]) this.arena.release(r);
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.PW]) this.arena.release(r);
     this.ws = undefined;
   }
 }

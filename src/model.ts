@@ -33,6 +33,8 @@ import {
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Head } from './head.js';
+import { metricsFor } from './arch/common.js';
+import { resolveLoss, type LossConfig, type ResolvedLoss } from './loss.js';
 import { Stepper, StepperPool } from './stepper.js';
 import {
   embeddingTable, headShape, resolveTokenEmbedding, tokenEmbeddingLayout, unlessTokens, type ResolvedTokenEmbedding, type TokenEmbeddingConfig,
@@ -45,8 +47,9 @@ import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
-/** What createRNN takes. Every field is documented with its default. */
-export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends TokenEmbeddingConfig {
+/** What createRNN takes. Every field is documented with its default (classWeights and
+ *  labelSmoothing, the softmax loss's options: src/loss.ts). */
+export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends TokenEmbeddingConfig, LossConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;
   /** Input size: features per step, or vocabulary size for token inputs. */
@@ -86,7 +89,7 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
 }
 
 /** A config with every default filled in (model.config, and what toJSON returns). */
-export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedTokenEmbedding {
+export interface ResolvedConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedTokenEmbedding, ResolvedLoss {
   cell: CellKind;
   n_x: number;
   n_a: number;
@@ -157,6 +160,7 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
   };
   Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
     headShape(resolved.n_y, resolved.n_a, resolved.bidirectional), unlessTokens(resolved.input)));
+  Object.assign(resolved, resolveLoss(where, config, resolved.output, resolved.n_y));
   checkModelSize(where, resolved, rnnLayout);
   return resolved;
 }
@@ -357,7 +361,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       dropout: config.dropout, embedding: config.embedding && embeddingTable(this.layout, 'embedding', config.embedding),
     });
     const head = this.layout.head()!;
-    this.head = new Head(kernels, this.arena, head.weight, head.bias, this.stack.n_out, config.n_y, config.output, false);
+    this.head = new Head(kernels, this.arena, head.weight, head.bias, this.stack.n_out, config.n_y, config.output, false, config);
   }
 
   // --- forward and gradients ---
@@ -431,8 +435,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    const o = this.config.output;
-    return o === 'softmax' ? ['accuracy', 'perplexity', 'bitsPerChar'] : o === 'sigmoid' ? ['accuracy'] : [];
+    return metricsFor(this.config.output, this.config);
   }
 
   protected override evaluateBatch(where: string, batch: LabeledBatch<I, O>, want: StatsWanted): StatSums {
@@ -689,9 +692,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     return loss;
   }
 
-  /** Loss terms of a batch: predicted steps (softmax) or steps × n_y values. */
+  /** Loss terms of a batch: the predicted steps' class weights (softmax; 1 each without class
+   *  weights) or steps × n_y values. */
   private termsOf(packed: PackedInput, targets: Int32Array | Float32Array): number {
-    return this.config.output === 'softmax' ? countValid(targets as Int32Array) : validSteps(packed) * this.config.n_y;
+    return this.head.terms(targets, validSteps(packed));
   }
 
   /** BPTT through the head and every layer; fills the gradient region. */
@@ -742,11 +746,5 @@ function stepperRows(V: number): TokenStepper<Stepper> {
 
 function validSteps(p: PackedInput): number {
   return p.lens ? p.lens.reduce((s, n) => s + n, 0) : p.T * p.B;
-}
-
-function countValid(ids: Int32Array): number {
-  let n = 0;
-  for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) n++;
-  return n;
 }
 

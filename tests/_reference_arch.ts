@@ -5,11 +5,16 @@
 // central finite differences of any of their losses over every parameter. Shares no code
 // with src/ or assembly/. A stack with an embedding reads its tokens through a table named in
 // the parameters (its recurrent tensors then sit under '<prefix>rnn.', PyTorch's nesting of
-// nn.Embedding and the recurrent module); tables may be shared between stacks.
+// nn.Embedding and the recurrent module); tables may be shared between stacks. A softmax loss
+// may have class weights w and label smoothing ε (PyTorch's CrossEntropyLoss):
+//   L_row = (1 − ε) w[y] (−log p[y]) + (ε / C) Σ_c w[c] (−log p[c]), and 'mean' divides by Σ w[y].
 
 import { refForwardCells, type CellsConfig, type CellsParams } from './_reference_cells.js';
 
 export type Output = 'softmax' | 'sigmoid' | 'linear';
+
+/** A softmax loss's options (none: the plain cross-entropy). */
+export interface LossRef { classWeights?: number[]; labelSmoothing?: number }
 
 export interface StackRef {
   cell: 'rnn' | 'lstm' | 'gru';
@@ -39,12 +44,20 @@ export function runStack(s: StackRef, p: CellsParams, prefix: string, x: (number
   return { hT: r.hT, cT: r.cT, out: r.out };
 }
 
-/** −log-likelihood or squared error of one output row z against one target. */
-export function rowLoss(output: Output, z: number[], y: number | number[]): { loss: number; terms: number } {
+/** −log-likelihood or squared error of one output row z against one target; terms is what
+ *  'mean' counts the row as (softmax: its target's class weight; a target of −1 is skipped). */
+export function rowLoss(output: Output, z: number[], y: number | number[], options: LossRef = {}): { loss: number; terms: number } {
   if (output === 'softmax') {
+    const t = y as number;
+    if (t < 0) return { loss: 0, terms: 0 };
     const m = Math.max(...z);
-    const s = z.reduce((u, v) => u + Math.exp(v - m), 0);
-    return { loss: m + Math.log(s) - z[y as number], terms: 1 };
+    const lse = m + Math.log(z.reduce((u, v) => u + Math.exp(v - m), 0));
+    const w = (k: number) => options.classWeights?.[k] ?? 1;
+    const eps = options.labelSmoothing ?? 0;
+    // −log p[k] = lse − z[k]
+    let smooth = 0;
+    for (let k = 0; k < z.length; k++) smooth += w(k) * (lse - z[k]);
+    return { loss: (1 - eps) * w(t) * (lse - z[t]) + eps / z.length * smooth, terms: w(t) };
   }
   const t = y as number[];
   let loss = 0;
@@ -65,7 +78,7 @@ export function linear(p: CellsParams, name: string, a: ArrayLike<number>): numb
   });
 }
 
-export interface LastStateRef extends StackRef { n_y: number; output: Output; reduction: 'sum' | 'mean' }
+export interface LastStateRef extends StackRef { n_y: number; output: Output; reduction: 'sum' | 'mean'; loss?: LossRef }
 
 /** Many-to-one (one-to-one: sequences of one step): ŷ = g(W_ya [top-layer final states] + b_y). */
 export function lastStateLoss(c: LastStateRef, p: CellsParams, x: (number | number[])[][], y: (number | number[])[]): number {
@@ -75,9 +88,24 @@ export function lastStateLoss(c: LastStateRef, p: CellsParams, x: (number | numb
     const { hT } = runStack(c, p, '', seq);
     // the top layer's final state of each direction, side by side
     const top = Array.from(hT.subarray((c.layers - 1) * D * H, c.layers * D * H));
-    const r = rowLoss(c.output, linear(p, 'head', top), y[b]);
+    const r = rowLoss(c.output, linear(p, 'head', top), y[b], c.loss);
     loss += r.loss;
     terms += r.terms;
+  });
+  return c.reduction === 'mean' ? loss / terms : loss;
+}
+
+/** Many-to-many (aligned): the head on every step of the top layer, one sequence at a time. */
+export function manyToManyLoss(c: LastStateRef, p: CellsParams, x: (number | number[])[][], y: (number | number[])[][]): number {
+  const n = (c.bidirectional ? 2 : 1) * c.n_a;
+  let loss = 0, terms = 0;
+  x.forEach((seq, b) => {
+    const { out } = runStack(c, p, '', seq);
+    y[b].forEach((target, t) => {
+      const r = rowLoss(c.output, linear(p, 'head', out.subarray(t * n, (t + 1) * n)), target, c.loss);
+      loss += r.loss;
+      terms += r.terms;
+    });
   });
   return c.reduction === 'mean' ? loss / terms : loss;
 }
@@ -90,6 +118,7 @@ export interface DecoderRef {
   output: Output;
   /** Softmax decoders: tokens through this table instead of one-hot. */
   embedding?: { E: number; table: string };
+  loss?: LossRef;
 }
 
 /** A teacher-forced decoder over one target sequence from h0 / c0: inputs [first, y<1..T−1>]. */
@@ -102,7 +131,7 @@ function decoderLoss(d: DecoderRef, p: CellsParams, prefix: string, first: numbe
   const { out } = runStack(s, p, prefix, inputs, h0, c0);
   let loss = 0, terms = 0;
   y.forEach((target, t) => {
-    const r = rowLoss(d.output, linear(p, 'head', out.subarray(t * d.n_a, (t + 1) * d.n_a)), target);
+    const r = rowLoss(d.output, linear(p, 'head', out.subarray(t * d.n_a, (t + 1) * d.n_a)), target, d.loss);
     loss += r.loss;
     terms += r.terms;
   });

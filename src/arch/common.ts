@@ -13,6 +13,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
+import type { LossConfig, ResolvedLoss } from '../loss.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, finiteF32, isArrayLike, largest, plural, showF32 } from '../validate.js';
 import type { Backend } from '../wasm.js';
 
@@ -46,8 +47,8 @@ export interface CellOptions {
   dropout?: number;
 }
 
-/** Fields every architecture takes. */
-export interface CommonConfig {
+/** Fields every architecture takes (classWeights and labelSmoothing: softmax outputs only). */
+export interface CommonConfig extends LossConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;
   /** Hidden size: units in a<t>. */
@@ -233,21 +234,11 @@ export function packVector(where: string, name: string, v: unknown, n: number, s
   }
 }
 
-/** The factor the summed loss is multiplied by: 1 ('sum') or 1 / terms ('mean'); 0 for a mean
- *  of no terms, whose gradient is zero and whose loss Head.forward reports as NaN (as PyTorch). */
-export function lossScale(reduction: 'sum' | 'mean', output: OutputKind, targets: Int32Array | Float32Array, validRows: number, n_y: number): number {
-  if (reduction === 'sum') return 1;
-  let terms = validRows * n_y;
-  if (output === 'softmax') {
-    terms = 0;
-    for (let i = 0; i < targets.length; i++) if (targets[i] >= 0) terms++;
-  }
-  return terms > 0 ? 1 / terms : 0;
-}
-
-/** The metrics an output supports besides the loss. */
-export function metricsFor(output: OutputKind): readonly MetricName[] {
-  return output === 'softmax' ? ['accuracy', 'perplexity', 'bitsPerChar'] : output === 'sigmoid' ? ['accuracy'] : [];
+/** The metrics an output supports besides the loss: perplexity and bits per character are
+ *  exp and log2 of the plain cross-entropy, so not of a loss with class weights or smoothing. */
+export function metricsFor(output: OutputKind, loss: ResolvedLoss = {}): readonly MetricName[] {
+  if (output === 'softmax') return loss.classWeights || loss.labelSmoothing ? ['accuracy'] : ['accuracy', 'perplexity', 'bitsPerChar'];
+  return output === 'sigmoid' ? ['accuracy'] : [];
 }
 
 /** (B, n_y) rows → predictions: argmax for softmax, copies of the rows otherwise. */

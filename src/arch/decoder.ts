@@ -30,7 +30,8 @@ import { Stepper, StepperPool } from '../stepper.js';
 import type { Kernels } from '../wasm.js';
 import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
 import { Head } from '../head.js';
-import { lossScale, packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
+import { packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
+import type { ResolvedLoss } from '../loss.js';
 
 /** A batch ready for teacher forcing. */
 export interface TeacherForced {
@@ -55,11 +56,11 @@ export class Decoder {
 
   constructor(private readonly kernels: Kernels, private readonly arena: Arena, private readonly layout: Layout,
               private readonly index: number, readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind,
-              readonly attention?: Attention, embedding?: EmbeddingTable) {
+              readonly attention?: Attention, embedding?: EmbeddingTable, loss: ResolvedLoss = {}) {
     if (attention) this.empty = { H: new Float32Array(attention.E), T: 1, B: 1, lens: Int32Array.of(0) };
     this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax', false, embedding));
     const head = layout.head()!;
-    this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output, false);
+    this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output, false, loss);
   }
 
   /** State vectors per sequence (layers). */
@@ -110,7 +111,7 @@ export class Decoder {
     this.head.ensure(rows);                     // allocations first; views only after them
     this.stack.forward(params, tf.packed.x, T, B, lens, h0, c0, training ? rng : undefined);
     const valid = lens ? lens.reduce((s, n) => s + n, 0) : rows;
-    const scale = lossScale(reduction, this.output, tf.targets, valid, this.n_y);
+    const scale = this.head.scale(reduction, tf.targets, valid);
     // the head reads a<t>, or h̃<t> with attention
     const X = this.attention ? this.attention.forward(params, this.stack.outPtr(), T, B, source!) : this.stack.outPtr();
     this.last = { rows, tf, X };

@@ -21,6 +21,7 @@
 // B = sequences, T_x / T_y = source / target steps, n_x = source size (vocabulary or
 // features), n_y = target size, S_e = encoder layers × directions, L_d = decoder layers.
 
+import { resolveLoss, type ResolvedLoss } from '../loss.js';
 import { naming, type Arena, type Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
@@ -92,7 +93,7 @@ export interface EncoderDecoderConfig<I extends InputKind = InputKind, O extends
   bidirectional?: never;
 }
 
-export interface ResolvedEncoderDecoder<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
+export interface ResolvedEncoderDecoder<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedLoss {
   architecture: 'encoder-decoder';
   n_x: number;
   n_y: number;
@@ -179,6 +180,7 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'cre
     ...resolveCommon(where, config),
     ...tables.flags,
   };
+  Object.assign(resolved, resolveLoss(where, config, output, n_y));
   checkModelSize(where, resolved, encoderDecoderLayout);
   return { resolved, tokenizers: { ...(x ? { x } : {}), ...(y ? { y } : {}) } };
 }
@@ -223,7 +225,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     this.encoder = new Stack(kernels, this.arena, this.layout, 0, stackConfig(e, config.n_x, config.input === 'tokens', e.bidirectional, source));
     const attention = config.attention === 'none' ? undefined
       : new Attention(kernels, this.arena, this.layout, config.attention, d.n_a, this.encoder.n_out);
-    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output, attention, target);
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 1, d, config.n_y, config.output, attention, target, config);
     if (config.bridge === 'linear') this.bridge = new Bridge(kernels, this.arena, this.layout);
   }
 
@@ -393,7 +395,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.config.output);
+    return metricsFor(this.config.output, this.config);
   }
 
   protected override batchStats(want: StatsWanted): StatSums | undefined {

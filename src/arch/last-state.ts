@@ -19,7 +19,8 @@ import { Stack } from '../stack.js';
 import { Stepper } from '../stepper.js';
 import type { Build, Kernels } from '../wasm.js';
 import { Head } from '../head.js';
-import { lossScale, metricsFor, stackConfig, type ResolvedCell } from './common.js';
+import { metricsFor, stackConfig, type ResolvedCell } from './common.js';
+import type { ResolvedLoss } from '../loss.js';
 
 /** The parameter layout of a last-state model: its stack, then the output layer on D·n_a, and
  *  the embedding table (which the output layer's weight may be). */
@@ -42,13 +43,13 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
 
   protected constructor(kernels: Kernels, backend: Build, seed: number, cell: ResolvedCell,
                         n_x: number, n_y: number, tokens: boolean, bidirectional: boolean, output: OutputKind,
-                        emb: ResolvedTokenEmbedding = {}) {
+                        emb: ResolvedTokenEmbedding = {}, loss: ResolvedLoss = {}) {
     const D = bidirectional ? 2 : 1;
     super(kernels, backend, buildLayout(lastStateLayout({ ...cell, n_x, n_y, bidirectional, ...emb })), seed);
     const table = emb.embedding && embeddingTable(this.layout, 'embedding', emb.embedding);
     this.stack = new Stack(kernels, this.arena, this.layout, 0, stackConfig(cell, n_x, tokens, bidirectional, table));
     const head = this.layout.head()!;
-    this.head = new Head(kernels, this.arena, head.weight, head.bias, D * cell.n_a, n_y, output);
+    this.head = new Head(kernels, this.arena, head.weight, head.bias, D * cell.n_a, n_y, output, true, loss);
   }
 
   /** Forward over the batch and the output layer on each sequence's last state; the loss
@@ -61,7 +62,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
     this.stack.forward(this.weights, packed.x, T, B, lens, a0, c0, training ? this.rng : undefined);
     const X = this.head.stage(this.topStates(this.stack.finalStates().hT, B));
     this.last = { B, X, targets };
-    const scale = targets ? lossScale(reduction, this.head.output, targets, B, this.head.n_y) : 1;
+    const scale = targets ? this.head.scale(reduction, targets, B) : 1;
     return this.head.forward(this.weights, X, B, targets, undefined, scale, training);
   }
 
@@ -97,7 +98,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.head.output);
+    return metricsFor(this.head.output, this.head.loss);
   }
 
   protected override batchStats(want: StatsWanted): StatSums | undefined {

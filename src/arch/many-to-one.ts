@@ -6,6 +6,7 @@
 // Sequences in a batch may differ in length: each is read to its own last step. step(x)
 // advances one stream by one step and returns ŷ for the sequence so far.
 
+import { resolveLoss, type ResolvedLoss } from '../loss.js';
 import { packInputs, type InputKind, type OutputKind, type Sequence } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { describe } from '../validate.js';
@@ -41,7 +42,7 @@ export interface ManyToOneConfig<I extends InputKind = InputKind, O extends Outp
   tokenizers?: { x?: Tokenizer };
 }
 
-export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
+export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding, ResolvedLoss {
   architecture: 'many-to-one';
   n_x: number;
   n_y: number;
@@ -98,6 +99,7 @@ export function resolveManyToOne(config: ManyToOneConfig, where = 'createModel')
   };
   Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
     headShape(resolved.n_y, resolved.n_a, resolved.bidirectional), unlessTokens(resolved.input)));
+  Object.assign(resolved, resolveLoss(where, config, resolved.output, resolved.n_y));
   checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
@@ -113,7 +115,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
 
   /** Use createModel({ architecture: 'many-to-one', … }). */
   constructor(kernels: Kernels, config: ResolvedManyToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
-    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output, config);
+    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', config.bidirectional, config.output, config, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
   }

@@ -8,6 +8,7 @@
 // linear output it reads and writes vectors of n_y values. Training is teacher-forced: the
 // targets y<1..T> are the inputs of steps 2..T, so a whole batch runs in one call per layer.
 
+import { resolveLoss, type ResolvedLoss } from '../loss.js';
 import { naming } from '../arena.js';
 import type { OutputKind, Targets } from '../data.js';
 import {
@@ -53,7 +54,7 @@ export interface OneToManyConfig<O extends OutputKind = OutputKind> extends Comm
   bidirectional?: never;
 }
 
-export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
+export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding, ResolvedLoss {
   architecture: 'one-to-many';
   n_y: number;
   output: O;
@@ -131,6 +132,7 @@ export function resolveOneToMany(config: OneToManyConfig, where = 'createModel')
   // the model reads its own outputs: tokens of the n_y vocabulary when the output is softmax
   Object.assign(resolved, resolveTokenEmbedding(where, config, n_y, 'n_y', headShape(n_y, resolved.n_a, false),
     output === 'softmax' ? undefined : `maps the model's own output tokens and needs output 'softmax', got output '${output}'`));
+  Object.assign(resolved, resolveLoss(where, config, resolved.output, resolved.n_y));
   checkModelSize(where, resolved, oneToManyLayout);
   return { resolved, tokenizers: y ? { y } : {} };
 }
@@ -162,7 +164,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
     const table = config.embedding && embeddingTable(this.layout, 'embedding', config.embedding);
-    this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output, undefined, table);
+    this.decoder = new Decoder(kernels, this.arena, this.layout, 0, config, config.n_y, config.output, undefined, table, config);
   }
 
   /** Teacher-forced outputs ŷ<t> and the loss: inputs [x, y<1..T−1>], targets y<1..T>. */
@@ -283,7 +285,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.config.output);
+    return metricsFor(this.config.output, this.config);
   }
 
   protected override batchStats(want: StatsWanted): StatSums | undefined {

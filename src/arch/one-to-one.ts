@@ -9,6 +9,7 @@
 import type { InputKind, OutputKind } from '../data.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { naming } from '../arena.js';
+import { resolveLoss, type ResolvedLoss } from '../loss.js';
 import { KEYS } from '../keys.js';
 import { checkModelSize } from '../limits.js';
 import { checkInt, checkKeys, describe } from '../validate.js';
@@ -39,7 +40,7 @@ export interface OneToOneConfig<I extends InputKind = InputKind, O extends Outpu
   bidirectional?: never;
 }
 
-export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding {
+export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends ResolvedCell, ResolvedTokenEmbedding, ResolvedLoss {
   architecture: 'one-to-one';
   n_x: number;
   n_y: number;
@@ -85,6 +86,7 @@ export function resolveOneToOne(config: OneToOneConfig, where = 'createModel'): 
   };
   Object.assign(resolved, resolveTokenEmbedding(where, config, resolved.n_x, 'n_x',
     headShape(resolved.n_y, resolved.n_a, false), unlessTokens(resolved.input)));
+  Object.assign(resolved, resolveLoss(where, config, resolved.output, resolved.n_y));
   checkModelSize(where, resolved, lastStateLayout);
   return { resolved, tokenizers: inputTokenizer(where, config.tokenizers, resolved) };
 }
@@ -98,7 +100,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
 
   /** Use createModel({ architecture: 'one-to-one', … }). */
   constructor(kernels: Kernels, config: ResolvedOneToOne<I, O>, backend: Build, tokenizers: { x?: Tokenizer } = {}) {
-    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output, config);
+    super(kernels, backend, config.seed, config, config.n_x, config.n_y, config.input === 'tokens', false, config.output, config, config);
     this.config = Object.freeze({ ...config });
     this.tokenizers = Object.freeze({ ...tokenizers });
   }

@@ -55,7 +55,8 @@ export function resolveMetrics(where: string, metrics: unknown, supported: reado
   return metrics.map((m, i) => {
     const name = checkChoice(where, `metrics[${i}]`, m, ['accuracy', 'perplexity', 'bitsPerChar'] as const);
     if (!supported.includes(name)) {
-      throw new RangeError(`${where}: metrics[${i}] '${name}' is not available for this model's outputs; it reports ${supported.length ? supported.map((s) => `'${s}'`).join(', ') : 'only the loss'}`);
+      const hint = name === 'accuracy' ? '' : ` (perplexity and bits per character are of the plain cross-entropy: they need output 'softmax' without classWeights or labelSmoothing)`;
+      throw new RangeError(`${where}: metrics[${i}] '${name}' is not available for this model's outputs; it reports ${supported.length ? supported.map((s) => `'${s}'`).join(', ') : 'only the loss'}${hint}`);
     }
     return name;
   });

@@ -1,0 +1,288 @@
+// The softmax loss's classWeights and labelSmoothing around the kernels: training over workers
+// (each shard's gradient weighted by its share of Σ w[y]) matches one thread, and resuming is
+// bit for bit; evaluate() and fit's epoch losses use the model's loss (accuracy stays
+// unweighted; perplexity is refused); the options are saved, loaded and checked on resume;
+// bad options are refused by name; and a model without them keeps the bits it had before
+// they existed (tests/fixtures/loss_bits.json, from the build before them).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createModel, createRNN, createWorkerPool, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
+import { checkClose, checkSame, countCalls, rejectsWith, throwsWith } from './_utils.js';
+
+// tests/workers.test.ts's stated tolerance
+const TOL = { gradient: 5e-4, sgd: 2e-5, adam: 2e-4, loss: 1e-6 };
+const WEIGHTS = [0.3, 2.5, 0, 1.1, 0.7];
+const LOSS = { classWeights: WEIGHTS, labelSmoothing: 0.1 };
+
+const rng = new Random(31);
+const xs = Array.from({ length: 22 }, () => Array.from({ length: 2 + rng.int(8) }, () => rng.int(5)));
+
+/** Every architecture with a softmax head, with the loss options and data it trains on. */
+const architectures: { name: string; config: ModelConfig; data: { x: any[]; y: any[] } }[] = [
+  { name: 'many-to-many GRU, skipped steps', config: { architecture: 'many-to-many', cell: 'gru', input: 'tokens', n_x: 5, n_a: 8, n_y: 5, ...LOSS },
+    data: { x: xs, y: xs.map((s) => s.map((_, t) => (t > 0 ? s[t - 1] : -1))) } },
+  { name: 'many-to-one LSTM', config: { architecture: 'many-to-one', cell: 'lstm', input: 'tokens', n_x: 5, n_a: 8, n_y: 5, ...LOSS },
+    data: { x: xs, y: xs.map((s) => s[s.length - 1]) } },
+  { name: 'encoder-decoder GRU', config: { architecture: 'encoder-decoder', cell: 'gru', input: 'tokens', n_x: 5, n_y: 5, n_a: 8, startToken: 0, ...LOSS },
+    data: { x: xs, y: xs.map((s) => [...s].reverse()) } },
+];
+
+let pool2: WorkerPool, pool3: WorkerPool;
+
+// ---
+
+const Workers = suite('loss options: workers and resume');
+
+Workers.before(async () => {
+  [pool2, pool3] = await Promise.all([createWorkerPool({ size: 2 }), createWorkerPool({ size: 3 })]);
+});
+Workers.after(async () => {
+  await Promise.all([pool2.dispose(), pool3.dispose()]);
+});
+
+Workers('the gradient over workers is the batch\'s: shards are weighted by their share of Σ w[y], not of their targets', async () => {
+  for (const { name, config, data } of architectures) {
+    for (const [reduction, pool] of [['mean', pool2], ['mean', pool3], ['sum', pool3]] as const) {
+      const lr = 2 ** 20;
+      const batch = { x: data.x.slice(0, 7), y: data.y.slice(0, 7) };
+      const here = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
+      const { grads } = here.computeGradients(batch as never);
+      const before = here.getWeights();
+      const there = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
+      await there.fit(batch as never, { batchSize: 7, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
+      const after = there.getWeights();
+      for (const e of there.layout.entries) {
+        const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
+        checkClose(`${name}, ${reduction}, ${pool.size} workers: ${e.name}`, moved, grads[e.name], TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
+      }
+      there.dispose();
+      here.dispose();
+    }
+  }
+});
+
+Workers('fit over 2 workers ends where one thread does (weights, epoch and validation losses, accuracy)', async () => {
+  for (const { name, config, data } of architectures) {
+    const options = { epochs: 3, batchSize: 8, learningRate: 0.02, optimizer: 'sgd', metrics: ['accuracy'], validationSplit: 0.2 } as const;
+    const one = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
+    const r1 = await one.fit(data as never, options);
+    const many = await createModel({ ...config, reduction: 'mean', seed: 4 } as ModelConfig);
+    const rk = await many.fit(data as never, { ...options, workers: pool2 });
+    checkClose(`${name}: weights`, many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+    checkClose(`${name}: epoch losses`, rk.epochLosses, r1.epochLosses, TOL.loss);
+    checkClose(`${name}: validation losses`, rk.history.map((h) => h.val!.loss), r1.history.map((h) => h.val!.loss), TOL.loss);
+    assert.equal(rk.history.map((h) => h.metrics!.accuracy), r1.history.map((h) => h.metrics!.accuracy), `${name}: accuracy`);
+    one.dispose(); many.dispose();
+  }
+});
+
+Workers('truncated BPTT over 3 workers: each window averaged over its own Σ w[y], as on one thread', async () => {
+  // no class weighs 0 here: a shard's window whose targets all weigh 0 would lose its smoothing
+  // terms' gradient over workers (README, Limits)
+  const data = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
+  const config = { cell: 'lstm', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', classWeights: [0.3, 2.5, 0.6, 1.1, 0.7], labelSmoothing: 0.1, seed: 5 } as const;
+  const options = { epochs: 2, batchSize: 5, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
+  const one = await createRNN(config);
+  const r1 = await one.fit(data, options);
+  const many = await createRNN(config);
+  const rk = await many.fit(data, { ...options, workers: pool3 });
+  assert.is(rk.steps, r1.steps);
+  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
+  one.dispose(); many.dispose();
+});
+
+Workers('abort and resume (over workers and on one thread), in a new model, is bit-identical to the uninterrupted run', async () => {
+  const { config, data } = architectures[0];
+  const options = { epochs: 3, batchSize: 6, learningRate: 0.02, metrics: ['accuracy'] } as const;
+  for (const workers of [0, pool2]) {
+    const make = (seed: number) => createModel({ ...config, reduction: 'mean', seed } as ModelConfig);
+    const whole = await make(8);
+    const r = await whole.fit(data as never, { ...options, workers });
+    const first = await make(8);
+    const controller = new AbortController();
+    await first.fit(data as never, { ...options, workers, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 1) controller.abort(); } });
+    // the checkpoint holds the epoch's sums so far: Σ w[y], not a count
+    const second = await make(9);
+    second.setTrainingState(first.getTrainingState());
+    const rest = await second.fit(data as never, { ...options, workers, resume: true });
+    const label = workers === 0 ? 'one thread' : 'workers';
+    checkSame(`${label}: weights`, second.getWeights(), whole.getWeights());
+    assert.equal(rest.epochLosses, r.epochLosses.slice(-rest.epochLosses.length), `${label}: epoch losses`);
+    whole.dispose(); first.dispose(); second.dispose();
+  }
+});
+
+Workers('a checkpoint resumes only into a model with the same loss options', async () => {
+  const { config, data } = architectures[0];
+  const m = await createModel({ ...config, seed: 1 } as ModelConfig);
+  await m.fit(data as never, { epochs: 1, batchSize: 8 });
+  const state = m.getTrainingState();
+  const other = await createModel({ ...config, classWeights: [1, 1, 1, 1, 1], seed: 1 } as ModelConfig);
+  throwsWith(() => other.setTrainingState(state), RangeError, /setTrainingState: the checkpoint was saved from a model with another configuration: classWeights is \[0\.3,2\.5,0,1\.1,0\.7\] in the checkpoint, \[1,1,1,1,1\] in this model/);
+  const { labelSmoothing: _, ...unsmoothed } = config as { labelSmoothing?: number };
+  const plain = await createModel({ ...unsmoothed, seed: 1 } as ModelConfig);
+  throwsWith(() => plain.setTrainingState(state), RangeError, /labelSmoothing is 0\.1 in the checkpoint, unset in this model/);
+  m.dispose(); other.dispose(); plain.dispose();
+});
+
+Workers.run();
+
+// ---
+
+const Evaluate = suite('loss options: evaluate, metrics, files');
+
+Evaluate('evaluate()\'s loss is Σ L / Σ w[y] over every batch, the mean forward() gives on the whole set; accuracy is unweighted', async () => {
+  for (const { name, config, data } of architectures) {
+    for (const reduction of ['sum', 'mean'] as const) {
+      const m = await createModel({ ...config, reduction, seed: 6 } as ModelConfig);
+      const mean = await createModel({ ...config, reduction: 'mean', seed: 6 } as ModelConfig);
+      const whole = mean.forward(data as never).loss!;
+      const e = m.evaluate(data as never, { batchSize: 5, metrics: ['accuracy'] });
+      checkClose(`${name}, ${reduction}: evaluate's loss`, [e.loss], [whole], 1e-6);
+      // accuracy: argmax = target over every predicted target, each counting 1 whatever its weight
+      const f = m.forward(data as never) as { yhat: Float32Array; T?: number };
+      const n = 5, T = f.T ?? 1;
+      let right = 0, counted = 0;
+      data.y.forEach((y, b) => {
+        (Array.isArray(y) ? y : [y]).forEach((target: number, t: number) => {
+          if (target < 0) return;
+          const row = f.yhat.subarray((b * T + t) * n, (b * T + t + 1) * n);
+          right += row.indexOf(Math.max(...row)) === target ? 1 : 0;
+          counted++;
+        });
+      });
+      assert.is(e.accuracy, right / counted, `${name}, ${reduction}: accuracy`);
+      m.dispose(); mean.dispose();
+    }
+  }
+});
+
+Evaluate('perplexity and bits per character are refused for a weighted or smoothed loss, by name', async () => {
+  for (const loss of [{ classWeights: WEIGHTS }, { labelSmoothing: 0.2 }]) {
+    const m = await createRNN({ input: 'tokens', n_x: 5, n_a: 4, n_y: 5, ...loss, seed: 1 });
+    const data = { x: [[1, 2]], y: [[2, 3]] };
+    throwsWith(() => m.evaluate(data, { metrics: ['perplexity'] }), RangeError,
+      /evaluate: metrics\[0\] 'perplexity' is not available for this model's outputs; it reports 'accuracy' \(perplexity and bits per character are of the plain cross-entropy: they need output 'softmax' without classWeights or labelSmoothing\)/);
+    await rejectsWith(m.fit(data, { metrics: ['accuracy', 'bitsPerChar'] }), RangeError, /fit: metrics\[1\] 'bitsPerChar' is not available/);
+    m.dispose();
+  }
+});
+
+Evaluate('the options are saved in the model file: loadModel and loadRNN give the same model, the same bits', async () => {
+  for (const { name, config, data } of architectures) {
+    const m = await createModel({ ...config, reduction: 'mean', seed: 7 } as ModelConfig);
+    const loaded = await loadModel(m.save());
+    assert.equal(loaded.config, m.config, `${name}: config`);
+    assert.equal(m.config.classWeights, WEIGHTS);
+    assert.is(m.config.labelSmoothing, 0.1);
+    assert.ok(Object.isFrozen(m.config.classWeights), 'frozen with the config');
+    const batch = { x: data.x.slice(0, 5), y: data.y.slice(0, 5) } as never;
+    assert.is(loaded.computeGradients(batch).loss, m.computeGradients(batch).loss, `${name}: loss bit for bit`);
+    if (config.architecture === 'many-to-many') {
+      const rnn = await loadRNN(m.save());
+      assert.equal(rnn.config.classWeights, WEIGHTS);
+      assert.is(rnn.forward(batch).loss, m.forward(batch).loss);
+      rnn.dispose();
+    }
+    m.dispose(); loaded.dispose();
+  }
+});
+
+Evaluate('createRNN takes the options; toJSON round-trips through createRNN', async () => {
+  const m = await createRNN({ input: 'tokens', n_x: 5, n_a: 4, n_y: 5, reduction: 'mean', ...LOSS, seed: 2 });
+  const again = await createRNN(m.toJSON());
+  const batch = { x: [[1, 2, 3], [4]], y: [[0, -1, 1], [2]] };
+  assert.is(again.forward(batch).loss, m.forward(batch).loss);
+  m.dispose(); again.dispose();
+});
+
+Evaluate.run();
+
+// ---
+
+const Bad = suite('loss options: bad options refused by name, before anything is built');
+
+const base = { architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 3 } as const;
+const badCases: [string, object, ErrorConstructor, RegExp][] = [
+  ['classWeights of the wrong length', { classWeights: [1, 2] }, RangeError, /createModel: classWeights must hold n_y = 3 weights \(one per class\), got 2/],
+  ['a negative class weight', { classWeights: [1, -0.5, 1] }, RangeError, /createModel: classWeights\[1\] must be a finite number ≥ 0, got -0\.5/],
+  ['a NaN class weight', { classWeights: [1, 1, NaN] }, RangeError, /createModel: classWeights\[2\] must be a finite number ≥ 0, got NaN/],
+  ['an infinite class weight', { classWeights: [Infinity, 1, 1] }, RangeError, /createModel: classWeights\[0\] must be a finite number ≥ 0, got Infinity/],
+  ['a class weight beyond float32', { classWeights: [1, 1e39, 1] }, RangeError, /classWeights\[1\] must be a finite number ≥ 0, got 1e\+39 \(beyond float32's range/],
+  ['a class weight that is not a number', { classWeights: [1, '2', 1] }, TypeError, /createModel: classWeights\[1\] must be a number, got "2"/],
+  ['classWeights that are not an array', { classWeights: 2 }, TypeError, /createModel: classWeights must be an array of n_y = 3 numbers \(a weight per class\), got 2/],
+  ['class weights all 0', { classWeights: [0, 0, 0] }, RangeError, /createModel: classWeights are all 0; at least one class must weigh more than 0/],
+  ['labelSmoothing of 1', { labelSmoothing: 1 }, RangeError, /createModel: labelSmoothing must be a number in \[0, 1\), got 1/],
+  ['a negative labelSmoothing', { labelSmoothing: -0.1 }, RangeError, /createModel: labelSmoothing must be a number in \[0, 1\), got -0\.1/],
+  ['labelSmoothing NaN', { labelSmoothing: NaN }, RangeError, /createModel: labelSmoothing must be a number in \[0, 1\), got NaN/],
+  ['labelSmoothing as a string', { labelSmoothing: '0.1' }, TypeError, /createModel: labelSmoothing must be a number in \[0, 1\), got "0\.1"/],
+  ['classWeights on a sigmoid output', { output: 'sigmoid', classWeights: [1, 1, 1] }, TypeError, /createModel: classWeights applies to output 'softmax' \(cross-entropy\) only, got output 'sigmoid'/],
+  ['labelSmoothing on a linear output', { output: 'linear', labelSmoothing: 0.1 }, TypeError, /createModel: labelSmoothing applies to output 'softmax' \(cross-entropy\) only, got output 'linear'/],
+  ['a misspelt option', { labelSmothing: 0.1 }, TypeError, /labelSmoothing/],
+];
+for (const [label, options, type, pattern] of badCases) {
+  Bad(label, async () => {
+    await rejectsWith(createModel({ ...base, ...options } as never), type, pattern);
+  });
+}
+
+Bad('createRNN and every architecture check them the same way', async () => {
+  await rejectsWith(createRNN({ n_x: 2, n_a: 2, n_y: 3, classWeights: [1] }), RangeError, /createRNN: classWeights must hold n_y = 3 weights/);
+  await rejectsWith(createModel({ architecture: 'one-to-one', n_x: 2, n_a: 2, n_y: 2, labelSmoothing: 2 }), RangeError, /createModel: labelSmoothing must be/);
+  await rejectsWith(createModel({ architecture: 'one-to-many', n_a: 2, n_y: 4, classWeights: [1, 2, 3] }), RangeError, /createModel: classWeights must hold n_y = 4 weights/);
+  await rejectsWith(createModel({ architecture: 'encoder-decoder', n_x: 2, n_y: 3, n_a: 2, output: 'sigmoid', labelSmoothing: 0.1 }), TypeError, /labelSmoothing applies to output 'softmax'/);
+});
+
+Bad('a model file with bad options is refused, naming the file\'s config', async () => {
+  const m = await createModel({ ...base, classWeights: [1, 2, 3], seed: 1 });
+  const bytes = m.save();
+  const text = new TextDecoder().decode(bytes);
+  const damaged = new TextEncoder().encode(text.replace('"classWeights":[1,2,3]', '"classWeights":[1,2,-3]'));
+  await rejectsWith(loadModel(damaged), Error, /loadModel: /);
+  m.dispose();
+});
+
+Bad.run();
+
+// ---
+
+const Bits = suite('loss options: the default path keeps its bits');
+
+Bits('a model without the options runs the kernel it ran before them, and a config without them has no new keys', async () => {
+  const plain = await createRNN({ input: 'tokens', n_x: 5, n_a: 4, n_y: 5, reduction: 'mean', labelSmoothing: 0, seed: 3 });
+  assert.not.ok('labelSmoothing' in plain.config || 'classWeights' in plain.config, 'labelSmoothing: 0 is the default, not saved');
+  const batch = { x: [[1, 2, 3]], y: [[0, 1, 2]] };
+  const calls = countCalls(plain, () => plain.computeGradients(batch));
+  assert.ok(calls.head_loss_w === 1 && !calls.head_loss_ls, JSON.stringify(calls));
+  const smoothed = await createRNN({ input: 'tokens', n_x: 5, n_a: 4, n_y: 5, reduction: 'mean', labelSmoothing: 0.1, seed: 3 });
+  const with_ = countCalls(smoothed, () => smoothed.computeGradients(batch));
+  assert.ok(with_.head_loss_ls === 1 && !with_.head_loss_w, JSON.stringify(with_));
+  plain.dispose(); smoothed.dispose();
+});
+
+Bits('ŷ, losses, gradients, evaluate() and trained weights of every architecture, bit for bit as before the options (simd, scalar)', () => {
+  const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'loss_bits.json'), 'utf8'));
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-bits-'));
+  try {
+    const out = join(dir, 'now.json');
+    execFileSync(process.execPath, [join(__dirname, 'fixtures', 'make_loss_bits.mjs'), join(__dirname, '..', 'dist'), 'now', out]);
+    const now = JSON.parse(readFileSync(out, 'utf8'));
+    assert.is(now.cases.length, fixture.cases.length);
+    now.cases.forEach((c: { name: string; bits: Record<string, Record<string, string>> }, i: number) => {
+      const was = fixture.cases[i];
+      assert.is(c.name, was.name);
+      for (const build of ['simd', 'scalar']) {
+        for (const key of Object.keys(was.bits[build])) assert.ok(c.bits[build][key] === was.bits[build][key], `${c.name}, ${build}: ${key} changed`);
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+Bits.run();
