@@ -76,6 +76,12 @@ export interface Hypothesis {
   score: number;
 }
 
+/** A hypothesis with its backpointers: from[i] is the row, among the B rows of the step that
+ *  chose tokens[i], whose distribution it came from (beamSearch with trace). */
+export interface TracedHypothesis extends Hypothesis {
+  from: number[];
+}
+
 /** A model seen from a decoder: advances B hypotheses by one token each. A stepper may
  *  advance a state in place and return a view of its memory as probs: the functions here read
  *  probs before the next step and never use a state again once they stepped or selected it. */
@@ -372,19 +378,24 @@ export function decodeBatch<S>(stepper: TokenStepper<S>, state: S, starts: reado
  *  have finished and the best live one, scored at its length so far, does not beat the worst of
  *  the width best finished (Hugging Face's rule; exact for lengthPenalty 0, where a score only
  *  falls as a hypothesis grows): hypotheses that ended early, however unlikely, do not end the
- *  search while a more likely one is still going. */
+ *  search while a more likely one is still going. With `trace`, each hypothesis also holds
+ *  its backpointers (TracedHypothesis). */
 export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number, prefix: readonly number[],
-                              width: number, maxLength: number, stop: number | null, lengthPenalty: number): Hypothesis[] {
+                              width: number, maxLength: number, stop: number | null, lengthPenalty: number, trace: true): TracedHypothesis[];
+export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number, prefix: readonly number[],
+                              width: number, maxLength: number, stop: number | null, lengthPenalty: number, trace?: boolean): Hypothesis[];
+export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number, prefix: readonly number[],
+                              width: number, maxLength: number, stop: number | null, lengthPenalty: number, trace = false): Hypothesis[] {
   const V = stepper.vocab;
   let probs: Float32Array = new Float32Array(0);
   for (const t of [start, ...prefix]) ({ probs, state } = stepper.step(Int32Array.of(t), state));
-  let beams: { tokens: number[]; logProb: number }[] = [{ tokens: [], logProb: 0 }];
-  const finished: Hypothesis[] = [];
+  let beams: { tokens: number[]; logProb: number; from?: number[] }[] = [{ tokens: [], logProb: 0, from: trace ? [] : undefined }];
+  const finished: (Hypothesis | TracedHypothesis)[] = [];
   const top: number[] = [];           // the width best finished scores, best first
   const score = (logProb: number, length: number) => logProb / Math.pow(length, lengthPenalty);
-  const finish = (tokens: number[], logProb: number) => {
+  const finish = (tokens: number[], logProb: number, from?: number[]) => {
     const s = score(logProb, tokens.length);
-    finished.push({ tokens, logProb, score: s });
+    finished.push(from ? { tokens, logProb, score: s, from } : { tokens, logProb, score: s });
     let at = top.length;
     while (at > 0 && !(top[at - 1] >= s)) at--;
     if (at < width) { top.splice(at, 0, s); top.length = Math.min(top.length, width); }
@@ -393,8 +404,9 @@ export function beamSearch<S>(stepper: TokenStepper<S>, state: S, start: number,
     const next: typeof beams = [], rows: number[] = [], tokens: number[] = [];
     for (const c of bestExtensions(beams, probs, V, width)) {
       const seq = [...beams[c.beam].tokens, c.token];
-      if (c.token === stop || i + 1 === maxLength) finish(seq, c.logProb);
-      else { next.push({ tokens: seq, logProb: c.logProb }); rows.push(c.beam); tokens.push(c.token); }
+      const from = trace ? [...beams[c.beam].from!, c.beam] : undefined;
+      if (c.token === stop || i + 1 === maxLength) finish(seq, c.logProb, from);
+      else { next.push({ tokens: seq, logProb: c.logProb, from }); rows.push(c.beam); tokens.push(c.token); }
     }
     if (next.length === 0) break;
     // next[0] is the most likely live hypothesis (extensions come best first)

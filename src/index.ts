@@ -59,9 +59,10 @@ export { EncoderDecoder } from './arch/encoder-decoder.js';
 export type { AttentionKind } from './arch/attention.js';
 export type {
   EncoderDecoderConfig, ResolvedEncoderDecoder, EncoderDecoderBatch, EncoderDecoderResult, EncoderDecoderGenerateOptions,
+  EncoderDecoderForwardOptions, GeneratedWithAttention, HypothesisWithAttention, TokenWithAttention,
 } from './arch/encoder-decoder.js';
 export { argmax, beamSearch, decodeBatch, pickToken, resolveSampling, samplingDistribution, streamTokens } from './decode.js';
-export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TokenStepper, Sampler } from './decode.js';
+export type { SamplingOptions, GenerateOptions, BeamOptions, Hypothesis, TracedHypothesis, TokenStepper, Sampler } from './decode.js';
 // Tokenizers: text ↔ token ids, saved with models.
 export { CharTokenizer, WordTokenizer, tokenizerFromJSON, splitWords } from './tokenizer.js';
 export type {

@@ -82,6 +82,12 @@ export const KEYS = {
   generateManyAfter: [...SAMPLING, 'maxLength', 'stop', 'prefix'],
   generateBatch: [...SAMPLING, 'maxLength', 'stop', 'onToken', 'prefix'],
   beamSearch: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix'],
+  /** The encoder-decoder's forward and decoding calls, which can return attention's weights. */
+  encoderDecoderForward: ['returnAttention'],
+  encoderDecoderGenerate: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'onToken', 'returnAttention'],
+  encoderDecoderGenerateBatch: [...SAMPLING, 'maxLength', 'stop', 'onToken', 'prefix', 'returnAttention'],
+  encoderDecoderStream: [...SAMPLING, 'maxLength', 'prefix', 'stop', 'returnAttention'],
+  encoderDecoderBeamSearch: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix', 'returnAttention'],
   /** One-to-many's beam search: also the first input. */
   beamSearchFrom: ['beamWidth', 'maxLength', 'stop', 'lengthPenalty', 'prefix', 'x'],
   state: ['a0', 'c0'],

@@ -50,11 +50,13 @@ export function attend(kind: 'dot' | 'general', p: CellsParams, h: ArrayLike<num
   return { ht, alpha };
 }
 
-/** Loss over every pair and the logits of each target step, (B)(T_y, n_y). */
+/** Loss over every pair, the logits of each target step, (B)(T_y, n_y), and the attention
+ *  weights of each, (B)(T_y, T_x) over each sequence's own source steps. */
 export function attentionEncDec(c: AttentionRef, p: CellsParams, x: (number | number[])[][], y: (number | number[])[][]) {
   const D = c.encoder.bidirectional ? 2 : 1, E = D * c.encoder.n_a, d = c.decoder;
   let loss = 0, terms = 0;
   const logits: number[][][] = [];
+  const alphas: number[][][] = [];
   x.forEach((src, b) => {
     const enc = runStack(c.encoder, p, 'encoder.', src);
     let h0: Float64Array, c0: Float64Array | undefined;
@@ -68,16 +70,18 @@ export function attentionEncDec(c: AttentionRef, p: CellsParams, x: (number | nu
     const first = d.output === 'softmax' ? c.start : new Array(d.n_y).fill(0);
     const s = { cell: d.cell, n_x: d.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false, input: d.output === 'softmax' ? 'tokens' : 'dense' } as const;
     const dec = runStack(s, p, 'decoder.', [first, ...y[b].slice(0, -1)], h0, c0);
-    const rows: number[][] = [];
+    const rows: number[][] = [], weights: number[][] = [];
     y[b].forEach((target, t) => {
-      const { ht } = attend(c.attention, p, dec.out.subarray(t * d.n_a, (t + 1) * d.n_a), enc.out, src.length, E);
+      const { ht, alpha } = attend(c.attention, p, dec.out.subarray(t * d.n_a, (t + 1) * d.n_a), enc.out, src.length, E);
       const z = linear(p, 'head', ht);
       rows.push(z);
+      weights.push(alpha);
       const r = rowLoss(d.output, z, target);
       loss += r.loss;
       terms += r.terms;
     });
     logits.push(rows);
+    alphas.push(weights);
   });
-  return { loss: c.reduction === 'mean' ? loss / terms : loss, logits };
+  return { loss: c.reduction === 'mean' ? loss / terms : loss, logits, alphas };
 }

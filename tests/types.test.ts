@@ -7,7 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, decodeSafetensors, encodeSafetensors, samplingDistribution, toONNX } from '../dist/index.js';
 import type {
-  AttentionKind, EvaluateOptions, MetricName, SafetensorsErrorCode, StepSchedule, ScheduleConfig, TokenEmbeddingConfig,
+  AttentionKind, EncoderDecoderResult, EvaluateOptions, GeneratedWithAttention, Hypothesis, HypothesisWithAttention, MetricName,
+  TokenWithAttention, SafetensorsErrorCode, StepSchedule, ScheduleConfig, TokenEmbeddingConfig,
   EncoderDecoder, InputKind, InputOf, ManyToMany, ManyToOne, ManyToOneConfig, Model, ModelConfig, ModelFor, OneToMany, OneToOne,
   OneToManyConfig, OutputKind, OutputOf, RNN, RNNConfig,
 } from '../dist/index.js';
@@ -161,6 +162,30 @@ Exports('the kinds and options of public configs and methods', async () => {
   const embedding: TokenEmbeddingConfig = { embedding: 8, tieWeights: false };
   const code: SafetensorsErrorCode | undefined = undefined;
   assert.ok(schedule && embedding && code === undefined);
+});
+
+Exports('returnAttention types what comes back: with α for true, as before for false or absent, either for a boolean', async () => {
+  const e = await createModel({ architecture: 'encoder-decoder', n_x: 3, n_a: 4, n_y: 4, input: 'tokens', attention: 'dot', seed: 1 });
+  const g = e.generate([0, 1], { maxLength: 2, returnAttention: true });
+  same<typeof g, GeneratedWithAttention<'softmax'>>(true);
+  const plain = e.generate([0, 1], { maxLength: 2 });
+  same<typeof plain, number[]>(true);
+  const off = e.generate([0, 1], { maxLength: 2, returnAttention: false });
+  same<typeof off, number[]>(true);
+  const flag = Math.random() < 2 as boolean;
+  const either = e.generate([0, 1], { maxLength: 2, returnAttention: flag });
+  same<typeof either, number[] | GeneratedWithAttention<'softmax'>>(true);
+  const f = e.forward({ x: [[0]], y: [[1]] }, { returnAttention: true });
+  same<typeof f.attention, Float32Array<ArrayBuffer>>(true);
+  same<ReturnType<typeof e.forward<false>>, EncoderDecoderResult>(true);
+  same<ReturnType<typeof e.generateBatch<true>>, GeneratedWithAttention<'softmax'>[]>(true);
+  same<ReturnType<typeof e.beamSearch<true>>, HypothesisWithAttention[]>(true);
+  same<ReturnType<typeof e.beamSearch<false>>, Hypothesis[]>(true);
+  const [t] = e.stream([0, 1], { maxLength: 1, returnAttention: true });
+  same<typeof t, TokenWithAttention>(true);
+  assert.is(g.attention.length, g.sequence.length * 2);
+  assert.is(t.attention.length, 2);
+  e.dispose();
 });
 
 Exports.run();

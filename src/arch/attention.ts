@@ -9,7 +9,8 @@
 // Parameters (bias-free, in the model's one region): W_a = 'attention.weight' (n_q, E),
 // 'general' only; W_c = 'attention.combine.weight' (n_q, E + n_q).
 // Training runs over all (T_y, B) decoder rows at once (assembly/attention.ts); stepping runs
-// one decoder step of B rows against stored encoder outputs (an AttentionMemory).
+// one decoder step of B rows against stored encoder outputs (an AttentionMemory). Either way α
+// stays in the workspace (backward reads it), so returning it is one copy, made when asked.
 //
 // T_y / T_x = target / source steps, B = sequences, B_s = stored sources, n_q = decoder n_a,
 // E = encoder width (directions · n_a). Rows are time-major: row t·B + b.
@@ -93,6 +94,17 @@ export class Attention {
     this.kernels.attention_combine_forward(ws.Ht.ptr, ws.C.ptr, Q, params.ptr + 4 * this.W_c.offset, rows, this.E, this.n_q);
     this.last = { Q, V: source.ptr, T_y, T_x, B, lens: source.lens !== undefined };
     return ws.Ht.ptr;
+  }
+
+  /** α of the last forward, (B, T_y, T_x): a copy, 0 past each source's end. */
+  weights(): Float32Array<ArrayBuffer> {
+    const { T_y, T_x, B } = this.last!;
+    return this.arena.f32(this.ws!.P, 0, B * T_y * T_x).slice();
+  }
+
+  /** α of the last step(), (B, T_x): a view of wasm memory, valid until the next call. */
+  weightsView(B: number, T_x: number): Float32Array<ArrayBuffer> {
+    return this.arena.f32(this.ws!.P, 0, B * T_x);
   }
 
   /** Where the caller writes ∂L/∂h̃ (T_y·B, n_q) before backward(). */

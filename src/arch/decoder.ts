@@ -11,7 +11,8 @@
 // read vectors of n_y values.
 //
 // With attention (encoder-decoder), the head reads h̃<t> = attention(a<t>, encoder outputs)
-// instead of a<t> (src/arch/attention.ts).
+// instead of a<t> (src/arch/attention.ts); decoding hands α of each step to a watcher when
+// one is given (returnAttention).
 //
 // T = steps, B = sequences, n_y = output size, n_a = hidden size, S = layers (state vectors).
 
@@ -43,6 +44,9 @@ export interface TeacherForced {
   mask?: Float32Array;
 }
 
+/** Sees α of every decoding step with attention: alpha (B, T_x), a view of wasm memory valid
+ *  until the next step (copy what you keep); src[b] is the source in the memory row b read. */
+export type AttentionWatch = (alpha: Float32Array<ArrayBuffer>, src: Int32Array) => void;
 
 export class Decoder {
   readonly stack: Stack;
@@ -150,15 +154,27 @@ export class Decoder {
     return yhat;
   }
 
+  /** α of the last forward (with attention), batch-major (B, T, T_x): a copy, 0 past each
+   *  target's end and each source's end. */
+  readAttention(tf: TeacherForced): Float32Array<ArrayBuffer> {
+    const { T, B, lens } = tf.packed;
+    const alpha = this.attention!.weights();
+    const T_x = alpha.length / (B * T);
+    // rows past a target's end attended from padded decoder steps
+    if (lens) for (let b = 0; b < B; b++) alpha.fill(0, (b * T + lens[b]) * T_x, (b + 1) * T * T_x);
+    return alpha;
+  }
+
   /** Rows decoded on `stepper` from state (layers, B, n_a); room for `capacity` rows. With
-   *  attention, the rows read `memory` (none: a memory of no steps, so the context is zero). */
-  rows(params: Region, stepper: Stepper, state: State, B: number, capacity = B, memory?: AttentionMemory): DecodeRows {
+   *  attention, the rows read `memory` (none: a memory of no steps, so the context is zero),
+   *  and `watch` (if any) sees α of every step. */
+  rows(params: Region, stepper: Stepper, state: State, B: number, capacity = B, memory?: AttentionMemory, watch?: AttentionWatch): DecodeRows {
     stepper.reset(B, state.h, state.c, capacity);
     if (!this.attention) return new DecodeRows(params, stepper);
     const m = memory ?? this.empty!;
     // row b reads source b, or the one source when the memory holds one
     const src = m.B === 1 ? new Int32Array(B) : Int32Array.from({ length: B }, (_, b) => b);
-    return new DecodeRows(params, stepper, { attention: this.attention, head: this.head, memory: m, src, clear: () => { this.last = undefined; } });
+    return new DecodeRows(params, stepper, { attention: this.attention, head: this.head, memory: m, src, watch, clear: () => { this.last = undefined; } });
   }
 
   /** The rows of a step() stream (one row, its own stepper), from `state`. */
@@ -170,35 +186,37 @@ export class Decoder {
   /** Tokens generated lazily for one sequence from `state`: decode.ts's generateTokens on a
    *  stepper of its own. */
   tokens(params: Region, state: State, start: number, prefix: readonly number[], maxLength: number, stop: number | null,
-         sampler: Sampler, memory?: AttentionMemory): Generator<number, void, unknown> {
-    return this.steppers(params).stream((s) => generateTokens(this.rows(params, s, state, 1, 1, memory), start, prefix, maxLength, stop, sampler));
+         sampler: Sampler, memory?: AttentionMemory, watch?: AttentionWatch): Generator<number, void, unknown> {
+    return this.steppers(params).stream((s) => generateTokens(this.rows(params, s, state, 1, 1, memory, watch), start, prefix, maxLength, stop, sampler));
   }
 
   /** The tokens of one sequence from `state`, generated to the end in this call (no user code
    *  runs in between, so a long run reads W_hh's copy: Stepper.withPackedWeights). */
   tokensNow(params: Region, state: State, start: number, prefix: readonly number[], maxLength: number, stop: number | null,
-            sampler: Sampler, memory?: AttentionMemory): number[] {
+            sampler: Sampler, memory?: AttentionMemory, watch?: AttentionWatch): number[] {
     return this.steppers(params).use((s) => {
-      const rows = this.rows(params, s, state, 1, 1, memory);
+      const rows = this.rows(params, s, state, 1, 1, memory, watch);
       return s.withPackedWeights(prefix.length + maxLength, () => Array.from(generateTokens(rows, start, prefix, maxLength, stop, sampler)));
     });
   }
 
   /** B sequences decoded in lockstep from `state` (decode.ts's decodeBatch). */
   batch(params: Region, state: State, starts: readonly number[], maxLength: number, stop: number | null, sampler: Sampler,
-        memory?: AttentionMemory): number[][] {
+        memory?: AttentionMemory, watch?: AttentionWatch): number[][] {
     return this.steppers(params).use((s) => {
-      const rows = this.rows(params, s, state, starts.length, starts.length, memory);
+      const rows = this.rows(params, s, state, starts.length, starts.length, memory, watch);
       return s.withPackedWeights(maxLength, () => decodeBatch(rowStepper(this.n_y), rows, starts, maxLength, stop, sampler));
     });
   }
 
-  /** Beam search from one sequence's `state` (decode.ts's beamSearch). */
+  /** Beam search from one sequence's `state` (decode.ts's beamSearch); with `watch`, the
+   *  hypotheses carry their backpointers (TracedHypothesis.from). */
   beam(params: Region, state: State, start: number, prefix: readonly number[], width: number, maxLength: number,
-       stop: number | null, lengthPenalty: number, memory?: AttentionMemory): Hypothesis[] {
+       stop: number | null, lengthPenalty: number, memory?: AttentionMemory, watch?: AttentionWatch): Hypothesis[] {
     return this.steppers(params).use((s) => {
-      const rows = this.rows(params, s, state, 1, width, memory);
-      return s.withPackedWeights(prefix.length + maxLength, () => beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty));
+      const rows = this.rows(params, s, state, 1, width, memory, watch);
+      return s.withPackedWeights(prefix.length + maxLength,
+        () => beamSearch(rowStepper(this.n_y), rows, start, prefix, width, maxLength, stop, lengthPenalty, watch !== undefined));
     });
   }
 
@@ -213,11 +231,12 @@ export class Decoder {
    *  greedy, Bernoulli(p) when sampling). Returns the fed-back values per step. */
   generateVectors(where: string, params: Region, first: Float32Array, state: State, prefix: Float32Array[],
                   length: number, options: SamplingOptions, rng: Random,
-                  onStep?: (value: Float32Array<ArrayBuffer>, index: number) => void | boolean, memory?: AttentionMemory): Float32Array<ArrayBuffer>[][] {
+                  onStep?: (value: Float32Array<ArrayBuffer>, index: number) => void | boolean, memory?: AttentionMemory,
+                  watch?: AttentionWatch): Float32Array<ArrayBuffer>[][] {
     const n = this.n_y, B = first.length / n;
     const sampler = this.vectorSampler(where, options, rng);
     return this.steppers(params).use((s) => {
-      const rows = this.rows(params, s, state, B, B, memory);
+      const rows = this.rows(params, s, state, B, B, memory, watch);
       const out: Float32Array<ArrayBuffer>[][] = Array.from({ length: B }, () => []);
       // feed the first input and the prefix; the last of them is fed by the first step below
       const inputs = [first, ...prefix];
@@ -279,6 +298,8 @@ interface Attending {
   memory: AttentionMemory;
   /** (B) the source in the memory each row attends to. */
   src: Int32Array;
+  /** Sees α of every step (returnAttention); undefined: α is not read. */
+  watch?: AttentionWatch;
   /** Called when the head's outputs stop being a teacher-forced batch's. */
   clear: () => void;
 }
@@ -327,6 +348,7 @@ export class DecodeRows implements TokenSource {
     a.clear();
     a.head.ensure(B);                                 // allocations first; views only after them
     const X = a.attention.step(this.params, this.stepper.topPtr(), B, a.memory, a.src);
+    if (a.watch) a.watch(a.attention.weightsView(B, a.memory.T), a.src);
     a.head.forward(this.params, X, B);
     return a.head.outputsView(B);
   }

@@ -7,7 +7,8 @@
 //   decoder   a<t> = cell_dec(a<t-1>, y<t-1>),  y<0> = start  ŷ<t> = g(W_ya a<t> + b_y)
 //   L         = Σ_t L<t>(ŷ<t>, y<t>),  t = 1 … T_y
 //   attention (opt-in, Luong): the head reads h̃<t> = tanh(W_c [c<t>; a<t>]) instead of a<t>,
-//             c<t> = Σ_s α<t,s> e<s> over the source's own steps (src/arch/attention.ts)
+//             c<t> = Σ_s α<t,s> e<s> over the source's own steps (src/arch/attention.ts);
+//             forward and decoding return α when asked (returnAttention), as copies
 //   embedding (opt-in) a side that reads tokens may read them through a table: x<t> =
 //             W_src[id], y<t-1> = W_tgt[id]; one table for both (shareEmbeddings), and the
 //             output layer's weight may be the target's table (tieWeights)
@@ -26,7 +27,7 @@ import { naming, type Arena, type Region } from '../arena.js';
 import { packInputs, type InputKind, type OutputKind, type PackedInput, type Sequence, type Targets } from '../data.js';
 import {
   checkBeamOptions, checkOnToken, checkStop, checkToken, checkTokens, resolveSampling,
-  type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions,
+  type BeamOptions, type GenerateOptions, type Hypothesis, type SamplingOptions, type TracedHypothesis,
 } from '../decode.js';
 import { KEYS } from '../keys.js';
 import { buildLayout, type Layout, type LayoutSpec } from '../layout.js';
@@ -42,7 +43,7 @@ import {
   tokenizersJSON, type CellOptions, type CommonConfig, type Label, type ResolvedCell, type State,
 } from './common.js';
 import { Attention, attentionMatrices, type AttentionKind, type AttentionMemory, type AttentionSource } from './attention.js';
-import { Decoder, type DecodeRows, type TeacherForced } from './decoder.js';
+import { Decoder, type AttentionWatch, type DecodeRows, type TeacherForced } from './decoder.js';
 import type { Generated, SequenceResult } from './one-to-many.js';
 import { resolveTables, tables, tablesLayout } from './seq2seq-embedding.js';
 import type { EmbeddingConfig, ResolvedEmbedding } from '../embedding.js';
@@ -123,6 +124,18 @@ export interface EncoderDecoderBatch<I extends InputKind = InputKind, O extends 
 export interface EncoderDecoderResult extends SequenceResult {
   /** Each source sequence's length. */
   sourceLengths: number[];
+  /** With returnAttention: attention's weights α, batch-major (B, T, T_x), T_x the longest
+   *  source (the largest of sourceLengths). Row (b, t) is α<t,s> over source b's steps s, the
+   *  weights of the context ŷ<t> was read from: it sums to 1 over the source's own steps and
+   *  is 0 past them; rows past each target's end are 0. */
+  attention?: Float32Array<ArrayBuffer>;
+}
+
+/** Options of EncoderDecoder.forward. */
+export interface EncoderDecoderForwardOptions {
+  /** Also return attention's weights α (result.attention); needs attention 'dot' or
+   *  'general'. Default false: no copy is made. */
+  returnAttention?: boolean;
 }
 
 /** Options of EncoderDecoder.generate and generateBatch. */
@@ -131,7 +144,35 @@ export interface EncoderDecoderGenerateOptions<O extends OutputKind = OutputKind
   prefix?: O extends 'softmax' ? ArrayLike<number> : never;
   /** Called with every generated token (softmax) or vector; return false to stop. */
   onToken?: (value: O extends 'softmax' ? number : Float32Array<ArrayBuffer>, index: number) => void | boolean;
+  /** Also return, for every generated token, the attention weights α it was chosen with
+   *  (GeneratedWithAttention); needs attention 'dot' or 'general'. Default false. */
+  returnAttention?: boolean;
 }
+
+/** A generated sequence and the attention weights each of its steps was generated with. */
+export interface GeneratedWithAttention<O extends OutputKind = OutputKind> {
+  /** What the call returns without returnAttention: tokens (softmax) or one vector per step. */
+  sequence: Generated<O>;
+  /** (n, T_x), n = sequence.length, T_x = the source's length: row i is α over the source's
+   *  steps when sequence[i] was chosen; each row sums to 1. */
+  attention: Float32Array<ArrayBuffer>;
+}
+
+/** A beam-search hypothesis with the attention weights of its tokens, along its own history. */
+export interface HypothesisWithAttention extends Hypothesis {
+  /** (tokens.length, T_x), T_x = the source's length: row i is α when tokens[i] was chosen. */
+  attention: Float32Array<ArrayBuffer>;
+}
+
+/** A token of stream() with returnAttention. */
+export interface TokenWithAttention {
+  token: number;
+  /** (T_x): α over the source's steps when the token was chosen. */
+  attention: Float32Array<ArrayBuffer>;
+}
+
+/** T when returnAttention is true, U when false (both when it is a boolean). */
+type IfAttention<R extends boolean, T, U> = R extends true ? T : U;
 
 export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'createModel'): { resolved: ResolvedEncoderDecoder; tokenizers: { x?: Tokenizer; y?: Tokenizer } } {
   rejectFields(where, config, 'encoder-decoder', ['bidirectional']);
@@ -229,53 +270,75 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     if (config.bridge === 'linear') this.bridge = new Bridge(kernels, this.arena, this.layout);
   }
 
-  /** Teacher-forced outputs ŷ<t> for each target sequence, and the loss. */
-  forward(batch: EncoderDecoderBatch<I, O>): EncoderDecoderResult {
+  /** Teacher-forced outputs ŷ<t> for each target sequence, and the loss; with
+   *  returnAttention, attention's weights α too. */
+  forward<R extends boolean = false>(batch: EncoderDecoderBatch<I, O>, options?: EncoderDecoderForwardOptions & { returnAttention?: R }):
+    IfAttention<R, EncoderDecoderResult & { attention: Float32Array<ArrayBuffer> }, EncoderDecoderResult> {
     this.live('forward');
-    const p = this.prepare('forward', batch);
-    const loss = naming('forward', () => {
+    const where = 'forward';
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+      checkKeys(where, 'options', options, KEYS.encoderDecoderForward);
+    }
+    const returnAttention = this.wantsAttention(where, options?.returnAttention);
+    const p = this.prepare(where, batch);
+    const loss = naming(where, () => {
       const { h0, c0 } = this.encode(p.source);
       return this.decoder.forward(this.weights, p.tf, h0, c0, this.config.reduction, false, undefined, this.attended(p.source));
     });
     const { T, B, lens } = p.tf.packed;
-    return {
+    const result: EncoderDecoderResult = {
       B, T, lengths: lens ? Array.from(lens) : new Array<number>(B).fill(T),
       sourceLengths: p.source.lens ? Array.from(p.source.lens) : new Array<number>(B).fill(p.source.T),
       yhat: this.decoder.readOutputs(p.tf), loss,
     };
+    if (returnAttention) result.attention = this.decoder.readAttention(p.tf);
+    return result as IfAttention<R, EncoderDecoderResult & { attention: Float32Array<ArrayBuffer> }, EncoderDecoderResult>;
   }
 
   // --- inference ---
 
   /** Generate the target sequence for one source: greedy (default) or sampled, until the stop
-   *  token (softmax; included in the result) or maxLength. */
-  generate(x: Sequence<I>, options: EncoderDecoderGenerateOptions<O>): Generated<O> {
+   *  token (softmax; included in the result) or maxLength. With returnAttention, the sequence
+   *  and the α each step was chosen with. */
+  generate<R extends boolean = false>(x: Sequence<I>, options: EncoderDecoderGenerateOptions<O> & { returnAttention?: R }):
+    IfAttention<R, GeneratedWithAttention<O>, Generated<O>> {
     this.live('generate');
     const where = 'generate';
-    const o = this.checkGenerate(where, options, KEYS.generate);
+    const o = this.checkGenerate(where, options, KEYS.encoderDecoderGenerate);
     const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken, this.config.output === 'softmax' ? 'token' : 'vector');
     const source = this.packOne(where, x, 'x');
     return naming(where, () => {
       this.checkDecoding(1, source);
-      if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength)[0];
       const state = this.encode(source);
       const memory = this.remember(source);
-      if (!onToken) return this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generated<O>;
-      const out: number[] = [];
-      for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory)) {
-        out.push(token);
-        if (onToken(token, out.length - 1) === false) break;
+      const record = o.returnAttention ? new AttentionRecord(memory!) : undefined;
+      let out: Generated<O>;
+      if (this.config.output !== 'softmax') {
+        out = this.generateVectors(where, toState(state), memory, source.B, options, o.maxLength, record?.watch)[0];
+      } else if (!onToken) {
+        out = this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, record?.watch) as Generated<O>;
+      } else {
+        const tokens: number[] = [];
+        for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, record?.watch)) {
+          tokens.push(token);
+          if (onToken(token, tokens.length - 1) === false) break;
+        }
+        out = tokens as Generated<O>;
       }
-      return out as Generated<O>;
+      return (record ? { sequence: out, attention: record.last(0, out.length) } : out) as IfAttention<R, GeneratedWithAttention<O>, Generated<O>>;
     });
   }
 
   /** Generate target sequences for B sources at once: one decoder step per token for the
-   *  whole batch (greedy or sampled). */
-  generateBatch(x: readonly Sequence<I>[], options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken' | 'prefix'> & Pick<EncoderDecoderGenerateOptions<O>, 'onToken'>): Generated<O>[] {
+   *  whole batch (greedy or sampled). With returnAttention, each sequence with the α its steps
+   *  were chosen with, over its own source's steps. */
+  generateBatch<R extends boolean = false>(x: readonly Sequence<I>[],
+    options: Omit<EncoderDecoderGenerateOptions<O>, 'onToken' | 'prefix'> & Pick<EncoderDecoderGenerateOptions<O>, 'onToken'> & { returnAttention?: R }):
+    IfAttention<R, GeneratedWithAttention<O>, Generated<O>>[] {
     this.live('generateBatch');
     const where = 'generateBatch';
-    const o = this.checkGenerate(where, options, KEYS.generateBatch, Array.isArray(x) ? x.length : 1);
+    const o = this.checkGenerate(where, options, KEYS.encoderDecoderGenerateBatch, Array.isArray(x) ? x.length : 1);
     if (this.config.output === 'softmax') {
       if ((options as { prefix?: unknown }).prefix !== undefined) throw new TypeError(`${where}: prefix is taken by generate() (one source) only`);
       if (options.onToken !== undefined) throw new TypeError(`${where}: onToken is taken by generate() (one source) only; generateBatch returns every sequence when all have stopped`);
@@ -283,38 +346,66 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const source = packInputs(where, x, this.config.input, this.config.n_x);
     return naming(where, () => {
       this.checkDecoding(source.B, source);
-      if (this.config.output !== 'softmax') return this.generateVectors(where, source, options, o.maxLength);
       const state = toState(this.encode(source));
       const memory = this.remember(source);
-      return this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory) as Generated<O>[];
+      const record = o.returnAttention ? new AttentionRecord(memory!) : undefined;
+      const out = (this.config.output !== 'softmax'
+        ? this.generateVectors(where, state, memory, source.B, options, o.maxLength, record?.watch)
+        : this.decoder.batch(this.weights, state, new Array<number>(source.B).fill(o.start), o.maxLength, o.stop, o.sampler!, memory, record?.watch)) as Generated<O>[];
+      return (record ? out.map((sequence, b) => ({ sequence, attention: record.last(b, sequence.length) })) : out) as IfAttention<R, GeneratedWithAttention<O>, Generated<O>>[];
     });
   }
 
-  /** Generate lazily for one source, one decoder step per token (softmax). */
-  stream(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: EncoderDecoderGenerateOptions<'softmax'>): Generator<number, void, unknown> {
+  /** Generate lazily for one source, one decoder step per token (softmax); with
+   *  returnAttention, each token with the α it was chosen with. */
+  stream<R extends boolean = false>(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: EncoderDecoderGenerateOptions<'softmax'> & { returnAttention?: R }):
+    Generator<IfAttention<R, TokenWithAttention, number>, void, unknown> {
     this.live('stream');
     this.needSoftmax('stream');
-    const o = this.checkGenerate('stream', options, KEYS.stream, 1, true);
+    const o = this.checkGenerate('stream', options, KEYS.encoderDecoderStream, 1, true);
     const source = this.packOne('stream', x, 'x');
     return naming('stream', () => {
       this.checkDecoding(1, source);
-      return this.decoder.tokens(this.weights, toState(this.encode(source)), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, this.remember(source));
+      const state = toState(this.encode(source));
+      const memory = this.remember(source);
+      if (!o.returnAttention) {
+        return this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generator<IfAttention<R, TokenWithAttention, number>, void, unknown>;
+      }
+      // only the latest step's α is kept: a stream may run without end
+      let latest = new Float32Array(0);
+      const watch: AttentionWatch = (alpha) => { latest = alpha.slice(0, memory!.T); };
+      return withAttention(this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, watch), () => latest) as
+        Generator<IfAttention<R, TokenWithAttention, number>, void, unknown>;
     });
   }
 
-  /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth. */
-  beamSearch(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: BeamOptions): Hypothesis[] {
+  /** Beam search for one source (softmax): the best hypotheses, best first, at most beamWidth;
+   *  with returnAttention, each with the α of its tokens along its own history. */
+  beamSearch<R extends boolean = false>(this: EncoderDecoder<I, 'softmax'>, x: Sequence<I>, options: BeamOptions & { returnAttention?: R }):
+    IfAttention<R, HypothesisWithAttention, Hypothesis>[] {
     this.live('beamSearch');
     const where = 'beamSearch';
     this.needSoftmax(where);
     const V = this.config.n_y;
-    const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.beamSearch, V, this.config.stopToken,
+    const { width, maxLength, prefix, stop, alpha } = checkBeamOptions(where, options, KEYS.encoderDecoderBeamSearch, V, this.config.stopToken,
       (o) => (o.prefix === undefined ? [] : checkTokens(where, 'prefix', o.prefix, V)));
+    const traced = this.wantsAttention(where, options.returnAttention);
     const source = this.packOne(where, x, 'x');
     // the beam's rows attend to the source: a beam too wide for that is refused before encoding
     return naming(where, () => {
       this.checkDecoding(width, source);
-      return this.decoder.beam(this.weights, toState(this.encode(source)), this.config.startToken!, prefix, width, maxLength, stop, alpha, this.remember(source));
+      const state = toState(this.encode(source));
+      const memory = this.remember(source);
+      if (!traced) return this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, memory) as IfAttention<R, HypothesisWithAttention, Hypothesis>[];
+      // every step's α of all its rows; a hypothesis's token i reads row from[i] of step i
+      const T_x = memory!.T, steps: Float32Array<ArrayBuffer>[] = [];
+      const watch: AttentionWatch = (a, src) => { steps.push(a.slice(0, src.length * T_x)); };
+      const hyps = this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, memory, watch) as TracedHypothesis[];
+      return hyps.map(({ from, ...h }) => {
+        const attention = new Float32Array(from.length * T_x);
+        from.forEach((row, i) => attention.set(steps[prefix.length + i].subarray(row * T_x, (row + 1) * T_x), i * T_x));
+        return { ...h, attention };
+      }) as IfAttention<R, HypothesisWithAttention, Hypothesis>[];
     });
   }
 
@@ -463,13 +554,21 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     return { source, tf: this.decoder.teacherForce(where, first, batch.y) };
   }
 
-  /** Generate vector sequences (sigmoid, linear) for the packed sources, in lockstep. */
-  private generateVectors(where: string, source: PackedInput, options: EncoderDecoderGenerateOptions<O>, maxLength: number): Generated<O>[] {
-    const state = toState(this.encode(source));
-    const memory = this.remember(source);
+  /** Generate vector sequences (sigmoid, linear) for B encoded sources, in lockstep. */
+  private generateVectors(where: string, state: State, memory: AttentionMemory | undefined, B: number, options: EncoderDecoderGenerateOptions<O>,
+                          maxLength: number, watch?: AttentionWatch): Generated<O>[] {
     const onStep = checkOnToken<(v: Float32Array, i: number) => void | boolean>(where, options.onToken, 'vector');
-    return this.decoder.generateVectors(where, this.weights, new Float32Array(source.B * this.config.n_y), state, [], maxLength,
-      options, this.rng, onStep, memory) as Generated<O>[];
+    return this.decoder.generateVectors(where, this.weights, new Float32Array(B * this.config.n_y), state, [], maxLength,
+      options, this.rng, onStep, memory, watch) as Generated<O>[];
+  }
+
+  /** A returnAttention option: absent or false → false; true needs a model with attention. */
+  private wantsAttention(where: string, v: unknown): boolean {
+    if (v === undefined || !checkBoolean(where, 'returnAttention', v)) return false;
+    if (this.config.attention === 'none') {
+      throw new TypeError(`${where}: returnAttention needs a model with attention ('dot' or 'general'); this model has attention 'none'`);
+    }
+    return true;
   }
 
   /** Token decoding (stream, beam search) needs a softmax output. */
@@ -485,15 +584,16 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     checkKeys(where, 'options', options, keys);
     const c = this.config;
     const maxLength = checkMaxLength(where, options.maxLength, sequences * (c.output === 'softmax' ? 1 : c.n_y), lazy);
+    const returnAttention = this.wantsAttention(where, options.returnAttention);
     if (c.output !== 'softmax') {
       if (options.stop !== undefined) throw new TypeError(`${where}: stop is a token id; a ${c.output} output generates maxLength steps`);
       if (options.prefix !== undefined) throw new TypeError(`${where}: prefix is a list of target tokens (softmax output)`);
-      return { maxLength, start: 0, stop: null, prefix: [] as number[], sampler: undefined };
+      return { maxLength, start: 0, stop: null, prefix: [] as number[], sampler: undefined, returnAttention };
     }
     const prefix = options.prefix === undefined ? [] : checkTokens(where, 'prefix', options.prefix, c.n_y);
     const stop = checkStop(where, options.stop, c.n_y, c.stopToken);
     const sampler = resolveSampling(where, options as SamplingOptions, c.n_y, this.rng);
-    return { maxLength, start: c.startToken!, stop, prefix, sampler };
+    return { maxLength, start: c.startToken!, stop, prefix, sampler, returnAttention };
   }
 }
 
@@ -513,6 +613,34 @@ function rowsToStates(v: Float32Array, S: number, B: number, H: number): Float32
   const out = new Float32Array(S * B * H);
   for (let s = 0; s < S; s++) for (let b = 0; b < B; b++) out.set(v.subarray((b * S + s) * H, (b * S + s + 1) * H), (s * B + b) * H);
   return out;
+}
+
+/** α of decoding steps, copied as each step makes them (returnAttention): for each source of
+ *  the memory, one row per step that read it, cut to the source's own length. */
+class AttentionRecord {
+  private readonly rows: Float32Array<ArrayBuffer>[][];
+
+  constructor(private readonly memory: AttentionMemory) {
+    this.rows = Array.from({ length: memory.B }, () => []);
+  }
+
+  readonly watch: AttentionWatch = (alpha, src) => {
+    const T = this.memory.T;
+    src.forEach((j, r) => { this.rows[j].push(alpha.slice(r * T, r * T + this.memory.lens[j])); });
+  };
+
+  /** The last n rows of source j, (n, its length): α of the last n steps that read it. */
+  last(j: number, n: number): Float32Array<ArrayBuffer> {
+    const len = this.memory.lens[j], rows = this.rows[j];
+    const out = new Float32Array(n * len);
+    for (let i = 0; i < n; i++) out.set(rows[rows.length - n + i], i * len);
+    return out;
+  }
+}
+
+/** A stream's tokens, each with the α `latest` holds once it is chosen. */
+function* withAttention(tokens: Generator<number, void, unknown>, latest: () => Float32Array<ArrayBuffer>): Generator<TokenWithAttention, void, unknown> {
+  for (const token of tokens) yield { token, attention: latest() };
 }
 
 /** The linear bridge: rows (B, n_in) → tanh(W_br x + b_br), (B, n_out), and its backward. */
