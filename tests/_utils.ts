@@ -1,6 +1,6 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
-import { decodeSafetensors, Random, relaxedSimdSupported, type Network } from '../dist/index.js';
+import { createModel, decodeSafetensors, Random, relaxedSimdSupported, type ModelConfig, type Network, type WorkerPool } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
 export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
@@ -176,3 +176,27 @@ export function checkSameState(label: string, a: Uint8Array, b: Uint8Array): voi
 /** Where a run is stopped: before its first batch, after batch `batch` of `epoch` (from
  *  onProgress), or at the end of `epoch` (from onEpochEnd). */
 export type AbortPoint = { at: 'start' } | { at: 'batch'; epoch: number; batch: number } | { at: 'epochEnd'; epoch: number };
+
+/** How far training over workers may be from one thread's (the order of the sums differs):
+ *  gradients, weights after SGD and Adam, losses. */
+export const WORKER_TOL = { gradient: 5e-4, sgd: 2e-5, adam: 2e-4, loss: 1e-6 };
+
+/** The gradient a fit over `pool` applies for `batch` is the calling thread's computeGradients,
+ *  within WORKER_TOL (entries below 1 % of their tensor's largest measured against that 1 %):
+ *  one SGD step with learning rate 2^20 moves the weights by −2^20 g, exactly but for the
+ *  rounding of w − 2^20 g, which that factor makes small against g. */
+export async function checkWorkerGradient(label: string, config: ModelConfig, batch: { x: ArrayLike<unknown> }, pool: WorkerPool): Promise<void> {
+  const lr = 2 ** 20;
+  const here = await createModel(config);
+  const { grads } = here.computeGradients(batch as never);
+  const before = here.getWeights();
+  const there = await createModel(config);
+  await there.fit(batch as never, { batchSize: batch.x.length, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
+  const after = there.getWeights();
+  for (const e of there.layout.entries) {
+    const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
+    checkClose(`${label}: ${e.name}`, moved, grads[e.name], WORKER_TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
+  }
+  there.dispose();
+  here.dispose();
+}

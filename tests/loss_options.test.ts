@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, createRNN, createWorkerPool, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
-import { checkClose, checkSame, countCalls, rejectsWith, throwsWith } from './_utils.js';
+import { checkClose, checkSame, checkWorkerGradient, countCalls, rejectsWith, throwsWith, WORKER_TOL } from './_utils.js';
 
 // tests/workers.test.ts's stated tolerance
-const TOL = { gradient: 5e-4, sgd: 2e-5, adam: 2e-4, loss: 1e-6 };
+const TOL = WORKER_TOL;
 const WEIGHTS = [0.3, 2.5, 0, 1.1, 0.7];
 const LOSS = { classWeights: WEIGHTS, labelSmoothing: 0.1 };
 
@@ -47,20 +47,8 @@ Workers.after(async () => {
 Workers('the gradient over workers is the batch\'s: shards are weighted by their share of Σ w[y], not of their targets', async () => {
   for (const { name, config, data } of architectures) {
     for (const [reduction, pool] of [['mean', pool2], ['mean', pool3], ['sum', pool3]] as const) {
-      const lr = 2 ** 20;
       const batch = { x: data.x.slice(0, 7), y: data.y.slice(0, 7) };
-      const here = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
-      const { grads } = here.computeGradients(batch as never);
-      const before = here.getWeights();
-      const there = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
-      await there.fit(batch as never, { batchSize: 7, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
-      const after = there.getWeights();
-      for (const e of there.layout.entries) {
-        const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
-        checkClose(`${name}, ${reduction}, ${pool.size} workers: ${e.name}`, moved, grads[e.name], TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
-      }
-      there.dispose();
-      here.dispose();
+      await checkWorkerGradient(`${name}, ${reduction}, ${pool.size} workers`, { ...config, reduction, seed: 3 } as ModelConfig, batch, pool);
     }
   }
 });

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
 import { compiledBuild } from '../dist/wasm.js';
-import { checkClose, checkSame, rejectsWith, uniforms, wasmFlags } from './_utils.js';
+import { checkClose, checkSame, checkWorkerGradient, rejectsWith, uniforms, wasmFlags, WORKER_TOL } from './_utils.js';
 
 // The stated tolerance. The gradient over workers is the batch's gradient up to the rounding of
 // a different summation order: within 5e-4 of each entry, entries below 1 % of their tensor's
@@ -24,7 +24,7 @@ import { checkClose, checkSame, rejectsWith, uniforms, wasmFlags } from './_util
 // to lr whatever its gradient's size, these small models stay within 2e-4; a gradient at the
 // level of rounding can move a weight differently by up to about lr (bench/workers.js shows it
 // on larger models).
-const TOL = { gradient: 5e-4, sgd: 2e-5, adam: 2e-4, loss: 1e-6 };
+const TOL = WORKER_TOL;
 
 const rng = new Random(11);
 /** n token sequences over V tokens, of lengths 2..T (ragged). */
@@ -57,22 +57,8 @@ Equal('the gradient over workers is the batch\'s gradient, for every architectur
   for (const { name, config, data } of architectures) {
     // 'sum' over 2 workers; 'mean' over 3, whose shards of 7 examples hold 2, 2 and 3
     for (const [reduction, pool] of [['sum', pool2], ['mean', pool3]] as const) {
-      // one SGD step with learning rate 2^20 moves the weights by −2^20 g: exactly, but for
-      // the rounding of w − 2^20 g, which that factor makes small against g
-      const lr = 2 ** 20;
       const batch = { x: data.x.slice(0, 7), y: data.y.slice(0, 7) };
-      const here = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
-      const { grads } = here.computeGradients(batch as never);
-      const before = here.getWeights();
-      const there = await createModel({ ...config, reduction, seed: 3 } as ModelConfig);
-      await there.fit(batch as never, { batchSize: 7, shuffle: false, optimizer: 'sgd', learningRate: lr, workers: pool });
-      const after = there.getWeights();
-      for (const e of there.layout.entries) {
-        const moved = Array.from(grads[e.name], (_, i) => (before[e.offset + i] - after[e.offset + i]) / lr);
-        checkClose(`${name}, ${reduction}, ${pool.size} workers: ${e.name}`, moved, grads[e.name], TOL.gradient, Math.max(1e-2 * Math.max(...grads[e.name].map(Math.abs)), 1e-12));
-      }
-      there.dispose();
-      here.dispose();
+      await checkWorkerGradient(`${name}, ${reduction}, ${pool.size} workers`, { ...config, reduction, seed: 3 } as ModelConfig, batch, pool);
     }
   }
 });
