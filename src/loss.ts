@@ -49,10 +49,15 @@ export function resolveLoss(where: string, c: LossConfig, output: OutputKind, n_
     for (let k = 0; k < n_y; k++) {
       const v = w[k];
       if (typeof v !== 'number') throw new TypeError(`${where}: classWeights[${k}] must be a number, got ${describe(v)}`);
-      if (!finiteF32(v) || v < 0) throw new RangeError(`${where}: classWeights[${k}] must be a finite number ≥ 0, got ${showF32(v)}`);
+      // (a negative weight is not out of float32's range: showF32 would say it is)
+      if (!finiteF32(v) || v < 0) throw new RangeError(`${where}: classWeights[${k}] must be a finite number ≥ 0, got ${v < 0 ? v : showF32(v)}`);
       weights.push(v);
     }
     if (weights.every((v) => v === 0)) throw new RangeError(`${where}: classWeights are all 0; at least one class must weigh more than 0`);
+    // the loss takes them in float32, where weights below its smallest (1.4e-45) are 0
+    if (weights.every((v) => Math.fround(v) === 0)) {
+      throw new RangeError(`${where}: classWeights are all 0 in float32 (the largest, ${Math.max(...weights)}, rounds to 0); at least one class must weigh 1.4e-45 or more`);
+    }
     out.classWeights = Object.freeze(weights);
   }
   const e = c.labelSmoothing;

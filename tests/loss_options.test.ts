@@ -198,13 +198,15 @@ const Bad = suite('loss options: bad options refused by name, before anything is
 const base = { architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 3 } as const;
 const badCases: [string, object, ErrorConstructor, RegExp][] = [
   ['classWeights of the wrong length', { classWeights: [1, 2] }, RangeError, /createModel: classWeights must hold n_y = 3 weights \(one per class\), got 2/],
-  ['a negative class weight', { classWeights: [1, -0.5, 1] }, RangeError, /createModel: classWeights\[1\] must be a finite number ≥ 0, got -0\.5/],
+  ['a negative class weight', { classWeights: [1, -0.5, 1] }, RangeError, /createModel: classWeights\[1\] must be a finite number ≥ 0, got -0\.5$/],
+  ['a negative class weight within float32\'s range is not said to be beyond it', { classWeights: [1, -1, 2] }, RangeError, /createModel: classWeights\[1\] must be a finite number ≥ 0, got -1$/],
   ['a NaN class weight', { classWeights: [1, 1, NaN] }, RangeError, /createModel: classWeights\[2\] must be a finite number ≥ 0, got NaN/],
   ['an infinite class weight', { classWeights: [Infinity, 1, 1] }, RangeError, /createModel: classWeights\[0\] must be a finite number ≥ 0, got Infinity/],
   ['a class weight beyond float32', { classWeights: [1, 1e39, 1] }, RangeError, /classWeights\[1\] must be a finite number ≥ 0, got 1e\+39 \(beyond float32's range/],
   ['a class weight that is not a number', { classWeights: [1, '2', 1] }, TypeError, /createModel: classWeights\[1\] must be a number, got "2"/],
   ['classWeights that are not an array', { classWeights: 2 }, TypeError, /createModel: classWeights must be an array of n_y = 3 numbers \(a weight per class\), got 2/],
   ['class weights all 0', { classWeights: [0, 0, 0] }, RangeError, /createModel: classWeights are all 0; at least one class must weigh more than 0/],
+  ['class weights all 0 in float32', { classWeights: [1e-46, 0, 0] }, RangeError, /createModel: classWeights are all 0 in float32 \(the largest, 1e-46, rounds to 0\); at least one class must weigh 1\.4e-45 or more$/],
   ['labelSmoothing of 1', { labelSmoothing: 1 }, RangeError, /createModel: labelSmoothing must be a number in \[0, 1\), got 1/],
   ['a negative labelSmoothing', { labelSmoothing: -0.1 }, RangeError, /createModel: labelSmoothing must be a number in \[0, 1\), got -0\.1/],
   ['labelSmoothing NaN', { labelSmoothing: NaN }, RangeError, /createModel: labelSmoothing must be a number in \[0, 1\), got NaN/],
