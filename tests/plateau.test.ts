@@ -267,7 +267,7 @@ Bad('every field is checked before anything runs, with errors that name it', asy
   const bad: [unknown, ErrorConstructor, RegExp][] = [
     [5, TypeError, /^fit: reduceLROnPlateau must be \{ monitor\?, factor\?, patience\?, threshold\?, cooldown\?, minLr\?, … \}, got 5$/],
     [{ factor: 1 }, RangeError, /^fit: reduceLROnPlateau\.factor must be a number in \[0, 1\) \(a reduction lowers the rate\), got 1$/],
-    [{ factor: -0.5 }, RangeError, /^fit: reduceLROnPlateau\.factor must be a finite number ≥ 0, got -0\.5$/],
+    [{ factor: -0.5 }, RangeError, /^fit: reduceLROnPlateau\.factor must be a number in \[0, 1\) \(a reduction lowers the rate\), got -0\.5$/],
     [{ factor: '0.5' }, TypeError, /^fit: reduceLROnPlateau\.factor must be a number, got "0\.5"$/],
     [{ patience: -1 }, RangeError, /^fit: reduceLROnPlateau\.patience must be an integer ≥ 0, got -1$/],
     [{ patience: 1.5 }, RangeError, /^fit: reduceLROnPlateau\.patience must be an integer ≥ 0, got 1\.5$/],

@@ -56,8 +56,8 @@ export function resolvePlateau(where: string, name: string, o: unknown, hasVal: 
   checkKeys(where, name, o, KEYS.reduceLROnPlateau);
   const c = o as ReduceLROnPlateauOptions;
   const monitor = resolveMonitor(where, `${name}.monitor`, c.monitor, hasVal, metrics);
-  const factor = checkNumber(where, `${name}.factor`, c.factor ?? 0.1, 0);
-  if (factor >= 1) throw new RangeError(`${where}: ${name}.factor must be a number in [0, 1) (a reduction lowers the rate), got ${factor}`);
+  const factor = checkNumber(where, `${name}.factor`, c.factor ?? 0.1);
+  if (!(factor >= 0 && factor < 1)) throw new RangeError(`${where}: ${name}.factor must be a number in [0, 1) (a reduction lowers the rate), got ${factor}`);
   return {
     monitor,
     mode: checkChoice(where, `${name}.mode`, c.mode ?? (monitor.endsWith('accuracy') ? 'max' : 'min'), ['min', 'max'] as const),
