@@ -32,6 +32,11 @@ interface HeadWork {
  *  g and the loss follow `output`: softmax + cross-entropy, sigmoid + binary cross-entropy,
  *  identity + squared error. */
 export class Head {
+  /** Set on a training worker's thread (workers/entry.ts): there a batch is one shard of many,
+   *  and a mean of no terms whose smoothing terms have a gradient (every target of class weight
+   *  0) returns that gradient summed (scale 1), which the reduction weights by 1 / N
+   *  (workers/replicas.ts), rather than dropping it with scale 0. */
+  static summedEmptyShards = false;
   private ws?: HeadWork;
   /** Σ w·L of the last forward with targets, unscaled. */
   private lastTotal = 0;
@@ -69,8 +74,14 @@ export class Head {
    *  PyTorch). */
   scale(reduction: 'sum' | 'mean', targets: Int32Array | Float32Array, validRows: number): number {
     if (reduction === 'sum') return 1;
-    const terms = this.terms(targets, validRows);
-    return terms > 0 ? 1 / terms : 0;
+    return this.meanScale(this.terms(targets, validRows));
+  }
+
+  /** The factor of reduction 'mean' over `terms` terms: 1 / terms; for no terms 0, or 1 for a
+   *  shard with smoothing on a worker (Head.summedEmptyShards). */
+  meanScale(terms: number): number {
+    if (terms > 0) return 1 / terms;
+    return Head.summedEmptyShards && this.smoothing > 0 ? 1 : 0;
   }
 
   /** Σ w·L of the last forward with targets (before any scale of the reduction). */

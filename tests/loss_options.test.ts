@@ -1,5 +1,6 @@
 // The softmax loss's classWeights and labelSmoothing around the kernels: training over workers
-// (each shard's gradient weighted by its share of Σ w[y]) matches one thread, and resuming is
+// (each shard's gradient weighted by its share of Σ w[y]; a shard of zero-weight targets by
+// 1 / N, its smoothing terms summed) matches one thread, and resuming is
 // bit for bit; evaluate() and fit's epoch losses use the model's loss (accuracy stays
 // unweighted; perplexity is refused); the options are saved, loaded and checked on resume;
 // bad options are refused by name; and a model without them keeps the bits it had before
@@ -53,6 +54,34 @@ Workers('the gradient over workers is the batch\'s: shards are weighted by their
   }
 });
 
+Workers('a shard whose targets all weigh 0 keeps its smoothing terms\' gradient (mean, 2 and 3 workers)', async () => {
+  // class 2 weighs 0: examples 3..5 predict only class 2, so the last shard over 2 workers
+  // ([3, 6)) and over 3 workers ([4, 6)) has n_k = 0
+  const zero = (y: any): any => (Array.isArray(y) ? y.map((v) => (v < 0 ? v : 2)) : 2);
+  for (const { name, config, data } of architectures) {
+    const batch = { x: data.x.slice(0, 6), y: data.y.slice(0, 6).map((y, b) => (b >= 3 ? zero(y) : y)) };
+    for (const pool of [pool2, pool3]) {
+      await checkWorkerGradient(`${name}, ${pool.size} workers`, { ...config, reduction: 'mean', seed: 3 } as ModelConfig, batch, pool);
+    }
+  }
+});
+
+Workers('truncated BPTT over 3 workers, a shard\'s windows with only zero-weight targets: as on one thread', async () => {
+  // examples 6..9 of each batch of 10 (the last shard over 3 workers) predict only class 2,
+  // which weighs 0: each of that shard's windows has n_k = 0 (and a late window may have N = 0)
+  const data = { x: xs.slice(0, 20), y: xs.slice(0, 20).map((s, i) => s.map((_, t) => (t < 1 ? -1 : i % 10 >= 6 ? 2 : s[t - 1]))) };
+  const config = { cell: 'gru', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', ...LOSS, seed: 6 } as const;
+  const options = { epochs: 2, batchSize: 10, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
+  const one = await createRNN(config);
+  const r1 = await one.fit(data, options);
+  const many = await createRNN(config);
+  const rk = await many.fit(data, { ...options, workers: pool3 });
+  assert.is(rk.steps, r1.steps);
+  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
+  one.dispose(); many.dispose();
+});
+
 Workers('fit over 2 workers ends where one thread does (weights, epoch and validation losses, accuracy)', async () => {
   for (const { name, config, data } of architectures) {
     const options = { epochs: 3, batchSize: 8, learningRate: 0.02, optimizer: 'sgd', metrics: ['accuracy'], validationSplit: 0.2 } as const;
@@ -69,8 +98,6 @@ Workers('fit over 2 workers ends where one thread does (weights, epoch and valid
 });
 
 Workers('truncated BPTT over 3 workers: each window averaged over its own Σ w[y], as on one thread', async () => {
-  // no class weighs 0 here: a shard's window whose targets all weigh 0 would lose its smoothing
-  // terms' gradient over workers (README, Limits)
   const data = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
   const config = { cell: 'lstm', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', classWeights: [0.3, 2.5, 0.6, 1.1, 0.7], labelSmoothing: 0.1, seed: 5 } as const;
   const options = { epochs: 2, batchSize: 5, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
