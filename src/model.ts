@@ -436,7 +436,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.config.output, this.config);
+    return metricsFor(this.config.output);
   }
 
   protected override evaluateBatch(where: string, batch: LabeledBatch<I, O>, want: StatsWanted): StatSums {

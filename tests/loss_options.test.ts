@@ -2,7 +2,8 @@
 // (each shard's gradient weighted by its share of Σ w[y]; a shard of zero-weight targets by
 // 1 / N, its smoothing terms summed) matches one thread, and resuming is
 // bit for bit; evaluate() and fit's epoch losses use the model's loss (accuracy stays
-// unweighted; perplexity is refused); the options are saved, loaded and checked on resume;
+// unweighted; perplexity and bits per character are of the plain cross-entropy); the options
+// are saved, loaded and checked on resume;
 // bad options are refused by name; and a model without them keeps the bits it had before
 // they existed (tests/fixtures/loss_bits.json, from the build before them).
 import { suite } from 'uvu';
@@ -145,6 +146,35 @@ Workers('a checkpoint resumes only into a model with the same loss options', asy
   m.dispose(); other.dispose(); plain.dispose();
 });
 
+Workers('perplexity and bits per character are of the plain cross-entropy: evaluate, fit\'s epoch and validation metrics, one thread and 2 workers', async () => {
+  for (const { name, config, data } of architectures) {
+    const m = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
+    const { classWeights: _, labelSmoothing: __, ...plainConfig } = config as Record<string, unknown>;
+    const plain = await createModel({ ...plainConfig, reduction: 'mean', seed: 8 } as ModelConfig);
+    const metrics = ['perplexity', 'bitsPerChar'] as const;
+    const e = m.evaluate(data as never, { batchSize: 5, metrics });
+    const p = plain.evaluate(data as never, { batchSize: 5, metrics });
+    checkClose(`${name}: perplexity`, [e.perplexity!], [p.perplexity!], 1e-6);
+    checkClose(`${name}: bits per character`, [e.bitsPerChar!], [p.bitsPerChar!], 1e-6);
+    // the loss stays the weighted, smoothed one
+    checkClose(`${name}: loss`, [e.loss], [m.forward(data as never).loss!], 1e-6);
+    assert.ok(Math.abs(e.loss - p.loss) > 1e-3, `${name}: the loss ${e.loss} is not the plain ${p.loss}`);
+    // one batch: the epoch's metrics are of the weights before its step; validation of those after
+    const val = { x: data.x.slice(0, 6), y: data.y.slice(0, 6) };
+    const options = { epochs: 1, batchSize: data.x.length, shuffle: false, learningRate: 0.05, optimizer: 'sgd', metrics, validationData: val } as const;
+    const one = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
+    const many = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
+    const [r1, rk] = [await one.fit(data as never, options), await many.fit(data as never, { ...options, workers: pool2 })];
+    const h1 = r1.history[0], hk = rk.history[0];
+    checkClose(`${name}: fit's perplexity`, [h1.metrics!.perplexity!, h1.metrics!.bitsPerChar!], [p.perplexity!, p.bitsPerChar!], 1e-6);
+    checkClose(`${name}: fit's perplexity over workers`, [hk.metrics!.perplexity!, hk.metrics!.bitsPerChar!], [p.perplexity!, p.bitsPerChar!], 1e-6);
+    const after = one.evaluate(val as never, { metrics });
+    checkClose(`${name}: validation`, [h1.val!.loss, h1.val!.perplexity!, h1.val!.bitsPerChar!], [after.loss, after.perplexity!, after.bitsPerChar!], 1e-6);
+    checkClose(`${name}: validation over workers`, [hk.val!.perplexity!, hk.val!.bitsPerChar!], [after.perplexity!, after.bitsPerChar!], TOL.sgd);
+    for (const x of [m, plain, one, many]) x.dispose();
+  }
+});
+
 Workers.run();
 
 // ---
@@ -174,17 +204,6 @@ Evaluate('evaluate()\'s loss is Σ L / Σ w[y] over every batch, the mean forwar
       assert.is(e.accuracy, right / counted, `${name}, ${reduction}: accuracy`);
       m.dispose(); mean.dispose();
     }
-  }
-});
-
-Evaluate('perplexity and bits per character are refused for a weighted or smoothed loss, by name', async () => {
-  for (const loss of [{ classWeights: WEIGHTS }, { labelSmoothing: 0.2 }]) {
-    const m = await createRNN({ input: 'tokens', n_x: 5, n_a: 4, n_y: 5, ...loss, seed: 1 });
-    const data = { x: [[1, 2]], y: [[2, 3]] };
-    throwsWith(() => m.evaluate(data, { metrics: ['perplexity'] }), RangeError,
-      /evaluate: metrics\[0\] 'perplexity' is not available for this model's outputs; it reports 'accuracy' \(perplexity and bits per character are of the plain cross-entropy: they need output 'softmax' without classWeights or labelSmoothing\)/);
-    await rejectsWith(m.fit(data, { metrics: ['accuracy', 'bitsPerChar'] }), RangeError, /fit: metrics\[1\] 'bitsPerChar' is not available/);
-    m.dispose();
   }
 });
 
