@@ -149,7 +149,7 @@ Workers('a checkpoint resumes only into a model with the same loss options', asy
 Workers('perplexity and bits per character are of the plain cross-entropy: evaluate, fit\'s epoch and validation metrics, one thread and 2 workers', async () => {
   for (const { name, config, data } of architectures) {
     const m = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
-    const { classWeights: _, labelSmoothing: __, ...plainConfig } = config as Record<string, unknown>;
+    const { classWeights: _, labelSmoothing: __, ...plainConfig } = config as unknown as Record<string, unknown>;
     const plain = await createModel({ ...plainConfig, reduction: 'mean', seed: 8 } as ModelConfig);
     const metrics = ['perplexity', 'bitsPerChar'] as const;
     const e = m.evaluate(data as never, { batchSize: 5, metrics });
