@@ -25,20 +25,21 @@ export function head_loss(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, 
  *  gemm_nt_w): the same bits either way. */
 export function head_loss_w(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
                             N: i32, n_in: i32, n_y: i32, scale: f32, output: i32): f64 {
-  return head_rows(yhat, dz, Z, X, W, PW, b, y, w, 0, N, n_in, n_y, scale, 0, output);
+  return head_rows(yhat, dz, Z, X, W, PW, b, y, w, 0, N, n_in, n_y, scale, 0, output, 0);
 }
 
 /** head_loss_w for a softmax whose loss has class weights cw (n_y, or 0) and label smoothing
- *  eps (loss.ts: softmax_xent_ls); ŷ has the bits head_loss_w gives. */
+ *  eps (loss.ts: softmax_xent_ls); ŷ has the bits head_loss_w gives. Adds the plain
+ *  cross-entropy Σ w (−log ŷ[y]) to the f64 at plain, when plain != 0. */
 export function head_loss_ls(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
-                             cw: usize, N: i32, n_in: i32, n_y: i32, scale: f32, eps: f32): f64 {
-  return head_rows(yhat, dz, Z, X, W, PW, b, y, w, cw, N, n_in, n_y, scale, eps, SOFTMAX_LS);
+                             cw: usize, N: i32, n_in: i32, n_y: i32, scale: f32, eps: f32, plain: usize): f64 {
+  return head_rows(yhat, dz, Z, X, W, PW, b, y, w, cw, N, n_in, n_y, scale, eps, SOFTMAX_LS, plain);
 }
 
 /** The block loop of both: output 0 softmax, 1 sigmoid, 2 linear, SOFTMAX_LS softmax_xent_ls. */
 // @ts-ignore: decorator
 @inline function head_rows(yhat: usize, dz: usize, Z: usize, X: usize, W: usize, PW: usize, b: usize, y: usize, w: usize,
-                           cw: usize, N: i32, n_in: i32, n_y: i32, scale: f32, eps: f32, output: i32): f64 {
+                           cw: usize, N: i32, n_in: i32, n_y: i32, scale: f32, eps: f32, output: i32, plain: usize): f64 {
   let total: f64 = 0;
   for (let r0 = 0; r0 < N; r0 += ROWS) {
     const rows = min(ROWS, N - r0);
@@ -48,7 +49,7 @@ export function head_loss_ls(yhat: usize, dz: usize, Z: usize, X: usize, W: usiz
     if (output == 0) total += softmax_xent(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, rows, n_y, scale);
     else if (output == 1) total += sigmoid_bce(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
     else if (output == 2) total += squared_error(yhat + o, dzr, Z + o, y ? y + o : 0, wr, rows, n_y, scale);
-    else total += softmax_xent_ls(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, cw, rows, n_y, scale, eps);
+    else total += softmax_xent_ls(yhat + o, dzr, Z + o, y ? y + (<usize>r0 << 2) : 0, wr, cw, rows, n_y, scale, eps, plain);
   }
   return total;
 }

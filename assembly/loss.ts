@@ -15,6 +15,8 @@
 // softmax_xent_ls adds class weights c (n_y, or 0: all 1) and label smoothing ε, C = n_y:
 //   L = (1−ε) c[y] (−log ŷ[y]) + (ε/C) Σ_k c[k] (−log ŷ[k])
 //   ∂L/∂z_k = ŷ[k] ((1−ε) c[y] + (ε/C) Σ_j c[j]) − (1−ε) c[y] [k = y] − (ε/C) c[k]
+// and, when plain != 0, adds the plain cross-entropy Σ_rows w_row (−log ŷ[y]) to the f64 at
+// plain (perplexity and bits per character are of it).
 // see: PyTorch CrossEntropyLoss (weight, label_smoothing), BCEWithLogitsLoss and MSELoss
 // (reduction = 'sum').
 
@@ -109,7 +111,7 @@ import { copy_bytes } from "./memory";
  *  the largest logit, exp(z − max) and its sum, then ŷ, the loss and ∂L/∂z in one more pass. */
 export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usize,
                              N: i32, n_y: i32, scale: f32): f64 {
-  let total: f64 = 0;
+  let total: f64 = 0, nllSum: f64 = 0;
   for (let r = 0; r < N; r++) {
     const zr = z + (<usize>r * n_y << 2);
     const pr = yhat + (<usize>r * n_y << 2);
@@ -135,11 +137,11 @@ export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usiz
  *  label smoothing eps ∈ [0, 1); otherwise as softmax_xent, whose ŷ it writes with the same bits.
  *  The row weight w (mask) multiplies the whole row; the class weights weigh its terms. */
 export function softmax_xent_ls(yhat: usize, dz: usize, z: usize, y: usize, w: usize, cw: usize,
-                                N: i32, n_y: i32, scale: f32, eps: f32): f64 {
+                                N: i32, n_y: i32, scale: f32, eps: f32, plain: usize): f64 {
   const spread = eps / <f32>n_y;                 // ε / C, the share every class gets
   let cwSum: f32 = 0;                            // Σ_k c[k]
   for (let k = 0; k < n_y; k++) cwSum += class_weight(cw, k);
-  let total: f64 = 0;
+  let total: f64 = 0, nllSum: f64 = 0;
   for (let r = 0; r < N; r++) {
     const zr = z + (<usize>r * n_y << 2);
     const pr = yhat + (<usize>r * n_y << 2);
@@ -156,6 +158,7 @@ export function softmax_xent_ls(yhat: usize, dz: usize, z: usize, y: usize, w: u
       for (let k = 0; k < n_y; k++) smooth += <f64>class_weight(cw, k) * (lse - <f64>(load<f32>(zr + (<usize>k << 2)) - m));
       const nll = lse - <f64>(load<f32>(zr + (<usize>target << 2)) - m);
       total += <f64>wr * (<f64>ct * nll + <f64>spread * smooth);
+      nllSum += <f64>wr * nll;                                        // the plain cross-entropy
     }
     const dr = dz ? dz + (<usize>r * n_y << 2) : 0;
     scale_row(pr, 0, n_y, <f32>1 / s, 0);                               // ŷ = e / Σ e
@@ -172,6 +175,7 @@ export function softmax_xent_ls(yhat: usize, dz: usize, z: usize, y: usize, w: u
       store<f32>(dr + o, g * d);
     }
   }
+  if (plain) store<f64>(plain, load<f64>(plain) + nllSum);
   return total;
 }
 

@@ -214,6 +214,12 @@ export class Arena {
     return new Float32Array(this.kernels.memory.buffer, ptr, length);
   }
 
+  /** The f64 a kernel wrote at the start of a region (two f32 elements). */
+  f64(region: Region): number {
+    this.assertLive();
+    return new DataView(this.kernels.memory.buffer).getFloat64(region.ptr, true);
+  }
+
   /** A view of a region as i32, valid until the next allocation anywhere in the module. */
   i32(region: Region, offset = 0, length = region.length - offset): Int32Array<ArrayBuffer> {
     this.assertLive();

@@ -30,6 +30,10 @@ export interface StatSums {
   /** Right predictions and predictions counted (accuracy); 0 and 0 when not tracked. */
   correct: number;
   counted: number;
+  /** A loss with class weights or label smoothing only: the plain cross-entropy Σ −log ŷ[y]
+   *  and its targets, which perplexity and bits per character are of. */
+  nllSum?: number;
+  nllTerms?: number;
 }
 
 /** Where an interrupted fit() stands, so that fit({ resume: true }) continues there. */
@@ -296,6 +300,10 @@ function checkFit(where: string, v: unknown): FitPosition {
       correct: checkCount(where, 'training.fit.sums.correct', sums.correct), counted: checkCount(where, 'training.fit.sums.counted', sums.counted),
     },
   };
+  if (sums.nllSum !== undefined || sums.nllTerms !== undefined) {
+    fit.sums.nllSum = checkFinite(where, 'training.fit.sums.nllSum', sums.nllSum);
+    fit.sums.nllTerms = checkCount(where, 'training.fit.sums.nllTerms', sums.nllTerms);
+  }
   if (v.order !== undefined) {
     if (v.order !== 'bucketed' && v.order !== 'stream') throw new TypeError(`${where}: training.fit.order must be 'bucketed' or 'stream', got ${JSON.stringify(v.order)}`);
     fit.order = v.order;

@@ -25,6 +25,7 @@ interface HeadWork {
   Y: Region;     // (rows) ids or (rows, n_y) targets
   W: Region;     // (rows) loss weight per row: 0 for padding
   CW?: Region;   // (n_y) class weights, when the loss has them
+  NLL?: Region;  // (2) one f64: the plain cross-entropy Σ w (−log ŷ[y]), when the loss is not plain
   PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
 }
 
@@ -32,9 +33,16 @@ interface HeadWork {
  *  g and the loss follow `output`: softmax + cross-entropy, sigmoid + binary cross-entropy,
  *  identity + squared error. */
 export class Head {
+  /** Set on a training worker's thread (workers/entry.ts): there a batch is one shard of many,
+   *  and a mean of no terms whose smoothing terms have a gradient (every target of class weight
+   *  0) returns that gradient summed (scale 1), which the reduction weights by 1 / N
+   *  (workers/replicas.ts), rather than dropping it with scale 0. */
+  static summedEmptyShards = false;
   private ws?: HeadWork;
   /** Σ w·L of the last forward with targets, unscaled. */
   private lastTotal = 0;
+  /** Σ w (−log ŷ[y]) of the last forward with targets, when the loss is not plain. */
+  private lastNll = 0;
   /** The loss's class weights as float32 (the kernel's), if any, and its label smoothing. */
   private readonly classWeights?: Float32Array;
   private readonly smoothing: number;
@@ -69,8 +77,14 @@ export class Head {
    *  PyTorch). */
   scale(reduction: 'sum' | 'mean', targets: Int32Array | Float32Array, validRows: number): number {
     if (reduction === 'sum') return 1;
-    const terms = this.terms(targets, validRows);
-    return terms > 0 ? 1 / terms : 0;
+    return this.meanScale(this.terms(targets, validRows));
+  }
+
+  /** The factor of reduction 'mean' over `terms` terms: 1 / terms; for no terms 0, or 1 for a
+   *  shard with smoothing on a worker (Head.summedEmptyShards). */
+  meanScale(terms: number): number {
+    if (terms > 0) return 1 / terms;
+    return Head.summedEmptyShards && this.smoothing > 0 ? 1 : 0;
   }
 
   /** Σ w·L of the last forward with targets (before any scale of the reduction). */
@@ -97,6 +111,7 @@ export class Head {
     ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
     ws.W = a.alloc(rows, 'the target workspace');
     if (this.classWeights) ws.CW = a.alloc(n, 'the target workspace');
+    if (!this.plain) ws.NLL = a.alloc(2, 'the target workspace');
     if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
   }
 
@@ -139,7 +154,9 @@ export class Head {
       total = k.head_loss_w(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     } else {
       if (ws.CW) this.arena.f32(ws.CW, 0, n).set(this.classWeights!);
-      total = k.head_loss_ls(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, ws.CW ? ws.CW.ptr : 0, rows, this.n_in, n, scale, this.smoothing);
+      this.arena.f32(ws.NLL!).fill(0);
+      total = k.head_loss_ls(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, ws.CW ? ws.CW.ptr : 0, rows, this.n_in, n, scale, this.smoothing, ws.NLL!.ptr);
+      this.lastNll = this.arena.f64(ws.NLL!);
     }
     this.lastTotal = total;
     return targets && scale !== 0 ? total * scale : NaN;
@@ -147,15 +164,18 @@ export class Head {
 
   /** Metric sums of the last forward with targets: the summed loss and its number of terms
    *  (target ids ≥ 0 for softmax, each counted as its class weight; rows of weight > 0, × n_y,
-   *  otherwise) and, if wanted, the right answers (argmax = target; sigmoid: each output > 0.5
-   *  as its target), unweighted. */
+   *  otherwise); with class weights or smoothing, the plain cross-entropy and its targets
+   *  (perplexity's); and, if wanted, the right answers (argmax = target; sigmoid: each
+   *  output > 0.5 as its target), unweighted. */
   stats(rows: number, targets: Int32Array | Float32Array, mask: Float32Array | undefined, accuracy: boolean): StatSums {
-    const n = this.n_y, softmax = this.output === 'softmax', cw = this.classWeights;
+    const n = this.n_y, softmax = this.output === 'softmax', cw = this.classWeights, plain = this.plain;
     const s: StatSums = { lossSum: this.lastTotal, terms: 0, correct: 0, counted: 0 };
+    if (!plain) Object.assign(s, { nllSum: this.lastNll, nllTerms: 0 });
     const p = accuracy && this.output !== 'linear' ? this.arena.f32(this.ws!.Yhat, 0, rows * n) : undefined;
     for (let r = 0; r < rows; r++) {
       if (softmax ? targets[r] < 0 : mask !== undefined && !(mask[r] > 0)) continue;
       s.terms += softmax ? (cw ? cw[targets[r]] : 1) : n;
+      if (!plain) s.nllTerms!++;
       if (!p) continue;
       if (softmax) {
         let best = 0;
@@ -191,7 +211,7 @@ export class Head {
   release(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.PW]) this.arena.release(r);
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.NLL, ws.PW]) this.arena.release(r);
     this.ws = undefined;
   }
 }

@@ -428,14 +428,15 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       const n = this.termsOf(win, y);
       terms += n;
       ({ hT: h, cT: cs } = this.stack.finalStates());
-      // a window with nothing to predict has a zero gradient (and, as a mean, a NaN loss): no step
-      if (n > 0 || c.reduction === 'sum') yield { loss, t0, t1 };
+      // a window with nothing to predict has a zero gradient (and, as a mean, a NaN loss): no
+      // step; but a worker's shard with smoothing sends its summed gradient (Head.meanScale)
+      if (c.reduction === 'sum' || this.head.meanScale(n) !== 0) yield { loss, t0, t1 };
     }
     return c.reduction === 'mean' ? (terms > 0 ? total / terms : NaN) : total;
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.config.output, this.config);
+    return metricsFor(this.config.output);
   }
 
   protected override evaluateBatch(where: string, batch: LabeledBatch<I, O>, want: StatsWanted): StatSums {
@@ -684,10 +685,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       X = dropout.Xd.ptr;
     }
     // padded steps weigh 0 (softmax: their ids are −1); the mean of no terms (every target −1)
-    // is NaN, as PyTorch, and its gradient zero (scale 0)
+    // is NaN, as PyTorch, and its gradient zero (scale 0; Head.meanScale)
     const mask = targets && stepMask(packed);
-    const terms = targets && c.reduction === 'mean' ? this.termsOf(packed, targets) : 1;
-    const loss = this.head.forward(this.weights, X, rows, targets, mask, terms > 0 ? 1 / terms : 0, training);
+    const scale = !targets ? 0 : c.reduction === 'mean' ? this.head.meanScale(this.termsOf(packed, targets)) : 1;
+    const loss = this.head.forward(this.weights, X, rows, targets, mask, scale, training);
     this.last = targets ? { packed, targets, total: this.head.total, mask } : undefined;
     return loss;
   }

@@ -56,7 +56,8 @@ export interface Kernels {
   pack_rows4(P: number, B: number, ldb: number, N: number, K: number): void;
   transpose(dst: number, src: number, rows: number, cols: number): void;
   softmax_xent(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
-  softmax_xent_ls(yhat: number, dz: number, z: number, y: number, w: number, cw: number, N: number, n_y: number, scale: number, eps: number): number;
+  softmax_xent_ls(yhat: number, dz: number, z: number, y: number, w: number, cw: number, N: number, n_y: number, scale: number, eps: number,
+                  plain: number): number;
   sigmoid_bce(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
@@ -134,7 +135,7 @@ export interface Kernels {
   head_loss_w(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number,
               N: number, n_in: number, n_y: number, scale: number, output: number): number;
   head_loss_ls(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number, cw: number,
-               N: number, n_in: number, n_y: number, scale: number, eps: number): number;
+               N: number, n_in: number, n_y: number, scale: number, eps: number, plain: number): number;
   plan_step(plan: number, B: number): void;
   plan_feed(plan: number, token: number): void;
   plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;

@@ -1,7 +1,9 @@
 // The softmax loss's classWeights and labelSmoothing around the kernels: training over workers
-// (each shard's gradient weighted by its share of Σ w[y]) matches one thread, and resuming is
+// (each shard's gradient weighted by its share of Σ w[y]; a shard of zero-weight targets by
+// 1 / N, its smoothing terms summed) matches one thread, and resuming is
 // bit for bit; evaluate() and fit's epoch losses use the model's loss (accuracy stays
-// unweighted; perplexity is refused); the options are saved, loaded and checked on resume;
+// unweighted; perplexity and bits per character are of the plain cross-entropy); the options
+// are saved, loaded and checked on resume;
 // bad options are refused by name; and a model without them keeps the bits it had before
 // they existed (tests/fixtures/loss_bits.json, from the build before them).
 import { suite } from 'uvu';
@@ -53,6 +55,34 @@ Workers('the gradient over workers is the batch\'s: shards are weighted by their
   }
 });
 
+Workers('a shard whose targets all weigh 0 keeps its smoothing terms\' gradient (mean, 2 and 3 workers)', async () => {
+  // class 2 weighs 0: examples 3..5 predict only class 2, so the last shard over 2 workers
+  // ([3, 6)) and over 3 workers ([4, 6)) has n_k = 0
+  const zero = (y: any): any => (Array.isArray(y) ? y.map((v) => (v < 0 ? v : 2)) : 2);
+  for (const { name, config, data } of architectures) {
+    const batch = { x: data.x.slice(0, 6), y: data.y.slice(0, 6).map((y, b) => (b >= 3 ? zero(y) : y)) };
+    for (const pool of [pool2, pool3]) {
+      await checkWorkerGradient(`${name}, ${pool.size} workers`, { ...config, reduction: 'mean', seed: 3 } as ModelConfig, batch, pool);
+    }
+  }
+});
+
+Workers('truncated BPTT over 3 workers, a shard\'s windows with only zero-weight targets: as on one thread', async () => {
+  // examples 6..9 of each batch of 10 (the last shard over 3 workers) predict only class 2,
+  // which weighs 0: each of that shard's windows has n_k = 0 (and a late window may have N = 0)
+  const data = { x: xs.slice(0, 20), y: xs.slice(0, 20).map((s, i) => s.map((_, t) => (t < 1 ? -1 : i % 10 >= 6 ? 2 : s[t - 1]))) };
+  const config = { cell: 'gru', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', ...LOSS, seed: 6 } as const;
+  const options = { epochs: 2, batchSize: 10, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
+  const one = await createRNN(config);
+  const r1 = await one.fit(data, options);
+  const many = await createRNN(config);
+  const rk = await many.fit(data, { ...options, workers: pool3 });
+  assert.is(rk.steps, r1.steps);
+  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
+  one.dispose(); many.dispose();
+});
+
 Workers('fit over 2 workers ends where one thread does (weights, epoch and validation losses, accuracy)', async () => {
   for (const { name, config, data } of architectures) {
     const options = { epochs: 3, batchSize: 8, learningRate: 0.02, optimizer: 'sgd', metrics: ['accuracy'], validationSplit: 0.2 } as const;
@@ -69,8 +99,6 @@ Workers('fit over 2 workers ends where one thread does (weights, epoch and valid
 });
 
 Workers('truncated BPTT over 3 workers: each window averaged over its own Σ w[y], as on one thread', async () => {
-  // no class weighs 0 here: a shard's window whose targets all weigh 0 would lose its smoothing
-  // terms' gradient over workers (README, Limits)
   const data = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
   const config = { cell: 'lstm', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', classWeights: [0.3, 2.5, 0.6, 1.1, 0.7], labelSmoothing: 0.1, seed: 5 } as const;
   const options = { epochs: 2, batchSize: 5, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
@@ -118,6 +146,35 @@ Workers('a checkpoint resumes only into a model with the same loss options', asy
   m.dispose(); other.dispose(); plain.dispose();
 });
 
+Workers('perplexity and bits per character are of the plain cross-entropy: evaluate, fit\'s epoch and validation metrics, one thread and 2 workers', async () => {
+  for (const { name, config, data } of architectures) {
+    const m = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
+    const { classWeights: _, labelSmoothing: __, ...plainConfig } = config as unknown as Record<string, unknown>;
+    const plain = await createModel({ ...plainConfig, reduction: 'mean', seed: 8 } as ModelConfig);
+    const metrics = ['perplexity', 'bitsPerChar'] as const;
+    const e = m.evaluate(data as never, { batchSize: 5, metrics });
+    const p = plain.evaluate(data as never, { batchSize: 5, metrics });
+    checkClose(`${name}: perplexity`, [e.perplexity!], [p.perplexity!], 1e-6);
+    checkClose(`${name}: bits per character`, [e.bitsPerChar!], [p.bitsPerChar!], 1e-6);
+    // the loss stays the weighted, smoothed one
+    checkClose(`${name}: loss`, [e.loss], [m.forward(data as never).loss!], 1e-6);
+    assert.ok(Math.abs(e.loss - p.loss) > 1e-3, `${name}: the loss ${e.loss} is not the plain ${p.loss}`);
+    // one batch: the epoch's metrics are of the weights before its step; validation of those after
+    const val = { x: data.x.slice(0, 6), y: data.y.slice(0, 6) };
+    const options = { epochs: 1, batchSize: data.x.length, shuffle: false, learningRate: 0.05, optimizer: 'sgd', metrics, validationData: val } as const;
+    const one = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
+    const many = await createModel({ ...config, reduction: 'mean', seed: 8 } as ModelConfig);
+    const [r1, rk] = [await one.fit(data as never, options), await many.fit(data as never, { ...options, workers: pool2 })];
+    const h1 = r1.history[0], hk = rk.history[0];
+    checkClose(`${name}: fit's perplexity`, [h1.metrics!.perplexity!, h1.metrics!.bitsPerChar!], [p.perplexity!, p.bitsPerChar!], 1e-6);
+    checkClose(`${name}: fit's perplexity over workers`, [hk.metrics!.perplexity!, hk.metrics!.bitsPerChar!], [p.perplexity!, p.bitsPerChar!], 1e-6);
+    const after = one.evaluate(val as never, { metrics });
+    checkClose(`${name}: validation`, [h1.val!.loss, h1.val!.perplexity!, h1.val!.bitsPerChar!], [after.loss, after.perplexity!, after.bitsPerChar!], 1e-6);
+    checkClose(`${name}: validation over workers`, [hk.val!.perplexity!, hk.val!.bitsPerChar!], [after.perplexity!, after.bitsPerChar!], TOL.sgd);
+    for (const x of [m, plain, one, many]) x.dispose();
+  }
+});
+
 Workers.run();
 
 // ---
@@ -147,17 +204,6 @@ Evaluate('evaluate()\'s loss is Σ L / Σ w[y] over every batch, the mean forwar
       assert.is(e.accuracy, right / counted, `${name}, ${reduction}: accuracy`);
       m.dispose(); mean.dispose();
     }
-  }
-});
-
-Evaluate('perplexity and bits per character are refused for a weighted or smoothed loss, by name', async () => {
-  for (const loss of [{ classWeights: WEIGHTS }, { labelSmoothing: 0.2 }]) {
-    const m = await createRNN({ input: 'tokens', n_x: 5, n_a: 4, n_y: 5, ...loss, seed: 1 });
-    const data = { x: [[1, 2]], y: [[2, 3]] };
-    throwsWith(() => m.evaluate(data, { metrics: ['perplexity'] }), RangeError,
-      /evaluate: metrics\[0\] 'perplexity' is not available for this model's outputs; it reports 'accuracy' \(perplexity and bits per character are of the plain cross-entropy: they need output 'softmax' without classWeights or labelSmoothing\)/);
-    await rejectsWith(m.fit(data, { metrics: ['accuracy', 'bitsPerChar'] }), RangeError, /fit: metrics\[1\] 'bitsPerChar' is not available/);
-    m.dispose();
   }
 });
 

@@ -13,7 +13,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
-import type { LossConfig, ResolvedLoss } from '../loss.js';
+import type { LossConfig } from '../loss.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, finiteF32, isArrayLike, largest, plural, showF32 } from '../validate.js';
 import type { Backend } from '../wasm.js';
 
@@ -235,9 +235,10 @@ export function packVector(where: string, name: string, v: unknown, n: number, s
 }
 
 /** The metrics an output supports besides the loss: perplexity and bits per character are
- *  exp and log2 of the plain cross-entropy, so not of a loss with class weights or smoothing. */
-export function metricsFor(output: OutputKind, loss: ResolvedLoss = {}): readonly MetricName[] {
-  if (output === 'softmax') return loss.classWeights || loss.labelSmoothing ? ['accuracy'] : ['accuracy', 'perplexity', 'bitsPerChar'];
+ *  exp and log2 of the plain cross-entropy (a loss with class weights or smoothing reports
+ *  them of its plain cross-entropy, head.ts: stats). */
+export function metricsFor(output: OutputKind): readonly MetricName[] {
+  if (output === 'softmax') return ['accuracy', 'perplexity', 'bitsPerChar'];
   return output === 'sigmoid' ? ['accuracy'] : [];
 }
 

@@ -486,7 +486,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.config.output, this.config);
+    return metricsFor(this.config.output);
   }
 
   protected override batchStats(want: StatsWanted): StatSums | undefined {

@@ -98,7 +98,7 @@ export abstract class LastStateNetwork<TBatch extends Examples> extends Network<
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.head.output, this.head.loss);
+    return metricsFor(this.head.output);
   }
 
   protected override batchStats(want: StatsWanted): StatSums | undefined {

@@ -285,7 +285,7 @@ export class OneToMany<O extends OutputKind = OutputKind> extends Network<OneToM
   }
 
   protected override supportedMetrics(): readonly MetricName[] {
-    return metricsFor(this.config.output, this.config);
+    return metricsFor(this.config.output);
   }
 
   protected override batchStats(want: StatsWanted): StatSums | undefined {

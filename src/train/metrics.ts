@@ -17,15 +17,21 @@ export function addSums(into: StatSums, s: StatSums): void {
   into.terms += s.terms;
   into.correct += s.correct;
   into.counted += s.counted;
+  if (s.nllTerms !== undefined) {
+    into.nllSum = (into.nllSum ?? 0) + s.nllSum!;
+    into.nllTerms = (into.nllTerms ?? 0) + s.nllTerms;
+  }
 }
 
 export function metricsOf(s: StatSums, names: readonly MetricName[]): Metrics {
   const loss = s.lossSum / s.terms;
+  // perplexity is of the plain cross-entropy: the loss itself, unless it is weighted or smoothed
+  const nll = s.nllTerms !== undefined ? s.nllSum! / s.nllTerms : loss;
   const m: Metrics = { loss };
   for (const name of names) {
     if (name === 'accuracy') m.accuracy = s.correct / s.counted;
-    if (name === 'perplexity') m.perplexity = Math.exp(loss);
-    if (name === 'bitsPerChar') m.bitsPerChar = loss / Math.LN2;
+    if (name === 'perplexity') m.perplexity = Math.exp(nll);
+    if (name === 'bitsPerChar') m.bitsPerChar = nll / Math.LN2;
   }
   return m;
 }
@@ -55,7 +61,7 @@ export function resolveMetrics(where: string, metrics: unknown, supported: reado
   return metrics.map((m, i) => {
     const name = checkChoice(where, `metrics[${i}]`, m, ['accuracy', 'perplexity', 'bitsPerChar'] as const);
     if (!supported.includes(name)) {
-      const hint = name === 'accuracy' ? '' : ` (perplexity and bits per character are of the plain cross-entropy: they need output 'softmax' without classWeights or labelSmoothing)`;
+      const hint = name === 'accuracy' ? '' : ` (perplexity and bits per character are of the cross-entropy: they need output 'softmax')`;
       throw new RangeError(`${where}: metrics[${i}] '${name}' is not available for this model's outputs; it reports ${supported.length ? supported.map((s) => `'${s}'`).join(', ') : 'only the loss'}${hint}`);
     }
     return name;

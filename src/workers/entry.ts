@@ -5,6 +5,7 @@
 // bundles into the embedded script. Either way the kernels come from the calling thread, compiled,
 // with the model's file: the replica runs the model's build, and the script needs no wasm.
 import { loadModel } from '../architectures.js';
+import { Head } from '../head.js';
 import type { Network } from '../network.js';
 import { localWindows, type GradientWindow } from '../train/step.js';
 import { trainableOf, type Trainable } from '../train/trainable.js';
@@ -45,6 +46,8 @@ async function connect(): Promise<Port | undefined> {
 
 /** Serve requests one after another, for as long as the worker lives. */
 function serve(port: Port): void {
+  // a batch here is a shard: one of no terms sends its smoothing terms' gradient summed
+  Head.summedEmptyShards = true;
   let replica: Replica | undefined;
   let windows: Iterator<GradientWindow, number, void> | undefined;
   let single = false;

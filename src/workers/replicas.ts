@@ -9,6 +9,10 @@
 //   'sum'  reduction:  g = Σ_k g_k
 //   'mean' reduction:  g = Σ_k (n_k / N) g_k,   N = Σ_k n_k    (each g_k is its shard's mean)
 //
+// except, with label smoothing, a shard of no terms (n_k = 0: every target of class weight 0)
+// whose smoothing terms still have a gradient: it sends that gradient summed (Head.meanScale),
+// weighted 1 / N here; and a window of no terms in the whole batch (N = 0) makes no step, as
+// on one thread.
 // which is the gradient of the whole batch up to float rounding. The optimizer step then runs
 // once, on this thread (step.ts), and the new weights go out with the next request. With
 // truncated BPTT the same happens per window. The order of the sums is fixed, so a run is
@@ -42,9 +46,12 @@ export class Replicas<TBatch extends Examples = Examples> {
   private readonly user = {};
   /** Where a shard's gradient is scaled and added from (in the model's memory). */
   private staging?: Region;
+  /** Reduction 'mean' with label smoothing: a shard of no terms sends its gradient summed. */
+  private readonly smoothedMean: boolean;
 
   private constructor(private readonly model: Trainable<TBatch>, private readonly pool: WorkerPool, private readonly owned: boolean) {
     this.buffers = new Array(pool.size).fill(undefined);
+    this.smoothedMean = model.reduction() === 'mean' && ((model.config().labelSmoothing as number | undefined) ?? 0) > 0;
   }
 
   /** Replicas of `model` on a pool: a new one of `workers` threads, or the one given. */
@@ -90,8 +97,11 @@ export class Replicas<TBatch extends Examples = Examples> {
       const w = this.reduce(live.map((r) => r.reply));
       addSums(total, w.sums!);
       loss = w.loss;
-      yield want ? w : { ...w, sums: undefined };
-      applied++;
+      // a window with nothing to predict makes no step, as on one thread (model.ts)
+      if (!(tbptt !== undefined && this.smoothedMean && w.sums!.terms === 0)) {
+        yield want ? w : { ...w, sums: undefined };
+        applied++;
+      }
       const more = live.filter((r) => !r.reply.last);
       if (more.length === 0) break;
       replies = await this.all(where, more.map((r) => r.shard), applied, (s) => this.send(s.k, { type: 'next', buffer: this.outgoing(s.k) }));
@@ -177,13 +187,15 @@ export class Replicas<TBatch extends Examples = Examples> {
     const N = sums.terms, n = this.model.layout.size;
     const { kernels: k, arena, grads } = this.model;
     replies.forEach((r, i) => {
-      const w = mean && N > 0 ? r.sums.terms / N : 1;
+      // a shard of no terms with smoothing sent its gradient summed: 1 / N (none if N = 0)
+      const summed = this.smoothedMean && r.sums.terms === 0;
+      const w = summed ? (N > 0 ? 1 / N : 0) : mean && N > 0 ? r.sums.terms / N : 1;
       const into = i === 0 ? grads : this.staging!;
       arena.f32(into).set(r.buffer);
       if (w !== 1) k.scale(into.ptr, n, w);
       if (i > 0) k.copy_rows(grads.ptr, n, into.ptr, n, 1, n, 1);      // grads += staging
     });
-    const loss = mean && N > 0 ? sums.lossSum / N : replies.reduce((s, r) => s + r.loss, 0);
+    const loss = mean && N > 0 ? sums.lossSum / N : this.smoothedMean ? NaN : replies.reduce((s, r) => s + r.loss, 0);
     const t1 = Math.max(...replies.map((r) => r.t1 ?? 0));
     return { loss, t0: replies[0].t0, t1: replies[0].t0 === undefined ? undefined : t1, sums };
   }
