@@ -34,9 +34,10 @@ interface HeadWork {
  *  identity + squared error. */
 export class Head {
   /** Set on a training worker's thread (workers/entry.ts): there a batch is one shard of many,
-   *  and a mean of no terms whose smoothing terms have a gradient (every target of class weight
-   *  0) returns that gradient summed (scale 1), which the reduction weights by 1 / N
-   *  (workers/replicas.ts), rather than dropping it with scale 0. */
+   *  so truncated BPTT sends every window, those with no terms too (model.ts), and a mean of no
+   *  terms whose smoothing terms have a gradient (every target of class weight 0) returns that
+   *  gradient summed (scale 1), which the reduction weights by 1 / N (workers/replicas.ts),
+   *  rather than dropping it with scale 0. */
   static summedEmptyShards = false;
   private ws?: HeadWork;
   /** Σ w·L of the last forward with targets, unscaled. */

@@ -429,8 +429,10 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       terms += n;
       ({ hT: h, cT: cs } = this.stack.finalStates());
       // a window with nothing to predict has a zero gradient (and, as a mean, a NaN loss): no
-      // step; but a worker's shard with smoothing sends its summed gradient (Head.meanScale)
-      if (c.reduction === 'sum' || this.head.meanScale(n) !== 0) yield { loss, t0, t1 };
+      // step. A worker sends it all the same (its shard weighs 0 in the window, or with
+      // smoothing its summed gradient, Head.meanScale), so every shard's windows stay in step
+      // with the others'; the calling thread makes no step when the window has no terms at all.
+      if (c.reduction === 'sum' || Head.summedEmptyShards || this.head.meanScale(n) !== 0) yield { loss, t0, t1 };
     }
     return c.reduction === 'mean' ? (terms > 0 ? total / terms : NaN) : total;
   }

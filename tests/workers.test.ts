@@ -96,6 +96,24 @@ Equal('truncated BPTT over workers: one update per window, shards of different l
   one.dispose(); many.dispose();
 });
 
+Equal('truncated BPTT over workers, \'mean\': a shard with nothing to predict in a middle window keeps its windows in step with the others', async () => {
+  // shard 2 of 2 (sequences 2 and 3) has no targets in steps 3..5, the second window: it must
+  // send that window (weighing 0), not skip to its third, which would be summed with the others' second
+  const rng = new Random(31);
+  const x = Array.from({ length: 4 }, () => Array.from({ length: 9 }, () => rng.int(6)));
+  const y = x.map((s, b) => s.map((v, t) => (b >= 2 && t >= 3 && t < 6 ? -1 : (v + 1) % 6)));
+  const config = { cell: 'gru', n_x: 6, n_a: 8, n_y: 6, input: 'tokens', reduction: 'mean', seed: 7 } as const;
+  const options = { epochs: 2, batchSize: 4, tbptt: 3, optimizer: 'sgd', learningRate: 0.5, shuffle: false } as const;
+  const one = await createRNN(config);
+  const r1 = await one.fit({ x, y }, options);
+  const many = await createRNN(config);
+  const rk = await many.fit({ x, y }, { ...options, workers: pool2 });
+  assert.is(rk.steps, r1.steps);
+  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
+  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
+  one.dispose(); many.dispose();
+});
+
 Equal('a batch smaller than the pool leaves the extra workers out', async () => {
   const data = { x: xs.slice(0, 5), y: xs.slice(0, 5).map((s) => s.map((t) => (t + 1) % 6)) };
   const config = { cell: 'gru', n_x: 6, n_a: 8, n_y: 6, input: 'tokens', seed: 6 } as const;

@@ -97,8 +97,9 @@ export class Replicas<TBatch extends Examples = Examples> {
       const w = this.reduce(live.map((r) => r.reply));
       addSums(total, w.sums!);
       loss = w.loss;
-      // a window with nothing to predict makes no step, as on one thread (model.ts)
-      if (!(tbptt !== undefined && this.smoothedMean && w.sums!.terms === 0)) {
+      // a window with nothing to predict makes no step, as on one thread (model.ts); every
+      // shard sends every window, those of no terms too, so the windows reduced together match
+      if (!(tbptt !== undefined && this.model.reduction() === 'mean' && w.sums!.terms === 0)) {
         yield want ? w : { ...w, sums: undefined };
         applied++;
       }
