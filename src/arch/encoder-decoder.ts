@@ -309,18 +309,16 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const onToken = checkOnToken<(t: number, i: number) => void | boolean>(where, options.onToken, this.config.output === 'softmax' ? 'token' : 'vector');
     const source = this.packOne(where, x, 'x');
     return naming(where, () => {
-      this.checkDecoding(1, source);
-      const state = this.encode(source);
-      const memory = this.remember(source);
+      const { state, memory } = this.startDecoding(1, source);
       const record = o.returnAttention ? new AttentionRecord(memory!) : undefined;
       let out: Generated<O>;
       if (this.config.output !== 'softmax') {
-        out = this.generateVectors(where, toState(state), memory, source.B, options, o.maxLength, record?.watch)[0];
+        out = this.generateVectors(where, state, memory, source.B, options, o.maxLength, record?.watch)[0];
       } else if (!onToken) {
-        out = this.decoder.tokensNow(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, record?.watch) as Generated<O>;
+        out = this.decoder.tokensNow(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, record?.watch) as Generated<O>;
       } else {
         const tokens: number[] = [];
-        for (const token of this.decoder.tokens(this.weights, toState(state), o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, record?.watch)) {
+        for (const token of this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory, record?.watch)) {
           tokens.push(token);
           if (onToken(token, tokens.length - 1) === false) break;
         }
@@ -345,9 +343,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     }
     const source = packInputs(where, x, this.config.input, this.config.n_x);
     return naming(where, () => {
-      this.checkDecoding(source.B, source);
-      const state = toState(this.encode(source));
-      const memory = this.remember(source);
+      const { state, memory } = this.startDecoding(source.B, source);
       const record = o.returnAttention ? new AttentionRecord(memory!) : undefined;
       const out = (this.config.output !== 'softmax'
         ? this.generateVectors(where, state, memory, source.B, options, o.maxLength, record?.watch)
@@ -365,9 +361,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const o = this.checkGenerate('stream', options, KEYS.encoderDecoderStream, 1, true);
     const source = this.packOne('stream', x, 'x');
     return naming('stream', () => {
-      this.checkDecoding(1, source);
-      const state = toState(this.encode(source));
-      const memory = this.remember(source);
+      const { state, memory } = this.startDecoding(1, source);
       if (!o.returnAttention) {
         return this.decoder.tokens(this.weights, state, o.start, o.prefix, o.maxLength, o.stop, o.sampler!, memory) as Generator<IfAttention<R, TokenWithAttention, number>, void, unknown>;
       }
@@ -393,9 +387,7 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     const source = this.packOne(where, x, 'x');
     // the beam's rows attend to the source: a beam too wide for that is refused before encoding
     return naming(where, () => {
-      this.checkDecoding(width, source);
-      const state = toState(this.encode(source));
-      const memory = this.remember(source);
+      const { state, memory } = this.startDecoding(width, source);
       if (!traced) return this.decoder.beam(this.weights, state, this.config.startToken!, prefix, width, maxLength, stop, alpha, memory) as IfAttention<R, HypothesisWithAttention, Hypothesis>[];
       // every step's α of all its rows; a hypothesis's token i reads row from[i] of step i
       const T_x = memory!.T, steps: Float32Array<ArrayBuffer>[] = [];
@@ -421,8 +413,8 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     }
     const packed = this.packOne('resetState', source, 'source');
     this.stepRows = naming('resetState', () => {
-      this.checkDecoding(1, packed);
-      return this.decoder.stream(this.weights, toState(this.encode(packed)), this.remember(packed));
+      const { state, memory } = this.startDecoding(1, packed);
+      return this.decoder.stream(this.weights, state, memory);
     });
   }
 
@@ -520,10 +512,12 @@ export class EncoderDecoder<I extends InputKind = InputKind, O extends OutputKin
     return this.config.attention === 'none' ? undefined : { ptr: this.encoder.outPtr(), T: source.T, lens: source.lens };
   }
 
-  /** Refuse, before anything is encoded, decoding `rows` rows against `source` when the
-   *  attention workspace of a step could never be reserved. */
-  private checkDecoding(rows: number, source: PackedInput): void {
+  /** Encode `source` to decode `rows` rows from it: the decoder's first state and, with
+   *  attention, what it attends to. Refused before anything is encoded when the attention
+   *  workspace of a step could never be reserved. */
+  private startDecoding(rows: number, source: PackedInput): { state: State; memory: AttentionMemory | undefined } {
     this.decoder.attention?.checkStep(rows, source.T, source.B);
+    return { state: toState(this.encode(source)), memory: this.remember(source) };
   }
 
   /** With attention: a copy of the last encode()'s outputs, for decoding step by step. */
