@@ -38,7 +38,7 @@ export class Head {
    *  terms whose smoothing terms have a gradient (every target of class weight 0) returns that
    *  gradient summed (scale 1), which the reduction weights by 1 / N (workers/replicas.ts),
    *  rather than dropping it with scale 0. */
-  static summedEmptyShards = false;
+  static shardOfMany = false;
   private ws?: HeadWork;
   /** Σ w·L of the last forward with targets, unscaled. */
   private lastTotal = 0;
@@ -82,10 +82,10 @@ export class Head {
   }
 
   /** The factor of reduction 'mean' over `terms` terms: 1 / terms; for no terms 0, or 1 for a
-   *  shard with smoothing on a worker (Head.summedEmptyShards). */
+   *  shard with smoothing on a worker (Head.shardOfMany). */
   meanScale(terms: number): number {
     if (terms > 0) return 1 / terms;
-    return Head.summedEmptyShards && this.smoothing > 0 ? 1 : 0;
+    return Head.shardOfMany && this.smoothing > 0 ? 1 : 0;
   }
 
   /** Σ w·L of the last forward with targets (before any scale of the reduction). */
@@ -111,7 +111,10 @@ export class Head {
     ws.dZ = a.alloc(rows * n, 'the output workspace');
     ws.Y = a.alloc(rows * (this.output === 'softmax' ? 1 : n), 'the target workspace');
     ws.W = a.alloc(rows, 'the target workspace');
-    if (this.classWeights) ws.CW = a.alloc(n, 'the target workspace');
+    if (this.classWeights) {
+      ws.CW = a.alloc(n, 'the target workspace');
+      a.f32(ws.CW).set(this.classWeights);
+    }
     if (!this.plain) ws.NLL = a.alloc(2, 'the target workspace');
     if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
   }
@@ -154,7 +157,6 @@ export class Head {
     if (this.plain) {
       total = k.head_loss_w(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     } else {
-      if (ws.CW) this.arena.f32(ws.CW, 0, n).set(this.classWeights!);
       this.arena.f32(ws.NLL!).fill(0);
       total = k.head_loss_ls(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, ws.CW ? ws.CW.ptr : 0, rows, this.n_in, n, scale, this.smoothing, ws.NLL!.ptr);
       this.lastNll = this.arena.f64(ws.NLL!);

@@ -432,7 +432,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       // step. A worker sends it all the same (its shard weighs 0 in the window, or with
       // smoothing its summed gradient, Head.meanScale), so every shard's windows stay in step
       // with the others'; the calling thread makes no step when the window has no terms at all.
-      if (c.reduction === 'sum' || Head.summedEmptyShards || this.head.meanScale(n) !== 0) yield { loss, t0, t1 };
+      if (c.reduction === 'sum' || Head.shardOfMany || this.head.meanScale(n) !== 0) yield { loss, t0, t1 };
     }
     return c.reduction === 'mean' ? (terms > 0 ? total / terms : NaN) : total;
   }

@@ -47,7 +47,7 @@ async function connect(): Promise<Port | undefined> {
 /** Serve requests one after another, for as long as the worker lives. */
 function serve(port: Port): void {
   // a batch here is a shard: one of no terms sends its smoothing terms' gradient summed
-  Head.summedEmptyShards = true;
+  Head.shardOfMany = true;
   let replica: Replica | undefined;
   let windows: Iterator<GradientWindow, number, void> | undefined;
   let single = false;
