@@ -111,7 +111,7 @@ import { copy_bytes } from "./memory";
  *  the largest logit, exp(z − max) and its sum, then ŷ, the loss and ∂L/∂z in one more pass. */
 export function softmax_xent(yhat: usize, dz: usize, z: usize, y: usize, w: usize,
                              N: i32, n_y: i32, scale: f32): f64 {
-  let total: f64 = 0, nllSum: f64 = 0;
+  let total: f64 = 0;
   for (let r = 0; r < N; r++) {
     const zr = z + (<usize>r * n_y << 2);
     const pr = yhat + (<usize>r * n_y << 2);

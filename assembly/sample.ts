@@ -177,7 +177,6 @@ function keep_nucleus(W: usize, O: usize, V: i32, topP: f64, wmax: f64): void {
   let total: f64 = 0;                               // every token, in id order
   for (let i = 0; i < V; i++) total += w_at(W, i);
   const target = topP * total;
-  let n = 0;
   if (V >= PARTIAL_FROM) {
     const mass = O + (<usize>V << 2), count = O + (<usize>V << 3);    // BUCKETS f64, i32
     memory.fill(mass, 0, <usize>BUCKETS << 3);
@@ -196,6 +195,7 @@ function keep_nucleus(W: usize, O: usize, V: i32, topP: f64, wmax: f64): void {
     }
     if (b < BUCKETS - 1 && taken < V) {
       const lowest = top - b;
+      let n = 0;
       for (let i = 0; i < V; i++) if (exponent(w_at(W, i)) >= lowest) set_o(O, n++, i);
       radix_order(W, O, n, V);
       const keep = nucleus(W, O, n, target);
@@ -203,7 +203,6 @@ function keep_nucleus(W: usize, O: usize, V: i32, topP: f64, wmax: f64): void {
         keep_through(W, V, o_at(O, keep - 1));
         return;
       }
-      n = 0;
     }
   }
   for (let i = 0; i < V; i++) set_o(O, i, i);
