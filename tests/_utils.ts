@@ -1,6 +1,6 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
-import { createModel, decodeSafetensors, Random, relaxedSimdSupported, type ModelConfig, type Network, type WorkerPool } from '../dist/index.js';
+import { createModel, createRNN, decodeSafetensors, Random, relaxedSimdSupported, type FitOptions, type ModelConfig, type Network, type RNNConfig, type WorkerPool } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
 export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, floor: number) {
@@ -199,4 +199,18 @@ export async function checkWorkerGradient(label: string, config: ModelConfig, ba
   }
   there.dispose();
   here.dispose();
+}
+
+/** A fit of `config` (createRNN) over `data` over `pool` takes as many steps as on the calling
+ *  thread and ends with its weights and epoch losses, within WORKER_TOL. */
+export async function checkFitOverWorkers(config: RNNConfig, data: { x: number[][]; y: number[][] }, options: FitOptions, pool: WorkerPool): Promise<void> {
+  const one = await createRNN(config);
+  const r1 = await one.fit(data, options);
+  const many = await createRNN(config);
+  const rk = await many.fit(data, { ...options, workers: pool });
+  assert.is(rk.steps, r1.steps, 'one optimizer step per step of one thread');
+  checkClose('weights', many.getWeights(), one.getWeights(), WORKER_TOL.sgd, 1e-3);
+  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, WORKER_TOL.loss);
+  one.dispose();
+  many.dispose();
 }

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, createRNN, createWorkerPool, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
-import { checkClose, checkSame, checkWorkerGradient, countCalls, rejectsWith, throwsWith, WORKER_TOL } from './_utils.js';
+import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, countCalls, rejectsWith, throwsWith, WORKER_TOL } from './_utils.js';
 
 // tests/workers.test.ts's stated tolerance
 const TOL = WORKER_TOL;
@@ -73,14 +73,7 @@ Workers('truncated BPTT over 3 workers, a shard\'s windows with only zero-weight
   const data = { x: xs.slice(0, 20), y: xs.slice(0, 20).map((s, i) => s.map((_, t) => (t < 1 ? -1 : i % 10 >= 6 ? 2 : s[t - 1]))) };
   const config = { cell: 'gru', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', ...LOSS, seed: 6 } as const;
   const options = { epochs: 2, batchSize: 10, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
-  const one = await createRNN(config);
-  const r1 = await one.fit(data, options);
-  const many = await createRNN(config);
-  const rk = await many.fit(data, { ...options, workers: pool3 });
-  assert.is(rk.steps, r1.steps);
-  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
-  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
-  one.dispose(); many.dispose();
+  await checkFitOverWorkers(config, data, options, pool3);
 });
 
 Workers('fit over 2 workers ends where one thread does (weights, epoch and validation losses, accuracy)', async () => {
@@ -102,14 +95,7 @@ Workers('truncated BPTT over 3 workers: each window averaged over its own Σ w[y
   const data = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
   const config = { cell: 'lstm', n_x: 5, n_a: 8, n_y: 5, input: 'tokens', reduction: 'mean', classWeights: [0.3, 2.5, 0.6, 1.1, 0.7], labelSmoothing: 0.1, seed: 5 } as const;
   const options = { epochs: 2, batchSize: 5, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
-  const one = await createRNN(config);
-  const r1 = await one.fit(data, options);
-  const many = await createRNN(config);
-  const rk = await many.fit(data, { ...options, workers: pool3 });
-  assert.is(rk.steps, r1.steps);
-  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
-  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
-  one.dispose(); many.dispose();
+  await checkFitOverWorkers(config, data, options, pool3);
 });
 
 Workers('abort and resume (over workers and on one thread), in a new model, is bit-identical to the uninterrupted run', async () => {

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { createModel, createRNN, createWorkerPool, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
 import { compiledBuild } from '../dist/wasm.js';
-import { checkClose, checkSame, checkWorkerGradient, rejectsWith, uniforms, wasmFlags, WORKER_TOL } from './_utils.js';
+import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, rejectsWith, uniforms, wasmFlags, WORKER_TOL } from './_utils.js';
 
 // The stated tolerance. The gradient over workers is the batch's gradient up to the rounding of
 // a different summation order: within 5e-4 of each entry, entries below 1 % of their tensor's
@@ -86,14 +86,7 @@ Equal('truncated BPTT over workers: one update per window, shards of different l
   const data = { x: xs, y: xs.map((s) => s.map((_, t) => (t > 1 ? s[t - 2] : -1))) };
   const config = { cell: 'lstm', n_x: 6, n_a: 12, n_y: 6, input: 'tokens', reduction: 'mean', seed: 5 } as const;
   const options = { epochs: 2, batchSize: 5, tbptt: 3, optimizer: 'sgd', learningRate: 0.05, shuffle: false } as const;
-  const one = await createRNN(config);
-  const r1 = await one.fit(data, options);
-  const many = await createRNN(config);
-  const rk = await many.fit(data, { ...options, workers: pool3 });
-  assert.is(rk.steps, r1.steps, 'one optimizer step per window of the longest sequence');
-  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
-  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
-  one.dispose(); many.dispose();
+  await checkFitOverWorkers(config, data, options, pool3);
 });
 
 Equal('truncated BPTT over workers, \'mean\': a shard with nothing to predict in a middle window keeps its windows in step with the others', async () => {
@@ -104,14 +97,7 @@ Equal('truncated BPTT over workers, \'mean\': a shard with nothing to predict in
   const y = x.map((s, b) => s.map((v, t) => (b >= 2 && t >= 3 && t < 6 ? -1 : (v + 1) % 6)));
   const config = { cell: 'gru', n_x: 6, n_a: 8, n_y: 6, input: 'tokens', reduction: 'mean', seed: 7 } as const;
   const options = { epochs: 2, batchSize: 4, tbptt: 3, optimizer: 'sgd', learningRate: 0.5, shuffle: false } as const;
-  const one = await createRNN(config);
-  const r1 = await one.fit({ x, y }, options);
-  const many = await createRNN(config);
-  const rk = await many.fit({ x, y }, { ...options, workers: pool2 });
-  assert.is(rk.steps, r1.steps);
-  checkClose('weights', many.getWeights(), one.getWeights(), TOL.sgd, 1e-3);
-  checkClose('epoch losses', rk.epochLosses, r1.epochLosses, TOL.loss);
-  one.dispose(); many.dispose();
+  await checkFitOverWorkers(config, { x, y }, options, pool2);
 });
 
 Equal('a batch smaller than the pool leaves the extra workers out', async () => {
