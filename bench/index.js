@@ -25,7 +25,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Arena, createModel, createRNN, getEngine, pickToken, Random, relaxedSimdSupported, simdSupported } from 'rnn-wasm';
-import { rerunWithRelaxedSimd } from './report.js';
+import { cpuModel, rerunWithRelaxedSimd } from './report.js';
 import { scratchDir, Torch, torchMissing } from './torch.js';
 import { rounds, spread, timed, tokenStream, torchW1, torchW2, W1, W2, w1Batch, w1Model, xorshift } from './workloads.js';
 
@@ -695,11 +695,10 @@ function w2Table(w2) {
 // --- report ---
 
 function machine() {
-  let model = os.cpus()[0]?.model ?? 'unknown';
+  const model = cpuModel();
   let flags = [];
   try {
     const info = readFileSync('/proc/cpuinfo', 'utf8');
-    model = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
     const have = new Set(info.match(/^flags\s*:\s*(.*)$/m)?.[1].split(' ') ?? []);
     flags = ['sse4_1', 'sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512vl', 'avx512_vnni', 'asimd'].filter((f) => have.has(f));
   } catch { /* not Linux */ }

@@ -17,11 +17,20 @@ export function table(header, rows) {
 
 /** CPU model, cores, platform and Node version. */
 export function machine() {
+  return `${cpuModel()}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}`;
+}
+
+/** The CPU's name, with its family and model numbers where the name alone does not tell the
+ *  generation (a VM's "AMD EPYC" is Zen 3 as well as Zen 5). */
+export function cpuModel() {
   let model = os.cpus()[0]?.model ?? 'unknown';
   try {
-    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    model = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? model;
+    const family = info.match(/^cpu family\s*:\s*(\d+)$/m)?.[1], number = info.match(/^model\s*:\s*(\d+)$/m)?.[1];
+    if (family !== undefined && number !== undefined) model += ` (family ${family}, model ${number})`;
   } catch { /* not Linux */ }
-  return `${model}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}`;
+  return model;
 }
 
 /** The CPU's SIMD flags that matter for f32 math (Linux; empty elsewhere). */
