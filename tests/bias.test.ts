@@ -391,6 +391,25 @@ Files("loadONNX: a file whose config says bias: false but whose nodes have B is 
   m.dispose();
 });
 
+Files('loadONNX: where only some nodes leave B out, the model has biases and theirs are zeros', async () => {
+  const m = await createRNN({ cell: 'gru', layers: 2, n_x: 3, n_a: 4, n_y: 2, output: 'linear', seed: 2 });
+  const proto = onnx.ModelProto.decode(toONNX(m));
+  const second = proto.graph!.node!.filter((n) => n.opType === 'GRU')[1];
+  assert.is(second.input![3], 'B_l1');
+  second.input![3] = '';
+  proto.graph!.initializer = proto.graph!.initializer!.filter((t) => t.name !== 'B_l1');
+  const back = await loadONNX(onnx.ModelProto.encode(proto).finish()) as any;
+  assert.not.ok('bias' in back.config);
+  assert.equal(Array.from(back.getParam('bias_ih_l1')), new Array(12).fill(0));
+  assert.equal(Array.from(back.getParam('bias_hh_l1')), new Array(12).fill(0));
+  checkSame('layer 0 keeps its biases', back.getParam('bias_ih_l0'), m.getParam('bias_ih_l0'));
+  m.setParam('bias_ih_l1', new Float32Array(12));
+  m.setParam('bias_hh_l1', new Float32Array(12));
+  const x = [[[0.5, -1, 0.25], [1, 0, -0.5]]];
+  checkSame('yhat', back.forward({ x }).yhat, m.forward({ x }).yhat);
+  m.dispose(); back.dispose();
+});
+
 Files('Keras: recurrent layers with use_bias false load as bias: false and predict what tfjs predicts; where only some have none, theirs are zeros', async () => {
   await ready();
   const sig = { recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' } as const;
