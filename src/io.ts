@@ -27,7 +27,9 @@ export interface LoadOptions {
    *  only other 2-D weight without a bias of the table's shape. */
   embeddingPrefix?: string;
   /** Refuse a file without the output layer or with tensors the model does not use (true,
-   *  default), or keep the model's own head and ignore extra tensors (false). */
+   *  default), or keep the model's own head and ignore extra tensors (false). Recurrent biases
+   *  in a file for a model without them (bias: false) are refused either way: leaving them out
+   *  would compute another function. */
   strict?: boolean;
 }
 
@@ -134,10 +136,38 @@ export function checkLoadOptions(where: string, options: unknown, keys: readonly
 /** Refuse a file with fewer tensors than a layout of `counts` (from layoutCounts) needs, the
  *  output layer aside, before the layout is built: a damaged config (a huge `layers`) fails
  *  here at once. Every other mismatch is named tensor by tensor by matchTensors. */
-export function checkTensorCount(where: string, file: DecodedSafetensors, counts: { tensors: number; values: number }, sizes: string): void {
+export function checkTensorCount(where: string, file: DecodedSafetensors, counts: { tensors: number; values: number; biases: number }, sizes: string): void {
   const have = file.tensors.size;
   if (counts.tensors - 2 > have) {
-    throw new RangeError(`${where}: the config (${sizes}) makes a model of ${counts.tensors} tensors, the file holds ${have}; the config does not describe this file`);
+    const hint = counts.biases > 0 ? noBiasesHint(file) : '';
+    throw new RangeError(`${where}: the config (${sizes}) makes a model of ${counts.tensors} tensors, the file holds ${have}; the config does not describe this file${hint}`);
+  }
+}
+
+/** A recurrent bias's name in a PyTorch state_dict, under any module prefix. */
+const RECURRENT_BIAS = /(^|\.)bias_(ih|hh)_l\d+(_reverse)?$/;
+
+/** What to say when a model needs recurrent biases: if the file has recurrent weights and no
+ *  recurrent bias at all, it is a module made with bias=False, and a model with bias: false
+ *  reads it. */
+function noBiasesHint(file: DecodedSafetensors): string {
+  const names = [...file.tensors.keys()];
+  if (!names.some((n) => /(^|\.)weight_ih_l\d+(_reverse)?$/.test(n)) || names.some((n) => RECURRENT_BIAS.test(n))) return '';
+  return '; the file has recurrent weights but no recurrent biases (bias_ih_l0, bias_hh_l0, …), as a PyTorch module made with bias=False: ' +
+    'a model with bias: false in its config reads it';
+}
+
+/** Refuse recurrent biases in the file for cells of the model that have none (bias: false),
+ *  looked for where each cell's weight_ih is found (`candidates`), under strict or not. */
+function checkNoBiases(where: string, layout: Layout, file: DecodedSafetensors, candidates: Map<TensorEntry, string[]>): void {
+  for (const e of layout.entries) {
+    if (e.role !== 'weight_ih' || layout.cell(e.stack, e.layer, e.direction).bias_ih) continue;
+    const name = candidates.get(e)![0], at = name.lastIndexOf('weight_ih');
+    const found = ['bias_ih', 'bias_hh'].map((b) => name.slice(0, at) + b + name.slice(at + 'weight_ih'.length)).filter((n) => file.tensors.has(n));
+    if (found.length > 0) {
+      throw new RangeError(`${where}: the file has recurrent biases (${found.join(', ')}), but the model's recurrent layers have none (bias: false); ` +
+        'a model made with biases (bias: true, the default) reads this file');
+    }
   }
 }
 
@@ -173,6 +203,7 @@ export function matchTensors(where: string, layout: Layout, file: DecodedSafeten
       `rnn-wasm's LSTM has none: its hidden state is n_a wide (save the module with proj_size = 0)`);
   }
   const candidates = fileNames(where, layout, file, options);
+  checkNoBiases(where, layout, file, candidates);
   const used = new Set<string>();
   const out: [TensorEntry, Float32Array][] = [];
   for (const e of layout.entries) {
@@ -180,7 +211,8 @@ export function matchTensors(where: string, layout: Layout, file: DecodedSafeten
     if (found.length === 0) {
       if ((e.role === 'head_weight' || e.role === 'head_bias') && options.strict === false) continue;
       const have = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
-      throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(candidates.get(e)![0])} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}`);
+      const hint = e.role === 'bias_ih' || e.role === 'bias_hh' ? noBiasesHint(file) : '';
+      throw new RangeError(`${where}: the file has no tensor ${JSON.stringify(candidates.get(e)![0])} (the model's ${e.name}, shape [${e.shape.join(', ')}]); it has ${have || 'no tensors'}${hint}`);
     }
     const first = file.tensors.get(found[0])!.data;
     for (const name of found) {

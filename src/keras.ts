@@ -17,6 +17,8 @@
 // Weights: weight_ih = kernelᵀ and weight_hh = recurrent_kernelᵀ with the gate blocks moved
 // from Keras's order (LSTM i,f,c,o is PyTorch's i,f,g,o; GRU z,r,h → r,z,n); the one Keras bias
 // goes to bias_ih with bias_hh = 0, or GRU reset_after's two biases to bias_ih and bias_hh;
+// recurrent layers that all have use_bias: false make a model without biases (bias: false),
+// where only some do, theirs are zeros in a model with biases (which computes the same);
 // head.weight = Dense kernelᵀ; embedding.weight = embeddings, (input_dim, output_dim) in both,
 // with the recurrent tensors under 'rnn.'. Every setting either maps exactly or is refused,
 // naming the layer and the setting.
@@ -323,6 +325,7 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   const used = new Set<string>();
   const take = (l: KerasLayer, path: (inner: string[]) => boolean, what: string, shape: number[]) => takeWeight(where, tensors, used, l, path, what, shape);
   const out = new Map<string, Float32Array>();
+  const bias = r.recurrent.some((rec) => rec.useBias);
   let n_in = 0;
   r.recurrent.forEach((rec, layer) => {
     for (let d = 0; d < D; d++) {
@@ -330,7 +333,7 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
       const kernel = take(rec.layer, dir, 'kernel', [layer > 0 ? D * H : r.embedding?.E ?? -1, GATES[cell] * H]);
       if (layer === 0) n_in = kernel.shape[0];
       layerTensors(out, rec, layer, d, kernel, take(rec.layer, dir, 'recurrent_kernel', [H, GATES[cell] * H]),
-        rec.useBias ? take(rec.layer, dir, 'bias', rec.resetAfter && cell === 'gru' ? [2, GATES[cell] * H] : [GATES[cell] * H]) : undefined);
+        rec.useBias ? take(rec.layer, dir, 'bias', rec.resetAfter && cell === 'gru' ? [2, GATES[cell] * H] : [GATES[cell] * H]) : undefined, bias);
     }
   });
   checkInput(where, r, n_in);
@@ -349,7 +352,7 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   const config = {
     architecture, cell, n_x: n_in, n_a: H, n_y, layers: r.recurrent.length, bidirectional: D === 2, input: 'dense' as const, output: r.output,
     ...(cell === 'rnn' ? { activation: top.activation } : {}), ...(cell === 'gru' ? { resetAfter: top.resetAfter } : {}),
-    ...dropoutConfig(r, architecture),
+    ...(bias ? {} : { bias: false }), ...dropoutConfig(r, architecture),
   };
   const plan = { config, tensors: out } as Import;
   return table ? withEmbedding(where, plan, table) : plan;
@@ -386,13 +389,15 @@ function takeWeight(where: string, tensors: Map<string, KerasTensor>, used: Set<
   return { ...t, name: hits[0] };
 }
 
-/** One direction of one layer in PyTorch's layout. */
+/** One direction of one layer in PyTorch's layout; biases only for a model that has them
+ *  (`biases`), zeros for a layer without. */
 function layerTensors(out: Map<string, Float32Array>, rec: Recurrent, layer: number, d: number,
-                      kernel: KerasTensor, recurrent: KerasTensor, bias: KerasTensor | undefined): void {
+                      kernel: KerasTensor, recurrent: KerasTensor, bias: KerasTensor | undefined, biases: boolean): void {
   const order = GATE_ORDER.keras[rec.cell], rows = GATES[rec.cell] * rec.units;
   const name = (n: string) => `${n}_l${layer}${d === 1 ? '_reverse' : ''}`;
   out.set(name('weight_ih'), reorderGates(transpose(kernel.data, kernel.shape[0], rows), order, kernel.shape[0]));
   out.set(name('weight_hh'), reorderGates(transpose(recurrent.data, rec.units, rows), order, rec.units));
+  if (!biases) return;
   const two = bias && bias.shape.length === 2;
   out.set(name('bias_ih'), bias ? reorderGates(bias.data.subarray(0, rows), order, 1) : new Float32Array(rows));
   out.set(name('bias_hh'), two ? reorderGates(bias!.data.subarray(rows), order, 1) : new Float32Array(rows));

@@ -6,7 +6,7 @@
 // architecture is in its list, so files from older versions still load.
 
 /** Fields of a recurrent cell (every architecture, and each side of an encoder-decoder). */
-const CELL = ['cell', 'n_a', 'layers', 'activation', 'resetAfter', 'dropout'] as const;
+const CELL = ['cell', 'n_a', 'layers', 'activation', 'resetAfter', 'dropout', 'bias'] as const;
 /** Fields every model takes besides its cell. */
 const COMMON = [...CELL, 'reduction', 'classWeights', 'labelSmoothing', 'seed', 'backend'] as const;
 /** A model that reads tokens through one embedding table, maybe tied to its output layer. */

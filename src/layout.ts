@@ -13,6 +13,8 @@
 // A tensor can have several names when a model ties weights (one tensor, several modules: an
 // embedding that is also the output layer's weight, or one embedding for source and target).
 // Shapes are row-major (out, in); gate blocks are stacked in PyTorch's order along rows.
+// A stack without biases (PyTorch's bias=False) has no bias_ih / bias_hh tensors at all, as
+// its state_dict has none; its cells then run with zero biases (src/stack.ts).
 //
 // Seed names (the textbook's) alias the single-layer, one-direction vanilla cell and the head:
 //   W_ax = weight_ih_l0 (n_a, n_x)    W_aa = weight_hh_l0 (n_a, n_a)
@@ -31,6 +33,8 @@ export interface StackSpec {
   n_a: number;
   layers: number;
   bidirectional: boolean;
+  /** false: no bias_ih / bias_hh tensors (PyTorch's bias=False). Default true. */
+  bias?: boolean;
 }
 
 /** An embedding table of a layout: '<name>.weight', (V, E). */
@@ -92,12 +96,12 @@ export interface TensorEntry {
   readonly tiedNames?: readonly string[];
 }
 
-/** The four tensors of one cell (one layer, one direction). */
+/** The tensors of one cell (one layer, one direction): four, or two in a stack without biases. */
 export interface CellParams {
   weight_ih: TensorEntry;
   weight_hh: TensorEntry;
-  bias_ih: TensorEntry;
-  bias_hh: TensorEntry;
+  bias_ih?: TensorEntry;
+  bias_hh?: TensorEntry;
 }
 
 export interface Layout {
@@ -148,8 +152,10 @@ export function buildLayout(spec: LayoutSpec): Layout {
         };
         tensor('weight_ih', [rows, n_in]);
         tensor('weight_hh', [rows, s.n_a]);
-        tensor('bias_ih', [rows]);
-        tensor('bias_hh', [rows]);
+        if (s.bias !== false) {
+          tensor('bias_ih', [rows]);
+          tensor('bias_hh', [rows]);
+        }
       }
     }
   });

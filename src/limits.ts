@@ -24,14 +24,18 @@ export const MAX_BEAM_CANDIDATES = 4_194_304;
  *  embedding's E). */
 const SIZE_FIELDS = ['n_x', 'n_a', 'n_y', 'layers', 'size'];
 
-/** Tensors and f32 values a layout spec makes, by arithmetic (as buildLayout would lay them out). */
-export function layoutCounts(spec: LayoutSpec): { tensors: number; values: number } {
-  let tensors = 0, values = 0;
+/** Tensors and f32 values a layout spec makes, by arithmetic (as buildLayout would lay them out),
+ *  and how many of the tensors are recurrent biases (bias_ih / bias_hh). */
+export function layoutCounts(spec: LayoutSpec): { tensors: number; values: number; biases: number } {
+  let tensors = 0, values = 0, biases = 0;
   for (const { spec: s } of spec.stacks) {
     const rows = GATES[s.cell] * s.n_a, dirs = s.bidirectional ? 2 : 1;
-    // per direction: weight_ih (rows, n_in), weight_hh (rows, n_a), bias_ih and bias_hh (rows)
-    const first = rows * (s.n_x + s.n_a + 2), above = rows * (dirs * s.n_a + s.n_a + 2);
-    tensors += 4 * dirs * s.layers;
+    // per direction: weight_ih (rows, n_in), weight_hh (rows, n_a), and unless the stack has
+    // none, bias_ih and bias_hh (rows)
+    const b = s.bias === false ? 0 : 2;
+    const first = rows * (s.n_x + s.n_a + b), above = rows * (dirs * s.n_a + s.n_a + b);
+    tensors += (2 + b) * dirs * s.layers;
+    biases += b * dirs * s.layers;
     values += dirs * (first + (s.layers - 1) * above);
   }
   if (spec.head) {
@@ -51,7 +55,7 @@ export function layoutCounts(spec: LayoutSpec): { tensors: number; values: numbe
     tensors += 1;
     values += m.n_out * m.n_in;
   }
-  return { tensors, values };
+  return { tensors, values, biases };
 }
 
 /** Refuse a resolved config whose parameters cannot fit in one region, naming the size field

@@ -33,7 +33,7 @@ import {
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Head } from './head.js';
-import { metricsFor } from './arch/common.js';
+import { metricsFor, resolveBias } from './arch/common.js';
 import { resolveLoss, type LossConfig, type ResolvedLoss } from './loss.js';
 import { Stepper, StepperPool } from './stepper.js';
 import {
@@ -75,6 +75,10 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
   /** Dropout probability on the outputs of every layer but the last (PyTorch's `dropout`),
    *  in training only; needs layers ≥ 2. Default 0. */
   dropout?: number;
+  /** false: the recurrent layers have no biases (PyTorch's bias=False): no bias_ih / bias_hh
+   *  tensors (nor b_x, b_a), the cells computed with zero biases. The output layer keeps its
+   *  bias. Default true. */
+  bias?: boolean;
   /** Dropout probability on the top layer's output before the output layer (an nn.Dropout
    *  before the nn.Linear), in training only. Default 0. */
   outputDropout?: number;
@@ -101,6 +105,9 @@ export interface ResolvedConfig<I extends InputKind = InputKind, O extends Outpu
   bidirectional: boolean;
   resetAfter: boolean;
   dropout: number;
+  /** Present (false) only for layers without biases, so configs and files of models with
+   *  biases are as they were. */
+  bias?: false;
   outputDropout: number;
   reduction: 'sum' | 'mean';
   seed: number;
@@ -154,6 +161,7 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
     bidirectional: checkBoolean(where, 'bidirectional', config.bidirectional ?? false),
     resetAfter: checkBoolean(where, 'resetAfter', config.resetAfter ?? true),
     dropout,
+    ...resolveBias(where, 'bias', config.bias),
     outputDropout: checkNumber(where, 'outputDropout', config.outputDropout ?? 0, 0, 0.99),
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
@@ -359,6 +367,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
       cell: config.cell, n_x: config.n_x, n_a: config.n_a, layers: config.layers, bidirectional: config.bidirectional,
       activation: config.activation, resetAfter: config.resetAfter, tokens: config.input === 'tokens',
       dropout: config.dropout, embedding: config.embedding && embeddingTable(this.layout, 'embedding', config.embedding),
+      ...(config.bias === false ? { bias: false } : {}),
     });
     const head = this.layout.head()!;
     this.head = new Head(kernels, this.arena, head.weight, head.bias, this.stack.n_out, config.n_y, config.output, false, config);

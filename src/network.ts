@@ -383,5 +383,8 @@ function atomicSteps<T, R>(where: string, windows: Iterator<T, R, void>): Iterat
 /** The error for a parameter name a model does not have: the names it has. */
 function missingParam(where: string, name: unknown, layout: Layout): RangeError {
   const names = layout.entries.map((x) => x.alias ? `${x.name} (${x.alias})` : x.name).join(', ');
-  return new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}`);
+  // a recurrent bias asked of layers made without them: say why it is not there
+  const biasFree = typeof name === 'string' && /(^|\.)bias_(ih|hh)_l\d+(_reverse)?$|^b_[xa]$/.test(name)
+    && layout.entries.some((e) => e.role === 'weight_ih' && !layout.cell(e.stack, e.layer, e.direction).bias_ih);
+  return new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}${biasFree ? ' (its recurrent layers have no biases: bias: false)' : ''}`);
 }

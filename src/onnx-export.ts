@@ -14,7 +14,8 @@
 //
 // Weights go in ONNX's layouts: W (D, G·n_a, I), R (D, G·n_a, n_a), B (D, 2·G·n_a) =
 // [b_ih; b_hh], gate blocks in ONNX's order (LSTM i,o,f,c; GRU z,r,h; GRU with resetAfter is
-// linear_before_reset = 1). The model's config rides along in the metadata ('rnn-wasm.config'),
+// linear_before_reset = 1). Layers without biases (bias: false) leave B out: it is an optional
+// input, zero when absent, as the cells compute. The model's config rides along in the metadata ('rnn-wasm.config'),
 // so loadONNX gives back the same model, seed, tokenizers and all.
 
 import { GATE_ORDER, inverseOrder, reorderGates, transpose } from './convert.js';
@@ -53,6 +54,8 @@ interface Spec {
   output: 'softmax' | 'sigmoid' | 'linear';
   activation: 'tanh' | 'relu';
   resetAfter: boolean;
+  /** The recurrent layers have biases (B inputs). */
+  bias: boolean;
   lengths: boolean;
   /** The embedding table (V = n_x rows of E), if the model has one. */
   embedding?: { E: number };
@@ -119,6 +122,7 @@ function readSpec(where: string, model: unknown, options: ONNXExportOptions): Sp
     output: c.output as Spec['output'],
     activation: c.activation as Spec['activation'],
     resetAfter: c.resetAfter as boolean,
+    bias: c.bias !== false,
     lengths: kind !== 'single' && options.lengths !== false,
     ...(table ? { embedding: { E: table.shape[1] } } : {}),
     tied: c.tieWeights === true,
@@ -149,7 +153,8 @@ function recurrentLayers(g: GraphBuilder, s: Spec, model: Network, x: string) {
   const finals: string[] = [], cells: string[] = [];
   for (let l = 0; l < s.layers; l++) {
     const { W, R, B } = layerWeights(g, s, model, l);
-    const ins = [x, W, R, B, s.lengths ? 'lengths' : ''];
+    // an empty name is an absent optional input
+    const ins = [x, W, R, B ?? '', s.lengths ? 'lengths' : ''];
     const outs = g.node(op, ins, layerAttributes(s), s.cell === 'lstm' ? 3 : 2);
     finals.push(outs[1]);
     if (s.cell === 'lstm') cells.push(outs[2]);
@@ -167,7 +172,8 @@ function layerAttributes(s: Spec): OnnxAttribute[] {
   return attrs;
 }
 
-/** W (D, G·n_a, I), R (D, G·n_a, n_a), B (D, 2·G·n_a) of layer l in ONNX's gate order. */
+/** W (D, G·n_a, I), R (D, G·n_a, n_a), B (D, 2·G·n_a) of layer l in ONNX's gate order (no B for
+ *  layers without biases). */
 function layerWeights(g: GraphBuilder, s: Spec, model: Network, l: number) {
   const order = inverseOrder(GATE_ORDER.onnx[s.cell]);
   const rows = GATES[s.cell] * s.n_a, n_in = l > 0 ? s.D * s.n_a : s.embedding?.E ?? s.n_x;
@@ -176,13 +182,14 @@ function layerWeights(g: GraphBuilder, s: Spec, model: Network, l: number) {
     const p = (name: string) => model.getParam(`${s.prefix}${name}_l${l}${d === 1 ? '_reverse' : ''}`);
     W.set(reorderGates(p('weight_ih'), order, n_in), d * rows * n_in);
     R.set(reorderGates(p('weight_hh'), order, s.n_a), d * rows * s.n_a);
+    if (!s.bias) continue;
     B.set(reorderGates(p('bias_ih'), order, 1), d * 2 * rows);
     B.set(reorderGates(p('bias_hh'), order, 1), d * 2 * rows + rows);
   }
   return {
     W: g.floats(`W_l${l}`, [s.D, rows, n_in], W),
     R: g.floats(`R_l${l}`, [s.D, rows, s.n_a], R),
-    B: g.floats(`B_l${l}`, [s.D, 2 * rows], B),
+    B: s.bias ? g.floats(`B_l${l}`, [s.D, 2 * rows], B) : undefined,
   };
 }
 

@@ -5,6 +5,9 @@
 // onnx-graph.ts reads the graph; here its layers and output layer are checked to form one
 // rnn-wasm stack and head, turned into a config and tensors in PyTorch's layout (gate blocks
 // moved from ONNX's order, B split into b_ih and b_hh), and the model is made in one step.
+// B is an optional input: layers that all leave it out (torch.onnx.export of a module with
+// bias=False, toONNX of a model with bias: false) make a model without biases; where only some
+// do, theirs are zeros in a model with biases, which computes the same.
 //
 //   the output layer reads          the model
 //   every step of the top layer     many-to-many (an RNN)
@@ -78,14 +81,16 @@ function planOf(where: string, file: OnnxModel, tableOptions: ONNXEmbeddingOptio
   const architecture = checkReadout(where, reading, stack);
   const { head, input } = reading;
   const n_y = head ? head.n_y : stack.D * stack.H;
+  const bias = reading.layers.some((l) => l.B !== undefined);
   const config = {
     architecture, cell: stack.cell, n_x: input.size, n_a: stack.H, n_y, layers: reading.layers.length,
     input: input.kind, output: head?.fn ?? 'linear',
     ...(architecture === 'one-to-one' ? {} : { bidirectional: stack.D === 2 }),
     ...(stack.cell === 'rnn' ? { activation: stack.activation } : {}),
     ...(stack.cell === 'gru' ? { resetAfter: stack.resetAfter } : {}),
+    ...(bias ? {} : { bias: false }),
   } as Import['config'];
-  const tensors = layerTensors(reading.layers);
+  const tensors = layerTensors(reading.layers, bias);
   tensors.set('head.weight', head ? head.W : identity(n_y));
   tensors.set('head.bias', head?.b ?? new Float32Array(n_y));
   const saved = savedConfig(where, file.metadata);
@@ -160,8 +165,9 @@ function describeBlocks(blocks: Block[]): string {
   return blocks.map((b) => (b.slot ? `${b.src} of layer ${b.slot.layer} direction ${b.slot.dir}` : b.src)).join(', ') || 'nothing';
 }
 
-/** Every layer's tensors in PyTorch's names, layouts and gate order. */
-function layerTensors(layers: Layer[]): Map<string, Float32Array> {
+/** Every layer's tensors in PyTorch's names, layouts and gate order; biases only when `bias`
+ *  (zeros for a layer without B). */
+function layerTensors(layers: Layer[], bias: boolean): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   layers.forEach((l, layer) => {
     const order = GATE_ORDER.onnx[l.cell], rows = GATES[l.cell] * l.H;
@@ -170,6 +176,7 @@ function layerTensors(layers: Layer[]): Map<string, Float32Array> {
       const part = (data: Float32Array, size: number, k: number) => data.subarray(k * size, (k + 1) * size);
       out.set(name('weight_ih'), reorderGates(part(l.W.data, rows * l.n_in, d), order, l.n_in));
       out.set(name('weight_hh'), reorderGates(part(l.R.data, rows * l.H, d), order, l.H));
+      if (!bias) continue;
       const B = l.B?.data ?? new Float32Array(l.D * 2 * rows);
       out.set(name('bias_ih'), reorderGates(part(B, rows, 2 * d), order, 1));
       out.set(name('bias_hh'), reorderGates(part(B, rows, 2 * d + 1), order, 1));
@@ -196,7 +203,7 @@ function savedConfig(where: string, metadata: Record<string, string>): Record<st
  *  graph cannot say (seed, reduction, dropout, tokenizers, one-to-one). */
 function withSavedConfig(where: string, saved: Record<string, unknown>, plan: Import): Import {
   const derived = plan.config as unknown as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(derived), 'embedding'])) {
+  for (const key of new Set([...Object.keys(derived), 'embedding', 'bias'])) {
     const [s, d] = [comparable(key, saved[key]), comparable(key, derived[key])];
     const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
     if (s !== d) throw new TypeError(`${where}: the file's ${CONFIG_KEY} metadata says ${key} = ${show(saved[key])}, but its graph holds ${show(derived[key])}`);
@@ -214,6 +221,7 @@ function withSavedConfig(where: string, saved: Record<string, unknown>, plan: Im
 function comparable(key: string, v: unknown): unknown {
   if (key === 'architecture') return v ?? 'many-to-many';
   if (key === 'bidirectional') return v ?? false;
+  if (key === 'bias') return v ?? true;
   if (key === 'embedding') return typeof v === 'object' && v !== null ? (v as { size?: unknown }).size : v;
   return v;
 }

@@ -17,6 +17,11 @@
 // Xd = M ⊙ (output of layer l−1) with a fresh mask M per forward pass, and BPTT sends
 // ∂L/∂Xd ⊙ M down to layer l−1 (assembly/dropout.ts).
 //
+// A stack without biases (PyTorch's bias=False) has no bias tensors in the layout. Its cell
+// kernels, which always add b_ih and b_hh, read them from a zeroed region of its workspace and
+// add their bias gradients into another that nothing reads: the arithmetic is that of zero
+// biases, and nothing trains them. A stack with biases runs exactly as before.
+//
 // Ragged batches run longest first: when the lengths are not in non-increasing order, the
 // sequences are reordered by length (stable) on the way in — the input, the lengths, h0 / c0,
 // and in backward ∂L/∂output and dhT / dcT — and put back in the caller's order on the way out
@@ -47,6 +52,8 @@ export interface StackConfig {
   /** Probability of zeroing each output of every layer but the last, in training (forward
    *  given a generator). Default 0. */
   dropout?: number;
+  /** false: the cells have no biases (the layout has no bias_ih / bias_hh). Default true. */
+  bias?: boolean;
 }
 
 /** Buffers of one cell (one layer, one direction) for a given T·B. */
@@ -98,6 +105,8 @@ interface Workspace {
   distinct: number;         // embedding: capacity in distinct ids
   lens: Region;             // (B) i32 sequence lengths
   dcT?: Region;             // LSTM (B, n_a), per cell when given
+  zeroBias?: Region;        // no biases: (gates · n_a) zeros, every cell's b_ih and b_hh
+  biasSink?: Region;        // no biases: (gates · n_a), where every cell's db_ih and db_hh go; never read
   WT?: Region;              // token input: W_ihᵀ of layer 0 (n_x, gates · n_a), scratch
   WhT?: Region;             // backward: W_hhᵀ (n_a, gates · n_a) of the cell in hand; forward: W_hh in groups of four rows; scratch
   reorder?: Reorder;        // made on the first batch that needs reordering
@@ -261,6 +270,9 @@ export class Stack {
     const lensPtr = this.hasLens ? ws.lens.ptr : 0;
     const lens = this.hasLens ? a.i32(ws.lens, 0, B).slice() : undefined;
     const order = this.order;
+    // what the bias gradients of a stack without biases add up to is never read: cleared per
+    // call so that it stays finite
+    if (ws.biasSink) k.zero_f32(ws.biasSink.ptr, ws.biasSink.length);
     if (ws.reorder && order) {          // ∂L/∂output, into length order
       k.gather_steps(this.dOutPtrOf(c.layers - 1), ws.reorder.dOut.ptr, ws.reorder.order.ptr, T, B, this.n_out);
     }
@@ -361,7 +373,7 @@ export class Stack {
     const ws = this.ws;
     if (!ws) return;
     const a = this.arena;
-    for (const r of [ws.X, ws.Emb, ws.dX, ws.slot, ws.uniq, ws.P, ws.lens, ws.dcT, ws.WT, ws.WhT]) a.release(r);
+    for (const r of [ws.X, ws.Emb, ws.dX, ws.slot, ws.uniq, ws.P, ws.lens, ws.dcT, ws.zeroBias, ws.biasSink, ws.WT, ws.WhT]) a.release(r);
     if (ws.reorder) for (const r of Object.values(ws.reorder)) a.release(r);
     for (const lw of ws.layers) {
       for (const r of [lw.O, lw.dO, lw.Xr, lw.dXr, lw.M, lw.Xd, lw.dXd]) a.release(r);
@@ -500,6 +512,11 @@ export class Stack {
       // up to TRANSPOSE_LIMIT values; a larger vocabulary keeps the strided gather
       if (this.oneHot && c.n_x * gates * H <= TRANSPOSE_LIMIT) ws.WT = alloc(c.n_x * gates * H, 'the input workspace');
       if (c.cell === 'lstm') ws.dcT = alloc(B * H, 'the BPTT workspace');
+      if (c.bias === false) {
+        // regions come zeroed (Arena.alloc), and no kernel writes a bias
+        ws.zeroBias = alloc(gates * H, 'the BPTT workspace');
+        ws.biasSink = alloc(gates * H, 'the BPTT workspace');
+      }
       for (let l = 0; l < c.layers; l++) {
         const n_in = l === 0 ? this.n_in0 : this.n_out;
         const lw: LayerWork = { cells: [] };
@@ -548,7 +565,8 @@ export class Stack {
                       T: number, B: number, n_in: number): void {
     const k = this.kernels, c = this.config;
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
-    const b_ih = w + 4 * p.bias_ih.offset, b_hh = w + 4 * p.bias_hh.offset;
+    const zero = this.ws!.zeroBias?.ptr ?? 0;
+    const b_ih = p.bias_ih ? w + 4 * p.bias_ih.offset : zero, b_hh = p.bias_hh ? w + 4 * p.bias_hh.offset : zero;
     const WT = this.tokenTable(tokens), PW = this.packedRecurrent(W_hh, T);
     switch (c.cell) {
       case 'rnn':
@@ -568,7 +586,8 @@ export class Stack {
     const k = this.kernels, c = this.config;
     const W_ih = w + 4 * p.weight_ih.offset, W_hh = w + 4 * p.weight_hh.offset;
     const dW_ih = g + 4 * p.weight_ih.offset, dW_hh = g + 4 * p.weight_hh.offset;
-    const db_ih = g + 4 * p.bias_ih.offset, db_hh = g + 4 * p.bias_hh.offset;
+    const sink = this.ws!.biasSink?.ptr ?? 0;
+    const db_ih = p.bias_ih ? g + 4 * p.bias_ih.offset : sink, db_hh = p.bias_hh ? g + 4 * p.bias_hh.offset : sink;
     const WT = this.tokenTable(tokens), WhT = this.recurrentTransposed();
     switch (c.cell) {
       case 'rnn':

@@ -9,6 +9,9 @@
 // column is one contiguous row (withPackedWeights). A pool hands each generation in progress a
 // stepper of its own, so generations never share a state.
 //
+// A stack without biases points every layer's b_ih and b_hh at one zeroed region of the
+// workspace (the kernels add them; nothing writes them), as src/stack.ts does in training.
+//
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
 // weight and buffer, and the sizes. The field numbers below are assembly/step.ts's.
 // B = rows stepped, cap = rows the workspace holds, L = layers, n_a = hidden size,
@@ -205,6 +208,8 @@ export class Stepper implements TokenSource {
         X: alloc(cap * (c.tokens ? 1 : c.n_x)), R: alloc(cap),
       };
       const fields: number[][] = [];
+      // regions come zeroed (Arena.alloc): the biases of a stack that has none
+      const zero = c.bias === false ? alloc(G).ptr : 0;
       for (let l = 0; l < L; l++) {
         const A = alloc(2 * cap * c.n_a), C = c.cell === 'lstm' ? alloc(2 * cap * c.n_a) : undefined;
         ws.A.push(A); ws.C.push(C);
@@ -214,7 +219,8 @@ export class Stepper implements TokenSource {
         f[F.FLAG] = c.cell === 'rnn' ? (c.activation === 'relu' ? 1 : 0) : c.cell === 'gru' ? (c.resetAfter ? 1 : 0) : 0;
         f[F.N_IN] = l > 0 ? c.n_a : c.embedding ? c.embedding.entry.shape[1] : c.n_x;
         f[F.N_A] = c.n_a;
-        f[F.W_IH] = w(p.weight_ih); f[F.W_HH] = w(p.weight_hh); f[F.B_IH] = w(p.bias_ih); f[F.B_HH] = w(p.bias_hh);
+        f[F.W_IH] = w(p.weight_ih); f[F.W_HH] = w(p.weight_hh);
+        f[F.B_IH] = p.bias_ih ? w(p.bias_ih) : zero; f[F.B_HH] = p.bias_hh ? w(p.bias_hh) : zero;
         f[F.A] = A.ptr;
         f[F.C] = C?.ptr ?? 0;
         f[F.TC] = c.cell === 'lstm' ? alloc(cap * c.n_a).ptr : 0;

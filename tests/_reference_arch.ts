@@ -25,6 +25,8 @@ export interface StackRef {
   input: 'tokens' | 'dense';
   /** Token input through the parameter `table` ((n_x, E)) instead of one-hot. */
   embedding?: { E: number; table: string };
+  /** false: the cells have no biases. Default true. */
+  bias?: boolean;
 }
 
 /** One sequence through a stack: its final states hT, cT, (L·D, H) and its top-layer outputs (T, D·H). */
@@ -119,6 +121,8 @@ export interface DecoderRef {
   /** Softmax decoders: tokens through this table instead of one-hot. */
   embedding?: { E: number; table: string };
   loss?: LossRef;
+  /** false: the decoder's cells have no biases. Default true. */
+  bias?: boolean;
 }
 
 /** A teacher-forced decoder over one target sequence from h0 / c0: inputs [first, y<1..T−1>]. */
@@ -126,6 +130,7 @@ function decoderLoss(d: DecoderRef, p: CellsParams, prefix: string, first: numbe
                      h0?: Float64Array, c0?: Float64Array): { loss: number; terms: number } {
   const s: StackRef = {
     cell: d.cell, n_x: d.n_y, n_a: d.n_a, layers: d.layers, bidirectional: false, input: d.output === 'softmax' ? 'tokens' : 'dense', embedding: d.embedding,
+    bias: d.bias,
   };
   const inputs = [first, ...y.slice(0, -1)];
   const { out } = runStack(s, p, prefix, inputs, h0, c0);

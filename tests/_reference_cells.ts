@@ -38,6 +38,8 @@
 // no gradient (PyTorch's padding_idx rule; refGradientsCells zeroes it after the finite
 // differences). A model that ties the head to the table is checked by summing the two
 // gradients: the reference keeps embedding.weight and head.weight as separate tensors.
+// Without biases (bias: false, PyTorch's bias=False) there are no bias_ih / bias_hh tensors and
+// b_ih = b_hh = 0 in every step.
 
 export interface CellsConfig {
   cell: 'rnn' | 'lstm' | 'gru';
@@ -55,6 +57,8 @@ export interface CellsConfig {
   reduction: 'sum' | 'mean';
   /** Token input through a table of E values per token; paddingIdx: a row with no gradient. */
   embedding?: { E: number; paddingIdx?: number };
+  /** false: no bias tensors; every cell's biases are zero. Default true. */
+  bias?: boolean;
 }
 
 /** Parameters by PyTorch name, flat row-major, f64. */
@@ -99,6 +103,7 @@ export function cellsShapes(cfg: CellsConfig): { name: string; shape: number[] }
       const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
       list.push({ name: `weight_ih${sfx}`, shape: [G * H, l === 0 ? cfg.embedding?.E ?? cfg.n_x : D * H] });
       list.push({ name: `weight_hh${sfx}`, shape: [G * H, H] });
+      if (cfg.bias === false) continue;
       list.push({ name: `bias_ih${sfx}`, shape: [G * H] });
       list.push({ name: `bias_hh${sfx}`, shape: [G * H] });
     }
@@ -185,7 +190,8 @@ export function refForwardCells(cfg: CellsConfig, p: CellsParams, batch: CellsBa
       for (let d = 0; d < D; d++) {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
         const W_ih = p[`weight_ih${sfx}`], W_hh = p[`weight_hh${sfx}`];
-        const b_ih = p[`bias_ih${sfx}`], b_hh = p[`bias_hh${sfx}`];
+        const zero = new Float64Array(GATES[cfg.cell] * H);
+        const b_ih = cfg.bias === false ? zero : p[`bias_ih${sfx}`], b_hh = cfg.bias === false ? zero : p[`bias_hh${sfx}`];
         const row = (l * D + d) * B + b;  // index into (L·D, B, H)
         let h: Float64Array = Float64Array.from({ length: H }, (_, i) => (batch.h0 ? batch.h0[row * H + i] : 0));
         let c: Float64Array = Float64Array.from({ length: H }, (_, i) => (batch.c0 ? batch.c0[row * H + i] : 0));

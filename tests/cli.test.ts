@@ -336,6 +336,25 @@ Train('--tokens words trains a word model', async () => {
   assert.is(s.stdout.trim().split(' ').length, 14, s.stdout);
 });
 
+Train('--no-bias trains recurrent layers without biases; info says so, and --resume keeps it', async () => {
+  const args = ['train', 'small.txt', '--hidden', '8', '--layers', '2', '--seq', '8', '--batch', '4', '--no-bias', '--out', 'nobias/m.safetensors'];
+  const r = await rnnWasm([...args, '--steps', '6']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^model {5}LSTM, 2 layers × 8 without biases, /m);
+  const model = await loadModel(new Uint8Array(readFileSync(file('nobias/m.safetensors'))), { architecture: 'many-to-many' });
+  assert.is(model.config.bias, false);
+  assert.equal(model.layout.entries.map((e) => e.name), ['weight_ih_l0', 'weight_hh_l0', 'weight_ih_l1', 'weight_hh_l1', 'head.weight', 'head.bias']);
+  model.dispose();
+  const info = await rnnWasm(['info', 'nobias/m.safetensors']);
+  assert.match(info.stdout, /^cell\s+lstm, 2 layers, no biases$/m);
+  // resumed without the flag: the checkpoint's setting holds
+  const more = await rnnWasm(['train', 'small.txt', '--steps', '8', '--out', 'nobias/m.safetensors', '--resume']);
+  assert.is(more.code, 0, more.stderr);
+  assert.match(more.stdout, /without biases/);
+  const help = await rnnWasm(['train', '--help']);
+  assert.match(help.stdout, /--no-bias\s+recurrent layers without biases \(PyTorch's bias=False\); the output layer keeps its bias/);
+});
+
 Train.run();
 
 // ---

@@ -61,20 +61,20 @@ Predict('Bidirectional GRU (reset_after false) → Dense softmax: many-to-one', 
   ],
 }), { architecture: 'many-to-one', cell: 'gru', resetAfter: false, bidirectional: true }));
 
-Predict('two GRU without biases and no Dense: the recurrent output itself (identity output layer)', () => roundTrip('gru-raw', () => tfl.sequential({
+Predict('two GRU without biases (bias: false) and no Dense: the recurrent output itself (identity output layer)', () => roundTrip('gru-raw', () => tfl.sequential({
   layers: [
     tfl.layers.gru({ units: 4, useBias: false, returnSequences: true, inputShape: [null, n_x], ...sig }),
     tfl.layers.gru({ units: 4, useBias: false, returnSequences: true, ...sig }),
   ],
-}), { architecture: 'many-to-many', n_y: 4, output: 'linear' }));
+}), { architecture: 'many-to-many', n_y: 4, output: 'linear', bias: false }));
 
-Predict('LSTM without bias, unit_forget_bias, Dense without bias + Activation softmax', () => roundTrip('lstm-nobias', () => tfl.sequential({
+Predict('LSTM without bias (bias: false), unit_forget_bias, Dense without bias + Activation softmax', () => roundTrip('lstm-nobias', () => tfl.sequential({
   layers: [
     tfl.layers.lstm({ units: 5, useBias: false, unitForgetBias: true, returnSequences: true, inputShape: [null, n_x], ...sig }),
     tfl.layers.dense({ units: 3, useBias: false }),
     tfl.layers.activation({ activation: 'softmax' }),
   ],
-}), { output: 'softmax' }));
+}), { output: 'softmax', bias: false }));
 
 Predict('Softmax layers: on every step over the last axis, and after a many-to-one Dense (tfjs\'s default axis 1)', async () => {
   await roundTrip('gru-softmax-layer', () => tfl.sequential({

@@ -45,6 +45,9 @@ export interface CellOptions {
   /** In training, zero each output of every layer but the last with this probability
    *  (PyTorch's `dropout`; needs layers ≥ 2). Default 0. */
   dropout?: number;
+  /** false: the recurrent layers have no biases (PyTorch's bias=False): no bias_ih / bias_hh
+   *  tensors, the cells computed with zero biases. The output layer keeps its bias. Default true. */
+  bias?: boolean;
 }
 
 /** Fields every architecture takes (classWeights and labelSmoothing: softmax outputs only). */
@@ -62,6 +65,9 @@ export interface CommonConfig extends LossConfig {
   /** In training, zero each output of every recurrent layer but the last with this
    *  probability (PyTorch's `dropout`; needs layers ≥ 2). Default 0. */
   dropout?: number;
+  /** false: the recurrent layers have no biases (PyTorch's bias=False): no bias_ih / bias_hh
+   *  tensors, the cells computed with zero biases. The output layer keeps its bias. Default true. */
+  bias?: boolean;
   /** 'sum': the loss is summed over targets (and steps); 'mean': divided by their number
    *  (× n_y for sigmoid and linear outputs), as PyTorch. Default 'sum'. */
   reduction?: 'sum' | 'mean';
@@ -80,6 +86,9 @@ export interface ResolvedCell {
   activation: 'tanh' | 'relu';
   resetAfter: boolean;
   dropout: number;
+  /** Present (false) only for layers without biases, so configs and files of models with
+   *  biases are as they were. */
+  bias?: false;
 }
 
 export function resolveCell(where: string, c: CellOptions, prefix = ''): ResolvedCell {
@@ -99,7 +108,14 @@ export function resolveCell(where: string, c: CellOptions, prefix = ''): Resolve
     activation: checkChoice(where, `${prefix}activation`, c.activation ?? 'tanh', ['tanh', 'relu'] as const),
     resetAfter: checkBoolean(where, `${prefix}resetAfter`, c.resetAfter ?? true),
     dropout,
+    ...resolveBias(where, `${prefix}bias`, c.bias),
   };
+}
+
+/** The bias field of a resolved config: { bias: false } for layers without biases, else nothing
+ *  (true is the default and is not recorded, so files of models with biases are unchanged). */
+export function resolveBias(where: string, name: string, v: unknown): { bias?: false } {
+  return checkBoolean(where, name, v ?? true) ? {} : { bias: false };
 }
 
 /** One side of a two-stack model: its own fields, else the top-level ones (activation and
@@ -116,6 +132,7 @@ export function resolveSide(where: string, top: CellOptions, side: CellOptions, 
     activation: side.activation ?? (cell === 'rnn' ? top.activation : undefined),
     resetAfter: side.resetAfter ?? (cell === 'gru' ? top.resetAfter : undefined),
     dropout: side.dropout ?? top.dropout,
+    bias: side.bias ?? top.bias,
   }, side.n_a === undefined && top.n_a === undefined ? '' : prefix);
 }
 
@@ -169,7 +186,7 @@ export function tokenizersJSON(t: { x?: Tokenizer; y?: Tokenizer }): { tokenizer
 export function stackConfig(c: ResolvedCell, n_x: number, tokens: boolean, bidirectional = false, embedding?: EmbeddingTable): StackConfig {
   return {
     cell: c.cell, n_x, n_a: c.n_a, layers: c.layers, bidirectional, activation: c.activation, resetAfter: c.resetAfter, tokens, dropout: c.dropout,
-    ...(embedding ? { embedding } : {}),
+    ...(embedding ? { embedding } : {}), ...(c.bias === false ? { bias: false } : {}),
   };
 }
 

@@ -181,6 +181,8 @@ export function resolveEncoderDecoder(config: EncoderDecoderConfig, where = 'cre
   const n_y = checkInt(where, 'n_y', config.n_y);
   const input = resolveInput(where, config.input);
   const output = resolveOutput(where, config.output);
+  // a top-level bias is both sides' unless a side sets its own: checked here, under its own name
+  if (config.bias !== undefined) checkBoolean(where, 'bias', config.bias);
   const enc = config.encoder ?? {};
   const encoder = { ...resolveSide(where, config, enc, 'encoder.'), bidirectional: checkBoolean(where, 'encoder.bidirectional', enc.bidirectional ?? false) };
   if ((config.decoder as { bidirectional?: unknown } | undefined)?.bidirectional !== undefined) {
@@ -234,8 +236,8 @@ export function encoderDecoderLayout(c: ResolvedEncoderDecoder): LayoutSpec {
   const t = tablesLayout(c);
   return {
     stacks: [
-      { prefix: t.encoder.prefix, spec: { cell: e.cell, n_x: t.encoder.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional } },
-      { prefix: t.decoder.prefix, spec: { cell: d.cell, n_x: t.decoder.n_x, n_a: d.n_a, layers: d.layers, bidirectional: false } },
+      { prefix: t.encoder.prefix, spec: { cell: e.cell, n_x: t.encoder.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional, bias: e.bias } },
+      { prefix: t.decoder.prefix, spec: { cell: d.cell, n_x: t.decoder.n_x, n_a: d.n_a, layers: d.layers, bidirectional: false, bias: d.bias } },
     ],
     head: { n_in: d.n_a, n_y: c.n_y, tied: t.tied },
     linears: c.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],

@@ -28,7 +28,7 @@ export function lastStateLayout(c: ResolvedCell & ResolvedTokenEmbedding & { n_x
   const bidirectional = c.bidirectional ?? false;
   const t = tokenEmbeddingLayout(c, c.n_x, c.n_x);
   return {
-    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional } }],
+    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional, bias: c.bias } }],
     head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y, tied: t.tied },
     embeddings: t.embeddings,
   };

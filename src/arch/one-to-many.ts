@@ -142,7 +142,7 @@ export function resolveOneToMany(config: OneToManyConfig, where = 'createModel')
 export function oneToManyLayout(c: ResolvedOneToMany): LayoutSpec {
   const t = tokenEmbeddingLayout(c, c.n_y, c.n_y);
   return {
-    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional: false } }],
+    stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional: false, bias: c.bias } }],
     head: { n_in: c.n_a, n_y: c.n_y, tied: t.tied },
     embeddings: t.embeddings,
   };

@@ -68,7 +68,8 @@ function describeConfig(c: Record<string, unknown>): string[] {
   const cell = c.cell ?? (c as { encoder?: { cell?: string } }).encoder?.cell;
   const rows: [string, unknown][] = [
     ['architecture', c.architecture ?? 'many-to-many'],
-    ['cell', [cell, c.layers !== undefined ? `${c.layers} layer${c.layers === 1 ? '' : 's'}` : undefined, c.bidirectional ? 'bidirectional' : undefined].filter(Boolean).join(', ')],
+    ['cell', [cell, c.layers !== undefined ? `${c.layers} layer${c.layers === 1 ? '' : 's'}` : undefined, c.bidirectional ? 'bidirectional' : undefined,
+      withoutBiases(c)].filter(Boolean).join(', ')],
     ['n_x, n_a, n_y', [c.n_x, c.n_a, c.n_y].join(', ')],
     ['embedding', describeEmbedding(c.embedding)],
     ['input, output', `${c.input}, ${c.output}${c.reduction ? ` (${c.reduction} loss)` : ''}`],
@@ -77,6 +78,13 @@ function describeConfig(c: Record<string, unknown>): string[] {
     ['seed', c.seed],
   ];
   return table(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)])).split('\n');
+}
+
+/** Which recurrent layers have no biases (bias: false), if any: all of them, or a side's. */
+function withoutBiases(c: Record<string, unknown>): string | undefined {
+  if (c.bias === false) return 'no biases';
+  const sides = (['encoder', 'decoder'] as const).filter((k) => (c[k] as { bias?: unknown } | undefined)?.bias === false);
+  return sides.length > 0 ? `no biases in the ${sides.join(' and ')}` : undefined;
 }
 
 /** An embedding config as saved: its size, and what else it sets. */
