@@ -633,7 +633,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const c = this.config;
     const packed = packInputs(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (targets) is required`);
-    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed);
+    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed, c.ignoreIndex);
     const S = this.stack.states;
     const state = (name: 'a0' | 'c0', v: ArrayLike<number> | undefined) => v === undefined ? undefined
       : Float32Array.from(checkFloats(where, `${name} (layers · directions × B × n_a = ${S} × ${packed.B} × ${c.n_a})`, v, S * packed.B * c.n_a));

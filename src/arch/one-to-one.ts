@@ -154,7 +154,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
     const c = this.config;
     const { B, x } = packSteps(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (one target per input) is required`);
-    const targets = batch.y === undefined ? undefined : packLabels(where, batch.y, c.output, c.n_y, B);
+    const targets = batch.y === undefined ? undefined : packLabels(where, batch.y, c.output, c.n_y, B, 'y', c.ignoreIndex ?? -1);
     return { packed: { T: 1, B, x }, targets };
   }
 }
