@@ -301,8 +301,8 @@ export interface PackedSequences {
 
 /** Validate and pack target sequences: class ids in [0, n) (kind 'ids') or steps of n values,
  *  given as rows or as one flat array (kind 'vectors'; unit: each in [0, 1]). Every sequence
- *  needs at least one step. With `ignoreIndex`, an id of −1 or it is packed as −1 (skipped; which
- *  ones may be is the decoder's to check). */
+ *  needs at least one step. With `ignoreIndex`, an id of −1, or the ignoreIndex when it is no
+ *  class id, is packed as −1 (skipped; where that may be is the decoder's to check). */
 export function packSequences(where: string, name: string, v: unknown, kind: 'ids' | 'vectors', n: number,
                               sizeName: string, unit: boolean, ignoreIndex?: number): PackedSequences {
   if (!Array.isArray(v)) throw new TypeError(`${where}: ${name} must be an array of sequences (a batch), got ${describe(v)}`);
@@ -323,11 +323,12 @@ export function packSequences(where: string, name: string, v: unknown, kind: 'id
   if (kind === 'ids') {
     const data = new Int32Array(T * B).fill(-1);
     v.forEach((s: ArrayLike<unknown>, b) => {
-      // a decoder's: only its last targets can be skipped (arch/decoder.ts)
-      const skip = ignoreIndex === undefined ? undefined : skipping(ignoreIndex, 'last steps (padding)');
+      // a decoder's: only its last targets can be skipped by an id that is no class (arch/decoder.ts)
+      const skip = ignoreIndex === undefined ? undefined : skipping(ignoreIndex >= 0 && ignoreIndex < n ? -1 : ignoreIndex, 'last steps (padding)');
       for (let t = 0; t < s.length; t++) {
         const id = s[t];
-        if (skip !== undefined && typeof id === 'number' && skips(id, ignoreIndex!)) continue;   // data holds −1 there
+        // −1 in data; an ignoreIndex that is a class is packed as itself, a decoder's next input
+        if (skip !== undefined && typeof id === 'number' && skips(id, ignoreIndex!) && !(id >= 0 && id < n)) continue;
         data[t * B + b] = checkId(where, `${name}[${b}][${t}]`, id, n, 'class ids', sizeName, skip);
       }
     });

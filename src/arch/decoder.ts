@@ -5,9 +5,10 @@
 //   a<t> = cell(a<t-1>, x<t>)                                ŷ<t> = g(W_ya a<t> + b_y)
 //
 // Training uses teacher forcing: the inputs are [x<1>, y<1>, …, y<T−1>] and the targets
-// [y<1>, …, y<T>], so the whole target sequence runs in one call per layer. A skipped target
-// (−1 or the ignoreIndex) would be the next step's input, so only a sequence's last targets may
-// be skipped: they are padding, and the sequence ends before them. Generation feeds
+// [y<1>, …, y<T>], so the whole target sequence runs in one call per layer. A skipped target is
+// also the next step's input: an ignoreIndex that is a class id is read as that token, while −1
+// (or an ignoreIndex that is no class) stands for no token, so only a sequence's last targets
+// may be such: they are padding, and the sequence ends before them. Generation feeds
 // each chosen ŷ<t> back, one step per call. Softmax decoders read tokens (the output
 // vocabulary, n_y ids), one-hot or through an embedding table; sigmoid and linear decoders
 // read vectors of n_y values.
@@ -86,7 +87,13 @@ export class Decoder {
     const softmax = this.output === 'softmax';
     let seqs = packSequences(where, 'y', y, softmax ? 'ids' : 'vectors', n, 'n_y', this.output === 'sigmoid', softmax ? this.ignoreIndex : undefined);
     if (seqs.B !== B) throw new RangeError(`${where}: y must have one target sequence per example (B = ${B}), got ${seqs.B}`);
-    if (softmax) seqs = endBeforeSkips(where, seqs, y as ArrayLike<number>[]);
+    let targets = seqs.data;
+    if (softmax) {
+      seqs = endBeforeSkips(where, seqs, y as ArrayLike<number>[]);
+      // an ignored class is an input as it is, and a skipped target (−1) as packed
+      const ignored = this.ignoreIndex;
+      targets = ignored >= 0 && ignored < n ? Int32Array.from(seqs.data, (id) => (id === ignored ? -1 : id)) : seqs.data;
+    }
     const { T, lens } = seqs;
     const len = (b: number) => (lens ? lens[b] : T);
     let x: Int32Array | Float32Array;
@@ -110,7 +117,7 @@ export class Decoder {
       mask = new Float32Array(T * B);
       for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) mask[t * B + b] = 1;
     }
-    return { packed: { T, B, x, lens }, targets: seqs.data, mask };
+    return { packed: { T, B, x, lens }, targets, mask };
   }
 
   /** Teacher-forced forward from initial states h0 / c0 (S, B, n_a); returns the loss.
@@ -378,9 +385,9 @@ function drawBit(p: number, s: Sampler): number {
   return s.rng.uniform() < q ? 1 : 0;
 }
 
-/** Target ids whose sequences end before their skipped last targets (packed −1): a skipped
- *  target would be the next step's input, which no id stands for, so one followed by a target
- *  is refused. A sequence skipped throughout keeps its first step, whose input is the given
+/** Target ids whose sequences end before their skipped last targets (packed −1): such a
+ *  target would be the next step's input, which no token stands for, so one followed by a
+ *  target is refused. A sequence skipped throughout keeps its first step, whose input is the given
  *  first one and whose target is skipped. T shrinks to the longest sequence left. */
 function endBeforeSkips(where: string, seqs: PackedSequences, y: ArrayLike<number>[]): PackedSequences {
   const { T, B } = seqs, ids = seqs.data as Int32Array;
@@ -391,7 +398,7 @@ function endBeforeSkips(where: string, seqs: PackedSequences, y: ArrayLike<numbe
     while (last >= 0 && ids[last * B + b] < 0) last--;
     for (let t = 0; t < last; t++) {
       if (ids[t * B + b] < 0) {
-        throw new RangeError(`${where}: y[${b}][${t}] = ${y[b][t]} skips its step, but y[${b}][${last}] = ${y[b][last]} comes after it; a decoder's target is its next step's input (teacher forcing), so only a sequence's last targets can be skipped (padding at its end)`);
+        throw new RangeError(`${where}: y[${b}][${t}] = ${y[b][t]} skips its step, but y[${b}][${last}] = ${y[b][last]} comes after it; a decoder's target is its next step's input (teacher forcing) and ${y[b][t]} is no token, so it can only pad the end of a sequence`);
       }
     }
     const keep = Math.max(1, last + 1);
