@@ -47,7 +47,8 @@ export interface CellOptions {
   dropout?: number;
 }
 
-/** Fields every architecture takes (classWeights and labelSmoothing: softmax outputs only). */
+/** Fields every architecture takes (the loss's options, src/loss.ts: classWeights,
+ *  labelSmoothing and ignoreIndex for softmax outputs only, posWeight for sigmoid only). */
 export interface CommonConfig extends LossConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;

@@ -57,7 +57,8 @@ export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends Ou
 export interface ManyToOneBatch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
   /** B input sequences: token ids, or steps of n_x features (rows, or one flat array). */
   x: readonly Sequence<I>[];
-  /** One target per sequence: a class id (softmax) or a vector of n_y values. */
+  /** One target per sequence: a class id (softmax; −1, or the config's ignoreIndex, skips the
+   *  example) or a vector of n_y values. */
   y?: readonly Label<O>[];
   /** Initial state a<0>, (layers · directions, B, n_a) flattened. Default zeros. */
   a0?: ArrayLike<number>;

@@ -54,7 +54,8 @@ export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends Out
 export interface OneToOneBatch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
   /** B inputs: token ids or vectors of n_x features. */
   x: readonly Step<I>[];
-  /** B targets: class ids (softmax) or vectors of n_y values. */
+  /** B targets: class ids (softmax; −1, or the config's ignoreIndex, skips the example) or
+   *  vectors of n_y values. */
   y?: readonly Label<O>[];
 }
 
