@@ -323,9 +323,9 @@ export function packSequences(where: string, name: string, v: unknown, kind: 'id
   const lens = steps.some((s) => s !== T) ? Int32Array.from(steps) : undefined;
   if (kind === 'ids') {
     const data = new Int32Array(T * B).fill(-1);
+    // a decoder's: only its last targets can be skipped by an id that is no class (arch/decoder.ts)
+    const skip = ignoreIndex === undefined ? undefined : skipping(ignoreIndex >= 0 && ignoreIndex < n ? -1 : ignoreIndex, 'last steps (padding)');
     v.forEach((s: ArrayLike<unknown>, b) => {
-      // a decoder's: only its last targets can be skipped by an id that is no class (arch/decoder.ts)
-      const skip = ignoreIndex === undefined ? undefined : skipping(ignoreIndex >= 0 && ignoreIndex < n ? -1 : ignoreIndex, 'last steps (padding)');
       for (let t = 0; t < s.length; t++) {
         const id = s[t];
         // −1 in data; an ignoreIndex that is a class is packed as itself, a decoder's next input

@@ -387,8 +387,8 @@ function drawBit(p: number, s: Sampler): number {
 
 /** Target ids whose sequences end before their skipped last targets (packed −1): such a
  *  target would be the next step's input, which no token stands for, so one followed by a
- *  target is refused. A sequence skipped throughout keeps its first step, whose input is the given
- *  first one and whose target is skipped. T shrinks to the longest sequence left. */
+ *  target is refused. A sequence skipped throughout keeps its first step, whose input is the
+ *  given first one and whose target is skipped. T shrinks to the longest sequence left. */
 function endBeforeSkips(where: string, seqs: PackedSequences, y: ArrayLike<number>[]): PackedSequences {
   const { T, B } = seqs, ids = seqs.data as Int32Array;
   const lens = Int32Array.from({ length: B }, (_, b) => (seqs.lens ? seqs.lens[b] : T));
