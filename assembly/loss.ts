@@ -17,8 +17,11 @@
 //   ∂L/∂z_k = ŷ[k] ((1−ε) c[y] + (ε/C) Σ_j c[j]) − (1−ε) c[y] [k = y] − (ε/C) c[k]
 // and, when plain != 0, adds the plain cross-entropy Σ_rows w_row (−log ŷ[y]) to the f64 at
 // plain (perplexity and bits per character are of it).
-// see: PyTorch CrossEntropyLoss (weight, label_smoothing), BCEWithLogitsLoss and MSELoss
-// (reduction = 'sum').
+//
+// sigmoid_bce_pw adds a weight p (n_y) on each output's positive term; with l = 1 + (p[k] − 1) y:
+//   L = Σ_k −p[k] y log ŷ − (1−y) log(1−ŷ) = Σ_k (1−y) z + l softplus(−z)     ∂L/∂z = l ŷ − p[k] y
+// see: PyTorch CrossEntropyLoss (weight, label_smoothing), BCEWithLogitsLoss (pos_weight) and
+// MSELoss (reduction = 'sum').
 
 import { sigmoid } from "./cells";
 import { exp4, exp_scalar } from "./activations";
@@ -212,6 +215,46 @@ export function sigmoid_bce(yhat: usize, dz: usize, z: usize, y: usize, w: usize
       // −y log σ(z) − (1−y) log(1 − σ(z)) = max(z, 0) − z·y + log(1 + e^−|z|)
       rowLoss += <f64>max(zk, <f32>0) - <f64>zk * <f64>yk + Math.log1p(<f64>e);
       if (dz) store<f32>(dz + o, g * (p - yk));
+    }
+    total += <f64>wr * rowLoss;
+  }
+  return total;
+}
+
+/** Sigmoid + binary cross-entropy with a weight pw (n_y f32) on each output's positive term;
+ *  otherwise as sigmoid_bce, whose ŷ it writes with the same bits. A separate kernel, so a
+ *  model without pos_weight keeps sigmoid_bce's bits. */
+export function sigmoid_bce_pw(yhat: usize, dz: usize, z: usize, y: usize, w: usize, pw: usize,
+                               N: i32, n_y: i32, scale: f32): f64 {
+  if (!y) return sigmoid_bce(yhat, dz, z, 0, w, N, n_y, scale);
+  let total: f64 = 0;
+  for (let r = 0; r < N; r++) {
+    const wr = row_weight(w, r);
+    if (wr == 0) {
+      for (let k = 0; k < n_y; k++) {
+        const o = (<usize>r * n_y + k) << 2;
+        store<f32>(yhat + o, sigmoid(load<f32>(z + o)));
+      }
+      if (dz) zero_row(dz, r, n_y);
+      continue;
+    }
+    const g = scale * wr;
+    let rowLoss: f64 = 0;
+    for (let k = 0; k < n_y; k++) {
+      const o = (<usize>r * n_y + k) << 2;
+      const zk = load<f32>(z + o);
+      const yk = load<f32>(y + o);
+      const pk = load<f32>(pw + (<usize>k << 2));
+      const p = sigmoid(zk);
+      const e = Mathf.exp(-Mathf.abs(zk));
+      store<f32>(yhat + o, p);
+      // l = 1 + (p − 1) y weighs the softplus that both terms share
+      const l: f64 = 1 + (<f64>pk - 1) * <f64>yk;
+      // −p y log σ(z) − (1−y) log(1 − σ(z)) = (1 − y) z + l · softplus(−z),
+      // softplus(−z) = max(−z, 0) + log(1 + e^−|z|)
+      rowLoss += (1 - <f64>yk) * <f64>zk + l * (<f64>max(-zk, <f32>0) + Math.log1p(<f64>e));
+      // ∂L/∂z = l σ(z) − p y
+      if (dz) store<f32>(dz + o, g * (<f32>l * p - pk * yk));
     }
     total += <f64>wr * rowLoss;
   }

@@ -5,10 +5,12 @@
 // values. Sequences may differ in length (a ragged batch): they are padded to the longest,
 // T, and `lens` records each one's own length; padding never reaches a result, because the
 // recurrence reads each sequence's own last step and padded steps weigh 0 in the loss.
-// Targets follow the output: class ids in [0, n_y) for softmax (−1 skips a step), per-step
+// Targets follow the output: class ids in [0, n_y) for softmax (−1, or the model's ignoreIndex,
+// skips a step: packed as −1, the one skip the kernels know), per-step
 // vectors of n_y values for sigmoid (in [0, 1]) and linear outputs; a target sequence has
 // the length of its input sequence. Packed layout is time-major: row t·B + b is step t of
 // sequence b.
+import { skipping, skips } from './loss.js';
 import { describe, finiteF32, isArrayLike, largest, plural, showF32 } from './validate.js';
 
 export type InputKind = 'tokens' | 'dense';
@@ -67,8 +69,9 @@ export function packInputs(where: string, x: unknown, kind: InputKind, n_x: numb
   return { T, B, x: out, lens };
 }
 
-/** Validate and pack B target sequences, each as long as its input (steps[b]), padded to T. */
-export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: number, input: PackedInput): Int32Array | Float32Array {
+/** Validate and pack B target sequences, each as long as its input (steps[b]), padded to T.
+ *  Softmax: a target of −1 or `ignoreIndex` is packed as −1 (skipped). */
+export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: number, input: PackedInput, ignoreIndex = -1): Int32Array | Float32Array {
   const { T, B } = input;
   const seqs = checkBatch(where, 'y', y);
   if (seqs.length !== B) throw new RangeError(`${where}: y must have one target sequence per input sequence (B = ${B}), got ${seqs.length}`);
@@ -83,7 +86,8 @@ export function packTargets(where: string, y: unknown, kind: OutputKind, n_y: nu
       for (let t = 0; t < s.length; t++) {
         const c = s[t];
         if (typeof c !== 'number' || !Number.isInteger(c)) throw new TypeError(`${where}: y[${b}][${t}] must be an integer class id, got ${describe(c)}`);
-        if (c < -1 || c >= n_y) throw new RangeError(`${where}: y[${b}][${t}] = ${c} is out of range; class ids must be in [0, n_y) = [0, ${n_y}), or −1 to skip the step`);
+        if (skips(c, ignoreIndex)) continue;   // out holds −1 there
+        if (c < 0 || c >= n_y) throw new RangeError(`${where}: y[${b}][${t}] = ${c} is out of range; class ids must be in [0, n_y) = [0, ${n_y}), ${skipping(ignoreIndex, 'step')}`);
         out[t * B + b] = c;
       }
     }

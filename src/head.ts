@@ -5,7 +5,9 @@
 // (headCopy, wasm.ts), read with the same bits.
 //
 // A softmax head whose loss has class weights or label smoothing (src/loss.ts) runs
-// head_loss_ls; every other head runs head_loss_w, as before those options existed.
+// head_loss_ls, a sigmoid head whose loss has positive weights head_loss_pw; every other head
+// runs head_loss_w, as before those options existed. (Ignored targets never reach a head: they
+// are packed as −1, the skip every softmax kernel knows.)
 //
 // rows = inputs (steps × sequences, or sequences), n_in = input width, n_y = outputs per row.
 import type { Arena, Region } from './arena.js';
@@ -25,6 +27,7 @@ interface HeadWork {
   Y: Region;     // (rows) ids or (rows, n_y) targets
   W: Region;     // (rows) loss weight per row: 0 for padding
   CW?: Region;   // (n_y) class weights, when the loss has them
+  POS?: Region;  // (n_y) weights of the sigmoid's positive terms, when the loss has them
   NLL?: Region;  // (2) one f64: the plain cross-entropy Σ w (−log ŷ[y]), when the loss is not plain
   PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
 }
@@ -47,6 +50,8 @@ export class Head {
   /** The loss's class weights as float32 (the kernel's), if any, and its label smoothing. */
   private readonly classWeights?: Float32Array;
   private readonly smoothing: number;
+  /** The sigmoid loss's positive weights as float32, if any. */
+  private readonly posWeight?: Float32Array;
 
   /** `staged`: whether callers stage inputs that are not in wasm memory (stage(), and the
    *  gradient of what was staged); a head over a stack's outputs reads them where they are. */
@@ -56,9 +61,11 @@ export class Head {
               private readonly staged = true, readonly loss: ResolvedLoss = {}) {
     if (loss.classWeights) this.classWeights = Float32Array.from(loss.classWeights);
     this.smoothing = loss.labelSmoothing ?? 0;
+    if (loss.posWeight) this.posWeight = Float32Array.from(loss.posWeight);
   }
 
-  /** Whether the loss is the plain one of its output (no class weights, no smoothing). */
+  /** Whether the softmax loss is the plain cross-entropy (no class weights, no smoothing); a
+   *  sigmoid loss with positive weights is plain in this sense, having no other sum to report. */
   private get plain(): boolean {
     return !this.classWeights && this.smoothing === 0;
   }
@@ -115,6 +122,10 @@ export class Head {
       ws.CW = a.alloc(n, 'the target workspace');
       a.f32(ws.CW).set(this.classWeights);
     }
+    if (this.posWeight) {
+      ws.POS = a.alloc(n, 'the target workspace');
+      a.f32(ws.POS).set(this.posWeight);
+    }
     if (!this.plain) ws.NLL = a.alloc(2, 'the target workspace');
     if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
   }
@@ -154,7 +165,9 @@ export class Head {
     const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
     const dZ = training ? ws.dZ.ptr : 0, b = w + 4 * this.bias.offset;
     let total: number;
-    if (this.plain) {
+    if (this.posWeight) {
+      total = k.head_loss_pw(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, ws.POS!.ptr, rows, this.n_in, n, scale);
+    } else if (this.plain) {
       total = k.head_loss_w(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, rows, this.n_in, n, scale, OUTPUT_KIND[this.output]);
     } else {
       this.arena.f32(ws.NLL!).fill(0);
@@ -214,7 +227,7 @@ export class Head {
   release(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.NLL, ws.PW]) this.arena.release(r);
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.POS, ws.NLL, ws.PW]) this.arena.release(r);
     this.ws = undefined;
   }
 }

@@ -47,8 +47,8 @@ import { withEngine, type Backend, type Build, type Kernels } from './wasm.js';
 
 // --- configuration ---
 
-/** What createRNN takes. Every field is documented with its default (classWeights and
- *  labelSmoothing, the softmax loss's options: src/loss.ts). */
+/** What createRNN takes. Every field is documented with its default (the loss's options —
+ *  classWeights, labelSmoothing, ignoreIndex, posWeight — in src/loss.ts). */
 export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind = OutputKind> extends TokenEmbeddingConfig, LossConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;
@@ -192,7 +192,8 @@ export function rnnLayout(config: ResolvedConfig): LayoutSpec {
 export interface Batch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
   /** B input sequences: token ids (input 'tokens') or per-step feature vectors ('dense'). */
   x: readonly Sequence<I>[];
-  /** B target sequences: T class ids (softmax; −1 skips a step) or T vectors of n_y values. */
+  /** B target sequences: T class ids (softmax; −1, or the config's ignoreIndex, skips a step)
+   *  or T vectors of n_y values. */
   y?: readonly Targets<O>[];
   /** Initial state a<0> (PyTorch's h0), (layers · directions, B, n_a) flattened. Default zeros. */
   a0?: ArrayLike<number>;
@@ -642,7 +643,7 @@ export class RNN<I extends InputKind = InputKind, O extends OutputKind = OutputK
     const c = this.config;
     const packed = packInputs(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (targets) is required`);
-    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed);
+    const targets = batch.y === undefined ? undefined : packTargets(where, batch.y, c.output, c.n_y, packed, c.ignoreIndex);
     const S = this.stack.states;
     const state = (name: 'a0' | 'c0', v: ArrayLike<number> | undefined) => v === undefined ? undefined
       : Float32Array.from(checkFloats(where, `${name} (layers · directions × B × n_a = ${S} × ${packed.B} × ${c.n_a})`, v, S * packed.B * c.n_a));

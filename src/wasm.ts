@@ -59,6 +59,7 @@ export interface Kernels {
   softmax_xent_ls(yhat: number, dz: number, z: number, y: number, w: number, cw: number, N: number, n_y: number, scale: number, eps: number,
                   plain: number): number;
   sigmoid_bce(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
+  sigmoid_bce_pw(yhat: number, dz: number, z: number, y: number, w: number, pw: number, N: number, n_y: number, scale: number): number;
   squared_error(yhat: number, dz: number, z: number, y: number, w: number, N: number, n_y: number, scale: number): number;
   add_bias_rows(X: number, b: number, rows: number, n: number, ld: number): void;
   add_col_sums(db: number, dX: number, rows: number, n: number, ld: number): void;
@@ -136,6 +137,8 @@ export interface Kernels {
               N: number, n_in: number, n_y: number, scale: number, output: number): number;
   head_loss_ls(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number, cw: number,
                N: number, n_in: number, n_y: number, scale: number, eps: number, plain: number): number;
+  head_loss_pw(yhat: number, dz: number, Z: number, X: number, W: number, PW: number, b: number, y: number, w: number, pw: number,
+               N: number, n_in: number, n_y: number, scale: number): number;
   plan_step(plan: number, B: number): void;
   plan_feed(plan: number, token: number): void;
   plan_choose(plan: number, row: number, greedy: number, temperature: number, topK: number, topP: number, u: number): number;

@@ -7,14 +7,23 @@
 // the parameters (its recurrent tensors then sit under '<prefix>rnn.', PyTorch's nesting of
 // nn.Embedding and the recurrent module); tables may be shared between stacks. A softmax loss
 // may have class weights w and label smoothing ε (PyTorch's CrossEntropyLoss):
-//   L_row = (1 − ε) w[y] (−log p[y]) + (ε / C) Σ_c w[c] (−log p[c]), and 'mean' divides by Σ w[y].
+//   L_row = (1 − ε) w[y] (−log p[y]) + (ε / C) Σ_c w[c] (−log p[c]), and 'mean' divides by Σ w[y];
+// rows whose target is −1 or the ignoreIndex are left out of both. A sigmoid loss may weigh each
+// output's positive term (PyTorch's BCEWithLogitsLoss pos_weight):
+//   L_k = −(p[k] y log σ(z) + (1 − y) log(1 − σ(z))), and 'mean' divides by the number of values.
 
 import { refForwardCells, type CellsConfig, type CellsParams } from './_reference_cells.js';
 
 export type Output = 'softmax' | 'sigmoid' | 'linear';
 
-/** A softmax loss's options (none: the plain cross-entropy). */
-export interface LossRef { classWeights?: number[]; labelSmoothing?: number }
+/** A loss's options (none: the plain loss): softmax's class weights, smoothing and ignored id;
+ *  sigmoid's positive weights. */
+export interface LossRef { classWeights?: number[]; labelSmoothing?: number; ignoreIndex?: number; posWeight?: number[] }
+
+/** log σ(z), without overflow for either sign of z. */
+function logSigmoid(z: number): number {
+  return z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z));
+}
 
 export interface StackRef {
   cell: 'rnn' | 'lstm' | 'gru';
@@ -51,7 +60,7 @@ export function runStack(s: StackRef, p: CellsParams, prefix: string, x: (number
 export function rowLoss(output: Output, z: number[], y: number | number[], options: LossRef = {}): { loss: number; terms: number } {
   if (output === 'softmax') {
     const t = y as number;
-    if (t < 0) return { loss: 0, terms: 0 };
+    if (t < 0 || t === options.ignoreIndex) return { loss: 0, terms: 0 };
     const m = Math.max(...z);
     const lse = m + Math.log(z.reduce((u, v) => u + Math.exp(v - m), 0));
     const w = (k: number) => options.classWeights?.[k] ?? 1;
@@ -64,6 +73,11 @@ export function rowLoss(output: Output, z: number[], y: number | number[], optio
   const t = y as number[];
   let loss = 0;
   for (let k = 0; k < z.length; k++) {
+    if (output === 'sigmoid' && options.posWeight) {
+      // log(1 − σ(z)) = log σ(−z)
+      loss -= options.posWeight[k] * t[k] * logSigmoid(z[k]) + (1 - t[k]) * logSigmoid(-z[k]);
+      continue;
+    }
     loss += output === 'sigmoid' ? Math.max(z[k], 0) - z[k] * t[k] + Math.log1p(Math.exp(-Math.abs(z[k]))) : (z[k] - t[k]) ** 2;
   }
   return { loss, terms: z.length };

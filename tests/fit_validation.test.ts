@@ -102,11 +102,11 @@ Ahead('every architecture: the bad example is named by its index and the model i
   const seqs = (n: number, T: number, V: number) => Array.from({ length: n }, () => Array.from({ length: T }, () => rng.int(V)));
   const cases = [
     { config: { architecture: 'many-to-one', input: 'tokens', n_x: 5, n_a: 4, n_y: 3 }, x: seqs(9, 4, 5), y: [0, 1, 2, 0, 1, 2, 9, 0, 1],
-      error: /^fit: y\[6\] = 9 is out of range; class ids must be in \[0, n_y\) = \[0, 3\)$/ },
+      error: /^fit: y\[6\] = 9 is out of range; class ids must be in \[0, n_y\) = \[0, 3\), or −1 to skip the example$/ },
     { config: { architecture: 'one-to-one', n_x: 2, n_a: 4, n_y: 3 }, x: Array.from({ length: 9 }, (_, i) => (i === 6 ? [1] : [1, 2])), y: Array(9).fill(1),
       error: /^fit: x\[6\] has 1 value, the model expects n_x = 2/ },
     { config: { architecture: 'one-to-many', n_y: 4, n_a: 4, startToken: 0 }, x: Array(9).fill(0), y: seqs(9, 3, 4).map((s, i) => (i === 6 ? [1, 5] : s)),
-      error: /^fit: y\[6\]\[1\] = 5 is out of range; class ids must be in \[0, n_y\) = \[0, 4\)$/ },
+      error: /^fit: y\[6\]\[1\] = 5 is out of range; class ids must be in \[0, n_y\) = \[0, 4\), or −1 to skip the last steps \(padding\)$/ },
     { config: { architecture: 'encoder-decoder', input: 'tokens', n_x: 6, n_y: 4, n_a: 4, attention: 'dot' }, x: seqs(9, 5, 6).map((s, i) => (i === 6 ? [1, -1] : s)),
       y: seqs(9, 3, 4), error: /^fit: x\[6\]\[1\] = -1 is out of range; token ids must be in \[0, n_x\) = \[0, 6\)$/ },
     { config: { architecture: 'many-to-many', input: 'tokens', n_x: 6, n_a: 4, n_y: 3, embedding: { size: 3 } }, x: seqs(9, 4, 6),

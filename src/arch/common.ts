@@ -13,7 +13,7 @@ import { randomSeed } from '../random.js';
 import type { StackConfig } from '../stack.js';
 import { isTokenizer, type Tokenizer, type TokenizerJSON } from '../tokenizer.js';
 import { KEYS } from '../keys.js';
-import type { LossConfig } from '../loss.js';
+import { skipping, skips, type LossConfig } from '../loss.js';
 import { checkBackend, checkBoolean, checkChoice, checkInt, checkKeys, checkNumber, describe, finiteF32, isArrayLike, largest, plural, showF32 } from '../validate.js';
 import type { Backend } from '../wasm.js';
 
@@ -50,7 +50,8 @@ export interface CellOptions {
   bias?: boolean;
 }
 
-/** Fields every architecture takes (classWeights and labelSmoothing: softmax outputs only). */
+/** Fields every architecture takes (the loss's options, src/loss.ts: classWeights,
+ *  labelSmoothing and ignoreIndex for softmax outputs only, posWeight for sigmoid only). */
 export interface CommonConfig extends LossConfig {
   /** Recurrent cell: 'rnn' (the vanilla/Elman cell), 'lstm' or 'gru'. Default 'rnn'. */
   cell?: CellKind;
@@ -206,15 +207,19 @@ export function packSteps(where: string, x: unknown, kind: InputKind, n_x: numbe
   return { B, x: out };
 }
 
-/** B targets (or one-to-many first inputs), one per example → (B) class ids or (B, n_y) values. */
-export function packLabels(where: string, y: unknown, kind: OutputKind, n_y: number, B: number, name = 'y'): Int32Array | Float32Array {
+/** B targets (or one-to-many first inputs), one per example → (B) class ids or (B, n_y) values.
+ *  Targets of a softmax pass the model's `ignoreIndex`: an id of −1 or it is packed as −1 (the
+ *  example is skipped); inputs pass none, and every id must be a class. */
+export function packLabels(where: string, y: unknown, kind: OutputKind, n_y: number, B: number, name = 'y',
+                           ignoreIndex?: number): Int32Array | Float32Array {
   const items = checkList(where, name, y, name === 'y' ? 'targets' : 'inputs');
   if (items.length !== B) throw new RangeError(`${where}: ${name} must have one entry per example (B = ${B}), got ${items.length}`);
   if (kind === 'softmax') {
     const out = new Int32Array(B);
     items.forEach((v, b) => {
       if (isArrayLike(v)) throw new TypeError(`${where}: ${name}[${b}] must be one class id per example, got ${describe(v)}${name === 'y' ? ' (per-step targets belong to a many-to-many model)' : ''}`);
-      out[b] = checkId(where, `${name}[${b}]`, v, n_y, 'class ids', 'n_y');
+      out[b] = ignoreIndex !== undefined && typeof v === 'number' && skips(v, ignoreIndex) ? -1
+        : checkId(where, `${name}[${b}]`, v, n_y, 'class ids', 'n_y', ignoreIndex === undefined ? undefined : skipping(ignoreIndex, 'example'));
     });
     return out;
   }
@@ -229,9 +234,11 @@ function checkList(where: string, name: string, v: unknown, what: string): unkno
   return v;
 }
 
-export function checkId(where: string, name: string, v: unknown, n: number, what: string, sizeName: string): number {
+/** An id in [0, n); `skip` says in a refusal which other ids a target may be ("or −1 to skip
+ *  the step"), when the caller takes them. */
+export function checkId(where: string, name: string, v: unknown, n: number, what: string, sizeName: string, skip?: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${where}: ${name} must be an integer (${what.slice(0, -1)}), got ${describe(v)}`);
-  if (v < 0 || v >= n) throw new RangeError(`${where}: ${name} = ${v} is out of range; ${what} must be in [0, ${sizeName}) = [0, ${n})`);
+  if (v < 0 || v >= n) throw new RangeError(`${where}: ${name} = ${v} is out of range; ${what} must be in [0, ${sizeName}) = [0, ${n})${skip ? `, ${skip}` : ''}`);
   return v;
 }
 
@@ -312,9 +319,10 @@ export interface PackedSequences {
 
 /** Validate and pack target sequences: class ids in [0, n) (kind 'ids') or steps of n values,
  *  given as rows or as one flat array (kind 'vectors'; unit: each in [0, 1]). Every sequence
- *  needs at least one step. */
+ *  needs at least one step. With `ignoreIndex`, an id of −1, or the ignoreIndex when it is no
+ *  class id, is packed as −1 (skipped; where that may be is the decoder's to check). */
 export function packSequences(where: string, name: string, v: unknown, kind: 'ids' | 'vectors', n: number,
-                              sizeName: string, unit: boolean): PackedSequences {
+                              sizeName: string, unit: boolean, ignoreIndex?: number): PackedSequences {
   if (!Array.isArray(v)) throw new TypeError(`${where}: ${name} must be an array of sequences (a batch), got ${describe(v)}`);
   if (v.length === 0) throw new RangeError(`${where}: ${name} must hold at least one sequence, got an empty batch`);
   const B = v.length;
@@ -332,8 +340,15 @@ export function packSequences(where: string, name: string, v: unknown, kind: 'id
   const lens = steps.some((s) => s !== T) ? Int32Array.from(steps) : undefined;
   if (kind === 'ids') {
     const data = new Int32Array(T * B).fill(-1);
+    // a decoder's: only its last targets can be skipped by an id that is no class (arch/decoder.ts)
+    const skip = ignoreIndex === undefined ? undefined : skipping(ignoreIndex >= 0 && ignoreIndex < n ? -1 : ignoreIndex, 'last steps (padding)');
     v.forEach((s: ArrayLike<unknown>, b) => {
-      for (let t = 0; t < s.length; t++) data[t * B + b] = checkId(where, `${name}[${b}][${t}]`, s[t], n, 'class ids', sizeName);
+      for (let t = 0; t < s.length; t++) {
+        const id = s[t];
+        // −1 in data; an ignoreIndex that is a class is packed as itself, a decoder's next input
+        if (skip !== undefined && typeof id === 'number' && skips(id, ignoreIndex!) && !(id >= 0 && id < n)) continue;
+        data[t * B + b] = checkId(where, `${name}[${b}][${t}]`, id, n, 'class ids', sizeName, skip);
+      }
     });
     return { T, B, lens, data };
   }

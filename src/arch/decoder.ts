@@ -5,7 +5,10 @@
 //   a<t> = cell(a<t-1>, x<t>)                                ŷ<t> = g(W_ya a<t> + b_y)
 //
 // Training uses teacher forcing: the inputs are [x<1>, y<1>, …, y<T−1>] and the targets
-// [y<1>, …, y<T>], so the whole target sequence runs in one call per layer. Generation feeds
+// [y<1>, …, y<T>], so the whole target sequence runs in one call per layer. A skipped target is
+// also the next step's input: an ignoreIndex that is a class id is read as that token, while −1
+// (or an ignoreIndex that is no class) stands for no token, so only a sequence's last targets
+// may be such: they are padding, and the sequence ends before them. Generation feeds
 // each chosen ŷ<t> back, one step per call. Softmax decoders read tokens (the output
 // vocabulary, n_y ids), one-hot or through an embedding table; sigmoid and linear decoders
 // read vectors of n_y values.
@@ -31,7 +34,8 @@ import { Stepper, StepperPool } from '../stepper.js';
 import type { Kernels } from '../wasm.js';
 import type { Attention, AttentionMemory, AttentionSource } from './attention.js';
 import { Head } from '../head.js';
-import { packSequences, stackConfig, type ResolvedCell, type State } from './common.js';
+import { packSequences, stackConfig, type PackedSequences, type ResolvedCell, type State } from './common.js';
+import { largest } from '../validate.js';
 import type { ResolvedLoss } from '../loss.js';
 
 /** A batch ready for teacher forcing. */
@@ -57,11 +61,14 @@ export class Decoder {
   /** Steppers of generations in progress, and of the step() stream (made on first use). */
   private pool?: StepperPool;
   private streamer?: Stepper;
+  /** Softmax targets equal to it (or to −1) are skipped. */
+  private readonly ignoreIndex: number;
 
   constructor(private readonly kernels: Kernels, private readonly arena: Arena, private readonly layout: Layout,
               private readonly index: number, readonly cell: ResolvedCell, readonly n_y: number, readonly output: OutputKind,
               readonly attention?: Attention, embedding?: EmbeddingTable, loss: ResolvedLoss = {}) {
     if (attention) this.empty = { H: new Float32Array(attention.E), T: 1, B: 1, lens: Int32Array.of(0) };
+    this.ignoreIndex = loss.ignoreIndex ?? -1;
     this.stack = new Stack(kernels, arena, layout, index, stackConfig(cell, n_y, output === 'softmax', false, embedding));
     const head = layout.head()!;
     this.head = new Head(kernels, arena, head.weight, head.bias, cell.n_a, n_y, output, false, loss);
@@ -77,8 +84,16 @@ export class Decoder {
   teacherForce(where: string, first: Int32Array | Float32Array, y: unknown): TeacherForced {
     const n = this.n_y;
     const B = this.output === 'softmax' ? first.length : first.length / n;
-    const seqs = packSequences(where, 'y', y, this.output === 'softmax' ? 'ids' : 'vectors', n, 'n_y', this.output === 'sigmoid');
+    const softmax = this.output === 'softmax';
+    let seqs = packSequences(where, 'y', y, softmax ? 'ids' : 'vectors', n, 'n_y', this.output === 'sigmoid', softmax ? this.ignoreIndex : undefined);
     if (seqs.B !== B) throw new RangeError(`${where}: y must have one target sequence per example (B = ${B}), got ${seqs.B}`);
+    let targets = seqs.data;
+    if (softmax) {
+      seqs = endBeforeSkips(where, seqs, y as ArrayLike<number>[]);
+      // an ignored class is an input as it is, and a skipped target (−1) as packed
+      const ignored = this.ignoreIndex;
+      targets = ignored >= 0 && ignored < n ? Int32Array.from(seqs.data, (id) => (id === ignored ? -1 : id)) : seqs.data;
+    }
     const { T, lens } = seqs;
     const len = (b: number) => (lens ? lens[b] : T);
     let x: Int32Array | Float32Array;
@@ -102,7 +117,7 @@ export class Decoder {
       mask = new Float32Array(T * B);
       for (let b = 0; b < B; b++) for (let t = 0; t < lens[b]; t++) mask[t * B + b] = 1;
     }
-    return { packed: { T, B, x, lens }, targets: seqs.data, mask };
+    return { packed: { T, B, x, lens }, targets, mask };
   }
 
   /** Teacher-forced forward from initial states h0 / c0 (S, B, n_a); returns the loss.
@@ -368,4 +383,29 @@ function drawBit(p: number, s: Sampler): number {
   if (s.greedy) return p > 0.5 ? 1 : 0;
   const q = s.temperature === 1 ? p : 1 / (1 + Math.pow((1 - p) / p, 1 / s.temperature));
   return s.rng.uniform() < q ? 1 : 0;
+}
+
+/** Target ids whose sequences end before their skipped last targets (packed −1): such a
+ *  target would be the next step's input, which no token stands for, so one followed by a
+ *  target is refused. A sequence skipped throughout keeps its first step, whose input is the
+ *  given first one and whose target is skipped. T shrinks to the longest sequence left. */
+function endBeforeSkips(where: string, seqs: PackedSequences, y: ArrayLike<number>[]): PackedSequences {
+  const { T, B } = seqs, ids = seqs.data as Int32Array;
+  const lens = Int32Array.from({ length: B }, (_, b) => (seqs.lens ? seqs.lens[b] : T));
+  let cut = false;
+  for (let b = 0; b < B; b++) {
+    let last = lens[b] - 1;
+    while (last >= 0 && ids[last * B + b] < 0) last--;
+    for (let t = 0; t < last; t++) {
+      if (ids[t * B + b] < 0) {
+        throw new RangeError(`${where}: y[${b}][${t}] = ${y[b][t]} skips its step, but y[${b}][${last}] = ${y[b][last]} comes after it; a decoder's target is its next step's input (teacher forcing) and ${y[b][t]} is no token, so it can only pad the end of a sequence`);
+      }
+    }
+    const keep = Math.max(1, last + 1);
+    if (keep < lens[b]) { lens[b] = keep; cut = true; }
+  }
+  if (!cut) return seqs;
+  const T1 = largest(Array.from(lens));
+  // time-major: the first T1 steps are the first T1·B ids; past each new end they are −1 already
+  return { T: T1, B, lens: lens.some((n) => n !== T1) ? lens : undefined, data: ids.slice(0, T1 * B) };
 }

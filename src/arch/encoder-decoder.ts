@@ -117,7 +117,8 @@ export interface EncoderDecoderBatch<I extends InputKind = InputKind, O extends 
   /** B source sequences: token ids, or steps of n_x features. */
   x: readonly Sequence<I>[];
   /** B target sequences y<1..T_y>: token ids (softmax; end with the stop token to learn
-   *  where to stop) or steps of n_y values. */
+   *  where to stop; the config's ignoreIndex skips a target, and −1 — or an ignoreIndex that
+   *  is no token — only at the end, as padding) or steps of n_y values. */
   y: readonly Targets<O>[];
 }
 

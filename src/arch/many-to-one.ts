@@ -57,7 +57,8 @@ export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends Ou
 export interface ManyToOneBatch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
   /** B input sequences: token ids, or steps of n_x features (rows, or one flat array). */
   x: readonly Sequence<I>[];
-  /** One target per sequence: a class id (softmax) or a vector of n_y values. */
+  /** One target per sequence: a class id (softmax; −1, or the config's ignoreIndex, skips the
+   *  example) or a vector of n_y values. */
   y?: readonly Label<O>[];
   /** Initial state a<0>, (layers · directions, B, n_a) flattened. Default zeros. */
   a0?: ArrayLike<number>;
@@ -218,7 +219,7 @@ export class ManyToOne<I extends InputKind = InputKind, O extends OutputKind = O
     const c = this.config;
     const packed = packInputs(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (one target per sequence) is required`);
-    const targets = batch.y === undefined ? undefined : packLabels(where, batch.y, c.output, c.n_y, packed.B);
+    const targets = batch.y === undefined ? undefined : packLabels(where, batch.y, c.output, c.n_y, packed.B, 'y', c.ignoreIndex ?? -1);
     const S = this.stack.states;
     if (batch.c0 !== undefined && c.cell !== 'lstm') throw new TypeError(`${where}: c0 is the LSTM cell state; this model's cell is '${c.cell}'`);
     const a0 = checkState(where, 'a0', batch.a0, S, packed.B, c.n_a);

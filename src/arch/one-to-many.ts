@@ -68,7 +68,9 @@ export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends Re
 export interface OneToManyBatch<O extends OutputKind = OutputKind> {
   /** x<1> per example: a token id (softmax) or a vector of n_y values. */
   x: readonly Label<O>[];
-  /** Target sequences y<1..T>: token ids (softmax) or steps of n_y values. */
+  /** Target sequences y<1..T>: token ids (softmax; the config's ignoreIndex skips a target,
+   *  and −1 — or an ignoreIndex that is no token — only at the end, as padding) or steps of n_y
+   *  values. */
   y: readonly Targets<O>[];
   /** Initial state a<0>, (layers, B, n_a) flattened. Default zeros. */
   a0?: ArrayLike<number>;

@@ -54,7 +54,8 @@ export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends Out
 export interface OneToOneBatch<I extends InputKind = InputKind, O extends OutputKind = OutputKind> {
   /** B inputs: token ids or vectors of n_x features. */
   x: readonly Step<I>[];
-  /** B targets: class ids (softmax) or vectors of n_y values. */
+  /** B targets: class ids (softmax; −1, or the config's ignoreIndex, skips the example) or
+   *  vectors of n_y values. */
   y?: readonly Label<O>[];
 }
 
@@ -154,7 +155,7 @@ export class OneToOne<I extends InputKind = InputKind, O extends OutputKind = Ou
     const c = this.config;
     const { B, x } = packSteps(where, batch.x, c.input, c.n_x);
     if (needTargets && batch.y === undefined) throw new TypeError(`${where}: batch.y (one target per input) is required`);
-    const targets = batch.y === undefined ? undefined : packLabels(where, batch.y, c.output, c.n_y, B);
+    const targets = batch.y === undefined ? undefined : packLabels(where, batch.y, c.output, c.n_y, B, 'y', c.ignoreIndex ?? -1);
     return { packed: { T: 1, B, x }, targets };
   }
 }
