@@ -12,8 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createModel, createRNN, createWorkerPool, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
-import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, countCalls, rejectsWith, throwsWith, WORKER_TOL } from './_utils.js';
+import { createModel, createRNN, createWorkerPool, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
+import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
 
 // tests/workers.test.ts's stated tolerance
 const TOL = WORKER_TOL;
@@ -262,11 +262,15 @@ Bad('createRNN and every architecture check them the same way', async () => {
 
 Bad('a model file with bad options is refused, naming the file\'s config', async () => {
   const m = await createModel({ ...base, classWeights: [1, 2, 3], seed: 1 });
-  const bytes = m.save();
-  const text = new TextDecoder().decode(bytes);
-  const damaged = new TextEncoder().encode(text.replace('"classWeights":[1,2,3]', '"classWeights":[1,2,-3]'));
-  await rejectsWith(loadModel(damaged), Error, /loadModel: /);
-  m.dispose();
+  const f = decodeSafetensors(m.save());
+  const tensors = [...f.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data }));
+  // edited on purpose: without the checksum, which would refuse any edit before the config is read
+  const edit = (to: string) => encodeSafetensors(tensors, unsealed({ ...f.metadata, config: f.metadata.config.replace('"classWeights":[1,2,3]', to) }));
+  await rejectsWith(loadModel(edit('"classWeights":[1,2,-3]')), RangeError, /^loadModel: the file's config: classWeights\[2\] must be a finite number ≥ 0, got -3$/);
+  await rejectsWith(loadModel(edit('"classWeights":[1,2]')), RangeError, /^loadModel: the file's config: classWeights must hold n_y = 3 weights \(one per class\), got 2$/);
+  const loaded = await loadModel(edit('"classWeights":[1,2,4]'));
+  assert.equal(loaded.config.classWeights, [1, 2, 4], 'the file as edited');
+  m.dispose(); loaded.dispose();
 });
 
 Bad.run();
