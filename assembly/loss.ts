@@ -37,6 +37,16 @@ import { copy_bytes } from "./memory";
   memory.fill(dz + (<usize>r * n_y << 2), 0, <usize>n_y << 2);
 }
 
+/** A sigmoid row that weighs 0 (a skipped step): its ŷ, and no gradient. */
+// @ts-ignore: decorator
+@inline function sigmoid_skipped_row(yhat: usize, dz: usize, z: usize, r: i32, n_y: i32): void {
+  for (let k = 0; k < n_y; k++) {
+    const o = (<usize>r * n_y + k) << 2;
+    store<f32>(yhat + o, sigmoid(load<f32>(z + o)));
+  }
+  if (dz) zero_row(dz, r, n_y);
+}
+
 // @ts-ignore: decorator
 @inline function class_weight(cw: usize, k: i32): f32 {
   return cw ? load<f32>(cw + (<usize>k << 2)) : 1;
@@ -196,11 +206,7 @@ export function sigmoid_bce(yhat: usize, dz: usize, z: usize, y: usize, w: usize
   for (let r = 0; r < N; r++) {
     const wr = row_weight(w, r);
     if (wr == 0) {
-      for (let k = 0; k < n_y; k++) {
-        const o = (<usize>r * n_y + k) << 2;
-        store<f32>(yhat + o, sigmoid(load<f32>(z + o)));
-      }
-      if (dz) zero_row(dz, r, n_y);
+      sigmoid_skipped_row(yhat, dz, z, r, n_y);
       continue;
     }
     const g = scale * wr;
@@ -231,11 +237,7 @@ export function sigmoid_bce_pw(yhat: usize, dz: usize, z: usize, y: usize, w: us
   for (let r = 0; r < N; r++) {
     const wr = row_weight(w, r);
     if (wr == 0) {
-      for (let k = 0; k < n_y; k++) {
-        const o = (<usize>r * n_y + k) << 2;
-        store<f32>(yhat + o, sigmoid(load<f32>(z + o)));
-      }
-      if (dz) zero_row(dz, r, n_y);
+      sigmoid_skipped_row(yhat, dz, z, r, n_y);
       continue;
     }
     const g = scale * wr;
