@@ -1,5 +1,9 @@
 // Test helpers: closeness checks that report the worst element, and seeded data.
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createModel, createRNN, decodeSafetensors, Random, relaxedSimdSupported, type FitOptions, type ModelConfig, type Network, type RNNConfig, type WorkerPool } from '../dist/index.js';
 
 /** Largest |a − b| / max(|b|, floor) over all elements, and where it happens. */
@@ -213,4 +217,28 @@ export async function checkFitOverWorkers(config: RNNConfig, data: { x: number[]
   checkClose('epoch losses', rk.epochLosses, r1.epochLosses, WORKER_TOL.loss);
   one.dispose();
   many.dispose();
+}
+
+/** The bits a build gives now equal those recorded from an earlier build: `script` (in
+ *  tests/fixtures/, run on this build's dist) writes every case's bits, per build ('simd',
+ *  'scalar'), as `fixture` holds them. A default path that must not move is held to it. */
+export function checkRecordedBits(script: string, fixture: string): void {
+  const was = JSON.parse(readFileSync(join(__dirname, 'fixtures', fixture), 'utf8'));
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-bits-'));
+  try {
+    const out = join(dir, 'now.json');
+    execFileSync(process.execPath, [join(__dirname, 'fixtures', script), join(__dirname, '..', 'dist'), 'now', out]);
+    const now = JSON.parse(readFileSync(out, 'utf8'));
+    assert.is(now.cases.length, was.cases.length);
+    now.cases.forEach((c: { name: string; bits: Record<string, Record<string, string>> }, i: number) => {
+      const before = was.cases[i];
+      assert.is(c.name, before.name);
+      for (const build of ['simd', 'scalar']) {
+        assert.equal(Object.keys(c.bits[build]), Object.keys(before.bits[build]), `${c.name}, ${build}: the same quantities`);
+        for (const key of Object.keys(before.bits[build])) assert.ok(c.bits[build][key] === before.bits[build][key], `${c.name}, ${build}: ${key} changed`);
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -8,9 +8,6 @@
 // are tests/torch_nobias.test.ts.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { onnx } from 'onnx-proto';
@@ -22,7 +19,7 @@ import { refForwardCells, refGradientsCells, type CellsConfig } from './_referen
 import { encDecLoss, finiteDifferences, lastStateLoss, oneToManyLoss } from './_reference_arch.js';
 import { predict, randomizeWeights, ready, save, tfl } from './_keras.js';
 import {
-  checkFitOverWorkers, checkGradient, checkSame, checkWorkerGradient, echo, randomStep, randomTarget, refParams, rejectsWith, throwsWith, uniforms,
+  checkFitOverWorkers, checkGradient, checkRecordedBits, checkSame, checkWorkerGradient, echo, randomStep, randomTarget, refParams, rejectsWith, throwsWith, uniforms,
 } from './_utils.js';
 
 ort.env.wasm.numThreads = 1;
@@ -140,24 +137,7 @@ Option.run();
 const Default = suite('models with biases: the bits of the build before the option');
 
 Default('ŷ, losses, gradients, trained weights and every generating path, bit for bit (simd, scalar)', () => {
-  const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'bias_bits.json'), 'utf8'));
-  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-bias-bits-'));
-  try {
-    const out = join(dir, 'now.json');
-    execFileSync(process.execPath, [join(__dirname, 'fixtures', 'make_bias_bits.mjs'), join(__dirname, '..', 'dist'), 'now', out]);
-    const now = JSON.parse(readFileSync(out, 'utf8'));
-    assert.is(now.cases.length, fixture.cases.length);
-    now.cases.forEach((c: { name: string; bits: Record<string, Record<string, string>> }, i: number) => {
-      const was = fixture.cases[i];
-      assert.is(c.name, was.name);
-      for (const build of ['simd', 'scalar']) {
-        assert.equal(Object.keys(c.bits[build]), Object.keys(was.bits[build]));
-        for (const key of Object.keys(was.bits[build])) assert.ok(c.bits[build][key] === was.bits[build][key], `${c.name}, ${build}: ${key} changed`);
-      }
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  checkRecordedBits('make_bias_bits.mjs', 'bias_bits.json');
 });
 
 Default.run();

@@ -8,12 +8,8 @@
 // they existed (tests/fixtures/loss_bits.json, from the build before them).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createModel, createRNN, createWorkerPool, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
-import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
+import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, checkRecordedBits, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
 
 // tests/workers.test.ts's stated tolerance
 const TOL = WORKER_TOL;
@@ -292,23 +288,7 @@ Bits('a model without the options runs the kernel it ran before them, and a conf
 });
 
 Bits('ŷ, losses, gradients, evaluate() and trained weights of every architecture, bit for bit as before the options (simd, scalar)', () => {
-  const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'loss_bits.json'), 'utf8'));
-  const dir = mkdtempSync(join(tmpdir(), 'rnn-wasm-bits-'));
-  try {
-    const out = join(dir, 'now.json');
-    execFileSync(process.execPath, [join(__dirname, 'fixtures', 'make_loss_bits.mjs'), join(__dirname, '..', 'dist'), 'now', out]);
-    const now = JSON.parse(readFileSync(out, 'utf8'));
-    assert.is(now.cases.length, fixture.cases.length);
-    now.cases.forEach((c: { name: string; bits: Record<string, Record<string, string>> }, i: number) => {
-      const was = fixture.cases[i];
-      assert.is(c.name, was.name);
-      for (const build of ['simd', 'scalar']) {
-        for (const key of Object.keys(was.bits[build])) assert.ok(c.bits[build][key] === was.bits[build][key], `${c.name}, ${build}: ${key} changed`);
-      }
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  checkRecordedBits('make_loss_bits.mjs', 'loss_bits.json');
 });
 
 Bits.run();
