@@ -90,6 +90,20 @@ Loss("fit treats a batch with no targets under 'mean' as a non-finite loss: refu
   m.dispose();
 });
 
+Loss("a batch whose targets are all ignored says so, not to lower the learning rate (trainStep, fit, the ignoreIndex)", async () => {
+  const m = await createModel({ architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 3, input: 'tokens', reduction: 'mean', ignoreIndex: -100, seed: 5 });
+  const none = { x: [[0, 1], [2]], y: [-100, -1] };
+  const said = /the loss is NaN at optimizer step 1; the weights were left unchanged \(every target of the batch is skipped \(−1 or the ignoreIndex\) or weighs 0, so reduction 'mean' divides by 0 and the gradient is 0, as in PyTorch; pass onNonFinite: 'skip' to pass over such batches, or use reduction 'sum'\)$/;
+  throwsWith(() => m.trainStep(none), RangeError, said);
+  await rejectsWith(m.fit({ x: [[0, 1], [1, 2]], y: [-100, 1] }, { batchSize: 1, shuffle: false }), RangeError,
+    /^fit: the loss is NaN at optimizer step 1 \(epoch 1 of 1, batch 1 of 2\); .*\(every target of the batch is skipped/);
+  // a loss that overflows (a gradient that is not 0) keeps the advice for a divergence
+  const dense = await createRNN({ n_x: 2, n_a: 3, n_y: 2, reduction: 'mean', output: 'linear', seed: 5 });
+  dense.setParam('head.bias', [3e38, 0]);
+  throwsWith(() => dense.trainStep({ x: [[[0, 1]]], y: [[[1, 1]]] }), RangeError, /\(lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'\)$/);
+  m.dispose(); dense.dispose();
+});
+
 Loss("truncated BPTT takes no step for a window with no targets under reduction 'mean'", async () => {
   const m = await createRNN({ n_x: 3, n_a: 4, n_y: 3, input: 'tokens', reduction: 'mean', seed: 3 });
   const r = m.trainStep({ x: [[0, 1, 2, 0]], y: [[-1, -1, 1, 2]] }, { tbptt: 2, optimizer: 'sgd', learningRate: 0.1 });

@@ -101,6 +101,9 @@ class Update {
     if (w.sums) addSums(out.sums ??= zeroSums(), w.sums);
     const norm = gradientNorm(model.kernels, model.grads);
     if (!(norm <= out.gradNorm)) out.gradNorm = norm;          // the largest; NaN wins
+    // 'mean' over no targets is 0 / 0: NaN with a zero gradient (PyTorch's too), which no
+    // learning rate or clipping changes; say so rather than give the advice for a divergence
+    if (Number.isNaN(w.loss) && norm === 0 && model.reduction() === 'mean') return this.refuse(w, 'the loss is NaN', NO_TARGETS);
     if (!Number.isFinite(w.loss) || !Number.isFinite(norm)) return this.refuse(w, describeNonFinite(model, w.loss), ADVICE);
     clipGradients(model.kernels, model.grads, norm, plan.clipNorm, plan.clipValue);
     const opt = this.opt ??= this.take();
@@ -151,6 +154,10 @@ export function scheduledRate(plan: StepPlan, t: number): number {
 
 /** What to change after a non-finite loss, gradient or update. */
 const ADVICE = "lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'";
+
+/** What to do about a batch whose 'mean' has no terms. */
+const NO_TARGETS = "every target of the batch is skipped (−1 or the ignoreIndex) or weighs 0, so reduction 'mean' divides by 0 " +
+  "and the gradient is 0, as in PyTorch; pass onNonFinite: 'skip' to pass over such batches, or use reduction 'sum'";
 
 /** Name the first tensor with a non-finite gradient (only on the error path). */
 function describeNonFinite(model: Trainable, loss: number): string {
