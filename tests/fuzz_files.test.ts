@@ -139,6 +139,11 @@ async function models(): Promise<{ name: string; model: Network; rnn: boolean }[
     { name: 'many-to-one', model: await createModel({ architecture: 'many-to-one', n_x: V, n_a: 3, n_y: 2, input: 'tokens', tokenizers: { x: chars }, seed: 5 }), rnn: false },
     { name: 'encoder-decoder', model: await createModel({ architecture: 'encoder-decoder', cell: 'lstm', n_x: V, n_y: V, n_a: 4, input: 'tokens',
       attention: 'general', encoder: { bidirectional: true }, decoder: { n_a: 3 }, tokenizers: { x: chars, y: chars }, seed: 6 }), rnn: false },
+    // the options a config records only when set: no biases, the loss's options
+    { name: 'gru without biases, loss options', model: await createRNN({ cell: 'gru', n_x: 4, n_a: 3, n_y: 3, input: 'tokens', bias: false, reduction: 'mean',
+      classWeights: [1, 0.5, 2], labelSmoothing: 0.1, ignoreIndex: -100, seed: 7 }), rnn: true },
+    { name: 'many-to-one sigmoid without biases, posWeight', model: await createModel({ architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 2,
+      output: 'sigmoid', posWeight: [3, 0.5], bias: false, seed: 8 }), rnn: false },
   ];
   return list;
 }
