@@ -9,6 +9,11 @@
 // runs head_loss_w, as before those options existed. (Ignored targets never reach a head: they
 // are packed as −1, the skip every softmax kernel knows.)
 //
+// A head without a bias (nn.Linear's bias=False, the config's headBias: false) points the
+// kernels' b at a zeroed region of its workspace and their db at another that nothing reads,
+// as a stack without biases does (src/stack.ts): the arithmetic of a zero bias, and a head
+// with a bias runs the code and allocations it ran before.
+//
 // rows = inputs (steps × sequences, or sequences), n_in = input width, n_y = outputs per row.
 import type { Arena, Region } from './arena.js';
 import type { StatSums } from './checkpoint.js';
@@ -30,6 +35,8 @@ interface HeadWork {
   POS?: Region;  // (n_y) weights of the sigmoid's positive terms, when the loss has them
   NLL?: Region;  // (2) one f64: the plain cross-entropy Σ w (−log ŷ[y]), when the loss is not plain
   PW?: Region;   // (n_y, n_in) W in groups of four rows, for many rows
+  B0?: Region;   // (n_y) no bias: zeros, read as b (nothing writes them)
+  dB0?: Region;  // (n_y) no bias: where ∂L/∂b goes; never read, cleared by each backward
 }
 
 /** The output layer ŷ = g(W x + b) and its loss, on rows of inputs; owns its workspace.
@@ -56,7 +63,7 @@ export class Head {
   /** `staged`: whether callers stage inputs that are not in wasm memory (stage(), and the
    *  gradient of what was staged); a head over a stack's outputs reads them where they are. */
   constructor(private readonly kernels: Kernels, private readonly arena: Arena,
-              private readonly weight: TensorEntry, private readonly bias: TensorEntry,
+              private readonly weight: TensorEntry, private readonly bias: TensorEntry | undefined,
               readonly n_in: number, readonly n_y: number, readonly output: OutputKind,
               private readonly staged = true, readonly loss: ResolvedLoss = {}) {
     if (loss.classWeights) this.classWeights = Float32Array.from(loss.classWeights);
@@ -128,6 +135,11 @@ export class Head {
     }
     if (!this.plain) ws.NLL = a.alloc(2, 'the target workspace');
     if (copiesHead(rows, n * this.n_in)) ws.PW = a.alloc(n * this.n_in, 'the output workspace');
+    if (!this.bias) {
+      // regions come zeroed (Arena.alloc), and no kernel writes a bias
+      ws.B0 = a.alloc(n, 'the output workspace');
+      ws.dB0 = a.alloc(n, 'the output workspace');
+    }
   }
 
   /** Copy inputs (rows, n_in) into the staged-input buffer; returns its pointer. */
@@ -163,7 +175,7 @@ export class Head {
       }
     }
     const Wy = w + 4 * this.weight.offset, PW = headCopy(k, ws.PW, Wy, n, this.n_in, rows);
-    const dZ = training ? ws.dZ.ptr : 0, b = w + 4 * this.bias.offset;
+    const dZ = training ? ws.dZ.ptr : 0, b = this.bias ? w + 4 * this.bias.offset : ws.B0!.ptr;
     let total: number;
     if (this.posWeight) {
       total = k.head_loss_pw(ws.Yhat.ptr, dZ, ws.Z.ptr, X, Wy, PW, b, Y, W, ws.POS!.ptr, rows, this.n_in, n, scale);
@@ -208,8 +220,10 @@ export class Head {
 
   /** Backward of forward(): adds ∂L/∂W, ∂L/∂b into grads; writes ∂L/∂X to dX (0: skip). */
   backward(params: Region, grads: Region, X: number, dX: number, rows: number): void {
-    const ws = this.ws!, w = params.ptr, g = grads.ptr;
-    this.kernels.linear_backward(dX, g + 4 * this.weight.offset, g + 4 * this.bias.offset, ws.dZ.ptr,
+    const ws = this.ws!, w = params.ptr, g = grads.ptr, k = this.kernels;
+    // without a bias, its sums go to the sink, cleared so they stay finite
+    if (ws.dB0) k.zero_f32(ws.dB0.ptr, ws.dB0.length);
+    k.linear_backward(dX, g + 4 * this.weight.offset, this.bias ? g + 4 * this.bias.offset : ws.dB0!.ptr, ws.dZ.ptr,
       X, w + 4 * this.weight.offset, rows, this.n_in, this.n_y, 0);
   }
 
@@ -227,7 +241,7 @@ export class Head {
   release(): void {
     const ws = this.ws;
     if (!ws) return;
-    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.POS, ws.NLL, ws.PW]) this.arena.release(r);
+    for (const r of [ws.X, ws.dX, ws.Z, ws.Yhat, ws.dZ, ws.Y, ws.W, ws.CW, ws.POS, ws.NLL, ws.PW, ws.B0, ws.dB0]) this.arena.release(r);
     this.ws = undefined;
   }
 }

@@ -28,8 +28,10 @@ export interface LoadOptions {
   embeddingPrefix?: string;
   /** Refuse a file without the output layer or with tensors the model does not use (true,
    *  default), or keep the model's own head and ignore extra tensors (false). Recurrent biases
-   *  in a file for a model without them (bias: false) are refused either way: leaving them out
-   *  would compute another function. */
+   *  in a file for a model without them (bias: false), an output layer's bias for a model whose
+   *  output layer has none (headBias: false), and an output layer's weight without its bias for
+   *  a model whose output layer has one are refused either way: leaving a bias out, or keeping
+   *  the model's own beside the file's weight, would compute another function. */
   strict?: boolean;
 }
 
@@ -171,6 +173,36 @@ function checkNoBiases(where: string, layout: Layout, file: DecodedSafetensors, 
   }
 }
 
+/** The names under which the file holds the output layer's weight (`candidates`), and the
+ *  bias beside each: '<prefix>bias' for '<prefix>weight'. */
+function headInFile(layout: Layout, file: DecodedSafetensors, candidates: Map<TensorEntry, string[]>): { weight: string; bias: string }[] {
+  const head = layout.head();
+  if (!head) return [];
+  // a tied weight is also the embedding table, whose own name is not the output layer's
+  const table = head.weight.role === 'embedding' ? head.weight.name : undefined;
+  return candidates.get(head.weight)!.filter((n) => n !== table && n.endsWith('weight') && file.tensors.has(n))
+    .map((weight) => ({ weight, bias: weight.slice(0, -'weight'.length) + 'bias' }));
+}
+
+/** Refuse an output layer's bias in the file for a model whose output layer has none
+ *  (headBias: false), under strict or not: dropping it would compute another function. */
+function checkNoHeadBias(where: string, layout: Layout, file: DecodedSafetensors, candidates: Map<TensorEntry, string[]>): void {
+  if (!layout.head() || layout.head()!.bias) return;
+  const found = headInFile(layout, file, candidates).find((h) => file.tensors.has(h.bias));
+  if (found) {
+    throw new RangeError(`${where}: the file's output layer has a bias (${found.bias}), but the model's output layer has none (headBias: false); ` +
+      'a model made with an output bias (headBias: true, the default) reads this file');
+  }
+}
+
+/** What to say when the model's output layer has a bias the file lacks: if the file has the
+ *  layer's weight alone, it is an nn.Linear made with bias=False. */
+function noHeadBiasHint(layout: Layout, file: DecodedSafetensors, candidates: Map<TensorEntry, string[]>): string | undefined {
+  const h = headInFile(layout, file, candidates)[0];
+  return h && `the file's output layer has a weight (${h.weight}) but no bias (${h.bias}), as a PyTorch nn.Linear made with bias=False: ` +
+    'a model with headBias: false in its config reads it';
+}
+
 /** Map a decoded file onto the layout: a new flat weight array, or an error naming the first
  *  problem (missing tensor, wrong shape, a value that is not finite, unknown extra tensor).
  *  `current` fills a missing head when strict is false. Nothing is written anywhere. */
@@ -204,11 +236,16 @@ export function matchTensors(where: string, layout: Layout, file: DecodedSafeten
   }
   const candidates = fileNames(where, layout, file, options);
   checkNoBiases(where, layout, file, candidates);
+  checkNoHeadBias(where, layout, file, candidates);
   const used = new Set<string>();
   const out: [TensorEntry, Float32Array][] = [];
   for (const e of layout.entries) {
     const found = candidates.get(e)!.filter((n) => file.tensors.has(n));
     if (found.length === 0) {
+      // the file's output weight without its bias: refused even under strict false, where the
+      // model's own bias would otherwise stay beside the file's weight
+      const headHint = e.role === 'head_bias' ? noHeadBiasHint(layout, file, candidates) : undefined;
+      if (headHint) throw new RangeError(`${where}: ${headHint}`);
       if ((e.role === 'head_weight' || e.role === 'head_bias') && options.strict === false) continue;
       const have = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
       const hint = e.role === 'bias_ih' || e.role === 'bias_hh' ? noBiasesHint(file) : '';
@@ -261,8 +298,9 @@ function fileNames(where: string, layout: Layout, file: DecodedSafetensors, opti
   const bare = (e: TensorEntry) => e.name.slice(e.name.lastIndexOf('.') + 1);
   for (const e of layout.entries) if (e.stack >= 0) out.set(e, [rnnPrefix === undefined ? e.name : rnnPrefix + bare(e)]);
   const recurrent = new Set([...out.values()].flat());
-  const headPrefix = options.headPrefix ?? findHead(where, file, names.filter((n) => !recurrent.has(n)));
   const head = layout.head();
+  const tables = new Set(layout.entries.filter((e) => e.role === 'embedding').map((e) => e.name));
+  const headPrefix = options.headPrefix ?? findHead(where, file, names.filter((n) => !recurrent.has(n) && !tables.has(n)), head);
   for (const e of layout.entries) {
     if (out.has(e)) continue;
     const tried = own(e);
@@ -290,14 +328,22 @@ function findTable(e: TensorEntry, file: DecodedSafetensors, taken: Set<string>,
 }
 
 /** The output layer's prefix in a file: 'head.', or that of the only weight/bias pair among
- *  the tensors left after the recurrent ones. */
-function findHead(where: string, file: DecodedSafetensors, rest: string[]): string {
+ *  the tensors left after the recurrent ones, or else of the only weight without a bias of the
+ *  output layer's shape (an nn.Linear made with bias=False). */
+function findHead(where: string, file: DecodedSafetensors, rest: string[], head?: { weight: TensorEntry; bias?: TensorEntry }): string {
   if (file.tensors.has('head.weight') || file.tensors.has('head.bias')) return 'head.';
   const pairs = rest.filter((n) => n.endsWith('.weight') && file.tensors.has(n.slice(0, -'weight'.length) + 'bias'));
   if (pairs.length > 1) {
     throw new RangeError(`${where}: the file has several weight/bias pairs besides the recurrent tensors (${pairs.slice(0, 12).join(', ')}); pass headPrefix to say which is the output layer`);
   }
-  return pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
+  if (pairs.length === 1 || !head) return pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
+  const shape = head.weight.shape.join();
+  const lone = rest.filter((n) => n.endsWith('.weight') && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias') && file.tensors.get(n)!.shape.join() === shape);
+  if (lone.length > 1 && !head.bias) {
+    throw new RangeError(`${where}: the file has several weights without a bias of the output layer's shape [${head.weight.shape.join(', ')}] (${lone.slice(0, 12).join(', ')}); ` +
+      'pass headPrefix to say which is the output layer');
+  }
+  return lone.length === 1 ? lone[0].slice(0, -'weight'.length) : 'head.';
 }
 
 function findPrefix(names: string[], suffix: string): string | undefined {

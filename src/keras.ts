@@ -341,7 +341,8 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   if (r.dense) {
     const k = take(r.dense.layer, () => true, 'kernel', [D * H, n_y]);
     out.set('head.weight', transpose(k.data, D * H, n_y));
-    out.set('head.bias', r.dense.useBias ? take(r.dense.layer, () => true, 'bias', [n_y]).data : new Float32Array(n_y));
+    // a Dense without a bias is an output layer without one (headBias: false), not a zero bias that trains
+    if (r.dense.useBias) out.set('head.bias', take(r.dense.layer, () => true, 'bias', [n_y]).data);
   } else {
     out.set('head.weight', identity(n_y));
     out.set('head.bias', new Float32Array(n_y));
@@ -352,7 +353,7 @@ function planOf(where: string, r: Reading, tensors: Map<string, KerasTensor>): I
   const config = {
     architecture, cell, n_x: n_in, n_a: H, n_y, layers: r.recurrent.length, bidirectional: D === 2, input: 'dense' as const, output: r.output,
     ...(cell === 'rnn' ? { activation: top.activation } : {}), ...(cell === 'gru' ? { resetAfter: top.resetAfter } : {}),
-    ...(bias ? {} : { bias: false }), ...dropoutConfig(r, architecture),
+    ...(bias ? {} : { bias: false }), ...(r.dense && !r.dense.useBias ? { headBias: false } : {}), ...dropoutConfig(r, architecture),
   };
   const plan = { config, tensors: out } as Import;
   return table ? withEmbedding(where, plan, table) : plan;

@@ -8,7 +8,7 @@
 /** Fields of a recurrent cell (every architecture, and each side of an encoder-decoder). */
 const CELL = ['cell', 'n_a', 'layers', 'activation', 'resetAfter', 'dropout', 'bias'] as const;
 /** Fields every model takes besides its cell. */
-const COMMON = [...CELL, 'reduction', 'classWeights', 'labelSmoothing', 'ignoreIndex', 'posWeight', 'seed', 'backend'] as const;
+const COMMON = [...CELL, 'headBias', 'reduction', 'classWeights', 'labelSmoothing', 'ignoreIndex', 'posWeight', 'seed', 'backend'] as const;
 /** A model that reads tokens through one embedding table, maybe tied to its output layer. */
 const EMBEDDING = ['embedding', 'tieWeights'] as const;
 /** createRNN's config (and many-to-many's, which is an RNN). */

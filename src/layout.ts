@@ -14,7 +14,8 @@
 // embedding that is also the output layer's weight, or one embedding for source and target).
 // Shapes are row-major (out, in); gate blocks are stacked in PyTorch's order along rows.
 // A stack without biases (PyTorch's bias=False) has no bias_ih / bias_hh tensors at all, as
-// its state_dict has none; its cells then run with zero biases (src/stack.ts).
+// its state_dict has none; its cells then run with zero biases (src/stack.ts). Likewise an
+// output layer without a bias (nn.Linear's bias=False) has no 'head.bias' (src/head.ts).
 //
 // Seed names (the textbook's) alias the single-layer, one-direction vanilla cell and the head:
 //   W_ax = weight_ih_l0 (n_a, n_x)    W_aa = weight_hh_l0 (n_a, n_a)
@@ -57,8 +58,9 @@ export interface LayoutSpec {
   stacks: readonly { prefix: string; spec: StackSpec }[];
   /** The output layer: n_in → n_y, named 'head.weight' / 'head.bias'. Omitted: no head.
    *  `tied`: the head's weight is that embedding table (named in `embeddings`), (n_y, n_in),
-   *  and 'head.weight' is one of its names. */
-  head?: { n_in: number; n_y: number; tied?: string };
+   *  and 'head.weight' is one of its names. `bias` false: no 'head.bias' (nn.Linear's
+   *  bias=False). Default true. */
+  head?: { n_in: number; n_y: number; tied?: string; bias?: boolean };
   /** Other linear layers (e.g. an encoder-decoder's bridge), named '<name>.weight' (n_out, n_in)
    *  and '<name>.bias' (n_out), laid out after the head in the order given. */
   linears?: readonly { name: string; n_in: number; n_out: number }[];
@@ -115,8 +117,8 @@ export interface Layout {
   get(name: string): TensorEntry | undefined;
   /** The tensors of one cell of a stack. */
   cell(stack: number, layer: number, direction: number): CellParams;
-  /** The output layer, if the model has one. */
-  head(): { weight: TensorEntry; bias: TensorEntry } | undefined;
+  /** The output layer, if the model has one; its bias unless the layer has none. */
+  head(): { weight: TensorEntry; bias?: TensorEntry } | undefined;
   /** A linear layer from LayoutSpec.linears, by name, if the model has it. */
   linear(name: string): { weight: TensorEntry; bias: TensorEntry } | undefined;
   /** An embedding table from LayoutSpec.embeddings, by module name, if the model has it. */
@@ -163,7 +165,7 @@ export function buildLayout(spec: LayoutSpec): Layout {
     // PyTorch's nn.Linear init: weight and bias ~ U(−1/√fan_in, 1/√fan_in)
     const bound = 1 / Math.sqrt(spec.head.n_in);
     if (!spec.head.tied) add({ name: 'head.weight', alias: 'W_ya', role: 'head_weight', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y, spec.head.n_in], initBound: bound });
-    add({ name: 'head.bias', alias: spec.head.tied ? undefined : 'b_y', role: 'head_bias', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y], initBound: bound });
+    if (spec.head.bias !== false) add({ name: 'head.bias', alias: spec.head.tied ? undefined : 'b_y', role: 'head_bias', stack: -1, layer: 0, direction: 0, shape: [spec.head.n_y], initBound: bound });
   }
   const linears = new Map<string, { weight: TensorEntry; bias: TensorEntry }>();
   for (const { name, n_in, n_out } of spec.linears ?? []) {
@@ -214,7 +216,8 @@ export function buildLayout(spec: LayoutSpec): Layout {
     c[e.role as keyof CellParams] = e;
     cells.set(key, c);
   }
-  const head = byName.get('head.weight') && { weight: byName.get('head.weight')!, bias: byName.get('head.bias')! };
+  const headBias = byName.get('head.bias');
+  const head = byName.get('head.weight') && { weight: byName.get('head.weight')!, ...(headBias ? { bias: headBias } : {}) };
   return {
     entries,
     size: offset,

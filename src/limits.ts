@@ -39,9 +39,11 @@ export function layoutCounts(spec: LayoutSpec): { tensors: number; values: numbe
     values += dirs * (first + (s.layers - 1) * above);
   }
   if (spec.head) {
-    // a head tied to an embedding table has only its bias of its own
-    tensors += spec.head.tied ? 1 : 2;
-    values += spec.head.n_y * ((spec.head.tied ? 0 : spec.head.n_in) + 1);
+    // a head tied to an embedding table has only its bias of its own; a head without a bias
+    // (nn.Linear's bias=False) only its weight
+    const hb = spec.head.bias === false ? 0 : 1;
+    tensors += (spec.head.tied ? 0 : 1) + hb;
+    values += spec.head.n_y * ((spec.head.tied ? 0 : spec.head.n_in) + hb);
   }
   for (const t of spec.embeddings ?? []) {
     tensors += 1;

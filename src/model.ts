@@ -33,7 +33,7 @@ import {
 import { Random, randomSeed } from './random.js';
 import { dropoutMask, Stack, toBatchMajor } from './stack.js';
 import { Head } from './head.js';
-import { metricsFor, resolveBias } from './arch/common.js';
+import { metricsFor, resolveBias, resolveHeadBias } from './arch/common.js';
 import { resolveLoss, type LossConfig, type ResolvedLoss } from './loss.js';
 import { Stepper, StepperPool } from './stepper.js';
 import {
@@ -77,8 +77,12 @@ export interface RNNConfig<I extends InputKind = InputKind, O extends OutputKind
   dropout?: number;
   /** false: the recurrent layers have no biases (PyTorch's bias=False): no bias_ih / bias_hh
    *  tensors (nor b_x, b_a), the cells computed with zero biases. The output layer keeps its
-   *  bias. Default true. */
+   *  bias (see headBias). Default true. */
   bias?: boolean;
+  /** false: the output layer has no bias (nn.Linear's bias=False, Keras Dense's
+   *  use_bias=False): no 'head.bias' (nor b_y), ŷ<t> = g(W_ya a<t>), nothing to train.
+   *  Default true. */
+  headBias?: boolean;
   /** Dropout probability on the top layer's output before the output layer (an nn.Dropout
    *  before the nn.Linear), in training only. Default 0. */
   outputDropout?: number;
@@ -108,6 +112,8 @@ export interface ResolvedConfig<I extends InputKind = InputKind, O extends Outpu
   /** Present (false) only for layers without biases, so configs and files of models with
    *  biases are as they were. */
   bias?: false;
+  /** Present (false) only for an output layer without a bias, likewise. */
+  headBias?: false;
   outputDropout: number;
   reduction: 'sum' | 'mean';
   seed: number;
@@ -162,6 +168,7 @@ export function resolveConfig(config: RNNConfig, where = 'createRNN'): ResolvedC
     resetAfter: checkBoolean(where, 'resetAfter', config.resetAfter ?? true),
     dropout,
     ...resolveBias(where, 'bias', config.bias),
+    ...resolveHeadBias(where, config.headBias),
     outputDropout: checkNumber(where, 'outputDropout', config.outputDropout ?? 0, 0, 0.99),
     reduction: checkChoice(where, 'reduction', config.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: config.seed === undefined ? randomSeed() : checkInt(where, 'seed', config.seed, 0),
@@ -180,7 +187,7 @@ export function rnnLayout(config: ResolvedConfig): LayoutSpec {
   const t = tokenEmbeddingLayout(config, config.n_x, config.n_x);
   return {
     stacks: [{ prefix: t.prefix, spec: { ...config, n_x: t.n_x } }],
-    head: { n_in: D * config.n_a, n_y: config.n_y, tied: t.tied },
+    head: { n_in: D * config.n_a, n_y: config.n_y, tied: t.tied, bias: config.headBias !== false },
     embeddings: t.embeddings,
   };
 }

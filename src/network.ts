@@ -386,5 +386,8 @@ function missingParam(where: string, name: unknown, layout: Layout): RangeError 
   // a recurrent bias asked of layers made without them: say why it is not there
   const biasFree = typeof name === 'string' && /(^|\.)bias_(ih|hh)_l\d+(_reverse)?$|^b_[xa]$/.test(name)
     && layout.entries.some((e) => e.role === 'weight_ih' && !layout.cell(e.stack, e.layer, e.direction).bias_ih);
-  return new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}${biasFree ? ' (its recurrent layers have no biases: bias: false)' : ''}`);
+  // likewise the output layer's bias of a model made without one
+  const headFree = (name === 'head.bias' || name === 'b_y') && layout.head() !== undefined && !layout.head()!.bias;
+  const why = biasFree ? ' (its recurrent layers have no biases: bias: false)' : headFree ? ' (its output layer has no bias: headBias: false)' : '';
+  return new RangeError(`${where}: no parameter named ${describe(name)}; this model has ${names}${why}`);
 }

@@ -15,7 +15,8 @@
 // Weights go in ONNX's layouts: W (D, G·n_a, I), R (D, G·n_a, n_a), B (D, 2·G·n_a) =
 // [b_ih; b_hh], gate blocks in ONNX's order (LSTM i,o,f,c; GRU z,r,h; GRU with resetAfter is
 // linear_before_reset = 1). Layers without biases (bias: false) leave B out: it is an optional
-// input, zero when absent, as the cells compute. The model's config rides along in the metadata ('rnn-wasm.config'),
+// input, zero when absent, as the cells compute; an output layer without a bias (headBias:
+// false) is the MatMul without its Add, or a Gemm without C. The model's config rides along in the metadata ('rnn-wasm.config'),
 // so loadONNX gives back the same model, seed, tokenizers and all.
 
 import { GATE_ORDER, inverseOrder, reorderGates, transpose } from './convert.js';
@@ -56,6 +57,8 @@ interface Spec {
   resetAfter: boolean;
   /** The recurrent layers have biases (B inputs). */
   bias: boolean;
+  /** The output layer has a bias (headBias). */
+  headBias: boolean;
   lengths: boolean;
   /** The embedding table (V = n_x rows of E), if the model has one. */
   embedding?: { E: number };
@@ -123,6 +126,7 @@ function readSpec(where: string, model: unknown, options: ONNXExportOptions): Sp
     activation: c.activation as Spec['activation'],
     resetAfter: c.resetAfter as boolean,
     bias: c.bias !== false,
+    headBias: c.headBias !== false,
     lengths: kind !== 'single' && options.lengths !== false,
     ...(table ? { embedding: { E: table.shape[1] } } : {}),
     tied: c.tieWeights === true,
@@ -193,10 +197,11 @@ function layerWeights(g: GraphBuilder, s: Spec, model: Network, l: number) {
   };
 }
 
-/** The output layer and its non-linearity, ending in 'yhat'. */
+/** The output layer and its non-linearity, ending in 'yhat'. An output layer without a bias
+ *  is the MatMul alone, or a Gemm without its optional C. */
 function output(g: GraphBuilder, s: Spec, model: Network, top: string, final: string): void {
   const n_in = s.D * s.n_a;
-  const W = model.getParam('head.weight'), b = g.floats('head.bias', [s.n_y], model.getParam('head.bias'));
+  const W = model.getParam('head.weight'), b = s.headBias ? g.floats('head.bias', [s.n_y], model.getParam('head.bias')) : undefined;
   // tied: the table's initializer, which the Gather already wrote
   const weight = () => (s.tied ? 'embedding.weight' : g.floats('head.weight', [s.n_y, n_in], W));
   const name = s.output === 'linear' ? 'yhat' : undefined;
@@ -204,11 +209,11 @@ function output(g: GraphBuilder, s: Spec, model: Network, top: string, final: st
   if (s.kind === 'sequence') {
     const rows = g.node('Transpose', [top], [ints('perm', [1, 0, 2])])[0];
     const Wt = s.tied ? g.node('Transpose', [weight()], [ints('perm', [1, 0])])[0] : g.floats('head.weight_t', [n_in, s.n_y], transpose(W, s.n_y, n_in));
-    z = g.node('Add', [g.node('MatMul', [rows, Wt])[0], b], [], name ? [name] : 1)[0];
+    z = b ? g.node('Add', [g.node('MatMul', [rows, Wt])[0], b], [], name ? [name] : 1)[0] : g.node('MatMul', [rows, Wt], [], name ? [name] : 1)[0];
   } else {
     const perB = g.node('Transpose', [final], [ints('perm', [1, 0, 2])])[0];
     const flat = g.node('Reshape', [perB, g.ints('merge_states', [0, -1])])[0];
-    z = g.node('Gemm', [flat, weight(), b], [int('transB', 1)], name ? [name] : 1)[0];
+    z = g.node('Gemm', b ? [flat, weight(), b] : [flat, weight()], [int('transB', 1)], name ? [name] : 1)[0];
   }
   if (s.output === 'softmax') g.node('Softmax', [z], [int('axis', -1)], ['yhat']);
   else if (s.output === 'sigmoid') g.node('Sigmoid', [z], [], ['yhat']);

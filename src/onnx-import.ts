@@ -7,7 +7,9 @@
 // moved from ONNX's order, B split into b_ih and b_hh), and the model is made in one step.
 // B is an optional input: layers that all leave it out (torch.onnx.export of a module with
 // bias=False, toONNX of a model with bias: false) make a model without biases; where only some
-// do, theirs are zeros in a model with biases, which computes the same.
+// do, theirs are zeros in a model with biases, which computes the same. An output layer without
+// a bias (a MatMul without its Add, a Gemm without C: nn.Linear's bias=False) makes a model with
+// headBias: false.
 //
 //   the output layer reads          the model
 //   every step of the top layer     many-to-many (an RNN)
@@ -89,10 +91,11 @@ function planOf(where: string, file: OnnxModel, tableOptions: ONNXEmbeddingOptio
     ...(stack.cell === 'rnn' ? { activation: stack.activation } : {}),
     ...(stack.cell === 'gru' ? { resetAfter: stack.resetAfter } : {}),
     ...(bias ? {} : { bias: false }),
+    ...(head && !head.b ? { headBias: false } : {}),
   } as Import['config'];
   const tensors = layerTensors(reading.layers, bias);
   tensors.set('head.weight', head ? head.W : identity(n_y));
-  tensors.set('head.bias', head?.b ?? new Float32Array(n_y));
+  if (!head || head.b) tensors.set('head.bias', head?.b ?? new Float32Array(n_y));
   const saved = savedConfig(where, file.metadata);
   if (!reading.embedding && tableOptions !== undefined) {
     throw new TypeError(`${where}: options.embedding is for a file whose token ids go through an embedding table (a Gather); this file has none`);
@@ -203,7 +206,7 @@ function savedConfig(where: string, metadata: Record<string, string>): Record<st
  *  graph cannot say (seed, reduction, dropout, tokenizers, one-to-one). */
 function withSavedConfig(where: string, saved: Record<string, unknown>, plan: Import): Import {
   const derived = plan.config as unknown as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(derived), 'embedding', 'bias'])) {
+  for (const key of new Set([...Object.keys(derived), 'embedding', 'bias', 'headBias'])) {
     const [s, d] = [comparable(key, saved[key]), comparable(key, derived[key])];
     const show = (v: unknown) => (v === undefined ? 'none' : JSON.stringify(v));
     if (s !== d) throw new TypeError(`${where}: the file's ${CONFIG_KEY} metadata says ${key} = ${show(saved[key])}, but its graph holds ${show(derived[key])}`);
@@ -221,7 +224,7 @@ function withSavedConfig(where: string, saved: Record<string, unknown>, plan: Im
 function comparable(key: string, v: unknown): unknown {
   if (key === 'architecture') return v ?? 'many-to-many';
   if (key === 'bidirectional') return v ?? false;
-  if (key === 'bias') return v ?? true;
+  if (key === 'bias' || key === 'headBias') return v ?? true;
   if (key === 'embedding') return typeof v === 'object' && v !== null ? (v as { size?: unknown }).size : v;
   return v;
 }

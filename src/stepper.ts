@@ -10,7 +10,8 @@
 // stepper of its own, so generations never share a state.
 //
 // A stack without biases points every layer's b_ih and b_hh at one zeroed region of the
-// workspace (the kernels add them; nothing writes them), as src/stack.ts does in training.
+// workspace (the kernels add them; nothing writes them), as src/stack.ts does in training; a
+// head without a bias reads its b_y from another zeroed region, as src/head.ts does.
 //
 // The kernels read a plan, an i32 table written here once per workspace: pointers to every
 // weight and buffer, and the sizes. The field numbers below are assembly/step.ts's.
@@ -36,7 +37,8 @@ const TRANSPOSE_STEPS = 4;
 /** The output layer a stepper runs after the stack. */
 export interface StepperHead {
   weight: TensorEntry;
-  bias: TensorEntry;
+  /** Absent: the layer has no bias (the kernels read zeros). */
+  bias?: TensorEntry;
   output: keyof typeof OUTPUT_KIND;
 }
 
@@ -238,7 +240,8 @@ export class Stepper implements TokenSource {
       if (this.head) {
         ws.P = alloc(cap * n_y);
         h[H.OUTPUT] = OUTPUT_KIND[this.head.output]; h[H.N_Y] = n_y;
-        h[H.W_Y] = this.params.ptr + 4 * this.head.weight.offset; h[H.B_Y] = this.params.ptr + 4 * this.head.bias.offset;
+        h[H.W_Y] = this.params.ptr + 4 * this.head.weight.offset; 
+        h[H.B_Y] = this.head.bias ? this.params.ptr + 4 * this.head.bias.offset : alloc(n_y).ptr;   // zeroed, as above
         h[H.Z] = alloc(cap * n_y).ptr; h[H.P] = ws.P.ptr; h[H.WS] = alloc(2 * n_y).ptr; h[H.OS] = alloc(2 * n_y + 256).ptr;
       }
       this.arena.i32(ws.plan).set([...h, ...fields.flat()]);

@@ -83,12 +83,13 @@ export function rowLoss(output: Output, z: number[], y: number | number[], optio
   return { loss, terms: z.length };
 }
 
-/** z = W a + b for a linear layer named `name` (weight (n_out, n_in)). */
+/** z = W a + b for a linear layer named `name` (weight (n_out, n_in)); z = W a for one
+ *  without a bias tensor (an output layer of headBias: false). */
 export function linear(p: CellsParams, name: string, a: ArrayLike<number>): number[] {
   const W = p[`${name}.weight`], b = p[`${name}.bias`];
-  const n_in = a.length, n_out = b.length;
+  const n_in = a.length, n_out = W.length / n_in;
   return Array.from({ length: n_out }, (_, k) => {
-    let s = b[k];
+    let s = b ? b[k] : 0;
     for (let i = 0; i < n_in; i++) s += W[k * n_in + i] * a[i];
     return s;
   });

@@ -39,7 +39,8 @@
 // differences). A model that ties the head to the table is checked by summing the two
 // gradients: the reference keeps embedding.weight and head.weight as separate tensors.
 // Without biases (bias: false, PyTorch's bias=False) there are no bias_ih / bias_hh tensors and
-// b_ih = b_hh = 0 in every step.
+// b_ih = b_hh = 0 in every step. Without an output bias (headBias: false, nn.Linear's
+// bias=False) there is no head.bias and z = W_y a.
 
 export interface CellsConfig {
   cell: 'rnn' | 'lstm' | 'gru';
@@ -59,6 +60,8 @@ export interface CellsConfig {
   embedding?: { E: number; paddingIdx?: number };
   /** false: no bias tensors; every cell's biases are zero. Default true. */
   bias?: boolean;
+  /** false: no head.bias; the output layer's bias is zero. Default true. */
+  headBias?: boolean;
 }
 
 /** Parameters by PyTorch name, flat row-major, f64. */
@@ -109,7 +112,7 @@ export function cellsShapes(cfg: CellsConfig): { name: string; shape: number[] }
     }
   }
   list.push({ name: 'head.weight', shape: [cfg.n_y, D * H] });
-  list.push({ name: 'head.bias', shape: [cfg.n_y] });
+  if (cfg.headBias !== false) list.push({ name: 'head.bias', shape: [cfg.n_y] });
   return list;
 }
 
@@ -212,7 +215,7 @@ export function refForwardCells(cfg: CellsConfig, p: CellsParams, batch: CellsBa
       // head: z = W_y a + b_y
       const o = (b * T + t) * n_y;
       for (let k = 0; k < n_y; k++) {
-        let s = p['head.bias'][k];
+        let s = cfg.headBias === false ? 0 : p['head.bias'][k];
         for (let i = 0; i < D * H; i++) s += p['head.weight'][k * D * H + i] * a[i];
         logits[o + k] = s;
       }

@@ -67,8 +67,12 @@ export interface CommonConfig extends LossConfig {
    *  probability (PyTorch's `dropout`; needs layers ≥ 2). Default 0. */
   dropout?: number;
   /** false: the recurrent layers have no biases (PyTorch's bias=False): no bias_ih / bias_hh
-   *  tensors, the cells computed with zero biases. The output layer keeps its bias. Default true. */
+   *  tensors, the cells computed with zero biases. The output layer keeps its bias (see
+   *  headBias). Default true. */
   bias?: boolean;
+  /** false: the output layer has no bias (nn.Linear's bias=False, Keras Dense's
+   *  use_bias=False): no 'head.bias' (nor b_y), ŷ = g(W_ya a), nothing to train. Default true. */
+  headBias?: boolean;
   /** 'sum': the loss is summed over targets (and steps); 'mean': divided by their number
    *  (× n_y for sigmoid and linear outputs), as PyTorch. Default 'sum'. */
   reduction?: 'sum' | 'mean';
@@ -119,6 +123,12 @@ export function resolveBias(where: string, name: string, v: unknown): { bias?: f
   return checkBoolean(where, name, v ?? true) ? {} : { bias: false };
 }
 
+/** The headBias field of a resolved config: { headBias: false } for an output layer without a
+ *  bias, else nothing (true, the default, is not recorded, as for bias). */
+export function resolveHeadBias(where: string, v: unknown): { headBias?: false } {
+  return checkBoolean(where, 'headBias', v ?? true) ? {} : { headBias: false };
+}
+
 /** One side of a two-stack model: its own fields, else the top-level ones (activation and
  *  resetAfter only where they apply to the side's cell). */
 export function resolveSide(where: string, top: CellOptions, side: CellOptions, prefix: 'encoder.' | 'decoder.'): ResolvedCell {
@@ -140,6 +150,7 @@ export function resolveSide(where: string, top: CellOptions, side: CellOptions, 
 export function resolveCommon(where: string, c: CommonConfig) {
   checkBackend(where, 'backend', c.backend);
   return {
+    ...resolveHeadBias(where, c.headBias),
     reduction: checkChoice(where, 'reduction', c.reduction ?? 'sum', ['sum', 'mean'] as const),
     seed: c.seed === undefined ? randomSeed() : checkInt(where, 'seed', c.seed, 0),
   };

@@ -108,6 +108,8 @@ export interface ResolvedEncoderDecoder<I extends InputKind = InputKind, O exten
   attention: AttentionKind;
   startToken: number | null;
   stopToken: number | null;
+  /** Present (false) only for an output layer without a bias. */
+  headBias?: false;
   reduction: 'sum' | 'mean';
   seed: number;
 }
@@ -240,7 +242,7 @@ export function encoderDecoderLayout(c: ResolvedEncoderDecoder): LayoutSpec {
       { prefix: t.encoder.prefix, spec: { cell: e.cell, n_x: t.encoder.n_x, n_a: e.n_a, layers: e.layers, bidirectional: e.bidirectional, bias: e.bias } },
       { prefix: t.decoder.prefix, spec: { cell: d.cell, n_x: t.decoder.n_x, n_a: d.n_a, layers: d.layers, bidirectional: false, bias: d.bias } },
     ],
-    head: { n_in: d.n_a, n_y: c.n_y, tied: t.tied },
+    head: { n_in: d.n_a, n_y: c.n_y, tied: t.tied, bias: c.headBias !== false },
     linears: c.bridge === 'linear' ? [{ name: 'bridge', n_in: S_e * e.n_a, n_out: d.layers * d.n_a }] : [],
     matrices: attentionMatrices(c.attention, d.n_a, (e.bidirectional ? 2 : 1) * e.n_a),
     embeddings: t.embeddings,

@@ -24,12 +24,12 @@ import type { ResolvedLoss } from '../loss.js';
 
 /** The parameter layout of a last-state model: its stack, then the output layer on D·n_a, and
  *  the embedding table (which the output layer's weight may be). */
-export function lastStateLayout(c: ResolvedCell & ResolvedTokenEmbedding & { n_x: number; n_y: number; bidirectional?: boolean }): LayoutSpec {
+export function lastStateLayout(c: ResolvedCell & ResolvedTokenEmbedding & { n_x: number; n_y: number; bidirectional?: boolean; headBias?: false }): LayoutSpec {
   const bidirectional = c.bidirectional ?? false;
   const t = tokenEmbeddingLayout(c, c.n_x, c.n_x);
   return {
     stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional, bias: c.bias } }],
-    head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y, tied: t.tied },
+    head: { n_in: (bidirectional ? 2 : 1) * c.n_a, n_y: c.n_y, tied: t.tied, bias: c.headBias !== false },
     embeddings: t.embeddings,
   };
 }

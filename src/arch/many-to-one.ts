@@ -49,6 +49,8 @@ export interface ResolvedManyToOne<I extends InputKind = InputKind, O extends Ou
   input: I;
   output: O;
   bidirectional: boolean;
+  /** Present (false) only for an output layer without a bias. */
+  headBias?: false;
   reduction: 'sum' | 'mean';
   seed: number;
 }

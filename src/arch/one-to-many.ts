@@ -60,6 +60,8 @@ export interface ResolvedOneToMany<O extends OutputKind = OutputKind> extends Re
   output: O;
   startToken: number | null;
   stopToken: number | null;
+  /** Present (false) only for an output layer without a bias. */
+  headBias?: false;
   reduction: 'sum' | 'mean';
   seed: number;
 }
@@ -145,7 +147,7 @@ export function oneToManyLayout(c: ResolvedOneToMany): LayoutSpec {
   const t = tokenEmbeddingLayout(c, c.n_y, c.n_y);
   return {
     stacks: [{ prefix: t.prefix, spec: { cell: c.cell, n_x: t.n_x, n_a: c.n_a, layers: c.layers, bidirectional: false, bias: c.bias } }],
-    head: { n_in: c.n_a, n_y: c.n_y, tied: t.tied },
+    head: { n_in: c.n_a, n_y: c.n_y, tied: t.tied, bias: c.headBias !== false },
     embeddings: t.embeddings,
   };
 }

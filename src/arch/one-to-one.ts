@@ -46,6 +46,8 @@ export interface ResolvedOneToOne<I extends InputKind = InputKind, O extends Out
   n_y: number;
   input: I;
   output: O;
+  /** Present (false) only for an output layer without a bias. */
+  headBias?: false;
   reduction: 'sum' | 'mean';
   seed: number;
 }
