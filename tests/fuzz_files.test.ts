@@ -142,8 +142,8 @@ async function models(): Promise<{ name: string; model: Network; rnn: boolean }[
     // the options a config records only when set: no biases, the loss's options
     { name: 'gru without biases, loss options', model: await createRNN({ cell: 'gru', n_x: 4, n_a: 3, n_y: 3, input: 'tokens', bias: false, reduction: 'mean',
       classWeights: [1, 0.5, 2], labelSmoothing: 0.1, ignoreIndex: -100, seed: 7 }), rnn: true },
-    { name: 'many-to-one sigmoid without biases, posWeight', model: await createModel({ architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 2,
-      output: 'sigmoid', posWeight: [3, 0.5], bias: false, seed: 8 }), rnn: false },
+    { name: 'many-to-one sigmoid without biases (recurrent, output), posWeight', model: await createModel({ architecture: 'many-to-one', n_x: 3, n_a: 4, n_y: 2,
+      output: 'sigmoid', posWeight: [3, 0.5], bias: false, headBias: false, seed: 8 }), rnn: false },
   ];
   return list;
 }
