@@ -5,7 +5,7 @@
 // step, generation), so that the workspaces a refused call replaces exist.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModel, getMemoryStats, type Network } from '../dist/index.js';
+import { createModel, decodeSafetensors, getMemoryStats, type Network } from '../dist/index.js';
 import { checkSame, countCalls } from './_utils.js';
 
 /** n_a 1024: a<t> for N = T·B rows needs (T + 1)·B·1024·4 bytes, past one region (1 GiB)
@@ -53,6 +53,37 @@ Sequences('a new model: the workspaces a refused call made are freed', async () 
   checkSame('a tbptt step after', Float32Array.of(mm.trainStep(small, { tbptt: 2 }).loss), Float32Array.of(twin.trainStep(small, { tbptt: 2 }).loss));
   mm.dispose();
   twin.dispose();
+});
+
+Sequences('a refused fit leaves the optimizer as it was: the model\'s own, state and all, or none', async () => {
+  const small = { x: [[0, 1, 2, 3], [4, 5]], y: [[1, 2, 3, 4], [5, 0]] };
+  const long = { x: [new Int32Array(N)], y: [new Int32Array(N)] };
+  const m = await createModel({ architecture: 'many-to-many', input: 'tokens', n_x: 6, n_a, n_y: 6, seed: 1 });
+  // what a training state says of the optimizer: its tensors (moments) and its config and step
+  // (the fit's position is recorded by a fit that fails, so that resume: true continues it)
+  const optimizerOf = () => {
+    const f = decodeSafetensors(m.getTrainingState());
+    const { optimizer, rng } = JSON.parse(f.metadata.training);
+    return { optimizer, rng, tensors: f.tensors };
+  };
+  const same = (a: ReturnType<typeof optimizerOf>, b: ReturnType<typeof optimizerOf>, label: string) => {
+    assert.equal({ optimizer: a.optimizer, rng: a.rng, names: [...a.tensors.keys()] }, { optimizer: b.optimizer, rng: b.rng, names: [...b.tensors.keys()] }, label);
+    for (const [name, t] of a.tensors) checkSame(`${label}: ${name}`, t.data, b.tensors.get(name)!.data);
+  };
+  // a first fit, of an optimizer with state, refused at its first batch: no optimizer is left
+  const none = optimizerOf();
+  const fit = (options: object) => m.fit(long, { epochs: 1, batchSize: 1, ...options }).then(
+    () => assert.unreachable('fit on a batch too large for memory'),
+    (e: Error) => assert.ok(e instanceof RangeError && /^fit: /.test(e.message), e.message));
+  await fit({ optimizer: 'adam' });
+  same(optimizerOf(), none, 'no optimizer after a refused first fit');
+  // the model's Adam after a step; a fit asking for RMSProp, refused, leaves that Adam
+  m.trainStep(small, { optimizer: 'adam', learningRate: 1e-3 });
+  const before = held(m), state = optimizerOf();
+  await fit({ optimizer: 'rmsprop', learningRate: 1e-3 });
+  assert.equal(held(m), before, 'memory as it was');
+  same(optimizerOf(), state, 'Adam\'s moments, config and step');
+  m.dispose();
 });
 
 Sequences('many-to-many: forward, predict, gradients, training, evaluate, fit, generation; step() goes on', async () => {

@@ -79,11 +79,21 @@ export class Training<TBatch extends Examples = Examples> {
     const token = {};
     this.running = token;
     let replicas: Replicas | undefined;
+    // a new optimizer (none yet, or another config) is the model's from the start, so that a
+    // checkpoint written during the fit holds it; but, as in trainStep, it replaces the previous
+    // one only with the first update applied: a fit refused, aborted or skipped before that
+    // gives the previous one back, state and all
+    let fresh: Optimizer | undefined, previous: Optimizer | undefined;
     try {
       await this.checkData(where, data, options.validationData, plan.yieldEveryMs);
       const source = batchSource<TBatch>(where, plan, this.model);
       const start = startPosition(source, plan, this.fitState, this.model.rng);
-      const optimizer = this.ensureOptimizer(plan.step);
+      if (!this.hasOptimizer(plan.step)) {
+        fresh = this.newOptimizer(plan.step);
+        previous = this.optimizer;
+        this.optimizer = fresh;
+      }
+      const optimizer = this.optimizer!;
       if (plan.workers !== 0) replicas = await Replicas.start(where, this.model, plan.workers);
       const gradients: GradientsOf<TBatch> = replicas
         ? (batch, want, key) => replicas!.windows(where, batch, plan.step.tbptt, want, key)
@@ -91,7 +101,27 @@ export class Training<TBatch extends Examples = Examples> {
       return await runFit({ model: this.model, optimizer, plan: plan as FitPlan<Dataset<TBatch>>, options, source, start, state: this.fitState, gradients });
     } finally {
       await replicas?.release();
+      if (fresh && (fresh.step > 0 || this.model.isDisposed())) {
+        previous?.dispose();
+      } else if (fresh) {
+        fresh.dispose();
+        this.optimizer = previous;
+      }
       if (this.running === token) this.running = undefined;
+    }
+  }
+
+  /** A new optimizer for `plan`, made while the model's own is still there; if both do not fit
+   *  in memory, the model's own is given up first (its state would be replaced anyway). */
+  private newOptimizer(plan: StepPlan): Optimizer {
+    const make = () => new Optimizer(plan.optimizer, this.model.arena, this.model.layout.trainable);
+    try {
+      return make();
+    } catch (e) {
+      if (!(e instanceof RangeError) || !this.optimizer) throw e;
+      this.optimizer.dispose();
+      this.optimizer = undefined;
+      return make();
     }
   }
 
@@ -156,18 +186,8 @@ export class Training<TBatch extends Examples = Examples> {
     this.optimizer = undefined;
   }
 
-  /** Whether the model's optimizer is the one `plan` asks for (else ensureOptimizer makes it). */
+  /** Whether the model's optimizer is the one `plan` asks for (else fit and trainStep make one). */
   private hasOptimizer(plan: StepPlan): boolean {
     return this.optimizer !== undefined && JSON.stringify(this.optimizer.config) === JSON.stringify(plan.optimizer);
-  }
-
-  /** The optimizer the plan asks for: the model's own, or a new one when the config differs
-   *  (which resets its state). */
-  private ensureOptimizer(plan: StepPlan): Optimizer {
-    if (!this.hasOptimizer(plan)) {
-      this.optimizer?.dispose();
-      this.optimizer = new Optimizer(plan.optimizer, this.model.arena, this.model.layout.trainable);
-    }
-    return this.optimizer!;
   }
 }
