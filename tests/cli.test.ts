@@ -355,6 +355,25 @@ Train('--no-bias trains recurrent layers without biases; info says so, and --res
   assert.match(help.stdout, /--no-bias\s+recurrent layers without biases \(PyTorch's bias=False\); the output layer keeps its bias/);
 });
 
+Train('--no-head-bias trains an output layer without a bias; the log and info say so, and --resume keeps it', async () => {
+  const args = ['train', 'small.txt', '--hidden', '8', '--layers', '1', '--seq', '8', '--batch', '4', '--no-head-bias', '--out', 'noheadbias/m.safetensors'];
+  const r = await rnnWasm([...args, '--steps', '6']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^model {5}LSTM, 1 layer × 8, no output bias, /m);
+  const model = await loadModel(new Uint8Array(readFileSync(file('noheadbias/m.safetensors'))), { architecture: 'many-to-many' });
+  assert.is(model.config.headBias, false);
+  assert.equal(model.layout.entries.map((e) => e.name), ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'head.weight']);
+  model.dispose();
+  const info = await rnnWasm(['info', 'noheadbias/m.safetensors']);
+  assert.match(info.stdout, /^input, output\s+tokens, softmax without a bias \(mean loss\)$/m);
+  // resumed without the flag: the checkpoint's setting holds
+  const more = await rnnWasm(['train', 'small.txt', '--steps', '8', '--out', 'noheadbias/m.safetensors', '--resume']);
+  assert.is(more.code, 0, more.stderr);
+  assert.match(more.stdout, /no output bias/);
+  const help = await rnnWasm(['train', '--help']);
+  assert.match(help.stdout, /--no-head-bias\s+an output layer without a bias \(nn\.Linear's bias=False\)/);
+});
+
 Train.run();
 
 // ---

@@ -72,7 +72,7 @@ function describeConfig(c: Record<string, unknown>): string[] {
       withoutBiases(c)].filter(Boolean).join(', ')],
     ['n_x, n_a, n_y', [c.n_x, c.n_a, c.n_y].join(', ')],
     ['embedding', describeEmbedding(c.embedding)],
-    ['input, output', `${c.input}, ${c.output}${c.reduction ? ` (${c.reduction} loss)` : ''}`],
+    ['input, output', `${c.input}, ${c.output}${c.headBias === false ? ' without a bias' : ''}${c.reduction ? ` (${c.reduction} loss)` : ''}`],
     ['dropout', c.dropout || c.outputDropout ? `${c.dropout ?? 0} between layers, ${c.outputDropout ?? 0} before the output` : undefined],
     ['attention', c.attention],
     ['seed', c.seed],

@@ -13,8 +13,8 @@ import type { Row } from './curve.js';
 const KEY = 'rnn_wasm_train';
 const VERSION = 2;
 /** What a checkpoint written before a flag was trained with: the schedule flags (version 1),
- *  --embedding (one-hot inputs), --no-bias (biases). */
-const BEFORE_FLAGS = { warmup: 0, decay: 'constant', minLr: 0, scheduleSteps: 0, embedding: 0, noBias: false } as const;
+ *  --embedding (one-hot inputs), --no-bias and --no-head-bias (biases). */
+const BEFORE_FLAGS = { warmup: 0, decay: 'constant', minLr: 0, scheduleSteps: 0, embedding: 0, noBias: false, noHeadBias: false } as const;
 
 /** The settings a run is made of (each is the `rnn-wasm train` flag of that name); a resumed
  *  run keeps them. */
@@ -31,6 +31,8 @@ export interface Settings {
   layers: number;
   /** --no-bias: the recurrent layers have no biases. */
   noBias: boolean;
+  /** --no-head-bias: the output layer has no bias. */
+  noHeadBias: boolean;
   /** --seq: tokens per window. */
   seq: number;
   /** --batch: windows per batch. */

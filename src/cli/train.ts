@@ -41,6 +41,7 @@ export const trainSpec: CommandSpec = {
     embedding: { type: 'int', min: 0, max: 8192, placeholder: 'E', help: 'read tokens through an embedding of size E (0: one-hot inputs; default: 0 for chars, --hidden for words)' },
     layers: { type: 'int', min: 1, max: 16, default: 2, help: 'stacked recurrent layers' },
     'no-bias': { type: 'boolean', default: false, help: "recurrent layers without biases (PyTorch's bias=False); the output layer keeps its bias" },
+    'no-head-bias': { type: 'boolean', default: false, help: "an output layer without a bias (nn.Linear's bias=False)" },
     seq: { type: 'int', min: 1, max: 100000, default: 64, help: 'tokens per training window (steps of backpropagation through time)' },
     batch: { type: 'int', min: 1, max: 100000, default: 32, help: 'windows per batch' },
     epochs: { type: 'int', min: 1, default: 10, help: 'passes over the training text' },
@@ -82,7 +83,7 @@ example: rnn-wasm train data/pride-and-prejudice.txt --cell gru --hidden 128 --s
 
 /** The flags that make up a run, as Settings keys. */
 const SETTING_FLAGS: [keyof Settings, string][] = [
-  ['tokens', 'tokens'], ['cell', 'cell'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['layers', 'layers'], ['noBias', 'no-bias'], ['seq', 'seq'], ['batch', 'batch'],
+  ['tokens', 'tokens'], ['cell', 'cell'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['layers', 'layers'], ['noBias', 'no-bias'], ['noHeadBias', 'no-head-bias'], ['seq', 'seq'], ['batch', 'batch'],
   ['lr', 'lr'], ['dropout', 'dropout'], ['clip', 'clip'], ['holdout', 'holdout'], ['maxVocab', 'max-vocab'],
   ['evalTokens', 'eval-tokens'], ['logEvery', 'log-every'], ['seed', 'seed'], ['workers', 'workers'],
   ['warmup', 'warmup'], ['decay', 'decay'], ['minLr', 'min-lr'],
@@ -141,6 +142,7 @@ export async function train(argv: readonly string[], out: NodeJS.WriteStream, er
       layers: settings.layers, dropout: settings.layers > 1 ? settings.dropout : 0, outputDropout: settings.dropout,
       input: 'tokens', output: 'softmax', reduction: 'mean', seed: settings.seed, tokenizers: { x: data.tokenizer, y: data.tokenizer },
       ...(settings.embedding > 0 ? { embedding: settings.embedding } : {}), ...(settings.noBias ? { bias: false } : {}),
+      ...(settings.noHeadBias ? { headBias: false } : {}),
     });
     try {
       if (prior) model.setTrainingState(prior.bytes);
@@ -392,7 +394,7 @@ class TrainingRun {
       `text      ${this.textPath}: ${size(scan.bytes)}, ${grouped(scan.tokens)} ${unit}, ${grouped(scan.counts.size)} distinct; vocabulary ${tokenizer.size} (with <unk>)`,
       `split     ${grouped(train.x.length)} windows of ${s.seq} to train on, ${grouped(heldOut.x.length)} held out ` +
         `(${grouped(heldOutSample.x.length * s.seq)} tokens scored at every logged step)`,
-      `model     ${c.embedding ? `embedding ${c.embedding.size}, ` : ''}${c.cell.toUpperCase()}, ${c.layers} layer${c.layers > 1 ? 's' : ''} × ${c.n_a}${c.bias === false ? ' without biases' : ''}, ${grouped(this.model.numParams)} parameters, ` +
+      `model     ${c.embedding ? `embedding ${c.embedding.size}, ` : ''}${c.cell.toUpperCase()}, ${c.layers} layer${c.layers > 1 ? 's' : ''} × ${c.n_a}${c.bias === false ? ' without biases' : ''}${c.headBias === false ? ', no output bias' : ''}, ${grouped(this.model.numParams)} parameters, ` +
         `${this.model.backend} kernels, seed ${c.seed}`,
       `training  ${this.epochs} epoch${this.epochs > 1 ? 's' : ''} of ${this.batches} steps, ${this.totalSteps} steps in all, batch ${s.batch}, ` +
         `Adam lr ${s.lr}${describeSchedule(s)}, clip ${s.clip || 'off'}${s.dropout ? `, dropout ${s.dropout}` : ''}${s.workers > 1 ? `, ${s.workers} workers` : ''}; ` +
