@@ -242,3 +242,31 @@ export function checkRecordedBits(script: string, fixture: string): void {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** What checkResumeBitForBit trains: any model. */
+interface Resumable {
+  fit(data: never, options: FitOptions): Promise<{ epochLosses: number[] }>;
+  getWeights(): Float32Array;
+  getTrainingState(): Uint8Array;
+  setTrainingState(bytes: Uint8Array): void;
+  dispose(): void;
+}
+
+/** A fit stopped at epoch 1's second batch and resumed from its checkpoint in a new model (made
+ *  with another seed) ends bit for bit as the uninterrupted run: the weights, and the epoch
+ *  losses from the resume on. Returns the checkpoint, for the caller's further checks. */
+export async function checkResumeBitForBit(label: string, make: (seed: number) => Promise<Resumable>, data: unknown, options: FitOptions): Promise<Uint8Array> {
+  const whole = await make(8);
+  const r = await whole.fit(data as never, options);
+  const first = await make(8);
+  const controller = new AbortController();
+  await first.fit(data as never, { ...options, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 1) controller.abort(); } });
+  const bytes = first.getTrainingState();
+  const second = await make(9);
+  second.setTrainingState(bytes);
+  const rest = await second.fit(data as never, { ...options, resume: true });
+  checkSame(`${label}: weights`, second.getWeights(), whole.getWeights());
+  assert.equal(rest.epochLosses, r.epochLosses.slice(-rest.epochLosses.length), `${label}: epoch losses`);
+  whole.dispose(); first.dispose(); second.dispose();
+  return bytes;
+}

@@ -9,7 +9,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModel, createRNN, createWorkerPool, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool } from '../dist/index.js';
-import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, checkRecordedBits, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
+import { checkClose, checkSame, checkFitOverWorkers, checkWorkerGradient, checkRecordedBits, checkResumeBitForBit, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
 
 // tests/workers.test.ts's stated tolerance
 const TOL = WORKER_TOL;
@@ -98,20 +98,8 @@ Workers('abort and resume (over workers and on one thread), in a new model, is b
   const { config, data } = architectures[0];
   const options = { epochs: 3, batchSize: 6, learningRate: 0.02, metrics: ['accuracy'] } as const;
   for (const workers of [0, pool2]) {
-    const make = (seed: number) => createModel({ ...config, reduction: 'mean', seed } as ModelConfig);
-    const whole = await make(8);
-    const r = await whole.fit(data as never, { ...options, workers });
-    const first = await make(8);
-    const controller = new AbortController();
-    await first.fit(data as never, { ...options, workers, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 1) controller.abort(); } });
     // the checkpoint holds the epoch's sums so far: Σ w[y], not a count
-    const second = await make(9);
-    second.setTrainingState(first.getTrainingState());
-    const rest = await second.fit(data as never, { ...options, workers, resume: true });
-    const label = workers === 0 ? 'one thread' : 'workers';
-    checkSame(`${label}: weights`, second.getWeights(), whole.getWeights());
-    assert.equal(rest.epochLosses, r.epochLosses.slice(-rest.epochLosses.length), `${label}: epoch losses`);
-    whole.dispose(); first.dispose(); second.dispose();
+    await checkResumeBitForBit(workers === 0 ? 'one thread' : 'workers', (seed) => createModel({ ...config, reduction: 'mean', seed } as ModelConfig), data, { ...options, workers });
   }
 });
 

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import {
   createModel, createRNN, createWorkerPool, decodeSafetensors, encodeSafetensors, loadModel, loadRNN, Random, type ModelConfig, type WorkerPool,
 } from '../dist/index.js';
-import { checkClose, checkFitOverWorkers, checkSame, checkWorkerGradient, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
+import { checkClose, checkFitOverWorkers, checkResumeBitForBit, checkSame, checkWorkerGradient, countCalls, rejectsWith, throwsWith, unsealed, WORKER_TOL } from './_utils.js';
 
 const TOL = WORKER_TOL;
 const PAD = -100;
@@ -102,19 +102,7 @@ Workers('abort and resume (over workers and on one thread), in a new model, is b
   for (const { name, config, data } of [architectures[0], architectures[3]]) {
     const options = { epochs: 3, batchSize: 6, learningRate: 0.02, metrics: ['accuracy'] } as const;
     for (const workers of [0, pool2]) {
-      const make = (seed: number) => createModel({ ...config, reduction: 'mean', seed } as ModelConfig);
-      const whole = await make(8);
-      const r = await whole.fit(data as never, { ...options, workers });
-      const first = await make(8);
-      const controller = new AbortController();
-      await first.fit(data as never, { ...options, workers, signal: controller.signal, onProgress: (p) => { if (p.epoch === 1 && p.batch === 1) controller.abort(); } });
-      const second = await make(9);
-      second.setTrainingState(first.getTrainingState());
-      const rest = await second.fit(data as never, { ...options, workers, resume: true });
-      const label = `${name}, ${workers === 0 ? 'one thread' : 'workers'}`;
-      checkSame(`${label}: weights`, second.getWeights(), whole.getWeights());
-      assert.equal(rest.epochLosses, r.epochLosses.slice(-rest.epochLosses.length), `${label}: epoch losses`);
-      whole.dispose(); first.dispose(); second.dispose();
+      await checkResumeBitForBit(`${name}, ${workers === 0 ? 'one thread' : 'workers'}`, (seed) => createModel({ ...config, reduction: 'mean', seed } as ModelConfig), data, { ...options, workers });
     }
   }
 });
