@@ -7,7 +7,7 @@
 // Files written here carry a checksum (checksum.ts), and one that does not match is refused as
 // damaged. Errors name the function the user called (loadRNN, loadModel, loadWeights, setTrainingState).
 import { CHECKSUM_KEY, checksumOf } from './checksum.js';
-import type { Layout, TensorEntry } from './layout.js';
+import { RECURRENT_BIAS, type Layout, type TensorEntry } from './layout.js';
 import { decodeSafetensors, encodeSafetensors, fileOrder, SafetensorsError, type DecodedSafetensors } from './safetensors.js';
 import { checkBoolean, checkKeys, describe } from './validate.js';
 
@@ -145,9 +145,6 @@ export function checkTensorCount(where: string, file: DecodedSafetensors, counts
     throw new RangeError(`${where}: the config (${sizes}) makes a model of ${counts.tensors} tensors, the file holds ${have}; the config does not describe this file${hint}`);
   }
 }
-
-/** A recurrent bias's name in a PyTorch state_dict, under any module prefix. */
-const RECURRENT_BIAS = /(^|\.)bias_(ih|hh)_l\d+(_reverse)?$/;
 
 /** What to say when a model needs recurrent biases: if the file has recurrent weights and no
  *  recurrent bias at all, it is a module made with bias=False, and a model with bias: false
@@ -336,7 +333,8 @@ function findHead(where: string, file: DecodedSafetensors, rest: string[], head?
   if (pairs.length > 1) {
     throw new RangeError(`${where}: the file has several weight/bias pairs besides the recurrent tensors (${pairs.slice(0, 12).join(', ')}); pass headPrefix to say which is the output layer`);
   }
-  if (pairs.length === 1 || !head) return pairs.length === 1 ? pairs[0].slice(0, -'weight'.length) : 'head.';
+  if (pairs.length === 1) return pairs[0].slice(0, -'weight'.length);
+  if (!head) return 'head.';
   const shape = head.weight.shape.join();
   const lone = rest.filter((n) => n.endsWith('.weight') && !file.tensors.has(n.slice(0, -'weight'.length) + 'bias') && file.tensors.get(n)!.shape.join() === shape);
   if (lone.length > 1 && !head.bias) {

@@ -24,6 +24,10 @@
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 
+/** A recurrent bias's name in a PyTorch state_dict (bias_ih_l0, bias_hh_l1_reverse, …), under
+ *  any module prefix. */
+export const RECURRENT_BIAS = /(^|\.)bias_(ih|hh)_l\d+(_reverse)?$/;
+
 /** Gates per cell: weight_ih / weight_hh have gates · n_a rows (LSTM i,f,g,o; GRU r,z,n). */
 export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 

@@ -7,7 +7,7 @@ import { Arena, atomic, disposedError, type Region } from './arena.js';
 import { checkCheckpointConfig, type StatSums } from './checkpoint.js';
 import { checkBytes, checkLoadOptions, decodeModelFile, encodeModel, weightsFromFile, type LoadOptions } from './io.js';
 import { KEYS } from './keys.js';
-import { initialise, type Layout, type TensorEntry } from './layout.js';
+import { initialise, RECURRENT_BIAS, type Layout, type TensorEntry } from './layout.js';
 import { Random } from './random.js';
 import { registerTrainable, type Trainable } from './train/trainable.js';
 import { Training } from './train/training.js';
@@ -384,7 +384,7 @@ function atomicSteps<T, R>(where: string, windows: Iterator<T, R, void>): Iterat
 function missingParam(where: string, name: unknown, layout: Layout): RangeError {
   const names = layout.entries.map((x) => x.alias ? `${x.name} (${x.alias})` : x.name).join(', ');
   // a recurrent bias asked of layers made without them: say why it is not there
-  const biasFree = typeof name === 'string' && /(^|\.)bias_(ih|hh)_l\d+(_reverse)?$|^b_[xa]$/.test(name)
+  const biasFree = typeof name === 'string' && (RECURRENT_BIAS.test(name) || name === 'b_x' || name === 'b_a')
     && layout.entries.some((e) => e.role === 'weight_ih' && !layout.cell(e.stack, e.layer, e.direction).bias_ih);
   // likewise the output layer's bias of a model made without one
   const headFree = (name === 'head.bias' || name === 'b_y') && layout.head() !== undefined && !layout.head()!.bias;

@@ -240,7 +240,7 @@ export class Stepper implements TokenSource {
       if (this.head) {
         ws.P = alloc(cap * n_y);
         h[H.OUTPUT] = OUTPUT_KIND[this.head.output]; h[H.N_Y] = n_y;
-        h[H.W_Y] = this.params.ptr + 4 * this.head.weight.offset; 
+        h[H.W_Y] = this.params.ptr + 4 * this.head.weight.offset;
         h[H.B_Y] = this.head.bias ? this.params.ptr + 4 * this.head.bias.offset : alloc(n_y).ptr;   // zeroed, as above
         h[H.Z] = alloc(cap * n_y).ptr; h[H.P] = ws.P.ptr; h[H.WS] = alloc(2 * n_y).ptr; h[H.OS] = alloc(2 * n_y + 256).ptr;
       }
